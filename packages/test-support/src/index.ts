@@ -1,0 +1,12 @@
+export { type CodexCli, ensureCodexCli } from './codex-cli.js';
+export {
+  FIXTURE_NAMES,
+  type FixtureManifest,
+  type FixtureName,
+  installFixtureHome,
+  type ManifestThread,
+  readFixtureManifest,
+  restoreMtimes,
+} from './fixtures.js';
+export { fixturesDir, repoRoot, sharedDir } from './paths.js';
+export { makeTempDir, removeTempDir, withTempDir } from './temp.js';
