@@ -1,1 +1,7 @@
-export {};
+export { isThreadId, newThreadId, parseThreadId, type ThreadId } from './thread-id.js';
+export {
+  defaultThreadMetadata,
+  type ThreadHistoryModeValue,
+  type ThreadMemoryModeValue,
+  type ThreadMetadata,
+} from './thread-metadata.js';
