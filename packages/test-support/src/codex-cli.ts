@@ -19,33 +19,19 @@ const CODEX_TRIPLE = 'x86_64-unknown-linux-musl';
 export function ensureCodexCli(version: string): CodexCli {
   const cacheRoot = process.env.SKEIN_CODEX_CACHE ?? join(homedir(), '.cache', 'skein', 'codex');
   const dir = join(cacheRoot, version);
-  const binary = join(
-    dir,
-    'node_modules',
-    '@openai',
-    'codex-linux-x64',
-    'vendor',
-    CODEX_TRIPLE,
-    'bin',
-    'codex',
-  );
-  if (!existsSync(binary)) {
+  const vendor = join(dir, 'node_modules', '@openai', 'codex-linux-x64', 'vendor', CODEX_TRIPLE);
+  // 0.169 ships the binary in bin/, older releases in codex/.
+  const candidates = [join(vendor, 'bin', 'codex'), join(vendor, 'codex', 'codex')];
+  const found = (): string | undefined => candidates.find((path) => existsSync(path));
+  if (!found()) {
     mkdirSync(dir, { recursive: true });
-    execFileSync(
-      'npm',
-      [
-        'install',
-        '--no-save',
-        '--no-audit',
-        '--no-fund',
-        '--prefix',
-        dir,
-        `@openai/codex@${version}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000 },
-    );
-    if (!existsSync(binary))
-      throw new Error(`codex ${version} installed but no binary at ${binary}`);
+    const args = ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir];
+    execFileSync('npm', [...args, `@openai/codex@${version}`], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      timeout: 600_000,
+    });
   }
+  const binary = found();
+  if (!binary) throw new Error(`codex ${version} installed but no binary under ${vendor}`);
   return { version, binary };
 }
