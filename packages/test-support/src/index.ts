@@ -9,4 +9,10 @@ export {
   restoreMtimes,
 } from './fixtures.js';
 export { fixturesDir, repoRoot, sharedDir } from './paths.js';
+export {
+  findPostgresBinDir,
+  type PostgresServer,
+  type StartPostgresOptions,
+  startPostgres,
+} from './postgres.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';

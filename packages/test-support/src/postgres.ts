@@ -1,0 +1,213 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from './temp.js';
+
+/** A throwaway PostgreSQL server on 127.0.0.1, in its own temp data dir. */
+export interface PostgresServer {
+  /** `postgres://postgres@127.0.0.1:PORT/postgres` (trust auth, no password). */
+  url: string;
+  port: number;
+  /** The temp dir holding `data/`, the unix socket dir `sock/` and `server.log`. */
+  rootDir: string;
+  /** Creates a fresh empty database and returns its URL (one per test keeps tests apart). */
+  createDatabase(name?: string): Promise<string>;
+  /** Runs SQL with `psql` as the `postgres` superuser and returns its unaligned output. */
+  psql(sql: string): string;
+  /** Stops the server (fast shutdown) and removes its temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartPostgresOptions {
+  /**
+   * Keep fsync and synchronous commit on. Off by default: test data is thrown away, and
+   * without fsync a server starts and commits several times faster.
+   */
+  durable?: boolean;
+  /** Extra `-c name=value` server settings. */
+  settings?: Record<string, string | number>;
+}
+
+const SERVER_USER = 'postgres';
+
+/**
+ * The directory with `initdb` and `pg_ctl`: `SKEIN_PG_BIN`, else the newest
+ * `/usr/lib/postgresql/<major>/bin`, else `pg_config --bindir` on PATH.
+ */
+export function findPostgresBinDir(): string {
+  const fromEnv = process.env.SKEIN_PG_BIN;
+  if (fromEnv) {
+    if (!existsSync(join(fromEnv, 'initdb')))
+      throw new Error(`SKEIN_PG_BIN has no initdb: ${fromEnv}`);
+    return fromEnv;
+  }
+  const debianRoot = '/usr/lib/postgresql';
+  if (existsSync(debianRoot)) {
+    const majors = readdirSync(debianRoot)
+      .filter((name) => /^\d+$/.test(name) && existsSync(join(debianRoot, name, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
+    const newest = majors[0];
+    if (newest) return join(debianRoot, newest, 'bin');
+  }
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+    if (existsSync(join(dir, 'initdb'))) return dir;
+  } catch {
+    // fall through to the error below
+  }
+  throw new Error('PostgreSQL not found: install it (initdb, pg_ctl) or set SKEIN_PG_BIN');
+}
+
+/** PostgreSQL refuses to run as root, so as root every server command runs as `postgres`. */
+function runAsServerUser(binary: string, args: string[], cwd: string): void {
+  const asRoot = process.getuid?.() === 0;
+  const [command, commandArgs] = asRoot
+    ? ['runuser', ['-u', SERVER_USER, '--', binary, ...args]]
+    : [binary, args];
+  const result = spawnSync(command, commandArgs, { cwd, encoding: 'utf8', timeout: 60_000 });
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+    const reason = result.error ? String(result.error) : `exit ${String(result.status)}`;
+    throw new Error(`${binary} ${args.join(' ')} failed (${reason}): ${output}`);
+  }
+}
+
+function serverUserIds(): { uid: number; gid: number } {
+  const out = execFileSync('id', ['-u', SERVER_USER], { encoding: 'utf8' }).trim();
+  const gid = execFileSync('id', ['-g', SERVER_USER], { encoding: 'utf8' }).trim();
+  return { uid: Number(out), gid: Number(gid) };
+}
+
+async function freeLoopbackPort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const liveServers = new Set<() => void>();
+let exitHookInstalled = false;
+
+/** A crashed or interrupted test run must not leave servers behind. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const stopNow of liveServers) stopNow();
+  });
+}
+
+/**
+ * Starts PostgreSQL in a new temp data dir: trust auth, listening only on 127.0.0.1 on a free
+ * port and on a unix socket inside the temp dir. Needs no running cluster and no manual step.
+ */
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
+  const binDir = findPostgresBinDir();
+  const rootDir = makeTempDir('skein-pg-');
+  const dataDir = join(rootDir, 'data');
+  const socketDir = join(rootDir, 'sock');
+  const logFile = join(rootDir, 'server.log');
+  mkdirSync(socketDir);
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = serverUserIds();
+    chownSync(rootDir, uid, gid);
+    chownSync(socketDir, uid, gid);
+  }
+  runAsServerUser(
+    join(binDir, 'initdb'),
+    ['-D', dataDir, '-U', SERVER_USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+    rootDir,
+  );
+
+  const settings: Record<string, string | number> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: socketDir,
+    max_connections: 200,
+    ...(options.durable
+      ? {}
+      : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
+    ...options.settings,
+  };
+  let port = 0;
+  let lastError: unknown;
+  // A free port can be taken between probing and binding; retry a few times.
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    port = await freeLoopbackPort();
+    const serverOptions = [
+      `-p ${port}`,
+      ...Object.entries(settings).map(([name, value]) => `-c ${name}=${String(value)}`),
+    ].join(' ');
+    try {
+      runAsServerUser(
+        join(binDir, 'pg_ctl'),
+        ['-D', dataDir, '-l', logFile, '-o', serverOptions, '-w', '-t', '60', 'start'],
+        rootDir,
+      );
+      lastError = undefined;
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (lastError) {
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : '';
+    removeTempDir(rootDir);
+    throw new Error(`PostgreSQL did not start: ${String(lastError)}\n${log}`);
+  }
+
+  const url = `postgres://${SERVER_USER}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  const stopNow = (mode: 'fast' | 'immediate'): void => {
+    if (stopped) return;
+    stopped = true;
+    liveServers.delete(stopImmediately);
+    try {
+      runAsServerUser(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', mode, '-w', 'stop'], rootDir);
+    } finally {
+      removeTempDir(rootDir);
+    }
+  };
+  const stopImmediately = (): void => {
+    try {
+      stopNow('immediate');
+    } catch {
+      // process is exiting; nothing more to do
+    }
+  };
+  liveServers.add(stopImmediately);
+  installExitHook();
+
+  const runSql = (sql: string): string => {
+    const result = spawnSync(
+      join(binDir, 'psql'),
+      ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    if (result.status !== 0)
+      throw new Error(`psql failed: ${result.stderr || String(result.error)}`);
+    return result.stdout.trim();
+  };
+  let databaseCount = 0;
+  return {
+    url,
+    port,
+    rootDir,
+    async createDatabase(name?: string): Promise<string> {
+      databaseCount += 1;
+      const database = name ?? `skein_test_${databaseCount}_${process.pid}`;
+      if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`bad database name: ${database}`);
+      runSql(`CREATE DATABASE ${database}`);
+      return `postgres://${SERVER_USER}@127.0.0.1:${port}/${database}`;
+    },
+    psql: runSql,
+    async stop(): Promise<void> {
+      stopNow('fast');
+    },
+  };
+}
