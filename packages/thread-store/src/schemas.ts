@@ -1,0 +1,352 @@
+/**
+ * zod schemas for every ThreadStore parameter and result (spec thread-store §3), for the
+ * boundaries where data enters: JSON-RPC, gRPC, config and files. Each schema is checked
+ * against its TypeScript type at compile time (`satisfies z.ZodType<T>`).
+ *
+ * Tri-state patch fields use `exactOptional()` + `nullable()`: an absent key stays absent and
+ * `null` stays `null` (clear).
+ */
+import { parseThreadId, type ThreadId } from '@skein/state';
+import { z } from 'zod';
+import { THREAD_STORE_ERROR_CODES } from './errors.js';
+import type {
+  AppendThreadItemsParams,
+  ArchiveThreadParams,
+  CreateThreadParams,
+  DeleteThreadParams,
+  GitInfo,
+  GitInfoPatch,
+  ItemPage,
+  JsonValue,
+  ListItemsParams,
+  ListThreadsParams,
+  ListTurnsParams,
+  LoadThreadHistoryParams,
+  ReadThreadByRolloutPathParams,
+  ReadThreadParams,
+  ResumeThreadParams,
+  RolloutItem,
+  SearchThreadsParams,
+  SessionSource,
+  StoredThread,
+  StoredThreadHistory,
+  StoredThreadItem,
+  StoredThreadSearchResult,
+  StoredTurn,
+  SubAgentSource,
+  ThreadMetadataPatch,
+  ThreadPage,
+  ThreadPersistenceMetadata,
+  ThreadRelationFilter,
+  ThreadSearchPage,
+  TokenUsage,
+  TurnPage,
+  UpdateThreadMetadataParams,
+} from './types.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const threadIdSchema = z
+  .string()
+  .regex(UUID, 'invalid thread id')
+  .transform((value): ThreadId => parseThreadId(value));
+
+export const jsonValueSchema: z.ZodType<JsonValue> = z.json();
+
+export const rolloutItemSchema = z
+  .object({ type: z.string(), payload: z.unknown() })
+  .transform((item): RolloutItem => ({ type: item.type, payload: item.payload }));
+
+export const threadSortKeySchema = z.enum(['createdAt', 'updatedAt', 'recencyAt']);
+export const sortDirectionSchema = z.enum(['asc', 'desc']);
+export const threadHistoryModeSchema = z.enum(['legacy', 'paginated']);
+export const threadMemoryModeSchema = z.enum(['enabled', 'disabled']);
+export const threadSourceSchema = z.enum(['user', 'subagent', 'memory_consolidation']);
+export const storedTurnItemsViewSchema = z.enum(['notLoaded', 'summary', 'full']);
+export const storedTurnStatusSchema = z.enum(['completed', 'interrupted', 'failed', 'inProgress']);
+export const threadStoreErrorCodeSchema = z.enum(THREAD_STORE_ERROR_CODES as [string, ...string[]]);
+
+export const threadRelationFilterSchema = z.union([
+  z.object({ kind: z.literal('directChildrenOf'), threadId: threadIdSchema }),
+  z.object({ kind: z.literal('descendantsOf'), threadId: threadIdSchema }),
+]) satisfies z.ZodType<ThreadRelationFilter>;
+
+const subAgentSourceSchema = z.union([
+  z.enum(['review', 'compact', 'memory_consolidation']),
+  z.object({ other: z.string() }),
+  z.object({
+    thread_spawn: z.object({
+      parent_thread_id: z.string(),
+      depth: z.number().int(),
+      agent_path: z.string().nullish(),
+      agent_nickname: z.string().nullish(),
+      agent_role: z.string().nullish(),
+    }),
+  }),
+]) satisfies z.ZodType<SubAgentSource>;
+
+export const sessionSourceSchema = z.union([
+  z.enum(['cli', 'vscode', 'exec', 'mcp', 'unknown']),
+  z.object({ custom: z.string() }),
+  z.object({ internal: z.string() }),
+  z.object({ subagent: subAgentSourceSchema }),
+]) satisfies z.ZodType<SessionSource>;
+
+export const gitInfoSchema = z.object({
+  commitHash: z.string().nullable(),
+  branch: z.string().nullable(),
+  repositoryUrl: z.string().nullable(),
+}) satisfies z.ZodType<GitInfo>;
+
+export const tokenUsageSchema = z.object({
+  inputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  outputTokens: z.number(),
+  reasoningOutputTokens: z.number(),
+  totalTokens: z.number(),
+}) satisfies z.ZodType<TokenUsage>;
+
+const extraConfigSchema = z.object({}).transform((): Record<string, never> => ({}));
+
+function clearable<T extends z.ZodType>(schema: T) {
+  return schema.nullable().exactOptional();
+}
+
+export const gitInfoPatchSchema = z.object({
+  sha: clearable(z.string()),
+  branch: clearable(z.string()),
+  originUrl: clearable(z.string()),
+}) satisfies z.ZodType<GitInfoPatch>;
+
+export const threadMetadataPatchSchema = z.object({
+  name: clearable(z.string()),
+  rolloutPath: z.string().exactOptional(),
+  preview: z.string().exactOptional(),
+  title: z.string().exactOptional(),
+  modelProvider: z.string().exactOptional(),
+  model: z.string().exactOptional(),
+  reasoningEffort: z.string().exactOptional(),
+  createdAtMs: z.number().exactOptional(),
+  updatedAtMs: z.number().exactOptional(),
+  advanceRecencyAtMs: z.number().exactOptional(),
+  source: sessionSourceSchema.exactOptional(),
+  threadSource: clearable(threadSourceSchema),
+  agentNickname: clearable(z.string()),
+  agentRole: clearable(z.string()),
+  agentPath: clearable(z.string()),
+  cwd: z.string().exactOptional(),
+  cliVersion: z.string().exactOptional(),
+  approvalMode: z.string().exactOptional(),
+  permissionProfile: jsonValueSchema.exactOptional(),
+  tokenUsage: tokenUsageSchema.exactOptional(),
+  firstUserMessage: z.string().exactOptional(),
+  gitInfo: gitInfoPatchSchema.exactOptional(),
+  memoryMode: threadMemoryModeSchema.exactOptional(),
+  historyMode: threadHistoryModeSchema.exactOptional(),
+}) satisfies z.ZodType<ThreadMetadataPatch>;
+
+export const threadPersistenceMetadataSchema = z.object({
+  cwd: z.string().nullable(),
+  modelProvider: z.string(),
+  memoryMode: threadMemoryModeSchema,
+}) satisfies z.ZodType<ThreadPersistenceMetadata>;
+
+export const createThreadParamsSchema = z.object({
+  threadId: threadIdSchema,
+  sessionId: z.string().optional(),
+  extraConfig: extraConfigSchema.nullish(),
+  forkedFromId: threadIdSchema.nullish(),
+  parentThreadId: threadIdSchema.nullish(),
+  source: sessionSourceSchema,
+  threadSource: threadSourceSchema.nullish(),
+  originator: z.string(),
+  baseInstructions: z.object({ text: z.string() }).nullish(),
+  dynamicTools: z.array(jsonValueSchema).optional(),
+  selectedCapabilityRoots: z.array(jsonValueSchema).optional(),
+  multiAgentVersion: z.string().nullish(),
+  historyMode: threadHistoryModeSchema.optional(),
+  initialWindowId: z.string().nullish(),
+  metadata: threadPersistenceMetadataSchema,
+}) satisfies z.ZodType<CreateThreadParams>;
+
+export const resumeThreadParamsSchema = z.object({
+  threadId: threadIdSchema,
+  rolloutPath: z.string().nullish(),
+  history: z.array(rolloutItemSchema).nullish(),
+  includeArchived: z.boolean().optional(),
+  metadata: threadPersistenceMetadataSchema,
+}) satisfies z.ZodType<ResumeThreadParams>;
+
+export const appendThreadItemsParamsSchema = z.object({
+  threadId: threadIdSchema,
+  items: z.array(rolloutItemSchema),
+}) satisfies z.ZodType<AppendThreadItemsParams>;
+
+export const loadThreadHistoryParamsSchema = z.object({
+  threadId: threadIdSchema,
+  includeArchived: z.boolean().optional(),
+}) satisfies z.ZodType<LoadThreadHistoryParams>;
+
+export const readThreadParamsSchema = z.object({
+  threadId: threadIdSchema,
+  includeArchived: z.boolean().optional(),
+  includeHistory: z.boolean().optional(),
+}) satisfies z.ZodType<ReadThreadParams>;
+
+export const readThreadByRolloutPathParamsSchema = z.object({
+  rolloutPath: z.string().min(1),
+  includeArchived: z.boolean().optional(),
+  includeHistory: z.boolean().optional(),
+}) satisfies z.ZodType<ReadThreadByRolloutPathParams>;
+
+const pageSizeSchema = z.number().int().min(0).max(0xffff_ffff);
+
+export const listThreadsParamsSchema = z.object({
+  pageSize: pageSizeSchema,
+  cursor: z.string().nullish(),
+  sortKey: threadSortKeySchema.optional(),
+  sortDirection: sortDirectionSchema.optional(),
+  allowedSources: z.array(sessionSourceSchema).optional(),
+  modelProviders: z.array(z.string()).nullish(),
+  cwdFilters: z.array(z.string()).nullish(),
+  archived: z.boolean().optional(),
+  searchTerm: z.string().nullish(),
+  relationFilter: threadRelationFilterSchema.nullish(),
+  useStateDbOnly: z.boolean().optional(),
+}) satisfies z.ZodType<ListThreadsParams>;
+
+export const searchThreadsParamsSchema = z.object({
+  pageSize: pageSizeSchema,
+  cursor: z.string().nullish(),
+  sortKey: threadSortKeySchema.optional(),
+  sortDirection: sortDirectionSchema.optional(),
+  allowedSources: z.array(sessionSourceSchema).optional(),
+  archived: z.boolean().optional(),
+  searchTerm: z.string(),
+}) satisfies z.ZodType<SearchThreadsParams>;
+
+export const listTurnsParamsSchema = z.object({
+  threadId: threadIdSchema,
+  includeArchived: z.boolean().optional(),
+  cursor: z.string().nullish(),
+  pageSize: pageSizeSchema,
+  sortDirection: sortDirectionSchema.optional(),
+  itemsView: storedTurnItemsViewSchema.optional(),
+}) satisfies z.ZodType<ListTurnsParams>;
+
+export const listItemsParamsSchema = z.object({
+  threadId: threadIdSchema,
+  turnId: z.string().nullish(),
+  includeArchived: z.boolean().optional(),
+  cursor: z.string().nullish(),
+  pageSize: pageSizeSchema,
+  sortDirection: sortDirectionSchema.optional(),
+}) satisfies z.ZodType<ListItemsParams>;
+
+export const updateThreadMetadataParamsSchema = z.object({
+  threadId: threadIdSchema,
+  patch: threadMetadataPatchSchema,
+  includeArchived: z.boolean().optional(),
+}) satisfies z.ZodType<UpdateThreadMetadataParams>;
+
+export const archiveThreadParamsSchema = z.object({
+  threadId: threadIdSchema,
+}) satisfies z.ZodType<ArchiveThreadParams>;
+
+export const deleteThreadParamsSchema = z.object({
+  threadId: threadIdSchema,
+}) satisfies z.ZodType<DeleteThreadParams>;
+
+// ---------------------------------------------------------------------------------------------
+// results
+
+export const storedThreadHistorySchema = z.object({
+  threadId: threadIdSchema,
+  items: z.array(rolloutItemSchema),
+}) satisfies z.ZodType<StoredThreadHistory>;
+
+export const storedThreadSchema = z.object({
+  threadId: threadIdSchema,
+  extraConfig: extraConfigSchema.nullable(),
+  rolloutPath: z.string().nullable(),
+  forkedFromId: threadIdSchema.nullable(),
+  parentThreadId: threadIdSchema.nullable(),
+  preview: z.string(),
+  name: z.string().nullable(),
+  modelProvider: z.string(),
+  model: z.string().nullable(),
+  reasoningEffort: z.string().nullable(),
+  createdAtMs: z.number(),
+  updatedAtMs: z.number(),
+  recencyAtMs: z.number(),
+  archivedAtMs: z.number().nullable(),
+  cwd: z.string(),
+  cliVersion: z.string(),
+  source: sessionSourceSchema,
+  historyMode: threadHistoryModeSchema,
+  threadSource: threadSourceSchema.nullable(),
+  agentNickname: z.string().nullable(),
+  agentRole: z.string().nullable(),
+  agentPath: z.string().nullable(),
+  gitInfo: gitInfoSchema.nullable(),
+  approvalMode: z.string(),
+  permissionProfile: jsonValueSchema,
+  tokenUsage: tokenUsageSchema.nullable(),
+  firstUserMessage: z.string().nullable(),
+  history: storedThreadHistorySchema.nullable(),
+}) satisfies z.ZodType<StoredThread>;
+
+export const threadPageSchema = z.object({
+  items: z.array(storedThreadSchema),
+  nextCursor: z.string().nullable(),
+  backwardsCursor: z.string().nullable().exactOptional(),
+}) satisfies z.ZodType<ThreadPage>;
+
+export const storedThreadSearchResultSchema = z.object({
+  thread: storedThreadSchema,
+  snippet: z.string(),
+}) satisfies z.ZodType<StoredThreadSearchResult>;
+
+export const threadSearchPageSchema = z.object({
+  items: z.array(storedThreadSearchResultSchema),
+  nextCursor: z.string().nullable(),
+}) satisfies z.ZodType<ThreadSearchPage>;
+
+export const storedTurnSchema = z.object({
+  turnId: z.string(),
+  items: z.array(rolloutItemSchema),
+  metadataJson: z.string().nullable(),
+  turnCreatedAtMs: z.number().nullable(),
+  itemsView: storedTurnItemsViewSchema,
+  status: storedTurnStatusSchema,
+  error: z.object({ message: z.string(), additionalDetails: z.string().nullable() }).nullable(),
+  startedAt: z.number().nullable(),
+  completedAt: z.number().nullable(),
+  durationMs: z.number().nullable(),
+}) satisfies z.ZodType<StoredTurn>;
+
+export const turnPageSchema = z.object({
+  turns: z.array(storedTurnSchema),
+  nextCursor: z.string().nullable(),
+  backwardsCursor: z.string().nullable(),
+}) satisfies z.ZodType<TurnPage>;
+
+export const storedThreadItemSchema = z.object({
+  turnId: z.string().nullable(),
+  itemKey: z.string(),
+  itemOrdinal: z.number().int().min(0),
+  itemCreatedAtMs: z.number().nullable(),
+  materializedThreadItemJson: z.string(),
+}) satisfies z.ZodType<StoredThreadItem>;
+
+export const itemPageSchema = z.object({
+  items: z.array(storedThreadItemSchema),
+  nextCursor: z.string().nullable(),
+  backwardsCursor: z.string().nullable(),
+}) satisfies z.ZodType<ItemPage>;
+
+export const threadStoreErrorJsonSchema = z.object({
+  code: threadStoreErrorCodeSchema,
+  message: z.string(),
+  detail: z.string(),
+});

@@ -1,0 +1,397 @@
+/**
+ * Parameter and result types of the ThreadStore boundary (spec thread-store §3), in Skein's
+ * names: camelCase fields, times as integer milliseconds since the epoch (`*Ms`), paths as
+ * absolute strings. Optional Rust values become `T | null` in results; in parameters an
+ * omitted key means "implementation default".
+ *
+ * Tri-state fields (`ClearableField`) keep the difference between an absent key (leave the
+ * value unchanged) and `null` (clear it) end to end, including through JSON.
+ */
+import type { ThreadId } from '@skein/state';
+
+export type { ThreadId };
+
+/**
+ * One rollout item as it appears on disk, without the line's `timestamp`: `{type, payload}`
+ * (the tag is the snake_case kind: `session_meta`, `response_item`, `event_msg`, ...).
+ * Kinds this package does not know are carried opaquely.
+ */
+export interface RolloutItem {
+  readonly type: string;
+  readonly payload: unknown;
+}
+
+/** A JSON value carried opaquely (permission profiles, dynamic tool specs, ...). */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+// ---------------------------------------------------------------------------------------------
+// §3.1 enums
+
+export type ThreadSortKey = 'createdAt' | 'updatedAt' | 'recencyAt';
+export type SortDirection = 'asc' | 'desc';
+export type ThreadHistoryMode = 'legacy' | 'paginated';
+export type ThreadMemoryMode = 'enabled' | 'disabled';
+/** Analytics classification of a thread, as written in `session_meta.thread_source`. */
+export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation';
+export type StoredTurnItemsView = 'notLoaded' | 'summary' | 'full';
+export type StoredTurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
+
+export type ThreadRelationFilter =
+  | { readonly kind: 'directChildrenOf'; readonly threadId: ThreadId }
+  | { readonly kind: 'descendantsOf'; readonly threadId: ThreadId };
+
+/** A thread-spawn sub-agent's facts, in the on-disk (snake_case) encoding. */
+export interface ThreadSpawnSource {
+  parent_thread_id: string;
+  depth: number;
+  agent_path?: string | null | undefined;
+  agent_nickname?: string | null | undefined;
+  agent_role?: string | null | undefined;
+}
+
+export type SubAgentSource =
+  | 'review'
+  | 'compact'
+  | 'memory_consolidation'
+  | { other: string }
+  | { thread_spawn: ThreadSpawnSource };
+
+/**
+ * The runtime source of a session, in Codex's JSON encoding: unit variants are plain strings,
+ * data variants single-key objects (`{"custom":"atlas"}`, `{"subagent":"review"}`, ...).
+ */
+export type SessionSource =
+  | 'cli'
+  | 'vscode'
+  | 'exec'
+  | 'mcp'
+  | 'unknown'
+  | { custom: string }
+  | { internal: string }
+  | { subagent: SubAgentSource };
+
+// ---------------------------------------------------------------------------------------------
+// Shared value types
+
+export interface GitInfo {
+  commitHash: string | null;
+  branch: string | null;
+  repositoryUrl: string | null;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+}
+
+/** Reserved for extra per-thread configuration; empty today. */
+export type ExtraConfig = Record<string, never>;
+
+export interface BaseInstructions {
+  text: string;
+}
+
+/** Approval policy as Codex writes it (`untrusted`, `on-failure`, `on-request`, `never`). */
+export type AskForApproval = string;
+/** Reasoning effort as Codex writes it (`minimal`, `low`, `medium`, `high`, ...). */
+export type ReasoningEffort = string;
+/** A permission profile, carried as its JSON value. */
+export type PermissionProfile = JsonValue;
+
+// ---------------------------------------------------------------------------------------------
+// §3.4 tri-state fields
+
+/**
+ * A three-state field for patches: key absent = leave unchanged, `null` = clear, value = set.
+ * Declare it as an optional property: `name?: ClearableField<string>`.
+ */
+export type ClearableField<T> = T | null;
+
+export interface GitInfoPatch {
+  sha?: ClearableField<string>;
+  branch?: ClearableField<string>;
+  originUrl?: ClearableField<string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// §3.5 the metadata patch
+
+/**
+ * A literal metadata patch: every present key is applied as is. Fields typed
+ * `ClearableField` may be `null` (clear); the others are plain optionals (absent = unchanged).
+ */
+export interface ThreadMetadataPatch {
+  name?: ClearableField<string>;
+  rolloutPath?: string;
+  preview?: string;
+  title?: string;
+  modelProvider?: string;
+  model?: string;
+  reasoningEffort?: ReasoningEffort;
+  createdAtMs?: number;
+  updatedAtMs?: number;
+  /** Move recency forward to at least this time (monotonic max). */
+  advanceRecencyAtMs?: number;
+  source?: SessionSource;
+  threadSource?: ClearableField<ThreadSource>;
+  agentNickname?: ClearableField<string>;
+  agentRole?: ClearableField<string>;
+  agentPath?: ClearableField<string>;
+  cwd?: string;
+  cliVersion?: string;
+  approvalMode?: AskForApproval;
+  permissionProfile?: PermissionProfile;
+  tokenUsage?: TokenUsage;
+  firstUserMessage?: string;
+  gitInfo?: GitInfoPatch;
+  memoryMode?: ThreadMemoryMode;
+  historyMode?: ThreadHistoryMode;
+}
+
+// ---------------------------------------------------------------------------------------------
+// §3.2 parameters
+
+/** Thread-scoped facts supplied when live persistence opens. */
+export interface ThreadPersistenceMetadata {
+  /** `null` = no filesystem context. The local store requires a cwd. */
+  cwd: string | null;
+  modelProvider: string;
+  memoryMode: ThreadMemoryMode;
+}
+
+export interface CreateThreadParams {
+  threadId: ThreadId;
+  /** Shared by a root thread and its sub-agents; defaults to the thread id. */
+  sessionId?: string | undefined;
+  extraConfig?: ExtraConfig | null | undefined;
+  forkedFromId?: ThreadId | null | undefined;
+  parentThreadId?: ThreadId | null | undefined;
+  source: SessionSource;
+  threadSource?: ThreadSource | null | undefined;
+  originator: string;
+  baseInstructions?: BaseInstructions | null | undefined;
+  /** Dynamic tool specs, carried as JSON (`{name, description, input_schema, ...}`). */
+  dynamicTools?: readonly JsonValue[] | undefined;
+  selectedCapabilityRoots?: readonly JsonValue[] | undefined;
+  multiAgentVersion?: string | null | undefined;
+  /** Defaults to `legacy`. */
+  historyMode?: ThreadHistoryMode | undefined;
+  initialWindowId?: string | null | undefined;
+  metadata: ThreadPersistenceMetadata;
+}
+
+export interface ResumeThreadParams {
+  threadId: ThreadId;
+  /** A known rollout file (it may lie outside the Codex home). */
+  rolloutPath?: string | null | undefined;
+  /** Replay history the caller already loaded. */
+  history?: readonly RolloutItem[] | null | undefined;
+  includeArchived?: boolean | undefined;
+  /** Applies to future writes. */
+  metadata: ThreadPersistenceMetadata;
+}
+
+export interface AppendThreadItemsParams {
+  threadId: ThreadId;
+  /** Raw items in order; the store applies the persistence policy. */
+  items: readonly RolloutItem[];
+}
+
+export interface LoadThreadHistoryParams {
+  threadId: ThreadId;
+  includeArchived?: boolean | undefined;
+}
+
+export interface ReadThreadParams {
+  threadId: ThreadId;
+  includeArchived?: boolean | undefined;
+  includeHistory?: boolean | undefined;
+}
+
+export interface ReadThreadByRolloutPathParams {
+  /** Absolute, or relative to the Codex home. */
+  rolloutPath: string;
+  includeArchived?: boolean | undefined;
+  includeHistory?: boolean | undefined;
+}
+
+export interface ListThreadsParams {
+  pageSize: number;
+  /** Opaque; taken from an earlier page's `nextCursor` (or `backwardsCursor`). */
+  cursor?: string | null | undefined;
+  /** Defaults to `createdAt`. */
+  sortKey?: ThreadSortKey | undefined;
+  /** Defaults to `desc` (newest first). */
+  sortDirection?: SortDirection | undefined;
+  /** Empty or absent = implementation default. */
+  allowedSources?: readonly SessionSource[] | undefined;
+  /** Absent/null = implementation default; empty = all providers. */
+  modelProviders?: readonly string[] | null | undefined;
+  /** Absent/null = all directories; empty = matches nothing. */
+  cwdFilters?: readonly string[] | null | undefined;
+  /** List the archived collection instead of the active one. */
+  archived?: boolean | undefined;
+  searchTerm?: string | null | undefined;
+  relationFilter?: ThreadRelationFilter | null | undefined;
+  /** Answer from the state DB only, without scanning rollouts to repair metadata. */
+  useStateDbOnly?: boolean | undefined;
+}
+
+export interface SearchThreadsParams {
+  pageSize: number;
+  cursor?: string | null | undefined;
+  sortKey?: ThreadSortKey | undefined;
+  sortDirection?: SortDirection | undefined;
+  allowedSources?: readonly SessionSource[] | undefined;
+  archived?: boolean | undefined;
+  /** Required: visible content to search for. */
+  searchTerm: string;
+}
+
+export interface ListTurnsParams {
+  threadId: ThreadId;
+  includeArchived?: boolean | undefined;
+  cursor?: string | null | undefined;
+  pageSize: number;
+  /** Defaults to `asc` (oldest turn first). */
+  sortDirection?: SortDirection | undefined;
+  /** Defaults to `summary`. */
+  itemsView?: StoredTurnItemsView | undefined;
+}
+
+export interface ListItemsParams {
+  threadId: ThreadId;
+  /** Absent = the whole thread. */
+  turnId?: string | null | undefined;
+  includeArchived?: boolean | undefined;
+  cursor?: string | null | undefined;
+  pageSize: number;
+  sortDirection?: SortDirection | undefined;
+}
+
+export interface UpdateThreadMetadataParams {
+  threadId: ThreadId;
+  patch: ThreadMetadataPatch;
+  includeArchived?: boolean | undefined;
+}
+
+export interface ArchiveThreadParams {
+  threadId: ThreadId;
+}
+
+export interface DeleteThreadParams {
+  threadId: ThreadId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// §3.3 results
+
+export interface StoredThreadHistory {
+  threadId: ThreadId;
+  /** Every persisted item in replay order (the session meta included). */
+  items: RolloutItem[];
+}
+
+/** Store-owned metadata for list, read and resume. */
+export interface StoredThread {
+  threadId: ThreadId;
+  extraConfig: ExtraConfig | null;
+  /** The logical plain `.jsonl` path (even for `.jsonl.zst`); `null` for pathless stores. */
+  rolloutPath: string | null;
+  forkedFromId: ThreadId | null;
+  parentThreadId: ThreadId | null;
+  /** Best available preview, usually the first user message; `''` if none. */
+  preview: string;
+  name: string | null;
+  modelProvider: string;
+  model: string | null;
+  reasoningEffort: ReasoningEffort | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+  /** Product recency: advanced by turn starts, not by output. */
+  recencyAtMs: number;
+  archivedAtMs: number | null;
+  cwd: string;
+  cliVersion: string;
+  source: SessionSource;
+  historyMode: ThreadHistoryMode;
+  threadSource: ThreadSource | null;
+  agentNickname: string | null;
+  agentRole: string | null;
+  agentPath: string | null;
+  gitInfo: GitInfo | null;
+  approvalMode: AskForApproval;
+  permissionProfile: PermissionProfile;
+  tokenUsage: TokenUsage | null;
+  firstUserMessage: string | null;
+  /** Set only when requested. */
+  history: StoredThreadHistory | null;
+}
+
+export interface ThreadPage {
+  items: StoredThread[];
+  nextCursor: string | null;
+  /** A cursor that pages back towards the start (the first item's position); null on page 1. */
+  backwardsCursor?: string | null;
+}
+
+export interface StoredThreadSearchResult {
+  thread: StoredThread;
+  snippet: string;
+}
+
+export interface ThreadSearchPage {
+  items: StoredThreadSearchResult[];
+  nextCursor: string | null;
+}
+
+export interface StoredTurnError {
+  message: string;
+  additionalDetails: string | null;
+}
+
+export interface StoredTurn {
+  turnId: string;
+  /** Per `itemsView`: none, display summary items, or every persisted item. */
+  items: RolloutItem[];
+  metadataJson: string | null;
+  turnCreatedAtMs: number | null;
+  itemsView: StoredTurnItemsView;
+  status: StoredTurnStatus;
+  error: StoredTurnError | null;
+  /** Unix seconds. */
+  startedAt: number | null;
+  /** Unix seconds. */
+  completedAt: number | null;
+  durationMs: number | null;
+}
+
+export interface TurnPage {
+  turns: StoredTurn[];
+  nextCursor: string | null;
+  backwardsCursor: string | null;
+}
+
+export interface StoredThreadItem {
+  turnId: string | null;
+  itemKey: string;
+  itemOrdinal: number;
+  itemCreatedAtMs: number | null;
+  /** The item as JSON text. */
+  materializedThreadItemJson: string;
+}
+
+export interface ItemPage {
+  items: StoredThreadItem[];
+  nextCursor: string | null;
+  backwardsCursor: string | null;
+}
