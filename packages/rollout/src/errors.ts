@@ -1,0 +1,39 @@
+/** Every failure the rollout package reports, as a closed set of codes. */
+export type RolloutErrorCode =
+  /** The rollout file has no non-blank line. */
+  | 'EmptyFile'
+  /** No `session_meta` line: the file's thread id is unknown. */
+  | 'MissingSessionMeta'
+  /** The file's own `session_meta` names a `history_mode` this reader does not know. */
+  | 'UnsupportedHistoryMode'
+  /** A listing cursor that is neither `ts` nor `ts|uuid`. */
+  | 'InvalidCursor'
+  /** A thread id that is not a UUID, or a path outside the Codex home. */
+  | 'InvalidArgument'
+  /** The recorder was shut down or discarded (or failed terminally). */
+  | 'RecorderClosed'
+  /** A file-system operation failed (the cause carries the Node error). */
+  | 'Io';
+
+export class RolloutError extends Error {
+  override readonly name = 'RolloutError';
+  readonly code: RolloutErrorCode;
+
+  constructor(code: RolloutErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export function isRolloutError(value: unknown, code?: RolloutErrorCode): value is RolloutError {
+  return value instanceof RolloutError && (code === undefined || value.code === code);
+}
+
+/** Node's `ENOENT` (and friends) without a type assertion at every call site. */
+export function errnoCode(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,171 @@
+import { constants as fsConstants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { isThreadId, type ThreadId } from '@skein/state';
+
+/*
+ * The Codex home layout (spec rollout-state §1): where rollouts live and how they are named.
+ */
+
+export const SESSIONS_SUBDIR = 'sessions';
+export const ARCHIVED_SESSIONS_SUBDIR = 'archived_sessions';
+export const SESSION_INDEX_FILE = 'session_index.jsonl';
+export const ROLLOUT_FILE_PREFIX = 'rollout-';
+export const ROLLOUT_FILE_SUFFIX = '.jsonl';
+export const COMPRESSED_SUFFIX = '.zst';
+
+export function sessionsDir(codexHome: string): string {
+  return join(codexHome, SESSIONS_SUBDIR);
+}
+
+export function archivedSessionsDir(codexHome: string): string {
+  return join(codexHome, ARCHIVED_SESSIONS_SUBDIR);
+}
+
+export function sessionIndexPath(codexHome: string): string {
+  return join(codexHome, SESSION_INDEX_FILE);
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+
+/** `YYYY-MM-DDThh-mm-ss` in the machine's local time (what Codex puts in file names). */
+export function formatLocalFileTimestamp(date: Date): string {
+  return (
+    `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
+    `T${pad(date.getHours())}-${pad(date.getMinutes())}-${pad(date.getSeconds())}`
+  );
+}
+
+/** `rollout-<local YYYY-MM-DDThh-mm-ss>-<uuid>.jsonl`. */
+export function formatRolloutFileName(threadId: string, createdAt: Date): string {
+  return `${ROLLOUT_FILE_PREFIX}${formatLocalFileTimestamp(createdAt)}-${threadId}${ROLLOUT_FILE_SUFFIX}`;
+}
+
+/** `<home>/sessions/<local YYYY>/<MM>/<DD>/rollout-<local ts>-<uuid>.jsonl`. */
+export function rolloutPathFor(codexHome: string, threadId: string, createdAt: Date): string {
+  return join(
+    sessionsDir(codexHome),
+    pad(createdAt.getFullYear(), 4),
+    pad(createdAt.getMonth() + 1),
+    pad(createdAt.getDate()),
+    formatRolloutFileName(threadId, createdAt),
+  );
+}
+
+export interface ParsedRolloutFileName {
+  /** The thread id (the first UUID after the timestamp). */
+  threadId: ThreadId;
+  /** A second UUID after `_` (revert copies: `<thread_id>_<rollout_id>`), else null. */
+  rolloutId: string | null;
+  /** The file-name timestamp as written: `YYYY-MM-DDThh-mm-ss` (local time of the writer). */
+  timestamp: string;
+  /** That timestamp read as UTC, in ms (how Codex sorts; see §4.2). */
+  timestampMs: number;
+  /** Year, month and day of the file-name timestamp (the `sessions/YYYY/MM/DD` parts). */
+  dateParts: [string, string, string];
+  compressed: boolean;
+}
+
+const FILE_TS_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})$/;
+
+/** Parses `YYYY-MM-DDThh-mm-ss` as UTC; null when it is not that shape or not a real time. */
+export function parseFileTimestamp(text: string): number | null {
+  const match = FILE_TS_PATTERN.exec(text);
+  if (match === null) return null;
+  const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(ms);
+  if (check.getUTCDate() !== d) return null;
+  return ms;
+}
+
+/**
+ * Parses a rollout file name (`.zst` allowed). Non-rollout names give null. The id is found by
+ * scanning `-` positions from the right until the rest is a UUID (or `<uuid>_<uuid>`), so a
+ * file name never has to end with the thread id.
+ */
+export function parseRolloutFileName(fileName: string): ParsedRolloutFileName | null {
+  let name = basename(fileName);
+  const compressed = name.endsWith(COMPRESSED_SUFFIX);
+  if (compressed) name = name.slice(0, -COMPRESSED_SUFFIX.length);
+  if (!name.startsWith(ROLLOUT_FILE_PREFIX) || !name.endsWith(ROLLOUT_FILE_SUFFIX)) return null;
+  const core = name.slice(ROLLOUT_FILE_PREFIX.length, -ROLLOUT_FILE_SUFFIX.length);
+  // The timestamp is exactly 19 characters; what follows `-` must be the id part.
+  const timestamp = core.slice(0, 19);
+  if (core[19] !== '-') return null;
+  const rest = core.slice(20);
+  let threadId: string;
+  let rolloutId: string | null = null;
+  if (isThreadId(rest)) {
+    threadId = rest;
+  } else {
+    const underscore = rest.indexOf('_');
+    if (underscore < 0) return null;
+    const first = rest.slice(0, underscore);
+    const second = rest.slice(underscore + 1);
+    if (!isThreadId(first) || !isThreadId(second)) return null;
+    threadId = first;
+    rolloutId = second.toLowerCase();
+  }
+  const timestampMs = parseFileTimestamp(timestamp);
+  if (timestampMs === null) return null;
+  return {
+    threadId: threadId.toLowerCase() as ThreadId,
+    rolloutId,
+    timestamp,
+    timestampMs,
+    dateParts: [timestamp.slice(0, 4), timestamp.slice(5, 7), timestamp.slice(8, 10)],
+    compressed,
+  };
+}
+
+/** The logical (plain `.jsonl`) path of a rollout, whether given the plain or the `.zst` name. */
+export function plainRolloutPath(path: string): string {
+  return path.endsWith(COMPRESSED_SUFFIX) ? path.slice(0, -COMPRESSED_SUFFIX.length) : path;
+}
+
+export function compressedRolloutPath(path: string): string {
+  return plainRolloutPath(path) + COMPRESSED_SUFFIX;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, fsConstants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The file that holds a rollout right now: the plain `.jsonl` if it exists (plain wins), else
+ * its `.zst` sibling, else null.
+ */
+export async function resolveRolloutFile(path: string): Promise<string | null> {
+  const plain = plainRolloutPath(path);
+  if (await exists(plain)) return plain;
+  const zst = compressedRolloutPath(path);
+  if (await exists(zst)) return zst;
+  return null;
+}
+
+/** Where an archived rollout returns to on unarchive: `sessions/<YYYY>/<MM>/<DD>/<name>`. */
+export function unarchivedPathFor(codexHome: string, fileName: string): string | null {
+  const parsed = parseRolloutFileName(fileName);
+  if (parsed === null) return null;
+  const [y, m, d] = parsed.dateParts;
+  return join(sessionsDir(codexHome), y, m, d, basename(plainRolloutPath(fileName)));
+}
+
+/** Where a rollout goes on archive: `archived_sessions/<name>` (flat). */
+export function archivedPathFor(codexHome: string, fileName: string): string {
+  return join(archivedSessionsDir(codexHome), basename(plainRolloutPath(fileName)));
+}

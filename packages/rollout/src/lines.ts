@@ -1,0 +1,199 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Decompress } from 'fzstd';
+import { errnoCode, RolloutError } from './errors.js';
+import { COMPRESSED_SUFFIX, compressedRolloutPath, plainRolloutPath } from './layout.js';
+
+/*
+ * Streaming line reader for rollout files. Files are read in large chunks and split on `\n`
+ * with Buffer.indexOf, so a 100 MB rollout is never held as one string and lines are only
+ * decoded when a caller wants them. `.jsonl.zst` files are decoded as a stream.
+ */
+
+/** Bytes per read. Large enough that a typical rollout (tens of KB) is one read. */
+export const READ_CHUNK_BYTES = 1 << 20;
+
+/** Return `false` to stop reading. `line` excludes `\n` and a trailing `\r`. */
+export type LineVisitor = (
+  line: Buffer,
+  info: { offset: number; terminated: boolean },
+) =>
+  | boolean
+  | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: visitors may return nothing
+  | void;
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+
+/** Feeds chunks, emits complete lines; keeps the unterminated tail between chunks. */
+export class LineSplitter {
+  #carry: Buffer | null = null;
+  /** File offset of the first byte of `#carry` (or of the next chunk when none). */
+  #offset = 0;
+  #stopped = false;
+
+  constructor(private readonly visit: LineVisitor) {}
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Returns false once the visitor asked to stop. */
+  push(chunk: Buffer): boolean {
+    if (this.#stopped) return false;
+    let data = chunk;
+    let base = this.#offset;
+    if (this.#carry !== null) {
+      data = Buffer.concat([this.#carry, chunk]);
+      this.#carry = null;
+    }
+    let start = 0;
+    for (;;) {
+      const nl = data.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      let end = nl;
+      if (end > start && data[end - 1] === CR) end -= 1;
+      const keep = this.visit(data.subarray(start, end), {
+        offset: base + start,
+        terminated: true,
+      });
+      start = nl + 1;
+      if (keep === false) {
+        this.#stopped = true;
+        return false;
+      }
+    }
+    if (start < data.length) {
+      // Copy so a reused read buffer can never alias the carried tail.
+      this.#carry = Buffer.from(data.subarray(start));
+    }
+    base += start;
+    this.#offset = base;
+    return true;
+  }
+
+  /** Emits the final unterminated line (a torn tail), if any. */
+  end(): void {
+    if (this.#stopped || this.#carry === null) return;
+    let line = this.#carry;
+    this.#carry = null;
+    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
+    this.visit(line, { offset: this.#offset, terminated: false });
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return errnoCode(error) === 'ENOENT';
+}
+
+/**
+ * Opens a rollout for reading: the plain file, else its `.zst` sibling. Retries up to 3 times,
+ * 50 ms apart, when neither exists (a plain↔compressed transition in progress).
+ */
+async function openRolloutHandle(path: string) {
+  const plain = plainRolloutPath(path);
+  const zst = compressedRolloutPath(path);
+  const candidates = path.endsWith(COMPRESSED_SUFFIX) ? [zst, plain] : [plain, zst];
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    for (const candidate of candidates) {
+      try {
+        const handle = await open(candidate, 'r');
+        return { handle, compressed: candidate.endsWith(COMPRESSED_SUFFIX), path: candidate };
+      } catch (error) {
+        lastError = error;
+        if (!isMissing(error))
+          throw new RolloutError('Io', `cannot open ${candidate}`, { cause: error });
+      }
+    }
+    if (attempt < 2) await sleep(50);
+  }
+  throw new RolloutError('Io', `rollout not found: ${path}`, { cause: lastError });
+}
+
+/** Reads every line of a rollout (plain or `.zst`), calling `visit` until it returns false. */
+export async function forEachRolloutLine(path: string, visit: LineVisitor): Promise<void> {
+  const { handle, compressed } = await openRolloutHandle(path);
+  const splitter = new LineSplitter(visit);
+  try {
+    const decoder = compressed
+      ? new Decompress((data) => {
+          splitter.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        })
+      : null;
+    const size = (await handle.stat()).size;
+    // Files up to the chunk size are read in one go; bigger ones in chunks.
+    const chunkSize = Math.max(64 * 1024, Math.min(READ_CHUNK_BYTES, size + 1));
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(chunkSize);
+      const { bytesRead } = await handle.read(buffer, 0, chunkSize, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      if (decoder !== null) decoder.push(chunk);
+      else splitter.push(chunk);
+      if (splitter.stopped) return;
+    }
+    if (decoder !== null) decoder.push(new Uint8Array(0), true);
+    splitter.end();
+  } catch (error) {
+    if (error instanceof RolloutError) throw error;
+    throw new RolloutError('Io', `cannot read ${path}: ${String(error)}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Synchronous twin of `forEachRolloutLine` for hot batch paths (backfill workers). */
+export function forEachRolloutLineSync(path: string, visit: LineVisitor): void {
+  const plain = plainRolloutPath(path);
+  let fd: number;
+  let compressed = false;
+  try {
+    fd = openSync(plain, 'r');
+  } catch (error) {
+    if (!isMissing(error)) throw new RolloutError('Io', `cannot open ${plain}`, { cause: error });
+    try {
+      fd = openSync(compressedRolloutPath(path), 'r');
+      compressed = true;
+    } catch (inner) {
+      throw new RolloutError('Io', `rollout not found: ${path}`, { cause: inner });
+    }
+  }
+  const splitter = new LineSplitter(visit);
+  try {
+    const decoder = compressed
+      ? new Decompress((data) => {
+          splitter.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        })
+      : null;
+    const size = fstatSync(fd).size;
+    const chunkSize = Math.max(64 * 1024, Math.min(READ_CHUNK_BYTES, size + 1));
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(chunkSize);
+      const bytesRead = readSync(fd, buffer, 0, chunkSize, null);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      if (decoder !== null) decoder.push(chunk);
+      else splitter.push(chunk);
+      if (splitter.stopped) return;
+    }
+    if (decoder !== null) decoder.push(new Uint8Array(0), true);
+    splitter.end();
+  } catch (error) {
+    if (error instanceof RolloutError) throw error;
+    throw new RolloutError('Io', `cannot read ${path}: ${String(error)}`, { cause: error });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the line has only whitespace. */
+export function isBlankLine(line: Buffer): boolean {
+  for (let i = 0; i < line.length; i += 1) {
+    const byte = line[i];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== CR && byte !== NEWLINE) return false;
+  }
+  return true;
+}

@@ -1,0 +1,345 @@
+import { z } from 'zod';
+
+/*
+ * The on-disk rollout format (spec rollout-state §2). Every schema is loose: unknown fields are
+ * kept, and nothing is defaulted or transformed, so a validated payload is still the exact JSON
+ * object read from disk (key order included) and can be written back byte for byte.
+ */
+
+const nullish = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
+
+/** `SessionSource`: a bare string for unit variants (`"cli"`), an object for data variants. */
+export const SessionSourceSchema = z.union([z.string(), z.record(z.string(), z.unknown())]);
+export type SessionSource = z.infer<typeof SessionSourceSchema>;
+
+export const GitInfoSchema = z.looseObject({
+  commit_hash: nullish(z.string()),
+  branch: nullish(z.string()),
+  repository_url: nullish(z.string()),
+});
+export type GitInfo = z.infer<typeof GitInfoSchema>;
+
+export const BaseInstructionsSchema = z.looseObject({ text: z.string() });
+
+export const DynamicToolSchema = z.looseObject({
+  name: z.string(),
+  description: z.string().optional(),
+  input_schema: z.unknown().optional(),
+  defer_loading: z.boolean().optional(),
+  namespace: nullish(z.string()),
+});
+export type DynamicTool = z.infer<typeof DynamicToolSchema>;
+
+/** 0.169 fork-by-reference: the fork's history starts with the base thread's first lines. */
+export const HistoryBaseSchema = z.looseObject({
+  thread_id: z.string(),
+  end_ordinal_exclusive: z.number().optional(),
+  end_byte_offset: z.number().optional(),
+});
+export type HistoryBase = z.infer<typeof HistoryBaseSchema>;
+
+/** Payload of `session_meta`: `SessionMeta` flattened with an optional `git` sibling (§2.3). */
+export const SessionMetaLineSchema = z.looseObject({
+  id: z.string(),
+  session_id: z.string().optional(),
+  forked_from_id: nullish(z.string()),
+  parent_thread_id: nullish(z.string()),
+  timestamp: z.string(),
+  cwd: z.string(),
+  originator: z.string().optional(),
+  cli_version: z.string().optional(),
+  source: SessionSourceSchema.optional(),
+  thread_source: nullish(z.string()),
+  agent_nickname: nullish(z.string()),
+  agent_role: nullish(z.string()),
+  /** Older spelling of `agent_role`, accepted on read. */
+  agent_type: nullish(z.string()),
+  agent_path: nullish(z.string()),
+  model_provider: nullish(z.string()),
+  base_instructions: nullish(BaseInstructionsSchema),
+  dynamic_tools: nullish(z.array(DynamicToolSchema)),
+  memory_mode: nullish(z.string()),
+  history_mode: nullish(z.string()),
+  history_base: nullish(HistoryBaseSchema),
+  git: nullish(GitInfoSchema),
+});
+export type SessionMetaLine = z.infer<typeof SessionMetaLineSchema>;
+
+/** Payload of `turn_context` (§2.4). Written once per user turn; the latest wins. */
+export const TurnContextItemSchema = z.looseObject({
+  turn_id: nullish(z.string()),
+  cwd: z.string(),
+  approval_policy: z.unknown().optional(),
+  sandbox_policy: z.unknown().optional(),
+  permission_profile: z.unknown().optional(),
+  model: z.string(),
+  effort: nullish(z.string()),
+  summary: z.unknown().optional(),
+});
+export type TurnContextItem = z.infer<typeof TurnContextItemSchema>;
+
+/** A model-visible item (`message`, `function_call`, `reasoning`, ...), kept as read. */
+export const ResponseItemSchema = z.looseObject({ type: z.string() });
+export type ResponseItem = z.infer<typeof ResponseItemSchema>;
+
+export const CompactedItemSchema = z.looseObject({
+  message: z.string(),
+  replacement_history: nullish(z.array(z.unknown())),
+});
+export type CompactedItem = z.infer<typeof CompactedItemSchema>;
+
+/**
+ * Payload of `event_msg`: internally tagged by `type`. Validated only as "an object with a
+ * string `type`" so that an event kind this version does not know is kept, never dropped;
+ * typed views of the events Skein reads are below (`parseEventMsg`).
+ */
+export const EventMsgSchema = z.looseObject({ type: z.string() });
+export type EventMsg = z.infer<typeof EventMsgSchema>;
+
+/** Payloads of the newer line kinds that Skein keeps but does not interpret. */
+export const LooseObjectSchema = z.looseObject({});
+export type LooseObject = z.infer<typeof LooseObjectSchema>;
+
+// ---- Typed events (the ones metadata, previews and history need) ----
+
+export const UserMessageEventSchema = z.looseObject({
+  type: z.literal('user_message'),
+  message: z.string(),
+  images: nullish(z.array(z.unknown())),
+  local_images: nullish(z.array(z.unknown())),
+  text_elements: nullish(z.array(z.unknown())),
+});
+export const AgentMessageEventSchema = z.looseObject({
+  type: z.literal('agent_message'),
+  message: z.string(),
+});
+export const TokenUsageSchema = z.looseObject({
+  input_tokens: z.number().optional(),
+  cached_input_tokens: z.number().optional(),
+  output_tokens: z.number().optional(),
+  reasoning_output_tokens: z.number().optional(),
+  total_tokens: z.number(),
+});
+export type TokenUsage = z.infer<typeof TokenUsageSchema>;
+export const TokenCountEventSchema = z.looseObject({
+  type: z.literal('token_count'),
+  info: nullish(
+    z.looseObject({
+      total_token_usage: TokenUsageSchema,
+      last_token_usage: TokenUsageSchema.optional(),
+      model_context_window: nullish(z.number()),
+    }),
+  ),
+});
+/** `EventMsg::TurnStarted` is written as `task_started`; `turn_started` is accepted on read. */
+export const TaskStartedEventSchema = z.looseObject({
+  type: z.enum(['task_started', 'turn_started']),
+  turn_id: nullish(z.string()),
+  started_at: nullish(z.number()),
+  model_context_window: nullish(z.number()),
+});
+/** `EventMsg::TurnComplete` is written as `task_complete`; `turn_complete` is accepted on read. */
+export const TaskCompleteEventSchema = z.looseObject({
+  type: z.enum(['task_complete', 'turn_complete']),
+  turn_id: nullish(z.string()),
+  last_agent_message: nullish(z.string()),
+  completed_at: nullish(z.number()),
+  duration_ms: nullish(z.number()),
+});
+export const ThreadNameUpdatedEventSchema = z.looseObject({
+  type: z.literal('thread_name_updated'),
+  thread_id: z.string().optional(),
+  thread_name: nullish(z.string()),
+});
+export const ThreadGoalUpdatedEventSchema = z.looseObject({
+  type: z.literal('thread_goal_updated'),
+  goal: z.looseObject({ objective: z.string() }),
+});
+/** A `TurnItem` inside 0.169's `item_completed` (PascalCase tags: `UserMessage`, `AgentMessage`). */
+export const TurnItemSchema = z.looseObject({
+  type: z.string(),
+  id: z.string().optional(),
+  content: z.array(z.looseObject({ type: z.string() })).optional(),
+});
+export type TurnItem = z.infer<typeof TurnItemSchema>;
+export const ItemCompletedEventSchema = z.looseObject({
+  type: z.literal('item_completed'),
+  thread_id: z.string().optional(),
+  turn_id: nullish(z.string()),
+  item: TurnItemSchema,
+});
+
+export type UserMessageEvent = z.infer<typeof UserMessageEventSchema>;
+export type AgentMessageEvent = z.infer<typeof AgentMessageEventSchema>;
+export type TokenCountEvent = z.infer<typeof TokenCountEventSchema>;
+export type TaskStartedEvent = z.infer<typeof TaskStartedEventSchema>;
+export type TaskCompleteEvent = z.infer<typeof TaskCompleteEventSchema>;
+export type ThreadNameUpdatedEvent = z.infer<typeof ThreadNameUpdatedEventSchema>;
+export type ThreadGoalUpdatedEvent = z.infer<typeof ThreadGoalUpdatedEventSchema>;
+export type ItemCompletedEvent = z.infer<typeof ItemCompletedEventSchema>;
+
+export type KnownEventMsg =
+  | UserMessageEvent
+  | AgentMessageEvent
+  | TokenCountEvent
+  | TaskStartedEvent
+  | TaskCompleteEvent
+  | ThreadNameUpdatedEvent
+  | ThreadGoalUpdatedEvent
+  | ItemCompletedEvent;
+
+const EVENT_SCHEMAS: Record<string, z.ZodType<KnownEventMsg>> = {
+  user_message: UserMessageEventSchema,
+  agent_message: AgentMessageEventSchema,
+  token_count: TokenCountEventSchema,
+  task_started: TaskStartedEventSchema,
+  turn_started: TaskStartedEventSchema,
+  task_complete: TaskCompleteEventSchema,
+  turn_complete: TaskCompleteEventSchema,
+  thread_name_updated: ThreadNameUpdatedEventSchema,
+  thread_goal_updated: ThreadGoalUpdatedEventSchema,
+  item_completed: ItemCompletedEventSchema,
+};
+
+/**
+ * A typed view of an event Skein interprets, or `null` for other kinds (and for a known kind
+ * whose payload does not have the expected shape). Never throws.
+ */
+export function parseEventMsg(event: EventMsg): KnownEventMsg | null {
+  const schema = EVENT_SCHEMAS[event.type];
+  if (schema === undefined) return null;
+  const parsed = schema.safeParse(event);
+  return parsed.success ? (event as KnownEventMsg) : null;
+}
+
+// ---- Items and lines ----
+
+/** Item kinds this version understands; any other `type` becomes an `OpaqueRolloutItem`. */
+export const ROLLOUT_ITEM_KINDS = [
+  'session_meta',
+  'response_item',
+  'compacted',
+  'turn_context',
+  'event_msg',
+  'inter_agent_communication',
+  'inter_agent_communication_metadata',
+  'world_state',
+  'token_usage_record',
+] as const;
+export type RolloutItemKind = (typeof ROLLOUT_ITEM_KINDS)[number];
+
+export const ROLLOUT_PAYLOAD_SCHEMAS = {
+  session_meta: SessionMetaLineSchema,
+  response_item: ResponseItemSchema,
+  compacted: CompactedItemSchema,
+  turn_context: TurnContextItemSchema,
+  event_msg: EventMsgSchema,
+  inter_agent_communication: LooseObjectSchema,
+  inter_agent_communication_metadata: LooseObjectSchema,
+  world_state: LooseObjectSchema,
+  token_usage_record: LooseObjectSchema,
+} as const satisfies Record<RolloutItemKind, z.ZodType>;
+
+export type SessionMetaItem = { type: 'session_meta'; payload: SessionMetaLine };
+export type ResponseItemItem = { type: 'response_item'; payload: ResponseItem };
+export type CompactedRolloutItem = { type: 'compacted'; payload: CompactedItem };
+export type TurnContextRolloutItem = { type: 'turn_context'; payload: TurnContextItem };
+export type EventMsgItem = { type: 'event_msg'; payload: EventMsg };
+export type LooseRolloutItem = {
+  type:
+    | 'inter_agent_communication'
+    | 'inter_agent_communication_metadata'
+    | 'world_state'
+    | 'token_usage_record';
+  payload: LooseObject;
+};
+/** A line kind this version does not know: kept as read (never thrown, never dropped). */
+export type OpaqueRolloutItem = { type: 'opaque'; kind: string; payload: unknown };
+
+export type RolloutItem =
+  | SessionMetaItem
+  | ResponseItemItem
+  | CompactedRolloutItem
+  | TurnContextRolloutItem
+  | EventMsgItem
+  | LooseRolloutItem
+  | OpaqueRolloutItem;
+
+/** One line of a rollout file: the envelope plus its item. */
+export type RolloutLine = RolloutItem & {
+  /** UTC `YYYY-MM-DDTHH:MM:SS.mmmZ` when Skein writes it; any string on read. */
+  timestamp: string;
+  /** 0.169 paginated files only. */
+  ordinal?: number;
+  /** 0.169's extra top-level sibling on some `response_item` lines. */
+  metadata?: unknown;
+};
+
+export const RolloutEnvelopeSchema = z.looseObject({
+  timestamp: z.string(),
+  ordinal: z.number().int().nonnegative().optional(),
+  type: z.string(),
+  payload: z.unknown(),
+  metadata: z.unknown().optional(),
+});
+
+export const KNOWN_HISTORY_MODES = ['legacy', 'paginated'] as const;
+
+export function isKnownItemKind(kind: string): kind is RolloutItemKind {
+  return Object.hasOwn(ROLLOUT_PAYLOAD_SCHEMAS, kind);
+}
+
+export type LineParseResult =
+  | { ok: true; line: RolloutLine }
+  | { ok: false; reason: 'json' | 'envelope' | 'payload' };
+
+/** Validates an already JSON-parsed line. Unknown kinds come back as opaque items. */
+export function rolloutLineFromJson(value: unknown): LineParseResult {
+  const envelope = RolloutEnvelopeSchema.safeParse(value);
+  if (!envelope.success) return { ok: false, reason: 'envelope' };
+  const { timestamp, ordinal, type, payload, metadata } = envelope.data;
+  const head: { timestamp: string; ordinal?: number; metadata?: unknown } = { timestamp };
+  if (ordinal !== undefined) head.ordinal = ordinal;
+  if (metadata !== undefined) head.metadata = metadata;
+  if (!isKnownItemKind(type)) {
+    return { ok: true, line: { ...head, type: 'opaque', kind: type, payload } };
+  }
+  if (!ROLLOUT_PAYLOAD_SCHEMAS[type].safeParse(payload).success) {
+    return { ok: false, reason: 'payload' };
+  }
+  return { ok: true, line: { ...head, type, payload } as RolloutLine };
+}
+
+/** Parses one line of text (no trailing newline). */
+export function parseRolloutLine(text: string): LineParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'json' };
+  }
+  return rolloutLineFromJson(value);
+}
+
+/** The on-disk `type` of an item (an opaque item keeps its original kind). */
+export function itemDiskType(item: RolloutItem): string {
+  return item.type === 'opaque' ? item.kind : item.type;
+}
+
+/**
+ * One line in the exact legacy format: compact JSON, keys `timestamp`, (`ordinal`), `type`,
+ * `payload`, (`metadata`), no trailing newline.
+ */
+export function serializeRolloutLine(line: RolloutLine): string {
+  const out: Record<string, unknown> = { timestamp: line.timestamp };
+  if (line.ordinal !== undefined) out.ordinal = line.ordinal;
+  out.type = itemDiskType(line);
+  out.payload = line.payload;
+  if (line.metadata !== undefined) out.metadata = line.metadata;
+  return JSON.stringify(out);
+}
+
+/** The writer's timestamp format: UTC with exactly three fraction digits. */
+export function formatRolloutTimestamp(date: Date): string {
+  return date.toISOString();
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import {
+  archivedPathFor,
+  formatRolloutFileName,
+  parseFileTimestamp,
+  parseRolloutFileName,
+  rolloutPathFor,
+  unarchivedPathFor,
+} from '../src/index.js';
+import { THREAD_A, THREAD_B } from './helpers.js';
+
+describe('home layout', () => {
+  it('names rollout files in local time under sessions/YYYY/MM/DD', () => {
+    const created = new Date(2026, 10, 2, 7, 5, 9, 123); // local time
+    const path = rolloutPathFor('/h', THREAD_A, created);
+    expect(path).toBe(`/h/sessions/2026/11/02/rollout-2026-11-02T07-05-09-${THREAD_A}.jsonl`);
+    expect(formatRolloutFileName(THREAD_A, created)).toBe(
+      `rollout-2026-11-02T07-05-09-${THREAD_A}.jsonl`,
+    );
+  });
+
+  it('parses file names, .zst siblings and revert suffixes; rejects others', () => {
+    const parsed = parseRolloutFileName(`rollout-2025-01-03T12-00-00-${THREAD_A}.jsonl`);
+    expect(parsed).toMatchObject({
+      threadId: THREAD_A,
+      timestamp: '2025-01-03T12-00-00',
+      timestampMs: Date.UTC(2025, 0, 3, 12, 0, 0),
+      compressed: false,
+      rolloutId: null,
+      dateParts: ['2025', '01', '03'],
+    });
+    expect(
+      parseRolloutFileName(`rollout-2025-01-03T12-00-00-${THREAD_A}.jsonl.zst`)?.compressed,
+    ).toBe(true);
+    const revert = parseRolloutFileName(
+      `rollout-2025-01-03T12-00-00-${THREAD_A}_${THREAD_B}.jsonl`,
+    );
+    expect(revert?.threadId).toBe(THREAD_A);
+    expect(revert?.rolloutId).toBe(THREAD_B);
+    expect(parseRolloutFileName(`rollout-2025-01-03T12-00-00-nope.jsonl`)).toBeNull();
+    expect(parseRolloutFileName(`session-2025-01-03T12-00-00-${THREAD_A}.jsonl`)).toBeNull();
+    expect(parseRolloutFileName(`rollout-2025-13-03T12-00-00-${THREAD_A}.jsonl`)).toBeNull();
+    expect(parseRolloutFileName(`rollout-2025-01-03T12-00-00-${THREAD_A}.json`)).toBeNull();
+    expect(parseFileTimestamp('2025-02-30T00-00-00')).toBeNull();
+  });
+
+  it('maps archive and unarchive paths', () => {
+    const name = `rollout-2025-01-03T12-00-00-${THREAD_A}.jsonl`;
+    expect(archivedPathFor('/h', `/h/sessions/2025/01/03/${name}`)).toBe(
+      `/h/archived_sessions/${name}`,
+    );
+    expect(unarchivedPathFor('/h', name)).toBe(`/h/sessions/2025/01/03/${name}`);
+  });
+});
