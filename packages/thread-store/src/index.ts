@@ -7,6 +7,30 @@ export {
   toThreadStoreError,
   type UnsupportedOperation,
 } from './errors.js';
+export { collectGitInfo } from './git-info.js';
+export {
+  InMemoryThreadStore,
+  type InMemoryThreadStoreCall,
+  type InMemoryThreadStoreCalls,
+} from './in-memory.js';
+export {
+  eventType,
+  isPersistedRolloutItem,
+  itemAffectsThreadMetadata,
+  persistedRolloutItems,
+} from './items.js';
+export {
+  type LiveRolloutPathSource,
+  LiveThread,
+  LiveThreadInitGuard,
+  type LiveThreadOptions,
+} from './live-thread.js';
+export {
+  type PendingMetadataUpdate,
+  THREAD_UPDATED_AT_TOUCH_INTERVAL_MS,
+  ThreadMetadataSync,
+  type ThreadMetadataSyncOptions,
+} from './metadata-sync.js';
 export {
   gitInfoFromParts,
   gitInfoPatchFromObserved,

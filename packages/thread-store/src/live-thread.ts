@@ -1,0 +1,206 @@
+/**
+ * `LiveThread` (spec thread-store §6): the session-facing handle of one thread being written.
+ * It applies the persistence policy, appends canonical history through the store, derives
+ * metadata patches from what it appended (`ThreadMetadataSync`) and sends them through
+ * `ThreadStore.updateThreadMetadata`. This is the synchronous variant (§6.4): a metadata error
+ * propagates to the caller; the local store's own soft policy (§6.6) keeps a broken optional
+ * state DB from failing appends.
+ */
+import { ThreadStoreError } from './errors.js';
+import { persistedRolloutItems } from './items.js';
+import {
+  type PendingMetadataUpdate,
+  ThreadMetadataSync,
+  type ThreadMetadataSyncOptions,
+} from './metadata-sync.js';
+import type { ThreadStore } from './thread-store.js';
+import type {
+  CreateThreadParams,
+  ResumeThreadParams,
+  RolloutItem,
+  StoredThread,
+  StoredThreadHistory,
+  ThreadId,
+  ThreadMemoryMode,
+  ThreadMetadataPatch,
+} from './types.js';
+
+/** Stores that keep a local rollout file per live writer (`LocalThreadStore`). */
+export interface LiveRolloutPathSource {
+  liveRolloutPath(threadId: ThreadId): string;
+}
+
+function hasLiveRolloutPath(store: ThreadStore): store is ThreadStore & LiveRolloutPathSource {
+  return typeof (store as Partial<LiveRolloutPathSource>).liveRolloutPath === 'function';
+}
+
+export type LiveThreadOptions = ThreadMetadataSyncOptions;
+
+export class LiveThread {
+  readonly threadId: ThreadId;
+  readonly store: ThreadStore;
+  private readonly sync: ThreadMetadataSync;
+  /** Serializes operations on this handle so metadata never overtakes history. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(store: ThreadStore, threadId: ThreadId, sync: ThreadMetadataSync) {
+    this.store = store;
+    this.threadId = threadId;
+    this.sync = sync;
+  }
+
+  /** Builds the metadata sync (may probe git), then opens persistence with the store. */
+  static async create(
+    store: ThreadStore,
+    params: CreateThreadParams,
+    options: LiveThreadOptions = {},
+  ): Promise<LiveThread> {
+    const sync = await ThreadMetadataSync.forCreate(params, options);
+    await store.createThread(params);
+    return new LiveThread(store, params.threadId, sync);
+  }
+
+  /**
+   * Loads history first when the caller did not supply it, so that metadata observes the
+   * thread's historical facts (created time, provider, first message), then reopens it.
+   */
+  static async resume(
+    store: ThreadStore,
+    params: ResumeThreadParams,
+    options: LiveThreadOptions = {},
+  ): Promise<LiveThread> {
+    let resumeParams = params;
+    if (params.history == null) {
+      const history = await store.loadHistory({
+        threadId: params.threadId,
+        includeArchived: params.includeArchived ?? false,
+      });
+      resumeParams = { ...params, history: history.items };
+    }
+    await store.resumeThread(resumeParams);
+    const sync = ThreadMetadataSync.forResume(resumeParams, options);
+    return new LiveThread(store, params.threadId, sync);
+  }
+
+  private serialize<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async applyUpdate(update: PendingMetadataUpdate | undefined): Promise<void> {
+    if (update === undefined) return;
+    await this.store.updateThreadMetadata({
+      threadId: this.threadId,
+      patch: update.patch,
+      includeArchived: true,
+    });
+    this.sync.markPendingUpdateApplied(update);
+  }
+
+  /** Appends raw items (the policy filters them), then sends the derived metadata. */
+  appendItems(items: readonly RolloutItem[]): Promise<void> {
+    return this.serialize(async () => {
+      if (items.length === 0) return;
+      const canonical = persistedRolloutItems(items);
+      await this.store.appendItems({ threadId: this.threadId, items });
+      if (canonical.length === 0) return;
+      await this.applyUpdate(this.sync.observeAppendedItems(canonical));
+    });
+  }
+
+  /** Materializes the thread, then sends every pending metadata fact. */
+  persist(): Promise<void> {
+    return this.serialize(async () => {
+      await this.store.persistThread(this.threadId);
+      await this.applyUpdate(this.sync.takePendingUpdate());
+    });
+  }
+
+  /** Makes history durable, then sends pending metadata once history exists. */
+  flush(): Promise<void> {
+    return this.serialize(async () => {
+      await this.store.flushThread(this.threadId);
+      await this.applyUpdate(this.sync.takePendingUpdateForExistingHistory());
+    });
+  }
+
+  /** Sends pending metadata (if history exists), then closes the store's writer. */
+  shutdown(): Promise<void> {
+    return this.serialize(async () => {
+      await this.applyUpdate(this.sync.takePendingUpdateForExistingHistory());
+      await this.store.shutdownThread(this.threadId);
+    });
+  }
+
+  /** Releases the writer without flushing buffered items (session init failed). */
+  discard(): Promise<void> {
+    return this.serialize(() => this.store.discardThread(this.threadId));
+  }
+
+  loadHistory(includeArchived = true): Promise<StoredThreadHistory> {
+    return this.store.loadHistory({ threadId: this.threadId, includeArchived });
+  }
+
+  readThread(includeArchived = true, includeHistory = false): Promise<StoredThread> {
+    return this.store.readThread({ threadId: this.threadId, includeArchived, includeHistory });
+  }
+
+  updateMemoryMode(mode: ThreadMemoryMode, includeArchived = true): Promise<StoredThread> {
+    return this.updateMetadata({ memoryMode: mode }, includeArchived);
+  }
+
+  /** Flushes pending derived metadata first, then applies an explicit patch. */
+  updateMetadata(patch: ThreadMetadataPatch, includeArchived = true): Promise<StoredThread> {
+    return this.serialize(async () => {
+      await this.applyUpdate(this.sync.takePendingUpdate());
+      return this.store.updateThreadMetadata({ threadId: this.threadId, patch, includeArchived });
+    });
+  }
+
+  /** The live writer's rollout path for local stores; null for stores without paths. */
+  localRolloutPath(): string | null {
+    if (!hasLiveRolloutPath(this.store)) return null;
+    try {
+      return this.store.liveRolloutPath(this.threadId);
+    } catch (error) {
+      if (error instanceof ThreadStoreError && error.code === 'ThreadNotFound') return null;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Owns a `LiveThread` while session initialization can still fail: `commit()` hands it over,
+ * `discard()` releases it. Callers discard an armed guard in `finally`.
+ */
+export class LiveThreadInitGuard {
+  private thread: LiveThread | undefined;
+
+  constructor(thread: LiveThread | undefined) {
+    this.thread = thread;
+  }
+
+  get current(): LiveThread | undefined {
+    return this.thread;
+  }
+
+  /** Disarms the guard: the session now owns the thread. */
+  commit(): LiveThread | undefined {
+    const thread = this.thread;
+    this.thread = undefined;
+    return thread;
+  }
+
+  /** Discards the thread, logging (not throwing) failures. */
+  async discard(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    if (thread === undefined) return;
+    try {
+      await thread.discard();
+    } catch (error) {
+      console.warn(`failed to discard live thread ${thread.threadId}:`, error);
+    }
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * `ThreadMetadataSync` (spec thread-store §6.2): derives metadata patches from the history a
+ * live thread appends, keeps one pending (merged) patch with a generation counter, and
+ * coalesces bare `updatedAt` touches. It never writes anything itself; `LiveThread` sends its
+ * patches through `ThreadStore.updateThreadMetadata`.
+ */
+import { collectGitInfo } from './git-info.js';
+import {
+  eventType,
+  isTurnStarted,
+  itemAffectsThreadMetadata,
+  payloadRecord,
+  stringField,
+  userMessagePreview,
+} from './items.js';
+import {
+  gitInfoPatchFromObserved,
+  isThreadMetadataPatchEmpty,
+  mergeThreadMetadataPatch,
+} from './patch.js';
+import type {
+  CreateThreadParams,
+  ResumeThreadParams,
+  RolloutItem,
+  SessionSource,
+  ThreadId,
+  ThreadMetadataPatch,
+  ThreadSource,
+  TokenUsage,
+} from './types.js';
+import { SKEIN_CLI_VERSION } from './version.js';
+
+/** Production interval between persisted `updatedAt`-only touches. */
+export const THREAD_UPDATED_AT_TOUCH_INTERVAL_MS = 5_000;
+
+export interface PendingMetadataUpdate {
+  patch: ThreadMetadataPatch;
+  generation: number;
+}
+
+export interface ThreadMetadataSyncOptions {
+  /** Minimum time between two persisted bare touches (default 5 s). */
+  touchIntervalMs?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+  /** Collects git facts for a new thread's cwd (default: run `git`). */
+  collectGitInfo?: typeof collectGitInfo;
+}
+
+const THREAD_SOURCES = new Set<string>(['user', 'subagent', 'memory_consolidation']);
+
+export class ThreadMetadataSync {
+  readonly threadId: ThreadId;
+  private cwdSeen = false;
+  private previewSeen = false;
+  private firstUserMessageSeen = false;
+  private titleSeen = false;
+  private pending: ThreadMetadataPatch | undefined;
+  private generation = 0;
+  private lastTouchPersistedAtMs: number | undefined;
+  private deferCreateUpdateUntilHistoryExists = false;
+  private deferResumeUpdateUntilAppend = false;
+  private readonly touchIntervalMs: number;
+  private readonly now: () => number;
+
+  private constructor(threadId: ThreadId, options: ThreadMetadataSyncOptions) {
+    this.threadId = threadId;
+    this.touchIntervalMs = options.touchIntervalMs ?? THREAD_UPDATED_AT_TOUCH_INTERVAL_MS;
+    this.now = options.now ?? Date.now;
+  }
+
+  static async forCreate(
+    params: CreateThreadParams,
+    options: ThreadMetadataSyncOptions = {},
+  ): Promise<ThreadMetadataSync> {
+    const sync = new ThreadMetadataSync(params.threadId, options);
+    const created = sync.now();
+    const cwd = params.metadata.cwd ?? '';
+    const git = cwd === '' ? null : await (options.collectGitInfo ?? collectGitInfo)(cwd);
+    const spawn = threadSpawnOf(params.source);
+    const patch: ThreadMetadataPatch = {
+      modelProvider: params.metadata.modelProvider,
+      createdAtMs: created,
+      updatedAtMs: created,
+      source: params.source,
+      threadSource: params.threadSource ?? null,
+      agentNickname: spawn?.agent_nickname ?? null,
+      agentRole: spawn?.agent_role ?? null,
+      agentPath: spawn?.agent_path ?? null,
+      cwd,
+      cliVersion: SKEIN_CLI_VERSION,
+      memoryMode: params.metadata.memoryMode,
+    };
+    if (git !== null) patch.gitInfo = gitInfoPatchFromObserved(git);
+    sync.pending = patch;
+    sync.cwdSeen = cwd !== '';
+    sync.generation = 1;
+    sync.deferCreateUpdateUntilHistoryExists = true;
+    return sync;
+  }
+
+  static forResume(
+    params: ResumeThreadParams,
+    options: ThreadMetadataSyncOptions = {},
+  ): ThreadMetadataSync {
+    const sync = new ThreadMetadataSync(params.threadId, options);
+    sync.cwdSeen = (params.metadata.cwd ?? '') !== '';
+    if (params.history != null) {
+      const observed = sync.observeItems(params.history, {});
+      if (observed !== undefined && !isThreadMetadataPatchEmpty(observed)) {
+        sync.pending = observed;
+        sync.generation = 1;
+      }
+      sync.deferResumeUpdateUntilAppend = sync.pending !== undefined;
+    }
+    return sync;
+  }
+
+  /** Derives a patch from items over `base`; undefined for an empty item list. */
+  observeItems(
+    items: readonly RolloutItem[],
+    base: ThreadMetadataPatch,
+  ): ThreadMetadataPatch | undefined {
+    if (items.length === 0) return undefined;
+    const patch: ThreadMetadataPatch = { ...base };
+    for (const item of items) this.observeItem(item, patch);
+    return patch;
+  }
+
+  private observeItem(item: RolloutItem, patch: ThreadMetadataPatch): boolean {
+    const payload = payloadRecord(item);
+    if (item.type === 'session_meta') {
+      if (stringField(payload, 'id')?.toLowerCase() !== this.threadId) return false;
+      const created = parseMetaTimestamp(stringField(payload, 'timestamp'));
+      if (created !== undefined) patch.createdAtMs = created;
+      const source = payload.source;
+      if (source !== undefined) patch.source = source as SessionSource;
+      const threadSource = stringField(payload, 'thread_source');
+      patch.threadSource =
+        threadSource !== undefined && THREAD_SOURCES.has(threadSource)
+          ? (threadSource as ThreadSource)
+          : null;
+      patch.agentNickname = stringField(payload, 'agent_nickname') ?? null;
+      patch.agentRole =
+        stringField(payload, 'agent_role') ?? stringField(payload, 'agent_type') ?? null;
+      patch.agentPath = stringField(payload, 'agent_path') ?? null;
+      const provider = stringField(payload, 'model_provider');
+      if (provider) patch.modelProvider = provider;
+      const cliVersion = stringField(payload, 'cli_version');
+      if (cliVersion) patch.cliVersion = cliVersion;
+      const cwd = stringField(payload, 'cwd');
+      if (cwd) {
+        patch.cwd = cwd;
+        this.cwdSeen = true;
+      }
+      const git = payload.git;
+      if (typeof git === 'object' && git !== null) {
+        const record = git as Record<string, unknown>;
+        patch.gitInfo = gitInfoPatchFromObserved({
+          commitHash: stringField(record, 'commit_hash'),
+          branch: stringField(record, 'branch'),
+          repositoryUrl: stringField(record, 'repository_url'),
+        });
+      }
+      const memoryMode = stringField(payload, 'memory_mode');
+      if (memoryMode === 'enabled' || memoryMode === 'disabled') patch.memoryMode = memoryMode;
+      return true;
+    }
+    if (item.type === 'turn_context') {
+      const cwd = stringField(payload, 'cwd');
+      if (cwd && !this.cwdSeen) {
+        patch.cwd = cwd;
+        this.cwdSeen = true;
+      }
+      const model = stringField(payload, 'model');
+      if (model !== undefined) patch.model = model;
+      const effort = stringField(payload, 'effort');
+      if (effort !== undefined) patch.reasoningEffort = effort;
+      const approval = payload.approval_policy;
+      if (typeof approval === 'string') patch.approvalMode = approval;
+      else if (approval !== undefined && approval !== null)
+        patch.approvalMode = JSON.stringify(approval);
+      const profile = payload.permission_profile ?? payload.sandbox_policy;
+      if (profile !== undefined && profile !== null) {
+        patch.permissionProfile = profile as ThreadMetadataPatch['permissionProfile'] & {};
+      }
+      return true;
+    }
+    const kind = eventType(item);
+    if (kind === 'user_message') {
+      const preview = userMessagePreview(payload);
+      if (preview === undefined) return false;
+      let changed = false;
+      if (!this.firstUserMessageSeen) {
+        patch.firstUserMessage = preview.preview;
+        this.firstUserMessageSeen = true;
+        changed = true;
+      }
+      if (!this.previewSeen) {
+        patch.preview = preview.preview;
+        this.previewSeen = true;
+        changed = true;
+      }
+      if (!this.titleSeen && preview.titleText !== '') {
+        patch.title = preview.titleText;
+        this.titleSeen = true;
+        changed = true;
+      }
+      return changed;
+    }
+    if (kind === 'token_count') {
+      const usage = tokenUsageOf(payload.info);
+      if (usage === undefined) return false;
+      patch.tokenUsage = usage;
+      return true;
+    }
+    if (kind === 'thread_goal_updated') {
+      if (this.previewSeen) return false;
+      const goal = payload.goal;
+      const objective =
+        typeof goal === 'object' && goal !== null
+          ? stringField(goal as Record<string, unknown>, 'objective')?.trim()
+          : undefined;
+      if (!objective) return false;
+      patch.preview = objective;
+      this.previewSeen = true;
+      return true;
+    }
+    return false;
+  }
+
+  /** Observes canonical appended items; returns the pending update to send now, if any. */
+  observeAppendedItems(items: readonly RolloutItem[]): PendingMetadataUpdate | undefined {
+    this.deferCreateUpdateUntilHistoryExists = false;
+    this.deferResumeUpdateUntilAppend = false;
+    if (items.length === 0) return undefined;
+    const now = this.now();
+    const affects = items.some(itemAffectsThreadMetadata);
+    const advancesRecency = items.some(isTurnStarted);
+    let patch: ThreadMetadataPatch | undefined;
+    if (affects) {
+      patch = this.observeItems(items, { updatedAtMs: now });
+    } else {
+      patch = { updatedAtMs: now };
+    }
+    if (patch !== undefined && advancesRecency) patch.advanceRecencyAtMs = now;
+    if (patch !== undefined) {
+      this.pending =
+        this.pending === undefined ? patch : mergeThreadMetadataPatch(this.pending, patch);
+      this.generation += 1;
+    }
+    if (this.pending === undefined) return undefined;
+    const touchedRecently =
+      this.lastTouchPersistedAtMs !== undefined &&
+      now - this.lastTouchPersistedAtMs < this.touchIntervalMs;
+    if (!affects && !hasMetadataFacts(this.pending) && touchedRecently) return undefined;
+    return this.takePendingUpdate();
+  }
+
+  /** The pending update (a copy; it stays pending until marked applied). */
+  takePendingUpdate(): PendingMetadataUpdate | undefined {
+    if (this.pending === undefined) return undefined;
+    return { patch: structuredClone(this.pending), generation: this.generation };
+  }
+
+  /** Like `takePendingUpdate`, but holds back create/resume facts until history exists. */
+  takePendingUpdateForExistingHistory(): PendingMetadataUpdate | undefined {
+    if (this.deferCreateUpdateUntilHistoryExists || this.deferResumeUpdateUntilAppend) {
+      return undefined;
+    }
+    return this.takePendingUpdate();
+  }
+
+  /** Clears the pending patch only if nothing newer was merged since `update` was taken. */
+  markPendingUpdateApplied(update: PendingMetadataUpdate): void {
+    if (update.generation === this.generation) this.pending = undefined;
+    if (update.patch.updatedAtMs !== undefined) this.lastTouchPersistedAtMs = this.now();
+  }
+}
+
+/** Any field other than `updatedAtMs` counts as a metadata fact. */
+function hasMetadataFacts(patch: ThreadMetadataPatch): boolean {
+  return Object.entries(patch).some(([key, value]) => key !== 'updatedAtMs' && value !== undefined);
+}
+
+function threadSpawnOf(source: SessionSource) {
+  if (typeof source === 'object' && 'subagent' in source) {
+    const sub = source.subagent;
+    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
+  }
+  return undefined;
+}
+
+const NAIVE_FILENAME_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})$/;
+
+/** A session-meta timestamp: RFC 3339, or the file-name form `YYYY-MM-DDTHH-MM-SS` (UTC). */
+export function parseMetaTimestamp(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const naive = NAIVE_FILENAME_TIMESTAMP.exec(value);
+  if (naive !== null) {
+    const [, y, mo, d, h, mi, s] = naive;
+    return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function numberField(record: Record<string, unknown>, key: string): number {
+  const value = record[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+export function tokenUsageOf(info: unknown): TokenUsage | undefined {
+  if (typeof info !== 'object' || info === null) return undefined;
+  const total = (info as Record<string, unknown>).total_token_usage;
+  if (typeof total !== 'object' || total === null) return undefined;
+  const record = total as Record<string, unknown>;
+  return {
+    inputTokens: numberField(record, 'input_tokens'),
+    cachedInputTokens: numberField(record, 'cached_input_tokens'),
+    outputTokens: numberField(record, 'output_tokens'),
+    reasoningOutputTokens: numberField(record, 'reasoning_output_tokens'),
+    totalTokens: numberField(record, 'total_tokens'),
+  };
+}
