@@ -1,0 +1,846 @@
+/**
+ * `PostgresThreadStore`: a ThreadStore whose history and metadata live in PostgreSQL, shared by
+ * any number of processes. Metadata uses @skein/state's `threads` schema and queries (the same
+ * Kysely layer as the SQLite index, on the PostgreSQL dialect); history is an append-only
+ * table ordered by a dense per-thread sequence.
+ *
+ * Concurrency model:
+ * - A live writer (create/resume) holds a lease named `thread-writer:<id>` in the shared
+ *   `leases` table. A second writer to the same thread, in this or another process, is refused
+ *   (`Conflict`) until the first shuts down, discards, or its lease runs out (or it dies).
+ * - Every append commits in one transaction that first renews the lease (fencing: a writer
+ *   whose lease was taken over cannot append) and bumps the thread's item counter under its row
+ *   lock, then inserts all items in multi-row INSERTs. Different threads touch different rows,
+ *   so their appends never wait on each other.
+ */
+import {
+  claimLease,
+  createStateContext,
+  currentLeaseOwner,
+  decodeThreadCursor,
+  defaultThreadMetadata,
+  encodeThreadCursor,
+  heartbeatLease,
+  insertSpawnEdge,
+  insertThreadIfAbsent,
+  type LeaseOwner,
+  listChildThreads,
+  listDescendantThreads,
+  migrateStateSchema,
+  releaseLease,
+  type StateContext,
+  type StateDatabase,
+  StateError,
+  seedStateClocks,
+  type ThreadMetadata,
+  threadRowToMetadata,
+} from '@skein/state';
+import {
+  type AppendThreadItemsParams,
+  type ArchiveThreadParams,
+  type CreateThreadParams,
+  type DeleteThreadParams,
+  type ListThreadsParams,
+  type LoadThreadHistoryParams,
+  persistedRolloutItems,
+  type ReadThreadByRolloutPathParams,
+  type ReadThreadParams,
+  type ResumeThreadParams,
+  type RolloutItem,
+  rejectPaginatedHistoryMode,
+  type SessionSource,
+  type StoredThread,
+  type StoredThreadHistory,
+  type ThreadHistoryMode,
+  type ThreadId,
+  type ThreadPage,
+  type ThreadPersistenceMetadata,
+  ThreadStoreBase,
+  ThreadStoreError,
+  toThreadStoreError,
+  type UpdateThreadMetadataParams,
+} from '@skein/thread-store';
+import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import {
+  encodePermissionProfile,
+  encodeSessionSource,
+  storedThreadFromMetadata,
+  type ThreadExtras,
+} from './codec.js';
+import {
+  PG_STORE_MIGRATION_LOCK_TABLE,
+  PG_STORE_MIGRATION_TABLE,
+  PG_STORE_MIGRATIONS,
+  type PgStoreDatabase,
+} from './schema.js';
+
+export interface PostgresThreadStoreOptions {
+  /** `postgres://user@host:port/db`. Ignored when `pool` is given. */
+  connectionString?: string;
+  /** A pool the caller owns (not closed by `close()`). */
+  pool?: pg.Pool;
+  /** Pool size when the store builds its own pool. Default 10. */
+  maxConnections?: number;
+  /** Provider written for threads created without one. Default `openai`. */
+  defaultModelProvider?: string;
+  /** How long a writer lease lasts without renewal. Default 30 s; renewed every third of it. */
+  writerLeaseMs?: number;
+  /** Run migrations on open (default true). */
+  migrate?: boolean;
+}
+
+/** Largest page `listThreads` returns; bigger requests are clamped. */
+export const MAX_PAGE_SIZE = 1000;
+/** Rows per INSERT statement (3 parameters each, well under PostgreSQL's 65535). */
+const INSERT_CHUNK = 1000;
+const LEASE_PREFIX = 'thread-writer:';
+
+interface LiveWriter {
+  threadId: ThreadId;
+  sessionId: string;
+  /** Whether the thread's rows exist; until then items wait in `pending`. */
+  materialized: boolean;
+  pending: RolloutItem[];
+  /** True once items beyond the session meta were appended (flush then materializes). */
+  hasAppends: boolean;
+  closed: boolean;
+  create: CreateThreadParams | null;
+  metadata: ThreadPersistenceMetadata;
+  /** Serializes this writer's operations so appends keep their order. */
+  tail: Promise<unknown>;
+}
+
+type Db = Kysely<PgStoreDatabase>;
+type Tx = Transaction<PgStoreDatabase>;
+
+export class PostgresThreadStore extends ThreadStoreBase {
+  private readonly writers = new Map<ThreadId, LiveWriter>();
+  private readonly owner: LeaseOwner = currentLeaseOwner();
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    readonly db: Db,
+    private readonly ctx: StateContext,
+    private readonly ownsPool: pg.Pool | null,
+    private readonly leaseMs: number,
+  ) {
+    super();
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, leaseMs / 3));
+    this.heartbeat.unref();
+  }
+
+  /** Connects, migrates (unless told not to) and returns a store ready for use. */
+  static async open(options: PostgresThreadStoreOptions): Promise<PostgresThreadStore> {
+    let ownsPool: pg.Pool | null = null;
+    let pool = options.pool;
+    if (!pool) {
+      if (!options.connectionString) {
+        throw ThreadStoreError.invalidRequest('postgres thread store needs a connection string');
+      }
+      ownsPool = new pg.Pool({
+        connectionString: options.connectionString,
+        max: options.maxConnections ?? 10,
+      });
+      pool = ownsPool;
+    }
+    const db = new Kysely<PgStoreDatabase>({
+      dialect: new PostgresDialect({ pool }),
+    });
+    try {
+      if (options.migrate ?? true) await migratePostgresThreadStore(db);
+      const ctx = createStateContext(db as unknown as Kysely<StateDatabase>, {
+        dialect: 'postgres',
+        defaultProvider: options.defaultModelProvider ?? 'openai',
+      });
+      await seedStateClocks(ctx);
+      return new PostgresThreadStore(db, ctx, ownsPool, options.writerLeaseMs ?? 30_000);
+    } catch (error) {
+      await db.destroy().catch(() => {});
+      throw toThreadStoreError(error, 'failed to open postgres thread store');
+    }
+  }
+
+  /** Releases every writer lease this store holds and closes its own pool. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    for (const writer of [...this.writers.values()]) {
+      await this.enqueue(writer, () => this.release(writer)).catch(() => {});
+    }
+    if (this.ownsPool) await this.db.destroy();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Live writers
+
+  async createThread(params: CreateThreadParams): Promise<void> {
+    rejectPaginatedHistoryMode(params.historyMode);
+    const threadId = params.threadId;
+    this.refuseDuplicateWriter(threadId);
+    const existing = await this.run(() =>
+      this.db.selectFrom('threads').select('id').where('id', '=', threadId).executeTakeFirst(),
+    );
+    if (existing) throw ThreadStoreError.conflict(`thread ${threadId} already exists`);
+    await this.claimWriterLease(threadId);
+    this.writers.set(threadId, {
+      threadId,
+      sessionId: params.sessionId ?? threadId,
+      materialized: false,
+      pending: [sessionMetaItem(params)],
+      hasAppends: false,
+      closed: false,
+      create: params,
+      metadata: params.metadata,
+      tail: Promise.resolve(),
+    });
+  }
+
+  async resumeThread(params: ResumeThreadParams): Promise<void> {
+    const threadId = params.threadId;
+    if (params.rolloutPath != null) {
+      throw ThreadStoreError.invalidRequest(
+        'postgres thread store has no rollout files; resume by thread id',
+      );
+    }
+    this.refuseDuplicateWriter(threadId);
+    const row = await this.run(() => this.threadMetadata(this.db, threadId));
+    if (!row) throw ThreadStoreError.threadNotFound(threadId);
+    if (row.archived && params.includeArchived !== true) {
+      throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
+    }
+    rejectPaginatedHistoryMode(row.historyMode);
+    await this.claimWriterLease(threadId);
+    const session = await this.run(() =>
+      this.db
+        .selectFrom('thread_store_threads')
+        .select('session_id')
+        .where('thread_id', '=', threadId)
+        .executeTakeFirst(),
+    );
+    this.writers.set(threadId, {
+      threadId,
+      sessionId: session?.session_id ?? threadId,
+      materialized: true,
+      pending: [],
+      hasAppends: false,
+      closed: false,
+      create: null,
+      metadata: params.metadata,
+      tail: Promise.resolve(),
+    });
+  }
+
+  async appendItems(params: AppendThreadItemsParams): Promise<void> {
+    const writer = this.liveWriter(params.threadId);
+    const items = persistedRolloutItems(params.items);
+    if (items.length === 0) return;
+    await this.enqueue(writer, async () => {
+      this.assertOpen(writer);
+      if (!writer.materialized) {
+        writer.pending.push(...structuredClone(items));
+        writer.hasAppends = true;
+        return;
+      }
+      await this.inWriterTransaction(writer, (trx) => appendRows(trx, writer.threadId, items));
+    });
+  }
+
+  async persistThread(threadId: ThreadId): Promise<void> {
+    const writer = this.liveWriter(threadId);
+    await this.enqueue(writer, () => this.materialize(writer));
+  }
+
+  async flushThread(threadId: ThreadId): Promise<void> {
+    const writer = this.liveWriter(threadId);
+    await this.enqueue(writer, async () => {
+      if (!writer.materialized && writer.hasAppends) await this.materialize(writer);
+    });
+  }
+
+  async shutdownThread(threadId: ThreadId): Promise<void> {
+    const writer = this.writers.get(threadId);
+    if (!writer) return;
+    await this.enqueue(writer, async () => {
+      if (!writer.materialized && writer.hasAppends && !writer.closed) {
+        await this.materialize(writer);
+      }
+      await this.release(writer);
+    });
+  }
+
+  async discardThread(threadId: ThreadId): Promise<void> {
+    const writer = this.writers.get(threadId);
+    if (!writer) return;
+    // Refuse further appends at once, then release after whatever is in flight.
+    writer.closed = true;
+    this.writers.delete(threadId);
+    await this.enqueue(writer, () => this.release(writer)).catch(() => {});
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  async loadHistory(params: LoadThreadHistoryParams): Promise<StoredThreadHistory> {
+    const { threadId } = params;
+    const meta = await this.run(() => this.threadMetadata(this.db, threadId));
+    if (!meta) {
+      const writer = this.writers.get(threadId);
+      if (writer && !writer.materialized) {
+        return { threadId, items: structuredClone(writer.pending) };
+      }
+      throw ThreadStoreError.threadNotFound(threadId);
+    }
+    this.checkArchivedRead(meta, params.includeArchived);
+    rejectPaginatedHistoryMode(meta.historyMode);
+    return { threadId, items: await this.run(() => this.historyItems(threadId)) };
+  }
+
+  async readThread(params: ReadThreadParams): Promise<StoredThread> {
+    const { threadId } = params;
+    const meta = await this.run(() => this.threadMetadata(this.db, threadId));
+    if (!meta) throw ThreadStoreError.threadNotFound(threadId);
+    this.checkArchivedRead(meta, params.includeArchived);
+    const thread = await this.storedThread(meta);
+    if (params.includeHistory === true) {
+      rejectPaginatedHistoryMode(meta.historyMode);
+      thread.history = { threadId, items: await this.run(() => this.historyItems(threadId)) };
+    }
+    return thread;
+  }
+
+  async readThreadByRolloutPath(params: ReadThreadByRolloutPathParams): Promise<StoredThread> {
+    throw ThreadStoreError.invalidRequest(
+      `postgres thread store has no rollout files: ${params.rolloutPath}`,
+    );
+  }
+
+  async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
+    if (!Number.isInteger(params.pageSize) || params.pageSize < 1) {
+      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
+    }
+    const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
+    const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null };
+    if (params.cwdFilters && params.cwdFilters.length === 0) return empty;
+    let anchor: ReturnType<typeof decodeThreadCursor> | null = null;
+    if (params.cursor != null && params.cursor !== '') {
+      try {
+        anchor = decodeThreadCursor(params.cursor);
+      } catch {
+        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
+      }
+    }
+    const sortKey = params.sortKey ?? 'createdAt';
+    const direction = params.sortDirection ?? 'desc';
+    const column =
+      sortKey === 'updatedAt'
+        ? 'updated_at_ms'
+        : sortKey === 'recencyAt'
+          ? 'recency_at_ms'
+          : 'created_at_ms';
+
+    return this.run(async () => {
+      let relationIds: string[] | null = null;
+      const relation = params.relationFilter;
+      if (relation != null) {
+        const edges =
+          relation.kind === 'directChildrenOf'
+            ? await listChildThreads(this.ctx, relation.threadId)
+            : await listDescendantThreads(this.ctx, relation.threadId);
+        relationIds = edges.map((edge) => edge.childId);
+        if (relationIds.length === 0) return empty;
+      }
+      let query = this.db
+        .selectFrom('threads')
+        .selectAll()
+        .where('archived', '=', params.archived === true ? 1 : 0);
+      if (relationIds) query = query.where('id', 'in', relationIds);
+      const sources = params.allowedSources ?? [];
+      if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
+      if (params.modelProviders != null && params.modelProviders.length > 0) {
+        query = query.where('model_provider', 'in', [...params.modelProviders]);
+      }
+      if (params.cwdFilters != null) query = query.where('cwd', 'in', [...params.cwdFilters]);
+      const term = params.searchTerm;
+      if (term) {
+        query = query.where((eb) =>
+          eb.or([
+            eb(eb.fn('strpos', [eb.fn.coalesce('name', eb.val('')), eb.val(term)]), '>', 0),
+            eb(eb.fn('strpos', ['title', eb.val(term)]), '>', 0),
+            eb(eb.fn('strpos', ['preview', eb.val(term)]), '>', 0),
+          ]),
+        );
+      }
+      if (anchor) {
+        const op = direction === 'desc' ? '<' : '>';
+        const { tsMs, id } = anchor;
+        query = query.where((eb) =>
+          id === null
+            ? eb(column, op, tsMs)
+            : eb.or([eb(column, op, tsMs), eb.and([eb(column, '=', tsMs), eb('id', op, id)])]),
+        );
+      }
+      const rows = await query
+        .orderBy(column, direction)
+        .orderBy('id', direction)
+        .limit(pageSize + 1)
+        .execute();
+      const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
+      const extras = await this.extrasFor(metas.map((meta) => meta.id));
+      const items = metas.map((meta) => storedThreadFromMetadata(meta, extras.get(meta.id)));
+      const positionOf = (meta: ThreadMetadata) =>
+        encodeThreadCursor({
+          tsMs:
+            sortKey === 'createdAt'
+              ? meta.createdAtMs
+              : sortKey === 'updatedAt'
+                ? meta.updatedAtMs
+                : meta.recencyAtMs,
+          id: meta.id,
+        });
+      const first = metas[0];
+      const last = metas[metas.length - 1];
+      return {
+        items,
+        nextCursor: rows.length > pageSize && last ? positionOf(last) : null,
+        backwardsCursor: first ? positionOf(first) : null,
+      };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Metadata
+
+  async updateThreadMetadata(params: UpdateThreadMetadataParams): Promise<StoredThread> {
+    const { threadId, patch } = params;
+    const writer = this.writers.get(threadId);
+    if (writer && !writer.materialized) {
+      // The thread exists for its writer; give the patch a row to land on.
+      await this.enqueue(writer, () => this.materialize(writer));
+    }
+    const meta = await this.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        const current = await this.threadMetadata(trx, threadId, true);
+        if (!current) return undefined;
+        this.checkArchivedRead(current, params.includeArchived);
+        const set: Record<string, unknown> = {};
+        if (patch.name !== undefined) set.name = patch.name;
+        if (patch.preview !== undefined) set.preview = patch.preview;
+        if (patch.title !== undefined) set.title = patch.title;
+        if (patch.modelProvider !== undefined) set.model_provider = patch.modelProvider;
+        if (patch.model !== undefined) set.model = patch.model;
+        if (patch.reasoningEffort !== undefined) set.reasoning_effort = patch.reasoningEffort;
+        if (patch.createdAtMs !== undefined) set.created_at_ms = Math.trunc(patch.createdAtMs);
+        if (patch.updatedAtMs !== undefined) {
+          set.updated_at_ms = this.ctx.updatedClock.allocate(patch.updatedAtMs);
+        }
+        if (patch.source !== undefined) set.source = encodeSessionSource(patch.source);
+        if (patch.threadSource !== undefined) set.thread_source = patch.threadSource;
+        if (patch.agentNickname !== undefined) set.agent_nickname = patch.agentNickname;
+        if (patch.agentRole !== undefined) set.agent_role = patch.agentRole;
+        if (patch.agentPath !== undefined) set.agent_path = patch.agentPath;
+        if (patch.cwd !== undefined) set.cwd = patch.cwd;
+        if (patch.cliVersion !== undefined) set.cli_version = patch.cliVersion;
+        if (patch.approvalMode !== undefined) set.approval_mode = patch.approvalMode;
+        if (patch.permissionProfile !== undefined) {
+          set.sandbox_policy = encodePermissionProfile(patch.permissionProfile);
+        }
+        if (patch.tokenUsage !== undefined) {
+          set.tokens_used = Math.max(0, Math.trunc(patch.tokenUsage.totalTokens));
+        }
+        if (patch.firstUserMessage !== undefined) set.first_user_message = patch.firstUserMessage;
+        if (patch.gitInfo !== undefined) {
+          if (patch.gitInfo.sha !== undefined) set.git_sha = patch.gitInfo.sha;
+          if (patch.gitInfo.branch !== undefined) set.git_branch = patch.gitInfo.branch;
+          if (patch.gitInfo.originUrl !== undefined) set.git_origin_url = patch.gitInfo.originUrl;
+        }
+        if (patch.memoryMode !== undefined) set.memory_mode = patch.memoryMode;
+        if (patch.historyMode !== undefined) set.history_mode = patch.historyMode;
+        let update = trx.updateTable('threads').where('id', '=', threadId);
+        let changes = Object.keys(set).length;
+        if (changes > 0) update = update.set(set as never);
+        if (patch.advanceRecencyAtMs !== undefined) {
+          const target = this.ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
+          update = update.set((eb) => ({
+            recency_at_ms: eb
+              .case()
+              .when('recency_at_ms', '<', target)
+              .then(eb.val(target))
+              .else(eb.ref('recency_at_ms'))
+              .end(),
+          }));
+          changes += 1;
+        }
+        if (changes > 0) await update.execute();
+        if (patch.tokenUsage !== undefined) {
+          await trx
+            .updateTable('thread_store_threads')
+            .set({ token_usage_json: JSON.stringify(patch.tokenUsage) })
+            .where('thread_id', '=', threadId)
+            .execute();
+        }
+        return this.threadMetadata(trx, threadId);
+      }),
+    );
+    if (!meta) throw ThreadStoreError.threadNotFound(threadId);
+    return this.storedThread(meta);
+  }
+
+  async archiveThread(params: ArchiveThreadParams): Promise<void> {
+    const { threadId } = params;
+    const updated = await this.run(() =>
+      this.db
+        .updateTable('threads')
+        .set((eb) => ({
+          archived: 1,
+          archived_at_ms: eb
+            .case()
+            .when('archived', '=', 1)
+            .then(eb.ref('archived_at_ms'))
+            .else(eb.val(Date.now()))
+            .end(),
+        }))
+        .where('id', '=', threadId)
+        .executeTakeFirst(),
+    );
+    if (Number(updated.numUpdatedRows) === 0) throw ThreadStoreError.threadNotFound(threadId);
+  }
+
+  async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
+    const { threadId } = params;
+    const updated = await this.run(() =>
+      this.db
+        .updateTable('threads')
+        .set({ archived: 0, archived_at_ms: null })
+        .where('id', '=', threadId)
+        .executeTakeFirst(),
+    );
+    if (Number(updated.numUpdatedRows) === 0) throw ThreadStoreError.threadNotFound(threadId);
+    return this.readThread({ threadId, includeArchived: true });
+  }
+
+  async deleteThread(params: DeleteThreadParams): Promise<void> {
+    const { threadId } = params;
+    const writer = this.writers.get(threadId);
+    const hadWriter = writer !== undefined;
+    if (writer) await this.discardThread(threadId);
+    const existed = await this.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('thread_store_items').where('thread_id', '=', threadId).execute();
+        await trx.deleteFrom('thread_store_threads').where('thread_id', '=', threadId).execute();
+        // Spawn edges in either direction go with the thread (as @skein/state's deleteThread).
+        await trx
+          .deleteFrom('thread_spawn_edges')
+          .where((eb) =>
+            eb.or([eb('parent_thread_id', '=', threadId), eb('child_thread_id', '=', threadId)]),
+          )
+          .execute();
+        const deleted = await trx
+          .deleteFrom('threads')
+          .where('id', '=', threadId)
+          .executeTakeFirst();
+        return Number(deleted.numDeletedRows) > 0;
+      }),
+    );
+    if (!existed && !hadWriter) throw ThreadStoreError.threadNotFound(threadId);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Internals
+
+  private refuseDuplicateWriter(threadId: ThreadId): void {
+    if (this.writers.has(threadId)) {
+      throw ThreadStoreError.invalidRequest(`thread ${threadId} already has a live writer`);
+    }
+  }
+
+  private liveWriter(threadId: ThreadId): LiveWriter {
+    const writer = this.writers.get(threadId);
+    if (!writer || writer.closed) throw ThreadStoreError.threadNotFound(threadId);
+    return writer;
+  }
+
+  private assertOpen(writer: LiveWriter): void {
+    if (writer.closed) throw ThreadStoreError.threadNotFound(writer.threadId);
+  }
+
+  private enqueue<T>(writer: LiveWriter, op: () => Promise<T>): Promise<T> {
+    const result = writer.tail.then(op, op);
+    writer.tail = result.catch(() => {});
+    return result;
+  }
+
+  private async claimWriterLease(threadId: ThreadId): Promise<void> {
+    const claim = await this.run(() =>
+      claimLease(this.ctx, {
+        name: LEASE_PREFIX + threadId,
+        owner: this.owner,
+        durationMs: this.leaseMs,
+      }),
+    );
+    if (!claim.claimed) {
+      const holder = claim.holder.owner;
+      throw ThreadStoreError.conflict(
+        `thread ${threadId} has a live writer in another process (${holder.host} pid ${holder.pid})`,
+      );
+    }
+  }
+
+  /** Runs `write` in a transaction that first renews (and so proves) this writer's lease. */
+  private async inWriterTransaction(
+    writer: LiveWriter,
+    write: (trx: Tx) => Promise<void>,
+  ): Promise<void> {
+    await this.run(() =>
+      this.db.transaction().execute(async (trx) => {
+        const held = await heartbeatLease(
+          { ...this.ctx, db: trx as unknown as Kysely<StateDatabase> },
+          LEASE_PREFIX + writer.threadId,
+          this.owner.id,
+          this.leaseMs,
+        );
+        if (!held) {
+          writer.closed = true;
+          this.writers.delete(writer.threadId);
+          throw ThreadStoreError.conflict(
+            `thread ${writer.threadId}: writer lease lost to another writer`,
+          );
+        }
+        await write(trx);
+      }),
+    );
+  }
+
+  /** Writes the thread's rows and every pending item in one transaction. */
+  private async materialize(writer: LiveWriter): Promise<void> {
+    this.assertOpen(writer);
+    if (writer.materialized) return;
+    const create = writer.create;
+    const pending = writer.pending;
+    await this.inWriterTransaction(writer, async (trx) => {
+      const ctx = { ...this.ctx, db: trx as unknown as Kysely<StateDatabase> };
+      if (create) {
+        await insertThreadIfAbsent(ctx, initialMetadata(create, this.ctx.defaultProvider));
+        const parent = parentThreadIdOf(create);
+        if (parent) await insertSpawnEdge(ctx, parent, create.threadId);
+      }
+      await trx
+        .insertInto('thread_store_threads')
+        .values({
+          thread_id: writer.threadId,
+          session_id: writer.sessionId,
+          item_count: 0,
+          token_usage_json: null,
+          extra_config_json: create?.extraConfig ? JSON.stringify(create.extraConfig) : null,
+        })
+        .onConflict((oc) => oc.column('thread_id').doNothing())
+        .execute();
+      await appendRows(trx, writer.threadId, pending);
+    });
+    writer.materialized = true;
+    writer.pending = [];
+  }
+
+  private async release(writer: LiveWriter): Promise<void> {
+    writer.closed = true;
+    if (this.writers.get(writer.threadId) === writer) this.writers.delete(writer.threadId);
+    await this.run(() => releaseLease(this.ctx, LEASE_PREFIX + writer.threadId, this.owner.id));
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const writer of this.writers.values()) {
+      if (writer.closed) continue;
+      try {
+        const held = await heartbeatLease(
+          this.ctx,
+          LEASE_PREFIX + writer.threadId,
+          this.owner.id,
+          this.leaseMs,
+        );
+        if (!held) writer.closed = true;
+      } catch {
+        // a transient DB error: the next beat or the next append decides
+      }
+    }
+  }
+
+  private checkArchivedRead(meta: ThreadMetadata, includeArchived: boolean | undefined): void {
+    if (meta.archived && includeArchived !== true) {
+      throw ThreadStoreError.invalidRequest(`thread ${meta.id} is archived`);
+    }
+  }
+
+  private async threadMetadata(
+    db: Db | Tx,
+    threadId: string,
+    forUpdate = false,
+  ): Promise<ThreadMetadata | undefined> {
+    let query = db.selectFrom('threads').selectAll().where('id', '=', threadId);
+    if (forUpdate) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? threadRowToMetadata(row) : undefined;
+  }
+
+  private async historyItems(threadId: ThreadId): Promise<RolloutItem[]> {
+    const rows = await this.db
+      .selectFrom('thread_store_items')
+      .select('item_json')
+      .where('thread_id', '=', threadId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => JSON.parse(row.item_json) as RolloutItem);
+  }
+
+  private async extrasFor(ids: readonly string[]): Promise<Map<string, ThreadExtras>> {
+    const out = new Map<string, ThreadExtras>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('thread_store_threads')
+      .select(['thread_id', 'token_usage_json', 'extra_config_json'])
+      .where('thread_id', 'in', [...ids])
+      .execute();
+    for (const row of rows) {
+      out.set(row.thread_id, {
+        tokenUsageJson: row.token_usage_json,
+        extraConfigJson: row.extra_config_json,
+      });
+    }
+    return out;
+  }
+
+  private async storedThread(meta: ThreadMetadata): Promise<StoredThread> {
+    const extras = await this.run(() => this.extrasFor([meta.id]));
+    return storedThreadFromMetadata(meta, extras.get(meta.id));
+  }
+
+  /** Maps driver and state errors to ThreadStoreErrors (ours pass through). */
+  private async run<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      if (error instanceof StateError) throw ThreadStoreError.invalidRequest(error.message, error);
+      throw toThreadStoreError(error, 'postgres');
+    }
+  }
+}
+
+/** Applies the state schema's migrations, then the store's own. Safe to run concurrently. */
+export async function migratePostgresThreadStore(db: Kysely<PgStoreDatabase>): Promise<void> {
+  // Kysely's migrator takes a PostgreSQL advisory lock, so concurrent openers queue up.
+  await migrateStateSchema(db);
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...PG_STORE_MIGRATIONS }) },
+    migrationTableName: PG_STORE_MIGRATION_TABLE,
+    migrationLockTableName: PG_STORE_MIGRATION_LOCK_TABLE,
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    throw ThreadStoreError.internal(
+      `postgres thread store migration failed: ${String(result.error)}`,
+    );
+  }
+}
+
+/** Inserts items after the thread's current last item; caller holds the transaction. */
+async function appendRows(trx: Tx, threadId: string, items: readonly RolloutItem[]): Promise<void> {
+  if (items.length === 0) return;
+  const bumped = await trx
+    .updateTable('thread_store_threads')
+    .set((eb) => ({ item_count: eb(eb.ref('item_count'), '+', items.length) }))
+    .where('thread_id', '=', threadId)
+    .returning('item_count')
+    .executeTakeFirst();
+  if (!bumped) throw ThreadStoreError.threadNotFound(threadId);
+  const first = Number(bumped.item_count) - items.length + 1;
+  for (let start = 0; start < items.length; start += INSERT_CHUNK) {
+    const chunk = items.slice(start, start + INSERT_CHUNK);
+    await trx
+      .insertInto('thread_store_items')
+      .values(
+        chunk.map((item, index) => ({
+          thread_id: threadId,
+          seq: first + start + index,
+          item_json: JSON.stringify(item),
+        })),
+      )
+      .execute();
+  }
+}
+
+function threadSpawnOf(source: SessionSource) {
+  if (typeof source === 'object' && 'subagent' in source) {
+    const sub = source.subagent;
+    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
+  }
+  return undefined;
+}
+
+function parentThreadIdOf(params: CreateThreadParams): string | null {
+  if (params.parentThreadId != null) return params.parentThreadId;
+  const spawn = threadSpawnOf(params.source);
+  return spawn?.parent_thread_id ? spawn.parent_thread_id.toLowerCase() : null;
+}
+
+/** The row a new thread starts with: facts from create, no derived metadata (no preview). */
+function initialMetadata(params: CreateThreadParams, defaultProvider: string): ThreadMetadata {
+  const now = Date.now();
+  const meta = defaultThreadMetadata(
+    params.threadId,
+    '',
+    now,
+    encodeSessionSource(params.source),
+    params.metadata.modelProvider || defaultProvider,
+  );
+  const spawn = threadSpawnOf(params.source);
+  return {
+    ...meta,
+    cwd: params.metadata.cwd ?? '',
+    threadSource: params.threadSource ?? null,
+    agentNickname: spawn?.agent_nickname ?? null,
+    agentRole: spawn?.agent_role ?? null,
+    agentPath: spawn?.agent_path ?? null,
+    memoryMode: params.metadata.memoryMode,
+    parentThreadId: (parentThreadIdOf(params) as ThreadId | null) ?? null,
+    forkedFromId: params.forkedFromId ?? null,
+    historyMode: (params.historyMode ?? 'legacy') satisfies ThreadHistoryMode,
+    originator: params.originator,
+    sandboxPolicy: encodePermissionProfile({ type: 'read-only' }),
+  };
+}
+
+/** The session meta that opens every history, as the rollout writer would record it. */
+function sessionMetaItem(params: CreateThreadParams): RolloutItem {
+  const spawn = threadSpawnOf(params.source);
+  const payload: Record<string, unknown> = {
+    id: params.threadId,
+    session_id: params.sessionId ?? params.threadId,
+    timestamp: new Date().toISOString(),
+    cwd: params.metadata.cwd ?? '',
+    originator: params.originator,
+    cli_version: '',
+    source: params.source,
+    model_provider: params.metadata.modelProvider,
+    base_instructions: params.baseInstructions ?? null,
+    history_mode: params.historyMode ?? 'legacy',
+  };
+  if (params.forkedFromId != null) payload.forked_from_id = params.forkedFromId;
+  if (params.parentThreadId != null) payload.parent_thread_id = params.parentThreadId;
+  if (params.threadSource != null) payload.thread_source = params.threadSource;
+  if (spawn?.agent_nickname != null) payload.agent_nickname = spawn.agent_nickname;
+  if (spawn?.agent_role != null) payload.agent_role = spawn.agent_role;
+  if (spawn?.agent_path != null) payload.agent_path = spawn.agent_path;
+  if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
+    payload.dynamic_tools = params.dynamicTools;
+  }
+  if (params.selectedCapabilityRoots !== undefined && params.selectedCapabilityRoots.length > 0) {
+    payload.selected_capability_roots = params.selectedCapabilityRoots;
+  }
+  if (params.metadata.memoryMode === 'disabled') payload.memory_mode = 'disabled';
+  if (params.multiAgentVersion != null) payload.multi_agent_version = params.multiAgentVersion;
+  if (params.initialWindowId != null)
+    payload.context_window = { window_id: params.initialWindowId };
+  return { type: 'session_meta', payload } as RolloutItem;
+}
