@@ -3,6 +3,7 @@
  * metadata patches in memory and records every call. It has no rollout files, so reads by
  * rollout path fail unless a path was registered by `resumeThread`.
  */
+import type { SessionMetaLine } from '@skein/rollout';
 import { rejectPaginatedHistoryMode, ThreadStoreError } from './errors.js';
 import { persistedRolloutItems } from './items.js';
 import { gitInfoFromParts, isThreadMetadataPatchEmpty, mergeThreadMetadataPatch } from './patch.js';
@@ -344,15 +345,14 @@ export function historyModeOf(items: readonly RolloutItem[]): ThreadHistoryMode 
   for (let index = items.length - 1; index >= 0; index -= 1) {
     const item = items[index];
     if (item?.type !== 'session_meta') continue;
-    const mode = (item.payload as { history_mode?: unknown } | null)?.history_mode;
-    return mode === 'paginated' ? 'paginated' : 'legacy';
+    return item.payload.history_mode === 'paginated' ? 'paginated' : 'legacy';
   }
   return 'legacy';
 }
 
 function synthesizedSessionMeta(params: CreateThreadParams): RolloutItem {
   const spawn = threadSpawnOf(params.source);
-  const payload: Record<string, unknown> = {
+  const payload: SessionMetaLine = {
     session_id: params.sessionId ?? params.threadId,
     id: params.threadId,
     timestamp: new Date().toISOString(),
@@ -361,7 +361,7 @@ function synthesizedSessionMeta(params: CreateThreadParams): RolloutItem {
     cli_version: 'test',
     source: params.source,
     model_provider: params.metadata.modelProvider,
-    base_instructions: params.baseInstructions ?? null,
+    base_instructions: params.baseInstructions == null ? null : { ...params.baseInstructions },
     history_mode: params.historyMode ?? 'legacy',
     git: null,
   };
@@ -372,7 +372,9 @@ function synthesizedSessionMeta(params: CreateThreadParams): RolloutItem {
   if (spawn?.agent_role != null) payload.agent_role = spawn.agent_role;
   if (spawn?.agent_path != null) payload.agent_path = spawn.agent_path;
   if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
-    payload.dynamic_tools = params.dynamicTools;
+    payload.dynamic_tools = structuredClone(
+      params.dynamicTools,
+    ) as SessionMetaLine['dynamic_tools'];
   }
   if (params.selectedCapabilityRoots !== undefined && params.selectedCapabilityRoots.length > 0) {
     payload.selected_capability_roots = params.selectedCapabilityRoots;

@@ -3,6 +3,7 @@
  * policy (spec rollout-state §3.5), the "affects metadata" test, and user-message previews.
  * Items arrive as `{type, payload}` with unknown payloads, so every accessor is defensive.
  */
+import { rolloutItemAffectsMetadata } from '@skein/rollout';
 import type { RolloutItem } from './types.js';
 
 const PERSISTED_RESPONSE_ITEM_TYPES = new Set([
@@ -55,7 +56,7 @@ const ALWAYS_PERSISTED_KINDS = new Set([
 ]);
 
 export function payloadRecord(item: RolloutItem): Record<string, unknown> {
-  const payload = item.payload;
+  const payload: unknown = item.payload;
   return typeof payload === 'object' && payload !== null && !Array.isArray(payload)
     ? (payload as Record<string, unknown>)
     : {};
@@ -68,7 +69,7 @@ export function stringField(record: Record<string, unknown>, key: string): strin
 
 /** The `payload.type` of an `event_msg` item, or undefined for other kinds. */
 export function eventType(item: RolloutItem): string | undefined {
-  return item.type === 'event_msg' ? stringField(payloadRecord(item), 'type') : undefined;
+  return item.type === 'event_msg' ? item.payload.type : undefined;
 }
 
 /** Whether an item belongs in durable replay history. */
@@ -102,36 +103,10 @@ export function persistedRolloutItems(items: readonly RolloutItem[]): RolloutIte
 
 /** Whether an item carries facts that change thread metadata (spec thread-store §6.2). */
 export function itemAffectsThreadMetadata(item: RolloutItem): boolean {
-  if (item.type === 'session_meta' || item.type === 'turn_context') return true;
-  const kind = eventType(item);
-  return kind === 'token_count' || kind === 'user_message' || kind === 'thread_goal_updated';
+  return rolloutItemAffectsMetadata(item);
 }
 
 export function isTurnStarted(item: RolloutItem): boolean {
   const kind = eventType(item);
   return kind === 'task_started' || kind === 'turn_started';
-}
-
-const USER_REQUEST_MARKER = '## My request for Codex:';
-
-/**
- * The preview text of a user message: the text after the request marker (or all of it),
- * trimmed; `[Image]` for an image-only message; undefined when there is nothing.
- * `titleText` is the stripped text alone (images never make a title).
- */
-export function userMessagePreview(
-  payload: Record<string, unknown>,
-): { preview: string; titleText: string } | undefined {
-  const message = stringField(payload, 'message') ?? '';
-  const markerAt = message.indexOf(USER_REQUEST_MARKER);
-  const text = (
-    markerAt >= 0 ? message.slice(markerAt + USER_REQUEST_MARKER.length) : message
-  ).trim();
-  if (text !== '') return { preview: text, titleText: text };
-  const images = payload.images;
-  const localImages = payload.local_images;
-  const hasImages =
-    (Array.isArray(images) && images.length > 0) ||
-    (Array.isArray(localImages) && localImages.length > 0);
-  return hasImages ? { preview: '[Image]', titleText: '' } : undefined;
 }

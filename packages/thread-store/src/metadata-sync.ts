@@ -4,15 +4,10 @@
  * coalesces bare `updatedAt` touches. It never writes anything itself; `LiveThread` sends its
  * patches through `ThreadStore.updateThreadMetadata`.
  */
+
+import { eventUserMessage, parseSessionTimestampMs } from '@skein/rollout';
 import { collectGitInfo } from './git-info.js';
-import {
-  eventType,
-  isTurnStarted,
-  itemAffectsThreadMetadata,
-  payloadRecord,
-  stringField,
-  userMessagePreview,
-} from './items.js';
+import { isTurnStarted, itemAffectsThreadMetadata, payloadRecord, stringField } from './items.js';
 import {
   gitInfoPatchFromObserved,
   isThreadMetadataPatchEmpty,
@@ -186,23 +181,25 @@ export class ThreadMetadataSync {
       }
       return true;
     }
-    const kind = eventType(item);
-    if (kind === 'user_message') {
-      const preview = userMessagePreview(payload);
-      if (preview === undefined) return false;
+    if (item.type !== 'event_msg') return false;
+    const kind = item.payload.type;
+    const user = eventUserMessage(item.payload);
+    if (user !== null) {
       let changed = false;
-      if (!this.firstUserMessageSeen) {
-        patch.firstUserMessage = preview.preview;
-        this.firstUserMessageSeen = true;
-        changed = true;
+      if (user.preview !== null) {
+        if (!this.firstUserMessageSeen) {
+          patch.firstUserMessage = user.preview;
+          this.firstUserMessageSeen = true;
+          changed = true;
+        }
+        if (!this.previewSeen) {
+          patch.preview = user.preview;
+          this.previewSeen = true;
+          changed = true;
+        }
       }
-      if (!this.previewSeen) {
-        patch.preview = preview.preview;
-        this.previewSeen = true;
-        changed = true;
-      }
-      if (!this.titleSeen && preview.titleText !== '') {
-        patch.title = preview.titleText;
+      if (!this.titleSeen && user.text !== '') {
+        patch.title = user.text;
         this.titleSeen = true;
         changed = true;
       }
@@ -291,19 +288,10 @@ function threadSpawnOf(source: SessionSource) {
   return undefined;
 }
 
-const NAIVE_FILENAME_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})$/;
-
 /** A session-meta timestamp: RFC 3339, or the file-name form `YYYY-MM-DDTHH-MM-SS` (UTC). */
 export function parseMetaTimestamp(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const naive = NAIVE_FILENAME_TIMESTAMP.exec(value);
-  if (naive !== null) {
-    const [, y, mo, d, h, mi, s] = naive;
-    return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
-  }
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
+  return parseSessionTimestampMs(value) ?? undefined;
 }
 
 function numberField(record: Record<string, unknown>, key: string): number {

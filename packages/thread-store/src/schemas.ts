@@ -6,6 +6,7 @@
  * Tri-state patch fields use `exactOptional()` + `nullable()`: an absent key stays absent and
  * `null` stays `null` (clear).
  */
+import { rolloutLineFromJson } from '@skein/rollout';
 import { parseThreadId, type ThreadId } from '@skein/state';
 import { z } from 'zod';
 import { THREAD_STORE_ERROR_CODES } from './errors.js';
@@ -53,9 +54,23 @@ export const threadIdSchema = z
 
 export const jsonValueSchema: z.ZodType<JsonValue> = z.json();
 
+/**
+ * A rollout item on the wire: `{type, payload}` with the on-disk kind (an opaque item may also
+ * arrive as `{type: 'opaque', kind, payload}`). Payloads are validated by the rollout schemas;
+ * unknown kinds become opaque items, never errors.
+ */
 export const rolloutItemSchema = z
-  .object({ type: z.string(), payload: z.unknown() })
-  .transform((item): RolloutItem => ({ type: item.type, payload: item.payload }));
+  .object({ type: z.string(), kind: z.string().optional(), payload: z.unknown() })
+  .transform((item, context): RolloutItem => {
+    const kind = item.type === 'opaque' && item.kind !== undefined ? item.kind : item.type;
+    const parsed = rolloutLineFromJson({ timestamp: '', type: kind, payload: item.payload });
+    if (!parsed.ok) {
+      context.addIssue({ code: 'custom', message: `invalid ${kind} payload` });
+      return z.NEVER;
+    }
+    const { timestamp: _timestamp, ...rolloutItem } = parsed.line;
+    return rolloutItem as RolloutItem;
+  });
 
 export const threadSortKeySchema = z.enum(['createdAt', 'updatedAt', 'recencyAt']);
 export const sortDirectionSchema = z.enum(['asc', 'desc']);

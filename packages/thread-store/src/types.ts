@@ -7,19 +7,15 @@
  * Tri-state fields (`ClearableField`) keep the difference between an absent key (leave the
  * value unchanged) and `null` (clear it) end to end, including through JSON.
  */
+import type { RolloutItem } from '@skein/rollout';
 import type { ThreadId } from '@skein/state';
 
-export type { ThreadId };
-
 /**
- * One rollout item as it appears on disk, without the line's `timestamp`: `{type, payload}`
- * (the tag is the snake_case kind: `session_meta`, `response_item`, `event_msg`, ...).
- * Kinds this package does not know are carried opaquely.
+ * Rollout items are the rollout package's: `{type, payload}` with the snake_case kind as tag
+ * (`session_meta`, `response_item`, `event_msg`, ...), and `{type: 'opaque', kind, payload}`
+ * for kinds this version does not know.
  */
-export interface RolloutItem {
-  readonly type: string;
-  readonly payload: unknown;
-}
+export type { RolloutItem, ThreadId };
 
 /** A JSON value carried opaquely (permission profiles, dynamic tool specs, ...). */
 export type JsonValue =

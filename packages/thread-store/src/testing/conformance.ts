@@ -121,7 +121,7 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
       const history = await h.store.loadHistory({ threadId: params.threadId });
       expect(history.threadId).toBe(params.threadId);
       expect(history.items[0]?.type).toBe('session_meta');
-      expect((history.items[0]?.payload as { id?: string }).id).toBe(params.threadId);
+      expect((history.items[0]?.payload as { id?: string } | undefined)?.id).toBe(params.threadId);
       const messages = history.items
         .filter((item) => item.type === 'event_msg')
         .map((item) => (item.payload as { message?: string }).message);
