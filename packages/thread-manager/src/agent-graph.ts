@@ -1,0 +1,80 @@
+/**
+ * Where the sub-agent tree comes from. Cascading archive / unarchive / delete need a thread's
+ * persisted spawn descendants in discovery (breadth-first) order, open and closed edges alike.
+ */
+import { listDescendantThreads, type StateContext } from '@skein/state';
+import type { SessionSource, ThreadId, ThreadStore } from '@skein/thread-store';
+
+export interface AgentGraph {
+  /** Persisted spawn descendants of `threadId` (not itself), breadth first. */
+  listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[]>;
+}
+
+/** The spawn edges of the state DB (`thread_spawn_edges`), through the state package's query. */
+export function stateAgentGraph(state: StateContext): AgentGraph {
+  return {
+    async listSpawnDescendants(threadId) {
+      const edges = await listDescendantThreads(state, threadId);
+      return edges.map((edge) => edge.childId);
+    },
+  };
+}
+
+const ALL_SOURCES: readonly SessionSource[] = [
+  'cli',
+  'vscode',
+  'exec',
+  'mcp',
+  'unknown',
+  { subagent: 'review' },
+  { subagent: 'compact' },
+  { subagent: 'memory_consolidation' },
+];
+
+/** Bounds the breadth-first walk: a corrupt edge set must not loop forever. */
+const MAX_TREE_NODES = 10_000;
+const CHILD_PAGE_SIZE = 100;
+
+/**
+ * A graph over the store's own relation filter (`directChildrenOf`), for stores without a
+ * state handle: active and archived collections, every provider. Children are ordered by id.
+ */
+export function storeAgentGraph(store: ThreadStore): AgentGraph {
+  async function children(parent: ThreadId): Promise<ThreadId[]> {
+    const found = new Set<ThreadId>();
+    for (const archived of [false, true]) {
+      let cursor: string | null = null;
+      for (let page = 0; page < MAX_TREE_NODES / CHILD_PAGE_SIZE; page += 1) {
+        const result = await store.listThreads({
+          pageSize: CHILD_PAGE_SIZE,
+          cursor,
+          archived,
+          modelProviders: [],
+          allowedSources: ALL_SOURCES,
+          relationFilter: { kind: 'directChildrenOf', threadId: parent },
+        });
+        for (const thread of result.items) found.add(thread.threadId);
+        cursor = result.nextCursor;
+        if (cursor === null) break;
+      }
+    }
+    return [...found].sort();
+  }
+  return {
+    async listSpawnDescendants(threadId) {
+      const seen = new Set<ThreadId>([threadId]);
+      const order: ThreadId[] = [];
+      const queue: ThreadId[] = [threadId];
+      while (queue.length > 0 && order.length < MAX_TREE_NODES) {
+        const parent = queue.shift() as ThreadId;
+        for (const child of await children(parent)) {
+          if (seen.has(child)) continue;
+          seen.add(child);
+          order.push(child);
+          queue.push(child);
+        }
+      }
+      return order;
+    },
+  };
+}

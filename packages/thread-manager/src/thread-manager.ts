@@ -1,0 +1,1201 @@
+/**
+ * `ThreadManager`: the process-wide registry of loaded threads over ONE `ThreadStore`
+ * (spec manager-appserver §1). It owns start / resume / fork, the loaded map, subscriptions per
+ * connection with idle unload, the derived thread status, the single metadata entrypoint
+ * (loaded → LiveThread, cold → store), and the cascades over the sub-agent tree.
+ *
+ * Event timing contract (so a server can answer before it notifies, spec §0.4):
+ * - events that Codex sends *before* an operation's result (`statusChanged` for threads that
+ *   an operation unloads or resumes) are emitted synchronously during the call;
+ * - events that follow the result (`threadStarted`, `nameUpdated`, `archived`, `unarchived`,
+ *   `deleted`) are emitted through `scheduleAfterResult` (default `setImmediate`), i.e. after
+ *   the caller's `await` continuation has run, so write the response in that continuation.
+ */
+import { newThreadId } from '@skein/state';
+import {
+  type CreateThreadParams,
+  type GitInfoPatch,
+  LiveThread,
+  type LiveThreadOptions,
+  type RolloutItem,
+  type SessionSource,
+  type StoredThread,
+  type ThreadHistoryMode,
+  type ThreadId,
+  type ThreadMemoryMode,
+  type ThreadMetadataPatch,
+  type ThreadSource,
+  type ThreadStore,
+  ThreadStoreError,
+} from '@skein/thread-store';
+import { type AgentGraph, storeAgentGraph } from './agent-graph.js';
+import { type HistoryPurpose, ThreadManagerError } from './errors.js';
+import { TypedEmitter } from './events.js';
+import {
+  applyForkSnapshot,
+  eventType,
+  type ForkSnapshot,
+  hasUserMessage,
+  truncateBeforeTurn,
+  truncateThroughTurn,
+} from './history.js';
+import { LoadedThread, type LoadedThreadHost } from './loaded-thread.js';
+import {
+  deriveThreadStatus,
+  initialRuntimeFacts,
+  isActive,
+  NOT_LOADED,
+  type RuntimeFacts,
+  sameStatus,
+  type ThreadStatus,
+} from './status.js';
+
+/** A client connection (the app-server's connection id); any string or number. */
+export type ConnectionId = string | number;
+
+/** Codex's default idle-unload delay (`thread_unload_delay_secs = 60`). */
+export const DEFAULT_IDLE_UNLOAD_DELAY_MS = 60_000;
+
+export interface ThreadManagerEvents {
+  /** A thread was started or forked (not resumed); `thread.status` is already `idle`. */
+  threadStarted: { thread: LoadedThread };
+  /** The derived status of a thread changed (`notLoaded` when it leaves the registry). */
+  statusChanged: { threadId: ThreadId; status: ThreadStatus };
+  /** A name was set through `setThreadName` (normalized; null when cleared). */
+  nameUpdated: { threadId: ThreadId; threadName: string | null };
+  archived: { threadId: ThreadId };
+  unarchived: { threadId: ThreadId };
+  deleted: { threadId: ThreadId };
+  /** A thread was unloaded (idle unload or explicit), after its `statusChanged` notLoaded. */
+  closed: { threadId: ThreadId };
+}
+
+export type ThreadManagerEventName = keyof ThreadManagerEvents;
+
+export interface ThreadManagerOptions {
+  /** The one store of the process. */
+  store: ThreadStore;
+  /** Source stamped on threads this process creates (Codex's app-server records `vscode`). */
+  sessionSource?: SessionSource;
+  /** Originator stamped on new threads (the app-server passes the client name). */
+  originator?: string;
+  /** Provider recorded when a start does not name one. */
+  defaultModelProvider?: string;
+  /** Idle unload delay after the last subscriber leaves; 0 = immediately. Default 60 s. */
+  idleUnloadDelayMs?: number;
+  /** Spawn-edge source for cascades; defaults to the store's `directChildrenOf` listing. */
+  agentGraph?: AgentGraph;
+  /** Passed to every LiveThread (e.g. the metadata touch interval). */
+  liveThreadOptions?: LiveThreadOptions;
+  /** How events that follow an operation's result are deferred. Default `setImmediate`. */
+  scheduleAfterResult?: (emit: () => void) => void;
+  /** Reports errors nobody awaits (listener throws, background unloads). Default: stderr. */
+  onBackgroundError?: (error: unknown) => void;
+  /** Clock (ms); injectable for tests. */
+  now?: () => number;
+}
+
+export interface StartThreadOptions {
+  /** Working directory of the thread (the local store requires one). */
+  cwd: string;
+  modelProvider?: string;
+  model?: string | null;
+  reasoningEffort?: string | null;
+  /** Ephemeral threads live only in memory: no path, never in the store. */
+  ephemeral?: boolean;
+  historyMode?: ThreadHistoryMode;
+  memoryMode?: ThreadMemoryMode;
+  source?: SessionSource;
+  threadSource?: ThreadSource | null;
+  originator?: string;
+  baseInstructions?: string | null;
+  dynamicTools?: CreateThreadParams['dynamicTools'];
+  /** Sub-agents: the spawning thread (with a `{subagent:{thread_spawn}}` source). */
+  parentThreadId?: ThreadId | null;
+  /** Shared by a root thread and its sub-agents; defaults to the parent's or the own id. */
+  sessionId?: string;
+  /** A pre-allocated id (UUIDv7); a new one otherwise. */
+  threadId?: ThreadId;
+  /** Subscribes this connection to the new thread. */
+  connectionId?: ConnectionId;
+}
+
+export interface ResumeThreadOptions {
+  /** Overrides for the reopened writer (cold resume only). */
+  cwd?: string;
+  modelProvider?: string;
+  memoryMode?: ThreadMemoryMode;
+  connectionId?: ConnectionId;
+}
+
+export interface ResumedThread {
+  thread: LoadedThread;
+  /** The stored view (null only for a loaded thread the store cannot read). */
+  stored: StoredThread | null;
+  /** The durable history the thread was resumed from. */
+  history: RolloutItem[];
+  /** True when the thread was already loaded and is returned as is. */
+  alreadyLoaded: boolean;
+}
+
+export interface ForkThreadOptions {
+  /** Keep history through this turn (inclusive); unknown ⇒ `turn not found: <id>`. */
+  lastTurnId?: string;
+  /** Keep history strictly before this turn. */
+  beforeTurnId?: string;
+  /** Snapshot policy after the turn cut; default `interrupted`. */
+  snapshot?: ForkSnapshot;
+  ephemeral?: boolean;
+  cwd?: string;
+  modelProvider?: string;
+  source?: SessionSource;
+  threadSource?: ThreadSource | null;
+  originator?: string;
+  memoryMode?: ThreadMemoryMode;
+  connectionId?: ConnectionId;
+}
+
+export interface ForkedThread {
+  thread: LoadedThread;
+  /** The source's stored view. */
+  source: StoredThread | null;
+  /** The new thread's history (the copied, cut source history). */
+  history: RolloutItem[];
+}
+
+export interface ReadThreadOptions {
+  /** Also return the thread's history (for turns). */
+  includeHistory?: boolean;
+  /** Which request wants the history: selects the refusal texts. Default `includeTurns`. */
+  historyPurpose?: HistoryPurpose;
+}
+
+/** What `readThread` knows about a thread: the stored view, the live handle, or both. */
+export interface ThreadView {
+  threadId: ThreadId;
+  stored: StoredThread | null;
+  loaded: LoadedThread | null;
+  status: ThreadStatus;
+  history: RolloutItem[] | null;
+}
+
+export interface LoadedThreadPage {
+  data: ThreadId[];
+  nextCursor: ThreadId | null;
+}
+
+export type UnsubscribeResult = 'unsubscribed' | 'notSubscribed' | 'notLoaded';
+
+export interface ShutdownReport {
+  completed: ThreadId[];
+  submitFailed: ThreadId[];
+  timedOut: ThreadId[];
+}
+
+interface Entry {
+  thread: LoadedThread;
+  facts: RuntimeFacts;
+  status: ThreadStatus;
+  subscribers: Set<ConnectionId>;
+  everSubscribed: boolean;
+  unloadTimer: NodeJS.Timeout | undefined;
+  pendingUnload: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isStoreError(error: unknown, ...codes: ThreadStoreError['code'][]): boolean {
+  return error instanceof ThreadStoreError && codes.includes(error.code);
+}
+
+export class ThreadManager {
+  readonly #store: ThreadStore;
+  readonly #sessionSource: SessionSource;
+  readonly #originator: string;
+  readonly #defaultModelProvider: string;
+  readonly #idleUnloadDelayMs: number;
+  readonly #agentGraph: AgentGraph;
+  readonly #liveThreadOptions: LiveThreadOptions;
+  readonly #scheduleAfterResult: (emit: () => void) => void;
+  readonly #onBackgroundError: (error: unknown) => void;
+  readonly #now: () => number;
+  readonly #events: TypedEmitter<ThreadManagerEvents>;
+  readonly #entries = new Map<ThreadId, Entry>();
+  readonly #connections = new Map<ConnectionId, Set<ThreadId>>();
+  /** Cold resumes in flight, so concurrent resumes of one id share one runtime. */
+  readonly #resuming = new Map<ThreadId, Promise<ResumedThread>>();
+  /** Ids being unloaded whose entry is already gone from the map. */
+  readonly #closing = new Set<ThreadId>();
+  readonly #host: LoadedThreadHost;
+
+  constructor(options: ThreadManagerOptions) {
+    this.#store = options.store;
+    this.#sessionSource = options.sessionSource ?? 'vscode';
+    this.#originator = options.originator ?? 'skein';
+    this.#defaultModelProvider = options.defaultModelProvider ?? 'openai';
+    this.#idleUnloadDelayMs = Math.max(
+      0,
+      options.idleUnloadDelayMs ?? DEFAULT_IDLE_UNLOAD_DELAY_MS,
+    );
+    this.#agentGraph = options.agentGraph ?? storeAgentGraph(options.store);
+    this.#liveThreadOptions = options.liveThreadOptions ?? {};
+    this.#scheduleAfterResult = options.scheduleAfterResult ?? ((emit) => setImmediate(emit));
+    this.#onBackgroundError =
+      options.onBackgroundError ??
+      ((error) => console.error('[thread-manager] background error:', error));
+    this.#now = options.now ?? Date.now;
+    this.#events = new TypedEmitter(this.#onBackgroundError);
+    this.#host = {
+      statusOf: (threadId) => this.statusOf(threadId),
+      onItemsRecorded: (threadId, items) => this.#observeTurnEvents(threadId, items),
+      unloadThread: (threadId) => this.unloadThread(threadId),
+    };
+  }
+
+  /** The process's store (for reads the manager does not wrap, e.g. `listThreads`). */
+  get store(): ThreadStore {
+    return this.#store;
+  }
+
+  get idleUnloadDelayMs(): number {
+    return this.#idleUnloadDelayMs;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  /** Subscribes to an event; returns the function that unsubscribes. */
+  on<K extends ThreadManagerEventName>(
+    name: K,
+    listener: (payload: ThreadManagerEvents[K]) => void,
+  ): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  off<K extends ThreadManagerEventName>(
+    name: K,
+    listener: (payload: ThreadManagerEvents[K]) => void,
+  ): void {
+    this.#events.off(name, listener);
+  }
+
+  #emitAfterResult(events: readonly (() => void)[]): void {
+    if (events.length === 0) return;
+    this.#scheduleAfterResult(() => {
+      for (const emit of events) emit();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Start / resume / fork
+
+  /**
+   * Starts a new thread. A durable thread gets a precomputed rollout path but nothing is
+   * written until the first persist or a flush after history exists; an ephemeral thread
+   * never reaches the store. Registers silently (status `idle`, no `statusChanged`), then
+   * emits `threadStarted` after the result.
+   */
+  async startThread(options: StartThreadOptions): Promise<LoadedThread> {
+    const threadId = options.threadId ?? newThreadId(this.#now());
+    if (this.#entries.has(threadId) || this.#closing.has(threadId)) {
+      throw ThreadManagerError.threadAlreadyRunning(threadId);
+    }
+    const parentSessionId =
+      options.parentThreadId == null
+        ? undefined
+        : this.#entries.get(options.parentThreadId)?.thread.sessionId;
+    const ephemeral = options.ephemeral ?? false;
+    const params: CreateThreadParams = {
+      threadId,
+      sessionId: options.sessionId ?? parentSessionId ?? threadId,
+      forkedFromId: null,
+      parentThreadId: options.parentThreadId ?? null,
+      source: options.source ?? this.#sessionSource,
+      threadSource: options.threadSource ?? null,
+      originator: options.originator ?? this.#originator,
+      baseInstructions:
+        options.baseInstructions == null ? null : { text: options.baseInstructions },
+      dynamicTools: options.dynamicTools ?? [],
+      historyMode: options.historyMode ?? this.#store.defaultHistoryMode(),
+      metadata: {
+        cwd: options.cwd,
+        modelProvider: options.modelProvider ?? this.#defaultModelProvider,
+        memoryMode: options.memoryMode ?? 'enabled',
+      },
+    };
+    const live = ephemeral
+      ? null
+      : await LiveThread.create(this.#store, params, this.#liveThreadOptions);
+    const now = this.#now();
+    const thread = new LoadedThread(
+      {
+        threadId,
+        sessionId: params.sessionId ?? threadId,
+        ephemeral,
+        forkedFromId: null,
+        parentThreadId: params.parentThreadId ?? null,
+        cwd: options.cwd,
+        modelProvider: params.metadata.modelProvider,
+        model: options.model ?? null,
+        reasoningEffort: options.reasoningEffort ?? null,
+        source: params.source,
+        threadSource: params.threadSource ?? null,
+        originator: params.originator,
+        historyMode: params.historyMode ?? 'legacy',
+        memoryMode: params.metadata.memoryMode,
+        loadedAtMs: now,
+        createdAtMs: now,
+        name: null,
+      },
+      { live, host: this.#host, history: [], materialized: false },
+    );
+    this.#register(thread, { silent: true });
+    if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
+    this.#emitAfterResult([() => this.#events.emit('threadStarted', { thread })]);
+    return thread;
+  }
+
+  /**
+   * Resumes a thread from its stored history. An already-loaded thread is returned as is (its
+   * stored history must exist: a pristine thread fails `no rollout found`). A cold resume
+   * reopens the writer, registers the thread and emits `statusChanged idle` before returning.
+   */
+  async resumeThread(
+    threadId: ThreadId,
+    options: ResumeThreadOptions = {},
+  ): Promise<ResumedThread> {
+    const entry = this.#entries.get(threadId);
+    if (this.#closing.has(threadId) || entry?.pendingUnload === true) {
+      throw ThreadManagerError.threadClosing(threadId, 'resume');
+    }
+    if (entry !== undefined) {
+      const history = await entry.thread.loadHistory();
+      const stored = await entry.thread.readStored();
+      if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
+      return { thread: entry.thread, stored, history, alreadyLoaded: true };
+    }
+    const inflight = this.#resuming.get(threadId);
+    if (inflight !== undefined) {
+      const resumed = await inflight;
+      if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
+      return { ...resumed, alreadyLoaded: true };
+    }
+    const resume = this.#coldResume(threadId, options);
+    this.#resuming.set(threadId, resume);
+    try {
+      const resumed = await resume;
+      if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
+      return resumed;
+    } finally {
+      this.#resuming.delete(threadId);
+    }
+  }
+
+  async #coldResume(threadId: ThreadId, options: ResumeThreadOptions): Promise<ResumedThread> {
+    const stored = await this.#readStoredForHistory(threadId);
+    const history = stored.history?.items ?? [];
+    const live = await LiveThread.resume(
+      this.#store,
+      {
+        threadId,
+        rolloutPath: stored.rolloutPath,
+        history,
+        includeArchived: false,
+        metadata: {
+          cwd: options.cwd ?? stored.cwd,
+          modelProvider: options.modelProvider ?? stored.modelProvider,
+          memoryMode: options.memoryMode ?? 'enabled',
+        },
+      },
+      this.#liveThreadOptions,
+    );
+    const thread = new LoadedThread(
+      {
+        threadId,
+        sessionId: threadId,
+        ephemeral: false,
+        forkedFromId: stored.forkedFromId,
+        parentThreadId: stored.parentThreadId,
+        cwd: options.cwd ?? stored.cwd,
+        modelProvider: options.modelProvider ?? stored.modelProvider,
+        model: stored.model,
+        reasoningEffort: stored.reasoningEffort,
+        source: stored.source,
+        threadSource: stored.threadSource,
+        originator: this.#originator,
+        historyMode: stored.historyMode,
+        memoryMode: options.memoryMode ?? 'enabled',
+        loadedAtMs: this.#now(),
+        createdAtMs: stored.createdAtMs,
+        name: stored.name,
+      },
+      { live, host: this.#host, history, materialized: true },
+    );
+    this.#register(thread, { silent: false });
+    return { thread, stored: { ...stored, history: null }, history, alreadyLoaded: false };
+  }
+
+  /**
+   * Reads a stored thread with its history for resume/fork: missing ⇒ `no rollout found`,
+   * archived ⇒ `session <id> is archived. ...`.
+   */
+  async #readStoredForHistory(threadId: ThreadId): Promise<StoredThread> {
+    let stored: StoredThread;
+    try {
+      stored = await this.#store.readThread({
+        threadId,
+        includeArchived: true,
+        includeHistory: true,
+      });
+    } catch (error) {
+      if (isStoreError(error, 'ThreadNotFound')) {
+        throw ThreadManagerError.noRolloutFound(threadId, error);
+      }
+      throw error;
+    }
+    if (stored.archivedAtMs !== null) throw ThreadManagerError.threadArchived(threadId);
+    return stored;
+  }
+
+  /**
+   * Forks a thread from a snapshot of its stored history: optional turn cut (`lastTurnId` /
+   * `beforeTurnId`), then the snapshot policy (default `interrupted`). The fork gets a new
+   * UUIDv7 id, `forkedFromId` = source and the source's name; a durable fork is written at
+   * once. Emits `threadStarted` after the result.
+   */
+  async forkThread(sourceId: ThreadId, options: ForkThreadOptions = {}): Promise<ForkedThread> {
+    const sourceEntry = this.#entries.get(sourceId);
+    let source: StoredThread | null;
+    let sourceHistory: RolloutItem[];
+    if (sourceEntry !== undefined) {
+      sourceHistory = await sourceEntry.thread.loadHistory();
+      source = await sourceEntry.thread.readStored();
+    } else {
+      const stored = await this.#readStoredForHistory(sourceId);
+      sourceHistory = stored.history?.items ?? [];
+      source = { ...stored, history: null };
+    }
+    // The fork writes its own session meta; the source's would confuse readers that take the last.
+    let items = sourceHistory.filter(
+      (item): item is Exclude<RolloutItem, { type: 'session_meta' }> =>
+        item.type !== 'session_meta',
+    ) as RolloutItem[];
+    if (options.lastTurnId !== undefined) items = truncateThroughTurn(items, options.lastTurnId);
+    if (options.beforeTurnId !== undefined) items = truncateBeforeTurn(items, options.beforeTurnId);
+    items = applyForkSnapshot(items, options.snapshot ?? { kind: 'interrupted' });
+
+    const threadId = newThreadId(this.#now());
+    const ephemeral = options.ephemeral ?? false;
+    const cwd = options.cwd ?? source?.cwd ?? sourceEntry?.thread.cwd ?? '';
+    const modelProvider =
+      options.modelProvider ??
+      source?.modelProvider ??
+      sourceEntry?.thread.modelProvider ??
+      this.#defaultModelProvider;
+    const historyMode =
+      source?.historyMode ?? sourceEntry?.thread.historyMode ?? this.#store.defaultHistoryMode();
+    const params: CreateThreadParams = {
+      threadId,
+      sessionId: threadId,
+      forkedFromId: sourceId,
+      parentThreadId: null,
+      source: options.source ?? this.#sessionSource,
+      threadSource: options.threadSource ?? null,
+      originator: options.originator ?? this.#originator,
+      historyMode,
+      metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },
+    };
+    const name = source?.name ?? sourceEntry?.thread.name ?? null;
+    let live: LiveThread | null = null;
+    if (!ephemeral) {
+      live = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
+      if (items.length > 0) await live.appendItems(items);
+      await live.persist();
+      if (name !== null) await live.updateMetadata({ name }, false);
+    }
+    const now = this.#now();
+    const thread = new LoadedThread(
+      {
+        threadId,
+        sessionId: threadId,
+        ephemeral,
+        forkedFromId: sourceId,
+        parentThreadId: null,
+        cwd,
+        modelProvider,
+        model: source?.model ?? null,
+        reasoningEffort: source?.reasoningEffort ?? null,
+        source: params.source,
+        threadSource: params.threadSource ?? null,
+        originator: params.originator,
+        historyMode,
+        memoryMode: params.metadata.memoryMode,
+        loadedAtMs: now,
+        createdAtMs: now,
+        name,
+      },
+      { live, host: this.#host, history: items, materialized: !ephemeral },
+    );
+    this.#register(thread, { silent: true });
+    if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
+    this.#emitAfterResult([() => this.#events.emit('threadStarted', { thread })]);
+    return { thread, source, history: items };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read / lookup / loaded list
+
+  /**
+   * Reads a thread without loading it. The stored view is preferred (archived included); a
+   * loaded thread with nothing stored yet is returned as its live handle; otherwise
+   * `thread not loaded: <id>`. With `includeHistory`, the refusals of spec §4 apply:
+   * ephemeral ⇒ `ephemeral threads do not support <purpose>`; a loaded thread before its
+   * first user message ⇒ `thread <id> is not materialized yet; ...` (legacy) or
+   * `list_turns is not supported yet` (paginated, includeTurns).
+   */
+  async readThread(threadId: ThreadId, options: ReadThreadOptions = {}): Promise<ThreadView> {
+    const entry = this.#entries.get(threadId);
+    const loaded = entry?.thread ?? null;
+    const purpose = options.historyPurpose ?? 'includeTurns';
+    if (options.includeHistory === true && loaded !== null) {
+      if (loaded.ephemeral) throw ThreadManagerError.ephemeralHistory(threadId, purpose);
+      if (!loaded.hasUserMessage) {
+        if (loaded.historyMode === 'paginated' && purpose === 'includeTurns') {
+          throw ThreadManagerError.unsupported('list_turns');
+        }
+        throw ThreadManagerError.notMaterialized(threadId, purpose);
+      }
+    }
+    let stored: StoredThread | null = null;
+    if (loaded === null) {
+      try {
+        stored = await this.#store.readThread({
+          threadId,
+          includeArchived: true,
+          includeHistory: options.includeHistory === true,
+        });
+      } catch (error) {
+        if (isStoreError(error, 'ThreadNotFound'))
+          throw ThreadManagerError.threadNotLoaded(threadId);
+        throw error;
+      }
+    } else if (!loaded.ephemeral) {
+      stored = await loaded.readStored();
+    }
+    let history: RolloutItem[] | null = null;
+    if (options.includeHistory === true) {
+      if (loaded !== null) {
+        history = await loaded.loadHistory();
+      } else {
+        history = stored?.history?.items ?? [];
+        if (!hasUserMessage(history)) throw ThreadManagerError.notMaterialized(threadId, purpose);
+      }
+    }
+    if (stored !== null) stored = { ...stored, history: null };
+    return { threadId, stored, loaded, status: this.statusOf(threadId), history };
+  }
+
+  /** The loaded thread, or `thread not found: <id>`. */
+  getThread(threadId: ThreadId): LoadedThread {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined || entry.pendingUnload)
+      throw ThreadManagerError.threadNotFound(threadId);
+    return entry.thread;
+  }
+
+  /** The loaded thread or undefined. */
+  lookupThread(threadId: ThreadId): LoadedThread | undefined {
+    return this.#entries.get(threadId)?.thread;
+  }
+
+  isLoaded(threadId: ThreadId): boolean {
+    return this.#entries.has(threadId);
+  }
+
+  /** Ids of every loaded thread, ascending. */
+  listLoadedThreadIds(): ThreadId[] {
+    return [...this.#entries.keys()].sort();
+  }
+
+  /**
+   * A page of loaded ids, ascending (thread/loaded/list): `cursor` must be a thread id and the
+   * page starts after it; `limit` default = all, `0` ⇒ 1; `nextCursor` = the page's last id
+   * when more remain.
+   */
+  listLoadedThreads(
+    params: { cursor?: string | null; limit?: number | null } = {},
+  ): LoadedThreadPage {
+    const cursor = params.cursor ?? null;
+    if (cursor !== null && !UUID.test(cursor)) throw ThreadManagerError.invalidCursor(cursor);
+    const ids = this.listLoadedThreadIds();
+    const after = cursor === null ? ids : ids.filter((id) => id > cursor.toLowerCase());
+    const limit = params.limit == null ? after.length : Math.max(1, params.limit);
+    const data = after.slice(0, limit);
+    const more = after.length > data.length;
+    return { data, nextCursor: more ? (data.at(-1) ?? null) : null };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Status
+
+  /** The derived status; `notLoaded` for threads not in the registry. */
+  statusOf(threadId: ThreadId): ThreadStatus {
+    return this.#entries.get(threadId)?.status ?? NOT_LOADED;
+  }
+
+  /** A turn started: the thread is active (and a previous system error is cleared). */
+  noteTurnStarted(threadId: ThreadId): void {
+    this.#updateFacts(threadId, (facts) => {
+      facts.running = true;
+      facts.hasSystemError = false;
+    });
+  }
+
+  /** A turn completed or was interrupted: running and pending requests are cleared. */
+  noteTurnEnded(threadId: ThreadId): void {
+    this.#updateFacts(threadId, (facts) => {
+      facts.running = false;
+      facts.pendingPermissionRequests = 0;
+      facts.pendingUserInputRequests = 0;
+    });
+  }
+
+  /** A fatal turn error: the status becomes `systemError` once nothing is running. */
+  noteSystemError(threadId: ThreadId): void {
+    this.#updateFacts(threadId, (facts) => {
+      facts.running = false;
+      facts.hasSystemError = true;
+    });
+  }
+
+  /** A pending approval request; call the returned function when it is answered. */
+  beginPermissionRequest(threadId: ThreadId): () => void {
+    return this.#beginPending(threadId, 'pendingPermissionRequests');
+  }
+
+  /** A pending user-input request; call the returned function when it is answered. */
+  beginUserInputRequest(threadId: ThreadId): () => void {
+    return this.#beginPending(threadId, 'pendingUserInputRequests');
+  }
+
+  #beginPending(
+    threadId: ThreadId,
+    counter: 'pendingPermissionRequests' | 'pendingUserInputRequests',
+  ): () => void {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined) return () => {};
+    this.#updateFacts(threadId, (facts) => {
+      facts[counter] += 1;
+    });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (this.#entries.get(threadId) !== entry) return;
+      this.#updateFacts(threadId, (facts) => {
+        facts[counter] = Math.max(0, facts[counter] - 1);
+      });
+    };
+  }
+
+  #observeTurnEvents(threadId: ThreadId, items: readonly RolloutItem[]): void {
+    for (const item of items) {
+      const kind = eventType(item);
+      if (kind === 'task_started' || kind === 'turn_started') this.noteTurnStarted(threadId);
+      else if (kind === 'task_complete' || kind === 'turn_complete' || kind === 'turn_aborted') {
+        this.noteTurnEnded(threadId);
+      }
+    }
+  }
+
+  #updateFacts(threadId: ThreadId, change: (facts: RuntimeFacts) => void): void {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined) return;
+    change(entry.facts);
+    this.#refreshStatus(entry);
+    this.#reconsiderUnload(entry);
+  }
+
+  #refreshStatus(entry: Entry): void {
+    const next = deriveThreadStatus(entry.facts);
+    if (sameStatus(next, entry.status)) return;
+    entry.status = next;
+    this.#events.emit('statusChanged', { threadId: entry.thread.threadId, status: next });
+  }
+
+  #register(thread: LoadedThread, options: { silent: boolean }): void {
+    const facts = initialRuntimeFacts();
+    const entry: Entry = {
+      thread,
+      facts,
+      status: deriveThreadStatus(facts),
+      subscribers: new Set(),
+      everSubscribed: false,
+      unloadTimer: undefined,
+      pendingUnload: false,
+    };
+    this.#entries.set(thread.threadId, entry);
+    if (!options.silent) {
+      this.#events.emit('statusChanged', { threadId: thread.threadId, status: entry.status });
+    }
+  }
+
+  /** Drops a thread from the registry and subscriptions; emits `notLoaded` when it changes. */
+  #deregister(entry: Entry): void {
+    const threadId = entry.thread.threadId;
+    if (this.#entries.get(threadId) !== entry) return;
+    this.#entries.delete(threadId);
+    this.#clearUnloadTimer(entry);
+    for (const connection of entry.subscribers) this.#connections.get(connection)?.delete(threadId);
+    entry.subscribers.clear();
+    if (entry.status.type !== 'notLoaded') {
+      entry.status = NOT_LOADED;
+      this.#events.emit('statusChanged', { threadId, status: NOT_LOADED });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Subscriptions and idle unload
+
+  /**
+   * Subscribes a connection to a loaded thread (start/resume/fork do it for their caller).
+   * Returns false when it already was. Cancels a pending idle unload.
+   */
+  subscribe(threadId: ThreadId, connectionId: ConnectionId): boolean {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined) throw ThreadManagerError.threadNotFound(threadId);
+    if (entry.pendingUnload) throw ThreadManagerError.threadClosing(threadId, 'subscribe');
+    if (entry.subscribers.has(connectionId)) return false;
+    entry.subscribers.add(connectionId);
+    entry.everSubscribed = true;
+    let threads = this.#connections.get(connectionId);
+    if (threads === undefined) {
+      threads = new Set();
+      this.#connections.set(connectionId, threads);
+    }
+    threads.add(threadId);
+    this.#reconsiderUnload(entry);
+    return true;
+  }
+
+  /**
+   * `thread/unsubscribe`: `notLoaded` if the thread is not loaded, `notSubscribed` if the
+   * connection was not subscribed, else `unsubscribed`. The last subscriber leaving starts the
+   * idle-unload countdown (then `statusChanged notLoaded` and `closed`).
+   */
+  unsubscribe(threadId: ThreadId, connectionId: ConnectionId): UnsubscribeResult {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined || entry.pendingUnload) return 'notLoaded';
+    if (!entry.subscribers.delete(connectionId)) return 'notSubscribed';
+    this.#connections.get(connectionId)?.delete(threadId);
+    this.#reconsiderUnload(entry);
+    return 'unsubscribed';
+  }
+
+  /** A connection closed: it is unsubscribed from every thread. Returns the threads left alone. */
+  removeConnection(connectionId: ConnectionId): ThreadId[] {
+    const threads = this.#connections.get(connectionId);
+    this.#connections.delete(connectionId);
+    const orphaned: ThreadId[] = [];
+    for (const threadId of threads ?? []) {
+      const entry = this.#entries.get(threadId);
+      if (entry === undefined || !entry.subscribers.delete(connectionId)) continue;
+      if (entry.subscribers.size === 0) orphaned.push(threadId);
+      this.#reconsiderUnload(entry);
+    }
+    return orphaned.sort();
+  }
+
+  /** Connections subscribed to a thread. */
+  subscribersOf(threadId: ThreadId): ConnectionId[] {
+    return [...(this.#entries.get(threadId)?.subscribers ?? [])];
+  }
+
+  /** Threads a connection is subscribed to, ascending. */
+  subscriptionsOf(connectionId: ConnectionId): ThreadId[] {
+    return [...(this.#connections.get(connectionId) ?? [])].sort();
+  }
+
+  /**
+   * Idle unload runs when a thread that has had subscribers has none left AND is not active,
+   * for the whole delay; a subscriber or activity in between cancels the countdown.
+   */
+  #reconsiderUnload(entry: Entry): void {
+    const eligible =
+      !entry.pendingUnload &&
+      entry.everSubscribed &&
+      entry.subscribers.size === 0 &&
+      !isActive(entry.facts);
+    if (!eligible) {
+      this.#clearUnloadTimer(entry);
+      return;
+    }
+    if (entry.unloadTimer !== undefined) return;
+    entry.unloadTimer = setTimeout(() => {
+      entry.unloadTimer = undefined;
+      if (this.#entries.get(entry.thread.threadId) !== entry) return;
+      if (entry.subscribers.size > 0 || isActive(entry.facts)) return;
+      this.unloadThread(entry.thread.threadId).catch(this.#onBackgroundError);
+    }, this.#idleUnloadDelayMs);
+    entry.unloadTimer.unref?.();
+  }
+
+  #clearUnloadTimer(entry: Entry): void {
+    if (entry.unloadTimer === undefined) return;
+    clearTimeout(entry.unloadTimer);
+    entry.unloadTimer = undefined;
+  }
+
+  /**
+   * The unload sequence: mark pending (resume now fails `thread <id> is closing`), shut the
+   * writer down (flushing pending metadata), drop the thread, emit `statusChanged notLoaded`,
+   * then `closed`. Returns false if the thread was not loaded. A pristine or ephemeral thread
+   * is gone afterwards.
+   */
+  async unloadThread(threadId: ThreadId): Promise<boolean> {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined || entry.pendingUnload) return false;
+    entry.pendingUnload = true;
+    this.#clearUnloadTimer(entry);
+    this.#closing.add(threadId);
+    try {
+      await entry.thread.close();
+    } catch (error) {
+      this.#onBackgroundError(error);
+    } finally {
+      this.#closing.delete(threadId);
+      this.#deregister(entry);
+    }
+    this.#events.emit('closed', { threadId });
+    return true;
+  }
+
+  /** Cascade preparation: shut a loaded member down and drop it (`statusChanged notLoaded`). */
+  async #prepareForRemoval(threadId: ThreadId): Promise<void> {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined) return;
+    entry.pendingUnload = true;
+    this.#clearUnloadTimer(entry);
+    this.#closing.add(threadId);
+    try {
+      await entry.thread.close();
+    } finally {
+      this.#closing.delete(threadId);
+      this.#deregister(entry);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Metadata
+
+  /**
+   * THE metadata entrypoint. A loaded durable thread goes through its LiveThread (ordered with
+   * its history writes; a pristine thread is materialized first); a loaded ephemeral thread
+   * fails `ephemeral thread does not support metadata updates: <id>`; a thread that is not
+   * loaded goes straight to the store (not loading it). Unknown ⇒ `no rollout found ...`.
+   */
+  async updateThreadMetadata(
+    threadId: ThreadId,
+    patch: ThreadMetadataPatch,
+    options: { includeArchived?: boolean } = {},
+  ): Promise<StoredThread> {
+    const includeArchived = options.includeArchived ?? false;
+    const entry = this.#entries.get(threadId);
+    try {
+      if (entry !== undefined && !entry.pendingUnload) {
+        return await entry.thread.applyMetadata((live) =>
+          live.updateMetadata(patch, includeArchived),
+        );
+      }
+      if (!includeArchived) await this.#assertActiveStored(threadId);
+      return await this.#store.updateThreadMetadata({ threadId, patch, includeArchived });
+    } catch (error) {
+      if (isStoreError(error, 'ThreadNotFound')) {
+        throw ThreadManagerError.noRolloutFound(threadId, error);
+      }
+      throw error;
+    }
+  }
+
+  /** Fails `no rollout found` unless the store holds the thread un-archived. */
+  async #assertActiveStored(threadId: ThreadId): Promise<StoredThread> {
+    let stored: StoredThread;
+    try {
+      stored = await this.#store.readThread({ threadId, includeArchived: true });
+    } catch (error) {
+      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+        throw ThreadManagerError.noRolloutFound(threadId, error);
+      }
+      throw error;
+    }
+    if (stored.archivedAtMs !== null) throw ThreadManagerError.noRolloutFound(threadId);
+    return stored;
+  }
+
+  /**
+   * `thread/name/set`: trims the name (empty ⇒ `thread name must not be empty`), updates it
+   * through the metadata entrypoint (archived threads refused), emits `nameUpdated` after.
+   */
+  async setThreadName(threadId: ThreadId, name: string): Promise<StoredThread> {
+    const normalized = name.trim();
+    if (normalized === '') throw ThreadManagerError.invalidRequest('thread name must not be empty');
+    const stored = await this.updateThreadMetadata(threadId, { name: normalized });
+    this.#emitAfterResult([
+      () => this.#events.emit('nameUpdated', { threadId, threadName: normalized }),
+    ]);
+    return stored;
+  }
+
+  /**
+   * `thread/metadata/update` git fields: omitted = unchanged, null = clear, string = trimmed
+   * replacement. Validation texts follow Codex. Archived threads are allowed; no event.
+   */
+  async updateThreadGitInfo(
+    threadId: ThreadId,
+    gitInfo: GitInfoPatch | null | undefined,
+  ): Promise<StoredThread> {
+    if (gitInfo == null) {
+      throw ThreadManagerError.invalidRequest(
+        'thread metadata update must include at least one field',
+      );
+    }
+    const patch: GitInfoPatch = {};
+    for (const key of ['sha', 'branch', 'originUrl'] as const) {
+      const value = gitInfo[key];
+      if (value === undefined) continue;
+      if (value === null) {
+        patch[key] = null;
+        continue;
+      }
+      const trimmed = value.trim();
+      if (trimmed === '')
+        throw ThreadManagerError.invalidRequest(`gitInfo.${key} must not be empty`);
+      patch[key] = trimmed;
+    }
+    if (Object.keys(patch).length === 0) {
+      throw ThreadManagerError.invalidRequest('gitInfo must include at least one field');
+    }
+    return this.updateThreadMetadata(threadId, { gitInfo: patch }, { includeArchived: true });
+  }
+
+  /** Sets a thread's memory mode through the metadata entrypoint. */
+  async setThreadMemoryMode(threadId: ThreadId, mode: ThreadMemoryMode): Promise<StoredThread> {
+    return this.updateThreadMetadata(threadId, { memoryMode: mode }, { includeArchived: true });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Cascades over the agent tree
+
+  /**
+   * `[threadId]`, then its persisted spawn descendants (breadth first), then loaded
+   * descendants the store does not know yet (live sub-agents), de-duplicated.
+   */
+  async listAgentSubtreeThreadIds(threadId: ThreadId): Promise<ThreadId[]> {
+    const order: ThreadId[] = [threadId];
+    const seen = new Set<ThreadId>(order);
+    for (const id of await this.#agentGraph.listSpawnDescendants(threadId)) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      order.push(id);
+    }
+    // Live descendants: loaded threads whose parent chain reaches a member.
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const id of this.listLoadedThreadIds()) {
+        const parent = this.#entries.get(id)?.thread.parentThreadId;
+        if (!seen.has(id) && parent != null && seen.has(parent)) {
+          seen.add(id);
+          order.push(id);
+          grew = true;
+        }
+      }
+    }
+    return order;
+  }
+
+  /**
+   * Archives a thread and its spawn descendants. The root must be stored and not archived
+   * (`no rollout found for thread id <id>`; ephemeral likewise); a loaded pristine root is
+   * materialized first (Codex 0.169). Loaded members are shut down (`statusChanged notLoaded`
+   * during the call); missing descendants are skipped. `archived` events after the result:
+   * root, then descendants in reverse discovery order (P, G, C).
+   */
+  async archiveThread(threadId: ThreadId): Promise<{ archivedThreadIds: ThreadId[] }> {
+    const entry = this.#entries.get(threadId);
+    if (entry !== undefined) {
+      if (entry.thread.ephemeral) throw ThreadManagerError.noRolloutFound(threadId);
+      if (!entry.thread.materialized) await entry.thread.persist();
+    } else {
+      await this.#assertActiveStored(threadId);
+    }
+    const subtree = await this.listAgentSubtreeThreadIds(threadId);
+    for (const member of subtree) await this.#prepareForRemoval(member);
+    try {
+      await this.#store.archiveThread({ threadId });
+    } catch (error) {
+      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+        throw ThreadManagerError.noRolloutFound(threadId, error);
+      }
+      throw error;
+    }
+    const descendants: ThreadId[] = [];
+    for (const member of subtree.slice(1)) {
+      if (await this.#tryStoreOperation(() => this.#store.archiveThread({ threadId: member }))) {
+        descendants.push(member);
+      }
+    }
+    const archivedThreadIds = [threadId, ...descendants.reverse()];
+    this.#emitAfterResult(
+      archivedThreadIds.map((id) => () => this.#events.emit('archived', { threadId: id })),
+    );
+    return { archivedThreadIds };
+  }
+
+  /**
+   * Restores an archived thread and its archived spawn descendants. Not archived / unknown ⇒
+   * `no archived rollout found for thread id <id>`. `unarchived` events after the result:
+   * root, then descendants in discovery order (P, C, G).
+   */
+  async unarchiveThread(
+    threadId: ThreadId,
+  ): Promise<{ thread: StoredThread; unarchivedThreadIds: ThreadId[] }> {
+    let thread: StoredThread;
+    try {
+      thread = await this.#store.unarchiveThread({ threadId });
+    } catch (error) {
+      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+        throw ThreadManagerError.noArchivedRolloutFound(threadId, error);
+      }
+      throw error;
+    }
+    const unarchivedThreadIds: ThreadId[] = [threadId];
+    const subtree = await this.listAgentSubtreeThreadIds(threadId);
+    for (const member of subtree.slice(1)) {
+      if (await this.#tryStoreOperation(() => this.#store.unarchiveThread({ threadId: member }))) {
+        unarchivedThreadIds.push(member);
+      }
+    }
+    this.#emitAfterResult(
+      unarchivedThreadIds.map((id) => () => this.#events.emit('unarchived', { threadId: id })),
+    );
+    return { thread, unarchivedThreadIds };
+  }
+
+  /**
+   * Hard-deletes a thread and its spawn descendants (active or archived). Ephemeral ⇒
+   * `thread is not persisted and cannot be deleted: <id>`; unknown ⇒ `no rollout found ...`; a
+   * loaded never-materialized thread can be deleted. Loaded members are shut down first.
+   * `deleted` events after the result, deepest first, root last (G, C, P).
+   */
+  async deleteThread(threadId: ThreadId): Promise<{ deletedThreadIds: ThreadId[] }> {
+    const entry = this.#entries.get(threadId);
+    if (entry?.thread.ephemeral === true) throw ThreadManagerError.threadNotPersisted(threadId);
+    const rootWasLoaded = entry !== undefined;
+    if (!rootWasLoaded) {
+      try {
+        await this.#store.readThread({ threadId, includeArchived: true });
+      } catch (error) {
+        if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+          throw ThreadManagerError.noRolloutFound(threadId, error);
+        }
+        throw error;
+      }
+    }
+    const subtree = await this.listAgentSubtreeThreadIds(threadId);
+    for (const member of subtree) await this.#prepareForRemoval(member);
+    const deletedThreadIds: ThreadId[] = [];
+    for (const member of [...subtree].reverse()) {
+      if (member !== threadId) {
+        if (await this.#tryStoreOperation(() => this.#store.deleteThread({ threadId: member }))) {
+          deletedThreadIds.push(member);
+        }
+        continue;
+      }
+      try {
+        await this.#store.deleteThread({ threadId });
+      } catch (error) {
+        // A loaded thread that never materialized has nothing stored: deleting it is unloading it.
+        if (!(rootWasLoaded && isStoreError(error, 'ThreadNotFound'))) {
+          if (isStoreError(error, 'ThreadNotFound')) {
+            throw ThreadManagerError.noRolloutFound(threadId, error);
+          }
+          throw error;
+        }
+      }
+      deletedThreadIds.push(threadId);
+    }
+    this.#emitAfterResult(
+      deletedThreadIds.map((id) => () => this.#events.emit('deleted', { threadId: id })),
+    );
+    return { deletedThreadIds };
+  }
+
+  /** Runs a cascade step on a descendant; a missing or already-moved one is skipped. */
+  async #tryStoreOperation(operation: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await operation();
+      return true;
+    } catch (error) {
+      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest', 'Conflict')) return false;
+      throw error;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Shutdown
+
+  /**
+   * Drops a thread from the registry without shutting its writer down (the caller owns the
+   * handle). Emits `statusChanged notLoaded`.
+   */
+  removeThread(threadId: ThreadId): LoadedThread | undefined {
+    const entry = this.#entries.get(threadId);
+    if (entry === undefined) return undefined;
+    this.#deregister(entry);
+    return entry.thread;
+  }
+
+  /**
+   * Shuts every loaded thread down concurrently, bounded by `timeoutMs`. Only completed ones
+   * are removed; each list is sorted by id.
+   */
+  async shutdownAll(timeoutMs: number): Promise<ShutdownReport> {
+    const report: ShutdownReport = { completed: [], submitFailed: [], timedOut: [] };
+    const entries = [...this.#entries.values()];
+    const timeout = Symbol('timeout');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof timeout>((resolve) => {
+      timer = setTimeout(() => resolve(timeout), Math.max(0, timeoutMs));
+    });
+    try {
+      await Promise.all(
+        entries.map(async (entry) => {
+          const threadId = entry.thread.threadId;
+          this.#clearUnloadTimer(entry);
+          entry.pendingUnload = true;
+          try {
+            const outcome = await Promise.race([entry.thread.close(), deadline]);
+            if (outcome === timeout) {
+              report.timedOut.push(threadId);
+              entry.pendingUnload = false;
+              return;
+            }
+            report.completed.push(threadId);
+            this.#deregister(entry);
+          } catch (error) {
+            this.#onBackgroundError(error);
+            entry.pendingUnload = false;
+            report.submitFailed.push(threadId);
+          }
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    report.completed.sort();
+    report.submitFailed.sort();
+    report.timedOut.sort();
+    return report;
+  }
+}
