@@ -1,1 +1,13 @@
-export {};
+export { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
+export {
+  PROTO_LOADER_OPTIONS,
+  threadStoreProtoPath,
+  threadStoreService,
+} from './proto.js';
+export {
+  type ServeThreadStoreOptions,
+  serveThreadStore,
+  type ThreadStoreServer,
+  threadStoreHandlers,
+} from './server.js';
+export { ERROR_TRAILER, fromServiceError, statusCodeOf, toServiceError } from './status.js';

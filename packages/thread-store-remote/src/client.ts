@@ -1,0 +1,256 @@
+/**
+ * `RemoteThreadStore`: a ThreadStore that forwards every call to a `codex.thread_store.v1`
+ * server over gRPC. One channel per instance (reconnects on its own); errors come back as the
+ * same ThreadStoreError the server's store raised. Paths are the server's business: reads by
+ * rollout path and resumes from a path are refused with `InvalidRequest`.
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  type AppendThreadItemsParams,
+  type ArchiveThreadParams,
+  type CreateThreadParams,
+  type DeleteThreadParams,
+  type ItemPage,
+  itemPageSchema,
+  type ListItemsParams,
+  type ListThreadsParams,
+  type ListTurnsParams,
+  type LoadThreadHistoryParams,
+  type ReadThreadByRolloutPathParams,
+  type ReadThreadParams,
+  type ResumeThreadParams,
+  type SearchThreadsParams,
+  type StoredThread,
+  type StoredThreadHistory,
+  type ThreadId,
+  type ThreadPage,
+  type ThreadSearchPage,
+  ThreadStoreBase,
+  ThreadStoreError,
+  type TurnPage,
+  threadSearchPageSchema,
+  turnPageSchema,
+  type UpdateThreadMetadataParams,
+} from '@skein/thread-store';
+import type { z } from 'zod';
+import {
+  type JsonResponseMessage,
+  type ListThreadsResponseMessage,
+  type StoredThreadHistoryMessage,
+  type StoredThreadResponseMessage,
+  threadStoreService,
+} from './proto.js';
+import { fromServiceError } from './status.js';
+import {
+  createThreadToMessage,
+  encodeItems,
+  historyFromMessage,
+  listThreadsToMessage,
+  parseJsonField,
+  patchToMessage,
+  resumeThreadToMessage,
+  storedThreadFromMessage,
+  threadPageFromMessage,
+} from './wire.js';
+
+export interface RemoteThreadStoreOptions {
+  /** Per-call deadline. Default 60 s. */
+  callTimeoutMs?: number;
+  /** Largest message accepted or sent, in bytes. Default 64 MiB. */
+  maxMessageBytes?: number;
+}
+
+type UnaryMethod = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: unknown) => void,
+) => grpc.ClientUnaryCall;
+
+export class RemoteThreadStore extends ThreadStoreBase {
+  private readonly client: grpc.Client;
+  private readonly callTimeoutMs: number;
+
+  /** `endpoint` is `host:port` (or `grpc://host:port`). */
+  constructor(
+    readonly endpoint: string,
+    options: RemoteThreadStoreOptions = {},
+  ) {
+    super();
+    const target = endpoint.replace(/^grpc:\/\//, '');
+    const maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+    const Client = threadStoreService();
+    this.client = new Client(target, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': maxBytes,
+      'grpc.max_send_message_length': maxBytes,
+    });
+    this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<Res>(method: string, request: unknown, threadId?: string): Promise<Res> {
+    const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
+    if (!fn) return Promise.reject(ThreadStoreError.internal(`unknown remote method ${method}`));
+    return new Promise<Res>((resolve, reject) => {
+      fn.call(
+        this.client,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + this.callTimeoutMs },
+        (error, response) => {
+          if (error) reject(fromServiceError(error, threadId));
+          else resolve(response as Res);
+        },
+      );
+    });
+  }
+
+  private async threadResponse(
+    method: string,
+    request: unknown,
+    threadId: string,
+    label: string,
+  ): Promise<StoredThread> {
+    const response = await this.call<StoredThreadResponseMessage>(method, request, threadId);
+    if (!response.thread) {
+      throw ThreadStoreError.internal(`remote thread store omitted ${label} response thread`);
+    }
+    return storedThreadFromMessage(response.thread);
+  }
+
+  private async jsonCall<S extends z.ZodType>(
+    method: string,
+    params: unknown,
+    schema: S,
+    threadId?: string,
+  ): Promise<z.output<S>> {
+    const response = await this.call<JsonResponseMessage>(
+      method,
+      { params_json: JSON.stringify(params) },
+      threadId,
+    );
+    return parseJsonField(schema, response.result_json, 'result_json');
+  }
+
+  async createThread(params: CreateThreadParams): Promise<void> {
+    await this.call('CreateThread', createThreadToMessage(params), params.threadId);
+  }
+
+  async resumeThread(params: ResumeThreadParams): Promise<void> {
+    if (params.rolloutPath != null) {
+      throw ThreadStoreError.invalidRequest(
+        'remote thread store does not accept rollout paths; resume by thread id',
+      );
+    }
+    await this.call('ResumeThread', resumeThreadToMessage(params), params.threadId);
+  }
+
+  async appendItems(params: AppendThreadItemsParams): Promise<void> {
+    await this.call(
+      'AppendItems',
+      { thread_id: params.threadId, items_json: encodeItems(params.items) },
+      params.threadId,
+    );
+  }
+
+  async persistThread(threadId: ThreadId): Promise<void> {
+    await this.call('PersistThread', { thread_id: threadId }, threadId);
+  }
+
+  async flushThread(threadId: ThreadId): Promise<void> {
+    await this.call('FlushThread', { thread_id: threadId }, threadId);
+  }
+
+  async shutdownThread(threadId: ThreadId): Promise<void> {
+    await this.call('ShutdownThread', { thread_id: threadId }, threadId);
+  }
+
+  async discardThread(threadId: ThreadId): Promise<void> {
+    await this.call('DiscardThread', { thread_id: threadId }, threadId);
+  }
+
+  async loadHistory(params: LoadThreadHistoryParams): Promise<StoredThreadHistory> {
+    const response = await this.call<StoredThreadHistoryMessage>(
+      'LoadHistory',
+      { thread_id: params.threadId, include_archived: params.includeArchived === true },
+      params.threadId,
+    );
+    return historyFromMessage(response);
+  }
+
+  async readThread(params: ReadThreadParams): Promise<StoredThread> {
+    return this.threadResponse(
+      'ReadThread',
+      {
+        thread_id: params.threadId,
+        include_archived: params.includeArchived === true,
+        include_history: params.includeHistory === true,
+      },
+      params.threadId,
+      'read_thread',
+    );
+  }
+
+  async readThreadByRolloutPath(_params: ReadThreadByRolloutPathParams): Promise<StoredThread> {
+    throw ThreadStoreError.invalidRequest(
+      'remote thread store does not support read_thread_by_rollout_path',
+    );
+  }
+
+  async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
+    const response = await this.call<ListThreadsResponseMessage>(
+      'ListThreads',
+      listThreadsToMessage(params),
+    );
+    return threadPageFromMessage(response);
+  }
+
+  override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
+    return (await this.jsonCall(
+      'SearchThreads',
+      params,
+      threadSearchPageSchema,
+    )) as ThreadSearchPage;
+  }
+
+  override async listTurns(params: ListTurnsParams): Promise<TurnPage> {
+    return (await this.jsonCall('ListTurns', params, turnPageSchema, params.threadId)) as TurnPage;
+  }
+
+  override async listItems(params: ListItemsParams): Promise<ItemPage> {
+    return (await this.jsonCall('ListItems', params, itemPageSchema, params.threadId)) as ItemPage;
+  }
+
+  async updateThreadMetadata(params: UpdateThreadMetadataParams): Promise<StoredThread> {
+    return this.threadResponse(
+      'UpdateThreadMetadata',
+      {
+        thread_id: params.threadId,
+        patch: patchToMessage(params.patch),
+        include_archived: params.includeArchived === true,
+      },
+      params.threadId,
+      'update_thread_metadata',
+    );
+  }
+
+  async archiveThread(params: ArchiveThreadParams): Promise<void> {
+    await this.call('ArchiveThread', { thread_id: params.threadId }, params.threadId);
+  }
+
+  async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
+    return this.threadResponse(
+      'UnarchiveThread',
+      { thread_id: params.threadId },
+      params.threadId,
+      'unarchive_thread',
+    );
+  }
+
+  async deleteThread(params: DeleteThreadParams): Promise<void> {
+    await this.call('DeleteThread', { thread_id: params.threadId }, params.threadId);
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * `serveThreadStore`: serves any ThreadStore over `codex.thread_store.v1`. The store is built
+ * once by the caller (one state handle per process) and shared by every call.
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  listItemsParamsSchema,
+  listTurnsParamsSchema,
+  searchThreadsParamsSchema,
+  type ThreadStore,
+  ThreadStoreError,
+} from '@skein/thread-store';
+import type { z } from 'zod';
+import type {
+  AppendThreadItemsRequestMessage,
+  CreateThreadRequestMessage,
+  JsonRequestMessage,
+  JsonResponseMessage,
+  ListThreadsRequestMessage,
+  LoadThreadHistoryRequestMessage,
+  ReadThreadRequestMessage,
+  ResumeThreadRequestMessage,
+  ThreadIdRequestMessage,
+  UpdateThreadMetadataRequestMessage,
+} from './proto.js';
+import { threadStoreService } from './proto.js';
+import { toServiceError } from './status.js';
+import {
+  createThreadFromMessage,
+  decodeItems,
+  historyToMessage,
+  listThreadsFromMessage,
+  parseJsonField,
+  parseThreadIdField,
+  patchFromMessage,
+  resumeThreadFromMessage,
+  storedThreadToMessage,
+  threadPageToMessage,
+} from './wire.js';
+
+export interface ThreadStoreServer {
+  /** `host:port` actually bound (the port resolved when 0 was asked for). */
+  address: string;
+  port: number;
+  /** Stops accepting calls, lets running ones finish (up to `graceMs`), then stops. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface ServeThreadStoreOptions {
+  /** Largest message accepted or sent, in bytes. Default 64 MiB (long histories). */
+  maxMessageBytes?: number;
+}
+
+type Handler<Req, Res> = (request: Req) => Promise<Res>;
+
+function unary<Req, Res>(handler: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    handler(call.request).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback(toServiceError(error) as grpc.ServiceError),
+    );
+  };
+}
+
+function jsonCall<S extends z.ZodType>(
+  schema: S,
+  run: (params: z.output<S>) => Promise<unknown>,
+): Handler<JsonRequestMessage, JsonResponseMessage> {
+  return async (request) => ({
+    result_json: JSON.stringify(
+      await run(parseJsonField(schema, request.params_json, 'params_json')),
+    ),
+  });
+}
+
+/** The service implementation over `store` (exported for embedding in another grpc.Server). */
+export function threadStoreHandlers(store: ThreadStore): grpc.UntypedServiceImplementation {
+  const empty = {};
+  return {
+    CreateThread: unary(async (request: CreateThreadRequestMessage) => {
+      await store.createThread(createThreadFromMessage(request));
+      return empty;
+    }),
+    ResumeThread: unary(async (request: ResumeThreadRequestMessage) => {
+      const params = resumeThreadFromMessage(request);
+      if (params.rolloutPath != null) {
+        // A client's path means nothing on the server's filesystem.
+        throw ThreadStoreError.invalidRequest(
+          'remote thread store does not accept rollout paths; resume by thread id',
+        );
+      }
+      await store.resumeThread(params);
+      return empty;
+    }),
+    AppendItems: unary(async (request: AppendThreadItemsRequestMessage) => {
+      await store.appendItems({
+        threadId: parseThreadIdField(request.thread_id),
+        items: decodeItems(request.items_json, 'items_json'),
+      });
+      return empty;
+    }),
+    PersistThread: unary(async (request: ThreadIdRequestMessage) => {
+      await store.persistThread(parseThreadIdField(request.thread_id));
+      return empty;
+    }),
+    FlushThread: unary(async (request: ThreadIdRequestMessage) => {
+      await store.flushThread(parseThreadIdField(request.thread_id));
+      return empty;
+    }),
+    ShutdownThread: unary(async (request: ThreadIdRequestMessage) => {
+      await store.shutdownThread(parseThreadIdField(request.thread_id));
+      return empty;
+    }),
+    DiscardThread: unary(async (request: ThreadIdRequestMessage) => {
+      await store.discardThread(parseThreadIdField(request.thread_id));
+      return empty;
+    }),
+    LoadHistory: unary(async (request: LoadThreadHistoryRequestMessage) =>
+      historyToMessage(
+        await store.loadHistory({
+          threadId: parseThreadIdField(request.thread_id),
+          includeArchived: request.include_archived === true,
+        }),
+      ),
+    ),
+    ReadThread: unary(async (request: ReadThreadRequestMessage) => ({
+      thread: storedThreadToMessage(
+        await store.readThread({
+          threadId: parseThreadIdField(request.thread_id),
+          includeArchived: request.include_archived === true,
+          includeHistory: request.include_history === true,
+        }),
+      ),
+    })),
+    ListThreads: unary(async (request: ListThreadsRequestMessage) =>
+      threadPageToMessage(await store.listThreads(listThreadsFromMessage(request))),
+    ),
+    UpdateThreadMetadata: unary(async (request: UpdateThreadMetadataRequestMessage) => ({
+      thread: storedThreadToMessage(
+        await store.updateThreadMetadata({
+          threadId: parseThreadIdField(request.thread_id),
+          patch: patchFromMessage(request.patch),
+          includeArchived: request.include_archived === true,
+        }),
+      ),
+    })),
+    ArchiveThread: unary(async (request: ThreadIdRequestMessage) => {
+      await store.archiveThread({ threadId: parseThreadIdField(request.thread_id) });
+      return empty;
+    }),
+    UnarchiveThread: unary(async (request: ThreadIdRequestMessage) => ({
+      thread: storedThreadToMessage(
+        await store.unarchiveThread({ threadId: parseThreadIdField(request.thread_id) }),
+      ),
+    })),
+    DeleteThread: unary(async (request: ThreadIdRequestMessage) => {
+      await store.deleteThread({ threadId: parseThreadIdField(request.thread_id) });
+      return empty;
+    }),
+    SearchThreads: unary(
+      jsonCall(searchThreadsParamsSchema, (params) => store.searchThreads(params)),
+    ),
+    ListTurns: unary(jsonCall(listTurnsParamsSchema, (params) => store.listTurns(params))),
+    ListItems: unary(jsonCall(listItemsParamsSchema, (params) => store.listItems(params))),
+  };
+}
+
+/**
+ * Serves `store` on `address` (`127.0.0.1:0` picks a free port). Resolves once the port is
+ * bound.
+ */
+export async function serveThreadStore(
+  store: ThreadStore,
+  address: string,
+  options: ServeThreadStoreOptions = {},
+): Promise<ThreadStoreServer> {
+  const maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': maxBytes,
+    'grpc.max_send_message_length': maxBytes,
+  });
+  server.addService(threadStoreService().service, threadStoreHandlers(store));
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  const host = address.slice(0, address.lastIndexOf(':'));
+  let closed: Promise<void> | undefined;
+  return {
+    address: `${host}:${port}`,
+    port,
+    close(graceMs = 5_000) {
+      closed ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return closed;
+    },
+  };
+}
