@@ -1,5 +1,3 @@
-import { statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { RolloutError } from './errors.js';
 import { parseRolloutFileName, plainRolloutPath } from './layout.js';
 import { forEachRolloutLine, forEachRolloutLineSync, isBlankLine } from './lines.js';
@@ -10,6 +8,7 @@ import {
   rolloutItemAffectsMetadata,
 } from './metadata.js';
 import { RolloutLineDecoder, readRollout } from './reader.js';
+import { parseEventMsg, type RolloutItem } from './schema.js';
 
 /*
  * Metadata extraction straight from a rollout file, built for backfill speed: the bytes are
@@ -63,11 +62,13 @@ const OBJECT_PAYLOAD_KINDS = new Set([
 ]);
 /** Kinds always parsed: they change metadata or have a payload the reader validates. */
 const PARSED_KINDS = new Set(['session_meta', 'turn_context', 'compacted']);
-const METADATA_EVENT_TYPES = new Set(['token_count', 'user_message', 'thread_goal_updated']);
 
 function startsWithAt(line: Buffer, prefix: Buffer, at: number): boolean {
-  if (at + prefix.length > line.length) return false;
-  return line.compare(prefix, 0, prefix.length, at, at + prefix.length) === 0;
+  const length = prefix.length;
+  if (at + length > line.length) return false;
+  // A byte loop: for prefixes this short it beats Buffer.compare's call overhead by far.
+  for (let i = 0; i < length; i += 1) if (line[at + i] !== prefix[i]) return false;
+  return true;
 }
 
 /** Index of the closing quote of a simple (escape-free) JSON string starting at `from`. */
@@ -86,55 +87,92 @@ function lastNonSpace(line: Buffer): number {
   return -1;
 }
 
-type Classification = { action: 'parse' } | { action: 'skip'; unknown: boolean; payloadAt: number };
+/** What the fast scan does with a line, decided from its envelope bytes alone. */
+enum LineClass {
+  /** Unusual shape, or a kind that is always parsed (`session_meta`, `compacted`). */
+  Parse,
+  TurnContext,
+  TokenCount,
+  /** `user_message`, `thread_goal_updated`, or an `item_completed` carrying a `UserMessage`. */
+  UserEvent,
+  /** No metadata in it and a payload shape the reader would accept. */
+  Skip,
+  /** An unknown kind (the reader keeps it opaque). */
+  SkipUnknown,
+}
 
-/** Reads kind (and event type) from the envelope bytes; 'parse' when the line is unusual. */
-function classify(line: Buffer): Classification {
-  if (!startsWithAt(line, TIMESTAMP_PREFIX, 0)) return { action: 'parse' };
+const KIND_TURN_CONTEXT = enc('turn_context"');
+const KIND_EVENT_MSG = enc('event_msg"');
+const KIND_RESPONSE_ITEM = enc('response_item"');
+const EVENT_TOKEN_COUNT = enc('token_count"');
+const EVENT_USER_MESSAGE = enc('user_message"');
+const EVENT_GOAL = enc('thread_goal_updated"');
+const EVENT_ITEM_COMPLETED = enc('item_completed"');
+
+/** Reads kind (and event type) from the envelope bytes, without allocating strings. */
+function classify(line: Buffer): LineClass {
+  if (!startsWithAt(line, TIMESTAMP_PREFIX, 0)) return LineClass.Parse;
   const tsEnd = simpleStringEnd(line, TIMESTAMP_PREFIX.length);
-  if (tsEnd < 0) return { action: 'parse' };
+  if (tsEnd < 0) return LineClass.Parse;
   let at = tsEnd + 1;
   if (startsWithAt(line, ORDINAL_KEY, at)) {
     at += ORDINAL_KEY.length;
     const digitsStart = at;
     while (at < line.length && (line[at] ?? 0) >= 0x30 && (line[at] ?? 0) <= 0x39) at += 1;
-    if (at === digitsStart) return { action: 'parse' };
+    if (at === digitsStart) return LineClass.Parse;
   }
-  if (!startsWithAt(line, TYPE_KEY, at)) return { action: 'parse' };
+  if (!startsWithAt(line, TYPE_KEY, at)) return LineClass.Parse;
   const kindStart = at + TYPE_KEY.length;
   const kindEnd = simpleStringEnd(line, kindStart);
-  if (kindEnd < 0) return { action: 'parse' };
-  const kind = line.toString('latin1', kindStart, kindEnd);
+  if (kindEnd < 0 || !startsWithAt(line, PAYLOAD_KEY, kindEnd + 1)) return LineClass.Parse;
   const payloadAt = kindEnd + 1 + PAYLOAD_KEY.length;
-  if (!startsWithAt(line, PAYLOAD_KEY, kindEnd + 1)) return { action: 'parse' };
-  if (PARSED_KINDS.has(kind)) return { action: 'parse' };
-  if (TYPED_PAYLOAD_KINDS.has(kind)) {
-    if (!startsWithAt(line, EVENT_TYPE_PREFIX, payloadAt)) return { action: 'parse' };
-    if (kind === 'event_msg') {
-      const typeStart = payloadAt + EVENT_TYPE_PREFIX.length;
-      const typeEnd = simpleStringEnd(line, typeStart);
-      if (typeEnd < 0) return { action: 'parse' };
-      const eventType = line.toString('latin1', typeStart, typeEnd);
-      if (METADATA_EVENT_TYPES.has(eventType)) return { action: 'parse' };
-      if (eventType === 'item_completed' && line.indexOf(USER_MESSAGE_ITEM, typeEnd) >= 0) {
-        return { action: 'parse' };
-      }
+  if (startsWithAt(line, KIND_RESPONSE_ITEM, kindStart)) {
+    return startsWithAt(line, EVENT_TYPE_PREFIX, payloadAt) ? LineClass.Skip : LineClass.Parse;
+  }
+  if (startsWithAt(line, KIND_EVENT_MSG, kindStart)) {
+    if (!startsWithAt(line, EVENT_TYPE_PREFIX, payloadAt)) return LineClass.Parse;
+    const typeStart = payloadAt + EVENT_TYPE_PREFIX.length;
+    if (startsWithAt(line, EVENT_TOKEN_COUNT, typeStart)) return LineClass.TokenCount;
+    if (startsWithAt(line, EVENT_USER_MESSAGE, typeStart)) return LineClass.UserEvent;
+    if (startsWithAt(line, EVENT_GOAL, typeStart)) return LineClass.UserEvent;
+    if (
+      startsWithAt(line, EVENT_ITEM_COMPLETED, typeStart) &&
+      line.indexOf(USER_MESSAGE_ITEM, typeStart) >= 0
+    ) {
+      return LineClass.UserEvent;
     }
-    return { action: 'skip', unknown: false, payloadAt };
+    return simpleStringEnd(line, typeStart) < 0 ? LineClass.Parse : LineClass.Skip;
   }
+  if (startsWithAt(line, KIND_TURN_CONTEXT, kindStart)) return LineClass.TurnContext;
+  const kind = line.toString('latin1', kindStart, kindEnd);
+  if (PARSED_KINDS.has(kind)) return LineClass.Parse;
   if (OBJECT_PAYLOAD_KINDS.has(kind)) {
-    if (line[payloadAt] !== OPEN_BRACE) return { action: 'parse' };
-    return { action: 'skip', unknown: false, payloadAt };
+    return line[payloadAt] === OPEN_BRACE ? LineClass.Skip : LineClass.Parse;
   }
+  if (TYPED_PAYLOAD_KINDS.has(kind)) return LineClass.Parse;
   // A kind this version does not know: kept opaque by the reader, no metadata in it.
-  return { action: 'skip', unknown: true, payloadAt };
+  return LineClass.SkipUnknown;
 }
 
-/** Per-file state of the fast scan; fed line by line by the sync or async driver. */
+function structurallyComplete(line: Buffer): boolean {
+  return lastNonSpace(line) === CLOSE_BRACE && line.indexOf(TIMESTAMP_PREFIX, 1) < 0;
+}
+
+/**
+ * Per-file state of the fast scan; fed line by line by the sync or async driver.
+ *
+ * Beyond skipping lines without metadata, it uses where each field comes from: the first user
+ * message wins (later ones are skipped once title, preview and first message are set), and the
+ * last `token_count` / `turn_context` wins, so those are kept as bytes and only the last valid
+ * ones are parsed at the end (a `turn_context` is applied at once while the cwd is still empty,
+ * the one case where an earlier one matters).
+ */
 class FastMetadataScan {
   readonly decoder: RolloutLineDecoder;
   readonly extractor: MetadataExtractor;
   readonly rolloutPath: string;
+  readonly #turnContexts: Buffer[] = [];
+  readonly #tokenCounts: Buffer[] = [];
 
   constructor(
     readonly path: string,
@@ -155,18 +193,44 @@ class FastMetadataScan {
 
   visit(line: Buffer, terminated: boolean): void {
     if (isBlankLine(line)) return;
-    if (terminated) {
-      const kind = classify(line);
-      if (kind.action === 'skip') {
-        const structurallyComplete =
-          lastNonSpace(line) === CLOSE_BRACE && line.indexOf(TIMESTAMP_PREFIX, 1) < 0;
-        // Anything suspicious is parsed for real, so the error count stays exact.
-        if (structurallyComplete) {
+    // The torn tail and anything that does not look whole are parsed for real.
+    const kind = terminated && structurallyComplete(line) ? classify(line) : LineClass.Parse;
+    const current = this.extractor.current;
+    switch (kind) {
+      case LineClass.Skip:
+        this.decoder.nonBlankLines += 1;
+        return;
+      case LineClass.SkipUnknown:
+        this.decoder.nonBlankLines += 1;
+        this.decoder.unknownLines += 1;
+        return;
+      case LineClass.UserEvent:
+        if (
+          current !== null &&
+          current.preview !== '' &&
+          current.firstUserMessage !== '' &&
+          current.title !== ''
+        ) {
           this.decoder.nonBlankLines += 1;
-          if (kind.unknown) this.decoder.unknownLines += 1;
           return;
         }
-      }
+        break;
+      case LineClass.TokenCount:
+        if (current !== null) {
+          this.decoder.nonBlankLines += 1;
+          this.#tokenCounts.push(Buffer.from(line));
+          return;
+        }
+        break;
+      case LineClass.TurnContext:
+        if (current !== null && current.cwd !== '') {
+          this.decoder.nonBlankLines += 1;
+          this.#turnContexts.push(Buffer.from(line));
+          return;
+        }
+        break;
+      default:
+        break;
     }
     const item = this.decoder.decode(line);
     if (item !== null && (item.type === 'session_meta' || rolloutItemAffectsMetadata(item))) {
@@ -174,10 +238,58 @@ class FastMetadataScan {
     }
   }
 
+  /** Decodes a deferred line (already counted as non-blank). */
+  #decodeDeferred(raw: Buffer): RolloutItem | null {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch {
+      this.decoder.parseErrors += 1;
+      return null;
+    }
+    return this.decoder.decodeValue(value);
+  }
+
+  /** Applies the deferred lines: the last valid token count, the last deciding turn contexts. */
+  #applyDeferred(): void {
+    for (let i = this.#tokenCounts.length - 1; i >= 0; i -= 1) {
+      const item = this.#decodeDeferred(this.#tokenCounts[i] as Buffer);
+      if (item?.type !== 'event_msg') continue;
+      const event = parseEventMsg(item.payload);
+      if (event?.type === 'token_count' && event.info) {
+        this.extractor.push(item);
+        break;
+      }
+    }
+    const chosen: RolloutItem[] = [];
+    let haveModel = false;
+    let haveSandbox = false;
+    let haveApproval = false;
+    for (let i = this.#turnContexts.length - 1; i >= 0; i -= 1) {
+      const item = this.#decodeDeferred(this.#turnContexts[i] as Buffer);
+      if (item?.type !== 'turn_context') continue;
+      const context = item.payload;
+      const sandbox = context.permission_profile ?? context.sandbox_policy;
+      const decides =
+        !haveModel ||
+        (!haveSandbox && sandbox !== undefined && sandbox !== null) ||
+        (!haveApproval &&
+          context.approval_policy !== undefined &&
+          context.approval_policy !== null);
+      if (decides) chosen.push(item);
+      haveModel = true;
+      haveSandbox ||= sandbox !== undefined && sandbox !== null;
+      haveApproval ||= context.approval_policy !== undefined && context.approval_policy !== null;
+      if (haveSandbox && haveApproval) break;
+    }
+    for (let i = chosen.length - 1; i >= 0; i -= 1) this.extractor.push(chosen[i] as RolloutItem);
+  }
+
   finish(mtimeMs: number, archived: boolean): FileMetadataResult {
     if (this.decoder.nonBlankLines === 0) {
       throw new RolloutError('EmptyFile', `empty session file: ${this.path}`);
     }
+    this.#applyDeferred();
     const extracted = this.extractor.finish();
     if (extracted === null) {
       throw new RolloutError(
@@ -206,16 +318,10 @@ export async function extractThreadMetadataFromFile(
   options: ExtractFromFileOptions,
 ): Promise<FileMetadataResult> {
   const scan = new FastMetadataScan(path, options);
-  let mtimeMs = 0;
-  await forEachRolloutLine(path, (line, info) => {
+  const file = await forEachRolloutLine(path, (line, info) => {
     scan.visit(line, info.terminated);
   });
-  try {
-    mtimeMs = Math.floor((await stat(path)).mtimeMs);
-  } catch {
-    mtimeMs = await statCompressedSibling(path);
-  }
-  return scan.finish(mtimeMs, options.archived ?? false);
+  return scan.finish(file.mtimeMs, options.archived ?? false);
 }
 
 /**
@@ -242,12 +348,7 @@ export async function extractThreadMetadataByFullRead(
       `no session metadata and no thread id in the file name: ${path}`,
     );
   }
-  let mtimeMs: number;
-  try {
-    mtimeMs = Math.floor((await stat(path)).mtimeMs);
-  } catch {
-    mtimeMs = await statCompressedSibling(path);
-  }
+  const mtimeMs = read.file.mtimeMs;
   extracted.metadata.updatedAtMs = mtimeMs;
   extracted.metadata.archived = options.archived ?? false;
   return { ...extracted, parseErrors: read.parseErrors, unknownLines: read.unknownLines, mtimeMs };
@@ -259,26 +360,8 @@ export function extractThreadMetadataFromFileSync(
   options: ExtractFromFileOptions,
 ): FileMetadataResult {
   const scan = new FastMetadataScan(path, options);
-  forEachRolloutLineSync(path, (line, info) => {
+  const file = forEachRolloutLineSync(path, (line, info) => {
     scan.visit(line, info.terminated);
   });
-  let mtimeMs = 0;
-  try {
-    mtimeMs = Math.floor(statSync(path).mtimeMs);
-  } catch {
-    try {
-      mtimeMs = Math.floor(statSync(`${plainRolloutPath(path)}.zst`).mtimeMs);
-    } catch {
-      mtimeMs = 0;
-    }
-  }
-  return scan.finish(mtimeMs, options.archived ?? false);
-}
-
-async function statCompressedSibling(path: string): Promise<number> {
-  try {
-    return Math.floor((await stat(`${plainRolloutPath(path)}.zst`)).mtimeMs);
-  } catch {
-    return 0;
-  }
+  return scan.finish(file.mtimeMs, options.archived ?? false);
 }

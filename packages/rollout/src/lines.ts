@@ -14,7 +14,10 @@ import { COMPRESSED_SUFFIX, compressedRolloutPath, plainRolloutPath } from './la
 /** Bytes per read. Large enough that a typical rollout (tens of KB) is one read. */
 export const READ_CHUNK_BYTES = 1 << 20;
 
-/** Return `false` to stop reading. `line` excludes `\n` and a trailing `\r`. */
+/**
+ * Return `false` to stop reading. `line` excludes `\n` and a trailing `\r`; it is only valid
+ * during the call (the sync reader reuses its buffer), so copy what must outlive it.
+ */
 export type LineVisitor = (
   line: Buffer,
   info: { offset: number; terminated: boolean },
@@ -113,9 +116,21 @@ async function openRolloutHandle(path: string) {
   throw new RolloutError('Io', `rollout not found: ${path}`, { cause: lastError });
 }
 
+/** What was read: the actual file (plain or `.zst`) and its mtime at open time. */
+export interface RolloutFileInfo {
+  path: string;
+  compressed: boolean;
+  /** mtime in whole milliseconds. */
+  mtimeMs: number;
+  size: number;
+}
+
 /** Reads every line of a rollout (plain or `.zst`), calling `visit` until it returns false. */
-export async function forEachRolloutLine(path: string, visit: LineVisitor): Promise<void> {
-  const { handle, compressed } = await openRolloutHandle(path);
+export async function forEachRolloutLine(
+  path: string,
+  visit: LineVisitor,
+): Promise<RolloutFileInfo> {
+  const { handle, compressed, path: actual } = await openRolloutHandle(path);
   const splitter = new LineSplitter(visit);
   try {
     const decoder = compressed
@@ -123,7 +138,9 @@ export async function forEachRolloutLine(path: string, visit: LineVisitor): Prom
           splitter.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
         })
       : null;
-    const size = (await handle.stat()).size;
+    const stats = await handle.stat();
+    const size = stats.size;
+    const info = { path: actual, compressed, mtimeMs: Math.floor(stats.mtimeMs), size };
     // Files up to the chunk size are read in one go; bigger ones in chunks.
     const chunkSize = Math.max(64 * 1024, Math.min(READ_CHUNK_BYTES, size + 1));
     for (;;) {
@@ -133,10 +150,11 @@ export async function forEachRolloutLine(path: string, visit: LineVisitor): Prom
       const chunk = buffer.subarray(0, bytesRead);
       if (decoder !== null) decoder.push(chunk);
       else splitter.push(chunk);
-      if (splitter.stopped) return;
+      if (splitter.stopped) return info;
     }
     if (decoder !== null) decoder.push(new Uint8Array(0), true);
     splitter.end();
+    return info;
   } catch (error) {
     if (error instanceof RolloutError) throw error;
     throw new RolloutError('Io', `cannot read ${path}: ${String(error)}`, { cause: error });
@@ -145,9 +163,13 @@ export async function forEachRolloutLine(path: string, visit: LineVisitor): Prom
   }
 }
 
+/** One scratch buffer for the sync reader: nothing else runs while it is in use. */
+let scratch: Buffer | null = null;
+
 /** Synchronous twin of `forEachRolloutLine` for hot batch paths (backfill workers). */
-export function forEachRolloutLineSync(path: string, visit: LineVisitor): void {
+export function forEachRolloutLineSync(path: string, visit: LineVisitor): RolloutFileInfo {
   const plain = plainRolloutPath(path);
+  let actual = plain;
   let fd: number;
   let compressed = false;
   try {
@@ -155,7 +177,8 @@ export function forEachRolloutLineSync(path: string, visit: LineVisitor): void {
   } catch (error) {
     if (!isMissing(error)) throw new RolloutError('Io', `cannot open ${plain}`, { cause: error });
     try {
-      fd = openSync(compressedRolloutPath(path), 'r');
+      actual = compressedRolloutPath(path);
+      fd = openSync(actual, 'r');
       compressed = true;
     } catch (inner) {
       throw new RolloutError('Io', `rollout not found: ${path}`, { cause: inner });
@@ -168,19 +191,22 @@ export function forEachRolloutLineSync(path: string, visit: LineVisitor): void {
           splitter.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
         })
       : null;
-    const size = fstatSync(fd).size;
-    const chunkSize = Math.max(64 * 1024, Math.min(READ_CHUNK_BYTES, size + 1));
+    const stats = fstatSync(fd);
+    const info = { path: actual, compressed, mtimeMs: Math.floor(stats.mtimeMs), size: stats.size };
+    // The decoder may keep references to input chunks, so only plain reads share the buffer.
+    if (scratch === null) scratch = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     for (;;) {
-      const buffer = Buffer.allocUnsafe(chunkSize);
-      const bytesRead = readSync(fd, buffer, 0, chunkSize, null);
+      const buffer = compressed ? Buffer.allocUnsafe(READ_CHUNK_BYTES) : scratch;
+      const bytesRead = readSync(fd, buffer, 0, READ_CHUNK_BYTES, null);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       if (decoder !== null) decoder.push(chunk);
       else splitter.push(chunk);
-      if (splitter.stopped) return;
+      if (splitter.stopped) return info;
     }
     if (decoder !== null) decoder.push(new Uint8Array(0), true);
     splitter.end();
+    return info;
   } catch (error) {
     if (error instanceof RolloutError) throw error;
     throw new RolloutError('Io', `cannot read ${path}: ${String(error)}`, { cause: error });

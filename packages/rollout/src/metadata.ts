@@ -354,6 +354,11 @@ export class MetadataExtractor {
 
   constructor(private readonly options: ExtractMetadataOptions) {}
 
+  /** The metadata built so far (null until the first `session_meta`). Do not mutate. */
+  get current(): Readonly<ThreadMetadata> | null {
+    return this.#metadata;
+  }
+
   push(item: RolloutItem): void {
     if (item.type === 'session_meta') {
       if (typeof item.payload.memory_mode === 'string') this.#memoryMode = item.payload.memory_mode;

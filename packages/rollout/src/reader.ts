@@ -1,6 +1,6 @@
 import { parseThreadId, type ThreadId } from '@skein/state';
 import { RolloutError } from './errors.js';
-import { forEachRolloutLine, isBlankLine } from './lines.js';
+import { forEachRolloutLine, isBlankLine, type RolloutFileInfo } from './lines.js';
 import {
   KNOWN_HISTORY_MODES,
   type RolloutLine,
@@ -23,6 +23,8 @@ export interface RolloutReadResult {
   parseErrors: number;
   /** Lines kept as opaque items because their `type` is unknown to this version. */
   unknownLines: number;
+  /** The file actually read (plain or `.zst`) and its mtime. */
+  file: RolloutFileInfo;
 }
 
 /** Streaming per-line decoder shared by the full reader and other scanners. */
@@ -119,7 +121,7 @@ function threadIdOf(meta: SessionMetaLine | null): ThreadId | null {
 export async function readRollout(path: string): Promise<RolloutReadResult> {
   const decoder = new RolloutLineDecoder(path);
   const lines: RolloutLine[] = [];
-  await forEachRolloutLine(path, (raw) => {
+  const file = await forEachRolloutLine(path, (raw) => {
     const line = decoder.decode(raw);
     if (line !== null) lines.push(line);
   });
@@ -132,6 +134,7 @@ export async function readRollout(path: string): Promise<RolloutReadResult> {
     sessionMeta: decoder.sessionMeta,
     parseErrors: decoder.parseErrors,
     unknownLines: decoder.unknownLines,
+    file,
   };
 }
 
@@ -158,7 +161,7 @@ export async function streamRollout(
   visit: (line: RolloutLine) => boolean | undefined,
 ): Promise<Omit<RolloutReadResult, 'lines'>> {
   const decoder = new RolloutLineDecoder(path);
-  await forEachRolloutLine(path, (raw) => {
+  const file = await forEachRolloutLine(path, (raw) => {
     const line = decoder.decode(raw);
     if (line === null) return true;
     return visit(line) !== false;
@@ -168,5 +171,6 @@ export async function streamRollout(
     sessionMeta: decoder.sessionMeta,
     parseErrors: decoder.parseErrors,
     unknownLines: decoder.unknownLines,
+    file,
   };
 }
