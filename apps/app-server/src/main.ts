@@ -1,2 +1,106 @@
 #!/usr/bin/env node
-export {};
+/**
+ * `skein-app-server`: the Codex-compatible JSON-RPC app-server for the `thread/*` API.
+ *
+ * A main-like entrypoint: it builds the state handle once (`initStateDb`: open, migrate,
+ * backfill), the ThreadStore once and the ThreadManager once, passes them down, and serves
+ * stdio (default) or `--listen ws://IP:PORT`. It exits cleanly on stdin EOF (stdio) or
+ * SIGTERM/SIGINT, shutting loaded threads down and flushing their writers.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ThreadManager } from '@skein/thread-manager';
+import { Command } from 'commander';
+import { createAppServer } from './app.js';
+import { readServerConfig } from './config.js';
+import { serveStdio, serveWebSocket } from './server/transports.js';
+import { openThreadStore } from './store.js';
+import { SKEIN_APP_SERVER_VERSION } from './version.js';
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+function codexHomeFromEnv(): string {
+  const fromEnv = process.env.CODEX_HOME;
+  return fromEnv !== undefined && fromEnv !== '' ? resolve(fromEnv) : join(homedir(), '.codex');
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name('skein-app-server')
+    .description('Codex-compatible JSON-RPC app-server (thread/* API) over a Codex home')
+    .option('--listen <url>', 'stdio:// (default) or ws://IP:PORT', 'stdio://')
+    .option('--store <spec>', 'thread store: "local" (the Codex home, default)', 'local')
+    .version(SKEIN_APP_SERVER_VERSION);
+  program.parse([...argv]);
+  const options = program.opts<{ listen: string; store: string }>();
+
+  const codexHome = codexHomeFromEnv();
+  const config = readServerConfig(codexHome);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const opened = await openThreadStore(options.store, {
+    codexHome,
+    defaultModelProvider: config.modelProvider,
+    log,
+  });
+  const manager = new ThreadManager({
+    store: opened.store,
+    sessionSource: 'vscode',
+    defaultModelProvider: config.modelProvider,
+    idleUnloadDelayMs: config.threadUnloadDelaySecs * 1000,
+    ...(opened.agentGraph === undefined ? {} : { agentGraph: opened.agentGraph }),
+    onBackgroundError: (error) => log(`[skein-app-server] background error: ${String(error)}`),
+  });
+  const server = createAppServer({
+    store: opened.store,
+    manager,
+    codexHome,
+    defaultModelProvider: config.modelProvider,
+    defaultModel: config.model,
+    version: SKEIN_APP_SERVER_VERSION,
+    log,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (closeListener: () => Promise<void>): Promise<void> => {
+    stopping ??= (async () => {
+      await closeListener();
+      await server.idle();
+      const report = await manager.shutdownAll(SHUTDOWN_TIMEOUT_MS);
+      if (report.timedOut.length > 0 || report.submitFailed.length > 0) {
+        log(
+          `shutdown incomplete: timed out ${report.timedOut.join(', ')}; failed ${report.submitFailed.join(', ')}`,
+        );
+      }
+      await opened.close();
+    })();
+    return stopping;
+  };
+
+  if (options.listen === 'stdio://' || options.listen === 'stdio') {
+    const done = serveStdio(server);
+    const onSignal = () => void stop(async () => {}).then(() => process.exit(0));
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    await done;
+    await stop(async () => {});
+    return 0;
+  }
+  const listener = await serveWebSocket(server, options.listen);
+  log(`listening on ${listener.url}`);
+  await new Promise<void>((resolveSignal) => {
+    process.once('SIGTERM', () => resolveSignal());
+    process.once('SIGINT', () => resolveSignal());
+  });
+  await stop(() => listener.close());
+  return 0;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `skein-app-server: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,69 @@
+/**
+ * Assembles the app-server over one ThreadStore and one ThreadManager (built by the caller,
+ * once per process): the method table, the manager events that become broadcast
+ * notifications, and dropping a closed connection's subscriptions.
+ */
+import type { ThreadManager } from '@skein/thread-manager';
+import type { ThreadStore } from '@skein/thread-store';
+import type { HandlerContext } from './handlers/context.js';
+import { threadMethods } from './handlers/index.js';
+import type { WireThreadStatus } from './protocol/thread.js';
+import { AppServer } from './server/app-server.js';
+
+export interface AppServerOptions {
+  store: ThreadStore;
+  manager: ThreadManager;
+  codexHome: string;
+  /** Server cwd for relative `cwd` params; default `process.cwd()`. */
+  cwd?: string;
+  defaultModelProvider: string;
+  defaultModel?: string | null;
+  /** The version Skein reports (user agent, `cliVersion` of live threads). */
+  version: string;
+  log?: (line: string) => void;
+}
+
+export function createAppServer(options: AppServerOptions): AppServer {
+  const { manager, version } = options;
+  const server = new AppServer(
+    {
+      codexHome: options.codexHome,
+      userAgent: (name, clientVersion) =>
+        `${name}/${version} (skein; ${process.platform} ${process.arch}) node/${process.versions.node} (${name}; ${clientVersion})`,
+    },
+    options.log,
+  );
+  const ctx: HandlerContext = {
+    server,
+    store: options.store,
+    manager,
+    codexHome: options.codexHome,
+    cwd: options.cwd ?? process.cwd(),
+    defaultModelProvider: options.defaultModelProvider,
+    defaultModel: options.defaultModel ?? null,
+    cliVersion: version,
+    statusOf: (threadId) => manager.statusOf(threadId as never) as WireThreadStatus,
+    loadedThreadIds: () => manager.listLoadedThreadIds(),
+    loaded: (threadId) => manager.lookupThread(threadId as never),
+  };
+  server.setMethods(threadMethods(ctx));
+
+  // Broadcast notifications (spec §0.4); `thread/started` is sent by the handlers themselves,
+  // since they hold the full wire Thread of the response.
+  manager.on('statusChanged', ({ threadId, status }) =>
+    server.broadcast('thread/status/changed', { threadId, status }),
+  );
+  manager.on('closed', ({ threadId }) => server.broadcast('thread/closed', { threadId }));
+  manager.on('nameUpdated', ({ threadId, threadName }) =>
+    server.broadcast(
+      'thread/name/updated',
+      threadName === null ? { threadId } : { threadId, threadName },
+    ),
+  );
+  manager.on('archived', ({ threadId }) => server.broadcast('thread/archived', { threadId }));
+  manager.on('unarchived', ({ threadId }) => server.broadcast('thread/unarchived', { threadId }));
+  manager.on('deleted', ({ threadId }) => server.broadcast('thread/deleted', { threadId }));
+  // Closing a connection unsubscribes it everywhere (then idle unload may close threads).
+  server.onConnectionClosed((connection) => manager.removeConnection(connection.id));
+  return server;
+}

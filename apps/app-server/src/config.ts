@@ -1,0 +1,53 @@
+/**
+ * The few `config.toml` keys the app-server honours, read once at startup: `model_provider`
+ * (the default `thread/list` provider filter, default `openai`) and `thread_unload_delay_secs`
+ * (idle unload, default 60). Only top-level `key = value` lines are read.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export interface ServerConfig {
+  modelProvider: string;
+  model: string | null;
+  threadUnloadDelaySecs: number;
+}
+
+const configSchema = z.object({
+  model_provider: z.string().min(1).optional(),
+  model: z.string().min(1).optional(),
+  thread_unload_delay_secs: z.number().int().min(0).optional(),
+});
+
+function parseTomlScalar(raw: string): unknown {
+  const text = raw.replace(/\s+#.*$/, '').trim();
+  if (/^"(?:[^"\\]|\\.)*"$/.test(text)) return JSON.parse(text);
+  if (/^'[^']*'$/.test(text)) return text.slice(1, -1);
+  if (/^[+-]?\d+$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  return undefined;
+}
+
+export function readServerConfig(codexHome: string): ServerConfig {
+  let text = '';
+  try {
+    text = readFileSync(join(codexHome, 'config.toml'), 'utf8');
+  } catch {
+    // No config file: defaults.
+  }
+  const values: Record<string, unknown> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    if (trimmed.startsWith('[')) break;
+    const match = /^([A-Za-z0-9_]+)\s*=\s*(.+)$/.exec(trimmed);
+    if (match?.[1] !== undefined && match[2] !== undefined)
+      values[match[1]] = parseTomlScalar(match[2]);
+  }
+  const parsed = configSchema.safeParse(values);
+  const config = parsed.success ? parsed.data : {};
+  return {
+    modelProvider: config.model_provider ?? 'openai',
+    model: config.model ?? null,
+    threadUnloadDelaySecs: config.thread_unload_delay_secs ?? 60,
+  };
+}

@@ -1,0 +1,48 @@
+/** What every handler works with: the process-wide store and manager, and server facts. */
+import type { ThreadManager } from '@skein/thread-manager';
+import type {
+  SessionSource,
+  ThreadHistoryMode,
+  ThreadSource,
+  ThreadStore,
+} from '@skein/thread-store';
+import type { WireThreadStatus } from '../protocol/thread.js';
+import type { AppServer } from '../server/app-server.js';
+
+/** The read-only view of a loaded thread the handlers need (the manager's LoadedThread). */
+export interface LiveThreadView {
+  readonly threadId: string;
+  readonly sessionId: string;
+  readonly ephemeral: boolean;
+  readonly forkedFromId: string | null;
+  readonly parentThreadId: string | null;
+  readonly cwd: string;
+  readonly modelProvider: string;
+  readonly model: string | null;
+  readonly reasoningEffort: string | null;
+  readonly source: SessionSource;
+  readonly threadSource: ThreadSource | null;
+  readonly originator: string;
+  readonly historyMode: ThreadHistoryMode;
+  readonly rolloutPath: string | null;
+  readonly name: string | null;
+  readonly hasUserMessage: boolean;
+  readonly materialized: boolean;
+}
+
+export interface HandlerContext {
+  readonly server: AppServer;
+  readonly store: ThreadStore;
+  readonly manager: ThreadManager;
+  readonly codexHome: string;
+  /** The server process cwd: relative `cwd` params resolve against it. */
+  readonly cwd: string;
+  /** `model_provider` of config.toml (default `openai`): the default `thread/list` filter. */
+  readonly defaultModelProvider: string;
+  readonly cliVersion: string;
+  /** `model` of config.toml, when set. */
+  readonly defaultModel: string | null;
+  statusOf(threadId: string): WireThreadStatus;
+  loadedThreadIds(): readonly string[];
+  loaded(threadId: string): LiveThreadView | undefined;
+}

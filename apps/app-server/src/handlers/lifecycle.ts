@@ -1,0 +1,261 @@
+/** `thread/start` (§2.1), `thread/resume` (§2.2) and `thread/fork` (§2.3). */
+import { resolve } from 'node:path';
+import type { LoadedThread } from '@skein/thread-manager';
+import type { StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
+import { RpcError } from '../errors.js';
+import {
+  type ThreadForkParams,
+  type ThreadResumeParams,
+  type ThreadStartParams,
+  threadForkParams,
+  threadResumeParams,
+  threadStartParams,
+} from '../protocol/params.js';
+import type { WireThread } from '../protocol/thread.js';
+import { buildThread } from '../protocol/thread.js';
+import {
+  type BuiltHistory,
+  buildTurns,
+  type HistoryItem,
+  itemsBackwardsCursor,
+  pageTurns,
+  turnsCursor,
+} from '../protocol/turns.js';
+import type { Call, MethodHandler } from '../server/app-server.js';
+import {
+  DEPRECATION_EXCLUDE_TURNS,
+  liveOnlyFacts,
+  parseThreadIdParam,
+  readStored,
+  wireThread,
+} from './common.js';
+import type { HandlerContext } from './context.js';
+import { clampLimit } from './list.js';
+
+/** The config-echo fields of start/resume/fork results. Skein runs no model: requested or neutral. */
+interface Overrides {
+  model?: string | undefined;
+  modelProvider?: string | undefined;
+  serviceTier?: string | null | undefined;
+  approvalPolicy?: unknown;
+  approvalsReviewer?: string | undefined;
+  sandbox?: string | undefined;
+}
+
+function sandboxPolicy(mode: string | undefined): Record<string, unknown> {
+  switch (mode) {
+    case 'danger-full-access':
+      return { type: 'dangerFullAccess' };
+    case 'workspace-write':
+      return {
+        type: 'workspaceWrite',
+        writableRoots: [],
+        networkAccess: false,
+        excludeTmpdirEnvVar: false,
+        excludeSlashTmp: false,
+      };
+    default:
+      return { type: 'readOnly', networkAccess: false };
+  }
+}
+
+function sessionFields(ctx: HandlerContext, thread: LoadedThread, params: Overrides) {
+  const model = params.model ?? thread.model ?? ctx.defaultModel ?? '';
+  return {
+    model,
+    modelProvider: thread.modelProvider,
+    serviceTier: params.serviceTier ?? null,
+    disabledPluginIds: [] as string[],
+    cwd: thread.cwd,
+    runtimeWorkspaceRoots: [thread.cwd],
+    instructionSources: [] as string[],
+    approvalPolicy: params.approvalPolicy ?? 'on-request',
+    approvalsReviewer: params.approvalsReviewer ?? 'user',
+    sandbox: sandboxPolicy(params.sandbox),
+    activePermissionProfile: null,
+    reasoningEffort: thread.reasoningEffort,
+  };
+}
+
+function resolveCwd(ctx: HandlerContext, cwd: string | undefined): string | undefined {
+  return cwd === undefined ? undefined : resolve(ctx.cwd, cwd);
+}
+
+function checkPermissions(params: { sandbox?: string | undefined; permissions?: unknown }): void {
+  if (params.sandbox !== undefined && params.permissions !== undefined) {
+    throw RpcError.invalidRequest('`permissions` cannot be combined with `sandbox`');
+  }
+}
+
+function announceStarted(ctx: HandlerContext, call: Call<unknown>, thread: WireThread): void {
+  call.after(() => ctx.server.broadcast('thread/started', { thread: { ...thread, turns: [] } }));
+}
+
+export function startHandler(ctx: HandlerContext): MethodHandler<ThreadStartParams> {
+  return {
+    schema: threadStartParams,
+    async handle(call) {
+      const { params, connection } = call;
+      checkPermissions(params);
+      const thread = await ctx.manager.startThread({
+        cwd: resolveCwd(ctx, params.cwd) ?? ctx.cwd,
+        modelProvider: params.modelProvider ?? ctx.defaultModelProvider,
+        model: params.model ?? ctx.defaultModel,
+        ephemeral: params.ephemeral === true,
+        ...(params.historyMode === undefined ? {} : { historyMode: params.historyMode }),
+        threadSource: (params.threadSource ?? null) as ThreadSource | null,
+        originator: connection.clientName,
+        baseInstructions: params.baseInstructions ?? null,
+        connectionId: connection.id,
+      });
+      const wire = buildThread(
+        liveOnlyFacts(ctx, thread, thread.createdAtMs),
+        ctx.statusOf(thread.threadId),
+      );
+      announceStarted(ctx, call as Call<unknown>, wire);
+      return {
+        thread: wire,
+        ...sessionFields(ctx, thread, params),
+        multiAgentMode: 'explicitRequestOnly',
+      };
+    },
+  };
+}
+
+function turnsOf(history: BuiltHistory): WireThread['turns'] {
+  return history.turns.map((t) => t.turn);
+}
+
+export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumeParams> {
+  return {
+    schema: threadResumeParams,
+    async handle({ params, connection }) {
+      const threadId = parseThreadIdParam(params.threadId, 'session') as ThreadId;
+      checkPermissions(params);
+      if (params.history !== undefined) {
+        if (ctx.manager.isLoaded(threadId)) {
+          throw RpcError.invalidRequest(
+            `cannot resume thread ${threadId} with history while it is already running`,
+          );
+        }
+        if (params.history.length === 0) throw RpcError.invalidRequest('history must not be empty');
+        throw RpcError.unsupported('thread/resume.history is not supported yet');
+      }
+      if (params.path !== undefined && params.path !== '') {
+        const stored = await readStored(ctx, threadId, {
+          includeArchived: true,
+          includeHistory: false,
+        });
+        if (stored?.rolloutPath !== resolve(ctx.cwd, params.path)) {
+          throw RpcError.unsupported('thread/resume.path is not supported yet');
+        }
+      }
+      const cwd = resolveCwd(ctx, params.cwd);
+      const resumed = await ctx.manager.resumeThread(threadId, {
+        connectionId: connection.id,
+        ...(cwd === undefined ? {} : { cwd }),
+        ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
+      });
+      const history = buildTurns(
+        resumed.history as HistoryItem[],
+        ctx.statusOf(threadId).type === 'active',
+      );
+      const excludeTurns = params.excludeTurns === true;
+      const historyMode = resumed.stored?.historyMode ?? resumed.thread.historyMode;
+      if (!excludeTurns && historyMode === 'paginated') {
+        connection.notify('deprecationNotice', {
+          summary: DEPRECATION_EXCLUDE_TURNS,
+          details: null,
+        });
+      }
+      const stored: StoredThread | null = resumed.stored;
+      const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
+      const session = sessionFields(ctx, resumed.thread, params);
+      const lastTurn = history.turns.at(-1);
+      const initial = params.initialTurnsPage;
+      return {
+        thread,
+        ...session,
+        collaborationMode: {
+          mode: 'default',
+          settings: {
+            model: session.model,
+            reasoning_effort: session.reasoningEffort,
+            developer_instructions: null,
+          },
+        },
+        multiAgentMode: 'explicitRequestOnly',
+        initialTurnsPage:
+          initial === undefined
+            ? null
+            : pageTurns(threadId, history, {
+                limit: clampLimit(initial.limit),
+                direction: initial.sortDirection ?? 'desc',
+                view: initial.itemsView ?? 'summary',
+              }),
+        turnsBackwardsCursor:
+          lastTurn === undefined ? null : turnsCursor(threadId, history, lastTurn, true),
+        itemsBackwardsCursor: itemsBackwardsCursor(threadId, history),
+      };
+    },
+  };
+}
+
+export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams> {
+  return {
+    schema: threadForkParams,
+    async handle(call) {
+      const { params, connection } = call;
+      const sourceId = parseThreadIdParam(params.threadId, 'session') as ThreadId;
+      checkPermissions(params);
+      const excludeTurns = params.excludeTurns === true;
+      if (params.ephemeral === true && !excludeTurns) {
+        const source =
+          ctx.manager.lookupThread(sourceId) ??
+          (await readStored(ctx, sourceId, { includeArchived: true, includeHistory: false }));
+        if (source !== null && source.historyMode === 'paginated') {
+          throw RpcError.invalidRequest(
+            'ephemeral paginated thread/fork requires `excludeTurns: true`',
+          );
+        }
+      }
+      const cwd = resolveCwd(ctx, params.cwd);
+      const forked = await ctx.manager.forkThread(sourceId, {
+        ...(params.lastTurnId === undefined ? {} : { lastTurnId: params.lastTurnId }),
+        ...(params.beforeTurnId === undefined ? {} : { beforeTurnId: params.beforeTurnId }),
+        ephemeral: params.ephemeral === true,
+        ...(cwd === undefined ? {} : { cwd }),
+        ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
+        threadSource: (params.threadSource ?? null) as ThreadSource | null,
+        originator: connection.clientName,
+        connectionId: connection.id,
+      });
+      const history = buildTurns(forked.history as HistoryItem[], false);
+      if (!excludeTurns && forked.thread.historyMode === 'paginated') {
+        connection.notify('deprecationNotice', {
+          summary: DEPRECATION_EXCLUDE_TURNS,
+          details: null,
+        });
+      }
+      const stored = forked.thread.ephemeral ? null : await forked.thread.readStored();
+      let wire: WireThread;
+      if (stored !== null) {
+        wire = wireThread(ctx, stored, forked.thread, excludeTurns ? [] : turnsOf(history));
+      } else {
+        const facts = liveOnlyFacts(ctx, forked.thread, forked.thread.createdAtMs);
+        facts.preview = forked.source?.preview ?? '';
+        wire = buildThread(
+          facts,
+          ctx.statusOf(forked.thread.threadId),
+          excludeTurns ? [] : turnsOf(history),
+        );
+      }
+      announceStarted(ctx, call as Call<unknown>, wire);
+      return {
+        thread: wire,
+        ...sessionFields(ctx, forked.thread, params),
+        multiAgentMode: 'explicitRequestOnly',
+      };
+    },
+  };
+}

@@ -1,0 +1,231 @@
+/** `thread/list` (spec §2.5) and `thread/loaded/list` (§2.6). */
+import { resolve } from 'node:path';
+import type {
+  ListThreadsParams,
+  SessionSource,
+  StoredThread,
+  ThreadSortKey,
+} from '@skein/thread-store';
+import { RpcError } from '../errors.js';
+import { tryParseThreadId } from '../protocol/ids.js';
+import {
+  type ThreadListParams,
+  type ThreadLoadedListParams,
+  type ThreadSourceKind,
+  threadListParams,
+  threadLoadedListParams,
+} from '../protocol/params.js';
+import { buildThread, storedThreadFacts, type WireThread } from '../protocol/thread.js';
+import type { MethodHandler } from '../server/app-server.js';
+import type { HandlerContext } from './context.js';
+
+const DEFAULT_LIMIT = 25;
+const MAX_LIMIT = 100;
+const MAX_EXCLUDED = 100;
+/** Upper bound on store round-trips for one page (post-filters may reject many rows). */
+const MAX_STORE_PAGES = 1000;
+
+export function clampLimit(limit: number | undefined, fallback = DEFAULT_LIMIT): number {
+  return Math.min(MAX_LIMIT, Math.max(1, limit ?? fallback));
+}
+
+const SORT_KEYS: Record<string, ThreadSortKey> = {
+  created_at: 'createdAt',
+  updated_at: 'updatedAt',
+  recency_at: 'recencyAt',
+};
+
+/** Does a stored source belong to one of the requested kinds? */
+export function sourceMatchesKind(source: SessionSource, kind: ThreadSourceKind): boolean {
+  switch (kind) {
+    case 'cli':
+    case 'vscode':
+    case 'exec':
+    case 'unknown':
+      return source === kind;
+    case 'appServer':
+      return source === 'mcp';
+    default:
+      break;
+  }
+  if (typeof source !== 'object' || !('subagent' in source)) return false;
+  const sub = source.subagent;
+  switch (kind) {
+    case 'subAgent':
+      return true;
+    case 'subAgentReview':
+      return sub === 'review';
+    case 'subAgentCompact':
+      return sub === 'compact';
+    case 'subAgentThreadSpawn':
+      return typeof sub === 'object' && 'thread_spawn' in sub;
+    case 'subAgentOther':
+      return sub === 'memory_consolidation' || (typeof sub === 'object' && 'other' in sub);
+  }
+}
+
+/** The store's `allowedSources` for kinds it can express exactly; undefined = post-filter. */
+function storeSources(kinds: readonly ThreadSourceKind[]): SessionSource[] | undefined {
+  const out: SessionSource[] = [];
+  for (const kind of kinds) {
+    if (kind === 'cli' || kind === 'vscode' || kind === 'exec' || kind === 'unknown')
+      out.push(kind);
+    else if (kind === 'appServer') out.push('mcp');
+    else return undefined;
+  }
+  return out;
+}
+
+function parseIdParam(field: string, value: string): string {
+  const parsed = tryParseThreadId(value);
+  if (!parsed.ok) throw RpcError.invalidRequest(`invalid thread id: ${parsed.error}`);
+  void field;
+  return parsed.id;
+}
+
+function sortTimeMs(thread: StoredThread, key: ThreadSortKey): number {
+  if (key === 'updatedAt') return thread.updatedAtMs;
+  if (key === 'recencyAt') return thread.recencyAtMs || thread.updatedAtMs;
+  return thread.createdAtMs;
+}
+
+export interface ListedPage {
+  data: WireThread[];
+  readStates: Record<string, unknown>;
+  nextCursor: string | null;
+  backwardsCursor: string | null;
+}
+
+export async function listThreads(
+  ctx: HandlerContext,
+  params: ThreadListParams,
+): Promise<ListedPage> {
+  if (params.originators !== undefined && params.originators.length > 0) {
+    throw RpcError.invalidParams('originator filtering is not supported by the local app-server');
+  }
+  const excluded = new Set<string>();
+  if (params.excludedThreadIds !== undefined) {
+    if (params.excludedThreadIds.length > MAX_EXCLUDED) {
+      throw RpcError.invalidParams(`excludedThreadIds accepts at most ${MAX_EXCLUDED} entries`);
+    }
+    for (const id of params.excludedThreadIds) {
+      const parsed = tryParseThreadId(id);
+      if (!parsed.ok) throw RpcError.invalidParams(`invalid excluded thread id: ${parsed.error}`);
+      excluded.add(parsed.id);
+    }
+  }
+  if (params.sortKey === 'section_position' && params.sectionId === undefined) {
+    throw RpcError.invalidRequest('section-position sorting requires a section filter');
+  }
+  if (params.parentThreadId !== undefined && params.ancestorThreadId !== undefined) {
+    throw RpcError.invalidRequest('parentThreadId and ancestorThreadId are mutually exclusive');
+  }
+  const empty: ListedPage = { data: [], readStates: {}, nextCursor: null, backwardsCursor: null };
+  // Skein keeps no sections, projects or attachments: every thread is unsectioned and
+  // unassigned, so a filter on one of them matches nothing.
+  if (typeof params.sectionId === 'string' || params.projectId !== undefined) return empty;
+  if (params.attachedToThreadId !== undefined) return empty;
+
+  const limit = clampLimit(params.limit);
+  const sortKey = SORT_KEYS[params.sortKey ?? 'created_at'] ?? 'createdAt';
+  const sortDirection = params.sortDirection ?? 'desc';
+  const kinds: ThreadSourceKind[] =
+    params.sourceKinds === undefined || params.sourceKinds.length === 0
+      ? ['cli', 'vscode']
+      : params.sourceKinds;
+  const allowedSources = storeSources(kinds);
+  const relationFilter =
+    params.parentThreadId !== undefined
+      ? ({
+          kind: 'directChildrenOf',
+          threadId: parseIdParam('parentThreadId', params.parentThreadId),
+        } as const)
+      : params.ancestorThreadId !== undefined
+        ? ({
+            kind: 'descendantsOf',
+            threadId: parseIdParam('ancestorThreadId', params.ancestorThreadId),
+          } as const)
+        : undefined;
+  const modelProviders =
+    params.modelProviders !== undefined
+      ? params.modelProviders
+      : relationFilter !== undefined
+        ? []
+        : [ctx.defaultModelProvider];
+  const cwdFilters =
+    params.cwd === undefined
+      ? undefined
+      : (typeof params.cwd === 'string' ? [params.cwd] : params.cwd).map((entry) =>
+          resolve(ctx.cwd, entry),
+        );
+
+  const base: Omit<ListThreadsParams, 'pageSize' | 'cursor'> = {
+    sortKey,
+    sortDirection,
+    modelProviders,
+    archived: params.archived === true,
+    useStateDbOnly: params.useStateDbOnly === true,
+    ...(allowedSources === undefined ? {} : { allowedSources }),
+    ...(cwdFilters === undefined ? {} : { cwdFilters }),
+    ...(params.searchTerm === undefined ? {} : { searchTerm: params.searchTerm }),
+    ...(relationFilter === undefined ? {} : { relationFilter: relationFilter as never }),
+  };
+  const keep = (thread: StoredThread): boolean =>
+    !excluded.has(thread.threadId) && kinds.some((kind) => sourceMatchesKind(thread.source, kind));
+
+  const collected: StoredThread[] = [];
+  let cursor: string | undefined = params.cursor;
+  let nextCursor: string | null = null;
+  const seen = new Set<string>();
+  for (let round = 0; round < MAX_STORE_PAGES && collected.length < limit; round += 1) {
+    // Never ask for more than the page still needs: the store cursor then always sits on
+    // the last row returned, so no row is skipped between pages.
+    const page = await ctx.store.listThreads({
+      ...base,
+      pageSize: limit - collected.length,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    for (const thread of page.items) if (keep(thread)) collected.push(thread);
+    nextCursor = page.nextCursor;
+    if (nextCursor === null || seen.has(nextCursor)) {
+      nextCursor = null;
+      break;
+    }
+    seen.add(nextCursor);
+    cursor = nextCursor;
+  }
+
+  const data = collected.map((stored) =>
+    buildThread(storedThreadFacts(stored), ctx.statusOf(stored.threadId)),
+  );
+  const first = collected[0];
+  const backwardsCursor =
+    first === undefined
+      ? null
+      : new Date(sortTimeMs(first, sortKey) + (sortDirection === 'desc' ? -1 : 1)).toISOString();
+  return { data, readStates: {}, nextCursor, backwardsCursor };
+}
+
+export function listHandler(ctx: HandlerContext): MethodHandler<ThreadListParams> {
+  return { schema: threadListParams, handle: ({ params }) => listThreads(ctx, params) };
+}
+
+export function loadedListHandler(ctx: HandlerContext): MethodHandler<ThreadLoadedListParams> {
+  return {
+    schema: threadLoadedListParams,
+    async handle({ params }) {
+      const ids = [...ctx.loadedThreadIds()].sort();
+      let start = 0;
+      if (params.cursor !== undefined) {
+        const parsed = tryParseThreadId(params.cursor);
+        if (!parsed.ok) throw RpcError.invalidRequest(`invalid cursor: ${params.cursor}`);
+        start = ids.findIndex((id) => id > parsed.id);
+        if (start < 0) start = ids.length;
+      }
+      const limit = params.limit === undefined ? ids.length : Math.max(1, params.limit);
+      const data = ids.slice(start, start + limit);
+      const more = start + data.length < ids.length;
+      return { data, nextCursor: more ? (data.at(-1) ?? null) : null };
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * `thread/archive` (§2.7), `thread/unarchive` (§2.8), `thread/delete` (§2.9),
+ * `thread/unsubscribe` (§2.10), `thread/name/set` (§2.11), `thread/metadata/update` (§2.12),
+ * `thread/inject_items` (§2.15). The cascade notifications come from the manager's events.
+ */
+import type { GitInfoPatch, RolloutItem, ThreadId } from '@skein/thread-store';
+import { RpcError } from '../errors.js';
+import {
+  type ThreadInjectItemsParams,
+  type ThreadMetadataUpdateParams,
+  type ThreadSetNameParams,
+  threadArchiveParams,
+  threadDeleteParams,
+  threadInjectItemsParams,
+  threadMetadataUpdateParams,
+  threadSetNameParams,
+  threadUnarchiveParams,
+  threadUnsubscribeParams,
+} from '../protocol/params.js';
+import type { MethodHandler } from '../server/app-server.js';
+import { parseThreadIdParam, wireThread } from './common.js';
+import type { HandlerContext } from './context.js';
+
+type IdParams = { threadId: string };
+
+export function archiveHandler(ctx: HandlerContext): MethodHandler<IdParams> {
+  return {
+    schema: threadArchiveParams,
+    async handle({ params }) {
+      await ctx.manager.archiveThread(parseThreadIdParam(params.threadId, 'session') as ThreadId);
+      return {};
+    },
+  };
+}
+
+export function unarchiveHandler(ctx: HandlerContext): MethodHandler<IdParams> {
+  return {
+    schema: threadUnarchiveParams,
+    async handle({ params }) {
+      const threadId = parseThreadIdParam(params.threadId, 'session') as ThreadId;
+      const { thread } = await ctx.manager.unarchiveThread(threadId);
+      return { thread: wireThread(ctx, thread, ctx.manager.lookupThread(threadId)) };
+    },
+  };
+}
+
+export function deleteHandler(ctx: HandlerContext): MethodHandler<IdParams> {
+  return {
+    schema: threadDeleteParams,
+    async handle({ params }) {
+      await ctx.manager.deleteThread(parseThreadIdParam(params.threadId) as ThreadId);
+      return {};
+    },
+  };
+}
+
+export function unsubscribeHandler(ctx: HandlerContext): MethodHandler<IdParams> {
+  return {
+    schema: threadUnsubscribeParams,
+    async handle({ params, connection }) {
+      const threadId = parseThreadIdParam(params.threadId) as ThreadId;
+      return { status: ctx.manager.unsubscribe(threadId, connection.id) };
+    },
+  };
+}
+
+export function setNameHandler(ctx: HandlerContext): MethodHandler<ThreadSetNameParams> {
+  return {
+    schema: threadSetNameParams,
+    async handle({ params }) {
+      await ctx.manager.setThreadName(parseThreadIdParam(params.threadId) as ThreadId, params.name);
+      return {};
+    },
+  };
+}
+
+export function metadataUpdateHandler(
+  ctx: HandlerContext,
+): MethodHandler<ThreadMetadataUpdateParams> {
+  return {
+    schema: threadMetadataUpdateParams,
+    async handle({ params }) {
+      const threadId = parseThreadIdParam(params.threadId) as ThreadId;
+      // Skein keeps no projects or daybreak flag: nothing stands behind those fields.
+      if (params.projectId !== undefined)
+        throw RpcError.unsupported('projects is not supported yet');
+      if (params.daybreakEnabled !== undefined && params.gitInfo === undefined) {
+        throw RpcError.unsupported('daybreakEnabled is not supported yet');
+      }
+      const git = params.gitInfo;
+      const patch: GitInfoPatch | undefined =
+        git === undefined
+          ? undefined
+          : {
+              ...(git.sha === undefined ? {} : { sha: git.sha }),
+              ...(git.branch === undefined ? {} : { branch: git.branch }),
+              ...(git.originUrl === undefined ? {} : { originUrl: git.originUrl }),
+            };
+      const stored = await ctx.manager.updateThreadGitInfo(threadId, patch);
+      return { thread: wireThread(ctx, stored, ctx.manager.lookupThread(threadId)) };
+    },
+  };
+}
+
+/** The first problem serde would report turning `value` into a Responses API item. */
+function responseItemProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `invalid type: ${Array.isArray(value) ? 'sequence' : typeof value}, expected internally tagged enum ResponseItem`;
+  }
+  const type = (value as Record<string, unknown>).type;
+  if (type === undefined) return 'missing field `type`';
+  if (typeof type !== 'string') return 'invalid type: expected a string for field `type`';
+  return null;
+}
+
+export function injectItemsHandler(ctx: HandlerContext): MethodHandler<ThreadInjectItemsParams> {
+  return {
+    schema: threadInjectItemsParams,
+    async handle({ params }) {
+      const threadId = parseThreadIdParam(params.threadId) as ThreadId;
+      const thread = ctx.manager.getThread(threadId);
+      if (params.items.length === 0) throw RpcError.invalidRequest('items must not be empty');
+      params.items.forEach((item, index) => {
+        const problem = responseItemProblem(item);
+        if (problem !== null)
+          throw RpcError.invalidRequest(`items[${index}] is not a valid response item: ${problem}`);
+      });
+      const items = params.items.map(
+        (payload) => ({ type: 'response_item', payload }) as RolloutItem,
+      );
+      await thread.recordItems(items);
+      return {};
+    },
+  };
+}

