@@ -10,11 +10,15 @@ export interface AgentGraph {
   listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[]>;
 }
 
-/** The spawn edges of the state DB (`thread_spawn_edges`), through the state package's query. */
-export function stateAgentGraph(state: StateContext): AgentGraph {
+/**
+ * The spawn edges of the state DB (`thread_spawn_edges`, open and closed), through the state
+ * package's query. Takes the handle apps build with `initStateDb` (or a bare `StateContext`).
+ */
+export function stateAgentGraph(state: StateContext | { readonly ctx: StateContext }): AgentGraph {
+  const ctx = 'ctx' in state ? state.ctx : state;
   return {
     async listSpawnDescendants(threadId) {
-      const edges = await listDescendantThreads(state, threadId);
+      const edges = await listDescendantThreads(ctx, threadId);
       return edges.map((edge) => edge.childId);
     },
   };

@@ -39,6 +39,7 @@ export {
   type ResumedThread,
   type ResumeThreadOptions,
   type ShutdownReport,
+  type SpawnSubagentOptions,
   type StartThreadOptions,
   ThreadManager,
   type ThreadManagerEventName,

@@ -120,6 +120,16 @@ export interface StartThreadOptions {
   connectionId?: ConnectionId;
 }
 
+export interface SpawnSubagentOptions {
+  cwd?: string;
+  agentNickname?: string | null;
+  agentRole?: string | null;
+  agentPath?: string | null;
+  /** Start the child from the parent's history (interrupted snapshot). */
+  forkHistory?: boolean;
+  connectionId?: ConnectionId;
+}
+
 export interface ResumeThreadOptions {
   /** Overrides for the reopened writer (cold resume only). */
   cwd?: string;
@@ -540,6 +550,59 @@ export class ThreadManager {
     if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
     this.#emitAfterResult([() => this.#events.emit('threadStarted', { thread })]);
     return { thread, source, history: items };
+  }
+
+  /**
+   * Spawns a sub-agent of a loaded thread: a new thread whose source is
+   * `{subagent:{thread_spawn:{parent_thread_id, depth, ...}}}` (the store records the spawn
+   * edge from it), sharing the parent's session id. With `forkHistory`, the parent is
+   * materialized and flushed first and the child starts from its `interrupted` snapshot.
+   * Emits `threadStarted` after the result, like start.
+   */
+  async spawnSubagent(
+    parentId: ThreadId,
+    options: SpawnSubagentOptions = {},
+  ): Promise<LoadedThread> {
+    const parent = this.getThread(parentId);
+    const parentSpawn =
+      typeof parent.source === 'object' && 'subagent' in parent.source
+        ? parent.source.subagent
+        : undefined;
+    const parentDepth =
+      typeof parentSpawn === 'object' && 'thread_spawn' in parentSpawn
+        ? parentSpawn.thread_spawn.depth
+        : 0;
+    let history: RolloutItem[] = [];
+    if (options.forkHistory === true) {
+      await parent.persist();
+      history = applyForkSnapshot(
+        (await parent.loadHistory()).filter((item) => item.type !== 'session_meta'),
+        { kind: 'interrupted' },
+      );
+    }
+    const child = await this.startThread({
+      cwd: options.cwd ?? parent.cwd,
+      modelProvider: parent.modelProvider,
+      model: parent.model,
+      reasoningEffort: parent.reasoningEffort,
+      parentThreadId: parentId,
+      sessionId: parent.sessionId,
+      threadSource: 'subagent',
+      source: {
+        subagent: {
+          thread_spawn: {
+            parent_thread_id: parentId,
+            depth: parentDepth + 1,
+            agent_path: options.agentPath ?? null,
+            agent_nickname: options.agentNickname ?? null,
+            agent_role: options.agentRole ?? null,
+          },
+        },
+      },
+      ...(options.connectionId === undefined ? {} : { connectionId: options.connectionId }),
+    });
+    if (history.length > 0) await child.recordItems(history);
+    return child;
   }
 
   // -------------------------------------------------------------------------------------------
