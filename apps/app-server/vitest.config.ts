@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
 import { skeinVitestConfig } from '../../vitest.shared.js';
 
-export default defineConfig(skeinVitestConfig());
+// The real codex's JSON schema is generated once per run (test/global-setup.ts).
+export default defineConfig(skeinVitestConfig({ test: { globalSetup: ['test/global-setup.ts'] } }));

@@ -9,6 +9,8 @@ export type Message = Record<string, unknown>;
 
 export class TestClient {
   readonly received: Message[] = [];
+  /** Method of every request sent, by id (to pick the schema of its answer). */
+  readonly methods = new Map<string, string>();
   #nextId = 1;
   readonly connection: Connection;
 
@@ -26,6 +28,7 @@ export class TestClient {
   /** Sends a request and returns its answer; notifications stay in `received`. */
   async request(method: string, params?: unknown): Promise<Message> {
     const id = this.#nextId++;
+    this.methods.set(String(id), method);
     await this.raw(JSON.stringify(params === undefined ? { id, method } : { id, method, params }));
     // Follow-up events of the manager are emitted on setImmediate.
     await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,321 @@
+/**
+ * The JSON-RPC layer against what codex-cli 0.169.0 answers (spec §0, A.1, A.23): handshake,
+ * request-shape errors in serde's words, experimental gating, opt-outs, and that bad input
+ * never stops the server. Every answer and notification is validated against the real
+ * binary's JSON schema.
+ */
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { CODEX_CLIENT_METHODS } from '../src/protocol/methods.js';
+import { inProcessServer, type TestClient } from './support/in-process.js';
+import { codexSchema, validateReceived } from './support/schema.js';
+
+const schema = codexSchema(inject('codexSchemaDir'));
+const clients: TestClient[] = [];
+
+function track(client: TestClient): TestClient {
+  clients.push(client);
+  return client;
+}
+
+afterEach(() => {
+  for (const client of clients.splice(0)) {
+    expect(validateReceived(schema, client.received, client.methods)).toBeGreaterThanOrEqual(0);
+  }
+});
+
+afterAll(() => {
+  // The schema check really ran over the answers and notifications above.
+  expect(schema.checked).toBeGreaterThan(40);
+});
+
+function errorOf(message: Record<string, unknown>): { code: number; message: string } {
+  expect(message).toHaveProperty('error');
+  return message.error as { code: number; message: string };
+}
+
+describe('handshake', () => {
+  it('refuses requests before initialize and a second initialize', async () => {
+    const client = track(inProcessServer().client());
+    expect(errorOf(await client.request('thread/list', {}))).toEqual({
+      code: -32600,
+      message: 'Not initialized',
+    });
+    const init = await client.initialize();
+    expect(init.result).toMatchObject({
+      codexHome: '/tmp/skein-test-home',
+      platformFamily: 'unix',
+    });
+    expect((init.result as { userAgent: string }).userAgent).toMatch(/^test_client\//);
+    expect(
+      errorOf(await client.request('initialize', { clientInfo: { name: 'x', version: '1' } })),
+    ).toEqual({
+      code: -32600,
+      message: 'Already initialized',
+    });
+    expect(errorOf(await client.request('initialize', {}))).toEqual({
+      code: -32600,
+      message: 'Invalid request: missing field `clientInfo`',
+    });
+  });
+
+  it('never writes a jsonrpc member, and stamps notifications with an integer emittedAtMs', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize();
+    await client.request('thread/start', { cwd: '/tmp/a' });
+    for (const message of client.received) expect(message).not.toHaveProperty('jsonrpc');
+    const started = client.notifications('thread/started');
+    expect(started).toHaveLength(1);
+    expect(Number.isInteger(started[0]?.emittedAtMs)).toBe(true);
+  });
+});
+
+describe('request-shape errors (A.23, captured from 0.169.0)', () => {
+  const cases: [string, unknown, string][] = [
+    [
+      'thread/read',
+      { threadId: 5 },
+      'Invalid request: invalid type: integer `5`, expected a string',
+    ],
+    ['thread/list', { limit: -1 }, 'Invalid request: invalid value: integer `-1`, expected u32'],
+    ['thread/list', { limit: 'x' }, 'Invalid request: invalid type: string "x", expected u32'],
+    [
+      'thread/list',
+      { limit: 1.5 },
+      'Invalid request: invalid type: floating point `1.5`, expected u32',
+    ],
+    [
+      'thread/list',
+      { limit: 5_000_000_000 },
+      'Invalid request: invalid value: integer `5000000000`, expected u32',
+    ],
+    [
+      'thread/list',
+      { archived: 'yes' },
+      'Invalid request: invalid type: string "yes", expected a boolean',
+    ],
+    [
+      'thread/list',
+      { cwd: 5 },
+      'Invalid request: data did not match any variant of untagged enum ThreadListCwdFilter',
+    ],
+    [
+      'thread/list',
+      { sourceKinds: ['nope'] },
+      'Invalid request: unknown variant `nope`, expected one of `cli`, `vscode`, `exec`, `appServer`, `subAgent`, `subAgentReview`, `subAgentCompact`, `subAgentThreadSpawn`, `subAgentOther`, `unknown`',
+    ],
+    [
+      'thread/list',
+      { sortDirection: 'up' },
+      'Invalid request: unknown variant `up`, expected `asc` or `desc`',
+    ],
+    [
+      'thread/list',
+      { sortKey: 'bogus' },
+      'Invalid request: unknown variant `bogus`, expected one of `created_at`, `updated_at`, `recency_at`, `section_position`',
+    ],
+    ['thread/list', null, 'Invalid request: missing field `params`'],
+    ['thread/read', {}, 'Invalid request: missing field `threadId`'],
+    [
+      'thread/name/set',
+      { threadId: '01a20154-1916-7c91-82a1-7938e7a77c84' },
+      'Invalid request: missing field `name`',
+    ],
+    [
+      'thread/turns/list',
+      { threadId: '01a20154-1916-7c91-82a1-7938e7a77c84', itemsView: 'x' },
+      'Invalid request: unknown variant `x`, expected one of `notLoaded`, `summary`, `full`',
+    ],
+    [
+      'thread/metadata/update',
+      { threadId: '01a20154-1916-7c91-82a1-7938e7a77c84', gitInfo: { sha: 5 } },
+      'Invalid request: invalid type: integer `5`, expected a string',
+    ],
+    [
+      'thread/read',
+      { threadId: 'bad' },
+      'invalid thread id: invalid length: expected length 32 for simple format, found 3',
+    ],
+    [
+      'thread/archive',
+      { threadId: 'bad' },
+      'invalid session id: invalid length: expected length 32 for simple format, found 3',
+    ],
+    [
+      'thread/list',
+      { sortKey: 'section_position' },
+      'section-position sorting requires a section filter',
+    ],
+    ['thread/loaded/list', { cursor: 'bad' }, 'invalid cursor: bad'],
+  ];
+
+  it.each(cases)('%s %j', async (method, params, message) => {
+    const client = track(inProcessServer().client());
+    await client.initialize();
+    const answer = await client.request(method, params === null ? undefined : params);
+    expect(errorOf(answer)).toEqual({ code: -32600, message });
+  });
+
+  it('answers -32602 for the list filters Codex rejects that way', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize();
+    expect(errorOf(await client.request('thread/list', { originators: ['x'] }))).toEqual({
+      code: -32602,
+      message: 'originator filtering is not supported by the local app-server',
+    });
+    expect(errorOf(await client.request('thread/list', { excludedThreadIds: ['nope'] }))).toEqual({
+      code: -32602,
+      message:
+        'invalid excluded thread id: invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `n` at 1',
+    });
+    const many = Array.from({ length: 101 }, () => '01a20154-1916-7c91-82a1-7938e7a77c84');
+    expect(errorOf(await client.request('thread/list', { excludedThreadIds: many }))).toEqual({
+      code: -32602,
+      message: 'excludedThreadIds accepts at most 100 entries',
+    });
+  });
+
+  it('names every Codex method for an unknown one, and keeps serving after garbage', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize();
+    await client.raw('{not json');
+    await client.raw('[1,2]');
+    await client.raw('{"id": 77, "method": 5}');
+    await client.raw('{"id": 78}');
+    // Codex logs and drops such lines: nothing is answered.
+    expect(client.received.filter((m) => m.id === 77 || m.id === 78)).toEqual([]);
+    const unknown = errorOf(await client.request('thread/doesNotExist', {}));
+    expect(unknown.code).toBe(-32600);
+    expect(unknown.message).toBe(
+      `Invalid request: unknown variant \`thread/doesNotExist\`, expected one of ${CODEX_CLIENT_METHODS.map((m) => `\`${m}\``).join(', ')}`,
+    );
+    expect(
+      errorOf(await client.request('thread/rollback', { threadId: 'x', numTurns: 1 })).message,
+    ).toMatch(
+      /^Invalid request: unknown variant `thread\/rollback`, expected one of `initialize`, `server\/diagnostics`/,
+    );
+    const list = await client.request('thread/list', {});
+    expect(list.result).toEqual({
+      data: [],
+      readStates: {},
+      nextCursor: null,
+      backwardsCursor: null,
+    });
+  });
+
+  it('accepts string ids and ignores unknown params keys, as serde does', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize();
+    await client.raw(
+      JSON.stringify({ id: 'str', method: 'thread/loaded/list', params: { bogus: 1 } }),
+    );
+    expect(client.received.find((m) => m.id === 'str')).toEqual({
+      id: 'str',
+      result: { data: [], nextCursor: null },
+    });
+  });
+});
+
+describe('experimental gating (§0.3)', () => {
+  it('rejects experimental params without the capability and accepts them with it', async () => {
+    const server = inProcessServer();
+    const plain = track(server.client());
+    await plain.initialize();
+    expect(errorOf(await plain.request('thread/start', { historyMode: 'legacy' }))).toEqual({
+      code: -32600,
+      message: 'thread/start.historyMode requires experimentalApi capability',
+    });
+    const id = '01a20129-3128-7823-bb5b-54778361f393';
+    expect(errorOf(await plain.request('thread/list', { parentThreadId: id }))).toEqual({
+      code: -32600,
+      message: 'thread/list.parentThreadId requires experimentalApi capability',
+    });
+    expect(
+      errorOf(await plain.request('thread/resume', { threadId: id, path: '/x.jsonl' })),
+    ).toEqual({
+      code: -32600,
+      message: 'thread/resume.path requires experimentalApi capability',
+    });
+    // null counts as absent.
+    expect(await plain.request('thread/list', { parentThreadId: null })).toHaveProperty('result');
+
+    const experimental = track(server.client());
+    await experimental.initialize({ experimentalApi: true });
+    expect(
+      await experimental.request('thread/start', { historyMode: 'legacy', cwd: '/tmp' }),
+    ).toHaveProperty('result');
+    expect(
+      errorOf(
+        await experimental.request('thread/list', { parentThreadId: id, ancestorThreadId: id }),
+      ),
+    ).toEqual({
+      code: -32600,
+      message: 'parentThreadId and ancestorThreadId are mutually exclusive',
+    });
+  });
+});
+
+describe('delivery', () => {
+  it('broadcasts thread notifications to every initialized connection, honouring opt-outs', async () => {
+    const server = inProcessServer();
+    const a = track(server.client());
+    const b = track(server.client());
+    const optedOut = track(server.client());
+    const uninitialized = track(server.client());
+    await a.initialize();
+    await b.initialize();
+    await optedOut.initialize({
+      optOutNotificationMethods: ['thread/started', 'thread/name/updated'],
+    });
+    const start = await a.request('thread/start', { cwd: '/tmp/p' });
+    const threadId = (start.result as { thread: { id: string } }).thread.id;
+    await b.request('thread/name/set', { threadId, name: '  Shared  ' });
+    for (const client of [a, b]) {
+      expect(
+        client
+          .notifications('thread/started')
+          .map((m) => (m.params as { thread: { id: string } }).thread.id),
+      ).toEqual([threadId]);
+      expect(client.notifications('thread/name/updated').map((m) => m.params)).toEqual([
+        { threadId, threadName: 'Shared' },
+      ]);
+    }
+    expect(optedOut.notifications()).toEqual([]);
+    expect(uninitialized.received).toEqual([]);
+    // The start result precedes its thread/started notification (spec §0.4).
+    const order = a.received.map((m) =>
+      typeof m.method === 'string' ? m.method : `answer:${String(m.id)}`,
+    );
+    expect(order.indexOf(`answer:${String(start.id)}`)).toBeLessThan(
+      order.indexOf('thread/started'),
+    );
+  });
+
+  it('closing the last subscribed connection unloads the thread: notLoaded then closed', async () => {
+    const server = inProcessServer({ idleUnloadDelayMs: 0 });
+    const owner = track(server.client());
+    const watcher = track(server.client());
+    await owner.initialize();
+    await watcher.initialize();
+    const start = await owner.request('thread/start', { cwd: '/tmp/p' });
+    const threadId = (start.result as { thread: { id: string } }).thread.id;
+    expect((await watcher.request('thread/unsubscribe', { threadId })).result).toEqual({
+      status: 'notSubscribed',
+    });
+    owner.close();
+    for (let i = 0; i < 50 && watcher.notifications('thread/closed').length === 0; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(watcher.notifications().map((m) => [m.method, m.params])).toEqual([
+      ['thread/started', expect.anything()],
+      ['thread/status/changed', { threadId, status: { type: 'notLoaded' } }],
+      ['thread/closed', { threadId }],
+    ]);
+    expect((await watcher.request('thread/loaded/list', {})).result).toEqual({
+      data: [],
+      nextCursor: null,
+    });
+    expect((await watcher.request('thread/unsubscribe', { threadId })).result).toEqual({
+      status: 'notLoaded',
+    });
+  });
+});
