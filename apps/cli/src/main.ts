@@ -1,2 +1,10 @@
 #!/usr/bin/env node
-export {};
+import { runCli } from './cli.js';
+
+// Let piping into `head` end quietly instead of crashing on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+process.exitCode = await runCli(process.argv.slice(2));

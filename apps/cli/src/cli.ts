@@ -1,0 +1,140 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type CommandContext, createContext } from './context.js';
+import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './errors.js';
+import { createOutput } from './output.js';
+import { SKEIN_VERSION } from './version.js';
+
+/**
+ * The `skein` command tree. Each action gets a context that resolves the home and builds the
+ * state handle, store and manager once, on first use (`debug prompt-input` never asks for
+ * them, so it never opens SQLite).
+ */
+
+interface GlobalOptions {
+  codexHome?: string;
+}
+
+type Action<T> = (ctx: CommandContext, options: T, args: string[]) => Promise<ExitCode | undefined>;
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',').filter((part) => part !== '')];
+}
+
+export async function runCli(argv: readonly string[]): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.ok;
+  const program = new Command();
+
+  const wrap =
+    <T extends { json?: boolean }>(
+      action: Action<T>,
+      options: { allowCreateHome?: boolean } = {},
+    ) =>
+    async (...raw: unknown[]): Promise<void> => {
+      // commander passes (...positionals, options, command)
+      const command = raw[raw.length - 1] as Command;
+      const opts = command.opts<T>();
+      const positionals = raw.slice(0, -2).flat() as string[];
+      const global = program.opts<GlobalOptions>();
+      const out = createOutput({ json: opts.json === true });
+      const ctx = createContext({
+        out,
+        homeFlag: global.codexHome,
+        allowCreateHome: options.allowCreateHome === true,
+      });
+      try {
+        exitCode = (await action(ctx, opts, positionals)) ?? EXIT.ok;
+      } finally {
+        await ctx.close();
+      }
+    };
+
+  program
+    .name('skein')
+    .description(
+      'Manage the threads of a Codex home: list, read, search, rename, archive, delete,\n' +
+        'export/import, and verify or repair the home. Works beside the Codex CLI.',
+    )
+    .version(SKEIN_VERSION, '-V, --version')
+    .option(
+      '--codex-home <dir>',
+      'the Codex home to use (default: $CODEX_HOME, else ~/.codex; with neither, a demo home)',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n`)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    });
+
+  const { registerCommands } = await import('./commands/index.js');
+  registerCommands(program, wrap, { parseLimit, collect, Option });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+export type Wrap = <T extends { json?: boolean }>(
+  action: Action<T>,
+  options?: { allowCreateHome?: boolean },
+) => (...raw: unknown[]) => Promise<void>;
+
+export interface CommandHelpers {
+  parseLimit: (value: string) => number;
+  collect: (value: string, previous: string[] | undefined) => string[];
+  Option: typeof Option;
+}
+
+function reportError(error: unknown): ExitCode {
+  const out = createOutput({ json: false });
+  if (error instanceof CommanderError) {
+    // Help and version are "errors" to commander; they already printed.
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    ) {
+      return EXIT.ok;
+    }
+    return EXIT.usage;
+  }
+  const cliError = toCliError(error);
+  out.error(cliError.message);
+  for (const detail of cliError.details) process.stderr.write(`  ${detail}\n`);
+  if (cliError.code === 'Failure' && process.env.SKEIN_DEBUG && error instanceof Error) {
+    process.stderr.write(`${error.stack ?? ''}\n`);
+  }
+  return cliError.exitCode;
+}
+
+/** Maps errors from the packages below onto the CLI's exit codes (by their `code`). */
+export function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') {
+    switch (error.code) {
+      case 'ThreadNotFound':
+      case 'NotFound':
+        return CliError.notFound(error.message);
+      case 'InvalidRequest':
+      case 'InvalidCursor':
+        return CliError.usage(error.message);
+      case 'Conflict':
+      case 'AlreadyExists':
+        return CliError.refused(error.message);
+      default:
+        break;
+    }
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return CliError.failure(message, error);
+}

@@ -1,0 +1,174 @@
+import type { Command } from 'commander';
+import type { CommandHelpers, Wrap } from '../cli.js';
+import { SOURCE_KINDS } from '../source-kinds.js';
+import { runDebugPromptInput } from './debug.js';
+import { runDoctor } from './doctor.js';
+import { runBackfill, runReindex } from './index-commands.js';
+import { DEFAULT_PAGE_SIZE, runList } from './list.js';
+import { runArchive, runDelete, runRename, runUnarchive } from './mutate.js';
+import { runSearch } from './search.js';
+import { runShow } from './show.js';
+import { runExport, runImport } from './transfer.js';
+
+const REF_HELP = 'a thread id, a unique id prefix, or a thread name';
+
+export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers): void {
+  program
+    .command('list')
+    .alias('ls')
+    .description('List threads, newest first (same filters and defaults as thread/list)')
+    .option('--cwd <dir...>', 'only threads started in these directories (relative to here)')
+    .option(
+      '--source <kind...>',
+      `source kinds to include: any, ${SOURCE_KINDS.join(', ')} (default: cli and vscode)`,
+      h.collect,
+    )
+    .option(
+      '--provider <id...>',
+      'model providers to include, or "any" (default: the configured one)',
+      h.collect,
+    )
+    .option('--archived', 'list archived threads instead of active ones')
+    .option(
+      '--search <text>',
+      'only threads whose name, title or preview contains text (case-sensitive)',
+    )
+    .addOption(
+      new h.Option('--sort <key>', 'sort key')
+        .choices(['created', 'updated', 'recency'])
+        .default('created'),
+    )
+    .addOption(
+      new h.Option('--order <dir>', 'sort direction').choices(['desc', 'asc']).default('desc'),
+    )
+    .option('--asc', 'oldest first (same as --order asc)')
+    .option('-n, --limit <n>', `page size, 1..100 (default ${DEFAULT_PAGE_SIZE})`, h.parseLimit)
+    .option('--cursor <cursor>', 'continue after an earlier page (printed under the table)')
+    .option('--all', 'every page, not just the first')
+    .option('--json', 'print an array of app-server Thread objects')
+    .action(
+      wrap<Parameters<typeof runList>[1] & { asc?: boolean }>((ctx, options) =>
+        runList(ctx, options.asc ? { ...options, order: 'asc' } : options),
+      ),
+    );
+
+  program
+    .command('show')
+    .description('Show a thread: its metadata and a readable transcript')
+    .argument('<thread>', REF_HELP)
+    .option('--full', 'unfold tool calls and reasoning')
+    .option('--metadata-only', 'only the metadata, no transcript')
+    .option('--json', 'print {thread, archived, items} with the raw rollout items')
+    .action(
+      wrap<Parameters<typeof runShow>[2]>((ctx, options, [ref]) => runShow(ctx, ref!, options)),
+    );
+
+  program
+    .command('search')
+    .description('Search thread names, titles and previews (active and archived)')
+    .argument('<text>', 'text to look for (case-sensitive unless --ignore-case)')
+    .option('-i, --ignore-case', 'compare without regard to case (reads every thread)')
+    .option('--archived', 'only archived threads')
+    .option('--active', 'only active (not archived) threads')
+    .option('-n, --limit <n>', 'at most this many results (default 50)', h.parseLimit)
+    .option('--json', 'print an array of app-server Thread objects')
+    .action(
+      wrap<Parameters<typeof runSearch>[2]>((ctx, options, [text]) =>
+        runSearch(ctx, text!, options),
+      ),
+    );
+
+  program
+    .command('rename')
+    .description('Set a thread name (written to session_index.jsonl, as Codex does)')
+    .argument('<thread>', REF_HELP)
+    .argument('<name>', 'the new name')
+    .option('--json', 'print {threadId, name}')
+    .action(
+      wrap<{ json?: boolean }>((ctx, options, [ref, name]) => runRename(ctx, ref!, name!, options)),
+    );
+
+  program
+    .command('archive')
+    .description('Archive a thread and its sub-agent threads')
+    .argument('<thread>', REF_HELP)
+    .option('--json', 'print {archived: [ids]}')
+    .action(wrap<{ json?: boolean }>((ctx, options, [ref]) => runArchive(ctx, ref!, options)));
+
+  program
+    .command('unarchive')
+    .description('Restore an archived thread and its archived sub-agent threads')
+    .argument('<thread>', REF_HELP)
+    .option('--json', 'print {unarchived: [ids]}')
+    .action(wrap<{ json?: boolean }>((ctx, options, [ref]) => runUnarchive(ctx, ref!, options)));
+
+  program
+    .command('delete')
+    .description('Delete a thread and its sub-agent threads for good (asks first)')
+    .argument('<thread>', REF_HELP)
+    .option('-y, --yes', 'do not ask (required when there is no terminal)')
+    .option('--json', 'print {deleted: [ids]}')
+    .action(
+      wrap<Parameters<typeof runDelete>[2]>((ctx, options, [ref]) => runDelete(ctx, ref!, options)),
+    );
+
+  program
+    .command('backfill')
+    .description("Build the state index from the home's rollout files, if not built yet")
+    .option('--json', 'print a summary object')
+    .action(wrap<{ json?: boolean }>((ctx, options) => runBackfill(ctx, options)));
+
+  program
+    .command('reindex')
+    .description('Re-read every rollout file and refresh the state index (keeps names)')
+    .option('--json', 'print a summary object')
+    .action(wrap<{ json?: boolean }>((ctx, options) => runReindex(ctx, options)));
+
+  program
+    .command('doctor')
+    .description('Verify a home: rollout lines, index rows, name index, DB integrity')
+    .option('--repair', 'fix what can be fixed without losing data, and say what was done')
+    .option('--json', 'print the report as an object')
+    .action(wrap<Parameters<typeof runDoctor>[1]>((ctx, options) => runDoctor(ctx, options)));
+
+  program
+    .command('export')
+    .description('Write a thread (with --tree, and its sub-agent threads) to one portable file')
+    .argument('<thread>', REF_HELP)
+    .option('--tree', 'include every sub-agent thread spawned from it')
+    .option(
+      '-o, --output <file>',
+      'bundle file ("-" = stdout; default skein-<id>.json, or stdout when piped)',
+    )
+    .option('--force', 'overwrite the output file if it exists')
+    .option('--json', 'print a summary object')
+    .action(
+      wrap<Parameters<typeof runExport>[2]>((ctx, options, [ref]) => runExport(ctx, ref!, options)),
+    );
+
+  program
+    .command('import')
+    .description('Import a bundle made by "skein export" (ids, names, archived state kept)')
+    .argument('<file>', 'the bundle ("-" = stdin)')
+    .option('--json', 'print a summary object')
+    .action(
+      wrap<{ json?: boolean }>((ctx, options, [file]) => runImport(ctx, file!, options), {
+        allowCreateHome: true,
+      }),
+    );
+
+  const debug = program.command('debug').description('Inspection tools');
+  debug
+    .command('prompt-input')
+    .description(
+      'Print the model-visible input items rebuilt from the rollout (files only, no SQLite)',
+    )
+    .argument('<thread>', REF_HELP)
+    .option(
+      '--json',
+      'print only the JSON array (the default prints it too, with a summary on stderr)',
+    )
+    .action(
+      wrap<{ json?: boolean }>((ctx, options, [ref]) => runDebugPromptInput(ctx, ref!, options)),
+    );
+}

@@ -1,0 +1,78 @@
+import type { StoredThread } from '@skein/thread-store';
+import type { CommandContext } from '../context.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
+import { toThreadJson } from '../thread-json.js';
+import { MAX_PAGE_SIZE, printThreadTable } from './list.js';
+
+export interface SearchOptions {
+  json?: boolean;
+  limit?: number;
+  ignoreCase?: boolean;
+  archived?: boolean;
+  active?: boolean;
+}
+
+/** Bound on store pages read by one search (100 rows each). */
+const MAX_PAGES = 2_000;
+
+/**
+ * Searches names, titles and previews of every thread (active and archived, every source and
+ * provider). The store's search term is a case-sensitive substring, as in `thread/list`;
+ * `--ignore-case` instead reads every listed thread and compares in lower case.
+ */
+export async function runSearch(
+  ctx: CommandContext,
+  text: string,
+  options: SearchOptions,
+): Promise<ExitCode> {
+  if (text.trim() === '') throw CliError.usage('search text must not be empty');
+  const { store } = await ctx.services();
+  const limit = Math.max(1, options.limit ?? 50);
+  const collections = options.archived ? [true] : options.active ? [false] : [false, true];
+  const found: StoredThread[] = [];
+  const needle = text.toLowerCase();
+  for (const archived of collections) {
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_PAGES && found.length < limit; page += 1) {
+      const result = await store.listThreads({
+        pageSize: MAX_PAGE_SIZE,
+        cursor,
+        sortKey: 'updatedAt',
+        sortDirection: 'desc',
+        allowedSources: [],
+        modelProviders: [],
+        archived,
+        ...(options.ignoreCase ? {} : { searchTerm: text }),
+      });
+      for (const thread of result.items) {
+        if (options.ignoreCase && !matchesIgnoringCase(thread, needle)) continue;
+        found.push(thread);
+        if (found.length >= limit) break;
+      }
+      if (result.nextCursor === null || result.nextCursor === cursor) break;
+      cursor = result.nextCursor;
+    }
+  }
+  const out = ctx.out;
+  if (out.json) {
+    out.printJson(found.map(toThreadJson));
+    return EXIT.ok;
+  }
+  if (found.length === 0) {
+    out.note(
+      `No thread name, title or preview contains "${text}".${options.ignoreCase ? '' : ' (Case-sensitive; try --ignore-case.)'}`,
+    );
+    return EXIT.ok;
+  }
+  printThreadTable(out, found, process.env.HOME ?? '');
+  out.note(
+    `${found.length} match${found.length === 1 ? '' : 'es'}${found.length >= limit ? ` (limit ${limit}; raise with --limit)` : ''}`,
+  );
+  return EXIT.ok;
+}
+
+function matchesIgnoringCase(thread: StoredThread, needle: string): boolean {
+  return [thread.name, thread.preview, thread.firstUserMessage].some(
+    (field) => typeof field === 'string' && field.toLowerCase().includes(needle),
+  );
+}

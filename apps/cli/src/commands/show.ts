@@ -1,0 +1,95 @@
+import type { StoredThread } from '@skein/thread-store';
+import type { CommandContext } from '../context.js';
+import { EXIT, type ExitCode } from '../errors.js';
+import { shortDateTime, tildePath } from '../format.js';
+import { toThreadJson } from '../thread-json.js';
+import { buildTranscript, renderTranscript } from '../transcript.js';
+
+export interface ShowOptions {
+  json?: boolean;
+  full?: boolean;
+  metadataOnly?: boolean;
+}
+
+export async function runShow(
+  ctx: CommandContext,
+  ref: string,
+  options: ShowOptions,
+): Promise<ExitCode> {
+  const { store } = await ctx.services();
+  const threadId = await ctx.resolveThread(ref);
+  const thread = await store.readThread({
+    threadId,
+    includeArchived: true,
+    includeHistory: options.metadataOnly !== true,
+  });
+  const items = thread.history?.items ?? [];
+  const out = ctx.out;
+  if (out.json) {
+    out.printJson({
+      thread: toThreadJson(thread),
+      archived: isArchived(thread),
+      ...(options.metadataOnly ? {} : { items }),
+    });
+    return EXIT.ok;
+  }
+  printMetadata(ctx, thread);
+  if (!options.metadataOnly) {
+    out.line();
+    const entries = buildTranscript(items);
+    if (entries.length === 0) out.note('(no messages)');
+    else
+      out.line(
+        renderTranscript(entries, {
+          color: out.color,
+          full: options.full === true,
+          width: out.columns,
+        }),
+      );
+  }
+  return EXIT.ok;
+}
+
+function isArchived(thread: StoredThread): boolean {
+  return (
+    thread.archivedAtMs !== null || /[\\/]archived_sessions[\\/]/.test(thread.rolloutPath ?? '')
+  );
+}
+
+function printMetadata(ctx: CommandContext, thread: StoredThread): void {
+  const { out } = ctx;
+  const c = out.color;
+  const home = process.env.HOME ?? '';
+  const rows: [string, string][] = [];
+  rows.push(['id', thread.threadId]);
+  if (thread.name) rows.push(['name', thread.name]);
+  if (thread.preview) rows.push(['preview', thread.preview]);
+  rows.push(['cwd', tildePath(thread.cwd, home)]);
+  rows.push(['created', shortDateTime(thread.createdAtMs)]);
+  rows.push(['updated', shortDateTime(thread.updatedAtMs)]);
+  if (isArchived(thread)) {
+    rows.push(['archived', thread.archivedAtMs ? shortDateTime(thread.archivedAtMs) : 'yes']);
+  }
+  const model = [thread.modelProvider, thread.model, thread.reasoningEffort].filter(Boolean);
+  rows.push(['model', model.join(' / ')]);
+  const source = typeof thread.source === 'string' ? thread.source : JSON.stringify(thread.source);
+  rows.push(['source', source]);
+  if (thread.parentThreadId) {
+    rows.push([
+      'parent',
+      `${thread.parentThreadId}${thread.agentNickname ? ` (agent ${thread.agentNickname})` : ''}`,
+    ]);
+  }
+  if (thread.forkedFromId) rows.push(['forked from', thread.forkedFromId]);
+  const git = thread.gitInfo;
+  if (git && (git.branch || git.commitHash || git.repositoryUrl)) {
+    rows.push([
+      'git',
+      [git.branch, git.commitHash?.slice(0, 10), git.repositoryUrl].filter(Boolean).join(' '),
+    ]);
+  }
+  if (thread.tokenUsage) rows.push(['tokens', String(thread.tokenUsage.totalTokens)]);
+  if (thread.rolloutPath) rows.push(['file', tildePath(thread.rolloutPath, home)]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  for (const [key, value] of rows) out.line(`${c.dim(key.padEnd(width))}  ${value}`);
+}

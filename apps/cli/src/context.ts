@@ -1,0 +1,104 @@
+import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
+import { ensureDemoHome } from './demo-home.js';
+import { CliError } from './errors.js';
+import { type ResolvedHome, resolveHome } from './home.js';
+import type { Output } from './output.js';
+import { buildServices } from './services.js';
+import { resolveThreadRef } from './thread-ref.js';
+
+/**
+ * What commands use from the layers below, built once per run by `buildServices` (the only
+ * place that knows how the state handle, the store and the manager are made).
+ */
+export interface Services {
+  readonly home: string;
+  /** The provider `list` shows by default (config.toml `model_provider`, else `openai`). */
+  readonly defaultProvider: string;
+  readonly store: ThreadStore;
+  /** Rename through the manager (name index + DB, as `thread/name/set`). */
+  setThreadName(
+    threadId: ThreadId,
+    name: string,
+    options?: { includeArchived?: boolean },
+  ): Promise<void>;
+  /** Cascading operations over the spawn tree; each returns the ids it touched, root first. */
+  archiveTree(threadId: ThreadId): Promise<ThreadId[]>;
+  unarchiveTree(threadId: ThreadId): Promise<ThreadId[]>;
+  deleteTree(threadId: ThreadId): Promise<ThreadId[]>;
+  /** The thread and its spawned descendants, root first. */
+  subtreeIds(threadId: ThreadId): Promise<ThreadId[]>;
+  /** Whether the thread exists anywhere in the home (file or index row). */
+  threadExists(threadId: ThreadId): Promise<boolean>;
+  /** Ids (active and archived) starting with `prefix`. */
+  threadIdsWithPrefix(prefix: string): Promise<ThreadId[]>;
+  /** The thread currently carrying `name` (latest rename wins), if any. */
+  threadIdByName(name: string): Promise<ThreadId | null>;
+  /** Indexes a rollout file that was just written into the home (import). */
+  indexRolloutFile(path: string, archived: boolean): Promise<void>;
+  readThreadQuiet(threadId: ThreadId): Promise<StoredThread | null>;
+  close(): Promise<void>;
+}
+
+export interface CommandContext {
+  readonly out: Output;
+  /** The home, resolved (and the demo home created) on first call. */
+  home(): Promise<ResolvedHome>;
+  services(): Promise<Services>;
+  /** Resolves a thread id, unique id prefix or name to an id, or fails NotFound/Usage. */
+  resolveThread(ref: string): Promise<ThreadId>;
+  close(): Promise<void>;
+}
+
+export function createContext(options: {
+  out: Output;
+  homeFlag: string | undefined;
+  allowCreateHome: boolean;
+}): CommandContext {
+  const { out } = options;
+  let home: Promise<ResolvedHome> | undefined;
+  let services: Promise<Services> | undefined;
+
+  const getHome = (): Promise<ResolvedHome> => {
+    home ??= (async () => {
+      const resolved = resolveHome(options.homeFlag, { allowCreate: options.allowCreateHome });
+      if (resolved.origin === 'demo') {
+        const demo = await ensureDemoHome(resolved.path);
+        out.note(
+          demo.created
+            ? `No Codex home found (~/.codex does not exist and CODEX_HOME is not set).\nCreated a demo home with ${demo.threads} sample threads at ${resolved.path} and using it.\nPoint skein at a real home with --codex-home DIR or CODEX_HOME.`
+            : `Using the demo home at ${resolved.path} (no ~/.codex; set CODEX_HOME or pass --codex-home for a real one).`,
+        );
+      }
+      return resolved;
+    })();
+    return home;
+  };
+
+  const ctx: CommandContext = {
+    out,
+    home: getHome,
+    services() {
+      services ??= getHome().then((resolved) => buildServices(resolved.path, out));
+      return services;
+    },
+    async resolveThread(ref) {
+      const built = await ctx.services();
+      return resolveThreadRef(ref, {
+        byId: async (id) => ((await built.threadExists(id)) ? id : null),
+        byName: (name) => built.threadIdByName(name),
+        byPrefix: (prefix) => built.threadIdsWithPrefix(prefix),
+      });
+    },
+    async close() {
+      if (services) {
+        const built = await services.catch(() => undefined);
+        await built?.close();
+      }
+    },
+  };
+  return ctx;
+}
+
+export function notImplemented(what: string): never {
+  throw CliError.failure(`${what} is not available in this build`);
+}

@@ -1,0 +1,54 @@
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CliError } from './errors.js';
+
+/** Where the Codex home came from; `demo` means none existed and the CLI made one. */
+export type HomeOrigin = 'flag' | 'env' | 'default' | 'demo';
+
+export interface ResolvedHome {
+  path: string;
+  origin: HomeOrigin;
+}
+
+/** `~/.cache/skein/demo-home` (or under `XDG_CACHE_HOME`, or `SKEIN_DEMO_HOME` itself). */
+export function demoHomePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SKEIN_DEMO_HOME) return resolve(env.SKEIN_DEMO_HOME);
+  const cache = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache');
+  return join(cache, 'skein', 'demo-home');
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `--codex-home DIR`, else `CODEX_HOME`, else `~/.codex`. A home that was named must exist
+ * (unless `allowCreate`, for `import`); when none was named and `~/.codex` does not exist
+ * the demo home is used (the caller creates it and says so).
+ */
+export function resolveHome(
+  flag: string | undefined,
+  options: { allowCreate: boolean; env?: NodeJS.ProcessEnv },
+): ResolvedHome {
+  const env = options.env ?? process.env;
+  const named = flag ?? (env.CODEX_HOME ? env.CODEX_HOME : undefined);
+  if (named !== undefined) {
+    const path = resolve(named);
+    if (existsSync(path) && !isDirectory(path)) {
+      throw CliError.usage(`Codex home ${path} is not a directory`);
+    }
+    if (!existsSync(path) && !options.allowCreate) {
+      const where = flag !== undefined ? '--codex-home' : 'CODEX_HOME';
+      throw CliError.usage(`Codex home ${path} (from ${where}) does not exist`);
+    }
+    return { path, origin: flag !== undefined ? 'flag' : 'env' };
+  }
+  const defaultHome = join(env.HOME ? resolve(env.HOME) : homedir(), '.codex');
+  if (isDirectory(defaultHome)) return { path: defaultHome, origin: 'default' };
+  return { path: demoHomePath(env), origin: 'demo' };
+}

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { resetBackfill, type StateDb, StateRuntime, stateDbPath } from '@skein/state';
+import { stateAgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
+import type { ThreadId } from '@skein/thread-store';
+import { configuredModelProvider } from './config.js';
+import type { Services } from './context.js';
+import { walkRolloutFiles } from './disk-lookup.js';
+import type { Output } from './output.js';
+import { createLocalThreadStore, type InitStateDbProgress, initStateDb } from './pending-apis.js';
+import type { ProgressReporter } from './progress.js';
+import { readSessionIndexNames } from './session-names.js';
+
+export interface BuildServicesOptions {
+  progress?: ProgressReporter;
+  /** Re-run the backfill over every rollout file (reindex). */
+  reindex?: boolean;
+}
+
+/**
+ * The main-like wiring: the state handle once (`initStateDb`: open, migrate, backfill under
+ * the lease, verify), one LocalThreadStore over it, one ThreadManager over the store.
+ */
+export async function buildServices(
+  home: string,
+  out: Output,
+  options: BuildServicesOptions = {},
+): Promise<Services> {
+  const defaultProvider = configuredModelProvider(home);
+  if (options.reindex && existsSync(stateDbPath(home))) {
+    const runtime = await StateRuntime.open({ sqliteHome: home, defaultProvider });
+    try {
+      await resetBackfill(runtime.ctx);
+    } finally {
+      await runtime.close();
+    }
+  }
+  const progress = options.progress;
+  let started = false;
+  const stateDb: StateDb | undefined = await initStateDb({
+    codexHome: home,
+    defaultProvider,
+    onProgress: (p: InitStateDbProgress) => {
+      if (!progress) return;
+      if (!started) {
+        progress.start(p.totalFiles, p.totalBytes);
+        started = true;
+      }
+      progress.update(p.doneFiles, p.doneBytes);
+    },
+    onWarning: (message: string) => out.warn(message),
+  });
+  if (started) progress?.stop();
+  const store = createLocalThreadStore({
+    codexHome: home,
+    stateDb,
+    defaultModelProvider: defaultProvider,
+  });
+  const manager = new ThreadManager({
+    store,
+    defaultModelProvider: defaultProvider,
+    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : storeAgentGraph(store),
+    idleUnloadDelayMs: 0,
+  });
+
+  const services: Services = {
+    home,
+    defaultProvider,
+    store,
+    async setThreadName(threadId, name, opts = {}) {
+      if (opts.includeArchived) {
+        await manager.updateThreadMetadata(
+          threadId,
+          { name: name.trim() },
+          { includeArchived: true },
+        );
+      } else {
+        await manager.setThreadName(threadId, name);
+      }
+    },
+    async archiveTree(threadId) {
+      return (await manager.archiveThread(threadId)).archivedThreadIds;
+    },
+    async unarchiveTree(threadId) {
+      return (await manager.unarchiveThread(threadId)).unarchivedThreadIds;
+    },
+    async deleteTree(threadId) {
+      return (await manager.deleteThread(threadId)).deletedThreadIds;
+    },
+    subtreeIds(threadId) {
+      return manager.listAgentSubtreeThreadIds(threadId);
+    },
+    async threadExists(threadId) {
+      return (await services.readThreadQuiet(threadId)) !== null;
+    },
+    async readThreadQuiet(threadId) {
+      try {
+        return await store.readThread({ threadId, includeArchived: true, includeHistory: false });
+      } catch {
+        return null;
+      }
+    },
+    async threadIdsWithPrefix(prefix) {
+      const files = await walkRolloutFiles(home);
+      return [
+        ...new Set(files.filter((f) => f.threadId.startsWith(prefix)).map((f) => f.threadId)),
+      ];
+    },
+    async threadIdByName(name) {
+      const names = await readSessionIndexNames(home);
+      for (const [id, current] of [...names.entries()].reverse()) {
+        if (current !== name) continue;
+        if (await services.threadExists(id as ThreadId)) return id as ThreadId;
+      }
+      return null;
+    },
+    async indexRolloutFile(path, archived) {
+      void archived;
+      await store.readThreadByRolloutPath({ rolloutPath: path, includeArchived: true });
+    },
+    async close() {
+      await manager.shutdownAll(5_000).catch(() => undefined);
+      await stateDb?.close();
+    },
+  };
+  return services;
+}
