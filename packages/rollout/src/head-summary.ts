@@ -1,0 +1,129 @@
+import { parseThreadId, type ThreadId } from '@skein/state';
+import { RolloutError } from './errors.js';
+import { forEachRolloutLine, isBlankLine, type RolloutFileInfo } from './lines.js';
+import { eventUserMessage } from './metadata.js';
+import { type HistoryBase, rolloutLineFromJson, type SessionMetaLine } from './schema.js';
+
+/*
+ * The per-file summary listing needs (spec rollout-state §4.3), read from the head of the file
+ * only: the first `session_meta`, the first user message (legacy `user_message` events, or
+ * 0.169's `item_completed` UserMessage items), and the creation time.
+ */
+
+/** Records read before giving up on a preview (10, extended by 200 once a meta was seen). */
+export const HEAD_RECORD_LIMIT = 10;
+export const HEAD_RECORD_EXTENSION = 200;
+
+export interface RolloutHeadSummary {
+  threadId: ThreadId | null;
+  /** The file's own (first) `session_meta`. */
+  sessionMeta: SessionMetaLine | null;
+  /** Whether the first non-blank record is a valid `session_meta`. */
+  startsWithSessionMeta: boolean;
+  /** The list preview (first user message or goal), or null: such a thread is not listed. */
+  preview: string | null;
+  /** First user message text (incl. `[Image]`), or null. */
+  firstUserMessage: string | null;
+  /** `session_meta.timestamp` exactly as written, else the first item line's timestamp. */
+  createdAt: string | null;
+  /** 0.169 fork by reference: the base thread whose first lines this thread inherits. */
+  historyBase: HistoryBase | null;
+  /** Non-blank records read. */
+  recordsScanned: number;
+  file: RolloutFileInfo;
+}
+
+function threadIdOf(meta: SessionMetaLine | null): ThreadId | null {
+  if (meta === null) return null;
+  try {
+    return parseThreadId(meta.id);
+  } catch {
+    return null;
+  }
+}
+
+/** Reads the head of a rollout (plain or `.zst`) until the summary is complete or the limit. */
+export async function readHeadSummary(path: string): Promise<RolloutHeadSummary> {
+  let sessionMeta: SessionMetaLine | null = null;
+  let startsWithSessionMeta = false;
+  let preview: string | null = null;
+  let firstUserMessage: string | null = null;
+  let createdAt: string | null = null;
+  let records = 0;
+  const file = await forEachRolloutLine(path, (raw) => {
+    if (isBlankLine(raw)) return true;
+    records += 1;
+    const limit =
+      sessionMeta !== null ? HEAD_RECORD_LIMIT + HEAD_RECORD_EXTENSION : HEAD_RECORD_LIMIT;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return records < limit;
+    }
+    const parsed = rolloutLineFromJson(value);
+    if (parsed.ok) {
+      const line = parsed.line;
+      if (line.type === 'session_meta') {
+        if (sessionMeta === null) {
+          sessionMeta = line.payload;
+          createdAt = line.payload.timestamp;
+          if (records === 1) startsWithSessionMeta = true;
+        }
+      } else if (line.type === 'response_item' || line.type === 'inter_agent_communication') {
+        createdAt ??= line.timestamp;
+      } else if (line.type === 'event_msg') {
+        const user = eventUserMessage(line.payload);
+        if (user !== null && user.preview !== null) {
+          preview ??= user.preview;
+          firstUserMessage ??= user.preview;
+        } else if (line.payload.type === 'thread_goal_updated' && preview === null) {
+          const goal = line.payload.goal as { objective?: unknown } | undefined;
+          const objective = typeof goal?.objective === 'string' ? goal.objective.trim() : '';
+          if (objective !== '') preview = objective;
+        }
+      }
+    }
+    if (sessionMeta !== null && preview !== null && firstUserMessage !== null) return false;
+    const extended =
+      sessionMeta !== null ? HEAD_RECORD_LIMIT + HEAD_RECORD_EXTENSION : HEAD_RECORD_LIMIT;
+    return records < extended;
+  });
+  const meta = sessionMeta as SessionMetaLine | null;
+  return {
+    threadId: threadIdOf(meta),
+    sessionMeta: meta,
+    startsWithSessionMeta,
+    preview,
+    firstUserMessage,
+    createdAt,
+    historyBase: meta?.history_base ?? null,
+    recordsScanned: records,
+    file,
+  };
+}
+
+/** The first record parsed as `session_meta`; errors when the file is empty or starts otherwise. */
+export async function readSessionMetaLine(path: string): Promise<SessionMetaLine> {
+  let first: unknown;
+  let seen = false;
+  await forEachRolloutLine(path, (raw) => {
+    if (isBlankLine(raw)) return true;
+    seen = true;
+    try {
+      first = JSON.parse(raw.toString('utf8'));
+    } catch {
+      first = undefined;
+    }
+    return false;
+  });
+  if (!seen) throw new RolloutError('EmptyFile', `rollout at ${path} is empty`);
+  const parsed = rolloutLineFromJson(first);
+  if (!parsed.ok || parsed.line.type !== 'session_meta') {
+    throw new RolloutError(
+      'MissingSessionMeta',
+      `rollout at ${path} does not start with session metadata`,
+    );
+  }
+  return parsed.line.payload;
+}

@@ -1,0 +1,624 @@
+import type { Dirent } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isThreadId, parseThreadId, type ThreadId } from '@skein/state';
+import { errnoCode, RolloutError } from './errors.js';
+import { readHeadSummary } from './head-summary.js';
+import {
+  archivedSessionsDir,
+  COMPRESSED_SUFFIX,
+  type ParsedRolloutFileName,
+  parseFileTimestamp,
+  parseRolloutFileName,
+  plainRolloutPath,
+  sessionsDir,
+} from './layout.js';
+import { encodeSessionSource, parseRfc3339Ms, threadSpawnOf } from './metadata.js';
+import type { SessionMetaLine, SessionSource } from './schema.js';
+import { findThreadNamesByIds, readSessionIndexNames } from './session-index.js';
+
+/*
+ * Filesystem listing and lookup (spec rollout-state §4.1–§4.6), without a state DB. Results
+ * carry the rollout path of every item so a DB-backed lister can read-repair from them.
+ */
+
+/** Directory entries examined per request before stopping (Codex: MAX_SCAN_ENTRIES). */
+export const MAX_SCAN_ENTRIES = 10_000;
+
+/** Sources listed when the caller gives no filter (`exec` and sub-agents are hidden). */
+export const INTERACTIVE_SESSION_SOURCES: readonly SessionSource[] = [
+  'cli',
+  'vscode',
+  { custom: 'atlas' },
+  { custom: 'chatgpt' },
+];
+
+export type ThreadSortKey = 'created_at' | 'updated_at';
+export type SortDirection = 'asc' | 'desc';
+
+export interface ListThreadsOptions {
+  pageSize: number;
+  /** Opaque cursor from a previous page (`ts|uuid`; `ts` alone is accepted). */
+  cursor?: string | null | undefined;
+  sortKey?: ThreadSortKey;
+  sortDirection?: SortDirection;
+  /** Allowed `session_meta.source` values; undefined = interactive sources; [] = all. */
+  allowedSources?: readonly SessionSource[] | undefined;
+  /** Allowed providers; undefined or [] = all. */
+  modelProviders?: readonly string[] | undefined;
+  /** Provider assumed for sessions that name none (matters for `modelProviders`). */
+  defaultProvider?: string;
+  /** Only threads whose cwd equals one of these; [] = nothing. */
+  cwdFilters?: readonly string[] | undefined;
+  /** List `archived_sessions/` instead of `sessions/`. */
+  archived?: boolean;
+  /** Keep threads whose session-index name contains this (case-sensitive). */
+  searchTerm?: string | undefined;
+  /** Scan cap override (tests). */
+  maxScanEntries?: number;
+}
+
+/** One listed thread: what the head of its rollout says, plus the file facts. */
+export interface ThreadListItem {
+  /** The file listed (plain `.jsonl`, or `.jsonl.zst` when only that exists). */
+  path: string;
+  threadId: ThreadId;
+  preview: string;
+  firstUserMessage: string | null;
+  cwd: string;
+  source: SessionSource;
+  /** `source` as the DB stores it. */
+  sourceEncoded: string;
+  modelProvider: string | null;
+  cliVersion: string | null;
+  originator: string | null;
+  gitSha: string | null;
+  gitBranch: string | null;
+  gitOriginUrl: string | null;
+  parentThreadId: ThreadId | null;
+  forkedFromId: ThreadId | null;
+  agentNickname: string | null;
+  agentRole: string | null;
+  /** `session_meta.timestamp` as written. */
+  createdAt: string;
+  createdAtMs: number;
+  /** File mtime (RFC 3339, ms). */
+  updatedAt: string;
+  updatedAtMs: number;
+  archived: boolean;
+  /** Name from `session_index.jsonl`, if any. */
+  name: string | null;
+  historyMode: 'legacy' | 'paginated';
+  sessionMeta: SessionMetaLine;
+}
+
+export interface ThreadsPage {
+  items: ThreadListItem[];
+  nextCursor: string | null;
+  /** Rollout files whose head was read. */
+  numScannedFiles: number;
+  reachedScanCap: boolean;
+}
+
+// ---- Cursors ----
+
+export interface ListCursor {
+  timestampMs: number;
+  threadId: ThreadId | null;
+}
+
+/** RFC 3339 UTC with the fewest fraction digits (`…:00Z`, `…:18.67Z`). */
+export function formatCursorTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const fraction = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
+}
+
+export function formatListCursor(cursor: ListCursor): string {
+  const ts = formatCursorTimestamp(cursor.timestampMs);
+  return cursor.threadId === null ? ts : `${ts}|${cursor.threadId}`;
+}
+
+/** Parses `ts` or `ts|uuid` (ts: RFC 3339 or `YYYY-MM-DDThh-mm-ss`); throws InvalidCursor. */
+export function parseListCursor(token: string): ListCursor {
+  const bar = token.lastIndexOf('|');
+  const tsText = bar >= 0 ? token.slice(0, bar) : token;
+  const idText = bar >= 0 ? token.slice(bar + 1) : null;
+  const timestampMs = parseRfc3339Ms(tsText) ?? parseFileTimestamp(tsText);
+  if (timestampMs === null || (idText !== null && !isThreadId(idText))) {
+    throw new RolloutError('InvalidCursor', `invalid cursor: ${token}`);
+  }
+  return { timestampMs, threadId: idText === null ? null : parseThreadId(idText) };
+}
+
+// ---- Candidate discovery ----
+
+interface Candidate {
+  path: string;
+  parsed: ParsedRolloutFileName;
+  /** Sort timestamp: file-name time (created) or mtime (updated). */
+  keyMs: number;
+}
+
+/** `a` before `b` in the given direction, by (timestamp, uuid). */
+function compareKeys(
+  aMs: number,
+  aId: string,
+  bMs: number,
+  bId: string,
+  direction: SortDirection,
+): number {
+  const primary = aMs - bMs || (aId < bId ? -1 : aId > bId ? 1 : 0);
+  return direction === 'asc' ? primary : -primary;
+}
+
+/** Whether (ms, id) comes strictly after the cursor in the listing order. */
+function isAfterCursor(ms: number, id: string, cursor: ListCursor, direction: SortDirection) {
+  if (cursor.threadId === null)
+    return direction === 'asc' ? ms > cursor.timestampMs : ms < cursor.timestampMs;
+  return compareKeys(ms, id, cursor.timestampMs, cursor.threadId, direction) > 0;
+}
+
+class ScanBudget {
+  examined = 0;
+  capped = false;
+  constructor(readonly limit: number) {}
+  take(count: number): number {
+    const allowed = Math.max(0, Math.min(count, this.limit - this.examined));
+    this.examined += allowed;
+    if (allowed < count) this.capped = true;
+    return allowed;
+  }
+}
+
+async function readDirSafe(dir: string, root: boolean): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || (!root && code === 'ENOTDIR')) return [];
+    throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
+  }
+}
+
+/** Rollout files of one directory, plain shadowing `.zst`, in (name ts, uuid) order. */
+function rolloutFilesIn(dir: string, entries: Dirent[], direction: SortDirection): Candidate[] {
+  const names = new Set(entries.filter((e) => !e.isDirectory()).map((e) => e.name));
+  const out: Candidate[] = [];
+  for (const name of names) {
+    const parsed = parseRolloutFileName(name);
+    if (parsed === null) continue;
+    if (parsed.compressed && names.has(name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
+    out.push({ path: join(dir, name), parsed, keyMs: parsed.timestampMs });
+  }
+  out.sort((a, b) =>
+    compareKeys(a.keyMs, a.parsed.threadId, b.keyMs, b.parsed.threadId, direction),
+  );
+  return out;
+}
+
+function numericDirs(entries: Dirent[], width: number, direction: SortDirection): string[] {
+  const dirs = entries
+    .filter((e) => e.isDirectory() && e.name.length === width && /^\d+$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
+  return direction === 'desc' ? dirs.reverse() : dirs;
+}
+
+/**
+ * Candidates in created-at order: year → month → day directories (skipping days entirely on
+ * the wrong side of the cursor), files within a day by (file-name ts, uuid).
+ */
+async function* nestedCandidates(
+  root: string,
+  direction: SortDirection,
+  cursor: ListCursor | null,
+  budget: ScanBudget,
+): AsyncGenerator<Candidate> {
+  const cursorDay =
+    cursor === null ? null : new Date(cursor.timestampMs).toISOString().slice(0, 10);
+  const years = await readDirSafe(root, true);
+  budget.take(years.length);
+  for (const year of numericDirs(years, 4, direction)) {
+    if (budget.capped) return;
+    const months = await readDirSafe(join(root, year), false);
+    budget.take(months.length);
+    for (const month of numericDirs(months, 2, direction)) {
+      if (budget.capped) return;
+      const dayEntries = await readDirSafe(join(root, year, month), false);
+      budget.take(dayEntries.length);
+      for (const day of numericDirs(dayEntries, 2, direction)) {
+        if (budget.capped) return;
+        const date = `${year}-${month}-${day}`;
+        if (cursorDay !== null && (direction === 'desc' ? date > cursorDay : date < cursorDay)) {
+          continue;
+        }
+        const dir = join(root, year, month, day);
+        const files = await readDirSafe(dir, false);
+        const allowed = budget.take(files.length);
+        yield* rolloutFilesIn(dir, files.slice(0, allowed), direction);
+      }
+    }
+  }
+}
+
+async function flatCandidates(
+  root: string,
+  direction: SortDirection,
+  budget: ScanBudget,
+): Promise<Candidate[]> {
+  const entries = await readDirSafe(root, true);
+  const allowed = budget.take(entries.length);
+  return rolloutFilesIn(root, entries.slice(0, allowed), direction);
+}
+
+async function allCandidates(
+  root: string,
+  nested: boolean,
+  direction: SortDirection,
+  budget: ScanBudget,
+): Promise<Candidate[]> {
+  if (!nested) return flatCandidates(root, direction, budget);
+  const out: Candidate[] = [];
+  for await (const candidate of nestedCandidates(root, direction, null, budget))
+    out.push(candidate);
+  return out;
+}
+
+async function mtimeMsOf(path: string): Promise<number> {
+  try {
+    return Math.floor((await stat(path)).mtimeMs);
+  } catch {
+    return 0;
+  }
+}
+
+// ---- Building items ----
+
+function sameSource(a: SessionSource, b: SessionSource): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value).sort();
+    return `{${keys
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export interface ItemContext {
+  codexHome: string;
+  archived: boolean;
+  allowedSources: readonly SessionSource[];
+  modelProviders: readonly string[];
+  defaultProvider: string | undefined;
+  cwdFilters: readonly string[] | undefined;
+}
+
+function nonEmpty(value: string | null | undefined): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function toId(value: unknown): ThreadId | null {
+  return typeof value === 'string' && isThreadId(value) ? parseThreadId(value) : null;
+}
+
+/** The preview a fork by reference inherits from its base thread (bounded chain). */
+async function inheritedPreview(
+  codexHome: string,
+  baseId: string,
+  depth = 0,
+): Promise<string | null> {
+  if (depth > 8 || !isThreadId(baseId)) return null;
+  const basePath = await findThreadPath(codexHome, baseId);
+  if (basePath === null) return null;
+  try {
+    const head = await readHeadSummary(basePath);
+    if (head.historyBase !== null) {
+      const deeper = await inheritedPreview(codexHome, head.historyBase.thread_id, depth + 1);
+      if (deeper !== null) return deeper;
+    }
+    return head.preview;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads one candidate's head; null when it is not listable or filtered out. */
+export async function summarizeRolloutFile(
+  path: string,
+  context: ItemContext,
+  mtimeMs?: number,
+): Promise<ThreadListItem | null> {
+  let head: Awaited<ReturnType<typeof readHeadSummary>>;
+  try {
+    head = await readHeadSummary(path);
+  } catch {
+    return null;
+  }
+  const meta = head.sessionMeta;
+  if (meta === null || head.threadId === null) return null;
+  const filtering =
+    context.allowedSources.length > 0 ||
+    context.modelProviders.length > 0 ||
+    context.cwdFilters !== undefined;
+  if (filtering && !head.startsWithSessionMeta) return null;
+  const source: SessionSource = meta.source ?? 'vscode';
+  if (
+    context.allowedSources.length > 0 &&
+    !context.allowedSources.some((s) => sameSource(s, source))
+  ) {
+    return null;
+  }
+  const provider = nonEmpty(meta.model_provider);
+  if (context.modelProviders.length > 0) {
+    const matches =
+      provider === null
+        ? context.defaultProvider !== undefined &&
+          context.modelProviders.includes(context.defaultProvider)
+        : context.modelProviders.includes(provider);
+    if (!matches) return null;
+  }
+  if (context.cwdFilters !== undefined && !context.cwdFilters.includes(meta.cwd)) return null;
+  let preview = head.preview;
+  if (head.historyBase !== null) {
+    preview = (await inheritedPreview(context.codexHome, head.historyBase.thread_id)) ?? preview;
+  }
+  if (preview === null) return null;
+  const updatedAtMs = mtimeMs ?? head.file.mtimeMs;
+  const createdAt = head.createdAt ?? meta.timestamp;
+  const spawn = threadSpawnOf(meta.source);
+  return {
+    path: head.file.path,
+    threadId: head.threadId,
+    preview,
+    firstUserMessage: head.firstUserMessage,
+    cwd: meta.cwd,
+    source,
+    sourceEncoded: encodeSessionSource(meta.source),
+    modelProvider: provider,
+    cliVersion: nonEmpty(meta.cli_version),
+    originator: nonEmpty(meta.originator),
+    gitSha: nonEmpty(meta.git?.commit_hash),
+    gitBranch: nonEmpty(meta.git?.branch),
+    gitOriginUrl: nonEmpty(meta.git?.repository_url),
+    parentThreadId: toId(meta.parent_thread_id) ?? toId(spawn?.parent_thread_id),
+    forkedFromId: toId(meta.forked_from_id),
+    agentNickname:
+      nonEmpty(meta.agent_nickname) ??
+      (typeof spawn?.agent_nickname === 'string' ? spawn.agent_nickname : null),
+    agentRole: nonEmpty(meta.agent_role) ?? nonEmpty(meta.agent_type),
+    createdAt,
+    createdAtMs: parseRfc3339Ms(createdAt) ?? parseFileTimestamp(createdAt) ?? 0,
+    updatedAt: new Date(updatedAtMs).toISOString(),
+    updatedAtMs,
+    archived: context.archived,
+    name: null,
+    historyMode: meta.history_mode === 'paginated' ? 'paginated' : 'legacy',
+    sessionMeta: meta,
+  };
+}
+
+/**
+ * One page of threads from the files (no DB). Created-at listing walks the date directories
+ * lazily; updated-at listing stats every candidate (up to the scan cap) and sorts by mtime.
+ * Both order by (timestamp, uuid) and resume strictly after the cursor, so threads sharing a
+ * second are never skipped or repeated across pages.
+ */
+export async function listThreadsFromFiles(
+  codexHome: string,
+  options: ListThreadsOptions,
+): Promise<ThreadsPage> {
+  const pageSize = Math.max(1, Math.floor(options.pageSize));
+  const sortKey = options.sortKey ?? 'created_at';
+  const direction = options.sortDirection ?? 'desc';
+  const cursor = options.cursor ? parseListCursor(options.cursor) : null;
+  const empty: ThreadsPage = {
+    items: [],
+    nextCursor: null,
+    numScannedFiles: 0,
+    reachedScanCap: false,
+  };
+  if (options.cwdFilters !== undefined && options.cwdFilters.length === 0) return empty;
+  const archived = options.archived ?? false;
+  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
+  const context: ItemContext = {
+    codexHome,
+    archived,
+    allowedSources: options.allowedSources ?? INTERACTIVE_SESSION_SOURCES,
+    modelProviders: options.modelProviders ?? [],
+    defaultProvider: options.defaultProvider,
+    cwdFilters: options.cwdFilters,
+  };
+  const budget = new ScanBudget(options.maxScanEntries ?? MAX_SCAN_ENTRIES);
+  const names =
+    options.searchTerm !== undefined && options.searchTerm !== ''
+      ? await readSessionIndexNames(codexHome)
+      : null;
+
+  const items: ThreadListItem[] = [];
+  let scanned = 0;
+  let more = false;
+
+  const accept = (item: ThreadListItem | null): boolean => {
+    if (item === null) return false;
+    if (names !== null) {
+      const name = names.get(item.threadId);
+      if (name === undefined || !name.includes(options.searchTerm as string)) return false;
+    }
+    return true;
+  };
+
+  /** Builds heads in small concurrent batches, appending in candidate order. */
+  const consume = async (candidates: AsyncIterable<Candidate> | Iterable<Candidate>) => {
+    let batch: Candidate[] = [];
+    const flush = async (): Promise<boolean> => {
+      const built = await Promise.all(
+        batch.map((c) =>
+          summarizeRolloutFile(c.path, context, sortKey === 'updated_at' ? c.keyMs : undefined),
+        ),
+      );
+      scanned += batch.length;
+      batch = [];
+      for (const item of built) {
+        if (!accept(item)) continue;
+        if (items.length === pageSize) {
+          more = true;
+          return false;
+        }
+        items.push(item as ThreadListItem);
+      }
+      return true;
+    };
+    for await (const candidate of candidates) {
+      if (
+        cursor !== null &&
+        !isAfterCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
+      ) {
+        continue;
+      }
+      batch.push(candidate);
+      if (batch.length >= Math.min(64, pageSize - items.length + 1)) {
+        if (!(await flush())) return;
+      }
+    }
+    if (batch.length > 0) await flush();
+  };
+
+  if (sortKey === 'created_at') {
+    if (archived) {
+      await consume(await flatCandidates(root, direction, budget));
+    } else {
+      await consume(nestedCandidates(root, direction, cursor, budget));
+    }
+  } else {
+    const candidates = await allCandidates(root, !archived, direction, budget);
+    await Promise.all(
+      candidates.map(async (c) => {
+        c.keyMs = await mtimeMsOf(c.path);
+      }),
+    );
+    candidates.sort((a, b) =>
+      compareKeys(a.keyMs, a.parsed.threadId, b.keyMs, b.parsed.threadId, direction),
+    );
+    await consume(candidates);
+  }
+
+  const indexNames =
+    names ??
+    (await findThreadNamesByIds(
+      codexHome,
+      items.map((item) => item.threadId),
+    ));
+  for (const item of items) item.name = indexNames.get(item.threadId) ?? null;
+
+  const last = items.at(-1);
+  const nextCursor =
+    last !== undefined && (more || budget.capped)
+      ? formatListCursor({
+          timestampMs:
+            sortKey === 'created_at'
+              ? (parseRolloutFileName(last.path)?.timestampMs ?? last.createdAtMs)
+              : last.updatedAtMs,
+          threadId: last.threadId,
+        })
+      : null;
+  return { items, nextCursor, numScannedFiles: scanned, reachedScanCap: budget.capped };
+}
+
+// ---- Lookup by id ----
+
+export interface FindThreadPathOptions {
+  /** true: only `archived_sessions/`; false: only `sessions/`; undefined: active, then archived. */
+  archived?: boolean | undefined;
+}
+
+/** Local-time day directories a UUIDv7's creation time may have been filed under. */
+function likelyDayDirs(root: string, id: string): string[] {
+  if (id[14] !== '7') return [];
+  const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  if (!Number.isFinite(ms) || ms <= 0) return [];
+  const dirs: string[] = [];
+  for (const offset of [0, -86_400_000, 86_400_000]) {
+    const d = new Date(ms + offset);
+    dirs.push(
+      join(
+        root,
+        String(d.getFullYear()).padStart(4, '0'),
+        String(d.getMonth() + 1).padStart(2, '0'),
+        String(d.getDate()).padStart(2, '0'),
+      ),
+    );
+  }
+  return dirs;
+}
+
+function matchIn(dir: string, entries: Dirent[], id: string): string | null {
+  let compressed: string | null = null;
+  for (const entry of entries) {
+    if (entry.isDirectory()) continue;
+    const parsed = parseRolloutFileName(entry.name);
+    if (parsed === null || parsed.threadId !== id) continue;
+    if (!parsed.compressed) return join(dir, entry.name);
+    compressed ??= join(dir, entry.name);
+  }
+  return compressed;
+}
+
+async function searchTree(root: string, id: string, depth = 0): Promise<string | null> {
+  if (depth > 6) return null;
+  const entries = await readDirSafe(root, depth === 0);
+  const here = matchIn(root, entries, id);
+  if (here !== null) return here;
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
+    .reverse();
+  for (const name of dirs) {
+    const found = await searchTree(join(root, name), id, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+async function findIn(root: string, id: string, nested: boolean): Promise<string | null> {
+  if (nested) {
+    for (const dir of likelyDayDirs(root, id)) {
+      const hit = matchIn(dir, await readDirSafe(dir, false), id);
+      if (hit !== null) return hit;
+    }
+  }
+  return searchTree(root, id);
+}
+
+/**
+ * The rollout file of a thread, found by file name: `sessions/` (trying the day directories a
+ * UUIDv7 points at first, then the whole tree) and/or `archived_sessions/`. Returns the plain
+ * path, or the `.zst` one when only that exists; null when absent or `threadId` is no UUID.
+ */
+export async function findThreadPath(
+  codexHome: string,
+  threadId: string,
+  options: FindThreadPathOptions = {},
+): Promise<string | null> {
+  if (!isThreadId(threadId)) return null;
+  const id = threadId.toLowerCase();
+  if (options.archived !== true) {
+    const active = await findIn(sessionsDir(codexHome), id, true);
+    if (active !== null) return active;
+  }
+  if (options.archived !== false) {
+    return findIn(archivedSessionsDir(codexHome), id, false);
+  }
+  return null;
+}
+
+/** Whether a rollout path lies under `archived_sessions/` of the home. */
+export function isArchivedRolloutPath(codexHome: string, path: string): boolean {
+  return plainRolloutPath(path).startsWith(`${archivedSessionsDir(codexHome)}/`);
+}
