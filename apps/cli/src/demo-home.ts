@@ -1,6 +1,24 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, rename, utimes, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import {
+  archivedSessionsDir,
+  formatRolloutTimestamp,
+  rolloutPathFor,
+  sessionIndexPath,
+} from '@skein/rollout';
+import { newThreadId } from '@skein/state';
+import { SKEIN_VERSION } from './version.js';
+
+/**
+ * The demo home the CLI makes on a machine without any Codex home, so `skein list` shows
+ * something real on first run. Its threads are ordinary legacy-format rollouts (the format
+ * Codex 0.169 reads), written once; the marker file says the home is complete.
+ *
+ * Written line by line with the rollout package's layout and line helpers (the recorder's
+ * buffering and durability machinery is not needed for five static files).
+ */
 
 export interface DemoHome {
   created: boolean;
@@ -9,8 +27,261 @@ export interface DemoHome {
 
 const MARKER = '.skein-demo-home';
 
+type Line = { type: string; payload: Record<string, unknown> };
+
+interface DemoThread {
+  key: string;
+  name: string | null;
+  cwd: string;
+  minutesAgo: number;
+  archived?: boolean;
+  parentKey?: string;
+  nickname?: string;
+  turns: {
+    user: string;
+    tool?: { name: string; args: string; output: string };
+    assistant: string;
+  }[];
+}
+
+const DEMO_THREADS: DemoThread[] = [
+  {
+    key: 'flaky',
+    name: 'Fix the flaky login test',
+    cwd: '/home/demo/projects/webapp',
+    minutesAgo: 12,
+    turns: [
+      {
+        user: 'The login e2e test fails about one run in five. Can you find out why?',
+        tool: {
+          name: 'shell',
+          args: '{"command":["npm","test","--","login.spec.ts","--repeat-each=10"]}',
+          output: '8 passed, 2 failed\nTimeoutError: waiting for selector "#dashboard"',
+        },
+        assistant:
+          'The test clicks "Sign in" before the CSRF token request resolves, so two runs in ten time out. Waiting for the `/csrf` response before submitting makes it stable (10/10 locally).',
+      },
+      {
+        user: 'Great, please make that change.',
+        assistant: 'Done: the test now awaits the token response before submitting the form.',
+      },
+    ],
+  },
+  {
+    key: 'payments',
+    name: 'Payments refactor',
+    cwd: '/home/demo/projects/shop',
+    minutesAgo: 95,
+    turns: [
+      {
+        user: 'Split the payment module into a provider interface and one file per provider.',
+        tool: {
+          name: 'spawn_agent',
+          args: '{"message":"Review the payment refactor diff for behaviour changes."}',
+          output: '{"agent_id":"(reviewer)","nickname":"Ada"}',
+        },
+        assistant:
+          'I moved Stripe and PayPal behind a `PaymentProvider` interface and asked a reviewer sub-agent to check the diff for behaviour changes.',
+      },
+    ],
+  },
+  {
+    key: 'review',
+    name: null,
+    cwd: '/home/demo/projects/shop',
+    minutesAgo: 94,
+    parentKey: 'payments',
+    nickname: 'Ada',
+    turns: [
+      {
+        user: 'Review the payment refactor diff for behaviour changes.',
+        assistant: 'No behaviour changes found; the refund path keeps its retry policy.',
+      },
+    ],
+  },
+  {
+    key: 'cache',
+    name: null,
+    cwd: '/home/demo/projects/webapp',
+    minutesAgo: 60 * 26,
+    turns: [
+      {
+        user: 'Why does the build cache miss after every branch switch?',
+        assistant:
+          'The cache key includes the absolute checkout path and the git HEAD; switching branches changes HEAD. Keying on the lockfile hash instead keeps hits across branches.',
+      },
+    ],
+  },
+  {
+    key: 'notes',
+    name: 'Release notes 2.3',
+    cwd: '/home/demo/projects/shop',
+    minutesAgo: 60 * 24 * 9,
+    archived: true,
+    turns: [
+      {
+        user: 'Draft release notes for version 2.3 from the merged pull requests.',
+        assistant:
+          '## 2.3\n- Faster checkout page\n- PayPal refunds\n- Fixed currency rounding in invoices',
+      },
+    ],
+  },
+];
+
+function textContent(role: 'user' | 'assistant', text: string) {
+  return [{ type: role === 'user' ? 'input_text' : 'output_text', text }];
+}
+
+function demoLines(thread: DemoThread, id: string, parentId: string | null, start: Date): Line[] {
+  const source = parentId
+    ? {
+        subagent: {
+          thread_spawn: {
+            parent_thread_id: parentId,
+            depth: 1,
+            agent_nickname: thread.nickname ?? null,
+            agent_role: 'reviewer',
+          },
+        },
+      }
+    : 'cli';
+  const lines: Line[] = [
+    {
+      type: 'session_meta',
+      payload: {
+        id,
+        timestamp: formatRolloutTimestamp(start),
+        cwd: thread.cwd,
+        originator: 'skein_demo',
+        cli_version: `skein-${SKEIN_VERSION}`,
+        source,
+        ...(parentId ? { agent_nickname: thread.nickname ?? null, agent_role: 'reviewer' } : {}),
+        model_provider: 'openai',
+        base_instructions: null,
+      },
+    },
+  ];
+  let tokens = 0;
+  thread.turns.forEach((turn, index) => {
+    const turnId = `${id.slice(0, 8)}-turn-${index + 1}`;
+    lines.push({ type: 'event_msg', payload: { type: 'task_started', turn_id: turnId } });
+    lines.push({
+      type: 'turn_context',
+      payload: {
+        turn_id: turnId,
+        cwd: thread.cwd,
+        approval_policy: 'on-request',
+        sandbox_policy: { type: 'workspace-write' },
+        model: 'gpt-5',
+        effort: 'medium',
+        summary: 'auto',
+      },
+    });
+    lines.push({
+      type: 'response_item',
+      payload: { type: 'message', role: 'user', content: textContent('user', turn.user) },
+    });
+    lines.push({
+      type: 'event_msg',
+      payload: {
+        type: 'user_message',
+        message: turn.user,
+        images: [],
+        local_images: [],
+        text_elements: [],
+      },
+    });
+    if (turn.tool) {
+      const callId = `call_${randomBytes(6).toString('hex')}`;
+      lines.push({
+        type: 'response_item',
+        payload: {
+          type: 'function_call',
+          name: turn.tool.name,
+          arguments: turn.tool.args,
+          call_id: callId,
+        },
+      });
+      lines.push({
+        type: 'response_item',
+        payload: { type: 'function_call_output', call_id: callId, output: turn.tool.output },
+      });
+    }
+    lines.push({ type: 'event_msg', payload: { type: 'agent_message', message: turn.assistant } });
+    lines.push({
+      type: 'response_item',
+      payload: {
+        type: 'message',
+        role: 'assistant',
+        content: textContent('assistant', turn.assistant),
+      },
+    });
+    tokens += 1200 + turn.user.length + turn.assistant.length;
+    lines.push({
+      type: 'event_msg',
+      payload: {
+        type: 'token_count',
+        info: {
+          total_token_usage: {
+            input_tokens: tokens - 200,
+            cached_input_tokens: 0,
+            output_tokens: 200,
+            reasoning_output_tokens: 0,
+            total_tokens: tokens,
+          },
+        },
+      },
+    });
+    lines.push({
+      type: 'event_msg',
+      payload: { type: 'task_complete', turn_id: turnId, last_agent_message: turn.assistant },
+    });
+  });
+  return lines;
+}
+
+/** Creates the demo home once (idempotent: a complete demo home is left as it is). */
 export async function ensureDemoHome(path: string): Promise<DemoHome> {
-  if (existsSync(join(path, MARKER))) return { created: false, threads: 0 };
+  if (existsSync(join(path, MARKER))) return { created: false, threads: DEMO_THREADS.length };
   await mkdir(path, { recursive: true });
-  return { created: true, threads: 0 };
+  const now = Date.now();
+  const ids = new Map<string, string>();
+  for (const thread of [...DEMO_THREADS].sort((a, b) => b.minutesAgo - a.minutesAgo)) {
+    ids.set(thread.key, newThreadId(now - thread.minutesAgo * 60_000));
+  }
+  const names: string[] = [];
+  for (const thread of DEMO_THREADS) {
+    const id = ids.get(thread.key)!;
+    const start = new Date(now - thread.minutesAgo * 60_000);
+    const parentId = thread.parentKey ? (ids.get(thread.parentKey) ?? null) : null;
+    let file = rolloutPathFor(path, id, start);
+    if (thread.archived) file = join(archivedSessionsDir(path), basename(file));
+    const lines = demoLines(thread, id, parentId, start);
+    const text = lines
+      .map((line, i) =>
+        JSON.stringify({
+          timestamp: formatRolloutTimestamp(new Date(start.getTime() + i * 400)),
+          ...line,
+        }),
+      )
+      .join('\n');
+    await mkdir(join(file, '..'), { recursive: true });
+    const temp = `${file}.tmp`;
+    await writeFile(temp, `${text}\n`);
+    const touched = (start.getTime() + lines.length * 400) / 1000;
+    await utimes(temp, touched, touched);
+    await rename(temp, file);
+    if (thread.name) {
+      names.push(
+        JSON.stringify({
+          id,
+          thread_name: thread.name,
+          updated_at: new Date(start.getTime() + 1000).toISOString(),
+        }),
+      );
+    }
+  }
+  if (names.length > 0) await appendFile(sessionIndexPath(path), `${names.join('\n')}\n`);
+  await writeFile(join(path, MARKER), 'A demo Codex home made by skein. Safe to delete.\n');
+  return { created: true, threads: DEMO_THREADS.length };
 }
