@@ -1,2 +1,37 @@
 #!/usr/bin/env node
-export {};
+/**
+ * skein-thread-store-server: serves one ThreadStore over gRPC (`codex.thread_store.v1`).
+ *
+ *   node apps/thread-store-server/dist/main.js --listen 127.0.0.1:PORT --store <home | postgres://…>
+ *
+ * The store is built once for the process. On start it prints one JSON line to stdout,
+ * `{"listening":"127.0.0.1:PORT","store":"postgres"}`, so a supervisor (or a test) knows the
+ * bound port when it asked for port 0. SIGINT/SIGTERM drain calls and close the store.
+ */
+import { Command } from 'commander';
+import { runServer } from './server.js';
+
+const program = new Command()
+  .name('skein-thread-store-server')
+  .description('Serve a Skein thread store over gRPC (codex.thread_store.v1)')
+  .requiredOption(
+    '--listen <host:port>',
+    'address to listen on, e.g. 127.0.0.1:50051 (port 0 = any)',
+  )
+  .requiredOption(
+    '--store <spec>',
+    'the store: a Codex home path, postgres://user@host:port/db, or grpc://host:port',
+  )
+  .option('--default-provider <id>', 'model provider for threads that lack one', 'openai')
+  .action(async (options: { listen: string; store: string; defaultProvider: string }) => {
+    try {
+      await runServer(options);
+    } catch (error) {
+      process.stderr.write(
+        `skein-thread-store-server: ${(error as Error).message ?? String(error)}\n`,
+      );
+      process.exitCode = 1;
+    }
+  });
+
+await program.parseAsync(process.argv);

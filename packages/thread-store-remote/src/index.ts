@@ -1,5 +1,12 @@
 export { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
 export {
+  type OpenedThreadStore,
+  type OpenThreadStoreOptions,
+  openThreadStore,
+  type ThreadStoreKind,
+  threadStoreKindOf,
+} from './open.js';
+export {
   PROTO_LOADER_OPTIONS,
   threadStoreProtoPath,
   threadStoreService,
