@@ -1,0 +1,395 @@
+import { constants as fsConstants } from 'node:fs';
+import { type FileHandle, link, mkdir, open, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseThreadId, type ThreadId } from '@skein/state';
+import { Decompress } from 'fzstd';
+import { errnoCode, RolloutError } from './errors.js';
+import { readGitInfo } from './git-info.js';
+import { readSessionMetaLine } from './head-summary.js';
+import { compressedRolloutPath, plainRolloutPath, rolloutPathFor } from './layout.js';
+import { threadSpawnOf } from './metadata.js';
+import { isPersistedRolloutItem } from './policy.js';
+import {
+  type DynamicTool,
+  type GitInfo,
+  type RolloutItem,
+  type SessionMetaLine,
+  type SessionSource,
+  serializeRolloutLine,
+} from './schema.js';
+
+/*
+ * The rollout writer (spec rollout-state §3): legacy line format, deferred materialization,
+ * the persistence policy, ordered writes, durable flush.
+ */
+
+export interface CreateRolloutRecorderParams {
+  codexHome: string;
+  threadId: string;
+  cwd: string;
+  /** Client that created the thread (`codex_cli_rs`, `skein`, ...). */
+  originator: string;
+  cliVersion: string;
+  /** `SessionSource` (`"cli"`, `"vscode"`, `{"subagent":…}`, ...). */
+  source: SessionSource;
+  modelProvider: string | null;
+  baseInstructions?: string | null;
+  dynamicTools?: readonly DynamicTool[];
+  forkedFromId?: string | null;
+  parentThreadId?: string | null;
+  threadSource?: 'user' | 'subagent' | 'memory_consolidation' | null;
+  /** Written as `memory_mode: "disabled"` when memories are off. */
+  memoriesDisabled?: boolean;
+  /**
+   * Git facts for `session_meta.git`: given, none (null), or read from `cwd` when the file is
+   * materialized ('detect', the default).
+   */
+  git?: GitInfo | null | 'detect';
+  /** Creation instant (file name in local time, meta timestamp in UTC). Default: now. */
+  createdAt?: Date;
+}
+
+export interface RecordOptions {
+  /** Line timestamp; default: now. */
+  timestamp?: Date;
+}
+
+type RecorderState = 'deferred' | 'open' | 'closed';
+
+/** Whether an item is the start of a real user turn (what materializes a deferred file). */
+function isUserMessage(item: RolloutItem): boolean {
+  return item.type === 'event_msg' && item.payload.type === 'user_message';
+}
+
+/**
+ * Writes one thread's rollout. A created recorder has its path and `session_meta` ready but
+ * writes nothing until the first user message is recorded (or `persist()` is called); then the
+ * meta line and everything buffered go out together. Items are filtered by the persistence
+ * policy; each batch is one `write()` on an `O_APPEND` fd; `flush()` makes everything recorded
+ * so far durable (written and fsynced). `record` never throws for I/O: write errors are kept
+ * (items stay buffered) and reported by the next `persist`/`flush`/`shutdown`, after one
+ * reopen-and-retry.
+ */
+export class RolloutRecorder {
+  readonly path: string;
+  readonly threadId: ThreadId;
+  #state: RecorderState;
+  #pending: string[] = [];
+  #handle: FileHandle | null = null;
+  #queue: Promise<void> = Promise.resolve();
+  #persistRequested: boolean;
+  #lastError: unknown = null;
+  #meta: SessionMetaLine | null;
+  #metaTimestamp: string;
+  #git: GitInfo | null | 'detect';
+  /** The existing file does not end with `\n` (torn tail): start our first write on a new line. */
+  #needsLeadingNewline = false;
+  #materialized = false;
+
+  private constructor(
+    path: string,
+    threadId: ThreadId,
+    state: RecorderState,
+    meta: SessionMetaLine | null,
+    metaTimestamp: string,
+    git: GitInfo | null | 'detect',
+  ) {
+    this.path = path;
+    this.threadId = threadId;
+    this.#state = state;
+    this.#persistRequested = state === 'open';
+    this.#materialized = state === 'open';
+    this.#meta = meta;
+    this.#metaTimestamp = metaTimestamp;
+    this.#git = git;
+  }
+
+  /** A recorder for a new thread: path and `session_meta` precomputed, nothing on disk yet. */
+  static create(params: CreateRolloutRecorderParams): RolloutRecorder {
+    const threadId = parseThreadId(params.threadId);
+    const createdAt = params.createdAt ?? new Date();
+    const timestamp = createdAt.toISOString();
+    const spawn = threadSpawnOf(params.source);
+    const spawnString = (key: string): string | undefined => {
+      const value = spawn?.[key];
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    };
+    // Key order matters: it is the order Codex writes (legacy history mode).
+    const meta: Record<string, unknown> = { id: threadId };
+    if (params.forkedFromId) meta.forked_from_id = parseThreadId(params.forkedFromId);
+    if (params.parentThreadId) meta.parent_thread_id = parseThreadId(params.parentThreadId);
+    meta.timestamp = timestamp;
+    meta.cwd = params.cwd;
+    meta.originator = params.originator;
+    meta.cli_version = params.cliVersion;
+    meta.source = params.source;
+    if (params.threadSource) meta.thread_source = params.threadSource;
+    const nickname = spawnString('agent_nickname');
+    const role = spawnString('agent_role');
+    const agentPath = spawnString('agent_path');
+    if (nickname !== undefined) meta.agent_nickname = nickname;
+    if (role !== undefined) meta.agent_role = role;
+    if (agentPath !== undefined) meta.agent_path = agentPath;
+    meta.model_provider = params.modelProvider;
+    meta.base_instructions =
+      params.baseInstructions === undefined || params.baseInstructions === null
+        ? null
+        : { text: params.baseInstructions };
+    if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
+      meta.dynamic_tools = params.dynamicTools;
+    }
+    if (params.memoriesDisabled) meta.memory_mode = 'disabled';
+    return new RolloutRecorder(
+      rolloutPathFor(params.codexHome, threadId, createdAt),
+      threadId,
+      'deferred',
+      meta as SessionMetaLine,
+      timestamp,
+      params.git === undefined ? 'detect' : params.git,
+    );
+  }
+
+  /**
+   * A recorder appending to an existing rollout. A `.zst`-only rollout is first decompressed
+   * back to plain (temp file, fsync, no-clobber link, then the `.zst` is removed).
+   */
+  static async resume(path: string): Promise<RolloutRecorder> {
+    const plain = plainRolloutPath(path);
+    await ensurePlainRollout(plain);
+    const meta = await readSessionMetaLine(plain);
+    const recorder = new RolloutRecorder(plain, parseThreadId(meta.id), 'open', null, '', null);
+    try {
+      recorder.#handle = await open(plain, 'a');
+      const size = (await recorder.#handle.stat()).size;
+      if (size > 0) {
+        const last = Buffer.alloc(1);
+        const reader = await open(plain, 'r');
+        try {
+          await reader.read(last, 0, 1, size - 1);
+        } finally {
+          await reader.close();
+        }
+        recorder.#needsLeadingNewline = last[0] !== 0x0a;
+      }
+    } catch (error) {
+      throw new RolloutError('Io', `cannot open ${plain} for append`, { cause: error });
+    }
+    return recorder;
+  }
+
+  /** Whether the file exists on disk (the first user message or `persist` happened). */
+  get materialized(): boolean {
+    return this.#materialized;
+  }
+
+  /** The `session_meta` this recorder writes first (null for a resumed recorder). */
+  get sessionMeta(): SessionMetaLine | null {
+    return this.#meta;
+  }
+
+  /**
+   * Records canonical items: those the persistence policy keeps are buffered (stamped now) and
+   * written in order. A user message materializes a deferred file. Never throws for I/O.
+   */
+  record(items: readonly RolloutItem[], options: RecordOptions = {}): void {
+    if (this.#state === 'closed') throw new RolloutError('RecorderClosed', 'recorder is closed');
+    const timestamp = (options.timestamp ?? new Date()).toISOString();
+    let kept = 0;
+    for (const item of items) {
+      if (!isPersistedRolloutItem(item)) continue;
+      this.#pending.push(serializeRolloutLine({ ...item, timestamp }));
+      kept += 1;
+      if (isUserMessage(item)) this.#persistRequested = true;
+    }
+    if (kept > 0 && this.#persistRequested) this.#schedule(false).catch(() => undefined);
+  }
+
+  /** Materializes the file now (idempotent) and writes everything buffered. */
+  async persist(): Promise<void> {
+    this.#assertOpen();
+    this.#persistRequested = true;
+    await this.#schedule(false);
+  }
+
+  /**
+   * Makes every recorded item durable: written and fsynced. A deferred recorder that has not
+   * been asked to persist (no user message yet) stays without a file.
+   */
+  async flush(): Promise<void> {
+    this.#assertOpen();
+    if (!this.#persistRequested) return;
+    await this.#schedule(true);
+  }
+
+  /** Flushes, then closes the file. On failure the recorder stays usable so callers can retry. */
+  async shutdown(): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#persistRequested) await this.#schedule(true);
+    await this.#enqueue(async () => {
+      await this.#closeHandle();
+      this.#state = 'closed';
+    });
+  }
+
+  /** Stops without writing what is still buffered. */
+  async discard(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#pending = [];
+    this.#state = 'closed';
+    await this.#enqueue(() => this.#closeHandle());
+  }
+
+  #assertOpen(): void {
+    if (this.#state === 'closed') throw new RolloutError('RecorderClosed', 'recorder is closed');
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(task);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queues a drain (and fsync): ordered after every earlier write. */
+  #schedule(sync: boolean): Promise<void> {
+    return this.#enqueue(async () => {
+      try {
+        await this.#drain();
+        if (sync && this.#handle !== null) await this.#handle.sync();
+        this.#lastError = null;
+      } catch (error) {
+        this.#lastError = error;
+        throw error instanceof RolloutError
+          ? error
+          : new RolloutError('Io', `cannot write ${this.path}: ${String(error)}`, { cause: error });
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'deferred') {
+      if (!this.#persistRequested) return;
+      await this.#materialize();
+      return;
+    }
+    if (this.#pending.length === 0) return;
+    const count = this.#pending.length;
+    await this.#writeWithRetry(this.#pending.slice(0, count));
+    this.#pending.splice(0, count);
+  }
+
+  async #materialize(): Promise<void> {
+    const meta = { ...(this.#meta as Record<string, unknown>) };
+    if (this.#git === 'detect') {
+      const git = await readGitInfo(String(meta.cwd)).catch(() => null);
+      if (git !== null && Object.keys(git).length > 0) meta.git = git;
+    } else if (this.#git !== null) {
+      meta.git = this.#git;
+    }
+    const metaLine = serializeRolloutLine({
+      timestamp: this.#metaTimestamp,
+      type: 'session_meta',
+      payload: meta as SessionMetaLine,
+    });
+    await mkdir(dirname(this.path), { recursive: true });
+    const count = this.#pending.length;
+    await this.#writeWithRetry([metaLine, ...this.#pending.slice(0, count)]);
+    this.#pending.splice(0, count);
+    this.#meta = meta as SessionMetaLine;
+    this.#state = 'open';
+    this.#materialized = true;
+  }
+
+  /** One `write()` of all lines on the append fd; on error reopen and retry once. */
+  async #writeWithRetry(lines: string[]): Promise<void> {
+    const text = (this.#needsLeadingNewline ? '\n' : '') + lines.map((l) => `${l}\n`).join('');
+    const bytes = Buffer.from(text, 'utf8');
+    try {
+      await this.#writeAll(bytes);
+    } catch {
+      await this.#closeHandle();
+      await this.#writeAll(bytes);
+    }
+    this.#needsLeadingNewline = false;
+  }
+
+  async #writeAll(bytes: Buffer): Promise<void> {
+    if (this.#handle === null) {
+      this.#handle = await open(
+        this.path,
+        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
+        0o644,
+      );
+    }
+    let offset = 0;
+    while (offset < bytes.length) {
+      const { bytesWritten } = await this.#handle.write(bytes, offset, bytes.length - offset, null);
+      if (bytesWritten <= 0) throw new RolloutError('Io', `no progress writing ${this.path}`);
+      offset += bytesWritten;
+    }
+  }
+
+  async #closeHandle(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = null;
+    if (handle !== null) await handle.close().catch(() => undefined);
+  }
+
+  /** The error of the last failed write, if the most recent attempt failed. */
+  get lastError(): unknown {
+    return this.#lastError;
+  }
+}
+
+/** Makes sure `plain` exists, decompressing a `.zst`-only rollout back to plain. */
+async function ensurePlainRollout(plain: string): Promise<void> {
+  try {
+    await stat(plain);
+    return;
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT')
+      throw new RolloutError('Io', `cannot stat ${plain}`, { cause: error });
+  }
+  const zst = compressedRolloutPath(plain);
+  const temp = `${plain}.decompress-${process.pid}-${Date.now()}.tmp`;
+  let input: FileHandle;
+  try {
+    input = await open(zst, 'r');
+  } catch (error) {
+    throw new RolloutError('Io', `rollout not found: ${plain}`, { cause: error });
+  }
+  const output = await open(temp, 'wx');
+  try {
+    const chunks: Uint8Array[] = [];
+    const decoder = new Decompress((data) => {
+      chunks.push(data.slice());
+    });
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await input.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      decoder.push(buffer.subarray(0, bytesRead));
+      for (const chunk of chunks.splice(0)) await output.write(chunk);
+    }
+    decoder.push(new Uint8Array(0), true);
+    for (const chunk of chunks.splice(0)) await output.write(chunk);
+    await output.sync();
+  } catch (error) {
+    await output.close();
+    await input.close();
+    await rm(temp, { force: true });
+    throw new RolloutError('Io', `cannot decompress ${zst}`, { cause: error });
+  }
+  await output.close();
+  await input.close();
+  try {
+    await link(temp, plain); // no-clobber: fails if another process won the race
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') {
+      await rm(temp, { force: true });
+      throw new RolloutError('Io', `cannot restore ${plain}`, { cause: error });
+    }
+  }
+  await rm(temp, { force: true });
+  await rm(zst, { force: true });
+}

@@ -1,0 +1,286 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { newThreadId } from '@skein/state';
+import { makeTempDir, repoRoot } from '@skein/test-support';
+import { describe, expect, it } from 'vitest';
+import {
+  formatRolloutFileName,
+  isPersistedRolloutItem,
+  type RolloutItem,
+  RolloutRecorder,
+  readHeadSummary,
+  readRollout,
+  readRolloutHistory,
+} from '../src/index.js';
+import { zstdStore } from './helpers.js';
+
+const user = (message: string): RolloutItem => ({
+  type: 'event_msg',
+  payload: { type: 'user_message', message, images: [], local_images: [], text_elements: [] },
+});
+const agent = (message: string): RolloutItem => ({
+  type: 'event_msg',
+  payload: { type: 'agent_message', message, phase: null, memory_citation: null },
+});
+const assistant = (text: string): RolloutItem => ({
+  type: 'response_item',
+  payload: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] },
+});
+const turnContext: RolloutItem = {
+  type: 'turn_context',
+  payload: {
+    turn_id: 't1',
+    cwd: '/w',
+    approval_policy: 'never',
+    sandbox_policy: { type: 'read-only' },
+    model: 'gpt-5',
+    summary: 'auto',
+  },
+};
+
+function newRecorder(home: string, createdAt = new Date()) {
+  return RolloutRecorder.create({
+    codexHome: home,
+    threadId: newThreadId(),
+    cwd: '/w',
+    originator: 'skein_test',
+    cliVersion: '0.1.0',
+    source: 'cli',
+    modelProvider: 'openai',
+    baseInstructions: 'be brief',
+    git: null,
+    createdAt,
+  });
+}
+
+describe('RolloutRecorder', () => {
+  it('creates no file before the first user message, then writes meta + buffered items', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([
+      turnContext,
+      { type: 'event_msg', payload: { type: 'task_started', turn_id: 't1' } },
+    ]);
+    await recorder.flush();
+    expect(existsSync(recorder.path)).toBe(false);
+    expect(recorder.materialized).toBe(false);
+    recorder.record([user('hello'), agent('hi'), assistant('hi')]);
+    await recorder.flush();
+    expect(recorder.materialized).toBe(true);
+    const read = await readRolloutHistory(recorder.path);
+    expect(read.threadId).toBe(recorder.threadId);
+    expect(read.lines.map((l) => (l.type === 'event_msg' ? l.payload.type : l.type))).toEqual([
+      'session_meta',
+      'turn_context',
+      'task_started',
+      'user_message',
+      'agent_message',
+      'response_item',
+    ]);
+    await recorder.shutdown();
+  });
+
+  it('round-trips items exactly and writes the legacy line format', async () => {
+    const home = makeTempDir();
+    const created = new Date(2026, 0, 2, 3, 4, 5, 678);
+    const recorder = newRecorder(home, created);
+    const items: RolloutItem[] = [
+      user('first'),
+      turnContext,
+      agent('reply'),
+      assistant('reply'),
+      { type: 'compacted', payload: { message: 'summary', replacement_history: [] } },
+      { type: 'event_msg', payload: { type: 'token_count', info: null, rate_limits: null } },
+    ];
+    recorder.record(items, { timestamp: new Date(Date.UTC(2026, 0, 2, 1, 2, 3, 4)) });
+    await recorder.shutdown();
+    expect(recorder.path).toBe(
+      join(home, 'sessions', '2026', '01', '02', formatRolloutFileName(recorder.threadId, created)),
+    );
+    const text = readFileSync(recorder.path, 'utf8');
+    const lines = text.split('\n');
+    expect(lines.at(-1)).toBe('');
+    for (const line of lines.slice(0, -1)) {
+      expect(line).toMatch(
+        /^\{"timestamp":"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z","type":"[a-z_]+","payload":\{/,
+      );
+      expect(line).not.toContain('"ordinal"');
+      expect(line).toBe(JSON.stringify(JSON.parse(line))); // compact
+    }
+    expect(lines[0]).toBe(
+      `{"timestamp":"${created.toISOString()}","type":"session_meta","payload":{"id":"${recorder.threadId}","timestamp":"${created.toISOString()}","cwd":"/w","originator":"skein_test","cli_version":"0.1.0","source":"cli","model_provider":"openai","base_instructions":{"text":"be brief"}}}`,
+    );
+    expect(lines[1]).toBe(
+      '{"timestamp":"2026-01-02T01:02:03.004Z","type":"event_msg","payload":{"type":"user_message","message":"first","images":[],"local_images":[],"text_elements":[]}}',
+    );
+    const read = await readRollout(recorder.path);
+    const back = read.lines.slice(1).map(({ timestamp: _t, ...item }) => item);
+    expect(back).toEqual(items);
+  });
+
+  it('applies the persistence policy', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    const dropped: RolloutItem[] = [
+      { type: 'event_msg', payload: { type: 'exec_command_begin', call_id: 'c' } },
+      { type: 'event_msg', payload: { type: 'item_completed', item: { type: 'AgentMessage' } } },
+      { type: 'response_item', payload: { type: 'compaction_trigger' } },
+      { type: 'world_state', payload: {} },
+      { type: 'opaque', kind: 'mystery', payload: {} },
+    ];
+    for (const item of dropped) expect(isPersistedRolloutItem(item)).toBe(false);
+    const plan: RolloutItem = {
+      type: 'event_msg',
+      payload: { type: 'item_completed', item: { type: 'Plan' } },
+    };
+    expect(isPersistedRolloutItem(plan)).toBe(true);
+    recorder.record([user('x'), ...dropped, plan]);
+    await recorder.shutdown();
+    const read = await readRollout(recorder.path);
+    expect(read.lines).toHaveLength(3);
+  });
+
+  it('persist twice leaves identical bytes', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([agent('before user')]);
+    await recorder.persist();
+    const once = readFileSync(recorder.path);
+    await recorder.persist();
+    await recorder.flush();
+    expect(readFileSync(recorder.path)).toEqual(once);
+    expect((await readRollout(recorder.path)).lines).toHaveLength(2);
+  });
+
+  it('keeps items when the sessions path is blocked and writes them once unblocked', async () => {
+    const home = makeTempDir();
+    writeFileSync(join(home, 'sessions'), 'not a directory');
+    const recorder = newRecorder(home);
+    recorder.record([user('buffered')]);
+    await expect(recorder.persist()).rejects.toThrow();
+    expect(recorder.materialized).toBe(false);
+    rmSync(join(home, 'sessions'));
+    await recorder.flush();
+    const read = await readRollout(recorder.path);
+    expect(read.lines.map((l) => l.type)).toEqual(['session_meta', 'event_msg']);
+  });
+
+  it('resumes by appending without a new session_meta, after a torn tail', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([user('one')]);
+    await recorder.shutdown();
+    writeFileSync(
+      recorder.path,
+      `${readFileSync(recorder.path, 'utf8')}{"timestamp":"x","type":"ev`,
+    );
+    const resumed = await RolloutRecorder.resume(recorder.path);
+    expect(resumed.threadId).toBe(recorder.threadId);
+    resumed.record([user('two')]);
+    await resumed.shutdown();
+    const read = await readRollout(recorder.path);
+    expect(read.parseErrors).toBe(1);
+    expect(read.lines.filter((l) => l.type === 'session_meta')).toHaveLength(1);
+    expect(read.lines.at(-1)).toMatchObject({ type: 'event_msg', payload: { message: 'two' } });
+  });
+
+  it('resumes a .zst-only rollout by restoring the plain file', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([user('zipped')]);
+    await recorder.shutdown();
+    writeFileSync(`${recorder.path}.zst`, zstdStore(readFileSync(recorder.path)));
+    rmSync(recorder.path);
+    const resumed = await RolloutRecorder.resume(`${recorder.path}.zst`);
+    resumed.record([agent('after')]);
+    await resumed.shutdown();
+    expect(existsSync(`${recorder.path}.zst`)).toBe(false);
+    expect((await readRollout(recorder.path)).lines).toHaveLength(3);
+    expect((await readHeadSummary(recorder.path)).preview).toBe('zipped');
+  });
+
+  it('discard drops buffered items and closes', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([agent('never written')]);
+    await recorder.discard();
+    expect(existsSync(recorder.path)).toBe(false);
+    expect(() => recorder.record([user('x')])).toThrow(/closed/);
+  });
+
+  it('records git facts of the cwd when it is a repository', async () => {
+    const home = makeTempDir();
+    const repo = makeTempDir();
+    mkdirSync(join(repo, '.git', 'refs', 'heads'), { recursive: true });
+    writeFileSync(join(repo, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(repo, '.git', 'refs', 'heads', 'main'), `${'a'.repeat(40)}\n`);
+    writeFileSync(
+      join(repo, '.git', 'config'),
+      '[remote "origin"]\n\turl = https://example.com/r.git\n',
+    );
+    const recorder = RolloutRecorder.create({
+      codexHome: home,
+      threadId: newThreadId(),
+      cwd: join(repo),
+      originator: 'o',
+      cliVersion: '1',
+      source: 'cli',
+      modelProvider: 'openai',
+    });
+    recorder.record([user('in repo')]);
+    await recorder.shutdown();
+    const read = await readRolloutHistory(recorder.path);
+    expect(read.sessionMeta.git).toEqual({
+      commit_hash: 'a'.repeat(40),
+      branch: 'main',
+      repository_url: 'https://example.com/r.git',
+    });
+  });
+
+  it('flushed items survive kill -9 of the writing process', async () => {
+    const home = makeTempDir();
+    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
+    expect(
+      existsSync(dist),
+      'build @skein/rollout first (pnpm --filter @skein/rollout... build)',
+    ).toBe(true);
+    const script = join(makeTempDir(), 'writer.mjs');
+    writeFileSync(
+      script,
+      `import { RolloutRecorder } from ${JSON.stringify(dist)};
+const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000abcd', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
+const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
+recorder.record([user('start')]);
+for (let i = 0; i < 200; i += 1) recorder.record([{ type: 'event_msg', payload: { type: 'agent_message', message: 'flushed ' + i } }]);
+await recorder.flush();
+process.stdout.write('FLUSHED ' + recorder.path + '\\n');
+let i = 0;
+setInterval(() => { recorder.record([{ type: 'event_msg', payload: { type: 'agent_message', message: 'late ' + i++ } }]); }, 1);
+`,
+    );
+    const child = spawn(process.execPath, [script, home], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const path = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('writer did not flush in time')), 20_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = out.match(/FLUSHED (.+)\n/);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+      child.on('exit', () => reject(new Error('writer exited early')));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(existsSync(dirname(path))).toBe(true);
+    const read = await readRolloutHistory(path);
+    const messages = read.lines
+      .filter((l) => l.type === 'event_msg' && l.payload.type === 'agent_message')
+      .map((l) => (l.type === 'event_msg' ? String(l.payload.message) : ''));
+    for (let i = 0; i < 200; i += 1) expect(messages[i]).toBe(`flushed ${i}`);
+  });
+});
