@@ -24,13 +24,10 @@ export interface InitStateDbOptions {
 }
 
 type InitStateDb = (options: InitStateDbOptions) => Promise<StateDb | undefined>;
-type LocalThreadStoreClass = new (options: {
-  codexHome: string;
-  stateDb: StateDb | undefined;
-  defaultModelProvider: string;
-}) => ThreadStore & {
-  readThreadByRolloutPath: ThreadStore['readThreadByRolloutPath'];
-};
+type LocalThreadStoreClass = new (
+  config: { codexHome: string; defaultModelProvider: string; warn?: (message: string) => void },
+  stateDb?: StateDb,
+) => ThreadStore;
 
 function lookup<T>(module: object, name: string, from: string): T {
   const value = (module as Record<string, unknown>)[name];
@@ -38,19 +35,24 @@ function lookup<T>(module: object, name: string, from: string): T {
   return value as T;
 }
 
-export function initStateDb(options: InitStateDbOptions): Promise<StateDb | undefined> {
-  return lookup<InitStateDb>(rollout, 'initStateDb', '@skein/rollout')(options);
+/** `initStateDb` when rollout has it; until then the CLI runs filesystem-only (no handle). */
+export async function initStateDb(options: InitStateDbOptions): Promise<StateDb | undefined> {
+  const init = (rollout as Record<string, unknown>).initStateDb as InitStateDb | undefined;
+  if (init === undefined) return undefined;
+  return init(options);
 }
 
 export function createLocalThreadStore(options: {
   codexHome: string;
   stateDb: StateDb | undefined;
   defaultModelProvider: string;
+  warn: (message: string) => void;
 }): ThreadStore {
   const LocalThreadStore = lookup<LocalThreadStoreClass>(
     threadStorePackage,
     'LocalThreadStore',
     '@skein/thread-store',
   );
-  return new LocalThreadStore(options);
+  const { stateDb, ...config } = options;
+  return new LocalThreadStore(config, stateDb);
 }

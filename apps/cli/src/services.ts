@@ -54,6 +54,7 @@ export async function buildServices(
     codexHome: home,
     stateDb,
     defaultModelProvider: defaultProvider,
+    warn: (message) => out.warn(message),
   });
   const manager = new ThreadManager({
     store,

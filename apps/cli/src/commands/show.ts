@@ -1,4 +1,5 @@
-import type { StoredThread } from '@skein/thread-store';
+import { readRollout } from '@skein/rollout';
+import type { RolloutItem, StoredThread } from '@skein/thread-store';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { shortDateTime, tildePath } from '../format.js';
@@ -18,12 +19,10 @@ export async function runShow(
 ): Promise<ExitCode> {
   const { store } = await ctx.services();
   const threadId = await ctx.resolveThread(ref);
-  const thread = await store.readThread({
-    threadId,
-    includeArchived: true,
-    includeHistory: options.metadataOnly !== true,
-  });
-  const items = thread.history?.items ?? [];
+  const thread = await store.readThread({ threadId, includeArchived: true, includeHistory: false });
+  // The transcript comes from the rollout file itself (the store refuses to load paginated
+  // 0.169 histories; the file always has them).
+  const items = options.metadataOnly ? [] : await readRolloutItems(thread);
   const out = ctx.out;
   if (out.json) {
     out.printJson({
@@ -48,6 +47,17 @@ export async function runShow(
       );
   }
   return EXIT.ok;
+}
+
+/** Every parsed line of the thread's rollout, as on disk (`timestamp`, `type`, `payload`, …). */
+async function readRolloutItems(thread: StoredThread): Promise<RolloutItem[]> {
+  if (!thread.rolloutPath) return thread.history?.items ?? [];
+  const read = await readRollout(thread.rolloutPath);
+  return read.lines.map((line) => {
+    if (line.type !== 'opaque') return line as RolloutItem;
+    const { kind, ...rest } = line;
+    return { ...rest, type: kind } as RolloutItem;
+  });
 }
 
 function isArchived(thread: StoredThread): boolean {
