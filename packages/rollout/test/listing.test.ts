@@ -126,7 +126,9 @@ describe('filesystem listing', () => {
     rmSync(zstPath);
     writeFileSync(`${plainShadow}.zst`, zstdStore(Buffer.from('garbage that would fail')));
     const page = await listThreadsFromFiles(home, { pageSize: 10, allowedSources: [] });
-    const byId = new Map(page.items.map((i) => [i.threadId, i]));
+    const byId = new Map<string, (typeof page.items)[number]>(
+      page.items.map((i) => [i.threadId, i]),
+    );
     expect(byId.has(uuid(1))).toBe(false);
     expect(byId.get(uuid(2))?.preview).toBe('torn but fine');
     expect(byId.get(uuid(3))?.preview).toBe('after twelve');
