@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resetBackfill, type StateDb, StateRuntime, stateDbPath } from '@skein/state';
-import { stateAgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
+import { stateAgentGraph, ThreadManager } from '@skein/thread-manager';
 import type { ThreadId } from '@skein/thread-store';
+import { listingAgentGraph } from './agent-graph.js';
 import { configuredModelProvider } from './config.js';
 import type { Services } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
@@ -59,7 +60,7 @@ export async function buildServices(
   const manager = new ThreadManager({
     store,
     defaultModelProvider: defaultProvider,
-    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : storeAgentGraph(store),
+    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : listingAgentGraph(store),
     idleUnloadDelayMs: 0,
   });
 

@@ -1,0 +1,457 @@
+import {
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { type FixtureManifest, type ManifestThread, makeTempDir } from '@skein/test-support';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  fixture,
+  rolloutSnapshot,
+  skein,
+  skeinJson,
+  snapshotFiles,
+  sqliteFiles,
+  thread,
+} from './helpers.js';
+
+interface ThreadJson {
+  id: string;
+  name: string | null;
+  preview: string;
+  path: string | null;
+  parentThreadId: string | null;
+  source: unknown;
+  status: { type: string };
+  turns: unknown[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+const THREAD_FIELDS = [
+  'id',
+  'sessionId',
+  'forkedFromId',
+  'parentThreadId',
+  'preview',
+  'ephemeral',
+  'historyMode',
+  'modelProvider',
+  'model',
+  'reasoningEffort',
+  'createdAt',
+  'updatedAt',
+  'recencyAt',
+  'status',
+  'path',
+  'cwd',
+  'cliVersion',
+  'source',
+  'threadSource',
+  'agentNickname',
+  'agentRole',
+  'gitInfo',
+  'name',
+  'turns',
+];
+
+/** Listed by default: persisted, not archived, not a sub-agent (interactive sources only). */
+function defaultListed(manifest: FixtureManifest): ManifestThread[] {
+  return manifest.threads.filter(
+    (t) => t.persisted && !t.ephemeral && !t.archived && t.parentThreadId === null,
+  );
+}
+
+function rolloutPathOf(home: string, _manifest: FixtureManifest, t: ManifestThread): string {
+  const observed = t.observed as { rolloutFile?: string } | null;
+  if (!observed?.rolloutFile) throw new Error(`no rollout file recorded for ${t.key}`);
+  return join(home, observed.rolloutFile);
+}
+
+describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture home', (name) => {
+  let home: string;
+  let manifest: FixtureManifest;
+
+  beforeAll(() => {
+    ({ home, manifest } = fixture(name));
+  });
+
+  it('lists the same threads as thread/list would, newest first, as Thread objects', () => {
+    const listed = skeinJson<ThreadJson[]>(['list'], { home });
+    const expected = defaultListed(manifest).reverse();
+    expect(listed.map((t) => t.id)).toEqual(expected.map((t) => t.id));
+    for (const item of listed) {
+      expect(Object.keys(item)).toEqual(expect.arrayContaining(THREAD_FIELDS));
+      expect(item.status).toEqual({ type: 'notLoaded' });
+      expect(item.turns).toEqual([]);
+      const truth = manifest.threads.find((t) => t.id === item.id)!;
+      expect(item.name).toBe(truth.name);
+      expect(item.preview).toBe(truth.preview);
+    }
+  });
+
+  it('pages with --limit and --cursor without gaps or repeats, and --all gets everything', () => {
+    const expected = defaultListed(manifest)
+      .reverse()
+      .map((t) => t.id);
+    const first = skein(['list', '--limit', '4', '--json'], { home });
+    expect(first.code).toBe(0);
+    const cursor = /--cursor '([^']+)'/.exec(first.stderr)?.[1];
+    expect(cursor).toBeTruthy();
+    const second = skeinJson<ThreadJson[]>(['list', '--limit', '4', '--cursor', cursor!], { home });
+    const all = skeinJson<ThreadJson[]>(['list', '--limit', '2', '--all'], { home });
+    expect([...(JSON.parse(first.stdout) as ThreadJson[]), ...second].map((t) => t.id)).toEqual(
+      expected.slice(0, 8),
+    );
+    expect(all.map((t) => t.id)).toEqual(expected);
+  });
+
+  it('filters like thread/list: archived, source kinds, cwd, search', () => {
+    const archived = skeinJson<ThreadJson[]>(['list', '--archived'], { home });
+    const expectedArchived = manifest.threads.filter((t) => t.archived && t.persisted);
+    expect(new Set(archived.map((t) => t.id))).toEqual(new Set(expectedArchived.map((t) => t.id)));
+
+    const child = thread(manifest, 'child');
+    const withSubAgents = skeinJson<ThreadJson[]>(['list', '--source', 'any'], { home });
+    expect(withSubAgents.map((t) => t.id)).toContain(child.id);
+    const onlySpawned = skeinJson<ThreadJson[]>(['list', '--source', 'subAgentThreadSpawn'], {
+      home,
+    });
+    expect(onlySpawned.map((t) => t.id)).toEqual([child.id]);
+
+    const projects = (manifest.probes as { cwd: { single: string } }).cwd.single;
+    const cwd = manifest.threads.find((t) => t.cwd.endsWith(`/${projects}`))!.cwd;
+    const inCwd = skeinJson<ThreadJson[]>(['list', '--cwd', cwd], { home });
+    expect(inCwd.length).toBeGreaterThan(0);
+    expect(inCwd.every((t) => (t as unknown as { cwd: string }).cwd === cwd)).toBe(true);
+
+    const none = skein(['list', '--sort', 'bogus'], { home });
+    expect(none.code).toBe(2);
+    const badCursor = skein(['list', '--cursor', 'garbage'], { home });
+    expect(badCursor.code).toBe(2);
+  });
+
+  it('prints a readable table', () => {
+    const result = skein(['list'], { home });
+    expect(result.code).toBe(0);
+    const named = defaultListed(manifest).find((t) => t.name !== null)!;
+    expect(result.stdout).toContain(named.name!);
+    expect(result.stdout).toContain(named.id.slice(0, 13));
+  });
+
+  it('shows a thread by id, prefix and name, with its transcript', () => {
+    const multi = thread(manifest, 'multiTurn');
+    const byId = skein(['show', multi.id], { home });
+    expect(byId.code).toBe(0);
+    for (const message of multi.userMessages) expect(byId.stdout).toContain(message);
+    for (const message of multi.agentMessages)
+      expect(byId.stdout).toContain(message.split('\n')[0]!);
+
+    const named = thread(manifest, 'recent');
+    const byName = skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', named.name!], {
+      home,
+    });
+    expect(byName.thread.id).toBe(named.id);
+    expect(byName.items.length).toBeGreaterThan(0);
+
+    const byPrefix = skeinJson<{ thread: ThreadJson }>(['show', multi.id.slice(0, 13)], { home });
+    expect(byPrefix.thread.id).toBe(multi.id);
+
+    expect(skein(['show', '00000000-0000-4000-8000-000000000000'], { home }).code).toBe(3);
+    expect(skein(['show', 'no such thread name'], { home }).code).toBe(3);
+    // Every thread id shares the first characters (UUIDv7 time prefix): ambiguous.
+    expect(skein(['show', multi.id.slice(0, 4)], { home }).code).toBe(2);
+  });
+
+  it('searches names, titles and previews of active and archived threads', () => {
+    const probes = manifest.probes as { search: { shared: string }; searchArchived: string };
+    for (const term of [probes.search.shared, probes.searchArchived]) {
+      const found = skeinJson<ThreadJson[]>(['search', term], { home });
+      const expected = manifest.threads.filter(
+        (t) => t.persisted && ((t.name ?? '').includes(term) || (t.preview ?? '').includes(term)),
+      );
+      expect(new Set(found.map((t) => t.id))).toEqual(new Set(expected.map((t) => t.id)));
+    }
+  });
+
+  it('debug prompt-input reads files only: no SQLite file is created or touched', () => {
+    const fresh = fixture(name);
+    const before = snapshotFiles(fresh.home, (rel) => /\.sqlite/.test(rel));
+    const sqliteBefore = sqliteFiles(fresh.home);
+    const multi = thread(fresh.manifest, 'multiTurn');
+    const result = skein(['debug', 'prompt-input', multi.id], { home: fresh.home });
+    expect(result.code).toBe(0);
+    const items = JSON.parse(result.stdout) as { type: string; role?: string }[];
+    expect(items.some((item) => item.type === 'message' && item.role === 'user')).toBe(true);
+    expect(JSON.stringify(items)).toContain(multi.userMessages[0]!);
+    expect(sqliteFiles(fresh.home)).toEqual(sqliteBefore);
+    expect(snapshotFiles(fresh.home, (rel) => /\.sqlite/.test(rel))).toEqual(before);
+  });
+});
+
+describe('mutations (0.169 fixture)', () => {
+  it('renames through the name index', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const plain = thread(manifest, 'plain');
+    expect(skein(['rename', plain.id, '  Kiwi triage  '], { home }).code).toBe(0);
+    const shown = skeinJson<{ thread: ThreadJson }>(['show', plain.id, '--metadata-only'], {
+      home,
+    });
+    expect(shown.thread.name).toBe('Kiwi triage');
+    const index = readFileSync(join(home, 'session_index.jsonl'), 'utf8').trim().split('\n');
+    expect(JSON.parse(index[index.length - 1]!)).toMatchObject({
+      id: plain.id,
+      thread_name: 'Kiwi triage',
+    });
+    expect(skein(['rename', plain.id, '   '], { home }).code).toBe(2);
+  });
+
+  it('archives and unarchives a parent together with its sub-agent thread', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const parent = thread(manifest, 'parent');
+    const child = thread(manifest, 'child');
+    const archived = skeinJson<{ archived: string[] }>(['archive', parent.id], { home });
+    expect(archived.archived).toEqual([parent.id, child.id]);
+    const listedArchived = skeinJson<ThreadJson[]>(['list', '--archived', '--source', 'any'], {
+      home,
+    });
+    expect(listedArchived.map((t) => t.id)).toEqual(expect.arrayContaining([parent.id, child.id]));
+    expect(existsSync(join(home, 'archived_sessions'))).toBe(true);
+    expect(skein(['archive', parent.id], { home }).code).toBe(4);
+
+    const unarchived = skeinJson<{ unarchived: string[] }>(['unarchive', parent.id], { home });
+    expect(unarchived.unarchived).toEqual([parent.id, child.id]);
+    const active = skeinJson<ThreadJson[]>(['list', '--source', 'any'], { home });
+    expect(active.map((t) => t.id)).toEqual(expect.arrayContaining([parent.id, child.id]));
+    expect(skein(['unarchive', parent.id], { home }).code).toBe(4);
+  });
+
+  it('refuses to delete without a terminal and without --yes; deletes the tree with --yes', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const parent = thread(manifest, 'parent');
+    const child = thread(manifest, 'child');
+    const parentFile = rolloutPathOf(home, manifest, parent);
+    const refused = skein(['delete', parent.id], { home });
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect(existsSync(parentFile)).toBe(true);
+
+    const deleted = skeinJson<{ deleted: string[] }>(['delete', parent.id, '--yes'], { home });
+    expect(new Set(deleted.deleted)).toEqual(new Set([parent.id, child.id]));
+    expect(existsSync(parentFile)).toBe(false);
+    expect(existsSync(rolloutPathOf(home, manifest, child))).toBe(false);
+    expect(skein(['show', parent.id], { home }).code).toBe(3);
+  });
+});
+
+describe('doctor', () => {
+  it('finds nothing wrong with an intact home, and changes nothing', () => {
+    const { home } = fixture('codex-0.169');
+    expect(skein(['list'], { home }).code).toBe(0);
+    const before = rolloutSnapshot(home);
+    const report = skein(['doctor', '--json'], { home });
+    expect(report.code).toBe(0);
+    const json = JSON.parse(report.stdout) as { ok: boolean; findings: { severity: string }[] };
+    expect(json.ok).toBe(true);
+    expect(json.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(rolloutSnapshot(home)).toEqual(before);
+  });
+
+  it('reports torn tails and malformed lines per file and never rewrites them', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    expect(skein(['list'], { home }).code).toBe(0);
+    const plain = thread(manifest, 'plain');
+    const file = rolloutPathOf(home, manifest, plain);
+    const multi = rolloutPathOf(home, manifest, thread(manifest, 'multiTurn'));
+    appendFileSync(multi, 'this is not json\n');
+    appendFileSync(file, '{"timestamp":"2026-11-22T03:40:00.000Z","type":"event_m');
+    const before = rolloutSnapshot(home);
+    const report = JSON.parse(skein(['doctor', '--json'], { home }).stdout) as {
+      findings: { kind: string; subject: string; message: string }[];
+    };
+    const torn = report.findings.find((f) => f.kind === 'torn-tail');
+    expect(torn?.subject).toContain(plain.id);
+    const malformed = report.findings.find((f) => f.kind === 'malformed-lines');
+    expect(malformed?.subject).toContain(thread(manifest, 'multiTurn').id);
+    const repaired = skein(['doctor', '--repair'], { home });
+    expect(repaired.code).toBe(0);
+    expect(rolloutSnapshot(home)).toEqual(before);
+    // The torn thread still lists with its preview.
+    expect(skeinJson<ThreadJson[]>(['list'], { home }).map((t) => t.id)).toContain(plain.id);
+  });
+
+  it('finds stale rows, rows pointing at another thread, files the index lacks; --repair fixes them and loses no byte', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    expect(skein(['list'], { home }).code).toBe(0);
+    // A stale row: the rollout is gone (deleted behind skein's back).
+    const gone = thread(manifest, 'plain');
+    unlinkSync(rolloutPathOf(home, manifest, gone));
+    // A file the index lacks: a thread from another home dropped in.
+    const other = fixture('codex-0.131');
+    const orphan = thread(other.manifest, 'multiTurn');
+    const orphanName = (orphan.observed as { rolloutFile: string }).rolloutFile.split('/').pop()!;
+    const orphanTarget = join(home, 'sessions', '2026', '11', '22', orphanName);
+    copyFileSync(rolloutPathOf(other.home, other.manifest, orphan), orphanTarget);
+
+    const before = rolloutSnapshot(home);
+    const check = skein(['doctor', '--json'], { home });
+    expect(check.code).toBe(5);
+    const report = JSON.parse(check.stdout) as { findings: { kind: string; subject: string }[] };
+    expect(report.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'row-file-missing', subject: gone.id }),
+        expect.objectContaining({ kind: 'file-not-indexed' }),
+      ]),
+    );
+    const human = skein(['doctor'], { home });
+    expect(human.code).toBe(5);
+    expect(human.stdout).toMatch(/doctor --repair/);
+
+    const repair = skein(['doctor', '--repair'], { home });
+    expect(repair.code).toBe(0);
+    expect(repair.stdout).toMatch(/repaired/);
+    expect(rolloutSnapshot(home)).toEqual(before);
+    expect(skein(['doctor'], { home }).code).toBe(0);
+    const listed = skeinJson<ThreadJson[]>(['list', '--provider', 'any', '--source', 'any'], {
+      home,
+    });
+    expect(listed.map((t) => t.id)).toContain(orphan.id);
+    expect(listed.map((t) => t.id)).not.toContain(gone.id);
+  });
+
+  it('handles a deleted state index and name-index entries for unknown threads', () => {
+    const { home } = fixture('codex-0.131');
+    expect(skein(['list'], { home }).code).toBe(0);
+    for (const file of readdirSync(home))
+      if (file.startsWith('skein_state_')) rmSync(join(home, file));
+    appendFileSync(
+      join(home, 'session_index.jsonl'),
+      `${JSON.stringify({ id: '0199aaaa-0000-7000-8000-000000000001', thread_name: 'ghost', updated_at: '2026-11-22T00:00:00Z' })}\n`,
+    );
+    const before = rolloutSnapshot(home);
+    const report = JSON.parse(skein(['doctor', '--json'], { home }).stdout) as {
+      index: { exists: boolean };
+      findings: { kind: string; subject: string }[];
+    };
+    expect(report.index.exists).toBe(false);
+    expect(report.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'index-missing' }),
+        expect.objectContaining({
+          kind: 'name-unknown-thread',
+          subject: '0199aaaa-0000-7000-8000-000000000001',
+        }),
+      ]),
+    );
+    const repaired = skein(['doctor', '--repair', '--json'], { home });
+    expect(repaired.code).toBe(0);
+    expect(
+      (JSON.parse(repaired.stdout) as { index: { exists: boolean; rows: number } }).index,
+    ).toMatchObject({ exists: true });
+    expect(rolloutSnapshot(home)).toEqual(before);
+  });
+});
+
+describe('export and import', () => {
+  it('round-trips a thread tree into a fresh home: ids, names, archived state and bytes identical', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const parent = thread(manifest, 'parent');
+    const child = thread(manifest, 'child');
+    const archivedNamed = thread(manifest, 'archived');
+    const dir = makeTempDir('skein-export-');
+    const treeFile = join(dir, 'tree.json');
+    const archivedFile = join(dir, 'archived.json');
+    expect(skein(['export', parent.id, '--tree', '-o', treeFile], { home }).code).toBe(0);
+    expect(skein(['export', archivedNamed.id, '-o', archivedFile], { home }).code).toBe(0);
+    expect(skein(['export', archivedNamed.id, '-o', archivedFile], { home }).code).toBe(4);
+
+    const target = join(makeTempDir('skein-import-'), 'home');
+    expect(skein(['import', treeFile], { home: target }).code).toBe(0);
+    expect(skein(['import', archivedFile], { home: target }).code).toBe(0);
+
+    const source = rolloutSnapshot(home);
+    const imported = rolloutSnapshot(target);
+    for (const [rel, hash] of imported) expect(source.get(rel)).toBe(hash);
+    expect(imported.size).toBe(3);
+
+    const shownArchived = skeinJson<{ thread: ThreadJson; archived: boolean }>(
+      ['show', archivedNamed.id, '--metadata-only'],
+      { home: target },
+    );
+    expect(shownArchived.thread.name).toBe(archivedNamed.name);
+    expect(shownArchived.archived).toBe(true);
+    const shownChild = skeinJson<{ thread: ThreadJson }>(['show', child.id, '--metadata-only'], {
+      home: target,
+    });
+    expect(shownChild.thread.parentThreadId).toBe(parent.id);
+    const original = skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', parent.id], {
+      home,
+    });
+    const copy = skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', parent.id], {
+      home: target,
+    });
+    expect(copy.items).toEqual(original.items);
+    expect(copy.thread.name).toBe(original.thread.name);
+
+    // The cascade still knows the tree in the new home.
+    expect(
+      skeinJson<{ archived: string[] }>(['archive', parent.id], { home: target }).archived,
+    ).toEqual([parent.id, child.id]);
+
+    const again = skein(['import', treeFile], { home: target });
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/already exist/);
+  });
+
+  it('rejects a damaged or foreign bundle without writing anything', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const dir = makeTempDir('skein-export-');
+    const file = join(dir, 'one.json');
+    expect(skein(['export', thread(manifest, 'plain').id, '-o', file], { home }).code).toBe(0);
+    const bundle = JSON.parse(readFileSync(file, 'utf8')) as {
+      threads: { content: string }[];
+      version: number;
+    };
+    bundle.threads[0]!.content = bundle.threads[0]!.content.replace('kiwi', 'KIWI');
+    writeFileSync(join(dir, 'tampered.json'), JSON.stringify(bundle));
+    writeFileSync(join(dir, 'future.json'), JSON.stringify({ ...bundle, version: 99 }));
+    const target = makeTempDir('skein-import-');
+    const tampered = skein(['import', join(dir, 'tampered.json')], { home: target });
+    expect(tampered.code).toBe(2);
+    expect(tampered.stderr).toMatch(/sha256/);
+    const future = skein(['import', join(dir, 'future.json')], { home: target });
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/version 99/);
+    expect(rolloutSnapshot(target).size).toBe(0);
+  });
+});
+
+describe('the command itself', () => {
+  it('documents exit codes in --help and rejects unknown options with 2', () => {
+    const help = skein(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes:/);
+    expect(skein(['list', '--bogus']).code).toBe(2);
+    expect(skein(['list'], { home: '/nonexistent/skein-home' }).code).toBe(2);
+  });
+
+  it('creates and uses a demo home when there is no Codex home, and says so', () => {
+    const fakeHome = makeTempDir('skein-user-');
+    const env = { HOME: fakeHome, CODEX_HOME: '', XDG_CACHE_HOME: join(fakeHome, '.cache') };
+    const first = skein(['list'], { env });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/demo home/i);
+    expect(first.stdout.trim().split('\n').length).toBeGreaterThan(2);
+    expect(existsSync(join(fakeHome, '.cache', 'skein', 'demo-home', 'sessions'))).toBe(true);
+    const second = skein(['list', '--json'], { env });
+    expect(second.code).toBe(0);
+    expect((JSON.parse(second.stdout) as unknown[]).length).toBeGreaterThan(2);
+    expect(second.stderr).toMatch(/demo home/i);
+  });
+});
