@@ -60,7 +60,7 @@ import {
   toThreadStoreError,
   type UpdateThreadMetadataParams,
 } from '@skein/thread-store';
-import { Kysely, Migrator, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import {
   encodePermissionProfile,
@@ -244,7 +244,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
         writer.hasAppends = true;
         return;
       }
-      await this.inWriterTransaction(writer, (trx) => appendRows(trx, writer.threadId, items));
+      await this.appendFenced(writer, items);
     });
   }
 
@@ -376,10 +376,12 @@ export class PostgresThreadStore extends ThreadStoreBase {
       if (anchor) {
         const op = direction === 'desc' ? '<' : '>';
         const { tsMs, id } = anchor;
+        // A row-value comparison is an index range on (column, id); the equivalent OR form
+        // would make deep pages scan every row before the cursor.
         query = query.where((eb) =>
           id === null
             ? eb(column, op, tsMs)
-            : eb.or([eb(column, op, tsMs), eb.and([eb(column, '=', tsMs), eb('id', op, id)])]),
+            : eb(eb.refTuple(column, 'id'), op, eb.tuple(tsMs, id)),
         );
       }
       const rows = await query
@@ -611,6 +613,51 @@ export class PostgresThreadStore extends ThreadStoreBase {
         await write(trx);
       }),
     );
+  }
+
+  /**
+   * The hot path: one statement (so one round trip and one implicit transaction) that renews
+   * the writer lease, bumps the item counter only if the lease is still ours, and inserts the
+   * batch after it. Zero rows inserted means the lease was lost (or the thread deleted).
+   */
+  private async appendFenced(writer: LiveWriter, items: readonly RolloutItem[]): Promise<void> {
+    const now = Date.now();
+    const json = items.map((item) => JSON.stringify(item));
+    const inserted = await this.run(async () => {
+      const result = await sql<{ inserted: string }>`
+        WITH lease AS (
+          UPDATE leases SET heartbeat_at_ms = ${now}, expires_at_ms = ${now + this.leaseMs}
+          WHERE name = ${LEASE_PREFIX + writer.threadId} AND owner_id = ${this.owner.id}
+          RETURNING 1
+        ), bump AS (
+          UPDATE thread_store_threads SET item_count = item_count + ${json.length}
+          WHERE thread_id = ${writer.threadId} AND EXISTS (SELECT 1 FROM lease)
+          RETURNING item_count
+        ), rows AS (
+          INSERT INTO thread_store_items (thread_id, seq, item_json)
+          SELECT ${writer.threadId}, bump.item_count - ${json.length} + batch.ord, batch.item
+          FROM bump, unnest(${json}::text[]) WITH ORDINALITY AS batch(item, ord)
+          RETURNING 1
+        )
+        SELECT count(*)::text AS inserted FROM rows`.execute(this.db);
+      return Number(result.rows[0]?.inserted ?? 0);
+    });
+    if (inserted === json.length) return;
+    const lease = await this.run(() =>
+      this.db
+        .selectFrom('leases')
+        .select('owner_id')
+        .where('name', '=', LEASE_PREFIX + writer.threadId)
+        .executeTakeFirst(),
+    );
+    if (lease?.owner_id !== this.owner.id) {
+      writer.closed = true;
+      if (this.writers.get(writer.threadId) === writer) this.writers.delete(writer.threadId);
+      throw ThreadStoreError.conflict(
+        `thread ${writer.threadId}: writer lease lost to another writer`,
+      );
+    }
+    throw ThreadStoreError.threadNotFound(writer.threadId);
   }
 
   /** Writes the thread's rows and every pending item in one transaction. */
