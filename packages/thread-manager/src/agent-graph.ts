@@ -82,3 +82,15 @@ export function storeAgentGraph(store: ThreadStore): AgentGraph {
     },
   };
 }
+
+/**
+ * The state DB's edges when the store exposes its handle (`LocalThreadStore.stateDb`), else
+ * the store's own relation listing.
+ */
+export function defaultAgentGraph(store: ThreadStore): AgentGraph {
+  const stateDb = (store as { readonly stateDb?: unknown }).stateDb;
+  if (typeof stateDb === 'object' && stateDb !== null && 'ctx' in stateDb) {
+    return stateAgentGraph(stateDb as { readonly ctx: StateContext });
+  }
+  return storeAgentGraph(store);
+}

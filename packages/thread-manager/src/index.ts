@@ -1,4 +1,9 @@
-export { type AgentGraph, stateAgentGraph, storeAgentGraph } from './agent-graph.js';
+export {
+  type AgentGraph,
+  defaultAgentGraph,
+  stateAgentGraph,
+  storeAgentGraph,
+} from './agent-graph.js';
 export {
   type HistoryPurpose,
   isThreadManagerError,

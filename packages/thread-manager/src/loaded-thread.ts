@@ -6,20 +6,20 @@
  * Nothing is written for a new durable thread until the first `persist()` or the first flush
  * after history exists (deferred materialization, spec manager-appserver §4).
  */
-import {
-  type LiveThread,
-  type RolloutItem,
-  type SessionSource,
-  type StoredThread,
-  type ThreadHistoryMode,
-  type ThreadId,
-  type ThreadMemoryMode,
-  type ThreadSource,
-  ThreadStoreError,
+import type {
+  LiveThread,
+  RolloutItem,
+  SessionSource,
+  StoredThread,
+  ThreadHistoryMode,
+  ThreadId,
+  ThreadMemoryMode,
+  ThreadSource,
 } from '@skein/thread-store';
 import { ThreadManagerError } from './errors.js';
 import { eventType, isUserMessageItem } from './history.js';
 import type { ThreadStatus } from './status.js';
+import { isMissingThread } from './store-errors.js';
 
 /** Facts fixed when the thread was loaded. */
 export interface LoadedThreadInfo {
@@ -213,7 +213,7 @@ export class LoadedThread {
     try {
       return (await this.#live.loadHistory(false)).items;
     } catch (error) {
-      if (error instanceof ThreadStoreError && error.code === 'ThreadNotFound') {
+      if (isMissingThread(error)) {
         throw ThreadManagerError.noRolloutFound(this.threadId, error);
       }
       throw error;
@@ -233,7 +233,7 @@ export class LoadedThread {
     try {
       return await this.#live.readThread(true, false);
     } catch (error) {
-      if (error instanceof ThreadStoreError && error.code === 'ThreadNotFound') return null;
+      if (isMissingThread(error)) return null;
       throw error;
     }
   }

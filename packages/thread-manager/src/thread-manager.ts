@@ -26,9 +26,8 @@ import {
   type ThreadMetadataPatch,
   type ThreadSource,
   type ThreadStore,
-  ThreadStoreError,
 } from '@skein/thread-store';
-import { type AgentGraph, storeAgentGraph } from './agent-graph.js';
+import { type AgentGraph, defaultAgentGraph } from './agent-graph.js';
 import { type HistoryPurpose, ThreadManagerError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import {
@@ -49,6 +48,7 @@ import {
   sameStatus,
   type ThreadStatus,
 } from './status.js';
+import { isMissingThread, isStoreError } from './store-errors.js';
 
 /** A client connection (the app-server's connection id); any string or number. */
 export type ConnectionId = string | number;
@@ -214,10 +214,6 @@ interface Entry {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function isStoreError(error: unknown, ...codes: ThreadStoreError['code'][]): boolean {
-  return error instanceof ThreadStoreError && codes.includes(error.code);
-}
-
 export class ThreadManager {
   readonly #store: ThreadStore;
   readonly #sessionSource: SessionSource;
@@ -247,7 +243,7 @@ export class ThreadManager {
       0,
       options.idleUnloadDelayMs ?? DEFAULT_IDLE_UNLOAD_DELAY_MS,
     );
-    this.#agentGraph = options.agentGraph ?? storeAgentGraph(options.store);
+    this.#agentGraph = options.agentGraph ?? defaultAgentGraph(options.store);
     this.#liveThreadOptions = options.liveThreadOptions ?? {};
     this.#scheduleAfterResult = options.scheduleAfterResult ?? ((emit) => setImmediate(emit));
     this.#onBackgroundError =
@@ -458,9 +454,7 @@ export class ThreadManager {
         includeHistory: true,
       });
     } catch (error) {
-      if (isStoreError(error, 'ThreadNotFound')) {
-        throw ThreadManagerError.noRolloutFound(threadId, error);
-      }
+      if (isMissingThread(error)) throw ThreadManagerError.noRolloutFound(threadId, error);
       throw error;
     }
     if (stored.archivedAtMs !== null) throw ThreadManagerError.threadArchived(threadId);
@@ -638,8 +632,7 @@ export class ThreadManager {
           includeHistory: options.includeHistory === true,
         });
       } catch (error) {
-        if (isStoreError(error, 'ThreadNotFound'))
-          throw ThreadManagerError.threadNotLoaded(threadId);
+        if (isMissingThread(error)) throw ThreadManagerError.threadNotLoaded(threadId);
         throw error;
       }
     } else if (!loaded.ephemeral) {
@@ -973,9 +966,7 @@ export class ThreadManager {
       if (!includeArchived) await this.#assertActiveStored(threadId);
       return await this.#store.updateThreadMetadata({ threadId, patch, includeArchived });
     } catch (error) {
-      if (isStoreError(error, 'ThreadNotFound')) {
-        throw ThreadManagerError.noRolloutFound(threadId, error);
-      }
+      if (isMissingThread(error)) throw ThreadManagerError.noRolloutFound(threadId, error);
       throw error;
     }
   }
@@ -986,9 +977,7 @@ export class ThreadManager {
     try {
       stored = await this.#store.readThread({ threadId, includeArchived: true });
     } catch (error) {
-      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
-        throw ThreadManagerError.noRolloutFound(threadId, error);
-      }
+      if (isMissingThread(error)) throw ThreadManagerError.noRolloutFound(threadId, error);
       throw error;
     }
     if (stored.archivedAtMs !== null) throw ThreadManagerError.noRolloutFound(threadId);
@@ -1097,7 +1086,7 @@ export class ThreadManager {
     try {
       await this.#store.archiveThread({ threadId });
     } catch (error) {
-      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+      if (isMissingThread(error)) {
         throw ThreadManagerError.noRolloutFound(threadId, error);
       }
       throw error;
@@ -1127,7 +1116,7 @@ export class ThreadManager {
     try {
       thread = await this.#store.unarchiveThread({ threadId });
     } catch (error) {
-      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+      if (isMissingThread(error)) {
         throw ThreadManagerError.noArchivedRolloutFound(threadId, error);
       }
       throw error;
@@ -1159,7 +1148,7 @@ export class ThreadManager {
       try {
         await this.#store.readThread({ threadId, includeArchived: true });
       } catch (error) {
-        if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest')) {
+        if (isMissingThread(error)) {
           throw ThreadManagerError.noRolloutFound(threadId, error);
         }
         throw error;
@@ -1179,8 +1168,8 @@ export class ThreadManager {
         await this.#store.deleteThread({ threadId });
       } catch (error) {
         // A loaded thread that never materialized has nothing stored: deleting it is unloading it.
-        if (!(rootWasLoaded && isStoreError(error, 'ThreadNotFound'))) {
-          if (isStoreError(error, 'ThreadNotFound')) {
+        if (!(rootWasLoaded && isMissingThread(error))) {
+          if (isMissingThread(error)) {
             throw ThreadManagerError.noRolloutFound(threadId, error);
           }
           throw error;
@@ -1200,7 +1189,7 @@ export class ThreadManager {
       await operation();
       return true;
     } catch (error) {
-      if (isStoreError(error, 'ThreadNotFound', 'InvalidRequest', 'Conflict')) return false;
+      if (isMissingThread(error) || isStoreError(error, 'InvalidRequest', 'Conflict')) return false;
       throw error;
     }
   }
