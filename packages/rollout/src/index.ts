@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './extract-file.js';
 export * from './git-info.js';
 export * from './head-summary.js';
+export * from './history.js';
 export * from './layout.js';
 export * from './lines.js';
 export * from './listing.js';

@@ -4,7 +4,9 @@ import {
   findThreadNameById,
   findThreadPath,
   listThreadsFromFiles,
+  parseEventMsg,
   readRolloutHistory,
+  readThreadHistory,
   type ThreadListItem,
 } from '../src/index.js';
 
@@ -133,5 +135,32 @@ describe.each(FIXTURE_NAMES)('fixture %s through the filesystem', (fixture) => {
       expect(await findThreadPath(home, thread.id)).toBeNull();
     }
     expect(await findThreadPath(home, 'not-a-uuid')).toBeNull();
+  });
+});
+
+describe.each(FIXTURE_NAMES)('fixture %s full history', (fixture) => {
+  const { home, manifest } = installFixtureHome(fixture);
+  it('every thread history (incl. inherited fork prefix) has the manifest messages', async () => {
+    for (const thread of manifest.threads.filter((t) => t.persisted)) {
+      const path = await findThreadPath(home, thread.id);
+      const history = await readThreadHistory(home, path as string);
+      expect(history.missingBases).toEqual([]);
+      const users: string[] = [];
+      const agents: string[] = [];
+      for (const line of [...history.inheritedLines, ...history.lines]) {
+        if (line.type !== 'event_msg') continue;
+        const event = parseEventMsg(line.payload);
+        if (event?.type === 'user_message') users.push(event.message);
+        if (event?.type === 'agent_message') agents.push(event.message);
+        if (event?.type === 'item_completed' && event.item.type === 'UserMessage') {
+          users.push((event.item.content ?? []).map((c) => String(c.text ?? '')).join(''));
+        }
+        if (event?.type === 'item_completed' && event.item.type === 'AgentMessage') {
+          agents.push((event.item.content ?? []).map((c) => String(c.text ?? '')).join(''));
+        }
+      }
+      expect(users, thread.key).toEqual(thread.userMessages);
+      expect(agents, thread.key).toEqual(thread.agentMessages);
+    }
   });
 });
