@@ -2,13 +2,13 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   archivedSessionsDir,
+  findThreadIdByName,
   parseRolloutFileName,
   plainRolloutPath,
   sessionsDir,
 } from '@skein/rollout';
 import type { ThreadId } from '@skein/thread-store';
 import { CliError } from './errors.js';
-import { readSessionIndexNames } from './session-names.js';
 import { resolveThreadRef } from './thread-ref.js';
 
 /** Bound on directory entries one walk may visit (a home with far more is not a home). */
@@ -74,13 +74,9 @@ export async function resolveThreadRefOnDisk(home: string, ref: string): Promise
   return resolveThreadRef(ref, {
     byId: async (id) => ((await allFiles()).some((file) => file.threadId === id) ? id : null),
     byName: async (name) => {
-      const names = await readSessionIndexNames(home);
       const ids = new Set((await allFiles()).map((file) => file.threadId as string));
       // Newest rename first; a thread's superseded names never match; skip missing threads.
-      for (const [id, current] of [...names.entries()].reverse()) {
-        if (current === name && ids.has(id)) return id as ThreadId;
-      }
-      return null;
+      return findThreadIdByName(home, name, (id) => ids.has(id));
     },
     byPrefix: async (prefix) => [
       ...new Set(

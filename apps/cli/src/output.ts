@@ -17,7 +17,7 @@ export interface Output {
   note(text: string): void;
   warn(text: string): void;
   error(text: string): void;
-  /** Terminal width for layout; 100 when stdout is not a terminal. */
+  /** Terminal width for layout; 120 when stdout is not a terminal. */
   readonly columns: number;
 }
 
@@ -38,7 +38,7 @@ export function createOutput(options: { json: boolean; env?: NodeJS.ProcessEnv }
     stderrIsTty: process.stderr.isTTY === true,
     color,
     errColor,
-    columns: process.stdout.isTTY ? (process.stdout.columns ?? 100) : 100,
+    columns: process.stdout.isTTY ? (process.stdout.columns ?? 100) : 120,
     line(text = '') {
       process.stdout.write(`${text}\n`);
     },

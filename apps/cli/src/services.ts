@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
+import { findThreadIdByName } from '@skein/rollout';
 import { resetBackfill, type StateDb, StateRuntime, stateDbPath } from '@skein/state';
 import { stateAgentGraph, ThreadManager } from '@skein/thread-manager';
-import type { ThreadId } from '@skein/thread-store';
 import { listingAgentGraph } from './agent-graph.js';
 import { configuredModelProvider } from './config.js';
 import type { Services } from './context.js';
@@ -9,7 +9,6 @@ import { walkRolloutFiles } from './disk-lookup.js';
 import type { Output } from './output.js';
 import { createLocalThreadStore, type InitStateDbProgress, initStateDb } from './pending-apis.js';
 import type { ProgressReporter } from './progress.js';
-import { readSessionIndexNames } from './session-names.js';
 
 export interface BuildServicesOptions {
   progress?: ProgressReporter;
@@ -107,13 +106,8 @@ export async function buildServices(
         ...new Set(files.filter((f) => f.threadId.startsWith(prefix)).map((f) => f.threadId)),
       ];
     },
-    async threadIdByName(name) {
-      const names = await readSessionIndexNames(home);
-      for (const [id, current] of [...names.entries()].reverse()) {
-        if (current !== name) continue;
-        if (await services.threadExists(id as ThreadId)) return id as ThreadId;
-      }
-      return null;
+    threadIdByName(name) {
+      return findThreadIdByName(home, name, (id) => services.threadExists(id));
     },
     async indexRolloutFile(path, archived) {
       void archived;

@@ -5,6 +5,7 @@ import {
   extractThreadMetadataFromFile,
   forEachRolloutLine,
   parseRolloutLine,
+  readSessionIndexNames,
   resolveRolloutFile,
 } from '@skein/rollout';
 import {
@@ -21,7 +22,6 @@ import { type RolloutFileRef, walkRolloutFiles } from '../disk-lookup.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, plural } from '../format.js';
 import { buildServices } from '../services.js';
-import { readSessionIndexNames } from '../session-names.js';
 
 /**
  * `skein doctor`: checks a home without changing it, and with `--repair` fixes what can be
