@@ -56,3 +56,8 @@ export function createLocalThreadStore(options: {
   const { stateDb, ...config } = options;
   return new LocalThreadStore(config, stateDb);
 }
+
+/** Whether the state index can be built in this build (rollout exports `initStateDb`). */
+export function hasInitStateDb(): boolean {
+  return typeof (rollout as Record<string, unknown>).initStateDb === 'function';
+}
