@@ -25,7 +25,6 @@ import {
   insertThreadIfAbsent,
   type LeaseOwner,
   listChildThreads,
-  listDescendantThreads,
   migrateStateSchema,
   releaseLease,
   type StateContext,
@@ -105,6 +104,8 @@ interface LiveWriter {
   /** True once items beyond the session meta were appended (flush then materializes). */
   hasAppends: boolean;
   closed: boolean;
+  /** Set when another writer took the lease over (after ours expired): appends get Conflict. */
+  leaseLost: boolean;
   create: CreateThreadParams | null;
   metadata: ThreadPersistenceMetadata;
   /** Serializes this writer's operations so appends keep their order. */
@@ -192,6 +193,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
       pending: [sessionMetaItem(params)],
       hasAppends: false,
       closed: false,
+      leaseLost: false,
       create: params,
       metadata: params.metadata,
       tail: Promise.resolve(),
@@ -227,6 +229,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
       pending: [],
       hasAppends: false,
       closed: false,
+      leaseLost: false,
       create: null,
       metadata: params.metadata,
       tail: Promise.resolve(),
@@ -345,11 +348,10 @@ export class PostgresThreadStore extends ThreadStoreBase {
       let relationIds: string[] | null = null;
       const relation = params.relationFilter;
       if (relation != null) {
-        const edges =
+        relationIds =
           relation.kind === 'directChildrenOf'
-            ? await listChildThreads(this.ctx, relation.threadId)
-            : await listDescendantThreads(this.ctx, relation.threadId);
-        relationIds = edges.map((edge) => edge.childId);
+            ? (await listChildThreads(this.ctx, relation.threadId)).map((edge) => edge.childId)
+            : await this.descendantIds(relation.threadId);
         if (relationIds.length === 0) return empty;
       }
       let query = this.db
@@ -553,19 +555,31 @@ export class PostgresThreadStore extends ThreadStoreBase {
   // Internals
 
   private refuseDuplicateWriter(threadId: ThreadId): void {
-    if (this.writers.has(threadId)) {
+    const existing = this.writers.get(threadId);
+    if (existing?.closed)
+      this.writers.delete(threadId); // a writer that lost its lease
+    else if (existing) {
       throw ThreadStoreError.invalidRequest(`thread ${threadId} already has a live writer`);
     }
   }
 
   private liveWriter(threadId: ThreadId): LiveWriter {
     const writer = this.writers.get(threadId);
-    if (!writer || writer.closed) throw ThreadStoreError.threadNotFound(threadId);
+    if (!writer) throw ThreadStoreError.threadNotFound(threadId);
+    this.assertOpen(writer);
     return writer;
   }
 
   private assertOpen(writer: LiveWriter): void {
+    if (writer.leaseLost) throw leaseLostError(writer.threadId);
     if (writer.closed) throw ThreadStoreError.threadNotFound(writer.threadId);
+  }
+
+  /** Our lease went to another writer: refuse everything from now on, keep the error stable. */
+  private loseLease(writer: LiveWriter): never {
+    writer.leaseLost = true;
+    writer.closed = true;
+    throw leaseLostError(writer.threadId);
   }
 
   private enqueue<T>(writer: LiveWriter, op: () => Promise<T>): Promise<T> {
@@ -603,13 +617,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
           this.owner.id,
           this.leaseMs,
         );
-        if (!held) {
-          writer.closed = true;
-          this.writers.delete(writer.threadId);
-          throw ThreadStoreError.conflict(
-            `thread ${writer.threadId}: writer lease lost to another writer`,
-          );
-        }
+        if (!held) this.loseLease(writer);
         await write(trx);
       }),
     );
@@ -650,13 +658,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
         .where('name', '=', LEASE_PREFIX + writer.threadId)
         .executeTakeFirst(),
     );
-    if (lease?.owner_id !== this.owner.id) {
-      writer.closed = true;
-      if (this.writers.get(writer.threadId) === writer) this.writers.delete(writer.threadId);
-      throw ThreadStoreError.conflict(
-        `thread ${writer.threadId}: writer lease lost to another writer`,
-      );
-    }
+    if (lease?.owner_id !== this.owner.id) this.loseLease(writer);
     throw ThreadStoreError.threadNotFound(writer.threadId);
   }
 
@@ -706,11 +708,32 @@ export class PostgresThreadStore extends ThreadStoreBase {
           this.owner.id,
           this.leaseMs,
         );
-        if (!held) writer.closed = true;
+        if (!held) {
+          writer.leaseLost = true;
+          writer.closed = true;
+        }
       } catch {
         // a transient DB error: the next beat or the next append decides
       }
     }
+  }
+
+  /**
+   * Every transitive child over spawn edges (not the root), depth-bounded against cycles.
+   * Own SQL: @skein/state's `listDescendantThreads` leaves its depth literal untyped, which
+   * PostgreSQL resolves to text inside a recursive CTE.
+   */
+  private async descendantIds(rootId: string): Promise<string[]> {
+    const result = await sql<{ id: string }>`
+      WITH RECURSIVE tree(id, depth) AS (
+        SELECT child_thread_id, 1::int FROM thread_spawn_edges WHERE parent_thread_id = ${rootId}
+        UNION
+        SELECT e.child_thread_id, t.depth + 1
+        FROM thread_spawn_edges e JOIN tree t ON e.parent_thread_id = t.id
+        WHERE t.depth < 64 AND e.child_thread_id <> ${rootId}
+      )
+      SELECT DISTINCT id FROM tree`.execute(this.db);
+    return result.rows.map((row) => row.id);
   }
 
   private checkArchivedRead(meta: ThreadMetadata, includeArchived: boolean | undefined): void {
@@ -771,6 +794,10 @@ export class PostgresThreadStore extends ThreadStoreBase {
       throw toThreadStoreError(error, 'postgres');
     }
   }
+}
+
+function leaseLostError(threadId: string): ThreadStoreError {
+  return ThreadStoreError.conflict(`thread ${threadId}: writer lease lost to another writer`);
 }
 
 /** Applies the state schema's migrations, then the store's own. Safe to run concurrently. */
