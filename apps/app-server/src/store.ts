@@ -5,7 +5,7 @@
  * here.
  */
 import type { AgentGraph } from '@skein/thread-manager';
-import { InMemoryThreadStore, type ThreadStore } from '@skein/thread-store';
+import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
 
 export interface OpenedStore {
   store: ThreadStore;
@@ -30,6 +30,10 @@ export async function openThreadStore(spec: string, env: StoreEnvironment): Prom
 }
 
 async function openLocalStore(env: StoreEnvironment): Promise<OpenedStore> {
-  void env;
-  throw new Error('the local store is not available in this build');
+  const store = new LocalThreadStore({
+    codexHome: env.codexHome,
+    defaultModelProvider: env.defaultModelProvider,
+    warn: env.log,
+  });
+  return { store, close: async () => {} };
 }

@@ -3,7 +3,8 @@
  * `thread/unsubscribe` (§2.10), `thread/name/set` (§2.11), `thread/metadata/update` (§2.12),
  * `thread/inject_items` (§2.15). The cascade notifications come from the manager's events.
  */
-import type { GitInfoPatch, RolloutItem, ThreadId } from '@skein/thread-store';
+import { isThreadManagerError } from '@skein/thread-manager';
+import type { GitInfoPatch, RolloutItem, StoredThread, ThreadId } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import {
   type ThreadInjectItemsParams,
@@ -96,7 +97,16 @@ export function metadataUpdateHandler(
               ...(git.branch === undefined ? {} : { branch: git.branch }),
               ...(git.originUrl === undefined ? {} : { originUrl: git.originUrl }),
             };
-      const stored = await ctx.manager.updateThreadGitInfo(threadId, patch);
+      let stored: StoredThread;
+      try {
+        stored = await ctx.manager.updateThreadGitInfo(threadId, patch);
+      } catch (error) {
+        // 0.169.0 answers an unknown id here with `thread not found`, unlike name/set.
+        if (isThreadManagerError(error, 'NoRolloutFound')) {
+          throw RpcError.invalidRequest(`thread not found: ${threadId}`);
+        }
+        throw error;
+      }
       return { thread: wireThread(ctx, stored, ctx.manager.lookupThread(threadId)) };
     },
   };

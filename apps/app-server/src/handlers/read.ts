@@ -7,10 +7,11 @@ import {
   threadReadParams,
   threadTurnsListParams,
 } from '../protocol/params.js';
-import { buildTurns, type HistoryItem, InvalidTurnsCursor, pageTurns } from '../protocol/turns.js';
+import { buildTurns, InvalidTurnsCursor, pageTurns } from '../protocol/turns.js';
 import type { MethodHandler } from '../server/app-server.js';
 import { DEPRECATION_INCLUDE_TURNS, parseThreadIdParam, wireThread } from './common.js';
 import type { HandlerContext } from './context.js';
+import { readView, readViewWithHistory } from './history.js';
 import { clampLimit } from './list.js';
 
 export function isRunning(ctx: HandlerContext, threadId: string): boolean {
@@ -23,13 +24,13 @@ export function readHandler(ctx: HandlerContext): MethodHandler<ThreadReadParams
     async handle({ params, connection }) {
       const threadId = parseThreadIdParam(params.threadId) as ThreadId;
       const includeTurns = params.includeTurns === true;
-      const view = await ctx.manager.readThread(threadId, {
-        includeHistory: includeTurns,
-        historyPurpose: 'includeTurns',
-      });
+      if (!includeTurns) {
+        const view = await readView(ctx, threadId);
+        return { thread: wireThread(ctx, view.stored, view.loaded ?? undefined), readState: null };
+      }
+      const { view, items } = await readViewWithHistory(ctx, threadId, 'includeTurns');
       const live = view.loaded ?? undefined;
-      if (!includeTurns) return { thread: wireThread(ctx, view.stored, live), readState: null };
-      const history = buildTurns((view.history ?? []) as HistoryItem[], isRunning(ctx, threadId));
+      const history = buildTurns(items, isRunning(ctx, threadId));
       const historyMode = view.stored?.historyMode ?? live?.historyMode;
       if (historyMode === 'paginated') {
         connection.notify('deprecationNotice', {
@@ -55,11 +56,8 @@ export function turnsListHandler(ctx: HandlerContext): MethodHandler<ThreadTurns
     schema: threadTurnsListParams,
     async handle({ params }) {
       const threadId = parseThreadIdParam(params.threadId) as ThreadId;
-      const view = await ctx.manager.readThread(threadId, {
-        includeHistory: true,
-        historyPurpose: 'thread/turns/list',
-      });
-      const history = buildTurns((view.history ?? []) as HistoryItem[], isRunning(ctx, threadId));
+      const { items } = await readViewWithHistory(ctx, threadId, 'thread/turns/list');
+      const history = buildTurns(items, isRunning(ctx, threadId));
       try {
         return pageTurns(threadId, history, {
           cursor: params.cursor,
