@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, rename, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import {
-  archivedSessionsDir,
-  formatRolloutTimestamp,
-  rolloutPathFor,
-  sessionIndexPath,
+  appendSessionIndexEntry,
+  archivedPathFor,
+  type RolloutItem,
+  RolloutRecorder,
+  type SessionSource,
 } from '@skein/rollout';
 import { newThreadId } from '@skein/state';
 import { SKEIN_VERSION } from './version.js';
@@ -16,8 +17,8 @@ import { SKEIN_VERSION } from './version.js';
  * something real on first run. Its threads are ordinary legacy-format rollouts (the format
  * Codex 0.169 reads), written once; the marker file says the home is complete.
  *
- * Written line by line with the rollout package's layout and line helpers (the recorder's
- * buffering and durability machinery is not needed for five static files).
+ * Written with the rollout package's RolloutRecorder (so the files are exactly what Skein
+ * writes for any thread) and its name index.
  */
 
 export interface DemoHome {
@@ -26,8 +27,6 @@ export interface DemoHome {
 }
 
 const MARKER = '.skein-demo-home';
-
-type Line = { type: string; payload: Record<string, unknown> };
 
 interface DemoThread {
   key: string;
@@ -132,40 +131,13 @@ function textContent(role: 'user' | 'assistant', text: string) {
   return [{ type: role === 'user' ? 'input_text' : 'output_text', text }];
 }
 
-function demoLines(thread: DemoThread, id: string, parentId: string | null, start: Date): Line[] {
-  const source = parentId
-    ? {
-        subagent: {
-          thread_spawn: {
-            parent_thread_id: parentId,
-            depth: 1,
-            agent_nickname: thread.nickname ?? null,
-            agent_role: 'reviewer',
-          },
-        },
-      }
-    : 'cli';
-  const lines: Line[] = [
-    {
-      type: 'session_meta',
-      payload: {
-        id,
-        timestamp: formatRolloutTimestamp(start),
-        cwd: thread.cwd,
-        originator: 'skein_demo',
-        cli_version: `skein-${SKEIN_VERSION}`,
-        source,
-        ...(parentId ? { agent_nickname: thread.nickname ?? null, agent_role: 'reviewer' } : {}),
-        model_provider: 'openai',
-        base_instructions: null,
-      },
-    },
-  ];
+function demoItems(thread: DemoThread, id: string): RolloutItem[] {
+  const items: { type: string; payload: Record<string, unknown> }[] = [];
   let tokens = 0;
   thread.turns.forEach((turn, index) => {
     const turnId = `${id.slice(0, 8)}-turn-${index + 1}`;
-    lines.push({ type: 'event_msg', payload: { type: 'task_started', turn_id: turnId } });
-    lines.push({
+    items.push({ type: 'event_msg', payload: { type: 'task_started', turn_id: turnId } });
+    items.push({
       type: 'turn_context',
       payload: {
         turn_id: turnId,
@@ -177,11 +149,11 @@ function demoLines(thread: DemoThread, id: string, parentId: string | null, star
         summary: 'auto',
       },
     });
-    lines.push({
+    items.push({
       type: 'response_item',
       payload: { type: 'message', role: 'user', content: textContent('user', turn.user) },
     });
-    lines.push({
+    items.push({
       type: 'event_msg',
       payload: {
         type: 'user_message',
@@ -193,7 +165,7 @@ function demoLines(thread: DemoThread, id: string, parentId: string | null, star
     });
     if (turn.tool) {
       const callId = `call_${randomBytes(6).toString('hex')}`;
-      lines.push({
+      items.push({
         type: 'response_item',
         payload: {
           type: 'function_call',
@@ -202,13 +174,13 @@ function demoLines(thread: DemoThread, id: string, parentId: string | null, star
           call_id: callId,
         },
       });
-      lines.push({
+      items.push({
         type: 'response_item',
         payload: { type: 'function_call_output', call_id: callId, output: turn.tool.output },
       });
     }
-    lines.push({ type: 'event_msg', payload: { type: 'agent_message', message: turn.assistant } });
-    lines.push({
+    items.push({ type: 'event_msg', payload: { type: 'agent_message', message: turn.assistant } });
+    items.push({
       type: 'response_item',
       payload: {
         type: 'message',
@@ -217,7 +189,7 @@ function demoLines(thread: DemoThread, id: string, parentId: string | null, star
       },
     });
     tokens += 1200 + turn.user.length + turn.assistant.length;
-    lines.push({
+    items.push({
       type: 'event_msg',
       payload: {
         type: 'token_count',
@@ -232,12 +204,12 @@ function demoLines(thread: DemoThread, id: string, parentId: string | null, star
         },
       },
     });
-    lines.push({
+    items.push({
       type: 'event_msg',
       payload: { type: 'task_complete', turn_id: turnId, last_agent_message: turn.assistant },
     });
   });
-  return lines;
+  return items as RolloutItem[];
 }
 
 /** Creates the demo home once (idempotent: a complete demo home is left as it is). */
@@ -249,39 +221,57 @@ export async function ensureDemoHome(path: string): Promise<DemoHome> {
   for (const thread of [...DEMO_THREADS].sort((a, b) => b.minutesAgo - a.minutesAgo)) {
     ids.set(thread.key, newThreadId(now - thread.minutesAgo * 60_000));
   }
-  const names: string[] = [];
   for (const thread of DEMO_THREADS) {
     const id = ids.get(thread.key)!;
     const start = new Date(now - thread.minutesAgo * 60_000);
     const parentId = thread.parentKey ? (ids.get(thread.parentKey) ?? null) : null;
-    let file = rolloutPathFor(path, id, start);
-    if (thread.archived) file = join(archivedSessionsDir(path), basename(file));
-    const lines = demoLines(thread, id, parentId, start);
-    const text = lines
-      .map((line, i) =>
-        JSON.stringify({
-          timestamp: formatRolloutTimestamp(new Date(start.getTime() + i * 400)),
-          ...line,
-        }),
-      )
-      .join('\n');
-    await mkdir(join(file, '..'), { recursive: true });
-    const temp = `${file}.tmp`;
-    await writeFile(temp, `${text}\n`);
-    const touched = (start.getTime() + lines.length * 400) / 1000;
-    await utimes(temp, touched, touched);
-    await rename(temp, file);
+    const source: SessionSource = parentId
+      ? {
+          subagent: {
+            thread_spawn: {
+              parent_thread_id: parentId,
+              depth: 1,
+              agent_nickname: thread.nickname ?? null,
+              agent_role: 'reviewer',
+            },
+          },
+        }
+      : 'cli';
+    const recorder = RolloutRecorder.create({
+      codexHome: path,
+      threadId: id,
+      cwd: thread.cwd,
+      originator: 'skein_demo',
+      cliVersion: `skein-${SKEIN_VERSION}`,
+      source,
+      modelProvider: 'openai',
+      parentThreadId: parentId,
+      git: null,
+      createdAt: start,
+    });
+    const items = demoItems(thread, id);
+    items.forEach((item, i) => {
+      recorder.record([item], { timestamp: new Date(start.getTime() + (i + 1) * 400) });
+    });
+    await recorder.shutdown();
+    let file = recorder.path;
+    if (thread.archived) {
+      const target = archivedPathFor(path, basename(file));
+      await mkdir(join(target, '..'), { recursive: true });
+      await rename(file, target);
+      file = target;
+    }
+    const touched = (start.getTime() + (items.length + 1) * 400) / 1000;
+    await utimes(file, touched, touched);
     if (thread.name) {
-      names.push(
-        JSON.stringify({
-          id,
-          thread_name: thread.name,
-          updated_at: new Date(start.getTime() + 1000).toISOString(),
-        }),
+      await appendSessionIndexEntry(
+        path,
+        id,
+        thread.name,
+        new Date(start.getTime() + 1000).toISOString(),
       );
     }
   }
-  if (names.length > 0) await appendFile(sessionIndexPath(path), `${names.join('\n')}\n`);
   await writeFile(join(path, MARKER), 'A demo Codex home made by skein. Safe to delete.\n');
   return { created: true, threads: DEMO_THREADS.length };
 }
