@@ -142,15 +142,20 @@ export async function forEachRolloutLine(
     const size = stats.size;
     const info = { path: actual, compressed, mtimeMs: Math.floor(stats.mtimeMs), size };
     // Files up to the chunk size are read in one go; bigger ones in chunks.
-    const chunkSize = Math.max(64 * 1024, Math.min(READ_CHUNK_BYTES, size + 1));
+    // A rollout up to the chunk size is one read of exactly its size (+1 to see growth).
+    const chunkSize = Math.max(4096, Math.min(READ_CHUNK_BYTES, size + 1));
+    let total = 0;
     for (;;) {
       const buffer = Buffer.allocUnsafe(chunkSize);
       const { bytesRead } = await handle.read(buffer, 0, chunkSize, null);
       if (bytesRead === 0) break;
+      total += bytesRead;
       const chunk = buffer.subarray(0, bytesRead);
       if (decoder !== null) decoder.push(chunk);
       else splitter.push(chunk);
       if (splitter.stopped) return info;
+      // Short read at the size seen at open: done (saves the extra EOF read per file).
+      if (bytesRead < chunkSize && total >= size) break;
     }
     if (decoder !== null) decoder.push(new Uint8Array(0), true);
     splitter.end();
@@ -195,14 +200,17 @@ export function forEachRolloutLineSync(path: string, visit: LineVisitor): Rollou
     const info = { path: actual, compressed, mtimeMs: Math.floor(stats.mtimeMs), size: stats.size };
     // The decoder may keep references to input chunks, so only plain reads share the buffer.
     if (scratch === null) scratch = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let total = 0;
     for (;;) {
       const buffer = compressed ? Buffer.allocUnsafe(READ_CHUNK_BYTES) : scratch;
       const bytesRead = readSync(fd, buffer, 0, READ_CHUNK_BYTES, null);
       if (bytesRead === 0) break;
+      total += bytesRead;
       const chunk = buffer.subarray(0, bytesRead);
       if (decoder !== null) decoder.push(chunk);
       else splitter.push(chunk);
       if (splitter.stopped) return info;
+      if (bytesRead < READ_CHUNK_BYTES && total >= info.size) break;
     }
     if (decoder !== null) decoder.push(new Uint8Array(0), true);
     splitter.end();
