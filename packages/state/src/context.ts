@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import { TimestampAllocator } from './clock.js';
+import { detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
+import type { StateDatabase } from './schema.js';
+
+/**
+ * What every query function takes: the Kysely handle, its dialect and the process-local
+ * timestamp allocators. `StateRuntime` builds one for SQLite; a PostgreSQL store builds its own
+ * with `createStateContext` and `seedStateClocks`.
+ */
+export interface StateContext {
+  readonly db: Kysely<StateDatabase>;
+  readonly dialect: StateSqlDialect;
+  readonly updatedClock: TimestampAllocator;
+  readonly recencyClock: TimestampAllocator;
+  /** Provider used where a row has none (spec §5.3). */
+  readonly defaultProvider: string;
+}
+
+export function createStateContext(
+  db: Kysely<StateDatabase>,
+  options: { dialect?: StateSqlDialect; defaultProvider?: string } = {},
+): StateContext {
+  return {
+    db,
+    dialect: options.dialect ?? detectStateSqlDialect(db as Kysely<unknown>),
+    updatedClock: new TimestampAllocator(),
+    recencyClock: new TimestampAllocator(),
+    defaultProvider: options.defaultProvider ?? 'openai',
+  };
+}
+
+/** Seeds the allocators from the newest stored values (spec §5.1: done once at open). */
+export async function seedStateClocks(ctx: StateContext): Promise<void> {
+  const row = await ctx.db
+    .selectFrom('threads')
+    .select((eb) => [
+      eb.fn.max('updated_at_ms').as('maxUpdated'),
+      eb.fn.max('recency_at_ms').as('maxRecency'),
+    ])
+    .executeTakeFirst();
+  ctx.updatedClock.observe(Number(row?.maxUpdated ?? 0));
+  ctx.recencyClock.observe(Number(row?.maxRecency ?? 0));
+}

@@ -1,0 +1,233 @@
+import {
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResultSet,
+  Migrator,
+  sql,
+} from 'kysely';
+import { StateError } from './errors.js';
+
+/**
+ * The state schema as Kysely migrations in code. Written with the schema builder only (no
+ * dialect-specific SQL), so the same list migrates SQLite and PostgreSQL. A migration, once
+ * released, is never edited: later changes are new entries.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
+type AnyDb = Kysely<any>;
+
+const SORT_COLUMNS = ['created_at_ms', 'updated_at_ms', 'recency_at_ms'] as const;
+
+const threadsAndSpawnEdges: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('threads')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('rollout_path', 'text', (c) => c.notNull())
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('recency_at_ms', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('source', 'text', (c) => c.notNull())
+      .addColumn('thread_source', 'text')
+      .addColumn('agent_nickname', 'text')
+      .addColumn('agent_role', 'text')
+      .addColumn('agent_path', 'text')
+      .addColumn('model_provider', 'text', (c) => c.notNull())
+      .addColumn('model', 'text')
+      .addColumn('reasoning_effort', 'text')
+      .addColumn('cwd', 'text', (c) => c.notNull())
+      .addColumn('cli_version', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('title', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('name', 'text')
+      .addColumn('preview', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('first_user_message', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('sandbox_policy', 'text', (c) => c.notNull())
+      .addColumn('approval_mode', 'text', (c) => c.notNull())
+      .addColumn('tokens_used', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('archived', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('archived_at_ms', 'bigint')
+      .addColumn('git_sha', 'text')
+      .addColumn('git_branch', 'text')
+      .addColumn('git_origin_url', 'text')
+      .addColumn('memory_mode', 'text', (c) => c.notNull().defaultTo('enabled'))
+      .addColumn('parent_thread_id', 'text')
+      .addColumn('forked_from_id', 'text')
+      .addColumn('history_mode', 'text', (c) => c.notNull().defaultTo('legacy'))
+      .addColumn('originator', 'text')
+      .execute();
+
+    for (const column of SORT_COLUMNS) {
+      const short = column.replace('_at_ms', '');
+      // Plain sort order (any archived state, hidden threads included).
+      await db.schema
+        .createIndex(`idx_threads_${short}`)
+        .on('threads')
+        .columns([`${column} desc`, 'id desc'])
+        .execute();
+      // The default list: one archived state, visible threads only.
+      await db.schema
+        .createIndex(`idx_threads_visible_${short}`)
+        .on('threads')
+        .columns(['archived', `${column} desc`, 'id desc'])
+        .where(sql.ref('preview'), '<>', '')
+        .execute();
+      // The per-project list.
+      await db.schema
+        .createIndex(`idx_threads_archived_cwd_${short}`)
+        .on('threads')
+        .columns(['archived', 'cwd', `${column} desc`, 'id desc'])
+        .execute();
+    }
+    await db.schema.createIndex('idx_threads_source').on('threads').column('source').execute();
+    await db.schema
+      .createIndex('idx_threads_provider')
+      .on('threads')
+      .column('model_provider')
+      .execute();
+    await db.schema
+      .createIndex('idx_threads_parent')
+      .on('threads')
+      .column('parent_thread_id')
+      .where(sql.ref('parent_thread_id'), 'is not', null)
+      .execute();
+
+    // No foreign keys: a child may be indexed before its parent (backfill order is by path).
+    await db.schema
+      .createTable('thread_spawn_edges')
+      .addColumn('child_thread_id', 'text', (c) => c.primaryKey())
+      .addColumn('parent_thread_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('open'))
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('idx_thread_spawn_edges_parent')
+      .on('thread_spawn_edges')
+      .columns(['parent_thread_id', 'child_thread_id'])
+      .execute();
+  },
+};
+
+const backfillState: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('backfill_state')
+      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('last_watermark', 'text')
+      .addColumn('last_success_at_ms', 'bigint')
+      .addColumn('updated_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
+const leasesAndBackfillOwner: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('leases')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('owner_id', 'text', (c) => c.notNull())
+      .addColumn('owner_host', 'text', (c) => c.notNull())
+      .addColumn('owner_pid', 'integer', (c) => c.notNull())
+      .addColumn('owner_start_token', 'text', (c) => c.notNull())
+      .addColumn('acquired_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('heartbeat_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    // One column per ALTER: SQLite cannot add several at once.
+    await db.schema.alterTable('backfill_state').addColumn('owner_host', 'text').execute();
+    await db.schema.alterTable('backfill_state').addColumn('owner_pid', 'integer').execute();
+    await db.schema.alterTable('backfill_state').addColumn('owner_start_token', 'text').execute();
+    await db.schema
+      .alterTable('backfill_state')
+      .addColumn('files_done', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
+    await db.schema
+      .alterTable('backfill_state')
+      .addColumn('files_failed', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
+/** Every migration, in order. Names sort in application order. */
+export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001_threads_and_spawn_edges': threadsAndSpawnEdges,
+  '0002_backfill_state': backfillState,
+  '0003_leases_and_backfill_owner': leasesAndBackfillOwner,
+});
+
+export const STATE_MIGRATION_NAMES: readonly string[] = Object.keys(STATE_MIGRATIONS).sort();
+
+/** Kysely's bookkeeping tables, named so nobody mistakes them for Codex's `_sqlx_migrations`. */
+export const STATE_MIGRATION_TABLE = 'skein_migration';
+export const STATE_MIGRATION_LOCK_TABLE = 'skein_migration_lock';
+
+/**
+ * The known migrations plus a no-op for every name the DB records that this build does not
+ * know: a DB migrated by a newer Skein stays usable by an older one (Kysely's Migrator would
+ * otherwise refuse it as "corrupted"). Computed before the Migrator runs: its provider is
+ * called while the Migrator holds the only SQLite connection.
+ */
+function migrationsTolerating(applied: readonly string[]): MigrationProvider {
+  const all: Record<string, Migration> = { ...STATE_MIGRATIONS };
+  for (const name of applied) {
+    if (!(name in all)) all[name] = { up: async () => {} };
+  }
+  return { getMigrations: async () => all };
+}
+
+export interface MigrateStateOptions {
+  /** Stop after this migration (tests use it to build every earlier version). */
+  target?: string;
+  /** PostgreSQL schema for the bookkeeping tables. */
+  migrationTableSchema?: string;
+}
+
+/**
+ * Brings a state DB up to the latest known migration (or `target`). Dialect-neutral: the caller
+ * serializes concurrent runs where the dialect needs it (see `StateRuntime` for SQLite).
+ */
+export async function migrateStateSchema(
+  db: AnyDb,
+  options: MigrateStateOptions = {},
+): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationsTolerating(await appliedStateMigrations(db)),
+    migrationTableName: STATE_MIGRATION_TABLE,
+    migrationLockTableName: STATE_MIGRATION_LOCK_TABLE,
+    ...(options.migrationTableSchema ? { migrationTableSchema: options.migrationTableSchema } : {}),
+    allowUnorderedMigrations: true,
+  });
+  const result =
+    options.target === undefined
+      ? await migrator.migrateToLatest()
+      : await migrator.migrateTo(options.target);
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new StateError(
+      'MigrationFailed',
+      `state DB migration ${failed ?? ''} failed: ${describe(result.error)}`,
+      { cause: result.error },
+    );
+  }
+  return result;
+}
+
+/** Names of the migrations the DB has applied (known or not), in application order. */
+export async function appliedStateMigrations(db: AnyDb): Promise<string[]> {
+  try {
+    const rows = await db
+      .selectFrom(STATE_MIGRATION_TABLE)
+      .select('name')
+      .orderBy('timestamp')
+      .orderBy('name')
+      .execute();
+    return rows.map((row) => String(row.name));
+  } catch {
+    return [];
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,93 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Kysely table types of Skein's state DB. Column names are snake_case SQL names; times are
+ * integer unix milliseconds (`*_at_ms`). Integers that can exceed 2^31 are `bigint` columns in
+ * SQL, so a PostgreSQL driver may hand them back as strings: every reader goes through
+ * `Number(...)` (see `threadRowToMetadata`).
+ */
+export interface StateDatabase {
+  threads: ThreadsTable;
+  thread_spawn_edges: ThreadSpawnEdgesTable;
+  backfill_state: BackfillStateTable;
+  leases: LeasesTable;
+}
+
+type Int = number | string | bigint;
+
+export interface ThreadsTable {
+  id: string;
+  rollout_path: string;
+  created_at_ms: Int;
+  updated_at_ms: Int;
+  recency_at_ms: Int;
+  source: string;
+  thread_source: string | null;
+  agent_nickname: string | null;
+  agent_role: string | null;
+  agent_path: string | null;
+  model_provider: string;
+  model: string | null;
+  reasoning_effort: string | null;
+  cwd: string;
+  cli_version: string;
+  title: string;
+  name: string | null;
+  preview: string;
+  first_user_message: string;
+  sandbox_policy: string;
+  approval_mode: string;
+  tokens_used: Int;
+  /** 0/1 (an integer in both dialects, so one query text fits both). */
+  archived: number;
+  archived_at_ms: Int | null;
+  git_sha: string | null;
+  git_branch: string | null;
+  git_origin_url: string | null;
+  memory_mode: string;
+  parent_thread_id: string | null;
+  forked_from_id: string | null;
+  history_mode: string;
+  originator: string | null;
+}
+
+export interface ThreadSpawnEdgesTable {
+  parent_thread_id: string;
+  child_thread_id: string;
+  /** `open` when recorded; callers may move it on (`closed`, ...). */
+  status: string;
+  created_at_ms: Int;
+}
+
+export type BackfillStatus = 'pending' | 'running' | 'complete';
+
+export interface BackfillStateTable {
+  /** Always 1: a singleton row. */
+  id: number;
+  status: string;
+  /** Home-relative path (with `/`) of the last rollout a checkpoint covered. */
+  last_watermark: string | null;
+  last_success_at_ms: Int | null;
+  updated_at_ms: Int;
+  /** Who is (or last was) running the backfill; informational, the lease decides. */
+  owner_host: string | null;
+  owner_pid: number | null;
+  owner_start_token: string | null;
+  /** Counters of the last run, for `doctor`-style reports. */
+  files_done: Generated<Int>;
+  files_failed: Generated<Int>;
+}
+
+export interface LeasesTable {
+  /** What the lease guards, e.g. `backfill`. */
+  name: string;
+  /** Unique per holder instance (one process may hold several leases). */
+  owner_id: string;
+  owner_host: string;
+  owner_pid: number;
+  /** Identifies the owner process's start, so a reused pid is told apart (see lease-owner.ts). */
+  owner_start_token: string;
+  acquired_at_ms: Int;
+  heartbeat_at_ms: Int;
+  expires_at_ms: Int;
+}

@@ -1,0 +1,120 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { StateContext } from './context.js';
+import type { ThreadId } from './thread-id.js';
+import {
+  defaultThreadMetadata,
+  type ThreadMemoryModeValue,
+  type ThreadMetadata,
+} from './thread-metadata.js';
+import {
+  allocateThreadTimes,
+  metadataToThreadRow,
+  PLAIN_UPDATE_COLUMNS,
+  spawnParentOfSource,
+} from './threads.js';
+
+/**
+ * SQLite-only bulk path for the backfill: the same upsert rules as `upsertThread` (spec §5.4),
+ * as one prepared statement run many times inside one immediate transaction. Kysely's async
+ * round trip per row costs more than the write itself at 10,000 rows; this path is checked
+ * against `upsertThread` by a test that runs both over the same inputs.
+ */
+export interface BatchUpsertEntry {
+  metadata: ThreadMetadata;
+  /** Sets `name` when given (backfill: the session index name); upsert leaves it otherwise. */
+  setName?: string;
+  /** Sets `memory_mode` when given (backfill: the rollout's own mode). */
+  setMemoryMode?: ThreadMemoryModeValue;
+}
+
+/** Every `threads` column, in the order the prepared statement binds them. */
+const INSERT_COLUMNS = [
+  'id',
+  'rollout_path',
+  ...PLAIN_UPDATE_COLUMNS.filter((c) => c !== 'rollout_path'),
+  'recency_at_ms',
+  'name',
+  'preview',
+  'git_sha',
+  'git_branch',
+  'git_origin_url',
+  'memory_mode',
+  'parent_thread_id',
+  'forked_from_id',
+  'history_mode',
+  'originator',
+] as const;
+
+function upsertSql(recencySupplied: boolean): string {
+  const sets = PLAIN_UPDATE_COLUMNS.map((c) => `${c} = excluded.${c}`);
+  sets.push(
+    `preview = coalesce(nullif(excluded.preview, ''), threads.preview)`,
+    'git_sha = coalesce(threads.git_sha, excluded.git_sha)',
+    'git_branch = coalesce(threads.git_branch, excluded.git_branch)',
+    'git_origin_url = coalesce(threads.git_origin_url, excluded.git_origin_url)',
+    'originator = coalesce(threads.originator, excluded.originator)',
+    'parent_thread_id = coalesce(excluded.parent_thread_id, threads.parent_thread_id)',
+    'forked_from_id = coalesce(excluded.forked_from_id, threads.forked_from_id)',
+    `history_mode = case when threads.history_mode = 'paginated' then 'paginated' else excluded.history_mode end`,
+    recencySupplied
+      ? 'recency_at_ms = max(excluded.recency_at_ms, threads.recency_at_ms + 1)'
+      : 'recency_at_ms = threads.recency_at_ms',
+  );
+  return `insert into threads (${INSERT_COLUMNS.join(', ')}) values (${INSERT_COLUMNS.map(() => '?').join(', ')})
+    on conflict (id) do update set ${sets.join(', ')}`;
+}
+
+export class SqliteBatchUpserter {
+  private readonly upsertKeepRecency: Statement;
+  private readonly upsertWithRecency: Statement;
+  private readonly setName: Statement;
+  private readonly setMemoryMode: Statement;
+  private readonly insertEdge: Statement;
+
+  constructor(
+    private readonly sqlite: Database,
+    private readonly ctx: StateContext,
+  ) {
+    const rowColumns = Object.keys(
+      metadataToThreadRow(defaultThreadMetadata('' as ThreadId, '', 0, '', ''), 0, 0),
+    );
+    const missing = rowColumns.filter((c) => !(INSERT_COLUMNS as readonly string[]).includes(c));
+    if (missing.length > 0) throw new Error(`batch upsert misses columns: ${missing.join(', ')}`);
+    this.upsertKeepRecency = sqlite.prepare(upsertSql(false));
+    this.upsertWithRecency = sqlite.prepare(upsertSql(true));
+    this.setName = sqlite.prepare('update threads set name = ? where id = ? and name is not ?');
+    this.setMemoryMode = sqlite.prepare(
+      'update threads set memory_mode = ? where id = ? and memory_mode <> ?',
+    );
+    this.insertEdge = sqlite.prepare(
+      `insert into thread_spawn_edges (parent_thread_id, child_thread_id, status, created_at_ms)
+       values (?, ?, 'open', ?) on conflict (child_thread_id) do nothing`,
+    );
+  }
+
+  /** Upserts every entry in one transaction; returns how many were written. */
+  upsertMany(entries: readonly BatchUpsertEntry[], extra?: () => void): number {
+    const run = this.sqlite.transaction(() => {
+      const now = Date.now();
+      for (const entry of entries) {
+        const meta = entry.metadata;
+        const times = allocateThreadTimes(this.ctx, meta);
+        const row = metadataToThreadRow(meta, times.updatedAtMs, times.recencyAtMs) as Record<
+          string,
+          unknown
+        >;
+        const values = INSERT_COLUMNS.map((column) => row[column] ?? null);
+        (times.recencySupplied ? this.upsertWithRecency : this.upsertKeepRecency).run(values);
+        if (entry.setName !== undefined) this.setName.run(entry.setName, meta.id, entry.setName);
+        if (entry.setMemoryMode !== undefined) {
+          this.setMemoryMode.run(entry.setMemoryMode, meta.id, entry.setMemoryMode);
+        }
+        const parent = spawnParentOfSource(meta.source);
+        if (parent) this.insertEdge.run(parent, meta.id, now);
+      }
+      extra?.();
+    });
+    run.immediate();
+    return entries.length;
+  }
+}
