@@ -17,7 +17,11 @@ export async function runServer(options: RunServerOptions): Promise<void> {
   }
   const opened = await openThreadStore(options.store, {
     openHome: (home) => openHomeStore(home, options.defaultProvider),
-    postgres: { defaultModelProvider: options.defaultProvider },
+    postgres: {
+      defaultModelProvider: options.defaultProvider,
+      onPoolError: (error) =>
+        process.stderr.write(`postgres connection dropped: ${error.message}\n`),
+    },
   });
   let server: Awaited<ReturnType<typeof serveThreadStore>>;
   try {

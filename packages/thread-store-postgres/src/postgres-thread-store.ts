@@ -87,6 +87,8 @@ export interface PostgresThreadStoreOptions {
   writerLeaseMs?: number;
   /** Run migrations on open (default true). */
   migrate?: boolean;
+  /** Told about errors of idle pooled connections (they are discarded and replaced). */
+  onPoolError?: (error: Error) => void;
 }
 
 /** Largest page `listThreads` returns; bigger requests are clamped. */
@@ -144,6 +146,10 @@ export class PostgresThreadStore extends ThreadStoreBase {
         connectionString: options.connectionString,
         max: options.maxConnections ?? 10,
       });
+      // An idle connection the server drops (restart, failover, terminate) surfaces as a pool
+      // 'error' event; unhandled, it would crash the process. The pool discards that client
+      // and the next query opens a new one.
+      ownsPool.on('error', (error) => options.onPoolError?.(error));
       pool = ownsPool;
     }
     const db = new Kysely<PgStoreDatabase>({
