@@ -238,6 +238,57 @@ describe('RolloutRecorder', () => {
     });
   });
 
+  it('retries a failed write once after reopening the file (real EBADF in a child)', async () => {
+    const home = makeTempDir();
+    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
+    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
+    const script = join(makeTempDir(), 'ebadf.mjs');
+    // The child closes the recorder's fd behind its back (found via /proc/self/fd), so the next
+    // write fails with EBADF; nothing else in that process opens files meanwhile.
+    writeFileSync(
+      script,
+      `import { closeSync, readdirSync, readlinkSync } from 'node:fs';
+import { RolloutRecorder } from ${JSON.stringify(dist)};
+const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000beef', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
+const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
+recorder.record([user('before')]);
+await recorder.flush();
+let closed = 0;
+for (const fd of readdirSync('/proc/self/fd')) {
+  try { if (readlinkSync('/proc/self/fd/' + fd) === recorder.path) { closeSync(Number(fd)); closed += 1; } } catch {}
+}
+recorder.record([user('after')]);
+await recorder.flush();
+await recorder.shutdown();
+process.stdout.write(JSON.stringify({ closed, path: recorder.path }));
+`,
+    );
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [script, home], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(text);
+        else reject(new Error(`child exited with ${code}`));
+      });
+    });
+    const { closed, path } = JSON.parse(out) as { closed: number; path: string };
+    expect(closed).toBe(1);
+    const read = await readRollout(path);
+    expect(read.parseErrors).toBe(0);
+    expect(read.lines.map((l) => (l.type === 'event_msg' ? l.payload.message : l.type))).toEqual([
+      'session_meta',
+      'before',
+      'after',
+    ]);
+  });
+
   it('flushed items survive kill -9 of the writing process', async () => {
     const home = makeTempDir();
     const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
