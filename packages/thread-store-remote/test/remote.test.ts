@@ -64,7 +64,11 @@ async function failure(promise: Promise<unknown>): Promise<ThreadStoreError> {
 
 /** Calls a method of the generated client with a raw message (a stock v2 peer). */
 function rawCall<T>(client: grpc.Client, method: string, request: unknown): Promise<T> {
-  const fn = (client as unknown as Record<string, Function>)[method]!;
+  type RawMethod = (
+    request: unknown,
+    callback: (error: grpc.ServiceError | null, response: T) => void,
+  ) => void;
+  const fn = (client as unknown as Record<string, RawMethod>)[method]!;
   return new Promise<T>((resolve, reject) => {
     fn.call(client, request, (error: grpc.ServiceError | null, response: T) =>
       error ? reject(error) : resolve(response),
