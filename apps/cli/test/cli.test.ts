@@ -16,6 +16,7 @@ import {
   rolloutSnapshot,
   skein,
   skeinJson,
+  skeinOnTty,
   snapshotFiles,
   sqliteFiles,
   thread,
@@ -247,6 +248,21 @@ describe('mutations (0.169 fixture)', () => {
     expect(existsSync(parentFile)).toBe(false);
     expect(existsSync(rolloutPathOf(home, manifest, child))).toBe(false);
     expect(skein(['show', parent.id], { home }).code).toBe(3);
+  });
+});
+
+describe('delete on a terminal', () => {
+  it('asks first: "n" keeps the thread (exit 4), "y" deletes it', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const target = thread(manifest, 'metadataUpdated');
+    const file = rolloutPathOf(home, manifest, target);
+    const declined = skeinOnTty(['delete', target.id], { home, input: 'n\n' });
+    expect(declined.code).toBe(4);
+    expect(declined.stdout).toMatch(/permanently deletes/);
+    expect(existsSync(file)).toBe(true);
+    const accepted = skeinOnTty(['delete', target.id], { home, input: 'y\n' });
+    expect(accepted.code).toBe(0);
+    expect(existsSync(file)).toBe(false);
   });
 });
 

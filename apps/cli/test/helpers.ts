@@ -90,3 +90,24 @@ export function sqliteFiles(dir: string): string[] {
 export function mtimeOf(path: string): number {
   return statSync(path).mtimeMs;
 }
+
+/**
+ * Runs the built CLI on a pseudo-terminal (util-linux `script`), feeding `input` as typed
+ * keys; the exit code is the CLI's (`script -e`).
+ */
+export function skeinOnTty(
+  args: readonly string[],
+  options: { home: string; input: string },
+): RunResult {
+  const quoted = [process.execPath, CLI, '--codex-home', options.home, ...args]
+    .map((part) => `'${part.replace(/'/g, `'\\''`)}'`)
+    .join(' ');
+  const result = spawnSync('script', ['-qec', quoted, '/dev/null'], {
+    env: { ...process.env, NO_COLOR: '1' },
+    encoding: 'utf8',
+    input: options.input,
+    timeout: 60_000,
+  });
+  if (result.error) throw result.error;
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}

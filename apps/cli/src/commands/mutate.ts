@@ -25,7 +25,7 @@ async function label(ctx: CommandContext, threadId: ThreadId): Promise<string> {
       includeArchived: true,
       includeHistory: false,
     });
-    return `${threadId} ${ctx.out.color.dim(`(${oneLine(displayTitle(thread), 50)})`)}`;
+    return `${threadId} ${ctx.out.errColor.dim(`(${oneLine(displayTitle(thread), 50)})`)}`;
   } catch {
     return threadId;
   }
