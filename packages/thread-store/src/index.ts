@@ -26,6 +26,11 @@ export {
   type LiveThreadOptions,
 } from './live-thread.js';
 export {
+  deleteRolloutFile,
+  LocalThreadStore,
+  type LocalThreadStoreConfig,
+} from './local/local-thread-store.js';
+export {
   type PendingMetadataUpdate,
   THREAD_UPDATED_AT_TOUCH_INTERVAL_MS,
   ThreadMetadataSync,

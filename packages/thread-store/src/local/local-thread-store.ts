@@ -1,0 +1,1331 @@
+/**
+ * `LocalThreadStore` (spec thread-store §4): history in rollout JSONL files under the Codex
+ * home, queryable metadata in an optional state DB handle passed in (never opened here).
+ * Explicit mutations are also written where SQLite-less readers see them: names to
+ * `session_index.jsonl`, memory mode and git to a `session_meta` line in the rollout.
+ */
+import { realpathSync } from 'node:fs';
+import { lstat, mkdir, rename, unlink, utimes } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import {
+  archivedPathFor,
+  archivedSessionsDir,
+  compressedRolloutPath,
+  encodeSessionSource,
+  plainRolloutPath,
+  type RolloutItem,
+  type RolloutLine,
+  readRollout,
+  resolveRolloutFile,
+  rolloutPathFor,
+  type SessionMetaLine,
+  sessionsDir,
+  unarchivedPathFor,
+} from '@skein/rollout';
+import {
+  defaultThreadMetadata,
+  deleteThread as deleteThreadRow,
+  getThread,
+  getThreads,
+  listChildThreads,
+  listDescendantThreads,
+  listThreads as listStateThreads,
+  patchThreadMetadata,
+  type StateDb,
+  setThreadArchived,
+  type ThreadMetadata,
+  upsertThread,
+} from '@skein/state';
+import { rejectPaginatedHistoryMode, ThreadStoreError, toThreadStoreError } from '../errors.js';
+import { collectGitInfo } from '../git-info.js';
+import { persistedRolloutItems } from '../items.js';
+import {
+  hasObservedFacts,
+  isThreadMetadataPatchEmpty,
+  needsRolloutCompat,
+  resolveGitInfoPatch,
+  sqliteWriteMustSucceed,
+} from '../patch.js';
+import { ThreadStoreBase } from '../thread-store.js';
+import type {
+  AppendThreadItemsParams,
+  ArchiveThreadParams,
+  CreateThreadParams,
+  DeleteThreadParams,
+  ListThreadsParams,
+  ListTurnsParams,
+  LoadThreadHistoryParams,
+  ReadThreadByRolloutPathParams,
+  ReadThreadParams,
+  ResumeThreadParams,
+  StoredThread,
+  StoredThreadHistory,
+  ThreadHistoryMode,
+  ThreadId,
+  ThreadMetadataPatch,
+  ThreadPage,
+  TurnPage,
+  UpdateThreadMetadataParams,
+} from '../types.js';
+import { SKEIN_CLI_VERSION } from '../version.js';
+import {
+  filterRelation,
+  type MemoryPage,
+  metadataMatches,
+  pageMetadata,
+  parseListCursor,
+  scanRolloutMetadata,
+  stateSortKey,
+} from './listing.js';
+import {
+  cwdExists,
+  distinctTitle,
+  isArchivedRolloutPath,
+  nameFromTitle,
+  normalizeThreadCwd,
+  permissionProfileFromSandboxPolicy,
+  storedThreadFromMetadata,
+} from './mapping.js';
+import {
+  appendRolloutItemToPath,
+  appendThreadName,
+  findRolloutPath,
+  findThreadName,
+  findThreadNames,
+  pathExists,
+  RolloutWriter,
+  RolloutWriterClosedError,
+  readFirstSessionMeta,
+  readRolloutMetadata,
+  reconcileRollout,
+  removeThreadNameEntries,
+} from './rollout-port.js';
+import { pageTurns } from './turns.js';
+
+export interface LocalThreadStoreConfig {
+  /** The Codex home (`CODEX_HOME`, default `~/.codex`). */
+  codexHome: string;
+  /** Provider reported for threads whose metadata names none. Default `openai`. */
+  defaultModelProvider?: string;
+  /** Where warnings of best-effort steps go. Default `console.warn`. */
+  warn?: (message: string) => void;
+  /** Collects git facts for a new rollout's `session_meta` (default: run `git`). */
+  collectGitInfo?: typeof collectGitInfo;
+}
+
+interface LiveWriterEntry {
+  writer: RolloutWriter;
+  historyMode: ThreadHistoryMode;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function canonicalize(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+function itemsOf(lines: readonly RolloutLine[]): RolloutItem[] {
+  return lines.map((line) => {
+    const { timestamp: _t, ordinal: _o, metadata: _m, ...item } = line;
+    return item as RolloutItem;
+  });
+}
+
+export class LocalThreadStore extends ThreadStoreBase {
+  readonly codexHome: string;
+  readonly defaultModelProvider: string;
+  private readonly handle: StateDb | undefined;
+  private readonly writers = new Map<ThreadId, LiveWriterEntry>();
+  private readonly warn: (message: string) => void;
+  private readonly gitInfo: typeof collectGitInfo;
+
+  constructor(config: LocalThreadStoreConfig, stateDb?: StateDb) {
+    super();
+    this.codexHome = canonicalize(config.codexHome);
+    this.defaultModelProvider = config.defaultModelProvider ?? 'openai';
+    this.handle = stateDb;
+    this.warn = config.warn ?? ((text) => console.warn(text));
+    this.gitInfo = config.collectGitInfo ?? collectGitInfo;
+  }
+
+  /** The state DB handle this store was given, if any. */
+  get stateDb(): StateDb | undefined {
+    return this.handle;
+  }
+
+  /** Shuts down every live writer (flushing what they hold). The state handle stays open. */
+  async close(): Promise<void> {
+    const entries = [...this.writers.entries()];
+    this.writers.clear();
+    await Promise.allSettled(entries.map(([, entry]) => entry.writer.shutdown()));
+  }
+
+  /** The live writer's rollout path; `ThreadNotFound` without a live writer. */
+  liveRolloutPath(threadId: ThreadId): string {
+    const entry = this.writers.get(threadId);
+    if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
+    return entry.writer.path;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Live writer lifecycle
+
+  async createThread(params: CreateThreadParams): Promise<void> {
+    const { threadId } = params;
+    if (this.writers.has(threadId)) throw this.duplicateWriter(threadId);
+    rejectPaginatedHistoryMode(params.historyMode);
+    const cwd = params.metadata.cwd;
+    if (cwd === null || cwd === '') {
+      throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
+    }
+    const createdAt = new Date();
+    let writer: RolloutWriter;
+    try {
+      const path = rolloutPathFor(this.codexHome, threadId, createdAt);
+      writer = RolloutWriter.forCreate(path, () => this.sessionMetaFor(params, cwd, createdAt));
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `failed to initialize local thread recorder: ${message(error)}`,
+      );
+    }
+    if (this.writers.has(threadId)) throw this.duplicateWriter(threadId);
+    this.writers.set(threadId, { writer, historyMode: params.historyMode ?? 'legacy' });
+  }
+
+  private duplicateWriter(threadId: ThreadId): ThreadStoreError {
+    return ThreadStoreError.invalidRequest(`thread ${threadId} already has a live local writer`);
+  }
+
+  private async sessionMetaFor(
+    params: CreateThreadParams,
+    cwd: string,
+    createdAt: Date,
+  ): Promise<SessionMetaLine> {
+    const spawn = spawnOf(params.source);
+    const meta: Record<string, unknown> = { id: params.threadId };
+    if (params.sessionId !== undefined && params.sessionId !== params.threadId) {
+      meta.session_id = params.sessionId;
+    }
+    if (params.forkedFromId != null) meta.forked_from_id = params.forkedFromId;
+    if (params.parentThreadId != null) meta.parent_thread_id = params.parentThreadId;
+    Object.assign(meta, {
+      timestamp: createdAt.toISOString(),
+      cwd,
+      originator: params.originator,
+      cli_version: SKEIN_CLI_VERSION,
+      source: params.source,
+    });
+    if (params.threadSource != null) meta.thread_source = params.threadSource;
+    if (spawn?.agent_nickname != null) meta.agent_nickname = spawn.agent_nickname;
+    if (spawn?.agent_role != null) meta.agent_role = spawn.agent_role;
+    if (spawn?.agent_path != null) meta.agent_path = spawn.agent_path;
+    meta.model_provider = params.metadata.modelProvider;
+    meta.base_instructions =
+      params.baseInstructions == null ? null : { ...params.baseInstructions };
+    if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
+      meta.dynamic_tools = structuredClone(params.dynamicTools) as SessionMetaLine['dynamic_tools'];
+    }
+    if (params.metadata.memoryMode === 'disabled') meta.memory_mode = 'disabled';
+    if (params.historyMode !== undefined && params.historyMode !== 'legacy') {
+      meta.history_mode = params.historyMode;
+    }
+    const git = await this.gitInfo(cwd).catch(() => null);
+    if (git !== null) {
+      const gitLine: Record<string, string> = {};
+      if (git.commitHash !== null) gitLine.commit_hash = git.commitHash;
+      if (git.branch !== null) gitLine.branch = git.branch;
+      if (git.repositoryUrl !== null) gitLine.repository_url = git.repositoryUrl;
+      meta.git = gitLine;
+    }
+    return meta as SessionMetaLine;
+  }
+
+  async resumeThread(params: ResumeThreadParams): Promise<void> {
+    const { threadId } = params;
+    if (this.writers.has(threadId)) throw this.duplicateWriter(threadId);
+    const includeArchived = params.includeArchived ?? false;
+    let historyMode: ThreadHistoryMode;
+    let known: StoredThread | undefined;
+    if (params.history != null) {
+      historyMode = historyModeOfItems(params.history);
+    } else if (params.rolloutPath != null) {
+      known = await this.readThreadByRolloutPath({
+        rolloutPath: params.rolloutPath,
+        includeArchived,
+      });
+      historyMode = known.historyMode;
+    } else {
+      known = await this.readThread({ threadId, includeArchived });
+      historyMode = known.historyMode;
+    }
+    rejectPaginatedHistoryMode(historyMode);
+    let path = params.rolloutPath ?? null;
+    if (path === null) {
+      known ??= await this.readThread({ threadId, includeArchived });
+      path = known.rolloutPath;
+      if (path === null) {
+        throw ThreadStoreError.internal(`thread ${threadId} does not have a rollout path`);
+      }
+    }
+    const cwd = params.metadata.cwd;
+    if (cwd === null || cwd === '') {
+      throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
+    }
+    let writer: RolloutWriter;
+    try {
+      writer = await RolloutWriter.forResume(isAbsolute(path) ? path : join(this.codexHome, path));
+    } catch (error) {
+      throw ThreadStoreError.internal(`failed to resume local thread recorder: ${message(error)}`);
+    }
+    if (this.writers.has(threadId)) {
+      await writer.discard();
+      throw this.duplicateWriter(threadId);
+    }
+    this.writers.set(threadId, { writer, historyMode });
+  }
+
+  private writerFor(threadId: ThreadId): RolloutWriter {
+    const entry = this.writers.get(threadId);
+    if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
+    return entry.writer;
+  }
+
+  private writerError(threadId: ThreadId, error: unknown): ThreadStoreError {
+    if (error instanceof ThreadStoreError) return error;
+    if (error instanceof RolloutWriterClosedError) return ThreadStoreError.threadNotFound(threadId);
+    return ThreadStoreError.internal(message(error), error);
+  }
+
+  /** History only: the policy filters, the writer writes; no metadata is derived here. */
+  async appendItems(params: AppendThreadItemsParams): Promise<void> {
+    const canonical = persistedRolloutItems(params.items);
+    if (canonical.length === 0) return;
+    const writer = this.writerFor(params.threadId);
+    try {
+      await writer.record(canonical);
+      // Flushing before returning keeps SQLite (written after us) from getting ahead of JSONL.
+      await writer.flush();
+    } catch (error) {
+      throw this.writerError(params.threadId, error);
+    }
+  }
+
+  async persistThread(threadId: ThreadId): Promise<void> {
+    const writer = this.writerFor(threadId);
+    try {
+      await writer.persist();
+    } catch (error) {
+      throw this.writerError(threadId, error);
+    }
+    await this.syncMaterializedRolloutPath(threadId, writer);
+  }
+
+  async flushThread(threadId: ThreadId): Promise<void> {
+    const writer = this.writerFor(threadId);
+    try {
+      await writer.flush();
+    } catch (error) {
+      throw this.writerError(threadId, error);
+    }
+    await this.syncMaterializedRolloutPath(threadId, writer);
+  }
+
+  /** Soft: points an existing row at the writer's file when they differ. */
+  private async syncMaterializedRolloutPath(
+    threadId: ThreadId,
+    writer: RolloutWriter,
+  ): Promise<void> {
+    const db = this.handle;
+    if (db === undefined || !writer.isMaterialized) return;
+    try {
+      const row = await getThread(db.ctx, threadId);
+      if (row !== undefined && row.rolloutPath !== writer.path) {
+        await upsertThread(db.ctx, { ...row, rolloutPath: writer.path, recencyAtMs: 0 });
+      }
+    } catch (error) {
+      this.warn(`failed to sync rollout path for thread ${threadId}: ${message(error)}`);
+    }
+  }
+
+  async shutdownThread(threadId: ThreadId): Promise<void> {
+    const entry = this.writers.get(threadId);
+    if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
+    try {
+      await entry.writer.shutdown();
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `shutdown cleanup task failed for thread ${threadId}: ${message(error)}`,
+      );
+    }
+    await this.syncMaterializedRolloutPath(threadId, entry.writer);
+    if (this.writers.get(threadId) === entry) this.writers.delete(threadId);
+  }
+
+  async discardThread(threadId: ThreadId): Promise<void> {
+    const entry = this.writers.get(threadId);
+    if (entry === undefined) return;
+    try {
+      await entry.writer.discard();
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `discard cleanup task failed for thread ${threadId}: ${message(error)}`,
+      );
+    } finally {
+      if (this.writers.get(threadId) === entry) this.writers.delete(threadId);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  async loadHistory(params: LoadThreadHistoryParams): Promise<StoredThreadHistory> {
+    const { threadId } = params;
+    const includeArchived = params.includeArchived ?? false;
+    const entry = this.writers.get(threadId);
+    let thread: StoredThread;
+    if (entry !== undefined) {
+      if (!includeArchived && isArchivedRolloutPath(entry.writer.path)) {
+        throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
+      }
+      rejectPaginatedHistoryMode(entry.historyMode);
+      if (!(await pathExists(entry.writer.path))) {
+        // Not materialized yet: nothing durable.
+        return { threadId, items: [] };
+      }
+      thread = await this.readThreadByRolloutPath({
+        rolloutPath: entry.writer.path,
+        includeArchived: true,
+        includeHistory: true,
+      });
+    } else {
+      thread = await this.readThread({ threadId, includeArchived, includeHistory: true });
+    }
+    if (thread.history === null) {
+      throw ThreadStoreError.internal(`failed to load history for thread ${threadId}`);
+    }
+    return thread.history;
+  }
+
+  private async loadHistoryAt(threadId: ThreadId, path: string): Promise<StoredThreadHistory> {
+    try {
+      const file = (await resolveRolloutFile(path)) ?? path;
+      const read = await readRollout(file);
+      return { threadId, items: itemsOf(read.lines) };
+    } catch (error) {
+      throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
+    }
+  }
+
+  /** The rollout-derived metadata of a file, or undefined when unreadable. */
+  private async rolloutMetadata(
+    path: string,
+    archived: boolean,
+  ): Promise<ThreadMetadata | undefined> {
+    try {
+      const extracted = await readRolloutMetadata(path, this.defaultModelProvider, archived);
+      if (!extracted.hasSessionMeta) return undefined;
+      const metadata = extracted.metadata;
+      metadata.archivedAtMs = archived ? metadata.updatedAtMs : null;
+      return metadata;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A summary straight from a rollout file, with the name from the name index. */
+  private async storedThreadFromRollout(
+    path: string,
+    archived: boolean,
+  ): Promise<StoredThread | undefined> {
+    const metadata = await this.rolloutMetadata(path, archived);
+    if (metadata === undefined) return undefined;
+    const thread = storedThreadFromMetadata({ ...metadata, name: null }, this.defaultModelProvider);
+    thread.rolloutPath = plainRolloutPath(path);
+    thread.name = nameFromTitle(
+      await findThreadName(this.codexHome, metadata.id).catch(() => null),
+      thread.preview,
+    );
+    return thread;
+  }
+
+  private async stateRow(threadId: ThreadId): Promise<ThreadMetadata | undefined> {
+    if (this.handle === undefined) return undefined;
+    try {
+      return await getThread(this.handle.ctx, threadId);
+    } catch (error) {
+      this.warn(`state db read failed for thread ${threadId}: ${message(error)}`);
+      return undefined;
+    }
+  }
+
+  /** The name of a thread known to SQLite: explicit name, then a distinct title, then index. */
+  private async nameForRow(row: ThreadMetadata, preview: string): Promise<string | null> {
+    if (row.name !== null && row.name.trim() !== '') return row.name;
+    const title = distinctTitle(row);
+    if (title !== null) return nameFromTitle(title, preview);
+    return nameFromTitle(await findThreadName(this.codexHome, row.id).catch(() => null), preview);
+  }
+
+  async readThread(params: ReadThreadParams): Promise<StoredThread> {
+    const { threadId } = params;
+    const includeArchived = params.includeArchived ?? false;
+    const includeHistory = params.includeHistory ?? false;
+    const row = await this.stateRow(threadId);
+
+    // Step A: SQLite first, verified against the rollout's own session meta.
+    if (
+      row !== undefined &&
+      (includeArchived || (!row.archived && !isArchivedRolloutPath(row.rolloutPath)))
+    ) {
+      const rowArchived = row.archived || isArchivedRolloutPath(row.rolloutPath);
+      const file = await this.rolloutMetadata(row.rolloutPath, rowArchived);
+      const verified = file !== undefined && file.id === threadId;
+      if (!includeHistory || verified) {
+        if (includeHistory) rejectPaginatedHistoryMode(row.historyMode);
+        const thread = await this.mergeRowAndRollout(row, verified ? file : undefined);
+        if (includeHistory) {
+          thread.history = await this.loadHistoryAt(threadId, row.rolloutPath);
+        }
+        return thread;
+      }
+    }
+
+    // Step B: the filesystem.
+    const path = await this.locateRollout(threadId, includeArchived);
+    const archived = isArchivedRolloutPath(path);
+    const thread = await this.storedThreadFromRollout(path, archived);
+    if (thread === undefined) {
+      throw ThreadStoreError.internal(`failed to read thread ${threadId} from ${path}`);
+    }
+    if (!includeArchived && archived) {
+      throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
+    }
+    if (row !== undefined) {
+      // The row pointed elsewhere (stale or another thread's file): repair it from the file.
+      if (row.rolloutPath !== path && this.handle !== undefined) {
+        await reconcileRollout(this.handle, path, archived, this.defaultModelProvider).catch(
+          (error: unknown) =>
+            this.warn(`failed to repair state row for thread ${threadId}: ${message(error)}`),
+        );
+      }
+      const rowName = await this.nameForRow(row, thread.preview);
+      if (rowName !== null) thread.name = rowName;
+      const git = { ...row };
+      if (git.gitSha !== null || git.gitBranch !== null || git.gitOriginUrl !== null) {
+        thread.gitInfo = {
+          commitHash: row.gitSha ?? thread.gitInfo?.commitHash ?? null,
+          branch: row.gitBranch ?? thread.gitInfo?.branch ?? null,
+          repositoryUrl: row.gitOriginUrl ?? thread.gitInfo?.repositoryUrl ?? null,
+        };
+      }
+    }
+    if (includeHistory) {
+      rejectPaginatedHistoryMode(thread.historyMode);
+      thread.history = await this.loadHistoryAt(threadId, path);
+    }
+    return thread;
+  }
+
+  /**
+   * SQLite summary, or the rollout summary when it verifies and has a preview: the rollout wins
+   * for preview, first message, provider, cli version and times; SQLite for name, git, cwd and
+   * permissions.
+   */
+  private async mergeRowAndRollout(
+    row: ThreadMetadata,
+    file: ThreadMetadata | undefined,
+  ): Promise<StoredThread> {
+    const fromRow = storedThreadFromMetadata(row, this.defaultModelProvider);
+    if (file !== undefined) {
+      fromRow.forkedFromId = file.forkedFromId ?? fromRow.forkedFromId;
+      fromRow.parentThreadId = file.parentThreadId ?? fromRow.parentThreadId;
+    }
+    fromRow.name = await this.nameForRow(row, fromRow.preview);
+    if (file === undefined || (file.preview === '' && file.firstUserMessage === '')) {
+      return fromRow;
+    }
+    const base = storedThreadFromMetadata(
+      { ...file, name: null, archived: row.archived, archivedAtMs: row.archivedAtMs },
+      this.defaultModelProvider,
+    );
+    base.rolloutPath = fromRow.rolloutPath;
+    base.cwd = cwdExists(row.cwd) ? normalizeThreadCwd(row.cwd) : base.cwd;
+    base.name = fromRow.name;
+    base.gitInfo = fromRow.gitInfo;
+    base.permissionProfile = permissionProfileFromSandboxPolicy(row.sandboxPolicy);
+    base.recencyAtMs = fromRow.recencyAtMs;
+    base.updatedAtMs = Math.max(base.updatedAtMs, fromRow.updatedAtMs);
+    base.model = fromRow.model ?? base.model;
+    base.reasoningEffort = fromRow.reasoningEffort ?? base.reasoningEffort;
+    base.approvalMode = fromRow.approvalMode;
+    base.threadSource = fromRow.threadSource ?? base.threadSource;
+    base.historyMode = row.historyMode;
+    return base;
+  }
+
+  /** The live writer's file, else the active rollout, else (if allowed) the archived one. */
+  private async locateRollout(threadId: ThreadId, includeArchived: boolean): Promise<string> {
+    const entry = this.writers.get(threadId);
+    if (entry !== undefined && (await pathExists(entry.writer.path))) {
+      if (includeArchived || !isArchivedRolloutPath(entry.writer.path)) return entry.writer.path;
+    }
+    let found: string | null;
+    try {
+      found = await findRolloutPath(this.codexHome, threadId, false, this.handle);
+    } catch (error) {
+      throw ThreadStoreError.invalidRequest(
+        `failed to locate thread id ${threadId}: ${message(error)}`,
+      );
+    }
+    if (found === null && includeArchived) {
+      try {
+        found = await findRolloutPath(this.codexHome, threadId, true, this.handle);
+      } catch (error) {
+        throw ThreadStoreError.invalidRequest(
+          `failed to locate archived thread id ${threadId}: ${message(error)}`,
+        );
+      }
+    }
+    if (found === null) {
+      throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
+    }
+    return found;
+  }
+
+  async readThreadByRolloutPath(params: ReadThreadByRolloutPathParams): Promise<StoredThread> {
+    const includeArchived = params.includeArchived ?? false;
+    const given = isAbsolute(params.rolloutPath)
+      ? params.rolloutPath
+      : join(this.codexHome, params.rolloutPath);
+    const display = params.rolloutPath;
+    try {
+      const info = await lstat(given);
+      if (info.isDirectory()) {
+        throw ThreadStoreError.invalidRequest(
+          `failed to resolve rollout path \`${display}\`: path is a directory`,
+        );
+      }
+      if (!info.isFile() && !info.isSymbolicLink()) {
+        throw ThreadStoreError.invalidRequest(
+          `failed to resolve rollout path \`${display}\`: path is not a file`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof ThreadStoreError) throw error;
+    }
+    const file = await resolveRolloutFile(given);
+    if (file === null) {
+      throw ThreadStoreError.invalidRequest(
+        `failed to resolve rollout path \`${display}\`: file does not exist`,
+      );
+    }
+    const canonical = plainRolloutPath(canonicalize(file));
+    const archived = isArchivedRolloutPath(canonical);
+    const thread = await this.storedThreadFromRollout(canonical, archived);
+    if (thread === undefined) {
+      throw ThreadStoreError.invalidRequest(
+        `failed to resolve rollout path \`${display}\`: not a readable rollout`,
+      );
+    }
+    if (!includeArchived && archived) {
+      throw ThreadStoreError.invalidRequest(`thread ${thread.threadId} is archived`);
+    }
+    const row = await this.stateRow(thread.threadId);
+    if (row !== undefined) {
+      thread.gitInfo = mergeGit(row, thread.gitInfo);
+      const rowName = await this.nameForRow(row, thread.preview);
+      if (rowName !== null) thread.name = rowName;
+    }
+    thread.rolloutPath = canonical;
+    if (params.includeHistory === true) {
+      rejectPaginatedHistoryMode(thread.historyMode);
+      thread.history = await this.loadHistoryAt(thread.threadId, canonical);
+    }
+    return thread;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Listing
+
+  async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
+    let cursor: ReturnType<typeof parseListCursor> | null = null;
+    if (params.cursor) {
+      try {
+        cursor = parseListCursor(params.cursor);
+      } catch {
+        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
+      }
+    }
+    const pageSize = Math.max(0, Math.trunc(params.pageSize));
+    const sortKey = stateSortKey(params.sortKey);
+    const direction = params.sortDirection ?? 'desc';
+    const archived = params.archived ?? false;
+    if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
+      return { items: [], nextCursor: null, backwardsCursor: null };
+    }
+    let page: MemoryPage;
+    try {
+      page = await this.listPage(params, cursor, pageSize, sortKey, direction, archived);
+    } catch (error) {
+      throw toThreadStoreError(error, 'failed to list threads');
+    }
+    const items = page.items.map((metadata) =>
+      storedThreadFromMetadata(
+        {
+          ...metadata,
+          name: null,
+          archived,
+          archivedAtMs: archived ? metadata.archivedAtMs : null,
+        },
+        this.defaultModelProvider,
+      ),
+    );
+    // Names: the explicit name or a distinct title, then one batch lookup in the name index.
+    const missing: string[] = [];
+    page.items.forEach((metadata, index) => {
+      const thread = items[index] as StoredThread;
+      const explicit = metadata.name !== null && metadata.name.trim() !== '' ? metadata.name : null;
+      thread.name = explicit ?? nameFromTitle(distinctTitle(metadata), thread.preview);
+      if (thread.name === null) missing.push(metadata.id);
+    });
+    if (missing.length > 0) {
+      const names = await findThreadNames(this.codexHome, missing).catch(
+        () => new Map<string, string>(),
+      );
+      for (const thread of items) {
+        if (thread.name === null) {
+          thread.name = nameFromTitle(names.get(thread.threadId), thread.preview);
+        }
+      }
+    }
+    return { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor };
+  }
+
+  private async listPage(
+    params: ListThreadsParams,
+    cursor: ReturnType<typeof parseListCursor> | null,
+    pageSize: number,
+    sortKey: ReturnType<typeof stateSortKey>,
+    direction: 'asc' | 'desc',
+    archived: boolean,
+  ): Promise<MemoryPage> {
+    const db = this.handle;
+    const relation = params.relationFilter ?? null;
+    if (db !== undefined && relation === null) {
+      const page = await listStateThreads(db.ctx, {
+        pageSize: Math.min(pageSize, 1000),
+        cursor: params.cursor ?? null,
+        sortKey,
+        sortDirection: direction,
+        archived,
+        sources:
+          params.allowedSources && params.allowedSources.length > 0
+            ? params.allowedSources.map((source) => encodeSessionSource(source))
+            : null,
+        modelProviders:
+          params.modelProviders && params.modelProviders.length > 0 ? params.modelProviders : null,
+        cwds: params.cwdFilters == null ? null : params.cwdFilters.map(normalizeThreadCwd),
+        searchTerm: params.searchTerm ?? null,
+      });
+      return page;
+    }
+    let candidates: ThreadMetadata[];
+    if (db !== undefined && relation !== null) {
+      const edges =
+        relation.kind === 'directChildrenOf'
+          ? await listChildThreads(db.ctx, relation.threadId)
+          : await listDescendantThreads(db.ctx, relation.threadId);
+      const rows = await getThreads(
+        db.ctx,
+        edges.map((edge) => edge.childId),
+      );
+      candidates = [...rows.values()].filter((row) => row.archived === archived);
+    } else {
+      const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
+      candidates = await scanRolloutMetadata(root, archived, this.defaultModelProvider);
+      if (relation !== null) candidates = filterRelation(candidates, relation);
+    }
+    const names =
+      params.searchTerm && db === undefined
+        ? await findThreadNames(
+            this.codexHome,
+            candidates.map((meta) => meta.id),
+          )
+        : new Map<string, string>();
+    const filtered = candidates.filter((metadata) =>
+      metadataMatches(metadata, {
+        allowedSources: params.allowedSources,
+        modelProviders: params.modelProviders,
+        cwdFilters: params.cwdFilters,
+        defaultProvider: this.defaultModelProvider,
+        searchTerm: params.searchTerm,
+        names,
+      }),
+    );
+    return pageMetadata(filtered, sortKey, direction, cursor, pageSize);
+  }
+
+  override async listTurns(params: ListTurnsParams): Promise<TurnPage> {
+    const history = await this.historyLines(params.threadId, params.includeArchived ?? false);
+    return pageTurns(history, {
+      cursor: params.cursor,
+      pageSize: params.pageSize,
+      direction: params.sortDirection ?? 'asc',
+      view: params.itemsView ?? 'summary',
+    });
+  }
+
+  /** Lines (with timestamps) of a thread's rollout, via the live writer or a lookup. */
+  private async historyLines(threadId: ThreadId, includeArchived: boolean): Promise<RolloutLine[]> {
+    const entry = this.writers.get(threadId);
+    let path: string;
+    if (entry !== undefined && (await pathExists(entry.writer.path))) {
+      if (!includeArchived && isArchivedRolloutPath(entry.writer.path)) {
+        throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
+      }
+      path = entry.writer.path;
+    } else {
+      const thread = await this.readThread({ threadId, includeArchived });
+      if (thread.rolloutPath === null) {
+        throw ThreadStoreError.internal(`failed to load thread history for thread ${threadId}`);
+      }
+      path = thread.rolloutPath;
+    }
+    try {
+      const file = (await resolveRolloutFile(path)) ?? path;
+      return (await readRollout(file)).lines;
+    } catch (error) {
+      throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Metadata
+
+  async updateThreadMetadata(params: UpdateThreadMetadataParams): Promise<StoredThread> {
+    const { threadId, patch } = params;
+    const includeArchived = params.includeArchived ?? false;
+    if (isThreadMetadataPatchEmpty(patch)) {
+      return this.readThread({ threadId, includeArchived });
+    }
+    const db = this.handle;
+    if (db !== undefined) {
+      try {
+        await this.writeStatePatch(db, threadId, patch, includeArchived);
+      } catch (error) {
+        const failure = toThreadStoreError(error);
+        if (failure.code !== 'Internal' || sqliteWriteMustSucceed(patch)) throw failure;
+        this.warn(`state db update_thread_metadata failed for ${threadId}: ${failure.detail}`);
+      }
+    }
+    if (!needsRolloutCompat(patch)) {
+      return this.readThread({ threadId, includeArchived });
+    }
+    return this.applyRolloutCompat(threadId, patch, includeArchived);
+  }
+
+  /** The SQLite half of an update: seed a missing row, then apply each present field. */
+  private async writeStatePatch(
+    db: StateDb,
+    threadId: ThreadId,
+    patch: ThreadMetadataPatch,
+    includeArchived: boolean,
+  ): Promise<void> {
+    const entry = this.writers.get(threadId);
+    let rolloutPath = patch.rolloutPath ?? entry?.writer.path ?? null;
+    let existing: ThreadMetadata | undefined;
+    try {
+      existing = await getThread(db.ctx, threadId);
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `failed to update thread metadata for ${threadId}: ${message(error)}`,
+      );
+    }
+    if (existing === undefined && rolloutPath === null) {
+      rolloutPath = await this.locateForUpdate(threadId, includeArchived);
+    }
+    const path = rolloutPath ?? existing?.rolloutPath ?? '';
+    const archived = existing?.archived ?? isArchivedRolloutPath(path);
+    let next: ThreadMetadata;
+    if (existing !== undefined) {
+      next = { ...existing };
+    } else {
+      const fromFile = await this.rolloutMetadata(path, archived);
+      const createdAtMs = patch.createdAtMs ?? patch.updatedAtMs ?? Date.now();
+      next =
+        fromFile !== undefined && fromFile.id === threadId
+          ? fromFile
+          : defaultThreadMetadata(
+              threadId,
+              path,
+              createdAtMs,
+              encodeSessionSource(patch.source ?? 'unknown'),
+              this.defaultModelProvider,
+            );
+      next.archived = archived;
+      next.archivedAtMs = archived ? (patch.updatedAtMs ?? next.updatedAtMs) : null;
+      if (entry !== undefined) next.historyMode = entry.historyMode;
+    }
+    applyObservedFacts(next, patch, path);
+    next.recencyAtMs = 0;
+    try {
+      if (existing === undefined || hasObservedFacts(patch) || patch.updatedAtMs !== undefined) {
+        await upsertThread(db.ctx, next);
+      }
+      const git =
+        patch.gitInfo === undefined
+          ? undefined
+          : resolveGitInfoPatch(
+              existing === undefined
+                ? null
+                : {
+                    commitHash: existing.gitSha,
+                    branch: existing.gitBranch,
+                    repositoryUrl: existing.gitOriginUrl,
+                  },
+              patch.gitInfo,
+            );
+      await patchThreadMetadata(db.ctx, threadId, {
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.title !== undefined ? { title: patch.title } : {}),
+        ...(git !== undefined ? { git } : {}),
+        ...(patch.advanceRecencyAtMs !== undefined
+          ? { advanceRecencyAtMs: patch.advanceRecencyAtMs }
+          : {}),
+      });
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `failed to update thread metadata for ${threadId}: ${message(error)}`,
+      );
+    }
+    if (patch.memoryMode !== undefined) {
+      try {
+        await patchThreadMetadata(db.ctx, threadId, { memoryMode: patch.memoryMode });
+      } catch (error) {
+        throw ThreadStoreError.internal(
+          `failed to update memory mode for ${threadId}: ${message(error)}`,
+        );
+      }
+    }
+  }
+
+  private async locateForUpdate(threadId: ThreadId, includeArchived: boolean): Promise<string> {
+    const entry = this.writers.get(threadId);
+    if (entry !== undefined) return entry.writer.path;
+    let found: string | null;
+    try {
+      found = await findRolloutPath(this.codexHome, threadId, false, this.handle);
+      if (found === null && includeArchived) {
+        found = await findRolloutPath(this.codexHome, threadId, true, this.handle);
+      }
+    } catch (error) {
+      throw ThreadStoreError.invalidRequest(
+        `failed to locate thread id ${threadId}: ${message(error)}`,
+      );
+    }
+    if (found === null) throw ThreadStoreError.invalidRequest(`thread not found: ${threadId}`);
+    return found;
+  }
+
+  /** Mirrors explicit mutations into the rollout and name index (always hard failures). */
+  private async applyRolloutCompat(
+    threadId: ThreadId,
+    patch: ThreadMetadataPatch,
+    includeArchived: boolean,
+  ): Promise<StoredThread> {
+    const entry = this.writers.get(threadId);
+    if (entry !== undefined) await this.persistThread(threadId);
+    const path = await this.locateForUpdate(threadId, includeArchived);
+    const archived = isArchivedRolloutPath(path);
+    const db = this.handle;
+
+    if (patch.memoryMode !== undefined) {
+      try {
+        const meta = await this.ownSessionMeta(threadId, path, 'failed to set thread memory mode');
+        const { git: _git, ...withoutGit } = meta;
+        await appendRolloutItemToPath(path, {
+          type: 'session_meta',
+          payload: { ...withoutGit, memory_mode: patch.memoryMode },
+        });
+      } catch (error) {
+        throw toThreadStoreError(error, 'failed to set thread memory mode');
+      }
+    }
+    // The git values the SQLite half resolved, captured before reconcile re-reads the rollout.
+    let resolvedGit: ReturnType<typeof resolveGitInfoPatch> | undefined;
+    if (patch.gitInfo !== undefined) {
+      if (db === undefined) {
+        throw ThreadStoreError.internal(`sqlite state db unavailable for thread ${threadId}`);
+      }
+      const row = await getThread(db.ctx, threadId).catch(() => undefined);
+      if (row === undefined) {
+        throw ThreadStoreError.internal(
+          `thread metadata unavailable before git update: ${threadId}`,
+        );
+      }
+      resolvedGit = { sha: row.gitSha, branch: row.gitBranch, originUrl: row.gitOriginUrl };
+    }
+    if (db !== undefined) {
+      try {
+        await reconcileRollout(db, path, archived, this.defaultModelProvider);
+      } catch (error) {
+        this.warn(`failed to reconcile thread ${threadId}: ${message(error)}`);
+      }
+    }
+    if (patch.name !== undefined) {
+      if (db !== undefined) {
+        let updated: boolean;
+        try {
+          updated = await patchThreadMetadata(db.ctx, threadId, { name: patch.name });
+        } catch (error) {
+          throw ThreadStoreError.internal(`failed to set thread name: ${message(error)}`);
+        }
+        if (!updated) {
+          throw ThreadStoreError.internal(
+            `thread metadata unavailable before name update: ${threadId}`,
+          );
+        }
+      }
+      try {
+        if (patch.name === null || patch.name.trim() === '') {
+          await removeThreadNameEntries(this.codexHome, threadId);
+        } else {
+          await appendThreadName(this.codexHome, threadId, patch.name);
+        }
+      } catch (error) {
+        throw ThreadStoreError.internal(`failed to index thread name: ${message(error)}`);
+      }
+    }
+    if (resolvedGit !== undefined && db !== undefined) {
+      const row = await getThread(db.ctx, threadId).catch(() => undefined);
+      try {
+        const meta = await this.ownSessionMeta(threadId, path, 'failed to set thread git metadata');
+        const gitLine: Record<string, string> = {};
+        if (resolvedGit.sha !== null) gitLine.commit_hash = resolvedGit.sha;
+        if (resolvedGit.branch !== null) gitLine.branch = resolvedGit.branch;
+        if (resolvedGit.originUrl !== null) gitLine.repository_url = resolvedGit.originUrl;
+        const payload: SessionMetaLine = { ...meta, git: gitLine };
+        if (row?.memoryMode === 'disabled' || row?.memoryMode === 'enabled') {
+          payload.memory_mode = row.memoryMode;
+        }
+        await appendRolloutItemToPath(path, { type: 'session_meta', payload });
+      } catch (error) {
+        throw toThreadStoreError(error, 'failed to set thread git metadata');
+      }
+      let updated: boolean;
+      try {
+        updated = await patchThreadMetadata(db.ctx, threadId, { git: resolvedGit });
+      } catch (error) {
+        throw ThreadStoreError.internal(
+          `failed to update git metadata for thread ${threadId}: ${message(error)}`,
+        );
+      }
+      if (!updated) {
+        throw ThreadStoreError.internal(
+          `thread metadata disappeared before update completed: ${threadId}`,
+        );
+      }
+    }
+    let thread: StoredThread;
+    try {
+      thread = await this.readThread({ threadId, includeArchived: true });
+    } catch {
+      thread = await this.readThreadByRolloutPath({ rolloutPath: path, includeArchived: true });
+    }
+    if (resolvedGit !== undefined) {
+      thread.gitInfo =
+        resolvedGit.sha === null && resolvedGit.branch === null && resolvedGit.originUrl === null
+          ? null
+          : {
+              commitHash: resolvedGit.sha,
+              branch: resolvedGit.branch,
+              repositoryUrl: resolvedGit.originUrl,
+            };
+    }
+    return thread;
+  }
+
+  private async ownSessionMeta(
+    threadId: ThreadId,
+    path: string,
+    context: string,
+  ): Promise<SessionMetaLine> {
+    const file = (await resolveRolloutFile(path)) ?? path;
+    const meta = await readFirstSessionMeta(file);
+    if (meta === null) {
+      throw ThreadStoreError.internal(`${context}: rollout has no session metadata`);
+    }
+    if (meta.id.toLowerCase() !== threadId) {
+      throw ThreadStoreError.internal(
+        `${context}: rollout session metadata id mismatch: expected ${threadId}, found ${meta.id}`,
+      );
+    }
+    return meta;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Archive, unarchive, delete
+
+  private scoped(path: string, root: string, rootName: string): string {
+    let rootReal: string;
+    try {
+      rootReal = realpathSync(root);
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `failed to resolve ${rootName} directory ${root}: ${message(error)}`,
+      );
+    }
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      throw ThreadStoreError.invalidRequest(
+        `rollout path \`${path}\` must be in ${rootName} directory`,
+      );
+    }
+    const rel = relative(rootReal, real);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      throw ThreadStoreError.invalidRequest(
+        `rollout path \`${path}\` must be in ${rootName} directory`,
+      );
+    }
+    return real;
+  }
+
+  private checkFileName(path: string, threadId: ThreadId): void {
+    const name = basename(path);
+    if (!name.endsWith(`${threadId}.jsonl`) && !name.endsWith(`${threadId}.jsonl.zst`)) {
+      throw ThreadStoreError.invalidRequest(
+        `rollout path \`${path}\` does not match thread id ${threadId}`,
+      );
+    }
+  }
+
+  async archiveThread(params: ArchiveThreadParams): Promise<void> {
+    const { threadId } = params;
+    let found: string | null;
+    try {
+      found = await findRolloutPath(this.codexHome, threadId, false, this.handle);
+    } catch (error) {
+      throw ThreadStoreError.invalidRequest(
+        `failed to locate thread id ${threadId}: ${message(error)}`,
+      );
+    }
+    if (found === null) {
+      throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
+    }
+    const file = (await resolveRolloutFile(found)) ?? found;
+    const source = this.scoped(file, sessionsDir(this.codexHome), 'sessions');
+    this.checkFileName(source, threadId);
+    const target = join(archivedSessionsDir(this.codexHome), basename(source));
+    try {
+      await mkdir(archivedSessionsDir(this.codexHome), { recursive: true });
+      await rename(source, target);
+    } catch (error) {
+      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`);
+    }
+    if (this.handle !== undefined) {
+      const archivedPath = archivedPathFor(this.codexHome, basename(source));
+      await setThreadArchived(this.handle.ctx, threadId, {
+        archived: true,
+        rolloutPath: archivedPath,
+        archivedAtMs: Date.now(),
+      }).catch((error: unknown) =>
+        this.warn(`failed to mark thread ${threadId} archived: ${message(error)}`),
+      );
+    }
+  }
+
+  async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
+    const { threadId } = params;
+    let found: string | null;
+    try {
+      found = await findRolloutPath(this.codexHome, threadId, true, this.handle);
+    } catch (error) {
+      throw ThreadStoreError.invalidRequest(
+        `failed to locate archived thread id ${threadId}: ${message(error)}`,
+      );
+    }
+    if (found === null) {
+      throw ThreadStoreError.invalidRequest(`no archived rollout found for thread id ${threadId}`);
+    }
+    const file = (await resolveRolloutFile(found)) ?? found;
+    const source = this.scoped(file, archivedSessionsDir(this.codexHome), 'archived');
+    this.checkFileName(source, threadId);
+    const restoredPlain = unarchivedPathFor(this.codexHome, basename(source));
+    if (restoredPlain === null) {
+      throw ThreadStoreError.invalidRequest(
+        `rollout path \`${source}\` missing filename timestamp`,
+      );
+    }
+    const target = source.endsWith('.zst') ? compressedRolloutPath(restoredPlain) : restoredPlain;
+    try {
+      await mkdir(join(target, '..'), { recursive: true });
+      await rename(source, target);
+    } catch (error) {
+      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`);
+    }
+    try {
+      const now = new Date();
+      await utimes(target, now, now);
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `failed to update unarchived thread timestamp: ${message(error)}`,
+      );
+    }
+    if (this.handle !== undefined) {
+      await setThreadArchived(this.handle.ctx, threadId, {
+        archived: false,
+        rolloutPath: restoredPlain,
+        updatedAtMs: Date.now(),
+      }).catch((error: unknown) =>
+        this.warn(`failed to mark thread ${threadId} unarchived: ${message(error)}`),
+      );
+    }
+    const thread = await this.storedThreadFromRollout(restoredPlain, false);
+    if (thread === undefined) {
+      throw ThreadStoreError.internal(`failed to read unarchived thread ${restoredPlain}`);
+    }
+    const row = await this.stateRow(threadId);
+    if (row !== undefined) {
+      const rowName = await this.nameForRow(row, thread.preview);
+      if (rowName !== null) thread.name = rowName;
+      thread.gitInfo = mergeGit(row, thread.gitInfo);
+    }
+    return thread;
+  }
+
+  /** Hard delete: the active and archived files (plain and `.zst`), name entries, the row. */
+  async deleteThread(params: DeleteThreadParams): Promise<void> {
+    const { threadId } = params;
+    const paths = new Set<string>();
+    for (const archived of [false, true]) {
+      let found: string | null;
+      try {
+        found = await findRolloutPath(this.codexHome, threadId, archived, this.handle);
+      } catch (error) {
+        const what = archived ? 'archived thread id' : 'thread id';
+        throw ThreadStoreError.invalidRequest(
+          `failed to locate ${what} ${threadId}: ${message(error)}`,
+        );
+      }
+      if (found !== null) paths.add(plainRolloutPath(found));
+    }
+    const entry = this.writers.get(threadId);
+    if (entry !== undefined) {
+      await entry.writer.discard().catch(() => undefined);
+      this.writers.delete(threadId);
+      if (entry.writer.isMaterialized) paths.add(entry.writer.path);
+    }
+    let deletedAny = false;
+    for (const path of paths) {
+      for (const candidate of [path, compressedRolloutPath(path)]) {
+        if (await deleteRolloutFile(candidate, threadId)) deletedAny = true;
+      }
+    }
+    try {
+      await removeThreadNameEntries(this.codexHome, threadId);
+    } catch (error) {
+      throw ThreadStoreError.internal(
+        `failed to delete thread name index entries for ${threadId}: ${message(error)}`,
+      );
+    }
+    let rowDeleted = false;
+    if (this.handle !== undefined) {
+      try {
+        rowDeleted = await deleteThreadRow(this.handle.ctx, threadId);
+      } catch (error) {
+        this.warn(`failed to delete state row for thread ${threadId}: ${message(error)}`);
+      }
+    }
+    if (paths.size === 0 && !deletedAny && !rowDeleted) {
+      throw ThreadStoreError.threadNotFound(threadId);
+    }
+  }
+}
+
+/** Deletes one rollout file; a vanished file counts as already deleted (returns false). */
+export async function deleteRolloutFile(path: string, threadId: string): Promise<boolean> {
+  const name = basename(path);
+  if (!name.endsWith(`${threadId}.jsonl`) && !name.endsWith(`${threadId}.jsonl.zst`)) {
+    throw ThreadStoreError.invalidRequest(
+      `rollout path \`${path}\` does not match thread id ${threadId}`,
+    );
+  }
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ThreadStoreError.internal(`failed to delete rollout file \`${path}\`: ${message(error)}`);
+  }
+}
+
+function mergeGit(
+  row: ThreadMetadata,
+  fromRollout: StoredThread['gitInfo'],
+): StoredThread['gitInfo'] {
+  const sha = row.gitSha ?? fromRollout?.commitHash ?? null;
+  const branch = row.gitBranch ?? fromRollout?.branch ?? null;
+  const origin = row.gitOriginUrl ?? fromRollout?.repositoryUrl ?? null;
+  if (sha === null && branch === null && origin === null) return null;
+  return { commitHash: sha, branch, repositoryUrl: origin };
+}
+
+function spawnOf(source: CreateThreadParams['source']) {
+  if (typeof source === 'object' && 'subagent' in source) {
+    const sub = source.subagent;
+    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
+  }
+  return undefined;
+}
+
+function historyModeOfItems(items: readonly RolloutItem[]): ThreadHistoryMode {
+  for (let index = items.length - 1; index >= 0; index -= 1) {
+    const item = items[index];
+    if (item?.type === 'session_meta') {
+      return item.payload.history_mode === 'paginated' ? 'paginated' : 'legacy';
+    }
+  }
+  return 'legacy';
+}
+
+/** Copies observed facts of a patch onto a row (names, git, memory and recency go elsewhere). */
+function applyObservedFacts(next: ThreadMetadata, patch: ThreadMetadataPatch, path: string): void {
+  if (path !== '') next.rolloutPath = path;
+  if (patch.preview !== undefined) next.preview = patch.preview;
+  if (patch.title !== undefined) next.title = patch.title;
+  if (patch.modelProvider !== undefined) next.modelProvider = patch.modelProvider;
+  if (patch.model !== undefined) next.model = patch.model;
+  if (patch.reasoningEffort !== undefined) next.reasoningEffort = patch.reasoningEffort;
+  if (patch.createdAtMs !== undefined) next.createdAtMs = patch.createdAtMs;
+  if (patch.updatedAtMs !== undefined) next.updatedAtMs = patch.updatedAtMs;
+  if (patch.source !== undefined) next.source = encodeSessionSource(patch.source);
+  if (patch.threadSource !== undefined) next.threadSource = patch.threadSource;
+  if (patch.agentNickname !== undefined) next.agentNickname = patch.agentNickname;
+  if (patch.agentRole !== undefined) next.agentRole = patch.agentRole;
+  if (patch.agentPath !== undefined) next.agentPath = patch.agentPath;
+  if (patch.cwd !== undefined) next.cwd = normalizeThreadCwd(patch.cwd);
+  if (patch.cliVersion !== undefined) next.cliVersion = patch.cliVersion;
+  if (patch.approvalMode !== undefined) next.approvalMode = patch.approvalMode;
+  if (patch.permissionProfile !== undefined) {
+    next.sandboxPolicy = JSON.stringify(patch.permissionProfile);
+  }
+  if (patch.tokenUsage !== undefined) {
+    next.tokensUsed = Math.max(0, Math.trunc(patch.tokenUsage.totalTokens));
+  }
+  if (patch.firstUserMessage !== undefined) next.firstUserMessage = patch.firstUserMessage;
+  if (patch.historyMode !== undefined) next.historyMode = patch.historyMode;
+  if (patch.gitInfo !== undefined && next.gitSha === null && next.gitBranch === null) {
+    // A new row takes observed git facts at insert; explicit resolution happens after.
+    next.gitSha = patch.gitInfo.sha ?? null;
+    next.gitBranch = patch.gitInfo.branch ?? null;
+    next.gitOriginUrl = patch.gitInfo.originUrl ?? null;
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * The rollout-side operations LocalThreadStore needs, behind one small module: the live writer,
+ * the session name index, find-by-id, and reconcile. They are built on @skein/rollout's layout,
+ * reader, serializer and metadata extraction and on @skein/state's queries, so the store's own
+ * code never touches line formats or SQL.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import {
+  access,
+  appendFile,
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  archivedSessionsDir,
+  extractThreadMetadataFromFile,
+  type FileMetadataResult,
+  forEachRolloutLine,
+  formatRolloutTimestamp,
+  parseRolloutFileName,
+  plainRolloutPath,
+  type RolloutItem,
+  resolveRolloutFile,
+  type SessionMetaLine,
+  serializeRolloutLine,
+  sessionIndexPath,
+  sessionsDir,
+  streamRollout,
+} from '@skein/rollout';
+import {
+  findRolloutPathById,
+  getThread,
+  patchThreadMetadata,
+  type StateDb,
+  type ThreadId,
+  type ThreadMemoryModeValue,
+  type ThreadMetadata,
+  upsertThread,
+} from '@skein/state';
+
+// ---------------------------------------------------------------------------------------------
+// Live writer
+
+export class RolloutWriterClosedError extends Error {
+  constructor(path: string) {
+    super(`rollout writer for ${path} is closed`);
+  }
+}
+
+/**
+ * One thread's append-only writer. A created thread is deferred: nothing is on disk until
+ * `persist`, or a `flush` with items pending. Items are written one compact JSON line each, in
+ * one `write` per batch to an `O_APPEND` descriptor; `flush`/`persist`/`shutdown` also fsync.
+ * Operations run strictly in order. A failed write keeps its items pending for the next try.
+ */
+export class RolloutWriter {
+  readonly path: string;
+  private handle: FileHandle | null = null;
+  private materialized: boolean;
+  private pending: RolloutItem[] = [];
+  private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly buildSessionMeta: (() => Promise<SessionMetaLine>) | null;
+
+  private constructor(
+    path: string,
+    materialized: boolean,
+    buildSessionMeta: (() => Promise<SessionMetaLine>) | null,
+  ) {
+    this.path = path;
+    this.materialized = materialized;
+    this.buildSessionMeta = buildSessionMeta;
+  }
+
+  /** A deferred writer for a new thread; `buildSessionMeta` runs at materialization. */
+  static forCreate(path: string, buildSessionMeta: () => Promise<SessionMetaLine>): RolloutWriter {
+    return new RolloutWriter(path, false, buildSessionMeta);
+  }
+
+  /** A writer appending to an existing rollout (a `.zst`-only rollout is decompressed first). */
+  static async forResume(path: string): Promise<RolloutWriter> {
+    const existing = await resolveRolloutFile(path);
+    const plain = plainRolloutPath(path);
+    if (existing === null) throw new Error(`rollout file does not exist: ${plain}`);
+    if (existing !== plain) await decompressInPlace(existing, plain);
+    const writer = new RolloutWriter(plain, true, null);
+    writer.handle = await open(plain, 'a');
+    return writer;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get isMaterialized(): boolean {
+    return this.materialized;
+  }
+
+  private run<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RolloutWriterClosedError(this.path);
+  }
+
+  /** Queues canonical items; writes them at once when the file exists (no fsync). */
+  record(items: readonly RolloutItem[]): Promise<void> {
+    return this.run(async () => {
+      this.assertOpen();
+      if (items.length === 0) return;
+      this.pending.push(...items);
+      if (this.materialized) await this.writePending();
+    });
+  }
+
+  /** Materializes (even without items), writes everything pending, fsyncs. */
+  persist(): Promise<void> {
+    return this.run(async () => {
+      this.assertOpen();
+      await this.materialize();
+      await this.writePending();
+      await this.handle?.datasync();
+    });
+  }
+
+  /** Writes and fsyncs pending items; a deferred thread without items stays deferred. */
+  flush(): Promise<void> {
+    return this.run(() => this.flushNow());
+  }
+
+  private async flushNow(): Promise<void> {
+    this.assertOpen();
+    if (!this.materialized && this.pending.length === 0) return;
+    await this.materialize();
+    await this.writePending();
+    await this.handle?.datasync();
+  }
+
+  /** Flushes, then closes; later calls fail. A failed flush leaves the writer open. */
+  shutdown(): Promise<void> {
+    return this.run(async () => {
+      if (this.closed) return;
+      await this.flushNow();
+      this.closed = true;
+      await this.closeHandle();
+    });
+  }
+
+  /** Closes without writing buffered items; durable content stays. Idempotent. */
+  discard(): Promise<void> {
+    this.closed = true;
+    return this.run(async () => {
+      this.pending = [];
+      await this.closeHandle();
+    });
+  }
+
+  private async closeHandle(): Promise<void> {
+    const handle = this.handle;
+    this.handle = null;
+    if (handle !== null) await handle.close();
+  }
+
+  private async materialize(): Promise<void> {
+    if (this.materialized) return;
+    const meta = this.buildSessionMeta === null ? null : await this.buildSessionMeta();
+    await mkdir(dirname(this.path), { recursive: true });
+    const handle = await open(this.path, 'a');
+    try {
+      if (meta !== null) {
+        const line = serializeRolloutLine({
+          timestamp: formatRolloutTimestamp(new Date()),
+          type: 'session_meta',
+          payload: meta,
+        });
+        await handle.write(`${line}\n`);
+      }
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    this.handle = handle;
+    this.materialized = true;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    if (this.handle === null) this.handle = await open(this.path, 'a');
+    const timestamp = formatRolloutTimestamp(new Date());
+    let text = '';
+    for (const item of this.pending) {
+      text += `${serializeRolloutLine({ timestamp, ...item })}\n`;
+    }
+    await this.handle.write(text);
+    this.pending = [];
+  }
+}
+
+/** Turns a `.jsonl.zst` rollout back into its plain file (temp file, fsync, rename). */
+async function decompressInPlace(compressed: string, plain: string): Promise<void> {
+  const chunks: Buffer[] = [];
+  await forEachRolloutLine(compressed, (line, info) => {
+    chunks.push(Buffer.from(line), Buffer.from(info.terminated ? '\n' : ''));
+  });
+  const temp = `${plain}.decompress-${randomBytes(4).toString('hex')}`;
+  const handle = await open(temp, 'wx');
+  try {
+    await handle.write(Buffer.concat(chunks));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, plain);
+  await unlink(compressed);
+}
+
+/** Appends one item as a line to an existing rollout (for threads without a live writer). */
+export async function appendRolloutItemToPath(path: string, item: RolloutItem): Promise<void> {
+  const existing = await resolveRolloutFile(path);
+  const plain = plainRolloutPath(path);
+  if (existing !== null && existing !== plain) await decompressInPlace(existing, plain);
+  const line = serializeRolloutLine({ timestamp: formatRolloutTimestamp(new Date()), ...item });
+  await appendFile(plain, `${line}\n`);
+}
+
+/** The file's own (first) `session_meta`, or null. */
+export async function readFirstSessionMeta(path: string): Promise<SessionMetaLine | null> {
+  let meta: SessionMetaLine | null = null;
+  await streamRollout(path, (line) => {
+    if (line.type === 'session_meta') {
+      meta = line.payload;
+      return false;
+    }
+    return true;
+  });
+  return meta;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session name index (`session_index.jsonl`)
+
+interface NameEntry {
+  id: string;
+  thread_name: string;
+}
+
+function parseNameEntry(line: string): NameEntry | null {
+  const trimmed = line.trim();
+  if (trimmed === '') return null;
+  try {
+    const value = JSON.parse(trimmed) as Partial<NameEntry>;
+    if (typeof value.id !== 'string' || typeof value.thread_name !== 'string') return null;
+    return { id: value.id.toLowerCase(), thread_name: value.thread_name };
+  } catch {
+    return null;
+  }
+}
+
+async function readIndexLines(codexHome: string): Promise<string[]> {
+  try {
+    return (await readFile(sessionIndexPath(codexHome), 'utf8')).split('\n');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Appends a name entry in one write (the newest entry wins on lookup). */
+export async function appendThreadName(
+  codexHome: string,
+  threadId: string,
+  name: string,
+): Promise<void> {
+  const line = JSON.stringify({
+    id: threadId,
+    thread_name: name,
+    updated_at: new Date().toISOString(),
+  });
+  await mkdir(codexHome, { recursive: true });
+  await appendFile(sessionIndexPath(codexHome), `${line}\n`);
+}
+
+/** The newest non-blank name for each id asked for. */
+export async function findThreadNames(
+  codexHome: string,
+  ids: Iterable<string>,
+): Promise<Map<string, string>> {
+  const wanted = new Set([...ids].map((id) => id.toLowerCase()));
+  const names = new Map<string, string>();
+  if (wanted.size === 0) return names;
+  for (const line of await readIndexLines(codexHome)) {
+    const entry = parseNameEntry(line);
+    if (entry === null || !wanted.has(entry.id)) continue;
+    const name = entry.thread_name.trim();
+    if (name === '') names.delete(entry.id);
+    else names.set(entry.id, entry.thread_name);
+  }
+  return names;
+}
+
+export async function findThreadName(codexHome: string, threadId: string): Promise<string | null> {
+  return (await findThreadNames(codexHome, [threadId])).get(threadId.toLowerCase()) ?? null;
+}
+
+/** Rewrites the index without any entry for `threadId` (atomic rename). */
+export async function removeThreadNameEntries(codexHome: string, threadId: string): Promise<void> {
+  const lines = await readIndexLines(codexHome);
+  const id = threadId.toLowerCase();
+  const kept = lines.filter((line) => parseNameEntry(line)?.id !== id && line.trim() !== '');
+  if (kept.length === lines.filter((line) => line.trim() !== '').length) return;
+  const path = sessionIndexPath(codexHome);
+  const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(temp, kept.length === 0 ? '' : `${kept.join('\n')}\n`);
+  await rename(temp, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Find by id
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path, fsConstants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the rollout at `path` (plain or `.zst`) belongs to `threadId` by its own meta. */
+export async function rolloutBelongsTo(path: string, threadId: string): Promise<boolean> {
+  const file = await resolveRolloutFile(path);
+  if (file === null) return false;
+  try {
+    const meta = await readFirstSessionMeta(file);
+    return meta !== null && meta.id.toLowerCase() === threadId.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+async function walkForThread(dir: string, threadId: string, depth: number): Promise<string | null> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return null;
+  }
+  // Newest directories first: recent threads are found sooner.
+  entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+  for (const entry of entries) {
+    if (entry.isFile()) {
+      const parsed = parseRolloutFileName(entry.name);
+      if (parsed !== null && parsed.threadId === threadId) {
+        return plainRolloutPath(join(dir, entry.name));
+      }
+    }
+  }
+  if (depth <= 0) return null;
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      const found = await walkForThread(join(dir, entry.name), threadId, depth - 1);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}
+
+/**
+ * The rollout of a thread in the active (`sessions/`) or archived collection: the state DB row
+ * when its file exists and its own meta names the thread, else a file-name search. Returns the
+ * logical plain path.
+ */
+export async function findRolloutPath(
+  codexHome: string,
+  threadId: ThreadId,
+  archived: boolean,
+  stateDb: StateDb | undefined,
+): Promise<string | null> {
+  if (stateDb !== undefined) {
+    try {
+      const hinted = await findRolloutPathById(stateDb.ctx, threadId, archived);
+      if (hinted !== undefined && (await rolloutBelongsTo(hinted, threadId))) {
+        return plainRolloutPath(hinted);
+      }
+    } catch {
+      // the DB is only a hint
+    }
+  }
+  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
+  return walkForThread(root, threadId, archived ? 0 : 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconcile (state DB row from the rollout)
+
+export async function readRolloutMetadata(
+  path: string,
+  defaultProvider: string,
+  archived: boolean,
+): Promise<FileMetadataResult> {
+  const file = (await resolveRolloutFile(path)) ?? path;
+  return extractThreadMetadataFromFile(file, {
+    defaultProvider,
+    archived,
+    rolloutPath: plainRolloutPath(path),
+  });
+}
+
+/**
+ * Re-derives the thread's row from its rollout: an upsert of the extracted metadata (existing
+ * non-null git and the explicit name are kept by the upsert), plus the rollout's memory mode.
+ */
+export async function reconcileRollout(
+  stateDb: StateDb,
+  path: string,
+  archived: boolean,
+  defaultProvider: string,
+): Promise<ThreadMetadata> {
+  const extracted = await readRolloutMetadata(path, defaultProvider, archived);
+  const metadata: ThreadMetadata = { ...extracted.metadata, archived };
+  const existing = await getThread(stateDb.ctx, metadata.id);
+  if (archived) metadata.archivedAtMs = existing?.archivedAtMs ?? metadata.updatedAtMs;
+  else metadata.archivedAtMs = null;
+  await upsertThread(stateDb.ctx, metadata);
+  const memoryMode = extracted.memoryMode;
+  if (memoryMode === 'enabled' || memoryMode === 'disabled' || memoryMode === 'polluted') {
+    await patchThreadMetadata(stateDb.ctx, metadata.id, {
+      memoryMode: memoryMode as ThreadMemoryModeValue,
+    });
+  }
+  return metadata;
+}

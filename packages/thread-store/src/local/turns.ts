@@ -1,0 +1,192 @@
+/**
+ * Turns of a legacy rollout. A turn runs from a `task_started` (alias `turn_started`) to its
+ * `task_complete` / `turn_aborted`; files written without turn events (older Codex) start a turn
+ * at each user message. Items before the first turn (the session meta, the first turn context)
+ * belong to no turn.
+ */
+import { parseRfc3339Ms, type RolloutLine } from '@skein/rollout';
+import { ThreadStoreError } from '../errors.js';
+import type {
+  RolloutItem,
+  SortDirection,
+  StoredTurn,
+  StoredTurnItemsView,
+  StoredTurnStatus,
+  TurnPage,
+} from '../types.js';
+
+interface TurnDraft {
+  turnId: string;
+  lines: RolloutLine[];
+  status: StoredTurnStatus;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+  createdAtMs: number | null;
+  errorMessage: string | null;
+  explicit: boolean;
+}
+
+function eventPayload(line: RolloutLine): Record<string, unknown> | null {
+  return line.type === 'event_msg' ? (line.payload as Record<string, unknown>) : null;
+}
+
+function numberOrNull(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function lineItem(line: RolloutLine): RolloutItem {
+  const { timestamp: _t, ordinal: _o, metadata: _m, ...item } = line;
+  return item as RolloutItem;
+}
+
+/** Splits a rollout's lines into turns, oldest first. */
+export function segmentTurns(lines: readonly RolloutLine[]): TurnDraft[] {
+  const turns: TurnDraft[] = [];
+  let current: TurnDraft | null = null;
+  let sawTurnEvents = false;
+  const start = (turnId: string, line: RolloutLine, explicit: boolean): TurnDraft => {
+    if (current !== null && current.status === 'inProgress') current.status = 'interrupted';
+    const payload = eventPayload(line);
+    const draft: TurnDraft = {
+      turnId,
+      lines: [],
+      status: 'inProgress',
+      startedAt: numberOrNull(payload?.started_at),
+      completedAt: null,
+      durationMs: null,
+      createdAtMs: parseRfc3339Ms(line.timestamp),
+      errorMessage: null,
+      explicit,
+    };
+    turns.push(draft);
+    return draft;
+  };
+  for (const line of lines) {
+    const payload = eventPayload(line);
+    const kind = typeof payload?.type === 'string' ? payload.type : null;
+    if (kind === 'task_started' || kind === 'turn_started') {
+      sawTurnEvents = true;
+      const turnId =
+        typeof payload?.turn_id === 'string' ? payload.turn_id : `turn-${turns.length + 1}`;
+      current = start(turnId, line, true);
+      current.lines.push(line);
+      continue;
+    }
+    if (kind === 'user_message' && !sawTurnEvents && (current === null || !current.explicit)) {
+      current = start(`turn-${turns.length + 1}`, line, false);
+      current.status = 'completed';
+    }
+    if (current === null) continue;
+    current.lines.push(line);
+    if (kind === 'task_complete' || kind === 'turn_complete') {
+      current.status = 'completed';
+      current.completedAt = numberOrNull(payload?.completed_at);
+      current.durationMs = numberOrNull(payload?.duration_ms);
+      current = null;
+    } else if (kind === 'turn_aborted') {
+      current.status = 'interrupted';
+      const reason = payload?.reason;
+      current.errorMessage = typeof reason === 'string' ? reason : null;
+      current = null;
+    }
+  }
+  return turns;
+}
+
+const SUMMARY_EVENTS = new Set(['user_message', 'agent_message']);
+
+function viewItems(lines: readonly RolloutLine[], view: StoredTurnItemsView): RolloutItem[] {
+  if (view === 'notLoaded') return [];
+  if (view === 'full') return lines.map(lineItem);
+  return lines
+    .filter((line) => {
+      const payload = eventPayload(line);
+      return (
+        payload !== null && typeof payload.type === 'string' && SUMMARY_EVENTS.has(payload.type)
+      );
+    })
+    .map(lineItem);
+}
+
+function toStoredTurn(draft: TurnDraft, view: StoredTurnItemsView): StoredTurn {
+  return {
+    turnId: draft.turnId,
+    items: viewItems(draft.lines, view),
+    metadataJson: null,
+    turnCreatedAtMs: draft.createdAtMs,
+    itemsView: view,
+    status: draft.status,
+    error:
+      draft.errorMessage === null ? null : { message: draft.errorMessage, additionalDetails: null },
+    startedAt: draft.startedAt,
+    completedAt: draft.completedAt,
+    durationMs: draft.durationMs,
+  };
+}
+
+function encodeTurnCursor(index: number, turnId: string): string {
+  return Buffer.from(JSON.stringify({ i: index, t: turnId })).toString('base64url');
+}
+
+function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
+  const invalid = () => ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const record = value as { i?: unknown; t?: unknown };
+  if (
+    typeof record?.i !== 'number' ||
+    !Number.isInteger(record.i) ||
+    typeof record.t !== 'string'
+  ) {
+    throw invalid();
+  }
+  if (turns[record.i]?.turnId !== record.t) throw invalid();
+  return record.i;
+}
+
+/**
+ * One page of turns. A cursor names a turn; the page continues strictly after it in the
+ * requested direction. `backwardsCursor` is the first returned turn: pass it with the opposite
+ * direction for the turns before this page (null when there are none).
+ */
+export function pageTurns(
+  lines: readonly RolloutLine[],
+  options: {
+    cursor: string | null | undefined;
+    pageSize: number;
+    direction: SortDirection;
+    view: StoredTurnItemsView;
+  },
+): TurnPage {
+  const turns = segmentTurns(lines);
+  const step = options.direction === 'asc' ? 1 : -1;
+  let index: number;
+  if (options.cursor) index = decodeTurnCursor(options.cursor, turns) + step;
+  else index = step === 1 ? 0 : turns.length - 1;
+  const pageSize = Math.max(0, Math.trunc(options.pageSize));
+  const picked: number[] = [];
+  for (; index >= 0 && index < turns.length && picked.length < pageSize; index += step) {
+    picked.push(index);
+  }
+  const firstIndex = picked[0];
+  const lastIndex = picked[picked.length - 1];
+  const hasMore = index >= 0 && index < turns.length;
+  const hasBefore =
+    firstIndex !== undefined && firstIndex - step >= 0 && firstIndex - step < turns.length;
+  return {
+    turns: picked.map((i) => toStoredTurn(turns[i] as TurnDraft, options.view)),
+    nextCursor:
+      hasMore && lastIndex !== undefined
+        ? encodeTurnCursor(lastIndex, (turns[lastIndex] as TurnDraft).turnId)
+        : null,
+    backwardsCursor:
+      hasBefore && firstIndex !== undefined
+        ? encodeTurnCursor(firstIndex, (turns[firstIndex] as TurnDraft).turnId)
+        : null,
+  };
+}

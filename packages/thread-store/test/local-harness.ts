@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type StateDb, StateRuntime } from '@skein/state';
+import { makeTempDir, removeTempDir } from '@skein/test-support';
+import { LocalThreadStore } from '../src/index.js';
+import type { ThreadStoreHarness } from '../src/testing/index.js';
+
+export const noGit = { collectGitInfo: async () => null };
+
+/** Opens the state handle the way apps do (through the state runtime on the home). */
+export async function openStateDb(codexHome: string): Promise<StateDb> {
+  return StateRuntime.open({ sqliteHome: codexHome, defaultProvider: 'test-provider' });
+}
+
+export async function localHarness(withDb: boolean): Promise<
+  ThreadStoreHarness & {
+    home: string;
+    stateDb: StateDb | undefined;
+  }
+> {
+  const root = makeTempDir('skein-local-store-');
+  const home = join(root, 'home');
+  const cwd = join(root, 'project');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(cwd, { recursive: true });
+  const stateDb = withDb ? await openStateDb(home) : undefined;
+  const config = { codexHome: home, defaultModelProvider: 'test-provider', ...noGit };
+  const store = new LocalThreadStore(config, stateDb);
+  const reopened: LocalThreadStore[] = [];
+  return {
+    store,
+    cwd,
+    home,
+    stateDb,
+    reopen: () => {
+      const next = new LocalThreadStore(config, stateDb);
+      reopened.push(next);
+      return next;
+    },
+    cleanup: async () => {
+      await store.close();
+      for (const next of reopened) await next.close();
+      await stateDb?.close();
+      removeTempDir(root);
+    },
+  };
+}
