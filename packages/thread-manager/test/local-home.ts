@@ -1,0 +1,72 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type StateDb, StateRuntime } from '@skein/state';
+import { makeTempDir, removeTempDir } from '@skein/test-support';
+import { LocalThreadStore } from '@skein/thread-store';
+import { ThreadManager, type ThreadManagerOptions } from '../src/index.js';
+import { type RecordedEvent, recordEvents } from './helpers.js';
+
+export interface LocalHarness {
+  home: string;
+  cwd: string;
+  stateDb: StateDb;
+  store: LocalThreadStore;
+  manager: ThreadManager;
+  events: RecordedEvent[];
+  close(): Promise<void>;
+}
+
+/** Builds the state handle for a home the way apps do. */
+export async function openStateDb(home: string): Promise<StateDb> {
+  return StateRuntime.open({ sqliteHome: home, defaultProvider: 'test-provider' });
+}
+
+/** A temp Codex home with a real state DB, a LocalThreadStore and a ThreadManager over it. */
+export async function openLocalHarness(
+  options: Partial<ThreadManagerOptions> = {},
+): Promise<LocalHarness> {
+  const home = makeTempDir('skein-manager-home-');
+  const cwd = makeTempDir('skein-manager-cwd-');
+  const stateDb = await openStateDb(home);
+  const store = new LocalThreadStore(
+    { codexHome: home, defaultModelProvider: 'test-provider', warn: () => {} },
+    stateDb,
+  );
+  const manager = new ThreadManager({
+    store,
+    idleUnloadDelayMs: 0,
+    defaultModelProvider: 'test-provider',
+    ...options,
+  });
+  const events = recordEvents(manager);
+  return {
+    home,
+    cwd,
+    stateDb,
+    store,
+    manager,
+    events,
+    async close() {
+      await manager.shutdownAll(5_000);
+      await stateDb.close();
+      removeTempDir(home);
+      removeTempDir(cwd);
+    },
+  };
+}
+
+/** Every rollout file under a directory of the home (recursive), as base names. */
+export function rolloutFiles(home: string, subdir: 'sessions' | 'archived_sessions'): string[] {
+  const root = join(home, subdir);
+  if (!existsSync(root)) return [];
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.startsWith('rollout-')) found.push(entry.name);
+    }
+  };
+  walk(root);
+  return found.sort();
+}
