@@ -119,6 +119,8 @@ type Tx = Transaction<PgStoreDatabase>;
 
 export class PostgresThreadStore extends ThreadStoreBase {
   private readonly writers = new Map<ThreadId, LiveWriter>();
+  /** Threads whose create/resume is in flight here: a concurrent second one is a duplicate. */
+  private readonly opening = new Set<ThreadId>();
   private readonly owner: LeaseOwner = currentLeaseOwner();
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
@@ -187,6 +189,16 @@ export class PostgresThreadStore extends ThreadStoreBase {
     rejectPaginatedHistoryMode(params.historyMode);
     const threadId = params.threadId;
     this.refuseDuplicateWriter(threadId);
+    this.opening.add(threadId);
+    try {
+      await this.openForCreate(params);
+    } finally {
+      this.opening.delete(threadId);
+    }
+  }
+
+  private async openForCreate(params: CreateThreadParams): Promise<void> {
+    const threadId = params.threadId;
     const existing = await this.run(() =>
       this.db.selectFrom('threads').select('id').where('id', '=', threadId).executeTakeFirst(),
     );
@@ -214,6 +226,16 @@ export class PostgresThreadStore extends ThreadStoreBase {
       );
     }
     this.refuseDuplicateWriter(threadId);
+    this.opening.add(threadId);
+    try {
+      await this.openForResume(params);
+    } finally {
+      this.opening.delete(threadId);
+    }
+  }
+
+  private async openForResume(params: ResumeThreadParams): Promise<void> {
+    const threadId = params.threadId;
     const row = await this.run(() => this.threadMetadata(this.db, threadId));
     if (!row) throw ThreadStoreError.threadNotFound(threadId);
     if (row.archived && params.includeArchived !== true) {
@@ -562,9 +584,9 @@ export class PostgresThreadStore extends ThreadStoreBase {
 
   private refuseDuplicateWriter(threadId: ThreadId): void {
     const existing = this.writers.get(threadId);
-    if (existing?.closed)
-      this.writers.delete(threadId); // a writer that lost its lease
-    else if (existing) {
+    if (existing?.closed) {
+      this.writers.delete(threadId); // a writer that lost its lease: its slot is free again
+    } else if (existing || this.opening.has(threadId)) {
       throw ThreadStoreError.invalidRequest(`thread ${threadId} already has a live writer`);
     }
   }

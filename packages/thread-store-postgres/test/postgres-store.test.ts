@@ -285,3 +285,18 @@ describe('PostgresThreadStore', () => {
     }
   });
 });
+
+describe('PostgresThreadStore live writers in one process', () => {
+  it('refuses the second of two concurrent creates of one thread', async () => {
+    const store = await open(await server.createDatabase());
+    const params = createThreadParams('/work/project');
+    const results = await Promise.allSettled([
+      store.createThread(params),
+      store.createThread(params),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason.code).toBe('InvalidRequest');
+    expect(rejected.reason.message).toContain('already has a live writer');
+  });
+});
