@@ -6,33 +6,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
+import { access, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
-  access,
-  appendFile,
-  type FileHandle,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rename,
-  unlink,
-  writeFile,
-} from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import {
-  archivedSessionsDir,
+  appendRolloutItems,
+  appendSessionIndexEntry,
   extractThreadMetadataFromFile,
   type FileMetadataResult,
+  findThreadNameById,
+  findThreadNamesByIds,
+  findThreadPath,
   forEachRolloutLine,
   formatRolloutTimestamp,
-  parseRolloutFileName,
   plainRolloutPath,
   type RolloutItem,
+  removeSessionIndexEntries,
   resolveRolloutFile,
   type SessionMetaLine,
   serializeRolloutLine,
-  sessionIndexPath,
-  sessionsDir,
   streamRollout,
 } from '@skein/rollout';
 import {
@@ -227,11 +218,7 @@ async function decompressInPlace(compressed: string, plain: string): Promise<voi
 
 /** Appends one item as a line to an existing rollout (for threads without a live writer). */
 export async function appendRolloutItemToPath(path: string, item: RolloutItem): Promise<void> {
-  const existing = await resolveRolloutFile(path);
-  const plain = plainRolloutPath(path);
-  if (existing !== null && existing !== plain) await decompressInPlace(existing, plain);
-  const line = serializeRolloutLine({ timestamp: formatRolloutTimestamp(new Date()), ...item });
-  await appendFile(plain, `${line}\n`);
+  await appendRolloutItems(path, [item]);
 }
 
 /** The file's own (first) `session_meta`, or null. */
@@ -248,47 +235,16 @@ export async function readFirstSessionMeta(path: string): Promise<SessionMetaLin
 }
 
 // ---------------------------------------------------------------------------------------------
-// Session name index (`session_index.jsonl`)
+// Session name index (`session_index.jsonl`, the rollout package's implementation)
 
-interface NameEntry {
-  id: string;
-  thread_name: string;
-}
-
-function parseNameEntry(line: string): NameEntry | null {
-  const trimmed = line.trim();
-  if (trimmed === '') return null;
-  try {
-    const value = JSON.parse(trimmed) as Partial<NameEntry>;
-    if (typeof value.id !== 'string' || typeof value.thread_name !== 'string') return null;
-    return { id: value.id.toLowerCase(), thread_name: value.thread_name };
-  } catch {
-    return null;
-  }
-}
-
-async function readIndexLines(codexHome: string): Promise<string[]> {
-  try {
-    return (await readFile(sessionIndexPath(codexHome), 'utf8')).split('\n');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-/** Appends a name entry in one write (the newest entry wins on lookup). */
+/** Appends a name entry (one write, fsynced; the newest entry wins on lookup). */
 export async function appendThreadName(
   codexHome: string,
   threadId: string,
   name: string,
 ): Promise<void> {
-  const line = JSON.stringify({
-    id: threadId,
-    thread_name: name,
-    updated_at: new Date().toISOString(),
-  });
   await mkdir(codexHome, { recursive: true });
-  await appendFile(sessionIndexPath(codexHome), `${line}\n`);
+  await appendSessionIndexEntry(codexHome, threadId, name);
 }
 
 /** The newest non-blank name for each id asked for. */
@@ -296,33 +252,17 @@ export async function findThreadNames(
   codexHome: string,
   ids: Iterable<string>,
 ): Promise<Map<string, string>> {
-  const wanted = new Set([...ids].map((id) => id.toLowerCase()));
-  const names = new Map<string, string>();
-  if (wanted.size === 0) return names;
-  for (const line of await readIndexLines(codexHome)) {
-    const entry = parseNameEntry(line);
-    if (entry === null || !wanted.has(entry.id)) continue;
-    const name = entry.thread_name.trim();
-    if (name === '') names.delete(entry.id);
-    else names.set(entry.id, entry.thread_name);
-  }
-  return names;
+  return findThreadNamesByIds(codexHome, ids);
 }
 
 export async function findThreadName(codexHome: string, threadId: string): Promise<string | null> {
-  return (await findThreadNames(codexHome, [threadId])).get(threadId.toLowerCase()) ?? null;
+  const name = await findThreadNameById(codexHome, threadId);
+  return name === null || name.trim() === '' ? null : name;
 }
 
-/** Rewrites the index without any entry for `threadId` (atomic rename). */
+/** Rewrites the index without any entry for `threadId`. */
 export async function removeThreadNameEntries(codexHome: string, threadId: string): Promise<void> {
-  const lines = await readIndexLines(codexHome);
-  const id = threadId.toLowerCase();
-  const kept = lines.filter((line) => parseNameEntry(line)?.id !== id && line.trim() !== '');
-  if (kept.length === lines.filter((line) => line.trim() !== '').length) return;
-  const path = sessionIndexPath(codexHome);
-  const temp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(temp, kept.length === 0 ? '' : `${kept.join('\n')}\n`);
-  await rename(temp, path);
+  await removeSessionIndexEntries(codexHome, threadId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -349,33 +289,6 @@ export async function rolloutBelongsTo(path: string, threadId: string): Promise<
   }
 }
 
-async function walkForThread(dir: string, threadId: string, depth: number): Promise<string | null> {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return null;
-  }
-  // Newest directories first: recent threads are found sooner.
-  entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-  for (const entry of entries) {
-    if (entry.isFile()) {
-      const parsed = parseRolloutFileName(entry.name);
-      if (parsed !== null && parsed.threadId === threadId) {
-        return plainRolloutPath(join(dir, entry.name));
-      }
-    }
-  }
-  if (depth <= 0) return null;
-  for (const entry of entries) {
-    if (entry.isDirectory()) {
-      const found = await walkForThread(join(dir, entry.name), threadId, depth - 1);
-      if (found !== null) return found;
-    }
-  }
-  return null;
-}
-
 /**
  * The rollout of a thread in the active (`sessions/`) or archived collection: the state DB row
  * when its file exists and its own meta names the thread, else a file-name search. Returns the
@@ -397,8 +310,8 @@ export async function findRolloutPath(
       // the DB is only a hint
     }
   }
-  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
-  return walkForThread(root, threadId, archived ? 0 : 4);
+  const found = await findThreadPath(codexHome, threadId, { archived });
+  return found === null ? null : plainRolloutPath(found);
 }
 
 // ---------------------------------------------------------------------------------------------
