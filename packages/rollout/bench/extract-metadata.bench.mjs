@@ -8,6 +8,7 @@ import {
   extractThreadMetadataByFullRead,
   extractThreadMetadataFromFile,
   extractThreadMetadataFromFileSync,
+  listThreadsFromFiles,
 } from '../dist/index.js';
 
 const FILES = Number(process.env.SKEIN_BENCH_FILES ?? 10_000);
@@ -183,6 +184,20 @@ const full = await time(`full parse (${fullSample.length} files, scaled)`, async
 full.ms = (full.ms * paths.length) / fullSample.length;
 results.push(full);
 
+const listFirst = await time('filesystem list, first page of 25', () =>
+  listThreadsFromFiles(root, { pageSize: 25, allowedSources: [] }),
+);
+let listed = 0;
+const listAll = await time('filesystem list, all pages of 100', async () => {
+  let cursor = null;
+  for (let i = 0; i < 1000; i += 1) {
+    const page = await listThreadsFromFiles(root, { pageSize: 100, cursor, allowedSources: [] });
+    listed += page.items.length;
+    cursor = page.nextCursor;
+    if (cursor === null) break;
+  }
+});
+
 console.log(
   `metadata extraction: ${FILES} rollouts, ${(bytes / 1e6).toFixed(0)} MB (avg ${(bytes / FILES / 1024).toFixed(1)} KB)`,
 );
@@ -191,6 +206,10 @@ for (const r of results) {
     `  ${r.label.padEnd(42)} ${r.ms.toFixed(0).padStart(6)} ms  ${(bytes / 1e6 / (r.ms / 1000)).toFixed(0)} MB/s`,
   );
 }
+console.log(`  ${listFirst.label.padEnd(42)} ${listFirst.ms.toFixed(0).padStart(6)} ms`);
+console.log(
+  `  ${listAll.label.padEnd(42)} ${listAll.ms.toFixed(0).padStart(6)} ms  (${listed} threads)`,
+);
 const fast = results[1].ms;
 console.log(
   `  fast vs full parse: ${(results[3].ms / fast).toFixed(1)}x faster; fast share of the 1.2 s backfill budget: ${((fast / 1200) * 100).toFixed(0)}%`,

@@ -12,3 +12,4 @@ export * from './reader.js';
 export * from './recorder.js';
 export * from './schema.js';
 export * from './session-index.js';
+export * from './state-db/index.js';

@@ -234,9 +234,13 @@ async function* nestedCandidates(
           continue;
         }
         const dir = join(root, year, month, day);
-        const files = await readDirSafe(dir, false);
+        const files = rolloutFilesIn(dir, await readDirSafe(dir, false), direction).filter(
+          (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
+        );
+        // Only files past the cursor count against the cap, so a huge day directory is
+        // still paged through to its end rather than cut at the same spot on every page.
         const allowed = budget.take(files.length);
-        yield* rolloutFilesIn(dir, files.slice(0, allowed), direction);
+        yield* files.slice(0, allowed);
       }
     }
   }
@@ -245,11 +249,14 @@ async function* nestedCandidates(
 async function flatCandidates(
   root: string,
   direction: SortDirection,
+  cursor: ListCursor | null,
   budget: ScanBudget,
 ): Promise<Candidate[]> {
-  const entries = await readDirSafe(root, true);
-  const allowed = budget.take(entries.length);
-  return rolloutFilesIn(root, entries.slice(0, allowed), direction);
+  const files = rolloutFilesIn(root, await readDirSafe(root, true), direction).filter(
+    (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
+  );
+  const allowed = budget.take(files.length);
+  return files.slice(0, allowed);
 }
 
 async function allCandidates(
@@ -258,7 +265,7 @@ async function allCandidates(
   direction: SortDirection,
   budget: ScanBudget,
 ): Promise<Candidate[]> {
-  if (!nested) return flatCandidates(root, direction, budget);
+  if (!nested) return flatCandidates(root, direction, null, budget);
   const out: Candidate[] = [];
   for await (const candidate of nestedCandidates(root, direction, null, budget))
     out.push(candidate);
@@ -491,7 +498,7 @@ export async function listThreadsFromFiles(
 
   if (sortKey === 'created_at') {
     if (archived) {
-      await consume(await flatCandidates(root, direction, budget));
+      await consume(await flatCandidates(root, direction, cursor, budget));
     } else {
       await consume(nestedCandidates(root, direction, cursor, budget));
     }

@@ -393,3 +393,52 @@ async function ensurePlainRollout(plain: string): Promise<void> {
   await rm(temp, { force: true });
   await rm(zst, { force: true });
 }
+
+/**
+ * One-shot append for a thread nobody holds a recorder for (Codex's `append_rollout_item_to_path`):
+ * a `.zst`-only rollout is restored to plain first; the policy filter applies; the lines go out
+ * in one `write()` on an `O_APPEND` fd (after a `\n` if the file ends in a torn line) and are
+ * fsynced. Returns how many lines were written.
+ */
+export async function appendRolloutItems(
+  path: string,
+  items: readonly RolloutItem[],
+  options: RecordOptions = {},
+): Promise<number> {
+  const plain = plainRolloutPath(path);
+  await ensurePlainRollout(plain);
+  const timestamp = (options.timestamp ?? new Date()).toISOString();
+  const lines = items
+    .filter(isPersistedRolloutItem)
+    .map((item) => `${serializeRolloutLine({ ...item, timestamp })}\n`);
+  if (lines.length === 0) return 0;
+  let handle: FileHandle;
+  try {
+    handle = await open(plain, fsConstants.O_RDWR | fsConstants.O_APPEND);
+  } catch (error) {
+    throw new RolloutError('Io', `cannot open ${plain} for append`, { cause: error });
+  }
+  try {
+    const size = (await handle.stat()).size;
+    let prefix = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = '\n';
+    }
+    const bytes = Buffer.from(prefix + lines.join(''), 'utf8');
+    let offset = 0;
+    while (offset < bytes.length) {
+      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, null);
+      if (bytesWritten <= 0) throw new RolloutError('Io', `no progress writing ${plain}`);
+      offset += bytesWritten;
+    }
+    await handle.sync();
+  } catch (error) {
+    if (error instanceof RolloutError) throw error;
+    throw new RolloutError('Io', `cannot append to ${plain}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+  return lines.length;
+}

@@ -184,6 +184,27 @@ describe('filesystem listing', () => {
     expect((await listThreadsFromFiles(makeTempDir(), { pageSize: 5 })).items).toEqual([]);
   });
 
+  it('pages through a directory larger than the scan cap to its end', async () => {
+    const home = makeTempDir();
+    for (let i = 1; i <= 9; i += 1) writeThread(home, uuid(i), '2025-01-03T12-00-00');
+    const listed = await pages(home, { pageSize: 2, allowedSources: [], maxScanEntries: 6 });
+    expect(listed.ids).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1].map(uuid));
+    const archivedHome = makeTempDir();
+    for (let i = 1; i <= 5; i += 1) {
+      writeThread(archivedHome, uuid(i), '2025-01-03T12-00-00', {
+        dir: join(archivedHome, 'archived_sessions'),
+      });
+    }
+    const archived = await pages(archivedHome, {
+      pageSize: 1,
+      allowedSources: [],
+      archived: true,
+      maxScanEntries: 2,
+    });
+    expect(archived.ids).toEqual([5, 4, 3, 2, 1].map(uuid));
+    expect(archived.items.every((i) => i.archived)).toBe(true);
+  });
+
   it('parses cursors in every accepted form and rejects garbage', () => {
     expect(parseListCursor('2025-01-03T12:00:00Z').timestampMs).toBe(Date.UTC(2025, 0, 3, 12));
     expect(parseListCursor(`2025-01-03T09:00:00Z|${uuid(4)}`).threadId).toBe(uuid(4));

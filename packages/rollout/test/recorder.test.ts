@@ -5,6 +5,7 @@ import { newThreadId } from '@skein/state';
 import { makeTempDir, repoRoot } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
 import {
+  appendRolloutItems,
   formatRolloutFileName,
   isPersistedRolloutItem,
   type RolloutItem,
@@ -198,6 +199,25 @@ describe('RolloutRecorder', () => {
     expect(existsSync(`${recorder.path}.zst`)).toBe(false);
     expect((await readRollout(recorder.path)).lines).toHaveLength(3);
     expect((await readHeadSummary(recorder.path)).preview).toBe('zipped');
+  });
+
+  it('appends one-shot to an unloaded (torn) rollout through the policy', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([user('one')]);
+    await recorder.shutdown();
+    writeFileSync(recorder.path, `${readFileSync(recorder.path, 'utf8')}{"torn`);
+    const written = await appendRolloutItems(recorder.path, [
+      {
+        type: 'event_msg',
+        payload: { type: 'thread_name_updated', thread_id: recorder.threadId, thread_name: 'n' },
+      },
+      agent('appended'),
+    ]);
+    expect(written).toBe(1); // thread_name_updated is not in the current policy
+    const read = await readRollout(recorder.path);
+    expect(read.parseErrors).toBe(1);
+    expect(read.lines.at(-1)).toMatchObject({ payload: { message: 'appended' } });
   });
 
   it('discard drops buffered items and closes', async () => {

@@ -1,0 +1,267 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import {
+  BACKFILL_LEASE,
+  type BackfillStatus,
+  type BatchUpsertEntry,
+  claimLease,
+  currentLeaseOwner,
+  type LeaseOwner,
+  markBackfillComplete,
+  markBackfillRunning,
+  readBackfillState,
+  releaseLease,
+  StateError,
+  type StateRuntime,
+} from '@skein/state';
+import { readSessionIndexNames } from '../session-index.js';
+import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
+import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
+import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
+
+export interface BackfillProgress {
+  filesDone: number;
+  filesTotal: number;
+  filesFailed: number;
+  /** Bytes of the files done / of all files to import this run. */
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface BackfillOptions {
+  codexHome: string;
+  defaultProvider?: string;
+  /** Lease duration; heartbeated with every batch. A dead owner's lease is reclaimed at once. */
+  leaseMs?: number;
+  /** Files per transaction / checkpoint. */
+  batchSize?: number;
+  /** Extraction worker threads (0 = extract on the calling thread). Default: min(2, cores). */
+  workers?: number;
+  onProgress?: (progress: BackfillProgress) => void;
+  /** Lease owner identity (tests); default: this process. */
+  owner?: LeaseOwner;
+}
+
+export interface BackfillFailure {
+  path: string;
+  error: string;
+}
+
+export interface BackfillOutcome {
+  /** False when another process holds the backfill lease (or it was already complete). */
+  ran: boolean;
+  status: BackfillStatus;
+  imported: number;
+  failed: number;
+  /** Files at or before the resume watermark, not read again. */
+  skipped: number;
+  /** The first failures (at most 50). */
+  failures: BackfillFailure[];
+  durationMs: number;
+}
+
+export const DEFAULT_BACKFILL_LEASE_MS = 120_000;
+export const DEFAULT_BACKFILL_BATCH = 250;
+const MAX_REPORTED_FAILURES = 50;
+
+/**
+ * The one-time import of a home's rollouts into the state DB (spec rollout-state §5.8), run by
+ * whichever process wins the backfill lease. Files are processed in watermark order in
+ * batches; each batch is one transaction that also heartbeats the lease and moves the
+ * watermark, so a run killed at any point resumes after the last committed batch and indexes
+ * every thread exactly once. A file that cannot be read is counted and skipped.
+ */
+export async function runBackfill(
+  runtime: StateRuntime,
+  options: BackfillOptions,
+): Promise<BackfillOutcome> {
+  const started = Date.now();
+  const ctx = runtime.ctx;
+  const notRun = async (): Promise<BackfillOutcome> => ({
+    ran: false,
+    status: (await readBackfillState(ctx)).status,
+    imported: 0,
+    failed: 0,
+    skipped: 0,
+    failures: [],
+    durationMs: Date.now() - started,
+  });
+  if ((await readBackfillState(ctx)).status === 'complete') return notRun();
+
+  const owner = options.owner ?? currentLeaseOwner();
+  const leaseMs = options.leaseMs ?? DEFAULT_BACKFILL_LEASE_MS;
+  const claim = await claimLease(ctx, { name: BACKFILL_LEASE, owner, durationMs: leaseMs });
+  if (!claim.claimed) return notRun();
+  let released = false;
+  const release = async () => {
+    if (!released) await releaseLease(ctx, BACKFILL_LEASE, owner.id).catch(() => false);
+    released = true;
+  };
+  try {
+    if (!(await markBackfillRunning(ctx, owner))) {
+      await release();
+      return notRun(); // completed by someone else between our read and our claim
+    }
+    const state = await readBackfillState(ctx);
+    const watermark = state.lastWatermark;
+    const all = collectRolloutFiles(options.codexHome, options.onProgress !== undefined);
+    const files = watermark === null ? all : all.filter((f) => f.watermark > watermark);
+    const skipped = all.length - files.length;
+    const names = await readSessionIndexNames(options.codexHome);
+    const defaultProvider = options.defaultProvider ?? runtime.defaultProvider;
+    const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BACKFILL_BATCH);
+    const chunks: BackfillFile[][] = [];
+    for (let i = 0; i < files.length; i += batchSize) chunks.push(files.slice(i, i + batchSize));
+
+    const progress: BackfillProgress = {
+      filesDone: 0,
+      filesTotal: files.length,
+      filesFailed: 0,
+      bytesDone: 0,
+      bytesTotal: files.reduce((sum, f) => sum + f.size, 0),
+    };
+    options.onProgress?.({ ...progress });
+    const failures: BackfillFailure[] = [];
+    const inherits: { id: string; baseId: string }[] = [];
+    let imported = 0;
+
+    const commit = (chunk: BackfillFile[], outcomes: ExtractOutcome[]) => {
+      const entries: BatchUpsertEntry[] = [];
+      let failed = 0;
+      for (const outcome of outcomes) {
+        if (!outcome.ok) {
+          failed += 1;
+          if (failures.length < MAX_REPORTED_FAILURES)
+            failures.push({ path: outcome.path, error: outcome.error });
+          continue;
+        }
+        const name = names.get(outcome.entry.metadata.id);
+        entries.push(name === undefined ? outcome.entry : { ...outcome.entry, setName: name });
+        if (outcome.inheritsPreviewFrom) {
+          inherits.push({ id: outcome.entry.metadata.id, baseId: outcome.inheritsPreviewFrom });
+        }
+      }
+      const last = chunk[chunk.length - 1]!;
+      runtime.upsertThreadsBatch(entries, {
+        lease: { name: BACKFILL_LEASE, ownerId: owner.id, durationMs: leaseMs },
+        checkpoint: { watermark: last.watermark, done: entries.length, failed },
+      });
+      imported += entries.length;
+      progress.filesDone += chunk.length;
+      progress.filesFailed += failed;
+      for (const file of chunk) progress.bytesDone += file.size;
+      options.onProgress?.({ ...progress });
+    };
+
+    const workerCount = Math.min(
+      options.workers ?? Math.min(2, availableParallelism()),
+      chunks.length,
+    );
+    const workerUrl = new URL('./backfill-worker.js', import.meta.url);
+    if (workerCount > 0 && chunks.length > 1 && existsSync(fileURLToPath(workerUrl))) {
+      await extractWithWorkers(workerUrl, workerCount, chunks, defaultProvider, commit);
+    } else {
+      const cwds = new CwdNormalizer();
+      for (const chunk of chunks) {
+        commit(
+          chunk,
+          chunk.map((file) => extractBackfillEntry(file, defaultProvider, cwds)),
+        );
+        // Let timers and I/O (a progress bar, signals) run between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+
+    // A 0.169 fork by reference has no user message of its own: it shows its base's preview.
+    for (const { id, baseId } of inherits) {
+      await ctx.db
+        .updateTable('threads')
+        .set((eb) => ({
+          preview: eb.fn.coalesce(
+            eb.selectFrom('threads as base').select('base.preview').where('base.id', '=', baseId),
+            eb.val(''),
+          ),
+        }))
+        .where('id', '=', id)
+        .where('preview', '=', '')
+        .execute();
+    }
+    await markBackfillComplete(ctx, files.at(-1)?.watermark ?? watermark);
+    await release();
+    return {
+      ran: true,
+      status: 'complete',
+      imported,
+      failed: progress.filesFailed,
+      skipped,
+      failures,
+      durationMs: Date.now() - started,
+    };
+  } catch (error) {
+    if (error instanceof StateError && error.code === 'LeaseLost') {
+      released = true; // someone else owns it now; leave their lease alone
+      return { ...(await notRun()), ran: true };
+    }
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * Extraction on worker threads, commits on this thread in chunk order (the watermark must only
+ * move forward). All chunks are queued up front; each worker works through its share.
+ */
+async function extractWithWorkers(
+  url: URL,
+  count: number,
+  chunks: BackfillFile[][],
+  defaultProvider: string,
+  commit: (chunk: BackfillFile[], outcomes: ExtractOutcome[]) => void,
+): Promise<void> {
+  const workers = Array.from({ length: count }, () => new Worker(url));
+  const results = new Map<number, ExtractOutcome[]>();
+  let next = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const drain = () => {
+        try {
+          for (let outcomes = results.get(next); outcomes; outcomes = results.get(next)) {
+            results.delete(next);
+            commit(chunks[next]!, outcomes);
+            next += 1;
+          }
+          if (next === chunks.length) resolve();
+        } catch (error) {
+          reject(error);
+        }
+      };
+      for (const worker of workers) {
+        worker.on('message', (response: WorkerResponse) => {
+          results.set(response.chunk, response.outcomes);
+          drain();
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => {
+          if (next < chunks.length && code !== 0)
+            reject(new Error(`backfill worker exited with ${code}`));
+        });
+      }
+      chunks.forEach((chunk, index) => {
+        const jobs = chunk.map(({ path, rolloutPath, archived }) => ({
+          path,
+          rolloutPath,
+          archived,
+        }));
+        workers[index % count]!.postMessage({
+          chunk: index,
+          jobs,
+          defaultProvider,
+        } satisfies WorkerRequest);
+      });
+    });
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}

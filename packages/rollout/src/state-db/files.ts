@@ -1,0 +1,93 @@
+import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ARCHIVED_SESSIONS_SUBDIR, COMPRESSED_SUFFIX, SESSIONS_SUBDIR } from '../layout.js';
+
+/** One rollout file the backfill imports. */
+export interface BackfillFile {
+  /** The file to read (plain, or `.zst` when only that exists). */
+  path: string;
+  /** The logical plain `.jsonl` path stored in the DB. */
+  rolloutPath: string;
+  /** Home-relative plain path with `/`: the resume watermark and the processing order. */
+  watermark: string;
+  archived: boolean;
+  /** Bytes on disk (0 unless sizes were asked for). */
+  size: number;
+}
+
+const MAX_DEPTH = 8;
+
+function isRolloutName(name: string): boolean {
+  const plain = name.endsWith(COMPRESSED_SUFFIX) ? name.slice(0, -COMPRESSED_SUFFIX.length) : name;
+  return plain.startsWith('rollout-') && plain.endsWith('.jsonl');
+}
+
+/**
+ * Every rollout under `sessions/` and `archived_sessions/`, at any depth (backfill does not
+ * care about the date layout), plain shadowing `.zst`, sorted by watermark.
+ */
+export function collectRolloutFiles(codexHome: string, withSizes = false): BackfillFile[] {
+  const home = resolve(codexHome);
+  const out: BackfillFile[] = [];
+  const walk = (dir: string, relDir: string, archived: boolean, depth: number) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // missing or unreadable directory: nothing to import there
+    }
+    const names = new Set<string>();
+    for (const entry of entries) if (!entry.isDirectory()) names.add(entry.name);
+    for (const entry of entries) {
+      const full = join(dir, entry.name);
+      const rel = `${relDir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (depth < MAX_DEPTH) walk(full, rel, archived, depth + 1);
+        continue;
+      }
+      if (!isRolloutName(entry.name)) continue;
+      const compressed = entry.name.endsWith(COMPRESSED_SUFFIX);
+      if (compressed && names.has(entry.name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
+      const plainRel = compressed ? rel.slice(0, -COMPRESSED_SUFFIX.length) : rel;
+      let size = 0;
+      if (withSizes) {
+        try {
+          size = statSync(full).size;
+        } catch {
+          continue; // vanished while we looked
+        }
+      }
+      out.push({
+        path: full,
+        rolloutPath: join(home, plainRel),
+        watermark: plainRel,
+        archived,
+        size,
+      });
+    }
+  };
+  walk(join(home, SESSIONS_SUBDIR), SESSIONS_SUBDIR, false, 0);
+  walk(join(home, ARCHIVED_SESSIONS_SUBDIR), ARCHIVED_SESSIONS_SUBDIR, true, 0);
+  out.sort((a, b) => (a.watermark < b.watermark ? -1 : a.watermark > b.watermark ? 1 : 0));
+  return out;
+}
+
+/** Canonical cwd (symlinks resolved when the directory exists), cached per run. */
+export class CwdNormalizer {
+  private readonly cache = new Map<string, string>();
+
+  normalize(cwd: string): string {
+    if (!isAbsolute(cwd)) return cwd; // relative (or empty): nothing to anchor it to
+    let out = this.cache.get(cwd);
+    if (out === undefined) {
+      const absolute = resolve(cwd);
+      try {
+        out = realpathSync.native(absolute);
+      } catch {
+        out = absolute;
+      }
+      this.cache.set(cwd, out);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,17 @@
+export {
+  type BackfillFailure,
+  type BackfillOptions,
+  type BackfillOutcome,
+  type BackfillProgress,
+  DEFAULT_BACKFILL_BATCH,
+  DEFAULT_BACKFILL_LEASE_MS,
+  runBackfill,
+} from './backfill.js';
+export { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
+export {
+  DEFAULT_BACKFILL_POLL_MS,
+  DEFAULT_BACKFILL_WAIT_MS,
+  type InitStateDbOptions,
+  initStateDb,
+  openStateDbIfReady,
+} from './init.js';

@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import {
+  readBackfillState,
+  type StateDb,
+  StateError,
+  StateRuntime,
+  stateDbPath,
+} from '@skein/state';
+import { type BackfillOptions, type BackfillProgress, runBackfill } from './backfill.js';
+
+export interface InitStateDbOptions {
+  codexHome: string;
+  /** Directory of the DB file; default: the Codex home. */
+  sqliteHome?: string;
+  /** How long to wait for another process's backfill before giving up (default 30 s). */
+  waitMs?: number;
+  /** Poll interval while waiting (default 1 s). */
+  pollMs?: number;
+  /** Provider recorded for rollouts that name none (default `openai`). */
+  defaultProvider?: string;
+  onProgress?: (progress: BackfillProgress) => void;
+  /** Backfill tuning (lease duration, batch size, worker threads). */
+  backfill?: Pick<BackfillOptions, 'leaseMs' | 'batchSize' | 'workers' | 'owner'>;
+}
+
+export const DEFAULT_BACKFILL_WAIT_MS = 30_000;
+export const DEFAULT_BACKFILL_POLL_MS = 1_000;
+
+function openOptions(options: InitStateDbOptions) {
+  return {
+    sqliteHome: options.sqliteHome ?? options.codexHome,
+    ...(options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {}),
+  };
+}
+
+/**
+ * The state DB handle every app builds once at startup (spec rollout-state §5.9): open and
+ * migrate Skein's DB, import the home's rollouts if that has not been done (under the backfill
+ * lease), or wait for the process that is doing it — up to `waitMs`, polling each `pollMs`,
+ * taking the lease over at once if its holder died — and return only once the import is
+ * complete. Throws `StateError` (`BackfillTimedOut`, `OpenFailed`, `MigrationFailed`); an app
+ * that prefers to degrade runs filesystem-only (`StateDb | undefined`).
+ */
+export async function initStateDb(options: InitStateDbOptions): Promise<StateDb> {
+  const runtime = await StateRuntime.open(openOptions(options));
+  try {
+    const waitMs = options.waitMs ?? DEFAULT_BACKFILL_WAIT_MS;
+    const pollMs = Math.max(10, options.pollMs ?? DEFAULT_BACKFILL_POLL_MS);
+    const deadline = Date.now() + waitMs;
+    // Bounded: one iteration per poll until the deadline, plus the first.
+    for (let round = 0; round <= Math.ceil(waitMs / pollMs) + 1; round += 1) {
+      if ((await readBackfillState(runtime.ctx)).status === 'complete') return runtime;
+      await runBackfill(runtime, {
+        codexHome: options.codexHome,
+        ...(options.defaultProvider !== undefined
+          ? { defaultProvider: options.defaultProvider }
+          : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...options.backfill,
+      });
+      const state = await readBackfillState(runtime.ctx);
+      if (state.status === 'complete') return runtime;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new StateError(
+          'BackfillTimedOut',
+          `timed out waiting for state db backfill at ${options.codexHome} after ${Math.round(waitMs / 1000)}s (status: ${state.status})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, left)));
+    }
+    throw new StateError(
+      'BackfillTimedOut',
+      `timed out waiting for state db backfill at ${options.codexHome}`,
+    );
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}
+
+/**
+ * For non-owning readers: the handle if Skein's DB exists and its backfill is complete, else
+ * undefined (never imports, never waits).
+ */
+export async function openStateDbIfReady(
+  options: Pick<InitStateDbOptions, 'codexHome' | 'sqliteHome' | 'defaultProvider'>,
+): Promise<StateDb | undefined> {
+  if (!existsSync(stateDbPath(options.sqliteHome ?? options.codexHome))) return undefined;
+  let runtime: StateRuntime;
+  try {
+    runtime = await StateRuntime.open(openOptions(options));
+  } catch {
+    return undefined;
+  }
+  if ((await readBackfillState(runtime.ctx)).status === 'complete') return runtime;
+  await runtime.close();
+  return undefined;
+}
