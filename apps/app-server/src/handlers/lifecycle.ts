@@ -1,6 +1,11 @@
 /** `thread/start` (§2.1), `thread/resume` (§2.2) and `thread/fork` (§2.3). */
 import { resolve } from 'node:path';
-import type { LoadedThread } from '@skein/thread-manager';
+import {
+  type ForkedThread,
+  type ForkThreadOptions,
+  isThreadManagerError,
+  type LoadedThread,
+} from '@skein/thread-manager';
 import type { StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import {
@@ -193,12 +198,47 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
                 direction: initial.sortDirection ?? 'desc',
                 view: initial.itemsView ?? 'summary',
               }),
+        // Only paginated threads have backwards cursors here (0.169.0 sends null for legacy).
         turnsBackwardsCursor:
-          lastTurn === undefined ? null : turnsCursor(threadId, history, lastTurn, true),
+          lastTurn === undefined || !history.paginated
+            ? null
+            : turnsCursor(threadId, history, lastTurn, true),
         itemsBackwardsCursor: itemsBackwardsCursor(threadId, history),
       };
     },
   };
+}
+
+/**
+ * `manager.forkThread`, with 0.169.0's wording for an unknown `lastTurnId` of a legacy source
+ * (`lastTurnId '<id>' was not found in the source thread`; paginated sources say
+ * `turn not found: <id>`).
+ */
+async function forkWithCodexErrors(
+  ctx: HandlerContext,
+  sourceId: ThreadId,
+  options: ForkThreadOptions,
+): Promise<ForkedThread> {
+  try {
+    return await ctx.manager.forkThread(sourceId, options);
+  } catch (error) {
+    const lastTurnId = options.lastTurnId;
+    if (
+      lastTurnId !== undefined &&
+      isThreadManagerError(error, 'TurnNotFound') &&
+      error.threadId === lastTurnId
+    ) {
+      const source =
+        ctx.manager.lookupThread(sourceId) ??
+        (await readStored(ctx, sourceId, { includeArchived: true, includeHistory: false }));
+      if (source !== null && source.historyMode === 'legacy') {
+        throw RpcError.invalidRequest(
+          `lastTurnId '${lastTurnId}' was not found in the source thread`,
+        );
+      }
+    }
+    throw error;
+  }
 }
 
 export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams> {
@@ -220,7 +260,7 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         }
       }
       const cwd = resolveCwd(ctx, params.cwd);
-      const forked = await ctx.manager.forkThread(sourceId, {
+      const forked = await forkWithCodexErrors(ctx, sourceId, {
         ...(params.lastTurnId === undefined ? {} : { lastTurnId: params.lastTurnId }),
         ...(params.beforeTurnId === undefined ? {} : { beforeTurnId: params.beforeTurnId }),
         ephemeral: params.ephemeral === true,

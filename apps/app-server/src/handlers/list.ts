@@ -195,14 +195,26 @@ export async function listThreads(
     cursor = nextCursor;
   }
 
-  const data = collected.map((stored) =>
-    buildThread(storedThreadFacts(stored), ctx.statusOf(stored.threadId)),
-  );
+  const data = collected.map((stored) => {
+    const facts = storedThreadFacts(stored);
+    // A loaded thread shows its environment; `canAcceptDirectInput` stays null in lists.
+    const live = ctx.loaded(stored.threadId);
+    if (live !== undefined) {
+      facts.environments = [
+        { environmentId: 'local', cwd: live.cwd, runtimeWorkspaceRoots: [live.cwd] },
+      ];
+    }
+    return buildThread(facts, ctx.statusOf(stored.threadId));
+  });
   const first = collected[0];
+  let anchorMs = first === undefined ? 0 : sortTimeMs(first, sortKey);
+  // 0.169.0's search and DB-only paths keep times at second precision, and so do their anchors.
+  if (params.searchTerm !== undefined || params.useStateDbOnly === true)
+    anchorMs = Math.floor(anchorMs / 1000) * 1000;
   const backwardsCursor =
     first === undefined
       ? null
-      : new Date(sortTimeMs(first, sortKey) + (sortDirection === 'desc' ? -1 : 1)).toISOString();
+      : new Date(anchorMs + (sortDirection === 'desc' ? -1 : 1)).toISOString();
   return { data, readStates: {}, nextCursor, backwardsCursor };
 }
 

@@ -4,7 +4,13 @@
  * `thread/inject_items` (§2.15). The cascade notifications come from the manager's events.
  */
 import { isThreadManagerError } from '@skein/thread-manager';
-import type { GitInfoPatch, RolloutItem, StoredThread, ThreadId } from '@skein/thread-store';
+import {
+  type GitInfoPatch,
+  type RolloutItem,
+  type StoredThread,
+  type ThreadId,
+  ThreadStoreError,
+} from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import {
   type ThreadInjectItemsParams,
@@ -101,9 +107,12 @@ export function metadataUpdateHandler(
       try {
         stored = await ctx.manager.updateThreadGitInfo(threadId, patch);
       } catch (error) {
-        // 0.169.0 answers an unknown id here with `thread not found`, unlike name/set.
-        if (isThreadManagerError(error, 'NoRolloutFound')) {
-          throw RpcError.invalidRequest(`thread not found: ${threadId}`);
+        // 0.169.0 answers an unknown id with `no rollout found`, as name/set does.
+        if (
+          isThreadManagerError(error, 'ThreadNotFound') ||
+          (error instanceof ThreadStoreError && error.detail.startsWith('thread not found:'))
+        ) {
+          throw RpcError.invalidRequest(`no rollout found for thread id ${threadId}`);
         }
         throw error;
       }
