@@ -5,9 +5,12 @@ import { ensureCodexCli, makeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   appendSessionIndexEntry,
+  findThreadNameById,
+  findThreadPath,
   listThreadsFromFiles,
   type RolloutItem,
   RolloutRecorder,
+  readRolloutHistory,
 } from '../src/index.js';
 import { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 
@@ -207,6 +210,24 @@ describe.each(['0.169.0', '0.131.0'])(
         expect(userItem?.content?.map((c) => c.text).join('')).toBe(thread.userText);
         expect(agentItem?.text).toBe(thread.agentText);
       }
+
+      // And the other way round: what Codex changes in the home, Skein reads back.
+      const other = threads[1] as (typeof threads)[number];
+      await client.request('thread/name/set', { threadId: other.id, name: 'Renamed by Codex' });
+      expect(await findThreadNameById(home, other.id)).toBe('Renamed by Codex');
+      await client.request('thread/archive', { threadId: named.id });
+      const archivedPath = await findThreadPath(home, named.id);
+      expect(archivedPath).toContain('/archived_sessions/');
+      const archived = await listThreadsFromFiles(home, { pageSize: 10, archived: true });
+      expect(archived.items.map((i) => [i.threadId, i.preview, i.name])).toEqual([
+        [named.id, named.userText, 'Named by Skein'],
+      ]);
+      const active = await listThreadsFromFiles(home, { pageSize: 10 });
+      expect(active.items.map((i) => [i.threadId, i.name])).toEqual([
+        [other.id, 'Renamed by Codex'],
+      ]);
+      // Codex moved the file without rewriting it: every line still parses.
+      expect((await readRolloutHistory(archivedPath as string)).parseErrors).toBe(0);
     });
   },
 );
