@@ -103,6 +103,36 @@ describe('start → record → shutdown → resume', () => {
   });
 });
 
+describe('concurrency around load and unload', () => {
+  it('refuses resume while the thread is closing, and shares one runtime between racing resumes', async () => {
+    const { manager, cwd, events } = await open();
+    const thread = await manager.startThread({ cwd });
+    const id = thread.threadId;
+    await thread.recordItems(turn(cwd, 't1', 'race me'));
+    const unloading = manager.unloadThread(id);
+    await expectError(
+      manager.resumeThread(id),
+      'ThreadClosing',
+      `thread ${id} is closing; retry thread/resume after the thread is closed`,
+    );
+    expect(() => manager.subscribe(id, 'late')).toThrow(
+      `thread ${id} is closing; retry after the thread is closed`,
+    );
+    expect(await unloading).toBe(true);
+    await afterResults();
+    events.length = 0;
+
+    const [first, second] = await Promise.all([
+      manager.resumeThread(id, { connectionId: 'a' }),
+      manager.resumeThread(id, { connectionId: 'b' }),
+    ]);
+    expect(second.thread).toBe(first.thread);
+    expect([first.alreadyLoaded, second.alreadyLoaded].sort()).toEqual([false, true]);
+    expect(manager.subscribersOf(id).sort()).toEqual(['a', 'b']);
+    expect(events).toEqual([['statusChanged', id, 'idle']]);
+  });
+});
+
 describe('deferred persistence (spec §4) on a never-used thread', () => {
   it('answers reads, resume, fork and turns as Codex does', async () => {
     const { manager, cwd } = await open();
