@@ -149,6 +149,7 @@ export async function scanRolloutMetadata(
   root: string,
   archived: boolean,
   defaultProvider: string,
+  codexHome?: string,
 ): Promise<ThreadMetadata[]> {
   const files = await collectRolloutFiles(root, !archived);
   const out: ThreadMetadata[] = [];
@@ -157,7 +158,7 @@ export async function scanRolloutMetadata(
     const results = await Promise.all(
       files.slice(index, index + batch).map(async (file) => {
         try {
-          const extracted = await readRolloutMetadata(file, defaultProvider, archived);
+          const extracted = await readRolloutMetadata(file, defaultProvider, archived, codexHome);
           if (!extracted.hasSessionMeta) return null;
           const metadata = extracted.metadata;
           if (archived) metadata.archivedAtMs = metadata.updatedAtMs;

@@ -15,7 +15,7 @@ import {
   plainRolloutPath,
   type RolloutItem,
   type RolloutLine,
-  readRollout,
+  readThreadHistory,
   resolveRolloutFile,
   rolloutPathFor,
   type SessionMetaLine,
@@ -393,7 +393,6 @@ export class LocalThreadStore extends ThreadStoreBase {
       if (!includeArchived && isArchivedRolloutPath(entry.writer.path)) {
         throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
       }
-      rejectPaginatedHistoryMode(entry.historyMode);
       if (!(await pathExists(entry.writer.path))) {
         // Not materialized yet: nothing durable.
         return { threadId, items: [] };
@@ -415,8 +414,8 @@ export class LocalThreadStore extends ThreadStoreBase {
   private async loadHistoryAt(threadId: ThreadId, path: string): Promise<StoredThreadHistory> {
     try {
       const file = (await resolveRolloutFile(path)) ?? path;
-      const read = await readRollout(file);
-      return { threadId, items: itemsOf(read.lines) };
+      const read = await readThreadHistory(this.codexHome, file);
+      return { threadId, items: itemsOf([...read.inheritedLines, ...read.lines]) };
     } catch (error) {
       throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
     }
@@ -428,7 +427,12 @@ export class LocalThreadStore extends ThreadStoreBase {
     archived: boolean,
   ): Promise<ThreadMetadata | undefined> {
     try {
-      const extracted = await readRolloutMetadata(path, this.defaultModelProvider, archived);
+      const extracted = await readRolloutMetadata(
+        path,
+        this.defaultModelProvider,
+        archived,
+        this.codexHome,
+      );
       if (!extracted.hasSessionMeta) return undefined;
       const metadata = extracted.metadata;
       metadata.archivedAtMs = archived ? metadata.updatedAtMs : null;
@@ -487,7 +491,6 @@ export class LocalThreadStore extends ThreadStoreBase {
       const file = await this.rolloutMetadata(row.rolloutPath, rowArchived);
       const verified = file !== undefined && file.id === threadId;
       if (!includeHistory || verified) {
-        if (includeHistory) rejectPaginatedHistoryMode(row.historyMode);
         const thread = await this.mergeRowAndRollout(row, verified ? file : undefined);
         if (includeHistory) {
           thread.history = await this.loadHistoryAt(threadId, row.rolloutPath);
@@ -509,9 +512,14 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (row !== undefined) {
       // The row pointed elsewhere (stale or another thread's file): repair it from the file.
       if (row.rolloutPath !== path && this.handle !== undefined) {
-        await reconcileRollout(this.handle, path, archived, this.defaultModelProvider).catch(
-          (error: unknown) =>
-            this.warn(`failed to repair state row for thread ${threadId}: ${message(error)}`),
+        await reconcileRollout(
+          this.handle,
+          path,
+          archived,
+          this.defaultModelProvider,
+          this.codexHome,
+        ).catch((error: unknown) =>
+          this.warn(`failed to repair state row for thread ${threadId}: ${message(error)}`),
         );
       }
       const rowName = await this.nameForRow(row, thread.preview);
@@ -526,7 +534,6 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
     }
     if (includeHistory) {
-      rejectPaginatedHistoryMode(thread.historyMode);
       thread.history = await this.loadHistoryAt(threadId, path);
     }
     return thread;
@@ -644,7 +651,6 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     thread.rolloutPath = canonical;
     if (params.includeHistory === true) {
-      rejectPaginatedHistoryMode(thread.historyMode);
       thread.history = await this.loadHistoryAt(thread.threadId, canonical);
     }
     return thread;
@@ -748,7 +754,12 @@ export class LocalThreadStore extends ThreadStoreBase {
       candidates = [...rows.values()].filter((row) => row.archived === archived);
     } else {
       const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
-      candidates = await scanRolloutMetadata(root, archived, this.defaultModelProvider);
+      candidates = await scanRolloutMetadata(
+        root,
+        archived,
+        this.defaultModelProvider,
+        this.codexHome,
+      );
       if (relation !== null) candidates = filterRelation(candidates, relation);
     }
     const names =
@@ -799,7 +810,8 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     try {
       const file = (await resolveRolloutFile(path)) ?? path;
-      return (await readRollout(file)).lines;
+      const read = await readThreadHistory(this.codexHome, file);
+      return [...read.inheritedLines, ...read.lines];
     } catch (error) {
       throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
     }
@@ -973,7 +985,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     if (db !== undefined) {
       try {
-        await reconcileRollout(db, path, archived, this.defaultModelProvider);
+        await reconcileRollout(db, path, archived, this.defaultModelProvider, this.codexHome);
       } catch (error) {
         this.warn(`failed to reconcile thread ${threadId}: ${message(error)}`);
       }

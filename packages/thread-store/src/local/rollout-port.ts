@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import {
   appendRolloutItems,
   appendSessionIndexEntry,
+  eventUserMessage,
   extractThreadMetadataFromFile,
   type FileMetadataResult,
   findThreadNameById,
@@ -20,6 +21,7 @@ import {
   formatRolloutTimestamp,
   plainRolloutPath,
   type RolloutItem,
+  readThreadHistory,
   removeSessionIndexEntries,
   resolveRolloutFile,
   type SessionMetaLine,
@@ -317,17 +319,47 @@ export async function findRolloutPath(
 // ---------------------------------------------------------------------------------------------
 // Reconcile (state DB row from the rollout)
 
+/**
+ * Metadata of one rollout. With `codexHome`, a 0.169 fork by reference (whose history starts
+ * with its base thread's lines) takes its first user message, preview and title from the base.
+ */
 export async function readRolloutMetadata(
   path: string,
   defaultProvider: string,
   archived: boolean,
+  codexHome?: string,
 ): Promise<FileMetadataResult> {
   const file = (await resolveRolloutFile(path)) ?? path;
-  return extractThreadMetadataFromFile(file, {
+  const extracted = await extractThreadMetadataFromFile(file, {
     defaultProvider,
     archived,
     rolloutPath: plainRolloutPath(path),
   });
+  if (extracted.historyBase !== null && codexHome !== undefined) {
+    await applyInheritedPreview(codexHome, extracted.metadata, file);
+  }
+  return extracted;
+}
+
+async function applyInheritedPreview(
+  codexHome: string,
+  metadata: ThreadMetadata,
+  file: string,
+): Promise<void> {
+  try {
+    const history = await readThreadHistory(codexHome, file);
+    for (const line of history.inheritedLines) {
+      if (line.type !== 'event_msg') continue;
+      const user = eventUserMessage(line.payload);
+      if (user === null || user.preview === null) continue;
+      metadata.preview = user.preview;
+      metadata.firstUserMessage = user.preview;
+      if (user.text !== '') metadata.title = user.text;
+      return;
+    }
+  } catch {
+    // A missing or unreadable base leaves the fork's own facts.
+  }
 }
 
 /**
@@ -339,8 +371,9 @@ export async function reconcileRollout(
   path: string,
   archived: boolean,
   defaultProvider: string,
+  codexHome?: string,
 ): Promise<ThreadMetadata> {
-  const extracted = await readRolloutMetadata(path, defaultProvider, archived);
+  const extracted = await readRolloutMetadata(path, defaultProvider, archived, codexHome);
   const metadata: ThreadMetadata = { ...extracted.metadata, archived };
   const existing = await getThread(stateDb.ctx, metadata.id);
   if (archived) metadata.archivedAtMs = existing?.archivedAtMs ?? metadata.updatedAtMs;
