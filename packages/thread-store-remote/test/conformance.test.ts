@@ -1,10 +1,13 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateRuntime } from '@skein/state';
 import {
   makeTempDir,
   type PostgresServer,
   removeTempDir,
   startPostgres,
 } from '@skein/test-support';
-import { InMemoryThreadStore, type ThreadStore } from '@skein/thread-store';
+import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
 import {
   describeThreadStoreConformance,
   type ThreadStoreCapabilities,
@@ -96,6 +99,61 @@ describeThreadStoreConformance({
         client.close();
         await server.close();
         removeTempDir(cwd);
+      },
+    };
+  },
+});
+
+describeThreadStoreConformance({
+  name: 'RemoteThreadStore → LocalThreadStore (Codex home with a state DB)',
+  capabilities: {
+    // The server's paths stay on the server: reads by path are refused through the client.
+    rolloutPaths: false,
+    liveWriters: true,
+    requiresCwd: true,
+    archive: true,
+    listing: true,
+    gitMetadata: true,
+    turns: true,
+    search: false,
+  },
+  async createHarness() {
+    const root = makeTempDir('skein-remote-home-');
+    const home = join(root, 'home');
+    const cwd = join(root, 'project');
+    mkdirSync(home, { recursive: true });
+    mkdirSync(cwd, { recursive: true });
+    // A fresh, empty home: opening the runtime is all initStateDb would do (nothing to backfill).
+    const stateDb = await StateRuntime.open({ sqliteHome: home, defaultProvider: 'test-provider' });
+    const config = {
+      codexHome: home,
+      defaultModelProvider: 'test-provider',
+      collectGitInfo: async () => null,
+    };
+    const backing = new LocalThreadStore(config, stateDb);
+    const { server, client } = await remoteOver(backing);
+    const extra: Array<{
+      server: ThreadStoreServer;
+      client: RemoteThreadStore;
+      backing: LocalThreadStore;
+    }> = [];
+    return {
+      store: client,
+      cwd,
+      async reopen() {
+        const again = new LocalThreadStore(config, stateDb);
+        const remote = await remoteOver(again);
+        extra.push({ ...remote, backing: again });
+        return remote.client;
+      },
+      async cleanup() {
+        for (const entry of [{ server, client, backing }, ...extra]) {
+          entry.client.close();
+          await entry.server.close();
+          await entry.backing.close();
+        }
+        await stateDb.close();
+        removeTempDir(root);
       },
     };
   },
