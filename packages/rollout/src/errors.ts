@@ -1,3 +1,5 @@
+import { isThreadId, type ThreadId } from '@skein/state';
+
 /** Every failure the rollout package reports, as a closed set of codes. */
 export type RolloutErrorCode =
   /** The rollout file has no non-blank line. */
@@ -27,6 +29,12 @@ export class RolloutError extends Error {
 
 export function isRolloutError(value: unknown, code?: RolloutErrorCode): value is RolloutError {
   return value instanceof RolloutError && (code === undefined || value.code === code);
+}
+
+/** A thread id argument as a lowercase UUID, or `InvalidArgument`. */
+export function requireThreadId(value: string, what = 'thread id'): ThreadId {
+  if (!isThreadId(value)) throw new RolloutError('InvalidArgument', `invalid ${what}: ${value}`);
+  return value.toLowerCase() as ThreadId;
 }
 
 /** Node's `ENOENT` (and friends) without a type assertion at every call site. */

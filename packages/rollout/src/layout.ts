@@ -1,6 +1,6 @@
 import { constants as fsConstants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { access, realpath } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { isThreadId, type ThreadId } from '@skein/state';
 
 /*
@@ -168,4 +168,18 @@ export function unarchivedPathFor(codexHome: string, fileName: string): string |
 /** Where a rollout goes on archive: `archived_sessions/<name>` (flat). */
 export function archivedPathFor(codexHome: string, fileName: string): string {
   return join(archivedSessionsDir(codexHome), basename(plainRolloutPath(fileName)));
+}
+
+/**
+ * A cwd as Codex compares and stores it: absolute, and canonical (symlinks resolved) when the
+ * directory exists; otherwise just resolved.
+ */
+export async function normalizeCwd(cwd: string): Promise<string> {
+  if (cwd === '') return cwd;
+  const absolute = resolve(cwd);
+  try {
+    return await realpath(absolute);
+  } catch {
+    return absolute;
+  }
 }

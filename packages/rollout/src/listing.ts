@@ -7,6 +7,7 @@ import { readHeadSummary } from './head-summary.js';
 import {
   archivedSessionsDir,
   COMPRESSED_SUFFIX,
+  normalizeCwd,
   type ParsedRolloutFileName,
   parseFileTimestamp,
   parseRolloutFileName,
@@ -370,7 +371,13 @@ export async function summarizeRolloutFile(
         : context.modelProviders.includes(provider);
     if (!matches) return null;
   }
-  if (context.cwdFilters !== undefined && !context.cwdFilters.includes(meta.cwd)) return null;
+  if (
+    context.cwdFilters !== undefined &&
+    !context.cwdFilters.includes(meta.cwd) &&
+    !context.cwdFilters.includes(await normalizeCwd(meta.cwd))
+  ) {
+    return null;
+  }
   let preview = head.preview;
   if (head.historyBase !== null) {
     preview = (await inheritedPreview(context.codexHome, head.historyBase.thread_id)) ?? preview;
@@ -439,7 +446,13 @@ export async function listThreadsFromFiles(
     allowedSources: options.allowedSources ?? INTERACTIVE_SESSION_SOURCES,
     modelProviders: options.modelProviders ?? [],
     defaultProvider: options.defaultProvider,
-    cwdFilters: options.cwdFilters,
+    cwdFilters:
+      options.cwdFilters === undefined
+        ? undefined
+        : [
+            ...options.cwdFilters,
+            ...(await Promise.all(options.cwdFilters.map((cwd) => normalizeCwd(cwd)))),
+          ],
   };
   const budget = new ScanBudget(options.maxScanEntries ?? MAX_SCAN_ENTRIES);
   const names =

@@ -1,9 +1,9 @@
 import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseThreadId, type ThreadId } from '@skein/state';
+import type { ThreadId } from '@skein/state';
 import { Decompress } from 'fzstd';
-import { errnoCode, RolloutError } from './errors.js';
+import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { readGitInfo } from './git-info.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { compressedRolloutPath, plainRolloutPath, rolloutPathFor } from './layout.js';
@@ -106,7 +106,7 @@ export class RolloutRecorder {
 
   /** A recorder for a new thread: path and `session_meta` precomputed, nothing on disk yet. */
   static create(params: CreateRolloutRecorderParams): RolloutRecorder {
-    const threadId = parseThreadId(params.threadId);
+    const threadId = requireThreadId(params.threadId);
     const createdAt = params.createdAt ?? new Date();
     const timestamp = createdAt.toISOString();
     const spawn = threadSpawnOf(params.source);
@@ -116,8 +116,10 @@ export class RolloutRecorder {
     };
     // Key order matters: it is the order Codex writes (legacy history mode).
     const meta: Record<string, unknown> = { id: threadId };
-    if (params.forkedFromId) meta.forked_from_id = parseThreadId(params.forkedFromId);
-    if (params.parentThreadId) meta.parent_thread_id = parseThreadId(params.parentThreadId);
+    if (params.forkedFromId)
+      meta.forked_from_id = requireThreadId(params.forkedFromId, 'forked-from id');
+    if (params.parentThreadId)
+      meta.parent_thread_id = requireThreadId(params.parentThreadId, 'parent thread id');
     meta.timestamp = timestamp;
     meta.cwd = params.cwd;
     meta.originator = params.originator;
@@ -157,7 +159,14 @@ export class RolloutRecorder {
     const plain = plainRolloutPath(path);
     await ensurePlainRollout(plain);
     const meta = await readSessionMetaLine(plain);
-    const recorder = new RolloutRecorder(plain, parseThreadId(meta.id), 'open', null, '', null);
+    const recorder = new RolloutRecorder(
+      plain,
+      requireThreadId(meta.id, `session_meta id in ${plain}`),
+      'open',
+      null,
+      '',
+      null,
+    );
     try {
       recorder.#handle = await open(plain, 'a');
       const size = (await recorder.#handle.stat()).size;

@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isThreadId, parseThreadId, type ThreadId } from '@skein/state';
+import { isThreadId, type ThreadId } from '@skein/state';
 import { z } from 'zod';
-import { errnoCode, RolloutError } from './errors.js';
+import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { sessionIndexPath } from './layout.js';
 
 /*
@@ -52,7 +52,7 @@ export async function appendSessionIndexEntry(
   threadName: string,
   updatedAt: string = nowWithNanos(),
 ): Promise<SessionIndexEntry> {
-  const id = parseThreadId(threadId);
+  const id = requireThreadId(threadId);
   const entry: SessionIndexEntry = { id, thread_name: threadName, updated_at: updatedAt };
   const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
   const path = sessionIndexPath(codexHome);
@@ -84,7 +84,7 @@ export function appendSessionIndexEntrySync(
   threadName: string,
   updatedAt: string = nowWithNanos(),
 ): SessionIndexEntry {
-  const id = parseThreadId(threadId);
+  const id = requireThreadId(threadId);
   const entry: SessionIndexEntry = { id, thread_name: threadName, updated_at: updatedAt };
   const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
   const fd = openSync(sessionIndexPath(codexHome), 'a');

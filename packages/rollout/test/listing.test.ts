@@ -1,4 +1,4 @@
-import { utimesSync, writeFileSync } from 'node:fs';
+import { symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
@@ -162,6 +162,27 @@ describe('filesystem listing', () => {
     expect(
       await ids({ allowedSources: [], modelProviders: ['openai'], defaultProvider: 'x' }),
     ).toEqual([uuid(1), uuid(2), uuid(3)]);
+  });
+
+  it('matches cwd filters after normalization (symlinks, trailing slash)', async () => {
+    const home = makeTempDir();
+    const real = makeTempDir();
+    const link = join(makeTempDir(), 'link');
+    symlinkSync(real, link);
+    writeThread(home, uuid(1), '2025-01-01T00-00-01', { meta: { cwd: real } });
+    writeThread(home, uuid(2), '2025-01-01T00-00-02', { meta: { cwd: '/elsewhere' } });
+    const viaLink = await listThreadsFromFiles(home, {
+      pageSize: 10,
+      cwdFilters: [link],
+      allowedSources: [],
+    });
+    expect(viaLink.items.map((i) => i.threadId)).toEqual([uuid(1)]);
+    const slash = await listThreadsFromFiles(home, {
+      pageSize: 10,
+      cwdFilters: [`${real}/`],
+      allowedSources: [],
+    });
+    expect(slash.items.map((i) => i.threadId)).toEqual([uuid(1)]);
   });
 
   it('stops at the scan cap with a cursor, and ignores misplaced files', async () => {
