@@ -385,7 +385,10 @@ export class PostgresThreadStore extends ThreadStoreBase {
       let query = this.db
         .selectFrom('threads')
         .selectAll()
-        .where('archived', '=', params.archived === true ? 1 : 0);
+        .where('archived', '=', params.archived === true ? 1 : 0)
+        // As Codex lists: a thread nobody has written to (no preview) stays hidden. This is also
+        // the predicate of the partial `(archived, <sort>, id)` indexes the page walks.
+        .where('preview', '<>', '');
       if (relationIds) query = query.where('id', 'in', relationIds);
       const sources = params.allowedSources ?? [];
       if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
@@ -482,7 +485,13 @@ export class PostgresThreadStore extends ThreadStoreBase {
         if (patch.tokenUsage !== undefined) {
           set.tokens_used = Math.max(0, Math.trunc(patch.tokenUsage.totalTokens));
         }
-        if (patch.firstUserMessage !== undefined) set.first_user_message = patch.firstUserMessage;
+        if (patch.firstUserMessage !== undefined) {
+          set.first_user_message = patch.firstUserMessage;
+          // Preview falls back to the first user message (the SQLite index's rule).
+          if (patch.preview === undefined && current.preview === '') {
+            set.preview = patch.firstUserMessage;
+          }
+        }
         if (patch.gitInfo !== undefined) {
           if (patch.gitInfo.sha !== undefined) set.git_sha = patch.gitInfo.sha;
           if (patch.gitInfo.branch !== undefined) set.git_branch = patch.gitInfo.branch;

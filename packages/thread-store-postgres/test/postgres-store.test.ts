@@ -300,3 +300,25 @@ describe('PostgresThreadStore live writers in one process', () => {
     expect(rejected.reason.message).toContain('already has a live writer');
   });
 });
+
+describe('PostgresThreadStore listing visibility', () => {
+  it('hides threads nobody has written a message to, as Codex lists do', async () => {
+    const store = await open(await server.createDatabase());
+    const silent = createThreadParams('/work/project');
+    await store.createThread(silent);
+    await store.persistThread(silent.threadId);
+    const spoken = await record(store, 'spoken');
+    expect((await store.listThreads({ pageSize: 10 })).items.map((t) => t.threadId)).toEqual([
+      spoken,
+    ]);
+    // Still readable by id, just not listed; a first message makes it visible.
+    expect((await store.readThread({ threadId: silent.threadId })).preview).toBe('');
+    const patched = await store.updateThreadMetadata({
+      threadId: silent.threadId,
+      patch: { firstUserMessage: 'now spoken' },
+    });
+    expect(patched.preview).toBe('now spoken');
+    const listed = await store.listThreads({ pageSize: 10 });
+    expect(listed.items.map((t) => t.threadId).sort()).toEqual([silent.threadId, spoken].sort());
+  });
+});
