@@ -1,9 +1,11 @@
 /**
- * Builds the state handle for a Codex home, once per process. This is the one place the sample
- * opens SQLite: `skein_state_<v>.sqlite` in the home (never Codex's own `state_N.sqlite`).
+ * Builds the state handle for a Codex home, once per process, with `initStateDb`: open and
+ * migrate `skein_state_<v>.sqlite` (never Codex's own `state_N.sqlite`), and import the home's
+ * existing rollouts (backfill, under the lease) so listing sees them.
  */
-import { type StateDb, StateRuntime } from '@skein/state';
+import { initStateDb } from '@skein/rollout';
+import type { StateDb } from '@skein/state';
 
 export async function openStateDb(codexHome: string, defaultProvider: string): Promise<StateDb> {
-  return StateRuntime.open({ sqliteHome: codexHome, defaultProvider });
+  return initStateDb({ codexHome, defaultProvider });
 }

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type StateDb, StateRuntime } from '@skein/state';
+import { initStateDb } from '@skein/rollout';
+import type { StateDb } from '@skein/state';
 import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { LocalThreadStore } from '@skein/thread-store';
 import { ThreadManager, type ThreadManagerOptions } from '../src/index.js';
@@ -16,9 +17,9 @@ export interface LocalHarness {
   close(): Promise<void>;
 }
 
-/** Builds the state handle for a home the way apps do. */
+/** Builds the state handle for a home the way apps do (open, migrate, backfill). */
 export async function openStateDb(home: string): Promise<StateDb> {
-  return StateRuntime.open({ sqliteHome: home, defaultProvider: 'test-provider' });
+  return initStateDb({ codexHome: home, defaultProvider: 'test-provider' });
 }
 
 /** A temp Codex home with a real state DB, a LocalThreadStore and a ThreadManager over it. */
