@@ -5,6 +5,7 @@ export type StateErrorCode =
   | 'InvalidCursor'
   | 'InvalidArgument'
   | 'LeaseLost'
+  | 'BackfillTimedOut'
   | 'Closed'
   | 'QueryFailed';
 

@@ -53,7 +53,7 @@ export type {
   ThreadSpawnEdgesTable,
   ThreadsTable,
 } from './schema.js';
-export type { BatchUpsertEntry } from './sqlite-upsert.js';
+export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
 export { isThreadId, newThreadId, parseThreadId, type ThreadId } from './thread-id.js';
 export {
   defaultThreadMetadata,

@@ -7,7 +7,11 @@ import { createStateContext, type StateContext, seedStateClocks } from './contex
 import { StateError } from './errors.js';
 import { migrateStateSchema } from './migrations.js';
 import type { StateDatabase } from './schema.js';
-import { type BatchUpsertEntry, SqliteBatchUpserter } from './sqlite-upsert.js';
+import {
+  type BatchUpsertEntry,
+  type BatchUpsertOptions,
+  SqliteBatchUpserter,
+} from './sqlite-upsert.js';
 
 /**
  * Version in the DB file name. Bumped only for a change migrations cannot express (then the
@@ -143,11 +147,11 @@ export class StateRuntime {
     return new StateRuntime(path, sqlite, ctx, backupDir, path);
   }
 
-  /** SQLite bulk upsert (one immediate transaction); `extra` runs inside it (e.g. a checkpoint). */
-  upsertThreadsBatch(entries: readonly BatchUpsertEntry[], extra?: () => void): number {
+  /** SQLite bulk upsert in one immediate transaction (see `BatchUpsertOptions`). */
+  upsertThreadsBatch(entries: readonly BatchUpsertEntry[], options?: BatchUpsertOptions): number {
     this.assertOpen();
     this.upserter ??= new SqliteBatchUpserter(this.sqlite, this.ctx);
-    return this.upserter.upsertMany(entries, extra);
+    return this.upserter.upsertMany(entries, options);
   }
 
   /** Releases this reference; the connection closes when the last holder closes. */

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { StateContext } from './context.js';
+import { StateError } from './errors.js';
 import type { ThreadId } from './thread-id.js';
 import {
   defaultThreadMetadata,
@@ -28,6 +29,13 @@ export interface BatchUpsertEntry {
 }
 
 /** Every `threads` column, in the order the prepared statement binds them. */
+export interface BatchUpsertOptions {
+  /** Heartbeat this lease in the batch's transaction; roll back if it was lost. */
+  lease?: { name: string; ownerId: string; durationMs: number };
+  /** Record backfill progress in the batch's transaction. */
+  checkpoint?: { watermark: string; done: number; failed: number };
+}
+
 const INSERT_COLUMNS = [
   'id',
   'rollout_path',
@@ -70,6 +78,8 @@ export class SqliteBatchUpserter {
   private readonly setName: Statement;
   private readonly setMemoryMode: Statement;
   private readonly insertEdge: Statement;
+  private readonly heartbeat: Statement;
+  private readonly checkpoint: Statement;
 
   constructor(
     private readonly sqlite: Database,
@@ -86,15 +96,37 @@ export class SqliteBatchUpserter {
     this.setMemoryMode = sqlite.prepare(
       'update threads set memory_mode = ? where id = ? and memory_mode <> ?',
     );
+    this.heartbeat = sqlite.prepare(
+      'update leases set heartbeat_at_ms = ?, expires_at_ms = ? where name = ? and owner_id = ?',
+    );
+    this.checkpoint = sqlite.prepare(
+      `update backfill_state set last_watermark = ?, updated_at_ms = ?,
+         files_done = files_done + ?, files_failed = files_failed + ? where id = 1`,
+    );
     this.insertEdge = sqlite.prepare(
       `insert into thread_spawn_edges (parent_thread_id, child_thread_id, status, created_at_ms)
        values (?, ?, 'open', ?) on conflict (child_thread_id) do nothing`,
     );
   }
 
-  /** Upserts every entry in one transaction; returns how many were written. */
-  upsertMany(entries: readonly BatchUpsertEntry[], extra?: () => void): number {
+  /**
+   * Upserts every entry in one transaction; returns how many were written. With `lease`, the
+   * lease is heartbeated in the same transaction and a lost lease rolls the batch back
+   * (`LeaseLost`); with `checkpoint`, the backfill progress moves with the rows it covers.
+   */
+  upsertMany(entries: readonly BatchUpsertEntry[], options: BatchUpsertOptions = {}): number {
     const run = this.sqlite.transaction(() => {
+      if (options.lease) {
+        const lease = options.lease;
+        const now = Date.now();
+        const held = this.heartbeat.run(now, now + lease.durationMs, lease.name, lease.ownerId);
+        if (held.changes === 0) {
+          throw new StateError(
+            'LeaseLost',
+            `lease ${lease.name} is no longer held by this process`,
+          );
+        }
+      }
       const now = Date.now();
       for (const entry of entries) {
         const meta = entry.metadata;
@@ -112,7 +144,10 @@ export class SqliteBatchUpserter {
         const parent = spawnParentOfSource(meta.source);
         if (parent) this.insertEdge.run(parent, meta.id, now);
       }
-      extra?.();
+      if (options.checkpoint) {
+        const c = options.checkpoint;
+        this.checkpoint.run(c.watermark, Date.now(), c.done, c.failed);
+      }
     });
     run.immediate();
     return entries.length;

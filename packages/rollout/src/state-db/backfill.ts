@@ -37,7 +37,10 @@ export interface BackfillOptions {
   leaseMs?: number;
   /** Files per transaction / checkpoint. */
   batchSize?: number;
-  /** Extraction worker threads (0 = extract on the calling thread). Default: min(2, cores). */
+  /**
+   * Helper threads extracting alongside the calling thread (0 = calling thread only). Default:
+   * one helper when there are 2+ cores and at least `PARALLEL_MIN_FILES` files.
+   */
   workers?: number;
   onProgress?: (progress: BackfillProgress) => void;
   /** Lease owner identity (tests); default: this process. */
@@ -65,6 +68,8 @@ export interface BackfillOutcome {
 export const DEFAULT_BACKFILL_LEASE_MS = 120_000;
 export const DEFAULT_BACKFILL_BATCH = 250;
 const MAX_REPORTED_FAILURES = 50;
+/** Below this many files a helper thread's start-up costs more than it saves. */
+export const PARALLEL_MIN_FILES = 2_000;
 
 /**
  * The one-time import of a home's rollouts into the state DB (spec rollout-state §5.8), run by
@@ -210,8 +215,10 @@ export async function runBackfill(
 }
 
 /**
- * Extraction on worker threads, commits on this thread in chunk order (the watermark must only
- * move forward). All chunks are queued up front; each worker works through its share.
+ * Extraction on helper threads *and* this thread, commits on this thread in chunk order (the
+ * watermark only moves forward). Helpers are fed one chunk ahead so they never idle; this
+ * thread extracts the next unassigned chunk between commits, so on two cores one helper keeps
+ * both busy without a second isolate's memory.
  */
 async function extractWithWorkers(
   url: URL,
@@ -222,45 +229,58 @@ async function extractWithWorkers(
 ): Promise<void> {
   const workers = Array.from({ length: count }, () => new Worker(url));
   const results = new Map<number, ExtractOutcome[]>();
-  let next = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const drain = () => {
-        try {
-          for (let outcomes = results.get(next); outcomes; outcomes = results.get(next)) {
-            results.delete(next);
-            commit(chunks[next]!, outcomes);
-            next += 1;
-          }
-          if (next === chunks.length) resolve();
-        } catch (error) {
-          reject(error);
-        }
-      };
-      for (const worker of workers) {
-        worker.on('message', (response: WorkerResponse) => {
-          results.set(response.chunk, response.outcomes);
-          drain();
-        });
-        worker.on('error', reject);
-        worker.on('exit', (code) => {
-          if (next < chunks.length && code !== 0)
-            reject(new Error(`backfill worker exited with ${code}`));
-        });
-      }
-      chunks.forEach((chunk, index) => {
-        const jobs = chunk.map(({ path, rolloutPath, archived }) => ({
-          path,
-          rolloutPath,
-          archived,
-        }));
-        workers[index % count]!.postMessage({
-          chunk: index,
-          jobs,
-          defaultProvider,
-        } satisfies WorkerRequest);
-      });
+  const cwds = new CwdNormalizer();
+  let assigned = 0;
+  let committed = 0;
+  let failure: unknown = null;
+  let wake: (() => void) | null = null;
+  const assign = (worker: Worker) => {
+    if (assigned >= chunks.length) return;
+    const index = assigned++;
+    const jobs = chunks[index]!.map(({ path, rolloutPath, archived }) => ({
+      path,
+      rolloutPath,
+      archived,
+    }));
+    worker.postMessage({ chunk: index, jobs, defaultProvider } satisfies WorkerRequest);
+  };
+  for (const worker of workers) {
+    worker.on('message', (response: WorkerResponse) => {
+      results.set(response.chunk, response.outcomes);
+      assign(worker);
+      wake?.();
     });
+    worker.on('error', (error) => {
+      failure ??= error;
+      wake?.();
+    });
+    assign(worker);
+    assign(worker);
+  }
+  try {
+    // Bounded: every pass commits or extracts a chunk, or waits for a helper's result.
+    while (committed < chunks.length) {
+      if (failure) throw failure;
+      for (let ready = results.get(committed); ready; ready = results.get(committed)) {
+        results.delete(committed);
+        commit(chunks[committed]!, ready);
+        committed += 1;
+      }
+      if (committed >= chunks.length) break;
+      if (assigned < chunks.length) {
+        const index = assigned++;
+        results.set(
+          index,
+          chunks[index]!.map((file) => extractBackfillEntry(file, defaultProvider, cwds)),
+        );
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      } else if (!results.has(committed)) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+    }
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
