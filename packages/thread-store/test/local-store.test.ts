@@ -1,0 +1,474 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { getThread, type StateDb, StateRuntime, type ThreadMetadata } from '@skein/state';
+import { makeTempDir, removeTempDir } from '@skein/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InMemoryThreadStore, LiveThread, LocalThreadStore, type ThreadId } from '../src/index.js';
+import {
+  agentMessageItem,
+  createThreadParams,
+  expectThreadStoreError,
+  resumeThreadParams,
+  tokenCountItem,
+  turnCompleteItem,
+  turnStartedItem,
+  userMessageItem,
+} from '../src/testing/index.js';
+import { localHarness, noGit } from './local-harness.js';
+
+type Harness = Awaited<ReturnType<typeof localHarness>>;
+const harnesses: Harness[] = [];
+afterEach(async () => {
+  for (const harness of harnesses.splice(0)) await harness.cleanup?.();
+});
+
+async function setup(withDb: boolean): Promise<Harness & { local: LocalThreadStore }> {
+  const harness = await localHarness(withDb);
+  harnesses.push(harness);
+  return { ...harness, local: harness.store as LocalThreadStore };
+}
+
+async function recorded(h: Harness & { local: LocalThreadStore }, text: string) {
+  const params = createThreadParams(h.cwd);
+  const live = await LiveThread.create(h.local, params, noGit);
+  await live.appendItems([userMessageItem(text)]);
+  await live.shutdown();
+  const path = (await h.local.readThread({ threadId: params.threadId })).rolloutPath as string;
+  return { threadId: params.threadId, path };
+}
+
+function row(db: StateDb, threadId: ThreadId): Promise<ThreadMetadata | undefined> {
+  return getThread(db.ctx, threadId);
+}
+
+function lines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Every file under `dir` with its sha256, for byte-identity checks. */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else out.set(path, createHash('sha256').update(readFileSync(path)).digest('hex'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('LocalThreadStore live writer', () => {
+  it('writes nothing for a created thread that never got an append', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd);
+    const live = await LiveThread.create(h.local, params, noGit);
+    const path = h.local.liveRolloutPath(params.threadId);
+    await live.flush();
+    await live.shutdown();
+    expect(existsSync(path)).toBe(false);
+    expect(await row(h.stateDb as StateDb, params.threadId)).toBeUndefined();
+  });
+
+  it('raw appends are history only: no SQLite row', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd);
+    await h.local.createThread(params);
+    await h.local.appendItems({ threadId: params.threadId, items: [userMessageItem('raw')] });
+    await h.local.flushThread(params.threadId);
+    expect(lines(h.local.liveRolloutPath(params.threadId)).length).toBe(2);
+    expect(await row(h.stateDb as StateDb, params.threadId)).toBeUndefined();
+  });
+
+  it('LiveThread appends derive the SQLite row', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd);
+    const live = await LiveThread.create(h.local, params, noGit);
+    await live.appendItems([userMessageItem('derived message')]);
+    const meta = await row(h.stateDb as StateDb, params.threadId);
+    expect(meta?.firstUserMessage).toBe('derived message');
+    expect(meta?.preview).toBe('derived message');
+    expect(meta?.title).toBe('derived message');
+    expect(meta?.rolloutPath).toBe(live.localRolloutPath());
+    await live.appendItems([turnStartedItem('turn-1')]);
+    const afterTurn = await row(h.stateDb as StateDb, params.threadId);
+    await live.appendItems([
+      agentMessageItem('out'),
+      tokenCountItem(7),
+      turnCompleteItem('turn-1'),
+    ]);
+    const afterOutput = await row(h.stateDb as StateDb, params.threadId);
+    expect(afterOutput?.updatedAtMs).toBeGreaterThan(afterTurn?.updatedAtMs ?? 0);
+    expect(afterOutput?.recencyAtMs).toBe(afterTurn?.recencyAtMs);
+    expect(afterOutput?.tokensUsed).toBe(7);
+    await live.shutdown();
+  });
+
+  it('a token-count-only thread is materialized and its row points at the live path', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd);
+    const live = await LiveThread.create(h.local, params, noGit);
+    const path = live.localRolloutPath();
+    await live.appendItems([tokenCountItem(3)]);
+    await live.shutdown();
+    expect(path).not.toBeNull();
+    expect(existsSync(path as string)).toBe(true);
+    expect((await row(h.stateDb as StateDb, params.threadId))?.rolloutPath).toBe(path);
+  });
+
+  it('resume observes the rollout history, not the resume params', async () => {
+    const h = await setup(true);
+    const { threadId } = await recorded(h, 'first words');
+    const resumed = await LiveThread.resume(
+      h.local,
+      resumeThreadParams(threadId, h.cwd, {
+        metadata: { cwd: h.cwd, modelProvider: 'resume-provider', memoryMode: 'enabled' },
+      }),
+      noGit,
+    );
+    await resumed.appendItems([userMessageItem('second words')]);
+    const meta = await row(h.stateDb as StateDb, threadId);
+    expect(meta?.firstUserMessage).toBe('first words');
+    expect(meta?.modelProvider).toBe('test-provider');
+    await expectThreadStoreError(
+      h.local.resumeThread(resumeThreadParams(threadId, h.cwd)),
+      'InvalidRequest',
+      'already has a live local writer',
+    );
+    await resumed.shutdown();
+  });
+
+  it('discard stops the writer, keeps the durable prefix, and allows a later resume', async () => {
+    const h = await setup(false);
+    const params = createThreadParams(h.cwd);
+    await h.local.createThread(params);
+    await h.local.discardThread(params.threadId);
+    expect(existsSync(join(h.home, 'sessions'))).toBe(false);
+    const second = createThreadParams(h.cwd);
+    await h.local.createThread(second);
+    await h.local.appendItems({ threadId: second.threadId, items: [userMessageItem('kept')] });
+    await h.local.discardThread(second.threadId);
+    await h.local.discardThread(second.threadId);
+    await expectThreadStoreError(
+      h.local.appendItems({ threadId: second.threadId, items: [userMessageItem('x')] }),
+      'ThreadNotFound',
+    );
+    const reopened = new LocalThreadStore({ codexHome: h.home, ...noGit });
+    await reopened.resumeThread(resumeThreadParams(second.threadId, h.cwd));
+    await reopened.appendItems({ threadId: second.threadId, items: [userMessageItem('more')] });
+    const history = await reopened.loadHistory({ threadId: second.threadId });
+    const texts = history.items
+      .filter((item) => item.type === 'event_msg')
+      .map((item) => (item.payload as { message?: string }).message);
+    expect(texts).toEqual(['kept', 'more']);
+    await reopened.close();
+  });
+});
+
+describe('LocalThreadStore reads', () => {
+  it('falls back to the filesystem and repairs a row that points at another thread', async () => {
+    const h = await setup(true);
+    const a = await recorded(h, 'Hello from user');
+    const b = await recorded(h, 'the other thread');
+    const db = h.stateDb as StateDb;
+    await db.db
+      .updateTable('threads')
+      .set({ rollout_path: b.path })
+      .where('id', '=', a.threadId)
+      .execute();
+    const thread = await h.local.readThread({ threadId: a.threadId, includeHistory: true });
+    expect(thread.rolloutPath).toBe(a.path);
+    expect(thread.preview).toBe('Hello from user');
+    expect(thread.modelProvider).toBe('test-provider');
+    expect(thread.history?.items.length).toBe(2);
+    expect((await row(db, a.threadId))?.rolloutPath).toBe(a.path);
+  });
+
+  it('serves a summary from a row whose rollout is gone', async () => {
+    const h = await setup(true);
+    const { threadId, path } = await recorded(h, 'row only');
+    const { unlinkSync } = await import('node:fs');
+    unlinkSync(path);
+    const thread = await h.local.readThread({ threadId });
+    expect(thread.preview).toBe('row only');
+    expect(thread.firstUserMessage).toBe('row only');
+    expect(thread.name).toBeNull();
+    await expectThreadStoreError(
+      h.local.readThread({ threadId, includeHistory: true }),
+      'InvalidRequest',
+      `no rollout found for thread id ${threadId}`,
+    );
+  });
+
+  it('reads by a path relative to the home and merges non-null SQLite git fields', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd);
+    const local = new LocalThreadStore(
+      {
+        codexHome: h.home,
+        defaultModelProvider: 'test-provider',
+        collectGitInfo: async () => ({
+          commitHash: 'abcdef',
+          branch: 'main',
+          repositoryUrl: 'https://example.com/repo.git',
+        }),
+      },
+      h.stateDb,
+    );
+    const live = await LiveThread.create(local, params, noGit);
+    await live.appendItems([userMessageItem('git merge')]);
+    await live.shutdown();
+    const db = h.stateDb as StateDb;
+    await db.db
+      .updateTable('threads')
+      .set({ git_branch: 'sqlite-branch', git_sha: null, git_origin_url: null })
+      .where('id', '=', params.threadId)
+      .execute();
+    const path = (await local.readThread({ threadId: params.threadId })).rolloutPath as string;
+    const relative = path.slice(h.home.length + 1);
+    const thread = await local.readThreadByRolloutPath({ rolloutPath: relative });
+    expect(thread.rolloutPath).toBe(path);
+    expect(thread.gitInfo).toEqual({
+      commitHash: 'abcdef',
+      branch: 'sqlite-branch',
+      repositoryUrl: 'https://example.com/repo.git',
+    });
+  });
+
+  it('without a DB, an archived thread is invisible to active reads and the active copy wins', async () => {
+    const h = await setup(false);
+    const { threadId, path } = await recorded(h, 'Archived user message');
+    await h.local.archiveThread({ threadId });
+    await expectThreadStoreError(
+      h.local.readThread({ threadId }),
+      'InvalidRequest',
+      `no rollout found for thread id ${threadId}`,
+    );
+    const archived = await h.local.readThread({ threadId, includeArchived: true });
+    expect(archived.archivedAtMs).toBe(archived.updatedAtMs);
+    expect(archived.preview).toBe('Archived user message');
+    expect(archived.history).toBeNull();
+    // Put an active copy back beside the archived one: the active one wins.
+    writeFileSync(path, readFileSync(join(h.home, 'archived_sessions', basename(path))));
+    const both = await h.local.readThread({ threadId, includeArchived: true });
+    expect(both.rolloutPath).toBe(path);
+    expect(both.archivedAtMs).toBeNull();
+  });
+});
+
+describe('LocalThreadStore metadata updates', () => {
+  it('a name goes to the row and to session_index.jsonl (newest wins)', async () => {
+    for (const withDb of [false, true]) {
+      const h = await setup(withDb);
+      const { threadId } = await recorded(h, 'name target');
+      await h.local.updateThreadMetadata({ threadId, patch: { name: 'First' } });
+      const named = await h.local.updateThreadMetadata({ threadId, patch: { name: 'Second' } });
+      expect(named.name).toBe('Second');
+      const index = lines(join(h.home, 'session_index.jsonl'));
+      expect(index.at(-1)).toMatchObject({ id: threadId, thread_name: 'Second' });
+      const fresh = new LocalThreadStore({ codexHome: h.home });
+      expect((await fresh.readThread({ threadId })).name).toBe('Second');
+    }
+  });
+
+  it('memory mode appends a session_meta copy without git and reaches SQLite', async () => {
+    const h = await setup(true);
+    const { threadId, path } = await recorded(h, 'memory target');
+    await h.local.updateThreadMetadata({ threadId, patch: { memoryMode: 'disabled' } });
+    const last = lines(path).at(-1) as { type: string; payload: Record<string, unknown> };
+    expect(last.type).toBe('session_meta');
+    expect(last.payload.memory_mode).toBe('disabled');
+    expect('git' in last.payload).toBe(false);
+    expect((await row(h.stateDb as StateDb, threadId))?.memoryMode).toBe('disabled');
+  });
+
+  it('git: partial keeps other fields, clear-all writes "git": {}, later memory updates omit git', async () => {
+    const h = await setup(true);
+    const { threadId, path } = await recorded(h, 'git target');
+    await h.local.updateThreadMetadata({
+      threadId,
+      patch: { gitInfo: { sha: 'abcdef', branch: 'main', originUrl: 'https://o' } },
+    });
+    const partial = await h.local.updateThreadMetadata({
+      threadId,
+      patch: { gitInfo: { branch: 'feature' } },
+    });
+    expect(partial.gitInfo).toEqual({
+      commitHash: 'abcdef',
+      branch: 'feature',
+      repositoryUrl: 'https://o',
+    });
+    const cleared = await h.local.updateThreadMetadata({
+      threadId,
+      patch: { gitInfo: { sha: null, branch: null, originUrl: null } },
+    });
+    expect(cleared.gitInfo).toBeNull();
+    const clearLine = lines(path).at(-1) as { payload: Record<string, unknown> };
+    expect(clearLine.payload.git).toEqual({});
+    await h.local.updateThreadMetadata({ threadId, patch: { memoryMode: 'disabled' } });
+    const memoryLine = lines(path).at(-1) as { payload: Record<string, unknown> };
+    expect('git' in memoryLine.payload).toBe(false);
+    expect((await h.local.readThread({ threadId })).gitInfo).toBeNull();
+  });
+
+  it('a metadata patch for an unknown thread fails and creates no row', async () => {
+    const h = await setup(true);
+    const unknown = createThreadParams(h.cwd).threadId;
+    await expectThreadStoreError(
+      h.local.updateThreadMetadata({ threadId: unknown, patch: { preview: 'x' } }),
+      'InvalidRequest',
+      `thread not found: ${unknown}`,
+    );
+    expect(await row(h.stateDb as StateDb, unknown)).toBeUndefined();
+  });
+
+  it('recreates a missing row of an archived thread as archived', async () => {
+    const h = await setup(true);
+    const { threadId } = await recorded(h, 'archived row');
+    await h.local.archiveThread({ threadId });
+    const db = h.stateDb as StateDb;
+    await db.db.deleteFrom('threads').where('id', '=', threadId).execute();
+    await h.local.updateThreadMetadata({
+      threadId,
+      patch: { preview: 'changed' },
+      includeArchived: true,
+    });
+    const meta = await row(db, threadId);
+    expect(meta?.archived).toBe(true);
+    expect(meta?.archivedAtMs).not.toBeNull();
+  });
+
+  it('a broken state DB never fails appends or derived updates, but explicit git updates fail', async () => {
+    const h = await setup(true);
+    const db = h.stateDb as StateDb;
+    const params = createThreadParams(h.cwd);
+    const live = await LiveThread.create(h.local, params, noGit);
+    await live.appendItems([userMessageItem('before corruption')]);
+    db.sqlite.exec('DROP TABLE thread_spawn_edges; DROP TABLE threads;');
+    await live.appendItems([userMessageItem('after corruption'), tokenCountItem(5)]);
+    await live.flush();
+    await live.persist();
+    const renamed = await live.updateMetadata({ name: 'still named' });
+    expect(renamed.name).toBe('still named');
+    await expectThreadStoreError(live.updateMetadata({ gitInfo: { branch: 'x' } }), 'Internal');
+    await live.shutdown();
+    const history = await new LocalThreadStore({ codexHome: h.home }).loadHistory({
+      threadId: params.threadId,
+    });
+    const texts = history.items
+      .filter((item) => item.type === 'event_msg')
+      .map((item) => (item.payload as { message?: string }).message);
+    expect(texts).toContain('after corruption');
+  });
+
+  it('a locked state DB never fails appends, but explicit git updates fail', async () => {
+    const root = makeTempDir('skein-locked-');
+    const home = join(root, 'home');
+    const cwd = join(root, 'project');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(home, { recursive: true });
+    mkdirSync(cwd, { recursive: true });
+    const db = await StateRuntime.open({ sqliteHome: home, busyTimeoutMs: 50 });
+    const local = new LocalThreadStore({ codexHome: home, ...noGit }, db);
+    const live = await LiveThread.create(local, createThreadParams(cwd), noGit);
+    await live.appendItems([userMessageItem('unlocked')]);
+    // A second connection (another process would do the same) holds the write lock.
+    const Database = db.sqlite.constructor as new (
+      path: string,
+    ) => {
+      exec(sql: string): void;
+      close(): void;
+    };
+    const other = new Database(db.path);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      await live.appendItems([userMessageItem('while locked')]);
+      await live.flush();
+      await expectThreadStoreError(live.updateMetadata({ gitInfo: { branch: 'x' } }), 'Internal');
+      const history = await live.loadHistory();
+      expect(history.items.length).toBe(3);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      await live.shutdown();
+      await local.close();
+      await db.close();
+      removeTempDir(root);
+    }
+  });
+});
+
+describe('LocalThreadStore archive and delete', () => {
+  it('archive moves the file and marks the row; unarchive restores both', async () => {
+    const h = await setup(true);
+    const { threadId, path } = await recorded(h, 'Archived user message');
+    await h.local.archiveThread({ threadId });
+    const archivedPath = join(h.home, 'archived_sessions', basename(path));
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(archivedPath)).toBe(true);
+    const meta = await row(h.stateDb as StateDb, threadId);
+    expect(meta?.rolloutPath).toBe(archivedPath);
+    expect(meta?.archivedAtMs).not.toBeNull();
+    const listed = await h.local.listThreads({ pageSize: 10, archived: true });
+    expect(listed.items[0]?.rolloutPath).toBe(archivedPath);
+    const restored = await h.local.unarchiveThread({ threadId });
+    expect(restored.rolloutPath).toBe(path);
+    expect(restored.archivedAtMs).toBeNull();
+    expect(restored.firstUserMessage).toBe('Archived user message');
+    expect((await row(h.stateDb as StateDb, threadId))?.archivedAtMs).toBeNull();
+    expect(statSync(path).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('delete removes active, archived and .zst files, the name lines and the row', async () => {
+    const h = await setup(true);
+    const { threadId, path } = await recorded(h, 'delete all');
+    await h.local.updateThreadMetadata({ threadId, patch: { name: 'doomed' } });
+    const keep = await recorded(h, 'keep me');
+    await h.local.updateThreadMetadata({ threadId: keep.threadId, patch: { name: 'kept' } });
+    writeFileSync(`${path}.zst`, 'not really zstd');
+    const archivedCopy = join(h.home, 'archived_sessions', basename(path));
+    const { mkdirSync, copyFileSync } = await import('node:fs');
+    mkdirSync(join(h.home, 'archived_sessions'), { recursive: true });
+    copyFileSync(path, archivedCopy);
+    await h.local.deleteThread({ threadId });
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.zst`)).toBe(false);
+    expect(existsSync(archivedCopy)).toBe(false);
+    expect(await row(h.stateDb as StateDb, threadId)).toBeUndefined();
+    const index = lines(join(h.home, 'session_index.jsonl'));
+    expect(index.map((entry) => entry.id)).toEqual([keep.threadId]);
+    await expectThreadStoreError(
+      h.local.deleteThread({ threadId: '00000000-0000-0000-0000-000000000304' as ThreadId }),
+      'ThreadNotFound',
+      'thread 00000000-0000-0000-0000-000000000304 not found',
+    );
+  });
+});
+
+describe('a store that is not local', () => {
+  it('leaves the Codex home and its SQLite byte-identical', async () => {
+    const h = await setup(true);
+    await recorded(h, 'existing local thread');
+    await h.stateDb?.close();
+    const before = snapshot(h.home);
+    const store = new InMemoryThreadStore();
+    const params = createThreadParams(h.cwd);
+    const live = await LiveThread.create(store, params, noGit);
+    await live.appendItems([userMessageItem('in memory only'), turnStartedItem('t')]);
+    await live.persist();
+    await live.flush();
+    await live.updateMetadata({ name: 'mem', gitInfo: { branch: 'b' } });
+    await live.updateMemoryMode('disabled');
+    await store.archiveThread({ threadId: params.threadId });
+    await store.listThreads({ pageSize: 10 });
+    await live.shutdown();
+    await store.deleteThread({ threadId: params.threadId });
+    expect(live.localRolloutPath()).toBeNull();
+    expect(snapshot(h.home)).toEqual(before);
+  });
+});
