@@ -184,6 +184,12 @@ describe('RemoteThreadStore over gRPC', () => {
     expect(typeof updated.thread.created_at).toBe('number');
     expect(Math.abs((updated.thread.created_at as number) - Date.now() / 1000)).toBeLessThan(120);
 
+    // Metadata derived from history comes from the writer's side (LiveThread), here a Skein
+    // client; lists hide threads without it, as Codex's do.
+    await client.updateThreadMetadata({
+      threadId,
+      patch: { firstUserMessage: 'hello from v2', preview: 'hello from v2' },
+    });
     const listed = await rawCall<{ threads: Array<{ thread_id: string }> }>(raw, 'ListThreads', {
       page_size: 10,
       sort_direction: 'SORT_DIRECTION_DESC',
