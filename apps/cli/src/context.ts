@@ -1,9 +1,7 @@
 import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
-import { ensureDemoHome } from './demo-home.js';
 import { CliError } from './errors.js';
 import { type ResolvedHome, resolveHome } from './home.js';
 import type { Output } from './output.js';
-import { buildServices } from './services.js';
 import { resolveThreadRef } from './thread-ref.js';
 
 /**
@@ -62,6 +60,7 @@ export function createContext(options: {
     home ??= (async () => {
       const resolved = resolveHome(options.homeFlag, { allowCreate: options.allowCreateHome });
       if (resolved.origin === 'demo') {
+        const { ensureDemoHome } = await import('./demo-home.js');
         const demo = await ensureDemoHome(resolved.path);
         out.note(
           demo.created
@@ -78,7 +77,10 @@ export function createContext(options: {
     out,
     home: getHome,
     services() {
-      services ??= getHome().then((resolved) => buildServices(resolved.path, out));
+      services ??= getHome().then(async (resolved) => {
+        const { buildServices } = await import('./services.js');
+        return buildServices(resolved.path, out);
+      });
       return services;
     },
     async resolveThread(ref) {

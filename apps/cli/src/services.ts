@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
-import { findThreadIdByName } from '@skein/rollout';
-import { resetBackfill, type StateDb, StateRuntime, stateDbPath } from '@skein/state';
+import { type BackfillProgress, findThreadIdByName, initStateDb } from '@skein/rollout';
+import { resetBackfill, type StateDb, StateError, StateRuntime, stateDbPath } from '@skein/state';
 import { stateAgentGraph, ThreadManager } from '@skein/thread-manager';
+import { LocalThreadStore } from '@skein/thread-store';
 import { listingAgentGraph } from './agent-graph.js';
 import { configuredModelProvider } from './config.js';
 import type { Services } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
+import { indexRolloutFile } from './index-file.js';
 import type { Output } from './output.js';
-import { createLocalThreadStore, type InitStateDbProgress, initStateDb } from './pending-apis.js';
 import type { ProgressReporter } from './progress.js';
 
 export interface BuildServicesOptions {
@@ -36,26 +37,36 @@ export async function buildServices(
   }
   const progress = options.progress;
   let started = false;
-  const stateDb: StateDb | undefined = await initStateDb({
-    codexHome: home,
-    defaultProvider,
-    onProgress: (p: InitStateDbProgress) => {
-      if (!progress) return;
-      if (!started) {
-        progress.start(p.totalFiles, p.totalBytes);
-        started = true;
-      }
-      progress.update(p.doneFiles, p.doneBytes);
+  let stateDb: StateDb | undefined;
+  try {
+    stateDb = await initStateDb({
+      codexHome: home,
+      defaultProvider,
+      onProgress: (p: BackfillProgress) => {
+        if (!progress) return;
+        if (!started) {
+          progress.start(p.filesTotal, p.bytesTotal);
+          started = true;
+        }
+        progress.update(p.filesDone, p.bytesDone);
+      },
+    });
+  } catch (error) {
+    // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
+    // everything keeps working from the rollout files.
+    if (!(error instanceof StateError)) throw error;
+    out.warn(`${error.message}; continuing without the state index (slower, files only)`);
+  } finally {
+    if (started) progress?.stop();
+  }
+  const store = new LocalThreadStore(
+    {
+      codexHome: home,
+      defaultModelProvider: defaultProvider,
+      warn: (message) => out.warn(message),
     },
-    onWarning: (message: string) => out.warn(message),
-  });
-  if (started) progress?.stop();
-  const store = createLocalThreadStore({
-    codexHome: home,
     stateDb,
-    defaultModelProvider: defaultProvider,
-    warn: (message) => out.warn(message),
-  });
+  );
   const manager = new ThreadManager({
     store,
     defaultModelProvider: defaultProvider,
@@ -110,8 +121,7 @@ export async function buildServices(
       return findThreadIdByName(home, name, (id) => services.threadExists(id));
     },
     async indexRolloutFile(path, archived) {
-      void archived;
-      await store.readThreadByRolloutPath({ rolloutPath: path, includeArchived: true });
+      if (stateDb) await indexRolloutFile(stateDb, path, { archived });
     },
     async close() {
       await manager.shutdownAll(5_000).catch(() => undefined);

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { relative } from 'node:path';
 import {
-  extractThreadMetadataFromFile,
   forEachRolloutLine,
   parseRolloutLine,
   readSessionIndexNames,
@@ -15,12 +14,12 @@ import {
   StateRuntime,
   stateDbPath,
   type ThreadMetadata,
-  upsertThread,
 } from '@skein/state';
 import type { CommandContext } from '../context.js';
 import { type RolloutFileRef, walkRolloutFiles } from '../disk-lookup.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, plural } from '../format.js';
+import { indexRolloutFile } from '../index-file.js';
 import { buildServices } from '../services.js';
 
 /**
@@ -349,14 +348,11 @@ async function checkRows(
   home: string,
 ): Promise<void> {
   const rowIds = new Set(rows.map((row) => row.id as string));
-  const reindex = async (check: FileCheck): Promise<void> => {
-    const extracted = await extractThreadMetadataFromFile(check.file, {
-      defaultProvider: runtime.defaultProvider,
+  const reindex = (check: FileCheck): Promise<void> =>
+    indexRolloutFile(runtime, check.file, {
       archived: check.ref.archived,
       rolloutPath: check.ref.path,
     });
-    await upsertThread(runtime.ctx, extracted.metadata);
-  };
   for (const row of rows) {
     const own = byId.get(row.id)?.find((c) => c.ownId === row.id) ?? byId.get(row.id)?.[0];
     const rowFile = await resolveRolloutFile(row.rolloutPath);

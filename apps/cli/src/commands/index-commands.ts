@@ -1,8 +1,7 @@
 import { readBackfillState, StateRuntime } from '@skein/state';
 import type { CommandContext } from '../context.js';
-import { CliError, EXIT, type ExitCode } from '../errors.js';
+import { EXIT, type ExitCode } from '../errors.js';
 import { plural } from '../format.js';
-import { hasInitStateDb } from '../pending-apis.js';
 import { createProgress } from '../progress.js';
 import { buildServices } from '../services.js';
 
@@ -12,11 +11,6 @@ async function run(
   _options: { json?: boolean },
 ): Promise<ExitCode> {
   const { path: home } = await ctx.home();
-  if (!hasInitStateDb()) {
-    throw CliError.failure(
-      'this build cannot build the state index yet (@skein/rollout lacks initStateDb)',
-    );
-  }
   const started = Date.now();
   const progress = createProgress(ctx.out, reindex ? 'reindex' : 'backfill');
   const services = await buildServices(home, ctx.out, { progress, reindex });

@@ -1,14 +1,26 @@
 import type { Command } from 'commander';
 import type { CommandHelpers, Wrap } from '../cli.js';
 import { SOURCE_KINDS } from '../source-kinds.js';
-import { runDebugPromptInput } from './debug.js';
-import { runDoctor } from './doctor.js';
-import { runBackfill, runReindex } from './index-commands.js';
-import { DEFAULT_PAGE_SIZE, runList } from './list.js';
-import { runArchive, runDelete, runRename, runUnarchive } from './mutate.js';
-import { runSearch } from './search.js';
-import { runShow } from './show.js';
-import { runExport, runImport } from './transfer.js';
+
+/** Default `thread/list` page size (kept here so `--help` loads no command module). */
+const DEFAULT_PAGE_SIZE = 25;
+
+// Command modules load on use: `--help`, `--version` and `debug` never pull in SQLite.
+const list = () => import('./list.js');
+const show = () => import('./show.js');
+const search = () => import('./search.js');
+const mutate = () => import('./mutate.js');
+const indexCommands = () => import('./index-commands.js');
+const doctor = () => import('./doctor.js');
+const transfer = () => import('./transfer.js');
+const debugCommands = () => import('./debug.js');
+
+import type { DoctorOptions } from './doctor.js';
+import type { ListOptions } from './list.js';
+import type { DeleteOptions } from './mutate.js';
+import type { SearchOptions } from './search.js';
+import type { ShowOptions } from './show.js';
+import type { ExportOptions } from './transfer.js';
 
 const REF_HELP = 'a thread id, a unique id prefix, or a thread name';
 
@@ -47,8 +59,8 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--all', 'every page, not just the first')
     .option('--json', 'print an array of app-server Thread objects')
     .action(
-      wrap<Parameters<typeof runList>[1] & { asc?: boolean }>((ctx, options) =>
-        runList(ctx, options.asc ? { ...options, order: 'asc' } : options),
+      wrap<ListOptions & { asc?: boolean }>(async (ctx, options) =>
+        (await list()).runList(ctx, options.asc ? { ...options, order: 'asc' } : options),
       ),
     );
 
@@ -60,7 +72,7 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--metadata-only', 'only the metadata, no transcript')
     .option('--json', 'print {thread, archived, items} with the raw rollout items')
     .action(
-      wrap<Parameters<typeof runShow>[2]>((ctx, options, [ref]) => runShow(ctx, ref!, options)),
+      wrap<ShowOptions>(async (ctx, options, [ref]) => (await show()).runShow(ctx, ref!, options)),
     );
 
   program
@@ -73,8 +85,8 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('-n, --limit <n>', 'at most this many results (default 50)', h.parseLimit)
     .option('--json', 'print an array of app-server Thread objects')
     .action(
-      wrap<Parameters<typeof runSearch>[2]>((ctx, options, [text]) =>
-        runSearch(ctx, text!, options),
+      wrap<SearchOptions>(async (ctx, options, [text]) =>
+        (await search()).runSearch(ctx, text!, options),
       ),
     );
 
@@ -85,7 +97,9 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .argument('<name>', 'the new name')
     .option('--json', 'print {threadId, name}')
     .action(
-      wrap<{ json?: boolean }>((ctx, options, [ref, name]) => runRename(ctx, ref!, name!, options)),
+      wrap<{ json?: boolean }>(async (ctx, options, [ref, name]) =>
+        (await mutate()).runRename(ctx, ref!, name!, options),
+      ),
     );
 
   program
@@ -93,14 +107,22 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .description('Archive a thread and its sub-agent threads')
     .argument('<thread>', REF_HELP)
     .option('--json', 'print {archived: [ids]}')
-    .action(wrap<{ json?: boolean }>((ctx, options, [ref]) => runArchive(ctx, ref!, options)));
+    .action(
+      wrap<{ json?: boolean }>(async (ctx, options, [ref]) =>
+        (await mutate()).runArchive(ctx, ref!, options),
+      ),
+    );
 
   program
     .command('unarchive')
     .description('Restore an archived thread and its archived sub-agent threads')
     .argument('<thread>', REF_HELP)
     .option('--json', 'print {unarchived: [ids]}')
-    .action(wrap<{ json?: boolean }>((ctx, options, [ref]) => runUnarchive(ctx, ref!, options)));
+    .action(
+      wrap<{ json?: boolean }>(async (ctx, options, [ref]) =>
+        (await mutate()).runUnarchive(ctx, ref!, options),
+      ),
+    );
 
   program
     .command('delete')
@@ -109,27 +131,37 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('-y, --yes', 'do not ask (required when there is no terminal)')
     .option('--json', 'print {deleted: [ids]}')
     .action(
-      wrap<Parameters<typeof runDelete>[2]>((ctx, options, [ref]) => runDelete(ctx, ref!, options)),
+      wrap<DeleteOptions>(async (ctx, options, [ref]) =>
+        (await mutate()).runDelete(ctx, ref!, options),
+      ),
     );
 
   program
     .command('backfill')
     .description("Build the state index from the home's rollout files, if not built yet")
     .option('--json', 'print a summary object')
-    .action(wrap<{ json?: boolean }>((ctx, options) => runBackfill(ctx, options)));
+    .action(
+      wrap<{ json?: boolean }>(async (ctx, options) =>
+        (await indexCommands()).runBackfill(ctx, options),
+      ),
+    );
 
   program
     .command('reindex')
     .description('Re-read every rollout file and refresh the state index (keeps names)')
     .option('--json', 'print a summary object')
-    .action(wrap<{ json?: boolean }>((ctx, options) => runReindex(ctx, options)));
+    .action(
+      wrap<{ json?: boolean }>(async (ctx, options) =>
+        (await indexCommands()).runReindex(ctx, options),
+      ),
+    );
 
   program
     .command('doctor')
     .description('Verify a home: rollout lines, index rows, name index, DB integrity')
     .option('--repair', 'fix what can be fixed without losing data, and say what was done')
     .option('--json', 'print the report as an object')
-    .action(wrap<Parameters<typeof runDoctor>[1]>((ctx, options) => runDoctor(ctx, options)));
+    .action(wrap<DoctorOptions>(async (ctx, options) => (await doctor()).runDoctor(ctx, options)));
 
   program
     .command('export')
@@ -143,7 +175,9 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--force', 'overwrite the output file if it exists')
     .option('--json', 'print a summary object')
     .action(
-      wrap<Parameters<typeof runExport>[2]>((ctx, options, [ref]) => runExport(ctx, ref!, options)),
+      wrap<ExportOptions>(async (ctx, options, [ref]) =>
+        (await transfer()).runExport(ctx, ref!, options),
+      ),
     );
 
   program
@@ -152,9 +186,12 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .argument('<file>', 'the bundle ("-" = stdin)')
     .option('--json', 'print a summary object')
     .action(
-      wrap<{ json?: boolean }>((ctx, options, [file]) => runImport(ctx, file!, options), {
-        allowCreateHome: true,
-      }),
+      wrap<{ json?: boolean }>(
+        async (ctx, options, [file]) => (await transfer()).runImport(ctx, file!, options),
+        {
+          allowCreateHome: true,
+        },
+      ),
     );
 
   const debug = program.command('debug').description('Inspection tools');
@@ -169,6 +206,8 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
       'print only the JSON array (the default prints it too, with a summary on stderr)',
     )
     .action(
-      wrap<{ json?: boolean }>((ctx, options, [ref]) => runDebugPromptInput(ctx, ref!, options)),
+      wrap<{ json?: boolean }>(async (ctx, options, [ref]) =>
+        (await debugCommands()).runDebugPromptInput(ctx, ref!, options),
+      ),
     );
 }
