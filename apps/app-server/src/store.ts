@@ -5,7 +5,7 @@
  * here.
  */
 
-import * as rollout from '@skein/rollout';
+import { initStateDb } from '@skein/rollout';
 import type { StateDb } from '@skein/state';
 import type { AgentGraph } from '@skein/thread-manager';
 import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
@@ -32,33 +32,19 @@ export async function openThreadStore(spec: string, env: StoreEnvironment): Prom
   throw new Error(`unknown store ${JSON.stringify(spec)}: expected "local" or "memory"`);
 }
 
-type InitStateDb = (options: {
-  codexHome: string;
-  defaultProvider: string;
-  onWarning?: (message: string) => void;
-}) => Promise<StateDb | undefined>;
-
-/**
- * `initStateDb` of @skein/rollout, looked up at run time while that package is landing it;
- * without it the store runs on its filesystem fallback (no state handle).
- */
-function initStateDbFunction(): InitStateDb | undefined {
-  const candidate = (rollout as Record<string, unknown>).initStateDb;
-  return typeof candidate === 'function' ? (candidate as InitStateDb) : undefined;
-}
-
 async function openLocalStore(env: StoreEnvironment): Promise<OpenedStore> {
-  const init = initStateDbFunction();
-  const stateDb =
-    init === undefined
-      ? undefined
-      : await init({
-          codexHome: env.codexHome,
-          defaultProvider: env.defaultModelProvider,
-          onWarning: env.log,
-        });
-  if (stateDb === undefined)
-    env.log('skein-app-server: no state DB handle; using the filesystem fallback');
+  let stateDb: StateDb | undefined;
+  try {
+    stateDb = await initStateDb({
+      codexHome: env.codexHome,
+      defaultProvider: env.defaultModelProvider,
+    });
+  } catch (error) {
+    // The JSONL files stay the truth: without the index the store scans them instead.
+    env.log(
+      `skein-app-server: state DB unavailable, using the filesystem fallback: ${String(error)}`,
+    );
+  }
   const store = new LocalThreadStore(
     { codexHome: env.codexHome, defaultModelProvider: env.defaultModelProvider, warn: env.log },
     stateDb,

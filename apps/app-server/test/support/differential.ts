@@ -28,6 +28,19 @@ const COMPARED_NOTIFICATIONS = new Set([
   'deprecationNotice',
 ]);
 
+/** Methods whose follow-up notifications may come from background tasks. */
+const MUTATIONS = new Set([
+  'thread/start',
+  'thread/resume',
+  'thread/fork',
+  'thread/archive',
+  'thread/unarchive',
+  'thread/delete',
+  'thread/name/set',
+  'thread/unsubscribe',
+]);
+const SETTLE_MS = 150;
+
 export interface Side {
   readonly name: 'codex' | 'skein';
   readonly proc: RpcProcess;
@@ -104,7 +117,8 @@ export async function runStep(codex: Side, skein: Side, step: Step): Promise<Ste
   let skeinRaw: Exchange | undefined;
   for (const side of [codex, skein]) {
     const params = step.params?.(side);
-    const exchange = await side.proc.exchange(step.method, params);
+    const settle = MUTATIONS.has(step.method) ? SETTLE_MS : 0;
+    const exchange = await side.proc.exchange(step.method, params, settle);
     side.answers.set(step.label, exchange.response);
     if (side.name === 'skein') skeinRaw = exchange;
     results.push(normalizeExchange(side, step.method, exchange));

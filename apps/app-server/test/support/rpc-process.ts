@@ -101,9 +101,11 @@ export class RpcProcess {
    * A request plus the notifications it caused: everything that arrives until a cheap barrier
    * request (`thread/loaded/list`) is answered, so follow-up notifications are included.
    */
-  async exchange(method: string, params?: unknown): Promise<Exchange> {
+  async exchange(method: string, params?: unknown, settleMs = 0): Promise<Exchange> {
     const start = this.received.length;
     const response = await this.request(method, params);
+    // Some follow-up notifications are emitted from background tasks: let them arrive.
+    if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
     await this.request('thread/loaded/list', {});
     const notifications = this.received
       .slice(start)
