@@ -6,15 +6,16 @@
  * Nothing is written for a new durable thread until the first `persist()` or the first flush
  * after history exists (deferred materialization, spec manager-appserver §4).
  */
-import type {
-  LiveThread,
-  RolloutItem,
-  SessionSource,
-  StoredThread,
-  ThreadHistoryMode,
-  ThreadId,
-  ThreadMemoryMode,
-  ThreadSource,
+import {
+  type LiveThread,
+  persistedRolloutItems,
+  type RolloutItem,
+  type SessionSource,
+  type StoredThread,
+  type ThreadHistoryMode,
+  type ThreadId,
+  type ThreadMemoryMode,
+  type ThreadSource,
 } from '@skein/thread-store';
 import { ThreadManagerError } from './errors.js';
 import { eventType, isUserMessageItem } from './history.js';
@@ -174,7 +175,8 @@ export class LoadedThread {
     } else {
       await this.#live.appendItems(items);
     }
-    this.#recordedItems = true;
+    // Only items the persistence policy keeps make a flush materialize the thread.
+    if (persistedRolloutItems(items).length > 0) this.#recordedItems = true;
     if (items.some(isUserMessageItem)) this.#hasUserMessage = true;
     this.#observeTurnContext(items);
     this.#host.onItemsRecorded(this.threadId, items);

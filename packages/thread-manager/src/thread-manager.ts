@@ -512,10 +512,17 @@ export class ThreadManager {
     const name = source?.name ?? sourceEntry?.thread.name ?? null;
     let live: LiveThread | null = null;
     if (!ephemeral) {
-      live = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
-      if (items.length > 0) await live.appendItems(items);
-      await live.persist();
-      if (name !== null) await live.updateMetadata({ name }, false);
+      const created = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
+      try {
+        if (items.length > 0) await created.appendItems(items);
+        await created.persist();
+        if (name !== null) await created.updateMetadata({ name }, false);
+      } catch (error) {
+        // Release the writer; what was already written stays (a fork without its name).
+        await created.discard().catch(this.#onBackgroundError);
+        throw error;
+      }
+      live = created;
     }
     const now = this.#now();
     const thread = new LoadedThread(

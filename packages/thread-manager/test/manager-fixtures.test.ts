@@ -39,9 +39,10 @@ afterEach(async () => {
 
 async function openFixture(name: FixtureName): Promise<FixtureHarness> {
   const { home, manifest } = installFixtureHome(name);
-  const stateDb = await initStateDb({ codexHome: home, defaultProvider: manifest.modelProvider });
+  const provider = String(manifest.modelProvider);
+  const stateDb = await initStateDb({ codexHome: home, defaultProvider: provider });
   const store = new LocalThreadStore(
-    { codexHome: home, defaultModelProvider: manifest.modelProvider, warn: () => {} },
+    { codexHome: home, defaultModelProvider: provider, warn: () => {} },
     stateDb,
   );
   const manager = new ThreadManager({ store, idleUnloadDelayMs: 0 });
