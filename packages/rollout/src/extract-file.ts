@@ -1,6 +1,6 @@
 import { RolloutError } from './errors.js';
 import { parseRolloutFileName, plainRolloutPath } from './layout.js';
-import { forEachRolloutLine, forEachRolloutLineSync, isBlankLine } from './lines.js';
+import { forEachRolloutLineRange, forEachRolloutLineRangeSync, isBlankLine } from './lines.js';
 import {
   type ExtractedThreadMetadata,
   extractThreadMetadata,
@@ -63,24 +63,30 @@ const OBJECT_PAYLOAD_KINDS = new Set([
 /** Kinds always parsed: they change metadata or have a payload the reader validates. */
 const PARSED_KINDS = new Set(['session_meta', 'turn_context', 'compacted']);
 
-function startsWithAt(line: Buffer, prefix: Buffer, at: number): boolean {
+function startsWithAt(line: Buffer, end: number, prefix: Buffer, at: number): boolean {
   const length = prefix.length;
-  if (at + length > line.length) return false;
+  if (at + length > end) return false;
   // A byte loop: for prefixes this short it beats Buffer.compare's call overhead by far.
   for (let i = 0; i < length; i += 1) if (line[at + i] !== prefix[i]) return false;
   return true;
 }
 
-/** Index of the closing quote of a simple (escape-free) JSON string starting at `from`. */
-function simpleStringEnd(line: Buffer, from: number): number {
-  const end = line.indexOf(QUOTE, from);
-  if (end < 0) return -1;
-  const slash = line.indexOf(BACKSLASH, from);
-  return slash >= 0 && slash < end ? -1 : end;
+/**
+ * Index of the closing quote of a simple (escape-free) JSON string starting at `from`, or -1.
+ * A byte loop: these strings are short, and Buffer.indexOf would scan the rest of the line for
+ * a backslash.
+ */
+function simpleStringEnd(line: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i += 1) {
+    const byte = line[i];
+    if (byte === QUOTE) return i;
+    if (byte === BACKSLASH) return -1;
+  }
+  return -1;
 }
 
-function lastNonSpace(line: Buffer): number {
-  for (let i = line.length - 1; i >= 0; i -= 1) {
+function lastNonSpace(line: Buffer, start: number, end: number): number {
+  for (let i = end - 1; i >= start; i -= 1) {
     const byte = line[i];
     if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) return byte ?? -1;
   }
@@ -110,40 +116,40 @@ const EVENT_GOAL = enc('thread_goal_updated"');
 const EVENT_ITEM_COMPLETED = enc('item_completed"');
 
 /** Reads kind (and event type) from the envelope bytes, without allocating strings. */
-function classify(line: Buffer): LineClass {
-  if (!startsWithAt(line, TIMESTAMP_PREFIX, 0)) return LineClass.Parse;
-  const tsEnd = simpleStringEnd(line, TIMESTAMP_PREFIX.length);
+function classify(line: Buffer, start: number, end: number): LineClass {
+  if (!startsWithAt(line, end, TIMESTAMP_PREFIX, start)) return LineClass.Parse;
+  const tsEnd = simpleStringEnd(line, start + TIMESTAMP_PREFIX.length, end);
   if (tsEnd < 0) return LineClass.Parse;
   let at = tsEnd + 1;
-  if (startsWithAt(line, ORDINAL_KEY, at)) {
+  if (startsWithAt(line, end, ORDINAL_KEY, at)) {
     at += ORDINAL_KEY.length;
     const digitsStart = at;
-    while (at < line.length && (line[at] ?? 0) >= 0x30 && (line[at] ?? 0) <= 0x39) at += 1;
+    while (at < end && (line[at] ?? 0) >= 0x30 && (line[at] ?? 0) <= 0x39) at += 1;
     if (at === digitsStart) return LineClass.Parse;
   }
-  if (!startsWithAt(line, TYPE_KEY, at)) return LineClass.Parse;
+  if (!startsWithAt(line, end, TYPE_KEY, at)) return LineClass.Parse;
   const kindStart = at + TYPE_KEY.length;
-  const kindEnd = simpleStringEnd(line, kindStart);
-  if (kindEnd < 0 || !startsWithAt(line, PAYLOAD_KEY, kindEnd + 1)) return LineClass.Parse;
+  const kindEnd = simpleStringEnd(line, kindStart, end);
+  if (kindEnd < 0 || !startsWithAt(line, end, PAYLOAD_KEY, kindEnd + 1)) return LineClass.Parse;
   const payloadAt = kindEnd + 1 + PAYLOAD_KEY.length;
-  if (startsWithAt(line, KIND_RESPONSE_ITEM, kindStart)) {
-    return startsWithAt(line, EVENT_TYPE_PREFIX, payloadAt) ? LineClass.Skip : LineClass.Parse;
+  if (startsWithAt(line, end, KIND_RESPONSE_ITEM, kindStart)) {
+    return startsWithAt(line, end, EVENT_TYPE_PREFIX, payloadAt) ? LineClass.Skip : LineClass.Parse;
   }
-  if (startsWithAt(line, KIND_EVENT_MSG, kindStart)) {
-    if (!startsWithAt(line, EVENT_TYPE_PREFIX, payloadAt)) return LineClass.Parse;
+  if (startsWithAt(line, end, KIND_EVENT_MSG, kindStart)) {
+    if (!startsWithAt(line, end, EVENT_TYPE_PREFIX, payloadAt)) return LineClass.Parse;
     const typeStart = payloadAt + EVENT_TYPE_PREFIX.length;
-    if (startsWithAt(line, EVENT_TOKEN_COUNT, typeStart)) return LineClass.TokenCount;
-    if (startsWithAt(line, EVENT_USER_MESSAGE, typeStart)) return LineClass.UserEvent;
-    if (startsWithAt(line, EVENT_GOAL, typeStart)) return LineClass.UserEvent;
+    if (startsWithAt(line, end, EVENT_TOKEN_COUNT, typeStart)) return LineClass.TokenCount;
+    if (startsWithAt(line, end, EVENT_USER_MESSAGE, typeStart)) return LineClass.UserEvent;
+    if (startsWithAt(line, end, EVENT_GOAL, typeStart)) return LineClass.UserEvent;
     if (
-      startsWithAt(line, EVENT_ITEM_COMPLETED, typeStart) &&
-      line.indexOf(USER_MESSAGE_ITEM, typeStart) >= 0
+      startsWithAt(line, end, EVENT_ITEM_COMPLETED, typeStart) &&
+      indexOfIn(line, USER_MESSAGE_ITEM, typeStart, end) >= 0
     ) {
       return LineClass.UserEvent;
     }
-    return simpleStringEnd(line, typeStart) < 0 ? LineClass.Parse : LineClass.Skip;
+    return simpleStringEnd(line, typeStart, end) < 0 ? LineClass.Parse : LineClass.Skip;
   }
-  if (startsWithAt(line, KIND_TURN_CONTEXT, kindStart)) return LineClass.TurnContext;
+  if (startsWithAt(line, end, KIND_TURN_CONTEXT, kindStart)) return LineClass.TurnContext;
   const kind = line.toString('latin1', kindStart, kindEnd);
   if (PARSED_KINDS.has(kind)) return LineClass.Parse;
   if (OBJECT_PAYLOAD_KINDS.has(kind)) {
@@ -154,8 +160,18 @@ function classify(line: Buffer): LineClass {
   return LineClass.SkipUnknown;
 }
 
-function structurallyComplete(line: Buffer): boolean {
-  return lastNonSpace(line) === CLOSE_BRACE && line.indexOf(TIMESTAMP_PREFIX, 1) < 0;
+/** `needle` within `line[from, end)`, or -1 (the search never runs past `end`). */
+function indexOfIn(line: Buffer, needle: Buffer, from: number, end: number): number {
+  if (end - from < needle.length) return -1;
+  const at = line.subarray(from, end).indexOf(needle);
+  return at < 0 ? -1 : from + at;
+}
+
+function structurallyComplete(line: Buffer, start: number, end: number): boolean {
+  return (
+    lastNonSpace(line, start, end) === CLOSE_BRACE &&
+    indexOfIn(line, TIMESTAMP_PREFIX, start + 1, end) < 0
+  );
 }
 
 /**
@@ -180,21 +196,19 @@ class FastMetadataScan {
   ) {
     this.decoder = new RolloutLineDecoder(path);
     this.rolloutPath = options.rolloutPath ?? plainRolloutPath(path);
-    const parsedName = parseRolloutFileName(path);
     this.extractor = new MetadataExtractor({
       rolloutPath: this.rolloutPath,
       defaultProvider: options.defaultProvider,
-      fallback:
-        parsedName === null
-          ? null
-          : { threadId: parsedName.threadId, createdAtMs: parsedName.timestampMs },
+      // The file name is parsed only when there is no session_meta (see finish).
+      fallback: null,
     });
   }
 
-  visit(line: Buffer, terminated: boolean): void {
-    if (isBlankLine(line)) return;
+  visit(line: Buffer, start: number, end: number, terminated: boolean): void {
+    if (isBlankLine(line, start, end)) return;
     // The torn tail and anything that does not look whole are parsed for real.
-    const kind = terminated && structurallyComplete(line) ? classify(line) : LineClass.Parse;
+    let kind = terminated ? classify(line, start, end) : LineClass.Parse;
+    if (kind !== LineClass.Parse && !structurallyComplete(line, start, end)) kind = LineClass.Parse;
     const current = this.extractor.current;
     switch (kind) {
       case LineClass.Skip:
@@ -218,21 +232,21 @@ class FastMetadataScan {
       case LineClass.TokenCount:
         if (current !== null) {
           this.decoder.nonBlankLines += 1;
-          this.#tokenCounts.push(Buffer.from(line));
+          this.#tokenCounts.push(Buffer.from(line.subarray(start, end)));
           return;
         }
         break;
       case LineClass.TurnContext:
         if (current !== null && current.cwd !== '') {
           this.decoder.nonBlankLines += 1;
-          this.#turnContexts.push(Buffer.from(line));
+          this.#turnContexts.push(Buffer.from(line.subarray(start, end)));
           return;
         }
         break;
       default:
         break;
     }
-    const item = this.decoder.decode(line);
+    const item = this.decoder.decode(line, start, end);
     if (item !== null && (item.type === 'session_meta' || rolloutItemAffectsMetadata(item))) {
       this.extractor.push(item);
     }
@@ -290,7 +304,16 @@ class FastMetadataScan {
       throw new RolloutError('EmptyFile', `empty session file: ${this.path}`);
     }
     this.#applyDeferred();
-    const extracted = this.extractor.finish();
+    let extracted = this.extractor.finish();
+    if (extracted === null) {
+      const parsedName = parseRolloutFileName(this.path);
+      if (parsedName !== null) {
+        extracted = this.extractor.finish({
+          threadId: parsedName.threadId,
+          createdAtMs: parsedName.timestampMs,
+        });
+      }
+    }
     if (extracted === null) {
       throw new RolloutError(
         'MissingSessionMeta',
@@ -318,8 +341,8 @@ export async function extractThreadMetadataFromFile(
   options: ExtractFromFileOptions,
 ): Promise<FileMetadataResult> {
   const scan = new FastMetadataScan(path, options);
-  const file = await forEachRolloutLine(path, (line, info) => {
-    scan.visit(line, info.terminated);
+  const file = await forEachRolloutLineRange(path, (data, start, end, _offset, terminated) => {
+    scan.visit(data, start, end, terminated);
   });
   return scan.finish(file.mtimeMs, options.archived ?? false);
 }
@@ -360,8 +383,8 @@ export function extractThreadMetadataFromFileSync(
   options: ExtractFromFileOptions,
 ): FileMetadataResult {
   const scan = new FastMetadataScan(path, options);
-  const file = forEachRolloutLineSync(path, (line, info) => {
-    scan.visit(line, info.terminated);
+  const file = forEachRolloutLineRangeSync(path, (data, start, end, _offset, terminated) => {
+    scan.visit(data, start, end, terminated);
   });
   return scan.finish(file.mtimeMs, options.archived ?? false);
 }

@@ -27,17 +27,29 @@ export type LineVisitor = (
   // biome-ignore lint/suspicious/noConfusingVoidType: visitors may return nothing
   | void;
 
+/**
+ * Allocation-free form of `LineVisitor`: the line is `data[start, end)` (without `\n` and a
+ * trailing `\r`), valid only during the call.
+ */
+export type LineRangeVisitor = (
+  data: Buffer,
+  start: number,
+  end: number,
+  offset: number,
+  terminated: boolean,
+) => boolean | undefined | void;
+
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 
-/** Feeds chunks, emits complete lines; keeps the unterminated tail between chunks. */
-export class LineSplitter {
+/** Feeds chunks, emits complete lines as ranges; keeps the unterminated tail between chunks. */
+export class LineRangeSplitter {
   #carry: Buffer | null = null;
   /** File offset of the first byte of `#carry` (or of the next chunk when none). */
   #offset = 0;
   #stopped = false;
 
-  constructor(private readonly visit: LineVisitor) {}
+  constructor(private readonly visit: LineRangeVisitor) {}
 
   get stopped(): boolean {
     return this.#stopped;
@@ -47,7 +59,7 @@ export class LineSplitter {
   push(chunk: Buffer): boolean {
     if (this.#stopped) return false;
     let data = chunk;
-    let base = this.#offset;
+    const base = this.#offset;
     if (this.#carry !== null) {
       data = Buffer.concat([this.#carry, chunk]);
       this.#carry = null;
@@ -58,10 +70,7 @@ export class LineSplitter {
       if (nl < 0) break;
       let end = nl;
       if (end > start && data[end - 1] === CR) end -= 1;
-      const keep = this.visit(data.subarray(start, end), {
-        offset: base + start,
-        terminated: true,
-      });
+      const keep = this.visit(data, start, end, base + start, true);
       start = nl + 1;
       if (keep === false) {
         this.#stopped = true;
@@ -72,18 +81,27 @@ export class LineSplitter {
       // Copy so a reused read buffer can never alias the carried tail.
       this.#carry = Buffer.from(data.subarray(start));
     }
-    base += start;
-    this.#offset = base;
+    this.#offset = base + start;
     return true;
   }
 
   /** Emits the final unterminated line (a torn tail), if any. */
   end(): void {
     if (this.#stopped || this.#carry === null) return;
-    let line = this.#carry;
+    const line = this.#carry;
     this.#carry = null;
-    if (line.length > 0 && line[line.length - 1] === CR) line = line.subarray(0, -1);
-    this.visit(line, { offset: this.#offset, terminated: false });
+    let end = line.length;
+    if (end > 0 && line[end - 1] === CR) end -= 1;
+    this.visit(line, 0, end, this.#offset, false);
+  }
+}
+
+/** `LineRangeSplitter` handing each line to a `LineVisitor` as a Buffer view. */
+export class LineSplitter extends LineRangeSplitter {
+  constructor(visit: LineVisitor) {
+    super((data, start, end, offset, terminated) =>
+      visit(data.subarray(start, end), { offset, terminated }),
+    );
   }
 }
 
@@ -126,12 +144,19 @@ export interface RolloutFileInfo {
 }
 
 /** Reads every line of a rollout (plain or `.zst`), calling `visit` until it returns false. */
-export async function forEachRolloutLine(
+export function forEachRolloutLine(path: string, visit: LineVisitor): Promise<RolloutFileInfo> {
+  return forEachRolloutLineRange(path, (data, start, end, offset, terminated) =>
+    visit(data.subarray(start, end), { offset, terminated }),
+  );
+}
+
+/** `forEachRolloutLine` with allocation-free line ranges. */
+export async function forEachRolloutLineRange(
   path: string,
-  visit: LineVisitor,
+  visit: LineRangeVisitor,
 ): Promise<RolloutFileInfo> {
   const { handle, compressed, path: actual } = await openRolloutHandle(path);
-  const splitter = new LineSplitter(visit);
+  const splitter = new LineRangeSplitter(visit);
   try {
     const decoder = compressed
       ? new Decompress((data) => {
@@ -173,6 +198,16 @@ let scratch: Buffer | null = null;
 
 /** Synchronous twin of `forEachRolloutLine` for hot batch paths (backfill workers). */
 export function forEachRolloutLineSync(path: string, visit: LineVisitor): RolloutFileInfo {
+  return forEachRolloutLineRangeSync(path, (data, start, end, offset, terminated) =>
+    visit(data.subarray(start, end), { offset, terminated }),
+  );
+}
+
+/** Synchronous `forEachRolloutLineRange`. */
+export function forEachRolloutLineRangeSync(
+  path: string,
+  visit: LineRangeVisitor,
+): RolloutFileInfo {
   const plain = plainRolloutPath(path);
   let actual = plain;
   let fd: number;
@@ -189,7 +224,7 @@ export function forEachRolloutLineSync(path: string, visit: LineVisitor): Rollou
       throw new RolloutError('Io', `rollout not found: ${path}`, { cause: inner });
     }
   }
-  const splitter = new LineSplitter(visit);
+  const splitter = new LineRangeSplitter(visit);
   try {
     const decoder = compressed
       ? new Decompress((data) => {
@@ -223,9 +258,9 @@ export function forEachRolloutLineSync(path: string, visit: LineVisitor): Rollou
   }
 }
 
-/** True when the line has only whitespace. */
-export function isBlankLine(line: Buffer): boolean {
-  for (let i = 0; i < line.length; i += 1) {
+/** True when the line (or `line[start, end)`) has only whitespace. */
+export function isBlankLine(line: Buffer, start = 0, end = line.length): boolean {
+  for (let i = start; i < end; i += 1) {
     const byte = line[i];
     if (byte !== 0x20 && byte !== 0x09 && byte !== CR && byte !== NEWLINE) return false;
   }

@@ -391,9 +391,11 @@ export class MetadataExtractor {
     }
   }
 
-  finish(): ExtractedThreadMetadata | null {
+  /** The result; `fallback` (default: the one given at construction) applies without meta. */
+  finish(
+    fallback: ExtractMetadataOptions['fallback'] = this.options.fallback,
+  ): ExtractedThreadMetadata | null {
     if (this.#metadata === null) {
-      const fallback = this.options.fallback;
       if (fallback === undefined || fallback === null) return null;
       this.#metadata = defaultThreadMetadata(
         fallback.threadId,

@@ -37,12 +37,12 @@ export class RolloutLineDecoder {
   constructor(private readonly path: string) {}
 
   /** Decodes one raw line; null when blank, unparseable or a ghost snapshot. */
-  decode(raw: Buffer): RolloutLine | null {
-    if (isBlankLine(raw)) return null;
+  decode(raw: Buffer, start = 0, end = raw.length): RolloutLine | null {
+    if (isBlankLine(raw, start, end)) return null;
     this.nonBlankLines += 1;
     let value: unknown;
     try {
-      value = JSON.parse(raw.toString('utf8'));
+      value = JSON.parse(raw.toString('utf8', start, end));
     } catch {
       this.parseErrors += 1;
       return null;

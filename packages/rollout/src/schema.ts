@@ -324,11 +324,11 @@ export function rolloutLineFromJson(value: unknown): LineParseResult {
   if (ordinal !== undefined && !(Number.isInteger(ordinal) && (ordinal as number) >= 0)) {
     return { ok: false, reason: 'envelope' };
   }
-  const head: { timestamp: string; ordinal?: number; metadata?: unknown } = { timestamp };
-  if (ordinal !== undefined) head.ordinal = ordinal as number;
-  if (metadata !== undefined) head.metadata = metadata;
   if (!isKnownItemKind(type)) {
-    return { ok: true, line: { ...head, type: 'opaque', kind: type, payload } };
+    const opaque: RolloutLine = { timestamp, type: 'opaque', kind: type, payload };
+    if (ordinal !== undefined) opaque.ordinal = ordinal as number;
+    if (metadata !== undefined) opaque.metadata = metadata;
+    return { ok: true, line: opaque };
   }
   let valid: boolean;
   if (TYPED_OBJECT_KINDS.has(type)) {
@@ -339,7 +339,11 @@ export function rolloutLineFromJson(value: unknown): LineParseResult {
     valid = ROLLOUT_PAYLOAD_SCHEMAS[type].safeParse(payload).success;
   }
   if (!valid) return { ok: false, reason: 'payload' };
-  return { ok: true, line: { ...head, type, payload } as RolloutLine };
+  // One object literal (no spreads): this runs for every parsed line.
+  const line = { timestamp, type, payload } as RolloutLine;
+  if (ordinal !== undefined) line.ordinal = ordinal as number;
+  if (metadata !== undefined) line.metadata = metadata;
+  return { ok: true, line };
 }
 
 /** Parses one line of text (no trailing newline). */
