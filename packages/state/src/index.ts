@@ -69,6 +69,7 @@ export {
   type GitInfoPatch,
   getThread,
   getThreads,
+  inheritFirstUserMessage,
   insertSpawnEdge,
   insertThreadIfAbsent,
   type ListThreadsParams,

@@ -628,3 +628,32 @@ export async function listDescendantThreads(
   }
   return out;
 }
+
+/**
+ * Gives a fork by reference its base's first user message (preview, first message, title):
+ * its history starts with the base's lines. No-op (false) when the base has no preview or the
+ * fork already shows it.
+ */
+export async function inheritFirstUserMessage(
+  ctx: StateContext,
+  forkId: string,
+  baseId: string,
+): Promise<boolean> {
+  const base = await ctx.db
+    .selectFrom('threads')
+    .select(['preview', 'first_user_message', 'title'])
+    .where('id', '=', baseId)
+    .executeTakeFirst();
+  if (!base || base.preview === '') return false;
+  const result = await ctx.db
+    .updateTable('threads')
+    .set({
+      preview: base.preview,
+      first_user_message: base.first_user_message,
+      ...(base.title !== '' ? { title: base.title } : {}),
+    })
+    .where('id', '=', forkId)
+    .where('preview', '<>', base.preview)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -8,6 +8,7 @@ import {
   type BatchUpsertEntry,
   claimLease,
   currentLeaseOwner,
+  inheritFirstUserMessage,
   type LeaseOwner,
   markBackfillComplete,
   markBackfillRunning,
@@ -179,20 +180,7 @@ export async function runBackfill(
       }
     }
 
-    // A 0.169 fork by reference has no user message of its own: it shows its base's preview.
-    for (const { id, baseId } of inherits) {
-      await ctx.db
-        .updateTable('threads')
-        .set((eb) => ({
-          preview: eb.fn.coalesce(
-            eb.selectFrom('threads as base').select('base.preview').where('base.id', '=', baseId),
-            eb.val(''),
-          ),
-        }))
-        .where('id', '=', id)
-        .where('preview', '=', '')
-        .execute();
-    }
+    await inheritBasePreviews(runtime, inherits);
     await markBackfillComplete(ctx, files.at(-1)?.watermark ?? watermark);
     await release();
     return {
@@ -211,6 +199,23 @@ export async function runBackfill(
     }
     await release();
     throw error;
+  }
+}
+
+/**
+ * Forks by reference take their base's first user message (preview, first message, title).
+ * Repeated so a fork of a fork gets its root's text (bounded by the chain depth we accept).
+ */
+async function inheritBasePreviews(
+  runtime: StateRuntime,
+  forks: readonly { id: string; baseId: string }[],
+): Promise<void> {
+  for (let round = 0; round < Math.min(8, forks.length); round += 1) {
+    let changed = 0;
+    for (const { id, baseId } of forks) {
+      if (await inheritFirstUserMessage(runtime.ctx, id, baseId)) changed += 1;
+    }
+    if (changed === 0) return;
   }
 }
 

@@ -41,10 +41,9 @@ export function extractBackfillEntry(
     return {
       ok: true,
       entry: { metadata, setMemoryMode: memoryMode },
-      inheritsPreviewFrom:
-        metadata.preview === '' && result.historyBase !== null
-          ? result.historyBase.thread_id
-          : null,
+      // A 0.169 fork by reference: its history starts with the base's lines, so its first user
+      // message (preview, title) is the base's.
+      inheritsPreviewFrom: result.historyBase !== null ? result.historyBase.thread_id : null,
     };
   } catch (error) {
     return {

@@ -1,0 +1,71 @@
+// Child process for state-db tests: uses the built dist/ (run `pnpm --filter @skein/rollout... build`).
+//   init <home> <sqliteHome> <waitMs> <pollMs>      → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
+//   slow-backfill <home> <sqliteHome> <batch> <ms>  → backfill pausing <ms> after each batch; prints "progress <done>"
+//   hold-lease <sqliteHome>                         → claims the backfill lease, marks running, prints "held", sleeps
+
+import {
+  BACKFILL_LEASE,
+  claimLease,
+  currentLeaseOwner,
+  markBackfillRunning,
+  StateRuntime,
+} from '@skein/state';
+import { initStateDb } from '../dist/index.js';
+
+const [mode, ...args] = process.argv.slice(2);
+const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+if (mode === 'init') {
+  const [home, sqliteHome, waitMs, pollMs] = args;
+  const started = Date.now();
+  try {
+    const db = await initStateDb({
+      codexHome: home,
+      sqliteHome,
+      waitMs: Number(waitMs),
+      pollMs: Number(pollMs),
+    });
+    const rows = db.sqlite.prepare('select count(*) as n from threads').get().n;
+    await db.close();
+    console.log(JSON.stringify({ ok: true, rows, ms: Date.now() - started }));
+  } catch (error) {
+    console.log(
+      JSON.stringify({
+        ok: false,
+        code: error.code ?? null,
+        message: String(error.message),
+        ms: Date.now() - started,
+      }),
+    );
+  }
+  process.exit(0);
+} else if (mode === 'slow-backfill') {
+  const [home, sqliteHome, batch, pauseMs] = args;
+  const db = await initStateDb({
+    codexHome: home,
+    sqliteHome,
+    backfill: { batchSize: Number(batch), workers: 0 },
+    onProgress: (p) => {
+      console.log(`progress ${p.filesDone}`);
+      if (p.filesDone > 0) sleepSync(Number(pauseMs));
+    },
+  });
+  await db.close();
+  console.log('done');
+  process.exit(0);
+} else if (mode === 'hold-lease') {
+  const [sqliteHome] = args;
+  const runtime = await StateRuntime.open({ sqliteHome });
+  const owner = currentLeaseOwner();
+  const claim = await claimLease(runtime.ctx, {
+    name: BACKFILL_LEASE,
+    owner,
+    durationMs: 3_600_000,
+  });
+  if (!claim.claimed) throw new Error('lease not free');
+  await markBackfillRunning(runtime.ctx, owner);
+  console.log('held');
+  setTimeout(() => process.exit(0), 120_000);
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
