@@ -37,7 +37,11 @@ export type LineRangeVisitor = (
   end: number,
   offset: number,
   terminated: boolean,
-) => boolean | undefined | void;
+) =>
+  | boolean
+  | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: visitors may return nothing
+  | void;
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
