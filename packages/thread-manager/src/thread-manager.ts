@@ -295,6 +295,11 @@ export class ThreadManager {
   // -------------------------------------------------------------------------------------------
   // Start / resume / fork
 
+  /** Pre-allocates a thread id (UUIDv7) for a later `startThread({threadId})`. */
+  reserveThreadId(): ThreadId {
+    return newThreadId(this.#now());
+  }
+
   /**
    * Starts a new thread. A durable thread gets a precomputed rollout path but nothing is
    * written until the first persist or a flush after history exists; an ephemeral thread
@@ -363,8 +368,10 @@ export class ThreadManager {
 
   /**
    * Resumes a thread from its stored history. An already-loaded thread is returned as is (its
-   * stored history must exist: a pristine thread fails `no rollout found`). A cold resume
-   * reopens the writer, registers the thread and emits `statusChanged idle` before returning.
+   * stored history must exist: a pristine thread fails `no rollout found`), unless nobody is
+   * subscribed, it is idle and the resume asks for another cwd or provider: then it is reloaded
+   * with those (`statusChanged notLoaded`, then `idle`). A cold resume reopens the writer,
+   * registers the thread and emits `statusChanged idle` before returning.
    */
   async resumeThread(
     threadId: ThreadId,
@@ -374,7 +381,11 @@ export class ThreadManager {
     if (this.#closing.has(threadId) || entry?.pendingUnload === true) {
       throw ThreadManagerError.threadClosing(threadId, 'resume');
     }
-    if (entry !== undefined) {
+    if (entry !== undefined && !entry.thread.ephemeral) await entry.thread.flush();
+    if (entry !== undefined && this.#wantsColdReload(entry, options)) {
+      // Idle, unsubscribed and asked for other settings: reload it with them (Codex does too).
+      await this.#prepareForRemoval(threadId);
+    } else if (entry !== undefined) {
       const history = await entry.thread.loadHistory();
       const stored = await entry.thread.readStored();
       if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
@@ -395,6 +406,21 @@ export class ThreadManager {
     } finally {
       this.#resuming.delete(threadId);
     }
+  }
+
+  /** A loaded thread nobody uses, resumed with a different cwd or provider. */
+  #wantsColdReload(entry: Entry, options: ResumeThreadOptions): boolean {
+    const { thread } = entry;
+    const differs =
+      (options.cwd !== undefined && options.cwd !== thread.cwd) ||
+      (options.modelProvider !== undefined && options.modelProvider !== thread.modelProvider);
+    return (
+      differs &&
+      !thread.ephemeral &&
+      thread.materialized &&
+      entry.subscribers.size === 0 &&
+      !isActive(entry.facts)
+    );
   }
 
   async #coldResume(threadId: ThreadId, options: ResumeThreadOptions): Promise<ResumedThread> {

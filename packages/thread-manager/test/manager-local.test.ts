@@ -133,6 +133,30 @@ describe('concurrency around load and unload', () => {
   });
 });
 
+describe('resume of a loaded thread with other settings', () => {
+  it('reloads an idle, unsubscribed thread with them and keeps a subscribed one', async () => {
+    const { manager, cwd, events } = await open();
+    const thread = await manager.startThread({ cwd });
+    const id = thread.threadId;
+    await thread.recordItems(turn(cwd, 't1', 'settings'));
+    await afterResults();
+    events.length = 0;
+    const otherCwd = `${cwd}/sub`;
+    const reloaded = await manager.resumeThread(id, { cwd: otherCwd, connectionId: 'a' });
+    expect(reloaded.alreadyLoaded).toBe(false);
+    expect(reloaded.thread).not.toBe(thread);
+    expect(reloaded.thread.cwd).toBe(otherCwd);
+    expect(events).toEqual([
+      ['statusChanged', id, 'notLoaded'],
+      ['statusChanged', id, 'idle'],
+    ]);
+    // Subscribed now: other settings are ignored.
+    const same = await manager.resumeThread(id, { cwd, connectionId: 'b' });
+    expect(same.thread).toBe(reloaded.thread);
+    expect(same.alreadyLoaded).toBe(true);
+  });
+});
+
 describe('deferred persistence (spec §4) on a never-used thread', () => {
   it('answers reads, resume, fork and turns as Codex does', async () => {
     const { manager, cwd } = await open();
