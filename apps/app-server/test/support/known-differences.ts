@@ -81,8 +81,26 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   },
 ];
 
-export function isKnown(step: string, path: string, fixture: string): KnownDifference | undefined {
-  return KNOWN_DIFFERENCES.find((rule) => {
+/** Rules for comparing with an older binary (0.131.0), whose protocol Skein does not follow. */
+export const OLDER_PROTOCOL_DIFFERENCES: readonly KnownDifference[] = [
+  {
+    steps: /^list-/,
+    paths: /\.nextCursor$/,
+    reason:
+      "0.131.0's list cursor is a bare time; 0.169.0 (and Skein) append `|<thread id>` as a tie-break",
+  },
+];
+
+export function isKnown(
+  step: string,
+  path: string,
+  fixture: string,
+  olderProtocol = false,
+): KnownDifference | undefined {
+  const rules = olderProtocol
+    ? [...KNOWN_DIFFERENCES, ...OLDER_PROTOCOL_DIFFERENCES]
+    : KNOWN_DIFFERENCES;
+  return rules.find((rule) => {
     if (rule.steps === PAGINATED_RUNTIME && fixture !== 'codex-0.169') return false;
     return rule.steps.test(step) && rule.paths.test(path);
   });
