@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import { isThreadId, type ThreadId } from '@skein/state';
 import { z } from 'zod';
 import { errnoCode, RolloutError, requireThreadId } from './errors.js';
+import { readSessionMetaLine } from './head-summary.js';
 import { sessionIndexPath } from './layout.js';
+import { findThreadPath } from './listing.js';
 
 /*
  * `session_index.jsonl`, the append-only thread-name index (spec rollout-state §4.7): one
@@ -206,15 +208,29 @@ export async function readSessionIndexNames(codexHome: string): Promise<Map<Thre
   return names;
 }
 
+/** Whether a thread's rollout exists and starts with its own `session_meta` (a saved thread). */
+export async function hasSavedRollout(codexHome: string, threadId: ThreadId): Promise<boolean> {
+  const path = await findThreadPath(codexHome, threadId);
+  if (path === null) return false;
+  try {
+    const meta = await readSessionMetaLine(path);
+    return meta.id.toLowerCase() === threadId;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The newest thread currently named `name`: ids are visited newest first, a thread's older
  * names are ignored (a renamed thread never matches its historical name), and an id is only
- * returned when `accept` says its rollout is usable (e.g. exists and starts with session meta).
+ * returned when `accept` says its rollout is usable — by default when its rollout exists and
+ * starts with its `session_meta` (unsaved, partial and empty rollouts are skipped).
  */
 export async function findThreadIdByName(
   codexHome: string,
   name: string,
-  accept: (threadId: ThreadId) => Promise<boolean> | boolean = () => true,
+  accept: (threadId: ThreadId) => Promise<boolean> | boolean = (id) =>
+    hasSavedRollout(codexHome, id),
 ): Promise<ThreadId | null> {
   const seen = new Set<string>();
   for await (const entry of readSessionIndexBackwards(codexHome)) {

@@ -11,7 +11,13 @@ import {
   removeSessionIndexEntries,
   sessionIndexPath,
 } from '../src/index.js';
-import { THREAD_A, THREAD_B } from './helpers.js';
+import {
+  sessionMetaLine,
+  THREAD_A,
+  THREAD_B,
+  userMessageLine,
+  writeRolloutFile,
+} from './helpers.js';
 
 const THREAD_C = '33333333-3333-4333-8333-333333333333';
 
@@ -31,9 +37,20 @@ describe('session name index', () => {
     expect(await findThreadNameById(home, '44444444-4444-4444-8444-444444444444')).toBeNull();
     const names = await findThreadNamesByIds(home, [THREAD_A, THREAD_B]);
     expect(Object.fromEntries(names)).toEqual({ [THREAD_A]: 'renamed', [THREAD_B]: 'shared' });
-    expect(await findThreadIdByName(home, 'shared')).toBe(THREAD_C);
+    // By default only threads with a saved rollout count: none exists yet.
+    expect(await findThreadIdByName(home, 'shared')).toBeNull();
+    expect(await findThreadIdByName(home, 'shared', () => true)).toBe(THREAD_C);
     expect(await findThreadIdByName(home, 'shared', (id) => id !== THREAD_C)).toBe(THREAD_B);
-    expect(await findThreadIdByName(home, 'first')).toBeNull(); // historical name
+    expect(await findThreadIdByName(home, 'first', () => true)).toBeNull(); // historical name
+    // THREAD_C's rollout is partial (no session_meta first), THREAD_B's is saved.
+    const day = join(home, 'sessions', '2025', '01', '03');
+    writeRolloutFile(join(day, `rollout-2025-01-03T12-00-00-${THREAD_C}.jsonl`), [
+      userMessageLine('no meta'),
+    ]);
+    writeRolloutFile(join(day, `rollout-2025-01-03T12-00-01-${THREAD_B}.jsonl`), [
+      sessionMetaLine(THREAD_B),
+    ]);
+    expect(await findThreadIdByName(home, 'shared')).toBe(THREAD_B);
     expect(await findThreadNameById(makeTempDir(), THREAD_A)).toBeNull();
   });
 
