@@ -12,9 +12,12 @@ import {
   archivedSessionsDir,
   compressedRolloutPath,
   encodeSessionSource,
+  parseSessionTimestampMs,
   plainRolloutPath,
+  type RolloutHeadSummary,
   type RolloutItem,
   type RolloutLine,
+  readHeadSummary,
   readThreadHistory,
   resolveRolloutFile,
   rolloutPathFor,
@@ -27,9 +30,11 @@ import {
   deleteThread as deleteThreadRow,
   getThread,
   getThreads,
+  isThreadId,
   listChildThreads,
   listDescendantThreads,
   listThreads as listStateThreads,
+  parseThreadId,
   patchThreadMetadata,
   type StateDb,
   setThreadArchived,
@@ -83,7 +88,6 @@ import {
   isArchivedRolloutPath,
   nameFromTitle,
   normalizeThreadCwd,
-  permissionProfileFromSandboxPolicy,
   storedThreadFromMetadata,
 } from './mapping.js';
 import {
@@ -309,8 +313,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     const writer = this.writerFor(params.threadId);
     try {
       await writer.record(canonical);
-      // Flushing before returning keeps SQLite (written after us) from getting ahead of JSONL.
-      await writer.flush();
+      // Written before returning (not fsynced; flush does that), so SQLite, written after us,
+      // never gets ahead of the JSONL.
+      await writer.writeThrough();
     } catch (error) {
       throw this.writerError(params.threadId, error);
     }
@@ -388,23 +393,15 @@ export class LocalThreadStore extends ThreadStoreBase {
     const { threadId } = params;
     const includeArchived = params.includeArchived ?? false;
     const entry = this.writers.get(threadId);
-    let thread: StoredThread;
     if (entry !== undefined) {
       if (!includeArchived && isArchivedRolloutPath(entry.writer.path)) {
         throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
       }
-      if (!(await pathExists(entry.writer.path))) {
-        // Not materialized yet: nothing durable.
-        return { threadId, items: [] };
-      }
-      thread = await this.readThreadByRolloutPath({
-        rolloutPath: entry.writer.path,
-        includeArchived: true,
-        includeHistory: true,
-      });
-    } else {
-      thread = await this.readThread({ threadId, includeArchived, includeHistory: true });
+      // Not materialized yet: nothing is durable.
+      if (!(await pathExists(entry.writer.path))) return { threadId, items: [] };
+      return this.loadHistoryAt(threadId, entry.writer.path);
     }
+    const thread = await this.readThread({ threadId, includeArchived, includeHistory: true });
     if (thread.history === null) {
       throw ThreadStoreError.internal(`failed to load history for thread ${threadId}`);
     }
@@ -487,11 +484,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       row !== undefined &&
       (includeArchived || (!row.archived && !isArchivedRolloutPath(row.rolloutPath)))
     ) {
-      const rowArchived = row.archived || isArchivedRolloutPath(row.rolloutPath);
-      const file = await this.rolloutMetadata(row.rolloutPath, rowArchived);
-      const verified = file !== undefined && file.id === threadId;
+      const head = await readHeadSummary(row.rolloutPath).catch(() => undefined);
+      const verified = head !== undefined && head.threadId === threadId;
       if (!includeHistory || verified) {
-        const thread = await this.mergeRowAndRollout(row, verified ? file : undefined);
+        const thread = await this.mergeRowAndHead(row, verified ? head : undefined);
         if (includeHistory) {
           thread.history = await this.loadHistoryAt(threadId, row.rolloutPath);
         }
@@ -540,40 +536,37 @@ export class LocalThreadStore extends ThreadStoreBase {
   }
 
   /**
-   * SQLite summary, or the rollout summary when it verifies and has a preview: the rollout wins
-   * for preview, first message, provider, cli version and times; SQLite for name, git, cwd and
-   * permissions.
+   * The SQLite summary, overlaid with the rollout head when it verified and has a preview: the
+   * rollout wins for preview, first message, provider, cli version and creation time; SQLite
+   * for name, git, cwd and permissions. Only the head of the file is read, so a summary read
+   * costs the same for a 10-line and a 100,000-line thread.
    */
-  private async mergeRowAndRollout(
+  private async mergeRowAndHead(
     row: ThreadMetadata,
-    file: ThreadMetadata | undefined,
+    head: RolloutHeadSummary | undefined,
   ): Promise<StoredThread> {
-    const fromRow = storedThreadFromMetadata(row, this.defaultModelProvider);
-    if (file !== undefined) {
-      fromRow.forkedFromId = file.forkedFromId ?? fromRow.forkedFromId;
-      fromRow.parentThreadId = file.parentThreadId ?? fromRow.parentThreadId;
+    const thread = storedThreadFromMetadata(row, this.defaultModelProvider);
+    const meta = head?.sessionMeta ?? null;
+    if (meta !== null) {
+      thread.forkedFromId = toThreadIdOrNull(meta.forked_from_id) ?? thread.forkedFromId;
+      thread.parentThreadId = toThreadIdOrNull(meta.parent_thread_id) ?? thread.parentThreadId;
     }
-    fromRow.name = await this.nameForRow(row, fromRow.preview);
-    if (file === undefined || (file.preview === '' && file.firstUserMessage === '')) {
-      return fromRow;
+    if (head !== undefined && meta !== null && head.preview !== null && head.historyBase === null) {
+      thread.preview = head.preview;
+      thread.firstUserMessage = head.firstUserMessage ?? thread.firstUserMessage;
+      const created = parseSessionTimestampMs(meta.timestamp);
+      if (created !== null) thread.createdAtMs = created;
+      if (typeof meta.model_provider === 'string' && meta.model_provider !== '') {
+        thread.modelProvider = meta.model_provider;
+      }
+      if (typeof meta.cli_version === 'string' && meta.cli_version !== '') {
+        thread.cliVersion = meta.cli_version;
+      }
+      thread.updatedAtMs = Math.max(thread.updatedAtMs, head.file.mtimeMs);
+      if (!cwdExists(row.cwd) && meta.cwd !== '') thread.cwd = normalizeThreadCwd(meta.cwd);
     }
-    const base = storedThreadFromMetadata(
-      { ...file, name: null, archived: row.archived, archivedAtMs: row.archivedAtMs },
-      this.defaultModelProvider,
-    );
-    base.rolloutPath = fromRow.rolloutPath;
-    base.cwd = cwdExists(row.cwd) ? normalizeThreadCwd(row.cwd) : base.cwd;
-    base.name = fromRow.name;
-    base.gitInfo = fromRow.gitInfo;
-    base.permissionProfile = permissionProfileFromSandboxPolicy(row.sandboxPolicy);
-    base.recencyAtMs = fromRow.recencyAtMs;
-    base.updatedAtMs = Math.max(base.updatedAtMs, fromRow.updatedAtMs);
-    base.model = fromRow.model ?? base.model;
-    base.reasoningEffort = fromRow.reasoningEffort ?? base.reasoningEffort;
-    base.approvalMode = fromRow.approvalMode;
-    base.threadSource = fromRow.threadSource ?? base.threadSource;
-    base.historyMode = row.historyMode;
-    return base;
+    thread.name = await this.nameForRow(row, thread.preview);
+    return thread;
   }
 
   /** The live writer's file, else the active rollout, else (if allowed) the archived one. */
@@ -837,9 +830,25 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
     }
     if (!needsRolloutCompat(patch)) {
-      return this.readThread({ threadId, includeArchived });
+      const live = await this.liveThreadFromRow(threadId);
+      return live ?? this.readThread({ threadId, includeArchived });
     }
     return this.applyRolloutCompat(threadId, patch, includeArchived);
+  }
+
+  /**
+   * For a thread this store is writing, the row that was just updated from the same facts the
+   * rollout holds is the current summary; returning it spares re-reading the rollout on every
+   * derived update (one per LiveThread append).
+   */
+  private async liveThreadFromRow(threadId: ThreadId): Promise<StoredThread | undefined> {
+    const entry = this.writers.get(threadId);
+    if (entry === undefined || this.handle === undefined) return undefined;
+    const row = await this.stateRow(threadId);
+    if (row === undefined || row.rolloutPath !== entry.writer.path) return undefined;
+    const thread = storedThreadFromMetadata(row, this.defaultModelProvider);
+    thread.name = await this.nameForRow(row, thread.preview);
+    return thread;
   }
 
   /** The SQLite half of an update: seed a missing row, then apply each present field. */
@@ -1274,6 +1283,10 @@ export async function deleteRolloutFile(path: string, threadId: string): Promise
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw ThreadStoreError.internal(`failed to delete rollout file \`${path}\`: ${message(error)}`);
   }
+}
+
+function toThreadIdOrNull(value: string | null | undefined): ThreadId | null {
+  return typeof value === 'string' && isThreadId(value) ? parseThreadId(value) : null;
 }
 
 function mergeGit(

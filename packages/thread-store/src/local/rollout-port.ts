@@ -127,6 +127,16 @@ export class RolloutWriter {
     });
   }
 
+  /** Writes pending items (materializing if needed) without fsync. */
+  writeThrough(): Promise<void> {
+    return this.run(async () => {
+      this.assertOpen();
+      if (this.pending.length === 0) return;
+      await this.materialize();
+      await this.writePending();
+    });
+  }
+
   /** Writes and fsyncs pending items; a deferred thread without items stays deferred. */
   flush(): Promise<void> {
     return this.run(() => this.flushNow());
