@@ -68,6 +68,8 @@ interface FileCheck {
 }
 
 const MAX_LINE_NUMBERS = 8;
+/** Files read at once by the line check. */
+const FILE_CHECK_CONCURRENCY = 16;
 
 export interface DoctorOptions {
   json?: boolean;
@@ -84,8 +86,19 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Pr
   const refs = await walkRolloutFiles(home);
   const checks: FileCheck[] = [];
   let totalBytes = 0;
-  for (const ref of refs) {
-    const check = await checkFile(ref, findings, rel);
+  // Files are checked a few at a time (I/O overlaps); findings keep the walk's order.
+  const perFile: Finding[][] = refs.map(() => []);
+  const results: (FileCheck | null)[] = new Array(refs.length).fill(null);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < refs.length; i = next++) {
+      results[i] = await checkFile(refs[i]!, perFile[i]!, rel);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FILE_CHECK_CONCURRENCY, refs.length) }, worker));
+  for (let i = 0; i < refs.length; i += 1) {
+    findings.push(...perFile[i]!);
+    const check = results[i];
     if (check) {
       checks.push(check);
       totalBytes += check.size;
@@ -348,6 +361,8 @@ async function checkRows(
   home: string,
 ): Promise<void> {
   const rowIds = new Set(rows.map((row) => row.id as string));
+  const byFile = new Map<string, FileCheck>();
+  for (const list of byId.values()) for (const check of list) byFile.set(check.file, check);
   const reindex = (check: FileCheck): Promise<void> =>
     indexRolloutFile(runtime, check.file, {
       archived: check.ref.archived,
@@ -355,10 +370,10 @@ async function checkRows(
     });
   for (const row of rows) {
     const own = byId.get(row.id)?.find((c) => c.ownId === row.id) ?? byId.get(row.id)?.[0];
-    const rowFile = await resolveRolloutFile(row.rolloutPath);
-    const atRowPath = rowFile
-      ? [...byId.values()].flat().find((c) => c.file === rowFile)
-      : undefined;
+    const rowFile = byFile.has(row.rolloutPath)
+      ? row.rolloutPath
+      : await resolveRolloutFile(row.rolloutPath);
+    const atRowPath = rowFile ? byFile.get(rowFile) : undefined;
     if (!rowFile) {
       const finding: Finding = {
         kind: 'row-file-missing',
