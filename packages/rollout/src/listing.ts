@@ -95,7 +95,13 @@ export interface ThreadListItem {
 
 export interface ThreadsPage {
   items: ThreadListItem[];
+  /** Resumes after the last item, same direction; null on the last page. */
   nextCursor: string | null;
+  /**
+   * The first item's key: listing with this cursor in the opposite direction returns the
+   * items before this page (nearest first). Null for an empty page.
+   */
+  backwardsCursor: string | null;
   /** Rollout files whose head was read. */
   numScannedFiles: number;
   reachedScanCap: boolean;
@@ -434,6 +440,7 @@ export async function listThreadsFromFiles(
   const empty: ThreadsPage = {
     items: [],
     nextCursor: null,
+    backwardsCursor: null,
     numScannedFiles: 0,
     reachedScanCap: false,
   };
@@ -536,18 +543,23 @@ export async function listThreadsFromFiles(
     ));
   for (const item of items) item.name = indexNames.get(item.threadId) ?? null;
 
+  const keyOf = (item: ThreadListItem): string =>
+    formatListCursor({
+      timestampMs:
+        sortKey === 'created_at'
+          ? (parseRolloutFileName(item.path)?.timestampMs ?? item.createdAtMs)
+          : item.updatedAtMs,
+      threadId: item.threadId,
+    });
   const last = items.at(-1);
-  const nextCursor =
-    last !== undefined && (more || budget.capped)
-      ? formatListCursor({
-          timestampMs:
-            sortKey === 'created_at'
-              ? (parseRolloutFileName(last.path)?.timestampMs ?? last.createdAtMs)
-              : last.updatedAtMs,
-          threadId: last.threadId,
-        })
-      : null;
-  return { items, nextCursor, numScannedFiles: scanned, reachedScanCap: budget.capped };
+  const first = items[0];
+  return {
+    items,
+    nextCursor: last !== undefined && (more || budget.capped) ? keyOf(last) : null,
+    backwardsCursor: first === undefined ? null : keyOf(first),
+    numScannedFiles: scanned,
+    reachedScanCap: budget.capped,
+  };
 }
 
 // ---- Lookup by id ----

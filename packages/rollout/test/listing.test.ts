@@ -76,6 +76,42 @@ describe('filesystem listing', () => {
     expect(first.nextCursor).toBe(`2025-01-03T12:00:00Z|${uuid(7)}`);
   });
 
+  it('backwards cursors return the items before a page, in both directions', async () => {
+    const home = makeTempDir();
+    for (let i = 1; i <= 5; i += 1) writeThread(home, uuid(i), '2025-01-03T12-00-00');
+    writeThread(home, uuid(9), '2025-01-04T12-00-00');
+    const first = await listThreadsFromFiles(home, { pageSize: 2, allowedSources: [] });
+    const second = await listThreadsFromFiles(home, {
+      pageSize: 2,
+      allowedSources: [],
+      cursor: first.nextCursor,
+    });
+    expect(second.items.map((i) => i.threadId)).toEqual([uuid(4), uuid(3)]);
+    const back = await listThreadsFromFiles(home, {
+      pageSize: 10,
+      allowedSources: [],
+      sortDirection: 'asc',
+      cursor: second.backwardsCursor,
+    });
+    expect(back.items.map((i) => i.threadId)).toEqual([uuid(5), uuid(9)]);
+    for (const sortKey of ['created_at', 'updated_at'] as const) {
+      const asc = await listThreadsFromFiles(home, {
+        pageSize: 3,
+        allowedSources: [],
+        sortKey,
+        sortDirection: 'asc',
+      });
+      const before = await listThreadsFromFiles(home, {
+        pageSize: 10,
+        allowedSources: [],
+        sortKey,
+        sortDirection: 'desc',
+        cursor: asc.backwardsCursor,
+      });
+      expect(before.items).toEqual([]);
+    }
+  });
+
   it('updated_at is the file mtime and orders updated listings (uuid tie-break)', async () => {
     const home = makeTempDir();
     const a = writeThread(home, uuid(1), '2025-01-01T00-00-00');
