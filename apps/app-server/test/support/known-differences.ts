@@ -68,6 +68,13 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'ordering by recency/update time follows those index times (see above), so the order differs',
   },
   {
+    steps: /^list-(combo|search-.*)$/,
+    paths:
+      /\.(data\.length|data\[\d+\]\.(id|sessionId|createdAt|path|cwd|name)|backwardsCursor|nextCursor)$/,
+    reason:
+      "search text of a 0.169 fork by reference: Skein's index takes the fork's title from its inherited history, 0.169.0 searches the fork's own first message",
+  },
+  {
     steps: /^list-subagents$/,
     paths: /\.backwardsCursor$/,
     reason:
