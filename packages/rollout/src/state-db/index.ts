@@ -8,6 +8,7 @@ export {
   runBackfill,
 } from './backfill.js';
 export { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
+export { type FindThreadPathWithDbOptions, findThreadPathWithDb } from './find.js';
 export {
   DEFAULT_BACKFILL_POLL_MS,
   DEFAULT_BACKFILL_WAIT_MS,
@@ -15,3 +16,15 @@ export {
   initStateDb,
   openStateDbIfReady,
 } from './init.js';
+export {
+  type ListThreadsWithDbOptions,
+  listThreadsWithDb,
+  type ThreadMetadataPage,
+  threadListItemToMetadata,
+} from './list.js';
+export {
+  type RepairOptions,
+  type RepairResult,
+  readRepairRolloutPath,
+  reconcileRolloutFile,
+} from './repair.js';

@@ -1,0 +1,108 @@
+import {
+  getThread,
+  inheritFirstUserMessage,
+  patchThreadMetadata,
+  type StateDb,
+  setThreadArchived,
+  type ThreadMemoryModeValue,
+  type ThreadMetadata,
+  upsertThread,
+} from '@skein/state';
+import { extractThreadMetadataFromFile } from '../extract-file.js';
+import { parseRolloutFileName, plainRolloutPath, resolveRolloutFile } from '../layout.js';
+import { isArchivedRolloutPath } from '../listing.js';
+import { findThreadNameById } from '../session-index.js';
+import { CwdNormalizer } from './files.js';
+
+export interface RepairOptions {
+  /** Lets the archived flag follow the file's location, and supplies index names. */
+  codexHome?: string;
+  /** The file's archived state; default: from its location under `codexHome`. */
+  archived?: boolean;
+  defaultProvider?: string;
+}
+
+const cwds = new CwdNormalizer();
+const MEMORY_MODES: ReadonlySet<string> = new Set(['enabled', 'disabled', 'polluted']);
+
+function archivedFor(path: string, options: RepairOptions): boolean | undefined {
+  if (options.archived !== undefined) return options.archived;
+  return options.codexHome !== undefined
+    ? isArchivedRolloutPath(options.codexHome, path)
+    : undefined;
+}
+
+/**
+ * Re-derives a thread's row from its rollout file (spec rollout-state §5.7): full extraction,
+ * existing git kept (by the upsert), an explicit title (one that differs from the first user
+ * message) kept, the archived flag from the file's location, the rollout's memory mode, and the
+ * session-index name if the row has none. Returns the stored row; null if the file is gone.
+ */
+export async function reconcileRolloutFile(
+  db: StateDb,
+  path: string,
+  options: RepairOptions = {},
+): Promise<ThreadMetadata | null> {
+  const file = await resolveRolloutFile(path);
+  if (file === null) return null;
+  const archived = archivedFor(path, options) ?? false;
+  const extracted = await extractThreadMetadataFromFile(file, {
+    defaultProvider: options.defaultProvider ?? db.defaultProvider,
+    archived,
+    rolloutPath: plainRolloutPath(path),
+  });
+  const metadata = extracted.metadata;
+  metadata.cwd = cwds.normalize(metadata.cwd);
+  const existing = await getThread(db.ctx, metadata.id);
+  if (existing && existing.title !== '' && existing.title !== existing.firstUserMessage) {
+    metadata.title = existing.title;
+  }
+  metadata.archived = archived;
+  metadata.archivedAtMs = archived ? (existing?.archivedAtMs ?? extracted.mtimeMs) : null;
+  await upsertThread(db.ctx, metadata);
+  const mode = extracted.memoryMode;
+  await patchThreadMetadata(db.ctx, metadata.id, {
+    memoryMode:
+      mode !== null && MEMORY_MODES.has(mode) ? (mode as ThreadMemoryModeValue) : 'enabled',
+  });
+  if (extracted.historyBase !== null) {
+    await inheritFirstUserMessage(db.ctx, metadata.id, extracted.historyBase.thread_id);
+  }
+  if (options.codexHome !== undefined && !existing?.name) {
+    const name = await findThreadNameById(options.codexHome, metadata.id);
+    if (name) await patchThreadMetadata(db.ctx, metadata.id, { name });
+  }
+  return (await getThread(db.ctx, metadata.id)) ?? null;
+}
+
+export type RepairResult = 'unchanged' | 'repaired' | 'reconciled' | 'failed';
+
+/**
+ * Points a thread's row at the file where it was just found (spec §5.7 read-repair): a row
+ * that exists gets its path and archived flag fixed in place (no other column moves); a missing
+ * row is rebuilt from the file. Never throws: the DB is an index, repairs are best effort.
+ */
+export async function readRepairRolloutPath(
+  db: StateDb,
+  path: string,
+  options: RepairOptions & { threadId?: string } = {},
+): Promise<RepairResult> {
+  try {
+    const id = options.threadId ?? parseRolloutFileName(path)?.threadId;
+    const row = id === undefined ? undefined : await getThread(db.ctx, id);
+    if (row) {
+      const rolloutPath = plainRolloutPath(path);
+      const archived = archivedFor(path, options) ?? row.archived;
+      if (row.rolloutPath === rolloutPath && row.archived === archived) return 'unchanged';
+      await setThreadArchived(db.ctx, row.id, {
+        archived,
+        rolloutPath,
+        archivedAtMs: row.archivedAtMs ?? row.updatedAtMs,
+      });
+      return 'repaired';
+    }
+    return (await reconcileRolloutFile(db, path, options)) === null ? 'failed' : 'reconciled';
+  } catch {
+    return 'failed';
+  }
+}
