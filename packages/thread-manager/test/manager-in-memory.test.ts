@@ -365,6 +365,54 @@ describe('fork', () => {
   });
 });
 
+describe('spawnSubagent', () => {
+  it('creates thread_spawn children sharing the session, optionally from the parent history', async () => {
+    const { manager, store } = makeManager();
+    const parent = await manager.startThread({ cwd: CWD });
+    await parent.recordItems([...turn('t1', 'one'), turnStartedItem('t2'), userMessageItem('two')]);
+    const child = await manager.spawnSubagent(parent.threadId, {
+      agentNickname: 'scout',
+      forkHistory: true,
+    });
+    const grandchild = await manager.spawnSubagent(child.threadId, { agentRole: 'worker' });
+    expect({
+      parent: child.parentThreadId,
+      session: child.sessionId,
+      source: child.source,
+      threadSource: child.threadSource,
+    }).toEqual({
+      parent: parent.threadId,
+      session: parent.threadId,
+      source: {
+        subagent: {
+          thread_spawn: {
+            parent_thread_id: parent.threadId,
+            depth: 1,
+            agent_path: null,
+            agent_nickname: 'scout',
+            agent_role: null,
+          },
+        },
+      },
+      threadSource: 'subagent',
+    });
+    expect(grandchild.sessionId).toBe(parent.threadId);
+    expect(grandchild.source).toMatchObject({ subagent: { thread_spawn: { depth: 2 } } });
+    // The child starts from the parent's history, closed like an interrupt.
+    const childHistory = (await child.loadHistory()).filter((item) => item.type !== 'session_meta');
+    expect(childHistory.at(-1)).toEqual({
+      type: 'event_msg',
+      payload: { type: 'turn_aborted', turn_id: 't2', reason: 'interrupted' },
+    });
+    expect(await manager.listAgentSubtreeThreadIds(parent.threadId)).toEqual([
+      parent.threadId,
+      child.threadId,
+      grandchild.threadId,
+    ]);
+    expect(store.createdThreads.get(child.threadId)?.parentThreadId).toBe(parent.threadId);
+  });
+});
+
 describe('shutdownAll', () => {
   it('closes every loaded thread and reports them sorted', async () => {
     const { manager } = makeManager();
