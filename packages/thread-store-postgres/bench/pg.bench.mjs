@@ -45,6 +45,16 @@ function summarize(samples) {
 /** Fills `threads` (and the store's side table) up to `total` rows with generate_series. */
 async function seedThreads(client, from, to) {
   const base = Date.UTC(2024, 0, 1);
+  // Bulk load like a restore: drop the secondary indexes, insert, rebuild them sorted (much
+  // faster than maintaining 15 indexes row by row). The definitions come from the catalog, so
+  // the rebuilt indexes are exactly the migrated ones.
+  const { rows: indexes } = await client.query(
+    `SELECT indexname, indexdef FROM pg_indexes
+     WHERE tablename = 'threads' AND indexname NOT IN (
+       SELECT conname FROM pg_constraint WHERE conrelid = 'threads'::regclass)`,
+  );
+  for (const index of indexes) await client.query(`DROP INDEX "${index.indexname}"`);
+  await client.query("SET maintenance_work_mem = '256MB'");
   await client.query(
     `INSERT INTO threads (id, rollout_path, created_at_ms, updated_at_ms, recency_at_ms, source,
        model_provider, cwd, cli_version, title, preview, first_user_message, sandbox_policy,
@@ -64,6 +74,7 @@ async function seedThreads(client, from, to) {
      SELECT t.id, t.id, 0 FROM threads t
      WHERE NOT EXISTS (SELECT 1 FROM thread_store_threads s WHERE s.thread_id = t.id)`,
   );
+  for (const index of indexes) await client.query(index.indexdef);
   await client.query('ANALYZE threads');
   await client.query('ANALYZE thread_store_threads');
 }
