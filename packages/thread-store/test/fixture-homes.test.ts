@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { type StateDb, StateRuntime } from '@skein/state';
+import { initStateDb } from '@skein/rollout';
 import {
   FIXTURE_NAMES,
   type FixtureName,
@@ -9,25 +8,6 @@ import {
 } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalThreadStore, type RolloutItem, type StoredThread } from '../src/index.js';
-import { collectRolloutFiles } from '../src/local/listing.js';
-import { reconcileRollout } from '../src/local/rollout-port.js';
-
-/**
- * A state handle over the home with every rollout indexed (what `initStateDb`'s backfill does),
- * built from the store's own reconcile step.
- */
-async function indexedStateDb(home: string): Promise<StateDb> {
-  const db = await StateRuntime.open({ sqliteHome: home, defaultProvider: 'openai' });
-  for (const [dir, archived] of [
-    [join(home, 'sessions'), false],
-    [join(home, 'archived_sessions'), true],
-  ] as const) {
-    for (const file of await collectRolloutFiles(dir, !archived)) {
-      await reconcileRollout(db, file, archived, 'openai', home);
-    }
-  }
-  return db;
-}
 
 /** Text of every user message in a history (legacy events and 0.169 `item_completed`). */
 function userMessages(items: readonly RolloutItem[]): string[] {
@@ -70,7 +50,7 @@ for (const fixture of FIXTURE_NAMES) {
 
       async function open() {
         const { home, manifest } = installFixtureHome(fixture);
-        const stateDb = withDb ? await indexedStateDb(home) : undefined;
+        const stateDb = withDb ? await initStateDb({ codexHome: home }) : undefined;
         const store = new LocalThreadStore({ codexHome: home }, stateDb);
         cleanups.push(async () => {
           await store.close();

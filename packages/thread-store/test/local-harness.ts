@@ -1,15 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type StateDb, StateRuntime } from '@skein/state';
+import { initStateDb } from '@skein/rollout';
+import type { StateDb } from '@skein/state';
 import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { LocalThreadStore } from '../src/index.js';
 import type { ThreadStoreHarness } from '../src/testing/index.js';
 
 export const noGit = { collectGitInfo: async () => null };
 
-/** Opens the state handle the way apps do (through the state runtime on the home). */
+/** Builds the state handle the way apps do: `initStateDb` (open, migrate, backfill). */
 export async function openStateDb(codexHome: string): Promise<StateDb> {
-  return StateRuntime.open({ sqliteHome: codexHome, defaultProvider: 'test-provider' });
+  return initStateDb({ codexHome, defaultProvider: 'test-provider' });
 }
 
 export async function localHarness(withDb: boolean): Promise<

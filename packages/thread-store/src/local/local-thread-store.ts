@@ -12,6 +12,7 @@ import {
   archivedSessionsDir,
   compressedRolloutPath,
   encodeSessionSource,
+  listThreadsWithDb,
   parseSessionTimestampMs,
   plainRolloutPath,
   type RolloutHeadSummary,
@@ -33,7 +34,6 @@ import {
   isThreadId,
   listChildThreads,
   listDescendantThreads,
-  listThreads as listStateThreads,
   parseThreadId,
   patchThreadMetadata,
   type StateDb,
@@ -506,18 +506,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
     }
     if (row !== undefined) {
-      // The row pointed elsewhere (stale or another thread's file): repair it from the file.
-      if (row.rolloutPath !== path && this.handle !== undefined) {
-        await reconcileRollout(
-          this.handle,
-          path,
-          archived,
-          this.defaultModelProvider,
-          this.codexHome,
-        ).catch((error: unknown) =>
-          this.warn(`failed to repair state row for thread ${threadId}: ${message(error)}`),
-        );
-      }
+      // A row that pointed elsewhere was repaired by the DB-first lookup above.
       const rowName = await this.nameForRow(row, thread.preview);
       if (rowName !== null) thread.name = rowName;
       const git = { ...row };
@@ -716,23 +705,26 @@ export class LocalThreadStore extends ThreadStoreBase {
   ): Promise<MemoryPage> {
     const db = this.handle;
     const relation = params.relationFilter ?? null;
-    if (db !== undefined && relation === null) {
-      const page = await listStateThreads(db.ctx, {
-        pageSize: Math.min(pageSize, 1000),
+    if (relation === null) {
+      // The rollout package's listing: DB pages after scan-and-repair from the files (or the
+      // DB alone with `useStateDbOnly`); the files alone without a handle.
+      return listThreadsWithDb(this.codexHome, {
+        pageSize,
         cursor: params.cursor ?? null,
         sortKey,
         sortDirection: direction,
+        allowedSources:
+          params.allowedSources && params.allowedSources.length > 0 ? params.allowedSources : [],
+        ...(params.modelProviders != null && params.modelProviders.length > 0
+          ? { modelProviders: params.modelProviders }
+          : {}),
+        ...(params.cwdFilters != null ? { cwdFilters: params.cwdFilters } : {}),
+        ...(params.searchTerm ? { searchTerm: params.searchTerm } : {}),
+        defaultProvider: this.defaultModelProvider,
         archived,
-        sources:
-          params.allowedSources && params.allowedSources.length > 0
-            ? params.allowedSources.map((source) => encodeSessionSource(source))
-            : null,
-        modelProviders:
-          params.modelProviders && params.modelProviders.length > 0 ? params.modelProviders : null,
-        cwds: params.cwdFilters == null ? null : params.cwdFilters.map(normalizeThreadCwd),
-        searchTerm: params.searchTerm ?? null,
+        stateDb: db,
+        useStateDbOnly: params.useStateDbOnly ?? false,
       });
-      return page;
     }
     let candidates: ThreadMetadata[];
     if (db !== undefined && relation !== null) {
@@ -746,6 +738,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       );
       candidates = [...rows.values()].filter((row) => row.archived === archived);
     } else {
+      // Relations need the whole tree: every rollout of the collection.
       const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
       candidates = await scanRolloutMetadata(
         root,

@@ -16,28 +16,20 @@ import {
   type FileMetadataResult,
   findThreadNameById,
   findThreadNamesByIds,
-  findThreadPath,
+  findThreadPathWithDb,
   forEachRolloutLine,
   formatRolloutTimestamp,
   plainRolloutPath,
   type RolloutItem,
   readThreadHistory,
+  reconcileRolloutFile,
   removeSessionIndexEntries,
   resolveRolloutFile,
   type SessionMetaLine,
   serializeRolloutLine,
   streamRollout,
 } from '@skein/rollout';
-import {
-  findRolloutPathById,
-  getThread,
-  patchThreadMetadata,
-  type StateDb,
-  type ThreadId,
-  type ThreadMemoryModeValue,
-  type ThreadMetadata,
-  upsertThread,
-} from '@skein/state';
+import type { StateDb, ThreadId, ThreadMetadata } from '@skein/state';
 
 // ---------------------------------------------------------------------------------------------
 // Live writer
@@ -302,9 +294,10 @@ export async function rolloutBelongsTo(path: string, threadId: string): Promise<
 }
 
 /**
- * The rollout of a thread in the active (`sessions/`) or archived collection: the state DB row
- * when its file exists and its own meta names the thread, else a file-name search. Returns the
- * logical plain path.
+ * The rollout of a thread in the active (`sessions/`) or archived collection, through the
+ * rollout package's DB-first lookup: a state DB row is accepted when its file's own meta names
+ * the thread; otherwise a file-name search, and the row is repaired to what was found.
+ * Returns the logical plain path.
  */
 export async function findRolloutPath(
   codexHome: string,
@@ -312,17 +305,7 @@ export async function findRolloutPath(
   archived: boolean,
   stateDb: StateDb | undefined,
 ): Promise<string | null> {
-  if (stateDb !== undefined) {
-    try {
-      const hinted = await findRolloutPathById(stateDb.ctx, threadId, archived);
-      if (hinted !== undefined && (await rolloutBelongsTo(hinted, threadId))) {
-        return plainRolloutPath(hinted);
-      }
-    } catch {
-      // the DB is only a hint
-    }
-  }
-  const found = await findThreadPath(codexHome, threadId, { archived });
+  const found = await findThreadPathWithDb(codexHome, threadId, { archived, stateDb });
   return found === null ? null : plainRolloutPath(found);
 }
 
@@ -373,8 +356,8 @@ async function applyInheritedPreview(
 }
 
 /**
- * Re-derives the thread's row from its rollout: an upsert of the extracted metadata (existing
- * non-null git and the explicit name are kept by the upsert), plus the rollout's memory mode.
+ * Re-derives the thread's row from its rollout (the rollout package's reconcile: existing git
+ * and explicit titles kept, memory mode from the rollout, index name if the row has none).
  */
 export async function reconcileRollout(
   stateDb: StateDb,
@@ -382,18 +365,10 @@ export async function reconcileRollout(
   archived: boolean,
   defaultProvider: string,
   codexHome?: string,
-): Promise<ThreadMetadata> {
-  const extracted = await readRolloutMetadata(path, defaultProvider, archived, codexHome);
-  const metadata: ThreadMetadata = { ...extracted.metadata, archived };
-  const existing = await getThread(stateDb.ctx, metadata.id);
-  if (archived) metadata.archivedAtMs = existing?.archivedAtMs ?? metadata.updatedAtMs;
-  else metadata.archivedAtMs = null;
-  await upsertThread(stateDb.ctx, metadata);
-  const memoryMode = extracted.memoryMode;
-  if (memoryMode === 'enabled' || memoryMode === 'disabled' || memoryMode === 'polluted') {
-    await patchThreadMetadata(stateDb.ctx, metadata.id, {
-      memoryMode: memoryMode as ThreadMemoryModeValue,
-    });
-  }
-  return metadata;
+): Promise<ThreadMetadata | null> {
+  return reconcileRolloutFile(stateDb, path, {
+    archived,
+    defaultProvider,
+    ...(codexHome === undefined ? {} : { codexHome }),
+  });
 }
