@@ -1,6 +1,5 @@
 /** The two transports: newline-delimited JSON on stdio, and websocket text frames. */
 import { createInterface } from 'node:readline';
-import { WebSocketServer } from 'ws';
 import type { AppServer } from './app-server.js';
 
 /** Serves one connection over stdin/stdout; resolves when stdin ends. */
@@ -47,8 +46,10 @@ export function parseListenUrl(url: string): { host: string; port: number } {
 }
 
 /** Accepts websocket connections, one JSON-RPC message per text frame. */
-export function serveWebSocket(server: AppServer, url: string): Promise<WebSocketListener> {
+export async function serveWebSocket(server: AppServer, url: string): Promise<WebSocketListener> {
   const { host, port } = parseListenUrl(url);
+  // Loaded only when listening on a socket: stdio sessions start faster without it.
+  const { WebSocketServer } = await import('ws');
   const wss = new WebSocketServer({ host, port });
   wss.on('connection', (socket) => {
     const connection = server.open({
