@@ -44,7 +44,7 @@ if (mode === 'init') {
   const db = await initStateDb({
     codexHome: home,
     sqliteHome,
-    backfill: { batchSize: Number(batch), workers: 0 },
+    backfill: { batchSize: Number(batch), workers: 0, deferIndexesMinFiles: 1 },
     onProgress: (p) => {
       console.log(`progress ${p.filesDone}`);
       if (p.filesDone > 0) sleepSync(Number(pauseMs));

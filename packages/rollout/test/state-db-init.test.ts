@@ -25,6 +25,16 @@ afterEach(async () => {
   for (const db of handles.splice(0)) await db.close();
 });
 
+function indexNames(db: StateDb): string[] {
+  return (
+    db.sqlite
+      .prepare(
+        "select name from sqlite_master where type = 'index' and tbl_name = 'threads' and sql is not null order by name",
+      )
+      .all() as { name: string }[]
+  ).map((row) => row.name);
+}
+
 function rowCount(db: StateDb): number {
   return (db.sqlite.prepare('select count(*) as n from threads').get() as { n: number }).n;
 }
@@ -177,6 +187,8 @@ describe('initStateDb', () => {
     const sorted = threads.map((t) => t.rel).sort();
     expect(mid.lastWatermark).toBe(sorted[7]);
     expect(rowCount(crashed)).toBe(8);
+    // The crashed first import had dropped the secondary indexes; their definitions are kept.
+    expect(indexNames(crashed)).toEqual([]);
     await crashed.close();
 
     const db = await init({ codexHome: home, waitMs: 10_000 });
@@ -184,6 +196,10 @@ describe('initStateDb', () => {
     expect(state.status).toBe('complete');
     expect(state.filesDone).toBe(threads.length); // 8 before the crash + 32 after, none twice
     expect(rowCount(db)).toBe(threads.length);
+    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
+    expect(indexNames(db)).toEqual(indexNames(reference));
+    expect(indexNames(db).length).toBeGreaterThan(5);
+    await reference.close();
   });
 });
 

@@ -148,11 +148,19 @@ const leasesAndBackfillOwner: Migration = {
   },
 };
 
+const backfillDeferredIndexes: Migration = {
+  async up(db: AnyDb) {
+    // Index definitions a fresh import dropped to load faster; restored before `complete`.
+    await db.schema.alterTable('backfill_state').addColumn('deferred_index_sql', 'text').execute();
+  },
+};
+
 /** Every migration, in order. Names sort in application order. */
 export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_threads_and_spawn_edges': threadsAndSpawnEdges,
   '0002_backfill_state': backfillState,
   '0003_leases_and_backfill_owner': leasesAndBackfillOwner,
+  '0004_backfill_deferred_indexes': backfillDeferredIndexes,
 });
 
 export const STATE_MIGRATION_NAMES: readonly string[] = Object.keys(STATE_MIGRATIONS).sort();

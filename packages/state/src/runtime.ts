@@ -144,7 +144,13 @@ export class StateRuntime {
         cause: error,
       });
     }
-    return new StateRuntime(path, sqlite, ctx, backupDir, path);
+    const runtime = new StateRuntime(path, sqlite, ctx, backupDir, path);
+    // A completed import never leaves indexes out (a crash between restore and complete would).
+    const state = sqlite
+      .prepare('select status, deferred_index_sql as s from backfill_state where id = 1')
+      .get() as { status: string; s: string | null } | undefined;
+    if (state?.status === 'complete' && state.s) runtime.restoreThreadIndexes();
+    return runtime;
   }
 
   /** SQLite bulk upsert in one immediate transaction (see `BatchUpsertOptions`). */
@@ -152,6 +158,56 @@ export class StateRuntime {
     this.assertOpen();
     this.upserter ??= new SqliteBatchUpserter(this.sqlite, this.ctx);
     return this.upserter.upsertMany(entries, options);
+  }
+
+  /**
+   * For a first import into an empty `threads` table: drops its secondary indexes (SQLite
+   * builds them far faster in one pass afterwards than row by row) and records their exact
+   * definitions in `backfill_state`, so a run that dies midway leaves them recorded for the
+   * next run. Returns whether indexes are (now or still) deferred.
+   */
+  deferThreadIndexes(): boolean {
+    this.assertOpen();
+    const run = this.sqlite.transaction((): boolean => {
+      const recorded = this.sqlite
+        .prepare('select deferred_index_sql as s from backfill_state where id = 1')
+        .get() as { s: string | null } | undefined;
+      if (recorded?.s) return true;
+      const empty = this.sqlite.prepare('select 1 from threads limit 1').get() === undefined;
+      if (!empty || !recorded) return false;
+      const indexes = this.sqlite
+        .prepare(
+          `select name, sql from sqlite_master
+            where type = 'index' and tbl_name = 'threads' and sql is not null order by name`,
+        )
+        .all() as { name: string; sql: string }[];
+      if (indexes.length === 0) return false;
+      this.sqlite
+        .prepare('update backfill_state set deferred_index_sql = ? where id = 1')
+        .run(JSON.stringify(indexes.map((index) => index.sql)));
+      for (const index of indexes)
+        this.sqlite.exec(`drop index "${index.name.replaceAll('"', '""')}"`);
+      return true;
+    });
+    return run.immediate();
+  }
+
+  /** Re-creates indexes `deferThreadIndexes` dropped (idempotent). */
+  restoreThreadIndexes(): void {
+    this.assertOpen();
+    const run = this.sqlite.transaction(() => {
+      const recorded = this.sqlite
+        .prepare('select deferred_index_sql as s from backfill_state where id = 1')
+        .get() as { s: string | null } | undefined;
+      if (!recorded?.s) return;
+      for (const statement of JSON.parse(recorded.s) as string[]) {
+        this.sqlite.exec(
+          statement.replace(/^create (unique )?index /i, 'CREATE $1INDEX IF NOT EXISTS '),
+        );
+      }
+      this.sqlite.prepare('update backfill_state set deferred_index_sql = null where id = 1').run();
+    });
+    run.immediate();
   }
 
   /** Releases this reference; the connection closes when the last holder closes. */

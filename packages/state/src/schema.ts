@@ -76,6 +76,8 @@ export interface BackfillStateTable {
   /** Counters of the last run, for `doctor`-style reports. */
   files_done: Generated<Int>;
   files_failed: Generated<Int>;
+  /** JSON list of `CREATE INDEX` statements dropped for a fast first import (SQLite). */
+  deferred_index_sql: string | null;
 }
 
 export interface LeasesTable {

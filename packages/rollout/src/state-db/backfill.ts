@@ -44,6 +44,8 @@ export interface BackfillOptions {
    */
   workers?: number;
   onProgress?: (progress: BackfillProgress) => void;
+  /** A first import of at least this many files defers index building (default 500). */
+  deferIndexesMinFiles?: number;
   /** Lease owner identity (tests); default: this process. */
   owner?: LeaseOwner;
 }
@@ -69,6 +71,8 @@ export interface BackfillOutcome {
 export const DEFAULT_BACKFILL_LEASE_MS = 120_000;
 export const DEFAULT_BACKFILL_BATCH = 250;
 const MAX_REPORTED_FAILURES = 50;
+/** From this many files a first import drops and rebuilds the secondary indexes. */
+export const DEFER_INDEXES_MIN_FILES = 500;
 /** Below this many files a helper thread's start-up costs more than it saves. */
 export const PARALLEL_MIN_FILES = 2_000;
 
@@ -116,6 +120,10 @@ export async function runBackfill(
     const files = watermark === null ? all : all.filter((f) => f.watermark > watermark);
     const skipped = all.length - files.length;
     const names = await readSessionIndexNames(options.codexHome);
+    // A big first import loads faster without secondary indexes (rebuilt in one pass below).
+    if (files.length >= (options.deferIndexesMinFiles ?? DEFER_INDEXES_MIN_FILES)) {
+      runtime.deferThreadIndexes();
+    }
     const defaultProvider = options.defaultProvider ?? runtime.defaultProvider;
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BACKFILL_BATCH);
     const chunks: BackfillFile[][] = [];
@@ -180,6 +188,7 @@ export async function runBackfill(
       }
     }
 
+    runtime.restoreThreadIndexes();
     await inheritBasePreviews(runtime, inherits);
     await markBackfillComplete(ctx, files.at(-1)?.watermark ?? watermark);
     await release();

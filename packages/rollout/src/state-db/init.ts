@@ -20,7 +20,10 @@ export interface InitStateDbOptions {
   defaultProvider?: string;
   onProgress?: (progress: BackfillProgress) => void;
   /** Backfill tuning (lease duration, batch size, worker threads). */
-  backfill?: Pick<BackfillOptions, 'leaseMs' | 'batchSize' | 'workers' | 'owner'>;
+  backfill?: Pick<
+    BackfillOptions,
+    'leaseMs' | 'batchSize' | 'workers' | 'owner' | 'deferIndexesMinFiles'
+  >;
 }
 
 export const DEFAULT_BACKFILL_WAIT_MS = 30_000;
