@@ -472,3 +472,74 @@ describe('a store that is not local', () => {
     expect(snapshot(h.home)).toEqual(before);
   });
 });
+
+describe('LocalThreadStore edge rules', () => {
+  it('a live writer on an archived rollout: active-only reads fail, archived reads see new appends', async () => {
+    const h = await setup(false);
+    const { threadId, path } = await recorded(h, 'archived live');
+    await h.local.archiveThread({ threadId });
+    const archivedPath = join(h.home, 'archived_sessions', basename(path));
+    await h.local.resumeThread(
+      resumeThreadParams(threadId, h.cwd, { rolloutPath: archivedPath, includeArchived: true }),
+    );
+    await h.local.appendItems({ threadId, items: [userMessageItem('appended while archived')] });
+    await expectThreadStoreError(h.local.loadHistory({ threadId }), 'InvalidRequest', 'archived');
+    await expectThreadStoreError(h.local.readThread({ threadId }), 'InvalidRequest');
+    const history = await h.local.loadHistory({ threadId, includeArchived: true });
+    expect(
+      history.items.some(
+        (item) => (item.payload as { message?: string }).message === 'appended while archived',
+      ),
+    ).toBe(true);
+    await h.local.shutdownThread(threadId);
+  });
+
+  it('paginated threads: creating or resuming fails Unsupported(paginated_threads), reads work', async () => {
+    const h = await setup(true);
+    const created = await expectThreadStoreError(
+      h.local.createThread(createThreadParams(h.cwd, { historyMode: 'paginated' })),
+      'Unsupported',
+    );
+    expect(created.operation).toBe('paginated_threads');
+    const { threadId, path } = await recorded(h, 'legacy first');
+    // Rewrite the thread's own meta as paginated (what Codex 0.169 writes by default).
+    const text = readFileSync(path, 'utf8').replace('"cwd":', '"history_mode":"paginated","cwd":');
+    writeFileSync(path, text);
+    const thread = await h.local.readThreadByRolloutPath({
+      rolloutPath: path,
+      includeHistory: true,
+    });
+    expect(thread.historyMode).toBe('paginated');
+    expect(thread.history?.items.length).toBe(2);
+    const resumed = await expectThreadStoreError(
+      h.local.resumeThread(resumeThreadParams(threadId, h.cwd, { rolloutPath: path })),
+      'Unsupported',
+    );
+    expect(resumed.operation).toBe('paginated_threads');
+  });
+
+  it('cwd filters match unnormalized spellings of the same directory', async () => {
+    for (const withDb of [false, true]) {
+      const h = await setup(withDb);
+      const { threadId } = await recorded(h, 'cwd spelling');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(h.cwd, 'child'), { recursive: true });
+      const page = await h.local.listThreads({
+        pageSize: 10,
+        cwdFilters: [join(h.cwd, 'child', '..')],
+      });
+      expect(page.items.map((thread) => thread.threadId)).toEqual([threadId]);
+    }
+  });
+
+  it('a name equal to the preview is not reported as a name', async () => {
+    for (const withDb of [false, true]) {
+      const h = await setup(withDb);
+      const { threadId } = await recorded(h, 'same text');
+      await h.local.updateThreadMetadata({ threadId, patch: { name: 'same text' } });
+      expect((await h.local.readThread({ threadId })).name).toBeNull();
+      const listed = await h.local.listThreads({ pageSize: 5 });
+      expect(listed.items[0]?.name).toBeNull();
+    }
+  });
+});

@@ -467,7 +467,7 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   /** The name of a thread known to SQLite: explicit name, then a distinct title, then index. */
   private async nameForRow(row: ThreadMetadata, preview: string): Promise<string | null> {
-    if (row.name !== null && row.name.trim() !== '') return row.name;
+    if (row.name !== null && row.name.trim() !== '') return nameFromTitle(row.name, preview);
     const title = distinctTitle(row);
     if (title !== null) return nameFromTitle(title, preview);
     return nameFromTitle(await findThreadName(this.codexHome, row.id).catch(() => null), preview);
@@ -679,7 +679,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     page.items.forEach((metadata, index) => {
       const thread = items[index] as StoredThread;
       const explicit = metadata.name !== null && metadata.name.trim() !== '' ? metadata.name : null;
-      thread.name = explicit ?? nameFromTitle(distinctTitle(metadata), thread.preview);
+      thread.name = nameFromTitle(explicit ?? distinctTitle(metadata), thread.preview);
       if (thread.name === null) missing.push(metadata.id);
     });
     if (missing.length > 0) {
