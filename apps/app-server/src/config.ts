@@ -43,8 +43,12 @@ export function readServerConfig(codexHome: string): ServerConfig {
     if (match?.[1] !== undefined && match[2] !== undefined)
       values[match[1]] = parseTomlScalar(match[2]);
   }
-  const parsed = configSchema.safeParse(values);
-  const config = parsed.success ? parsed.data : {};
+  // Each key on its own: one bad value falls back to its default without losing the others.
+  const config: z.infer<typeof configSchema> = {};
+  for (const [key, schema] of Object.entries(configSchema.shape)) {
+    const parsed = schema.safeParse(values[key]);
+    if (parsed.success && parsed.data !== undefined) Object.assign(config, { [key]: parsed.data });
+  }
   return {
     modelProvider: config.model_provider ?? 'openai',
     model: config.model ?? null,
