@@ -377,11 +377,14 @@ export class ThreadManager {
     threadId: ThreadId,
     options: ResumeThreadOptions = {},
   ): Promise<ResumedThread> {
+    const closing = (): boolean =>
+      this.#closing.has(threadId) || this.#entries.get(threadId)?.pendingUnload === true;
+    if (closing()) throw ThreadManagerError.threadClosing(threadId, 'resume');
+    const loaded = this.#entries.get(threadId);
+    if (loaded !== undefined && !loaded.thread.ephemeral) await loaded.thread.flush();
+    // The flush awaited: the thread may be unloading (or gone, then it resumes cold) now.
+    if (closing()) throw ThreadManagerError.threadClosing(threadId, 'resume');
     const entry = this.#entries.get(threadId);
-    if (this.#closing.has(threadId) || entry?.pendingUnload === true) {
-      throw ThreadManagerError.threadClosing(threadId, 'resume');
-    }
-    if (entry !== undefined && !entry.thread.ephemeral) await entry.thread.flush();
     if (entry !== undefined && this.#wantsColdReload(entry, options)) {
       // Idle, unsubscribed and asked for other settings: reload it with them (Codex does too).
       await this.#prepareForRemoval(threadId);
@@ -463,6 +466,11 @@ export class ThreadManager {
       },
       { live, host: this.#host, history, materialized: true },
     );
+    if (this.#entries.has(threadId)) {
+      // Started under this id meanwhile: keep the registered runtime, release ours.
+      await live.discard().catch(this.#onBackgroundError);
+      throw ThreadManagerError.threadAlreadyRunning(threadId);
+    }
     this.#register(thread, { silent: false });
     return { thread, stored: { ...stored, history: null }, history, alreadyLoaded: false };
   }
