@@ -1,18 +1,7 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  archivedSessionsDir,
-  findThreadIdByName,
-  parseRolloutFileName,
-  plainRolloutPath,
-  sessionsDir,
-} from '@skein/rollout';
+import { collectRolloutFiles, findThreadIdByName, parseRolloutFileName } from '@skein/rollout';
 import type { ThreadId } from '@skein/thread-store';
 import { CliError } from './errors.js';
 import { resolveThreadRef } from './thread-ref.js';
-
-/** Bound on directory entries one walk may visit (a home with far more is not a home). */
-const MAX_WALK_ENTRIES = 2_000_000;
 
 export interface RolloutFileRef {
   threadId: ThreadId;
@@ -23,36 +12,16 @@ export interface RolloutFileRef {
 
 /**
  * Every rollout file under `sessions/` (any depth) and `archived_sessions/`, by file name only
- * (no file is opened). Plain files shadow their `.zst` siblings.
+ * (the rollout package's backfill walk; no file is opened). Plain files shadow `.zst` ones.
  */
 export async function walkRolloutFiles(home: string): Promise<RolloutFileRef[]> {
-  const found = new Map<string, RolloutFileRef>();
-  let visited = 0;
-  const walk = async (dir: string, archived: boolean): Promise<void> => {
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      visited += 1;
-      if (visited > MAX_WALK_ENTRIES) return;
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full, archived);
-      else if (entry.isFile()) {
-        const parsed = parseRolloutFileName(entry.name);
-        if (parsed === null) continue;
-        const plain = plainRolloutPath(full);
-        if (!parsed.compressed || !found.has(plain)) {
-          found.set(plain, { threadId: parsed.threadId, path: plain, archived });
-        }
-      }
-    }
-  };
-  await walk(sessionsDir(home), false);
-  await walk(archivedSessionsDir(home), true);
-  return [...found.values()];
+  const refs: RolloutFileRef[] = [];
+  for (const file of collectRolloutFiles(home)) {
+    const parsed = parseRolloutFileName(file.rolloutPath);
+    if (parsed === null) continue;
+    refs.push({ threadId: parsed.threadId, path: file.rolloutPath, archived: file.archived });
+  }
+  return refs;
 }
 
 /** The rollout file of a thread, found by file name (active first, then archived). */

@@ -90,15 +90,3 @@ export function reconstructPromptInput(lines: readonly PromptLine[]): PromptInpu
   }
   return { items, compactions, rollbacks };
 }
-
-/** The base a 0.169 fork-by-reference builds on: the parent's lines before an ordinal. */
-export function forkBaseOf(
-  lines: readonly PromptLine[],
-): { threadId: string; endOrdinalExclusive: number | null } | null {
-  const first = lines.find((line) => line.type === 'session_meta');
-  if (!first || !isObject(first.payload)) return null;
-  const base = first.payload.history_base;
-  if (!isObject(base) || typeof base.thread_id !== 'string') return null;
-  const end = base.end_ordinal_exclusive;
-  return { threadId: base.thread_id, endOrdinalExclusive: typeof end === 'number' ? end : null };
-}

@@ -1,16 +1,14 @@
-import { readRollout } from '@skein/rollout';
+import { readThreadHistory } from '@skein/rollout';
 import type { CommandContext } from '../context.js';
 import { findThreadFileOnDisk, resolveThreadRefOnDisk } from '../disk-lookup.js';
 import { EXIT, type ExitCode } from '../errors.js';
-import { forkBaseOf, type PromptLine, reconstructPromptInput } from '../prompt-input.js';
-
-/** Forks of forks of forks: a bound so a cycle in damaged files cannot loop forever. */
-const MAX_FORK_DEPTH = 32;
+import { type PromptLine, reconstructPromptInput } from '../prompt-input.js';
 
 /**
  * `skein debug prompt-input <thread>`: files only. It resolves the thread from file names and
- * `session_index.jsonl`, reads the rollout (and, for a 0.169 fork-by-reference, its base
- * thread's lines before the fork point), and never opens, creates or touches a SQLite file.
+ * `session_index.jsonl`, reads the rollout with the rollout package's history reader (which
+ * prepends a 0.169 fork-by-reference's inherited base lines), and never opens, creates or
+ * touches a SQLite file.
  */
 export async function runDebugPromptInput(
   ctx: CommandContext,
@@ -19,7 +17,7 @@ export async function runDebugPromptInput(
 ): Promise<ExitCode> {
   const { path: home } = await ctx.home();
   const threadId = await resolveThreadRefOnDisk(home, ref);
-  const lines = await loadLinesWithBase(home, threadId, 0);
+  const lines = await loadLinesWithBase(home, threadId);
   const input = reconstructPromptInput(lines);
   ctx.out.printJson(input.items);
   if (!options.json) {
@@ -32,24 +30,17 @@ export async function runDebugPromptInput(
   return EXIT.ok;
 }
 
-async function loadLinesWithBase(
-  home: string,
-  threadId: string,
-  depth: number,
-): Promise<PromptLine[]> {
+async function loadLinesWithBase(home: string, threadId: string): Promise<PromptLine[]> {
   const path = await findThreadFileOnDisk(home, threadId);
-  const read = await readRollout(path);
-  const lines: PromptLine[] = read.lines.map((line) => ({
+  const history = await readThreadHistory(home, path);
+  for (const missing of history.missingBases) {
+    process.stderr.write(
+      `warning: base thread ${missing} of this fork is missing; its part is left out\n`,
+    );
+  }
+  return [...history.inheritedLines, ...history.lines].map((line) => ({
     type: line.type === 'opaque' ? line.kind : line.type,
     payload: line.payload,
     ordinal: line.ordinal,
   }));
-  const base = forkBaseOf(lines);
-  if (base === null || depth >= MAX_FORK_DEPTH) return lines;
-  const baseLines = await loadLinesWithBase(home, base.threadId, depth + 1);
-  const end = base.endOrdinalExclusive;
-  const prefix =
-    end === null ? baseLines : baseLines.filter((l) => l.ordinal === undefined || l.ordinal < end);
-  // The base's own session_meta stays first; the fork's meta follows as in a copied fork.
-  return [...prefix, ...lines];
 }
