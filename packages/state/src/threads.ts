@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Insertable, Kysely, Selectable } from 'kysely';
+import { type ExpressionBuilder, type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { StateContext } from './context.js';
 import { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from './cursor.js';
 import { containsText } from './dialect.js';
@@ -590,7 +590,8 @@ export async function listDescendantThreads(
     .withRecursive('tree(parent_thread_id, child_thread_id, status, depth)', (db) =>
       db
         .selectFrom('thread_spawn_edges')
-        .select(['parent_thread_id', 'child_thread_id', 'status', (eb) => eb.val(1).as('depth')])
+        // A literal, not a parameter: PostgreSQL types a recursive CTE's columns from this term.
+        .select(['parent_thread_id', 'child_thread_id', 'status', sql<number>`1`.as('depth')])
         .where('parent_thread_id', '=', rootId)
         .unionAll((qb) =>
           qb
