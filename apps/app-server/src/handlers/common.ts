@@ -72,6 +72,10 @@ export function liveOnlyFacts(
   };
 }
 
+function createdHere(live: LiveThreadView): boolean {
+  return live.createdAtMs === live.loadedAtMs;
+}
+
 /** Stored facts, overlaid with what only the live runtime knows when the thread is loaded. */
 export function threadFacts(
   ctx: HandlerContext,
@@ -90,8 +94,11 @@ export function threadFacts(
     ephemeral: live.ephemeral,
     model: live.model ?? facts.model,
     reasoningEffort: live.reasoningEffort ?? facts.reasoningEffort,
-    originator: facts.originator ?? (live.originator === '' ? null : live.originator),
     name: facts.name ?? live.name,
+    // The live originator is the truth only for threads this process created (start/fork);
+    // a resumed thread's runtime carries the server's default, not the recorded one.
+    originator:
+      facts.originator ?? (createdHere(live) && live.originator !== '' ? live.originator : null),
     environments: environmentsOf(live),
     canAcceptDirectInput: true,
   };

@@ -27,6 +27,9 @@ export interface LiveThreadView {
   readonly rolloutPath: string | null;
   readonly name: string | null;
   readonly hasUserMessage: boolean;
+  /** Creation time: the stored one for resumed threads, the load time for new ones (ms). */
+  readonly createdAtMs: number;
+  readonly loadedAtMs: number;
   readonly materialized: boolean;
 }
 
