@@ -47,6 +47,7 @@ import {
   type ResumeThreadParams,
   type RolloutItem,
   rejectPaginatedHistoryMode,
+  type SearchThreadsParams,
   type SessionSource,
   type StoredThread,
   type StoredThreadHistory,
@@ -54,6 +55,7 @@ import {
   type ThreadId,
   type ThreadPage,
   type ThreadPersistenceMetadata,
+  type ThreadSearchPage,
   ThreadStoreBase,
   ThreadStoreError,
   toThreadStoreError,
@@ -445,6 +447,93 @@ export class PostgresThreadStore extends ThreadStoreBase {
     });
   }
 
+  /**
+   * Content search over the visible messages of each thread's history (user and agent
+   * messages), newest first by the sort key, one snippet per thread around its first match.
+   * Case-sensitive substring, as list's search term.
+   */
+  override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
+    const term = params.searchTerm;
+    if (term === '') throw ThreadStoreError.invalidRequest('thread/search requires search_term');
+    if (!Number.isInteger(params.pageSize) || params.pageSize < 1) {
+      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
+    }
+    const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
+    let anchor: ReturnType<typeof decodeThreadCursor> | null = null;
+    if (params.cursor != null && params.cursor !== '') {
+      try {
+        anchor = decodeThreadCursor(params.cursor);
+      } catch {
+        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
+      }
+    }
+    const sortKey = params.sortKey ?? 'createdAt';
+    const direction = params.sortDirection ?? 'desc';
+    const column =
+      sortKey === 'updatedAt'
+        ? 'updated_at_ms'
+        : sortKey === 'recencyAt'
+          ? 'recency_at_ms'
+          : 'created_at_ms';
+    const visibleText = sql<string>`(i.item_json::jsonb -> 'payload' ->> 'message')`;
+    const matches = (threadId: ReturnType<typeof sql.ref>) => sql<boolean>`EXISTS (
+      SELECT 1 FROM thread_store_items i
+      WHERE i.thread_id = ${threadId} AND i.item_json::jsonb ->> 'type' = 'event_msg'
+        AND strpos(${visibleText}, ${term}) > 0)`;
+    return this.run(async () => {
+      let query = this.db
+        .selectFrom('threads')
+        .selectAll()
+        .where('archived', '=', params.archived === true ? 1 : 0)
+        .where('preview', '<>', '')
+        .where(matches(sql.ref('threads.id')));
+      const sources = params.allowedSources ?? [];
+      if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
+      if (anchor) {
+        const op = direction === 'desc' ? '<' : '>';
+        const { tsMs, id } = anchor;
+        query = query.where((eb) =>
+          id === null
+            ? eb(column, op, tsMs)
+            : eb(eb.refTuple(column, 'id'), op, eb.tuple(tsMs, id)),
+        );
+      }
+      const rows = await query
+        .orderBy(column, direction)
+        .orderBy('id', direction)
+        .limit(pageSize + 1)
+        .execute();
+      const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
+      const extras = await this.extrasFor(metas.map((meta) => meta.id));
+      const items = [];
+      for (const meta of metas) {
+        const first = await sql<{ text: string }>`
+          SELECT ${visibleText} AS text FROM thread_store_items i
+          WHERE i.thread_id = ${meta.id} AND i.item_json::jsonb ->> 'type' = 'event_msg'
+            AND strpos(${visibleText}, ${term}) > 0
+          ORDER BY i.seq LIMIT 1`.execute(this.db);
+        items.push({
+          thread: storedThreadFromMetadata(meta, extras.get(meta.id)),
+          snippet: snippetAround(first.rows[0]?.text ?? '', term),
+        });
+      }
+      const last = metas[metas.length - 1];
+      const position = (meta: ThreadMetadata) =>
+        sortKey === 'createdAt'
+          ? meta.createdAtMs
+          : sortKey === 'updatedAt'
+            ? meta.updatedAtMs
+            : meta.recencyAtMs;
+      return {
+        items,
+        nextCursor:
+          rows.length > pageSize && last
+            ? encodeThreadCursor({ tsMs: position(last), id: last.id })
+            : null,
+      };
+    });
+  }
+
   // -------------------------------------------------------------------------------------------
   // Metadata
 
@@ -831,6 +920,16 @@ export class PostgresThreadStore extends ThreadStoreBase {
       throw toThreadStoreError(error, 'postgres');
     }
   }
+}
+
+/** Up to ~40 characters before and ~80 after the first match, on one line. */
+function snippetAround(text: string, term: string): string {
+  const at = text.indexOf(term);
+  if (at < 0) return text.slice(0, 120);
+  const start = Math.max(0, at - 40);
+  const end = Math.min(text.length, at + term.length + 80);
+  const body = text.slice(start, end).replace(/\s+/g, ' ').trim();
+  return `${start > 0 ? '…' : ''}${body}${end < text.length ? '…' : ''}`;
 }
 
 function leaseLostError(threadId: string): ThreadStoreError {

@@ -27,7 +27,7 @@ describeThreadStoreConformance({
     listing: true,
     gitMetadata: true,
     turns: false,
-    search: false,
+    search: true,
   },
   async createHarness() {
     const url = await server.createDatabase();

@@ -322,3 +322,48 @@ describe('PostgresThreadStore listing visibility', () => {
     expect(listed.items.map((t) => t.threadId).sort()).toEqual([silent.threadId, spoken].sort());
   });
 });
+
+describe('PostgresThreadStore search', () => {
+  it('finds threads by the content of their messages, pages them, and snips the match', async () => {
+    const store = await open(await server.createDatabase());
+    const ids: ThreadId[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      const threadId = await record(store, `question ${index}`);
+      await store.appendItems({
+        threadId,
+        items: [
+          userMessageItem(
+            `the ${index === 1 ? 'kiwi' : 'plain'} import log shows needle-${index} twice`,
+          ),
+        ],
+      });
+      ids.push(threadId);
+    }
+    const other = await record(store, 'unrelated words only');
+
+    const kiwi = await store.searchThreads({ pageSize: 10, searchTerm: 'kiwi import' });
+    expect(kiwi.items.map((r) => r.thread.threadId)).toEqual([ids[1]]);
+    expect(kiwi.items[0]?.snippet).toContain('kiwi import log');
+    expect(kiwi.nextCursor).toBeNull();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 5; page += 1) {
+      const result = await store.searchThreads({ pageSize: 2, cursor, searchTerm: 'needle-' });
+      seen.push(...result.items.map((r) => r.thread.threadId));
+      cursor = result.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(seen).toEqual([...ids].reverse());
+    expect(seen).not.toContain(other);
+    // JSON keys and kinds are not content.
+    expect((await store.searchThreads({ pageSize: 10, searchTerm: 'user_message' })).items).toEqual(
+      [],
+    );
+    await expectThreadStoreError(
+      store.searchThreads({ pageSize: 10, searchTerm: '' }),
+      'InvalidRequest',
+      'thread/search requires search_term',
+    );
+  });
+});

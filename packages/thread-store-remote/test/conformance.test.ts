@@ -39,7 +39,7 @@ const pgCapabilities: ThreadStoreCapabilities = {
   listing: true,
   gitMetadata: true,
   turns: false,
-  search: false,
+  search: true,
 };
 
 describeThreadStoreConformance({

@@ -274,3 +274,28 @@ describe('RemoteThreadStore over gRPC', () => {
     );
   });
 });
+
+describe('RemoteThreadStore JSON-carried calls', () => {
+  it('searches thread content through the server', async () => {
+    const { backing, client } = await pgBehindServer();
+    const params = createThreadParams('/work/p');
+    await backing.createThread(params);
+    await backing.appendItems({
+      threadId: params.threadId,
+      items: [userMessageItem('find the walrus in the logs')],
+    });
+    await backing.persistThread(params.threadId);
+    await backing.updateThreadMetadata({
+      threadId: params.threadId,
+      patch: { preview: 'walrus hunt', firstUserMessage: 'find the walrus in the logs' },
+    });
+    const page = await client.searchThreads({ pageSize: 5, searchTerm: 'walrus' });
+    expect(page.items.map((r) => r.thread.threadId)).toEqual([params.threadId]);
+    expect(page.items[0]?.snippet).toContain('walrus');
+    await expectThreadStoreError(
+      client.searchThreads({ pageSize: 5, searchTerm: '' }),
+      'InvalidRequest',
+      'requires search_term',
+    );
+  });
+});
