@@ -69,7 +69,7 @@ export interface BackfillOutcome {
 }
 
 export const DEFAULT_BACKFILL_LEASE_MS = 120_000;
-export const DEFAULT_BACKFILL_BATCH = 250;
+export const DEFAULT_BACKFILL_BATCH = 500;
 const MAX_REPORTED_FAILURES = 50;
 /** From this many files a first import drops and rebuilds the secondary indexes. */
 export const DEFER_INDEXES_MIN_FILES = 500;
