@@ -25,6 +25,7 @@ import {
   insertThreadIfAbsent,
   type LeaseOwner,
   listChildThreads,
+  listDescendantThreads,
   migrateStateSchema,
   releaseLease,
   type StateContext,
@@ -381,7 +382,9 @@ export class PostgresThreadStore extends ThreadStoreBase {
         relationIds =
           relation.kind === 'directChildrenOf'
             ? (await listChildThreads(this.ctx, relation.threadId)).map((edge) => edge.childId)
-            : await this.descendantIds(relation.threadId);
+            : (await listDescendantThreads(this.ctx, relation.threadId)).map(
+                (edge) => edge.childId,
+              );
         if (relationIds.length === 0) return empty;
       }
       let query = this.db
@@ -842,24 +845,6 @@ export class PostgresThreadStore extends ThreadStoreBase {
         // a transient DB error: the next beat or the next append decides
       }
     }
-  }
-
-  /**
-   * Every transitive child over spawn edges (not the root), depth-bounded against cycles.
-   * Own SQL: @skein/state's `listDescendantThreads` leaves its depth literal untyped, which
-   * PostgreSQL resolves to text inside a recursive CTE.
-   */
-  private async descendantIds(rootId: string): Promise<string[]> {
-    const result = await sql<{ id: string }>`
-      WITH RECURSIVE tree(id, depth) AS (
-        SELECT child_thread_id, 1::int FROM thread_spawn_edges WHERE parent_thread_id = ${rootId}
-        UNION
-        SELECT e.child_thread_id, t.depth + 1
-        FROM thread_spawn_edges e JOIN tree t ON e.parent_thread_id = t.id
-        WHERE t.depth < 64 AND e.child_thread_id <> ${rootId}
-      )
-      SELECT DISTINCT id FROM tree`.execute(this.db);
-    return result.rows.map((row) => row.id);
   }
 
   private checkArchivedRead(meta: ThreadMetadata, includeArchived: boolean | undefined): void {
