@@ -9,6 +9,7 @@ const shared = {
   listing: true,
   turns: true,
   search: false,
+  items: true,
 };
 
 describeThreadStoreConformance({

@@ -57,6 +57,8 @@ import type {
   ArchiveThreadParams,
   CreateThreadParams,
   DeleteThreadParams,
+  ItemPage,
+  ListItemsParams,
   ListThreadsParams,
   ListTurnsParams,
   LoadThreadHistoryParams,
@@ -104,7 +106,7 @@ import {
   reconcileRollout,
   removeThreadNameEntries,
 } from './rollout-port.js';
-import { pageTurns } from './turns.js';
+import { pageItems, pageTurns } from './turns.js';
 
 export interface LocalThreadStoreConfig {
   /** The Codex home (`CODEX_HOME`, default `~/.codex`). */
@@ -775,6 +777,16 @@ export class LocalThreadStore extends ThreadStoreBase {
       pageSize: params.pageSize,
       direction: params.sortDirection ?? 'asc',
       view: params.itemsView ?? 'summary',
+    });
+  }
+
+  override async listItems(params: ListItemsParams): Promise<ItemPage> {
+    const history = await this.historyLines(params.threadId, params.includeArchived ?? false);
+    return pageItems(history, {
+      turnId: params.turnId,
+      cursor: params.cursor,
+      pageSize: params.pageSize,
+      direction: params.sortDirection ?? 'asc',
     });
   }
 

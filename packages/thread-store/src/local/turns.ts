@@ -7,8 +7,10 @@
 import { parseRfc3339Ms, type RolloutLine } from '@skein/rollout';
 import { ThreadStoreError } from '../errors.js';
 import type {
+  ItemPage,
   RolloutItem,
   SortDirection,
+  StoredThreadItem,
   StoredTurn,
   StoredTurnItemsView,
   StoredTurnStatus,
@@ -188,5 +190,83 @@ export function pageTurns(
       hasBefore && firstIndex !== undefined
         ? encodeTurnCursor(firstIndex, (turns[firstIndex] as TurnDraft).turnId)
         : null,
+  };
+}
+
+function encodeItemCursor(ordinal: number): string {
+  return Buffer.from(JSON.stringify({ o: ordinal })).toString('base64url');
+}
+
+function decodeItemCursor(cursor: string, count: number): number {
+  const invalid = () => ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const ordinal = (value as { o?: unknown })?.o;
+  if (
+    typeof ordinal !== 'number' ||
+    !Number.isInteger(ordinal) ||
+    ordinal < 0 ||
+    ordinal >= count
+  ) {
+    throw invalid();
+  }
+  return ordinal;
+}
+
+/**
+ * One page of a thread's items (every persisted line, in file order; the ordinal is the line's
+ * position). With `turnId`, only that turn's items. Cursors work as for turns.
+ */
+export function pageItems(
+  lines: readonly RolloutLine[],
+  options: {
+    turnId: string | null | undefined;
+    cursor: string | null | undefined;
+    pageSize: number;
+    direction: SortDirection;
+  },
+): ItemPage {
+  const turnOf = new Map<RolloutLine, string>();
+  for (const turn of segmentTurns(lines)) {
+    for (const line of turn.lines) turnOf.set(line, turn.turnId);
+  }
+  const all: StoredThreadItem[] = lines.map((line, ordinal) => ({
+    turnId: turnOf.get(line) ?? null,
+    itemKey: String(line.ordinal ?? ordinal),
+    itemOrdinal: ordinal,
+    itemCreatedAtMs: parseRfc3339Ms(line.timestamp),
+    materializedThreadItemJson: JSON.stringify(lineItem(line)),
+  }));
+  const selected =
+    options.turnId == null ? all : all.filter((item) => item.turnId === options.turnId);
+  const step = options.direction === 'asc' ? 1 : -1;
+  let index: number;
+  if (options.cursor) {
+    const ordinal = decodeItemCursor(options.cursor, lines.length);
+    const at = selected.findIndex((item) => item.itemOrdinal === ordinal);
+    if (at < 0) throw ThreadStoreError.invalidRequest(`invalid cursor: ${options.cursor}`);
+    index = at + step;
+  } else {
+    index = step === 1 ? 0 : selected.length - 1;
+  }
+  const pageSize = Math.max(0, Math.trunc(options.pageSize));
+  const picked: StoredThreadItem[] = [];
+  const firstIndex = index;
+  for (; index >= 0 && index < selected.length && picked.length < pageSize; index += step) {
+    picked.push(selected[index] as StoredThreadItem);
+  }
+  const first = picked[0];
+  const last = picked[picked.length - 1];
+  const hasMore = index >= 0 && index < selected.length;
+  const before = firstIndex - step;
+  const hasBefore = first !== undefined && before >= 0 && before < selected.length;
+  return {
+    items: picked,
+    nextCursor: hasMore && last ? encodeItemCursor(last.itemOrdinal) : null,
+    backwardsCursor: hasBefore && first ? encodeItemCursor(first.itemOrdinal) : null,
   };
 }

@@ -37,6 +37,8 @@ export interface ThreadStoreCapabilities {
   turns: boolean;
   /** `searchThreads` is implemented. */
   search: boolean;
+  /** `listItems` is implemented (optional; default false). */
+  items?: boolean;
 }
 
 export interface ThreadStoreHarness {
@@ -559,6 +561,42 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
           'Unsupported',
         );
         expect(error.operation).toBe('thread/search');
+      });
+    }
+
+    if (caps.items === true) {
+      it('lists items of a thread or a turn with cursors in both directions', async () => {
+        const h = await setup();
+        const params = createThreadParams(h.cwd);
+        await h.store.createThread(params);
+        const threadId = params.threadId;
+        for (const turn of ['t1', 't2']) {
+          await h.store.appendItems({
+            threadId,
+            items: [turnStartedItem(turn), userMessageItem(`ask ${turn}`), turnCompleteItem(turn)],
+          });
+        }
+        await h.store.persistThread(threadId);
+        const all = await h.store.listItems({ threadId, pageSize: 100 });
+        expect(all.items.length).toBe(7);
+        expect(all.items.map((item) => item.itemOrdinal)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+        const second = await h.store.listItems({ threadId, turnId: 't2', pageSize: 100 });
+        expect(second.items.map((item) => item.turnId)).toEqual(['t2', 't2', 't2']);
+        const page1 = await h.store.listItems({ threadId, pageSize: 4 });
+        const page2 = await h.store.listItems({ threadId, pageSize: 4, cursor: page1.nextCursor });
+        expect(page2.items.map((item) => item.itemOrdinal)).toEqual([4, 5, 6]);
+        expect(page2.nextCursor).toBeNull();
+        const back = await h.store.listItems({
+          threadId,
+          pageSize: 2,
+          cursor: page2.backwardsCursor,
+          sortDirection: 'desc',
+        });
+        expect(back.items.map((item) => item.itemOrdinal)).toEqual([3, 2]);
+        expect(JSON.parse(all.items[2]?.materializedThreadItemJson ?? '{}')).toMatchObject({
+          type: 'event_msg',
+          payload: { type: 'user_message', message: 'ask t1' },
+        });
       });
     }
 
