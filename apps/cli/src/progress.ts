@@ -21,26 +21,30 @@ export function createProgress(out: Output, label: string): ProgressReporter {
   let totalBytes = 0;
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} {bar} {value}/{total} files | {rate} | ETA {eta_formatted}`,
+      format: `${label} {bar} {value}/{total} files | {rate} | ETA {remaining}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: false,
-      etaBuffer: 50,
       fps: 10,
     },
     cliProgress.Presets.shades_classic,
   );
-  const rate = (bytes: number): string => {
-    const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-    return `${formatBytes(bytes / seconds)}/s`;
+  const seconds = () => Math.max(0.001, (Date.now() - started) / 1000);
+  const rate = (bytes: number): string => `${formatBytes(bytes / seconds())}/s`;
+  // From bytes, not files: rollouts differ in size by orders of magnitude.
+  const eta = (bytes: number): string => {
+    if (bytes <= 0 || totalBytes <= 0) return '…';
+    const left = ((totalBytes - bytes) * seconds()) / bytes;
+    return left < 60 ? `${Math.ceil(left)}s` : `${Math.floor(left / 60)}m${Math.ceil(left % 60)}s`;
   };
   return {
     start(totalFiles, bytes) {
       totalBytes = bytes;
-      bar.start(totalFiles, 0, { rate: rate(0) });
+      bar.start(totalFiles, 0, { rate: rate(0), remaining: eta(0) });
     },
     update(doneFiles, doneBytes) {
-      bar.update(doneFiles, { rate: rate(Math.min(doneBytes, totalBytes || doneBytes)) });
+      const bytes = Math.min(doneBytes, totalBytes || doneBytes);
+      bar.update(doneFiles, { rate: rate(bytes), remaining: eta(bytes) });
     },
     stop() {
       bar.stop();
