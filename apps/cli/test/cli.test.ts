@@ -374,6 +374,45 @@ describe('doctor', () => {
   });
 });
 
+describe('backfill and reindex', () => {
+  it('index every rollout once; reindex re-reads them and keeps names', () => {
+    const { home, manifest } = fixture('codex-0.131');
+    const files = rolloutSnapshot(home).size;
+    const first = skeinJson<{ status: string; filesDone: number; alreadyComplete: boolean }>(
+      ['backfill'],
+      { home },
+    );
+    expect(first).toMatchObject({ status: 'complete', filesDone: files, alreadyComplete: false });
+    const again = skeinJson<{ alreadyComplete: boolean }>(['backfill'], { home });
+    expect(again.alreadyComplete).toBe(true);
+    const named = thread(manifest, 'recent');
+    expect(skein(['rename', named.id, 'Renamed before reindex'], { home }).code).toBe(0);
+    const before = rolloutSnapshot(home);
+    const reindexed = skeinJson<{ status: string; filesDone: number }>(['reindex'], { home });
+    expect(reindexed).toMatchObject({ status: 'complete', filesDone: files });
+    expect(
+      skeinJson<{ thread: ThreadJson }>(['show', named.id, '--metadata-only'], { home }).thread
+        .name,
+    ).toBe('Renamed before reindex');
+    expect(rolloutSnapshot(home)).toEqual(before);
+  });
+
+  it('a corrupt state index is set aside (db-backups/) and rebuilt from the files', () => {
+    const { home, manifest } = fixture('codex-0.169');
+    expect(skein(['list'], { home }).code).toBe(0);
+    const db = readdirSync(home).find((f) => /^skein_state_\d+\.sqlite$/.test(f))!;
+    for (const side of readdirSync(home)) if (side.startsWith(`${db}-`)) rmSync(join(home, side));
+    writeFileSync(join(home, db), 'this is not a database, it was overwritten by accident');
+    const listed = skeinJson<ThreadJson[]>(['list'], { home });
+    expect(listed.map((t) => t.id)).toEqual(
+      defaultListed(manifest)
+        .reverse()
+        .map((t) => t.id),
+    );
+    expect(readdirSync(join(home, 'db-backups')).length).toBeGreaterThan(0);
+  });
+});
+
 describe('export and import', () => {
   it('round-trips a thread tree into a fresh home: ids, names, archived state and bytes identical', () => {
     const { home, manifest } = fixture('codex-0.169');
