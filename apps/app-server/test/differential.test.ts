@@ -437,6 +437,14 @@ function script(manifest: FixtureManifest): Step[] {
       method: 'thread/unsubscribe',
       params: () => ({ threadId: recent.id }),
     },
+    // Still loaded (idle unload waits 60 s): archiving unloads it first (status notLoaded).
+    { label: 'archive-loaded', method: 'thread/archive', params: () => ({ threadId: recent.id }) },
+    { label: 'archive-loaded-list', method: 'thread/loaded/list', params: () => ({}) },
+    {
+      label: 'archive-loaded-unarchive',
+      method: 'thread/unarchive',
+      params: () => ({ threadId: recent.id }),
+    },
     {
       label: 'fork',
       method: 'thread/fork',

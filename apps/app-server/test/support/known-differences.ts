@@ -15,7 +15,7 @@ export interface KnownDifference {
 const ANY = /.*/;
 /** Steps that resume or fork a 0.169 (paginated) thread, or depend on one having been resumed/forked. */
 const PAGINATED_RUNTIME =
-  /^(resume-cold|resume-loaded|resume-read|resume-inject.*|resume-unsubscribe|fork|fork-read|list-end)$/;
+  /^(resume-cold|resume-loaded|resume-read|resume-inject.*|resume-unsubscribe|archive-loaded.*|fork|fork-read|list-end)$/;
 
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
@@ -73,6 +73,12 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       /\.(data\.length|data\[\d+\]\.(id|sessionId|createdAt|path|cwd|name)|backwardsCursor|nextCursor)$/,
     reason:
       "search text of a 0.169 fork by reference: Skein's index takes the fork's title from its inherited history, 0.169.0 searches the fork's own first message",
+  },
+  {
+    steps: /^archive-loaded$/,
+    paths: /^\.notifications(\.length|\[[12]\]\.(method|params\.status))$/,
+    reason:
+      'observed: 0.169.0 sends thread/status/changed notLoaded twice when archiving a loaded thread that was renamed while loaded; Skein sends it once',
   },
   {
     steps: /^list-subagents$/,
