@@ -8,7 +8,7 @@ const shared = {
   archive: true,
   listing: true,
   turns: true,
-  search: false,
+  search: true,
   items: true,
 };
 

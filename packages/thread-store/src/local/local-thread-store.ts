@@ -65,17 +65,20 @@ import type {
   ReadThreadByRolloutPathParams,
   ReadThreadParams,
   ResumeThreadParams,
+  SearchThreadsParams,
   StoredThread,
   StoredThreadHistory,
   ThreadHistoryMode,
   ThreadId,
   ThreadMetadataPatch,
   ThreadPage,
+  ThreadSearchPage,
   TurnPage,
   UpdateThreadMetadataParams,
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
 import {
+  collectRolloutFiles,
   filterRelation,
   type MemoryPage,
   metadataMatches,
@@ -106,6 +109,7 @@ import {
   reconcileRollout,
   removeThreadNameEntries,
 } from './rollout-port.js';
+import { searchRolloutFile } from './search.js';
 import { pageItems, pageTurns } from './turns.js';
 
 export interface LocalThreadStoreConfig {
@@ -768,6 +772,78 @@ export class LocalThreadStore extends ThreadStoreBase {
       }),
     );
     return pageMetadata(filtered, sortKey, direction, cursor, pageSize);
+  }
+
+  /**
+   * Threads whose visible conversation contains `searchTerm` (case-insensitive), in listing
+   * order with the listing's filters and cursors, each with a snippet of its first match.
+   */
+  override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
+    const term = params.searchTerm;
+    if (term.trim() === '') {
+      throw ThreadStoreError.invalidRequest('thread/search requires search_term');
+    }
+    const archived = params.archived ?? false;
+    const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
+    const snippets = new Map<string, string>();
+    try {
+      const files = await collectRolloutFiles(root, !archived);
+      for (let index = 0; index < files.length; index += 16) {
+        const batch = files.slice(index, index + 16);
+        const found = await Promise.all(
+          batch.map((file) =>
+            resolveRolloutFile(file).then((actual) =>
+              actual === null ? null : searchRolloutFile(actual, term).catch(() => null),
+            ),
+          ),
+        );
+        batch.forEach((file, i) => {
+          const snippet = found[i];
+          if (snippet != null) snippets.set(plainRolloutPath(file), snippet);
+        });
+      }
+    } catch (error) {
+      throw toThreadStoreError(error, 'failed to search rollout contents');
+    }
+    const pageSize = Math.max(0, Math.trunc(params.pageSize));
+    if (snippets.size === 0 || pageSize === 0) return { items: [], nextCursor: null };
+    const sortKey = params.sortKey ?? 'createdAt';
+    const scanSize = Math.min(1000, Math.max(256, Math.min(2048, pageSize * 8)));
+    const listParams = {
+      sortKey,
+      ...(params.sortDirection !== undefined ? { sortDirection: params.sortDirection } : {}),
+      ...(params.allowedSources !== undefined ? { allowedSources: params.allowedSources } : {}),
+      archived,
+    };
+    // Each match remembers the page cursor it was found under and its index on that page, so
+    // the next cursor is the listing's own (its key and tie-break), whatever the source.
+    const results: {
+      result: ThreadSearchPage['items'][number];
+      from: string | null;
+      at: number;
+    }[] = [];
+    let cursor = params.cursor ?? null;
+    for (let round = 0; round < 1000 && results.length <= pageSize; round += 1) {
+      const page = await this.listThreads({ ...listParams, pageSize: scanSize, cursor });
+      page.items.forEach((thread, at) => {
+        const snippet = thread.rolloutPath === null ? undefined : snippets.get(thread.rolloutPath);
+        if (snippet !== undefined) results.push({ result: { thread, snippet }, from: cursor, at });
+      });
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    const items = results.slice(0, pageSize).map((entry) => entry.result);
+    const last = results[pageSize - 1];
+    let nextCursor: string | null = null;
+    if (results.length > pageSize && last !== undefined) {
+      const upTo = await this.listThreads({
+        ...listParams,
+        pageSize: last.at + 1,
+        cursor: last.from,
+      });
+      nextCursor = upTo.nextCursor;
+    }
+    return { items, nextCursor };
   }
 
   override async listTurns(params: ListTurnsParams): Promise<TurnPage> {

@@ -553,7 +553,42 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
       });
     }
 
-    if (!caps.search) {
+    if (caps.search) {
+      it('searches visible content with snippets and pages the matches', async () => {
+        const h = await setup();
+        const matches: ThreadId[] = [];
+        for (let index = 0; index < 3; index += 1) {
+          const { threadId } = await recordThread(h, `question ${index}`, [
+            agentMessageItem(`The Zebra caching layer answer number ${index}`),
+          ]);
+          matches.push(threadId);
+        }
+        await recordThread(h, 'nothing to see here');
+        await expectThreadStoreError(
+          h.store.searchThreads({ pageSize: 10, searchTerm: '' }),
+          'InvalidRequest',
+          'thread/search requires search_term',
+        );
+        const all = await h.store.searchThreads({ pageSize: 10, searchTerm: 'zebra CACHING' });
+        expect(all.items.map((result) => result.thread.threadId).sort()).toEqual(
+          [...matches].sort(),
+        );
+        expect(all.items[0]?.snippet).toContain('Zebra caching');
+        expect(all.nextCursor).toBeNull();
+        const first = await h.store.searchThreads({ pageSize: 2, searchTerm: 'zebra' });
+        expect(first.items.length).toBe(2);
+        expect(first.nextCursor).not.toBeNull();
+        const second = await h.store.searchThreads({
+          pageSize: 2,
+          searchTerm: 'zebra',
+          cursor: first.nextCursor,
+        });
+        const seen = [...first.items, ...second.items].map((result) => result.thread.threadId);
+        expect(seen.sort()).toEqual([...matches].sort());
+        const none = await h.store.searchThreads({ pageSize: 10, searchTerm: 'no such words' });
+        expect(none.items).toEqual([]);
+      });
+    } else {
       it('reports thread/search as unsupported', async () => {
         const h = await setup();
         const error = await expectThreadStoreError(
