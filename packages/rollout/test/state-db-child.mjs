@@ -1,5 +1,5 @@
 // Child process for state-db tests: uses the built dist/ (run `pnpm --filter @skein/rollout... build`).
-//   init <home> <sqliteHome> <waitMs> <pollMs>      → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
+//   init[-workers] <home> <sqliteHome> <waitMs> <pollMs> (init-workers: helper thread, tiny batches) → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
 //   slow-backfill <home> <sqliteHome> <batch> <ms>  → backfill pausing <ms> after each batch; prints "progress <done>"
 //   hold-lease <sqliteHome>                         → claims the backfill lease, marks running, prints "held", sleeps
 
@@ -15,8 +15,9 @@ import { initStateDb } from '../dist/index.js';
 const [mode, ...args] = process.argv.slice(2);
 const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
-if (mode === 'init') {
+if (mode === 'init' || mode === 'init-workers') {
   const [home, sqliteHome, waitMs, pollMs] = args;
+  const backfill = mode === 'init-workers' ? { workers: 1, batchSize: 3 } : {};
   const started = Date.now();
   try {
     const db = await initStateDb({

@@ -83,6 +83,20 @@ describe('initStateDb', () => {
     expect(db.path).toBe(join(home, stateDbFileName()));
   });
 
+  it('extraction on a helper thread (built dist/) imports the same rows', async () => {
+    const home = makeTempDir();
+    const threads = writeLegacyHome(home, 20);
+    const child = startChild(['init-workers', home, home, '10000', '100']);
+    const result = JSON.parse(await child.waitFor((l) => l.startsWith('{')));
+    expect(result).toMatchObject({ ok: true, rows: threads.length });
+    const db = await init({ codexHome: home });
+    for (const t of threads) {
+      const row = (await getThread(db.ctx, t.id))!;
+      expect([row.preview, row.archived, row.rolloutPath]).toEqual([t.preview, t.archived, t.path]);
+    }
+    expect((await readBackfillState(db.ctx)).filesDone).toBe(threads.length);
+  });
+
   it('an empty home completes at once', async () => {
     const db = await init({ codexHome: makeTempDir() });
     expect((await readBackfillState(db.ctx)).status).toBe('complete');

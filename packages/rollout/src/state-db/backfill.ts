@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
@@ -39,8 +38,8 @@ export interface BackfillOptions {
   /** Files per transaction / checkpoint. */
   batchSize?: number;
   /**
-   * Helper threads extracting alongside the calling thread (0 = calling thread only). Default:
-   * one helper when there are 2+ cores and at least `PARALLEL_MIN_FILES` files.
+   * Helper threads extracting alongside the calling thread (default 0: the calling thread
+   * alone; see the measurement note in `runBackfill`).
    */
   workers?: number;
   onProgress?: (progress: BackfillProgress) => void;
@@ -73,8 +72,6 @@ export const DEFAULT_BACKFILL_BATCH = 500;
 const MAX_REPORTED_FAILURES = 50;
 /** From this many files a first import drops and rebuilds the secondary indexes. */
 export const DEFER_INDEXES_MIN_FILES = 500;
-/** Below this many files a helper thread's start-up costs more than it saves. */
-export const PARALLEL_MIN_FILES = 2_000;
 
 /**
  * The one-time import of a home's rollouts into the state DB (spec rollout-state §5.8), run by
@@ -169,10 +166,9 @@ export async function runBackfill(
       options.onProgress?.({ ...progress });
     };
 
-    const workerCount = Math.min(
-      options.workers ?? Math.min(2, availableParallelism()),
-      chunks.length,
-    );
+    // Measured on the 2-core bench machine (loaded by other jobs): one helper thread made the
+    // 10k import slower (3.7 s vs 2.5-3.0 s) and added ~30 MB RSS, so helpers are opt-in.
+    const workerCount = Math.min(options.workers ?? 0, chunks.length - 1);
     const workerUrl = new URL('./backfill-worker.js', import.meta.url);
     if (workerCount > 0 && chunks.length > 1 && existsSync(fileURLToPath(workerUrl))) {
       await extractWithWorkers(workerUrl, workerCount, chunks, defaultProvider, commit);
@@ -241,7 +237,14 @@ async function extractWithWorkers(
   defaultProvider: string,
   commit: (chunk: BackfillFile[], outcomes: ExtractOutcome[]) => void,
 ): Promise<void> {
-  const workers = Array.from({ length: count }, () => new Worker(url));
+  // Small heap limits: a helper only holds one chunk of metadata at a time.
+  const workers = Array.from(
+    { length: count },
+    () =>
+      new Worker(url, {
+        resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
+      }),
+  );
   const results = new Map<number, ExtractOutcome[]>();
   const cwds = new CwdNormalizer();
   let assigned = 0;
