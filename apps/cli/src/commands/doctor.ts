@@ -201,7 +201,7 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Pr
       }
       const rows = await allRows(runtime);
       index.rows = rows.length;
-      await checkRows(runtime, rows, byId, findings, rel, repair, home);
+      await checkRows(runtime, rows, byId, findings, rel, repair, backfill.status === 'complete');
     } finally {
       await runtime.close();
     }
@@ -218,6 +218,10 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Pr
     await services.close();
     markRepaired(findings, 'backfill-incomplete');
     markRepaired(findings, 'index-recovered');
+    for (const finding of findings) {
+      if (finding.kind === 'file-not-indexed' && finding.severity === 'warning')
+        finding.repaired = true;
+    }
   }
 
   return report(
@@ -358,7 +362,7 @@ async function checkRows(
   findings: Finding[],
   rel: (path: string) => string,
   repair: boolean,
-  home: string,
+  backfillComplete: boolean,
 ): Promise<void> {
   const rowIds = new Set(rows.map((row) => row.id as string));
   const byFile = new Map<string, FileCheck>();
@@ -422,15 +426,32 @@ async function checkRows(
       }
     }
   }
+  const unindexed: FileCheck[] = [];
   for (const [id, list] of byId) {
     if (rowIds.has(id)) continue;
     const check = list[0]!;
-    if (check.ownId === null) continue; // nothing to index: no session_meta
+    if (check.ownId !== null) unindexed.push(check); // without session_meta there is nothing to index
+  }
+  if (!backfillComplete) {
+    // A fresh or half-built index: missing rows are expected, not damage; the backfill (any
+    // skein command, or --repair) fills them. One line, not one per file.
+    if (unindexed.length > 0) {
+      findings.push({
+        kind: 'file-not-indexed',
+        severity: 'warning',
+        subject: `${unindexed.length} files`,
+        message: `${plural(unindexed.length, 'rollout file')} not indexed yet (the backfill has not finished)`,
+        fix: 'finish the backfill',
+      });
+    }
+    return;
+  }
+  for (const check of unindexed) {
     const finding: Finding = {
       kind: 'file-not-indexed',
       severity: 'error',
       subject: rel(check.ref.path),
-      message: `thread ${id} has no index row (lists that use the index miss it)`,
+      message: `thread ${check.ownId} has no index row (lists that use the index miss it)`,
       fix: 'index the file',
     };
     findings.push(finding);
@@ -443,7 +464,6 @@ async function checkRows(
       }
     }
   }
-  void home;
 }
 
 function report(
@@ -500,12 +520,12 @@ function report(
   if (errors.length > 0) {
     out.line();
     out.line(c.bold(`Problems (${errors.length})`));
-    errors.forEach(print);
+    printCapped(errors, print, out);
   }
   if (warnings.length > 0) {
     out.line();
     out.line(c.bold(`Warnings (${warnings.length})`));
-    warnings.forEach(print);
+    printCapped(warnings, print, out);
   }
   out.line();
   if (findings.length === 0) out.line(c.green('No problems found.'));
@@ -520,4 +540,27 @@ function report(
     );
   } else out.line(c.green('No problems found') + ` (${plural(warnings.length, 'warning')}).`);
   return exitCode;
+}
+
+/** Findings shown per kind in the human report; `--json` always has all of them. */
+const SHOWN_PER_KIND = 10;
+
+function printCapped(
+  findings: readonly Finding[],
+  print: (finding: Finding) => void,
+  out: CommandContext['out'],
+): void {
+  const shown = new Map<FindingKind, number>();
+  for (const finding of findings) {
+    const count = shown.get(finding.kind) ?? 0;
+    shown.set(finding.kind, count + 1);
+    if (count < SHOWN_PER_KIND) print(finding);
+  }
+  for (const [kind, count] of shown) {
+    if (count > SHOWN_PER_KIND) {
+      out.line(
+        out.color.dim(`  … and ${count - SHOWN_PER_KIND} more ${kind} (all of them in --json)`),
+      );
+    }
+  }
 }
