@@ -315,6 +315,11 @@ describe('doctor', () => {
     const orphanTarget = join(home, 'sessions', '2026', '11', '22', orphanName);
     copyFileSync(rolloutPathOf(other.home, other.manifest, orphan), orphanTarget);
 
+    // A row pointing at a file of another thread: T5's file now holds T6's bytes.
+    const hijacked = thread(manifest, 'metadataUpdated');
+    const donor = thread(manifest, 'unarchived');
+    copyFileSync(rolloutPathOf(home, manifest, donor), rolloutPathOf(home, manifest, hijacked));
+
     const before = rolloutSnapshot(home);
     const check = skein(['doctor', '--json'], { home });
     expect(check.code).toBe(5);
@@ -322,6 +327,7 @@ describe('doctor', () => {
     expect(report.findings).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ kind: 'row-file-missing', subject: gone.id }),
+        expect.objectContaining({ kind: 'row-file-other-thread', subject: hijacked.id }),
         expect.objectContaining({ kind: 'file-not-indexed' }),
       ]),
     );
@@ -339,6 +345,8 @@ describe('doctor', () => {
     });
     expect(listed.map((t) => t.id)).toContain(orphan.id);
     expect(listed.map((t) => t.id)).not.toContain(gone.id);
+    expect(listed.map((t) => t.id)).not.toContain(hijacked.id);
+    expect(listed.map((t) => t.id)).toContain(donor.id);
   });
 
   it('handles a deleted state index and name-index entries for unknown threads', () => {
