@@ -993,14 +993,15 @@ export class LocalThreadStore extends ThreadStoreBase {
                   },
               patch.gitInfo,
             );
-      await patchThreadMetadata(db.ctx, threadId, {
+      const literal = {
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.title !== undefined ? { title: patch.title } : {}),
         ...(git !== undefined ? { git } : {}),
         ...(patch.advanceRecencyAtMs !== undefined
           ? { advanceRecencyAtMs: patch.advanceRecencyAtMs }
           : {}),
-      });
+      };
+      if (Object.keys(literal).length > 0) await patchThreadMetadata(db.ctx, threadId, literal);
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update thread metadata for ${threadId}: ${message(error)}`,
