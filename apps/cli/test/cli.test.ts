@@ -461,6 +461,8 @@ describe('export and import', () => {
     });
     expect(copy.items).toEqual(original.items);
     expect(copy.thread.name).toBe(original.thread.name);
+    expect(copy.thread.createdAt).toBe(original.thread.createdAt);
+    expect(copy.thread.updatedAt).toBe(original.thread.updatedAt);
 
     // The cascade still knows the tree in the new home.
     expect(
