@@ -156,4 +156,40 @@ describe('thread-store-server over PostgreSQL', () => {
       client.close();
     }
   });
+  it('frees the writers of a client process that dies, keeping what it wrote', async () => {
+    const url = await postgres.createDatabase();
+    const server = await serverFor(url);
+    const threadId = randomUUID();
+    const writer = spawn(
+      process.execPath,
+      [fixture('lease.mjs'), server.address, 'create', threadId],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    expect((await firstJsonLine<{ ok: boolean }>(writer)).ok).toBe(true);
+    type Outcome = { ok: boolean; code?: string; message?: string };
+    // While A lives, its writer is held for it.
+    const refused = await runScript<Outcome>('lease.mjs', [server.address, 'resume', threadId]);
+    expect(refused[0]).toMatchObject({ ok: false, code: 'InvalidRequest' });
+    expect(refused[0]?.message).toContain('already has a live writer');
+    // A dies without shutting down; its session stream drops and the server lets go.
+    const died = new Promise((resolve) => writer.once('exit', resolve));
+    writer.kill('SIGKILL');
+    await died;
+    let outcome: Outcome | undefined;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      outcome = (await runScript<Outcome>('lease.mjs', [server.address, 'resume', threadId]))[0];
+      if (outcome?.ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(outcome).toMatchObject({ ok: true });
+    const client = new RemoteThreadStore(server.address);
+    try {
+      const history = await client.loadHistory({ threadId: threadId as never });
+      expect(messagesOf(history.items)).toEqual(['from a', 'from b']);
+    } finally {
+      client.close();
+    }
+  });
 });

@@ -453,7 +453,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
   /**
    * Content search over the visible messages of each thread's history (user and agent
    * messages), newest first by the sort key, one snippet per thread around its first match.
-   * Case-sensitive substring, as list's search term.
+   * Case-insensitive substring.
    */
   override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
     const term = params.searchTerm;
@@ -479,10 +479,11 @@ export class PostgresThreadStore extends ThreadStoreBase {
           ? 'recency_at_ms'
           : 'created_at_ms';
     const visibleText = sql<string>`(i.item_json::jsonb -> 'payload' ->> 'message')`;
+    const needle = term.toLowerCase();
     const matches = (threadId: ReturnType<typeof sql.ref>) => sql<boolean>`EXISTS (
       SELECT 1 FROM thread_store_items i
       WHERE i.thread_id = ${threadId} AND i.item_json::jsonb ->> 'type' = 'event_msg'
-        AND strpos(${visibleText}, ${term}) > 0)`;
+        AND strpos(lower(${visibleText}), ${needle}) > 0)`;
     return this.run(async () => {
       let query = this.db
         .selectFrom('threads')
@@ -513,7 +514,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
         const first = await sql<{ text: string }>`
           SELECT ${visibleText} AS text FROM thread_store_items i
           WHERE i.thread_id = ${meta.id} AND i.item_json::jsonb ->> 'type' = 'event_msg'
-            AND strpos(${visibleText}, ${term}) > 0
+            AND strpos(lower(${visibleText}), ${needle}) > 0
           ORDER BY i.seq LIMIT 1`.execute(this.db);
         items.push({
           thread: storedThreadFromMetadata(meta, extras.get(meta.id)),
@@ -909,7 +910,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
 
 /** Up to ~40 characters before and ~80 after the first match, on one line. */
 function snippetAround(text: string, term: string): string {
-  const at = text.indexOf(term);
+  const at = text.toLowerCase().indexOf(term.toLowerCase());
   if (at < 0) return text.slice(0, 120);
   const start = Math.max(0, at - 40);
   const end = Math.min(text.length, at + term.length + 80);

@@ -4,6 +4,7 @@
  * same ThreadStoreError the server's store raised. Paths are the server's business: reads by
  * rollout path and resumes from a path are refused with `InvalidRequest`.
  */
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   type AppendThreadItemsParams,
@@ -60,6 +61,8 @@ export interface RemoteThreadStoreOptions {
   maxMessageBytes?: number;
 }
 
+type SessionMethod = (request: unknown) => grpc.ClientReadableStream<unknown>;
+
 type UnaryMethod = (
   request: unknown,
   metadata: grpc.Metadata,
@@ -67,9 +70,16 @@ type UnaryMethod = (
   callback: (error: grpc.ServiceError | null, response?: unknown) => void,
 ) => grpc.ClientUnaryCall;
 
+const SESSION_METADATA_KEY = 'skein-session-id';
+
 export class RemoteThreadStore extends ThreadStoreBase {
   private readonly client: grpc.Client;
   private readonly callTimeoutMs: number;
+  /** Live writers this client opens belong to this session (see `OpenSession`). */
+  readonly sessionId = randomUUID();
+  private session: grpc.ClientReadableStream<unknown> | undefined;
+  private sessionReady: Promise<void> | undefined;
+  private sessionsUnsupported = false;
 
   /** `endpoint` is `host:port` (or `grpc://host:port`). */
   constructor(
@@ -88,17 +98,57 @@ export class RemoteThreadStore extends ThreadStoreBase {
   }
 
   close(): void {
+    this.session?.cancel();
+    this.session = undefined;
     this.client.close();
+  }
+
+  /**
+   * Opens the session stream once (again after it broke), before a live writer is opened, so
+   * the server can discard our writers if this process goes away. A stock server without
+   * `OpenSession` is tolerated: writers then live until shut down.
+   */
+  private ensureSession(): Promise<void> {
+    if (this.sessionsUnsupported) return Promise.resolve();
+    if (this.sessionReady) return this.sessionReady;
+    const open = (this.client as unknown as Record<string, SessionMethod>).OpenSession;
+    if (!open) return Promise.resolve();
+    const stream = open.call(this.client, { session_id: this.sessionId });
+    this.session = stream;
+    const forget = () => {
+      if (this.session !== stream) return;
+      this.session = undefined;
+      this.sessionReady = undefined;
+    };
+    const ready = new Promise<void>((resolve, reject) => {
+      stream.once('data', () => resolve());
+      stream.once('error', (error: grpc.ServiceError) => {
+        forget();
+        if (error.code === grpc.status.UNIMPLEMENTED) {
+          this.sessionsUnsupported = true;
+          resolve();
+        } else {
+          reject(fromServiceError(error));
+        }
+      });
+    });
+    stream.on('data', () => {});
+    stream.on('end', forget);
+    stream.on('error', forget);
+    this.sessionReady = ready;
+    return ready;
   }
 
   private call<Res>(method: string, request: unknown, threadId?: string): Promise<Res> {
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
     if (!fn) return Promise.reject(ThreadStoreError.internal(`unknown remote method ${method}`));
     return new Promise<Res>((resolve, reject) => {
+      const metadata = new grpc.Metadata();
+      metadata.set(SESSION_METADATA_KEY, this.sessionId);
       fn.call(
         this.client,
         request,
-        new grpc.Metadata(),
+        metadata,
         { deadline: Date.now() + this.callTimeoutMs },
         (error, response) => {
           if (error) reject(fromServiceError(error, threadId));
@@ -136,6 +186,7 @@ export class RemoteThreadStore extends ThreadStoreBase {
   }
 
   async createThread(params: CreateThreadParams): Promise<void> {
+    await this.ensureSession();
     await this.call('CreateThread', createThreadToMessage(params), params.threadId);
   }
 
@@ -145,6 +196,7 @@ export class RemoteThreadStore extends ThreadStoreBase {
         'remote thread store does not accept rollout paths; resume by thread id',
       );
     }
+    await this.ensureSession();
     await this.call('ResumeThread', resumeThreadToMessage(params), params.threadId);
   }
 

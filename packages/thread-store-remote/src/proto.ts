@@ -208,3 +208,11 @@ export interface JsonRequestMessage {
 export interface JsonResponseMessage {
   result_json?: string;
 }
+
+export interface SessionRequestMessage {
+  session_id?: string;
+}
+
+export interface SessionEventMessage {
+  session_id?: string;
+}

@@ -20,6 +20,8 @@ import type {
   LoadThreadHistoryRequestMessage,
   ReadThreadRequestMessage,
   ResumeThreadRequestMessage,
+  SessionEventMessage,
+  SessionRequestMessage,
   ThreadIdRequestMessage,
   UpdateThreadMetadataRequestMessage,
 } from './proto.js';
@@ -51,11 +53,11 @@ export interface ServeThreadStoreOptions {
   maxMessageBytes?: number;
 }
 
-type Handler<Req, Res> = (request: Req) => Promise<Res>;
+type Handler<Req, Res> = (request: Req, metadata: grpc.Metadata) => Promise<Res>;
 
 function unary<Req, Res>(handler: Handler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    handler(call.request).then(
+    handler(call.request, call.metadata).then(
       (response) => callback(null, response),
       (error: unknown) => callback(toServiceError(error) as grpc.ServiceError),
     );
@@ -76,12 +78,15 @@ function jsonCall<S extends z.ZodType>(
 /** The service implementation over `store` (exported for embedding in another grpc.Server). */
 export function threadStoreHandlers(store: ThreadStore): grpc.UntypedServiceImplementation {
   const empty = {};
+  const sessions = new ClientSessions(store);
   return {
-    CreateThread: unary(async (request: CreateThreadRequestMessage) => {
-      await store.createThread(createThreadFromMessage(request));
+    CreateThread: unary(async (request: CreateThreadRequestMessage, metadata) => {
+      const params = createThreadFromMessage(request);
+      await store.createThread(params);
+      sessions.adopt(metadata, params.threadId);
       return empty;
     }),
-    ResumeThread: unary(async (request: ResumeThreadRequestMessage) => {
+    ResumeThread: unary(async (request: ResumeThreadRequestMessage, metadata) => {
       const params = resumeThreadFromMessage(request);
       if (params.rolloutPath != null) {
         // A client's path means nothing on the server's filesystem.
@@ -90,6 +95,7 @@ export function threadStoreHandlers(store: ThreadStore): grpc.UntypedServiceImpl
         );
       }
       await store.resumeThread(params);
+      sessions.adopt(metadata, params.threadId);
       return empty;
     }),
     AppendItems: unary(async (request: AppendThreadItemsRequestMessage) => {
@@ -108,11 +114,15 @@ export function threadStoreHandlers(store: ThreadStore): grpc.UntypedServiceImpl
       return empty;
     }),
     ShutdownThread: unary(async (request: ThreadIdRequestMessage) => {
-      await store.shutdownThread(parseThreadIdField(request.thread_id));
+      const threadId = parseThreadIdField(request.thread_id);
+      await store.shutdownThread(threadId);
+      sessions.release(threadId);
       return empty;
     }),
     DiscardThread: unary(async (request: ThreadIdRequestMessage) => {
-      await store.discardThread(parseThreadIdField(request.thread_id));
+      const threadId = parseThreadIdField(request.thread_id);
+      await store.discardThread(threadId);
+      sessions.release(threadId);
       return empty;
     }),
     LoadHistory: unary(async (request: LoadThreadHistoryRequestMessage) =>
@@ -154,15 +164,73 @@ export function threadStoreHandlers(store: ThreadStore): grpc.UntypedServiceImpl
       ),
     })),
     DeleteThread: unary(async (request: ThreadIdRequestMessage) => {
-      await store.deleteThread({ threadId: parseThreadIdField(request.thread_id) });
+      const threadId = parseThreadIdField(request.thread_id);
+      await store.deleteThread({ threadId });
+      sessions.release(threadId);
       return empty;
     }),
+    OpenSession: (call: grpc.ServerWritableStream<SessionRequestMessage, SessionEventMessage>) =>
+      sessions.open(call),
     SearchThreads: unary(
       jsonCall(searchThreadsParamsSchema, (params) => store.searchThreads(params)),
     ),
     ListTurns: unary(jsonCall(listTurnsParamsSchema, (params) => store.listTurns(params))),
     ListItems: unary(jsonCall(listItemsParamsSchema, (params) => store.listItems(params))),
   };
+}
+
+export const SESSION_METADATA_KEY = 'skein-session-id';
+
+/**
+ * Ties live writers to the client that opened them. A client that sends `skein-session-id`
+ * keeps an `OpenSession` stream open; when that stream ends (the client closed, or its process
+ * died and the connection dropped) every writer it still holds is discarded: durable history
+ * stays, and the thread can be resumed by another client at once instead of staying locked to
+ * a dead one. Clients without a session (stock peers) keep writers until they shut them down.
+ */
+class ClientSessions {
+  private readonly owners = new Map<string, string>();
+
+  constructor(private readonly store: ThreadStore) {}
+
+  adopt(metadata: grpc.Metadata, threadId: string): void {
+    const session = metadata.get(SESSION_METADATA_KEY)[0];
+    if (typeof session === 'string' && session !== '') this.owners.set(threadId, session);
+  }
+
+  release(threadId: string): void {
+    this.owners.delete(threadId);
+  }
+
+  open(call: grpc.ServerWritableStream<SessionRequestMessage, SessionEventMessage>): void {
+    const session = call.request.session_id ?? '';
+    if (session === '') {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'session_id is required' });
+      return;
+    }
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      void this.discardSession(session);
+    };
+    call.on('cancelled', end);
+    call.on('close', end);
+    call.on('error', end);
+    call.write({ session_id: session });
+  }
+
+  private async discardSession(session: string): Promise<void> {
+    const threads = [...this.owners].filter(([, owner]) => owner === session).map(([id]) => id);
+    for (const threadId of threads) {
+      this.owners.delete(threadId);
+      try {
+        await this.store.discardThread(threadId as never);
+      } catch {
+        // best effort: the writer may already be gone
+      }
+    }
+  }
 }
 
 /**

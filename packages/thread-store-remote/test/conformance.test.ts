@@ -115,7 +115,7 @@ describeThreadStoreConformance({
     listing: true,
     gitMetadata: true,
     turns: true,
-    search: false,
+    search: true,
   },
   async createHarness() {
     const root = makeTempDir('skein-remote-home-');
