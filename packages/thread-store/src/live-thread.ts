@@ -34,19 +34,37 @@ function hasLiveRolloutPath(store: ThreadStore): store is ThreadStore & LiveRoll
   return typeof (store as Partial<LiveRolloutPathSource>).liveRolloutPath === 'function';
 }
 
-export type LiveThreadOptions = ThreadMetadataSyncOptions;
+export interface LiveThreadOptions extends ThreadMetadataSyncOptions {
+  /**
+   * `inline` (default, spec §6.4): each append sends its derived metadata before returning, and
+   * a metadata error fails the append. `background` (spec §6.5): an append returns once history
+   * is accepted; one worker per thread sends metadata, coalescing appends that arrive while an
+   * update is in flight; a failure is kept and retried at the next barrier (`flush`, `persist`,
+   * `shutdown`, `updateMetadata`), which reports it if the retry fails too.
+   */
+  metadataUpdates?: 'inline' | 'background';
+}
 
 export class LiveThread {
   readonly threadId: ThreadId;
   readonly store: ThreadStore;
   private readonly sync: ThreadMetadataSync;
+  private readonly background: boolean;
   /** Serializes operations on this handle so metadata never overtakes history. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The background worker's current run, if any. */
+  private worker: Promise<void> | null = null;
 
-  private constructor(store: ThreadStore, threadId: ThreadId, sync: ThreadMetadataSync) {
+  private constructor(
+    store: ThreadStore,
+    threadId: ThreadId,
+    sync: ThreadMetadataSync,
+    options: LiveThreadOptions,
+  ) {
     this.store = store;
     this.threadId = threadId;
     this.sync = sync;
+    this.background = options.metadataUpdates === 'background';
   }
 
   /** Builds the metadata sync (may probe git), then opens persistence with the store. */
@@ -57,7 +75,7 @@ export class LiveThread {
   ): Promise<LiveThread> {
     const sync = await ThreadMetadataSync.forCreate(params, options);
     await store.createThread(params);
-    return new LiveThread(store, params.threadId, sync);
+    return new LiveThread(store, params.threadId, sync, options);
   }
 
   /**
@@ -79,7 +97,7 @@ export class LiveThread {
     }
     await store.resumeThread(resumeParams);
     const sync = ThreadMetadataSync.forResume(resumeParams, options);
-    return new LiveThread(store, params.threadId, sync);
+    return new LiveThread(store, params.threadId, sync, options);
   }
 
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
@@ -105,15 +123,52 @@ export class LiveThread {
       const canonical = persistedRolloutItems(items);
       await this.store.appendItems({ threadId: this.threadId, items });
       if (canonical.length === 0) return;
-      await this.applyUpdate(this.sync.observeAppendedItems(canonical));
+      const update = this.sync.observeAppendedItems(canonical);
+      if (this.background) {
+        if (update !== undefined) this.startWorker();
+        return;
+      }
+      await this.applyUpdate(update);
     });
+  }
+
+  private startWorker(): void {
+    if (this.worker !== null) return;
+    this.worker = this.runWorker().finally(() => {
+      this.worker = null;
+    });
+  }
+
+  /**
+   * Sends the pending patch until none is left. Appends that land meanwhile merge into the
+   * pending patch, so one follow-up attempt covers them all. A failure that newer facts already
+   * superseded is retried with the merged patch; any other failure stops the worker and stays
+   * pending for the next barrier.
+   */
+  private async runWorker(): Promise<void> {
+    for (let attempt = 0; attempt < 1000; attempt += 1) {
+      const update = this.sync.takePendingUpdate();
+      if (update === undefined) return;
+      try {
+        await this.applyUpdate(update);
+      } catch {
+        if (this.sync.currentGeneration > update.generation) continue;
+        return;
+      }
+    }
+  }
+
+  /** Waits for the background worker; then sends what is still pending (errors propagate). */
+  private async barrier(next: () => PendingMetadataUpdate | undefined): Promise<void> {
+    if (this.worker !== null) await this.worker;
+    await this.applyUpdate(next());
   }
 
   /** Materializes the thread, then sends every pending metadata fact. */
   persist(): Promise<void> {
     return this.serialize(async () => {
       await this.store.persistThread(this.threadId);
-      await this.applyUpdate(this.sync.takePendingUpdate());
+      await this.barrier(() => this.sync.takePendingUpdate());
     });
   }
 
@@ -121,21 +176,25 @@ export class LiveThread {
   flush(): Promise<void> {
     return this.serialize(async () => {
       await this.store.flushThread(this.threadId);
-      await this.applyUpdate(this.sync.takePendingUpdateForExistingHistory());
+      await this.barrier(() => this.sync.takePendingUpdateForExistingHistory());
     });
   }
 
   /** Sends pending metadata (if history exists), then closes the store's writer. */
   shutdown(): Promise<void> {
     return this.serialize(async () => {
-      await this.applyUpdate(this.sync.takePendingUpdateForExistingHistory());
+      await this.barrier(() => this.sync.takePendingUpdateForExistingHistory());
       await this.store.shutdownThread(this.threadId);
     });
   }
 
   /** Releases the writer without flushing buffered items (session init failed). */
   discard(): Promise<void> {
-    return this.serialize(() => this.store.discardThread(this.threadId));
+    return this.serialize(async () => {
+      // An update already in flight finishes first; nothing new is sent.
+      if (this.worker !== null) await this.worker;
+      await this.store.discardThread(this.threadId);
+    });
   }
 
   loadHistory(includeArchived = true): Promise<StoredThreadHistory> {
@@ -153,7 +212,7 @@ export class LiveThread {
   /** Flushes pending derived metadata first, then applies an explicit patch. */
   updateMetadata(patch: ThreadMetadataPatch, includeArchived = true): Promise<StoredThread> {
     return this.serialize(async () => {
-      await this.applyUpdate(this.sync.takePendingUpdate());
+      await this.barrier(() => this.sync.takePendingUpdate());
       return this.store.updateThreadMetadata({ threadId: this.threadId, patch, includeArchived });
     });
   }

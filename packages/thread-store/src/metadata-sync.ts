@@ -254,6 +254,11 @@ export class ThreadMetadataSync {
     return this.takePendingUpdate();
   }
 
+  /** The generation of the newest merged facts (bumped by every observed append). */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
   /** The pending update (a copy; it stays pending until marked applied). */
   takePendingUpdate(): PendingMetadataUpdate | undefined {
     if (this.pending === undefined) return undefined;
