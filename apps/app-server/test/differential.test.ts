@@ -367,9 +367,31 @@ function script(manifest: FixtureManifest): Step[] {
       params: (s) => ({ threadId: (resultOf(s, 'start').thread as { id: string }).id }),
     },
     { label: 'start-loaded', method: 'thread/loaded/list', params: () => ({}) },
+    {
+      label: 'start-name',
+      method: 'thread/name/set',
+      params: (s) => ({
+        threadId: (resultOf(s, 'start').thread as { id: string }).id,
+        name: 'Pristine',
+      }),
+    },
+    {
+      label: 'start-inject',
+      method: 'thread/inject_items',
+      params: (s) => ({
+        threadId: (resultOf(s, 'start').thread as { id: string }).id,
+        items: [
+          {
+            type: 'message',
+            role: 'user',
+            content: [{ type: 'input_text', text: 'injected ctx' }],
+          },
+        ],
+      }),
+    },
     { label: 'start-list', method: 'thread/list', params: () => ({ ...all, limit: 1 }) },
     {
-      label: 'start-resume-pristine',
+      label: 'start-resume',
       method: 'thread/resume',
       params: (s) => ({
         threadId: (resultOf(s, 'start').thread as { id: string }).id,

@@ -25,7 +25,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       'StoredThread carries no originator (the state index has it); Skein sends the neutral null for stored threads and the connection client name for threads it starts',
   },
   {
-    steps: /^(start|start-ephemeral|start-read)$/,
+    steps: /^(start|start-ephemeral|start-read|start-resume)$/,
     paths: /\.historyMode$/,
     reason:
       'Skein writes the legacy rollout format for new threads (ARCHITECTURE decision 3); 0.169.0 writes paginated',
