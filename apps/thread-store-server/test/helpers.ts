@@ -7,7 +7,7 @@ export const fixture = (name: string) =>
   fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 /** Reads the first stdout line of a child as JSON (bounded by `timeoutMs`). */
-export function firstJsonLine<T>(child: ChildProcess, timeoutMs = 30_000): Promise<T> {
+export function firstJsonLine<T>(child: ChildProcess, timeoutMs = 60_000): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
