@@ -123,6 +123,7 @@ if (!keep || !existsSync(home)) {
 const baseline = median([1, 2, 3].map(() => run(['--version']).ms));
 const first = run(['list']);
 const warm = median([1, 2, 3].map(() => run(['list']).ms));
+const indexOnly = median([1, 2, 3].map(() => run(['list', '--index-only']).ms));
 const json = median([1, 2, 3].map(() => run(['list', '--json', '--limit', '100']).ms));
 const page = JSON.parse(run(['list', '--json', '--sort', 'updated', '--limit', '100']).stdout);
 const search = median([1, 2].map(() => run(['search', `bug #${(THREADS - 5) * 7}`]).ms));
@@ -136,6 +137,7 @@ const row = (label, ms, target) =>
 row('node + skein --version (process floor)', baseline);
 row('skein list, first run (builds index)', first.ms);
 row('skein list, warm (median of 3)', warm, 500);
+row('skein list --index-only (useStateDbOnly)', indexOnly, 500);
 row('skein list --json --limit 100', json, 700);
 console.log(`${'  updated-sort page size'.padEnd(40)} ${String(page.length).padStart(6)} threads`);
 row('skein search (median of 2)', search, 1500);

@@ -13,6 +13,8 @@ export interface Services {
   /** The provider `list` shows by default (config.toml `model_provider`, else `openai`). */
   readonly defaultProvider: string;
   readonly store: ThreadStore;
+  /** Whether a state index backs the store (false: files only, after an init failure). */
+  readonly indexed: boolean;
   /** Rename through the manager (name index + DB, as `thread/name/set`). */
   setThreadName(
     threadId: ThreadId,

@@ -78,6 +78,7 @@ export async function buildServices(
     home,
     defaultProvider,
     store,
+    indexed: stateDb !== undefined,
     async setThreadName(threadId, name, opts = {}) {
       if (opts.includeArchived) {
         await manager.updateThreadMetadata(

@@ -57,6 +57,10 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('-n, --limit <n>', `page size, 1..100 (default ${DEFAULT_PAGE_SIZE})`, h.parseLimit)
     .option('--cursor <cursor>', 'continue after an earlier page (printed under the table)')
     .option('--all', 'every page, not just the first')
+    .option(
+      '--index-only',
+      'answer from the state index alone, without re-checking rollout files (useStateDbOnly)',
+    )
     .option('--json', 'print an array of app-server Thread objects')
     .action(
       wrap<ListOptions & { asc?: boolean }>(async (ctx, options) =>

@@ -32,6 +32,7 @@ export interface ListOptions {
   limit?: number;
   cursor?: string;
   all?: boolean;
+  indexOnly?: boolean;
 }
 
 const SORT_KEYS: Record<string, ThreadSortKey> = {
@@ -92,6 +93,7 @@ export function listQueryFrom(options: ListOptions, defaultProvider: string): Li
     modelProviders,
     archived: options.archived === true,
   };
+  if (options.indexOnly) params.useStateDbOnly = true;
   // Relative cwds resolve against the current directory, as the app-server resolves them
   // against its own.
   if (options.cwd !== undefined) params.cwdFilters = options.cwd.map((dir) => resolve(dir));

@@ -26,7 +26,7 @@ export async function runSearch(
   options: SearchOptions,
 ): Promise<ExitCode> {
   if (text.trim() === '') throw CliError.usage('search text must not be empty');
-  const { store } = await ctx.services();
+  const { store, indexed } = await ctx.services();
   const limit = Math.max(1, options.limit ?? 50);
   const collections = options.archived ? [true] : options.active ? [false] : [false, true];
   const found: StoredThread[] = [];
@@ -42,6 +42,8 @@ export async function runSearch(
         allowedSources: [],
         modelProviders: [],
         archived,
+        // The index answers a search alone; scanning every rollout head would not add to it.
+        useStateDbOnly: indexed,
         ...(options.ignoreCase ? {} : { searchTerm: text }),
       });
       for (const thread of result.items) {
