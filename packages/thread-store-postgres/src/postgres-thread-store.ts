@@ -112,6 +112,8 @@ interface LiveWriter {
   /** Set when another writer took the lease over (after ours expired): appends get Conflict. */
   leaseLost: boolean;
   create: CreateThreadParams | null;
+  /** When `createThread` was called: the thread's creation time, even if written later. */
+  createdAtMs: number;
   metadata: ThreadPersistenceMetadata;
   /** Serializes this writer's operations so appends keep their order. */
   tail: Promise<unknown>;
@@ -207,15 +209,17 @@ export class PostgresThreadStore extends ThreadStoreBase {
     );
     if (existing) throw ThreadStoreError.conflict(`thread ${threadId} already exists`);
     await this.claimWriterLease(threadId);
+    const createdAtMs = Date.now();
     this.writers.set(threadId, {
       threadId,
       sessionId: params.sessionId ?? threadId,
       materialized: false,
-      pending: [sessionMetaItem(params)],
+      pending: [sessionMetaItem(params, createdAtMs)],
       hasAppends: false,
       closed: false,
       leaseLost: false,
       create: params,
+      createdAtMs,
       metadata: params.metadata,
       tail: Promise.resolve(),
     });
@@ -262,6 +266,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
       closed: false,
       leaseLost: false,
       create: null,
+      createdAtMs: row.createdAtMs,
       metadata: params.metadata,
       tail: Promise.resolve(),
     });
@@ -801,7 +806,10 @@ export class PostgresThreadStore extends ThreadStoreBase {
     await this.inWriterTransaction(writer, async (trx) => {
       const ctx = { ...this.ctx, db: trx as unknown as Kysely<StateDatabase> };
       if (create) {
-        await insertThreadIfAbsent(ctx, initialMetadata(create, this.ctx.defaultProvider));
+        await insertThreadIfAbsent(
+          ctx,
+          initialMetadata(create, writer.createdAtMs, this.ctx.defaultProvider),
+        );
         const parent = parentThreadIdOf(create);
         if (parent) await insertSpawnEdge(ctx, parent, create.threadId);
       }
@@ -981,8 +989,12 @@ function parentThreadIdOf(params: CreateThreadParams): string | null {
 }
 
 /** The row a new thread starts with: facts from create, no derived metadata (no preview). */
-function initialMetadata(params: CreateThreadParams, defaultProvider: string): ThreadMetadata {
-  const now = Date.now();
+function initialMetadata(
+  params: CreateThreadParams,
+  createdAtMs: number,
+  defaultProvider: string,
+): ThreadMetadata {
+  const now = createdAtMs;
   const meta = defaultThreadMetadata(
     params.threadId,
     '',
@@ -1008,12 +1020,12 @@ function initialMetadata(params: CreateThreadParams, defaultProvider: string): T
 }
 
 /** The session meta that opens every history, as the rollout writer would record it. */
-function sessionMetaItem(params: CreateThreadParams): RolloutItem {
+function sessionMetaItem(params: CreateThreadParams, createdAtMs: number): RolloutItem {
   const spawn = threadSpawnOf(params.source);
   const payload: Record<string, unknown> = {
     id: params.threadId,
     session_id: params.sessionId ?? params.threadId,
-    timestamp: new Date().toISOString(),
+    timestamp: new Date(createdAtMs).toISOString(),
     cwd: params.metadata.cwd ?? '',
     originator: params.originator,
     cli_version: '',
