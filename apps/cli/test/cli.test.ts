@@ -474,6 +474,18 @@ describe('export and import', () => {
     expect(again.stderr).toMatch(/already exist/);
   });
 
+  it('pipes: export to stdout, import from stdin', () => {
+    const { home, manifest } = fixture('codex-0.131');
+    const parent = thread(manifest, 'parent');
+    const exported = skein(['export', parent.id, '--tree'], { home });
+    expect(exported.code).toBe(0);
+    const target = makeTempDir('skein-import-');
+    const imported = skein(['import', '-', '--json'], { home: target, input: exported.stdout });
+    expect(imported.code).toBe(0);
+    const summary = JSON.parse(imported.stdout) as { threads: { id: string }[] };
+    expect(summary.threads.map((t) => t.id)).toEqual([parent.id, thread(manifest, 'child').id]);
+  });
+
   it('rejects a damaged or foreign bundle without writing anything', () => {
     const { home, manifest } = fixture('codex-0.169');
     const dir = makeTempDir('skein-export-');
