@@ -543,3 +543,36 @@ describe('LocalThreadStore edge rules', () => {
     }
   });
 });
+
+describe('LocalThreadStore odds and ends', () => {
+  it('refuses rollout paths that are directories or missing', async () => {
+    const h = await setup(false);
+    await expectThreadStoreError(
+      h.local.readThreadByRolloutPath({ rolloutPath: h.cwd }),
+      'InvalidRequest',
+      'path is a directory',
+    );
+    await expectThreadStoreError(
+      h.local.readThreadByRolloutPath({ rolloutPath: join(h.home, 'sessions', 'rollout-x.jsonl') }),
+      'InvalidRequest',
+      'file does not exist',
+    );
+  });
+
+  it('a background LiveThread over real files ends with the same row and history', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd);
+    const live = await LiveThread.create(h.local, params, {
+      ...noGit,
+      metadataUpdates: 'background',
+    });
+    for (let index = 0; index < 20; index += 1) {
+      await live.appendItems([userMessageItem(`message ${index}`)]);
+    }
+    await live.shutdown();
+    const meta = await row(h.stateDb as StateDb, params.threadId);
+    expect(meta?.firstUserMessage).toBe('message 0');
+    const history = await h.local.loadHistory({ threadId: params.threadId });
+    expect(history.items.length).toBe(21);
+  });
+});
