@@ -15,6 +15,7 @@ import {
   stateDbPath,
   type ThreadMetadata,
 } from '@skein/state';
+import { configuredModelProvider } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { type RolloutFileRef, walkRolloutFiles } from '../disk-lookup.js';
 import { EXIT, type ExitCode } from '../errors.js';
@@ -166,7 +167,10 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Pr
     }
   }
   if (index.exists) {
-    const runtime = await StateRuntime.open({ sqliteHome: home });
+    const runtime = await StateRuntime.open({
+      sqliteHome: home,
+      defaultProvider: configuredModelProvider(home),
+    });
     try {
       if (runtime.recoveredBackupDir) {
         findings.push({
