@@ -78,11 +78,12 @@ function toolOutput(payload: Json): string {
   return output === undefined ? '' : JSON.stringify(output);
 }
 
-export function buildTranscript(items: readonly RolloutItem[]): TranscriptEntry[] {
+/** `turnsBefore`: turns already shown (a fork's inherited part), so numbering continues. */
+export function buildTranscript(items: readonly RolloutItem[], turnsBefore = 0): TranscriptEntry[] {
   const entries: TranscriptEntry[] = [];
   const fromEvents = hasMessageEvents(items);
   const toolsByCallId = new Map<string, Extract<TranscriptEntry, { kind: 'tool' }>>();
-  let turn = 0;
+  let turn = turnsBefore;
   let sawSessionMeta = false;
 
   for (const item of items) {

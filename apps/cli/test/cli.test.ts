@@ -164,6 +164,17 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
     const byPrefix = skeinJson<{ thread: ThreadJson }>(['show', multi.id.slice(0, 13)], { home });
     expect(byPrefix.thread.id).toBe(multi.id);
 
+    // A fork shows the history it inherited (0.169 forks by reference, 0.131 by copy).
+    const fork = thread(manifest, 'fork');
+    const forkShown = skein(['show', fork.id], { home });
+    expect(forkShown.code).toBe(0);
+    let at = -1;
+    for (const message of fork.userMessages) {
+      const index = forkShown.stdout.indexOf(message, at + 1);
+      expect(index).toBeGreaterThan(at);
+      at = index;
+    }
+
     expect(skein(['show', '00000000-0000-4000-8000-000000000000'], { home }).code).toBe(3);
     expect(skein(['show', 'no such thread name'], { home }).code).toBe(3);
     // Every thread id shares the first characters (UUIDv7 time prefix): ambiguous.

@@ -1,4 +1,4 @@
-import { readRollout } from '@skein/rollout';
+import { type RolloutLine, readRollout, readThreadHistory } from '@skein/rollout';
 import type { RolloutItem, StoredThread } from '@skein/thread-store';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../errors.js';
@@ -17,7 +17,7 @@ export async function runShow(
   ref: string,
   options: ShowOptions,
 ): Promise<ExitCode> {
-  const { store } = await ctx.services();
+  const { store, home } = await ctx.services();
   const threadId = await ctx.resolveThread(ref);
   const thread = await store.readThread({ threadId, includeArchived: true, includeHistory: false });
   // The transcript comes from the rollout file itself (the store refuses to load paginated
@@ -35,7 +35,24 @@ export async function runShow(
   printMetadata(ctx, thread);
   if (!options.metadataOnly) {
     out.line();
-    const entries = buildTranscript(items);
+    // A 0.169 fork by reference keeps its base's turns in the base's file: show them first.
+    const inherited = await readInheritedItems(home, thread);
+    let turnsBefore = 0;
+    if (inherited.items.length > 0) {
+      const base = buildTranscript(inherited.items);
+      turnsBefore = base.filter((entry) => entry.kind === 'turn').length;
+      out.line(out.color.dim(`(history inherited from ${inherited.from.join(' ← ')})`));
+      out.line(
+        renderTranscript(base, {
+          color: out.color,
+          full: options.full === true,
+          width: out.columns,
+        }),
+      );
+      out.line();
+      out.line(out.color.dim('(this thread from here on)'));
+    }
+    const entries = buildTranscript(items, turnsBefore);
     if (entries.length === 0) out.note('(no messages)');
     else
       out.line(
@@ -49,15 +66,33 @@ export async function runShow(
   return EXIT.ok;
 }
 
-/** Every parsed line of the thread's rollout, as on disk (`timestamp`, `type`, `payload`, …). */
-async function readRolloutItems(thread: StoredThread): Promise<RolloutItem[]> {
-  if (!thread.rolloutPath) return thread.history?.items ?? [];
-  const read = await readRollout(thread.rolloutPath);
-  return read.lines.map((line) => {
+function asItems(lines: readonly RolloutLine[]): RolloutItem[] {
+  return lines.map((line) => {
     if (line.type !== 'opaque') return line as RolloutItem;
     const { kind, ...rest } = line;
     return { ...rest, type: kind } as RolloutItem;
   });
+}
+
+async function readInheritedItems(
+  home: string,
+  thread: StoredThread,
+): Promise<{ items: RolloutItem[]; from: string[] }> {
+  if (!thread.rolloutPath || !thread.forkedFromId) return { items: [], from: [] };
+  try {
+    const history = await readThreadHistory(home, thread.rolloutPath);
+    const from = history.inheritedLines.length > 0 ? [thread.forkedFromId] : [];
+    return { items: asItems(history.inheritedLines), from };
+  } catch {
+    return { items: [], from: [] };
+  }
+}
+
+/** Every parsed line of the thread's rollout, as on disk (`timestamp`, `type`, `payload`, …). */
+async function readRolloutItems(thread: StoredThread): Promise<RolloutItem[]> {
+  if (!thread.rolloutPath) return thread.history?.items ?? [];
+  const read = await readRollout(thread.rolloutPath);
+  return asItems(read.lines);
 }
 
 function isArchived(thread: StoredThread): boolean {
