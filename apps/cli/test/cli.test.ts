@@ -192,6 +192,18 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
     }
   });
 
+  it('searches inside conversations with --content, with snippets', () => {
+    const multi = thread(manifest, 'multiTurn');
+    const reply = multi.agentMessages[multi.agentMessages.length - 1]!;
+    const marker = /\[([0-9a-f]{8})\]/.exec(reply)?.[1] ?? reply.slice(0, 20);
+    const hits = skeinJson<{ thread: ThreadJson; snippet: string }[]>(
+      ['search', '--content', marker.toUpperCase()],
+      { home },
+    );
+    expect(hits.map((hit) => hit.thread.id)).toEqual([multi.id]);
+    expect(hits[0]!.snippet.toLowerCase()).toContain(marker.toLowerCase());
+  });
+
   it('debug prompt-input reads files only: no SQLite file is created or touched', () => {
     const fresh = fixture(name);
     const before = snapshotFiles(fresh.home, (rel) => /\.sqlite/.test(rel));

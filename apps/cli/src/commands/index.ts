@@ -81,9 +81,10 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
 
   program
     .command('search')
-    .description('Search thread names, titles and previews (active and archived)')
+    .description('Search thread names, titles and previews, or with --content the conversations')
     .argument('<text>', 'text to look for (case-sensitive unless --ignore-case)')
     .option('-i, --ignore-case', 'compare without regard to case (reads every thread)')
+    .option('--content', 'search inside the conversations (case-insensitive), with a snippet each')
     .option('--archived', 'only archived threads')
     .option('--active', 'only active (not archived) threads')
     .option('-n, --limit <n>', 'at most this many results (default 50)', h.parseLimit)

@@ -10,6 +10,8 @@ export interface SearchOptions {
   ignoreCase?: boolean;
   archived?: boolean;
   active?: boolean;
+  /** Search the conversations themselves (case-insensitive), with a snippet per thread. */
+  content?: boolean;
 }
 
 /** Bound on store pages read by one search (100 rows each). */
@@ -26,6 +28,7 @@ export async function runSearch(
   options: SearchOptions,
 ): Promise<ExitCode> {
   if (text.trim() === '') throw CliError.usage('search text must not be empty');
+  if (options.content) return runContentSearch(ctx, text, options);
   const { store, indexed } = await ctx.services();
   const limit = Math.max(1, options.limit ?? 50);
   const collections = options.archived ? [true] : options.active ? [false] : [false, true];
@@ -77,4 +80,50 @@ function matchesIgnoringCase(thread: StoredThread, needle: string): boolean {
   return [thread.name, thread.preview, thread.firstUserMessage].some(
     (field) => typeof field === 'string' && field.toLowerCase().includes(needle),
   );
+}
+
+/** `--content`: the store's conversation search (every message, case-insensitive), with snippets. */
+async function runContentSearch(
+  ctx: CommandContext,
+  text: string,
+  options: SearchOptions,
+): Promise<ExitCode> {
+  const { store } = await ctx.services();
+  const limit = Math.max(1, options.limit ?? 50);
+  const collections = options.archived ? [true] : options.active ? [false] : [false, true];
+  const found: { thread: StoredThread; snippet: string }[] = [];
+  for (const archived of collections) {
+    let cursor: string | null = null;
+    for (let page = 0; page < MAX_PAGES && found.length < limit; page += 1) {
+      const result = await store.searchThreads({
+        pageSize: Math.min(MAX_PAGE_SIZE, limit - found.length),
+        cursor,
+        sortKey: 'updatedAt',
+        sortDirection: 'desc',
+        allowedSources: [],
+        archived,
+        searchTerm: text,
+      });
+      found.push(...result.items);
+      if (result.nextCursor === null || result.nextCursor === cursor) break;
+      cursor = result.nextCursor;
+    }
+  }
+  const out = ctx.out;
+  if (out.json) {
+    out.printJson(found.map((hit) => ({ thread: toThreadJson(hit.thread), snippet: hit.snippet })));
+    return EXIT.ok;
+  }
+  if (found.length === 0) {
+    out.note(`No conversation mentions "${text}".`);
+    return EXIT.ok;
+  }
+  const c = out.color;
+  for (const hit of found) {
+    const title = hit.thread.name ?? hit.thread.preview ?? hit.thread.threadId;
+    out.line(`${c.cyan(hit.thread.threadId.slice(0, 13))}  ${c.bold(title)}`);
+    out.line(`  ${c.dim(hit.snippet)}`);
+  }
+  out.note(`${found.length} thread${found.length === 1 ? '' : 's'}`);
+  return EXIT.ok;
 }
