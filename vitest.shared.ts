@@ -7,7 +7,9 @@ import type { ViteUserConfig } from 'vitest/config';
  * hence the generous timeouts.
  */
 export function skeinVitestConfig(overrides: ViteUserConfig = {}): ViteUserConfig {
-  const conditions = ['source', 'module', 'node', 'import', 'default'];
+  // No `import`/`module` here: vite decides those per import, and forcing `import` makes
+  // `require()` inside CommonJS packages (pg → pg-pool) load their ESM builds.
+  const conditions = ['source', 'node', 'default'];
   return {
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['source'] } },

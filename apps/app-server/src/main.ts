@@ -29,7 +29,11 @@ async function main(argv: readonly string[]): Promise<number> {
     .name('skein-app-server')
     .description('Codex-compatible JSON-RPC app-server (thread/* API) over a Codex home')
     .option('--listen <url>', 'stdio:// (default) or ws://IP:PORT', 'stdio://')
-    .option('--store <spec>', 'thread store: "local" (the Codex home, default)', 'local')
+    .option(
+      '--store <spec>',
+      'thread store: "local" (the Codex home, default), a Codex home path, postgres://…, grpc://HOST:PORT',
+      'local',
+    )
     .version(SKEIN_APP_SERVER_VERSION);
   program.parse([...argv]);
   const options = program.opts<{ listen: string; store: string }>();

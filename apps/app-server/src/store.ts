@@ -1,14 +1,15 @@
 /**
  * Builds the process's one ThreadStore from a store spec string. `local` (the default) is the
  * Codex home: `initStateDb` (open + migrate + backfill) once, then a `LocalThreadStore` over
- * it. `memory` is an in-process store (tests, demos). More backends (PostgreSQL, gRPC) plug in
- * here.
+ * it. `memory` is an in-process store (tests, demos). `postgres://…` is a PostgreSQL store and
+ * `grpc://HOST:PORT` a thread-store server reached over gRPC; a path is another Codex home.
  */
 
 import { initStateDb } from '@skein/rollout';
 import type { StateDb } from '@skein/state';
 import type { AgentGraph } from '@skein/thread-manager';
 import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
+import { openThreadStore as openStoreSpec } from '@skein/thread-store-remote';
 
 export interface OpenedStore {
   store: ThreadStore;
@@ -29,7 +30,10 @@ export async function openThreadStore(spec: string, env: StoreEnvironment): Prom
     return { store: new InMemoryThreadStore(), close: async () => {} };
   }
   if (spec === 'local' || spec === '') return openLocalStore(env);
-  throw new Error(`unknown store ${JSON.stringify(spec)}: expected "local" or "memory"`);
+  const opened = await openStoreSpec(spec, {
+    openHome: (codexHome) => openLocalStore({ ...env, codexHome }),
+  });
+  return { store: opened.store, close: () => opened.close() };
 }
 
 async function openLocalStore(env: StoreEnvironment): Promise<OpenedStore> {

@@ -1,20 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as rollout from '@skein/rollout';
-import type { StateDb } from '@skein/state';
+import { initStateDb } from '@skein/rollout';
 import { LocalThreadStore } from '@skein/thread-store';
 import type { OpenedThreadStore } from '@skein/thread-store-remote';
 
-type InitStateDb = (options: {
-  codexHome: string;
-  defaultProvider: string;
-  onWarning?: (message: string) => void;
-}) => Promise<StateDb | undefined>;
-
 /**
  * A Codex home as a store: the state handle built once (`initStateDb`: open, migrate, backfill
- * under its lease) and a `LocalThreadStore` over it. While rollout does not export
- * `initStateDb` yet, the store runs filesystem-only (no handle), as Codex does without SQLite.
+ * under its lease) and a `LocalThreadStore` over it.
  */
 export async function openHomeStore(
   codexHome: string,
@@ -25,11 +17,7 @@ export async function openHomeStore(
     throw new Error(`Codex home not found: ${home}`);
   }
   const warn = (message: string) => process.stderr.write(`warning: ${message}\n`);
-  const init = (rollout as Record<string, unknown>).initStateDb as InitStateDb | undefined;
-  const stateDb = init
-    ? await init({ codexHome: home, defaultProvider, onWarning: warn })
-    : undefined;
-  if (!init) warn('state index unavailable in this build; serving from rollout files only');
+  const stateDb = await initStateDb({ codexHome: home, defaultProvider });
   const store = new LocalThreadStore(
     { codexHome: home, defaultModelProvider: defaultProvider, warn },
     stateDb,
@@ -38,7 +26,7 @@ export async function openHomeStore(
     store,
     async close() {
       await store.close();
-      await stateDb?.close();
+      await stateDb.close();
     },
   };
 }
