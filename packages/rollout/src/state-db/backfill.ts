@@ -102,6 +102,7 @@ export async function runBackfill(
   const claim = await claimLease(ctx, { name: BACKFILL_LEASE, owner, durationMs: leaseMs });
   if (!claim.claimed) return notRun();
   let released = false;
+  let relaxed = false;
   const release = async () => {
     if (!released) await releaseLease(ctx, BACKFILL_LEASE, owner.id).catch(() => false);
     released = true;
@@ -118,8 +119,15 @@ export async function runBackfill(
     const skipped = all.length - files.length;
     const names = await readSessionIndexNames(options.codexHome);
     // A big first import loads faster without secondary indexes (rebuilt in one pass below).
-    if (files.length >= (options.deferIndexesMinFiles ?? DEFER_INDEXES_MIN_FILES)) {
-      runtime.deferThreadIndexes();
+    const bigFirstImport =
+      files.length >= (options.deferIndexesMinFiles ?? DEFER_INDEXES_MIN_FILES);
+    if (bigFirstImport) runtime.deferThreadIndexes();
+    // A big import skips fsync at WAL checkpoints: a killed process loses nothing (the pages
+    // are in the OS), and a power loss at worst corrupts a DB that is rebuilt from the
+    // rollouts at the next open (quick_check); NORMAL is restored before completion.
+    if (bigFirstImport) {
+      runtime.sqlite.pragma('synchronous = OFF');
+      relaxed = true;
     }
     const defaultProvider = options.defaultProvider ?? runtime.defaultProvider;
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BACKFILL_BATCH);
@@ -185,6 +193,12 @@ export async function runBackfill(
     }
 
     runtime.restoreThreadIndexes();
+    if (relaxed) {
+      relaxed = false;
+      runtime.sqlite.pragma('synchronous = NORMAL');
+      // Everything written unsynced reaches the disk before the backfill counts as complete.
+      runtime.sqlite.pragma('wal_checkpoint(FULL)');
+    }
     await inheritBasePreviews(runtime, inherits);
     await markBackfillComplete(ctx, files.at(-1)?.watermark ?? watermark);
     await release();
@@ -204,6 +218,8 @@ export async function runBackfill(
     }
     await release();
     throw error;
+  } finally {
+    if (relaxed) runtime.sqlite.pragma('synchronous = NORMAL');
   }
 }
 
