@@ -3,7 +3,7 @@
  * persisted spawn descendants in discovery (breadth-first) order, open and closed edges alike.
  */
 import { listDescendantThreads, type StateContext } from '@skein/state';
-import type { SessionSource, ThreadId, ThreadStore } from '@skein/thread-store';
+import type { ThreadId, ThreadStore } from '@skein/thread-store';
 
 export interface AgentGraph {
   /** Persisted spawn descendants of `threadId` (not itself), breadth first. */
@@ -24,24 +24,18 @@ export function stateAgentGraph(state: StateContext | { readonly ctx: StateConte
   };
 }
 
-const ALL_SOURCES: readonly SessionSource[] = [
-  'cli',
-  'vscode',
-  'exec',
-  'mcp',
-  'unknown',
-  { subagent: 'review' },
-  { subagent: 'compact' },
-  { subagent: 'memory_consolidation' },
-];
-
 /** Bounds the breadth-first walk: a corrupt edge set must not loop forever. */
 const MAX_TREE_NODES = 10_000;
 const CHILD_PAGE_SIZE = 100;
 
 /**
  * A graph over the store's own relation filter (`directChildrenOf`), for stores without a
- * state handle: active and archived collections, every provider. Children are ordered by id.
+ * state handle (a home without its index, PostgreSQL, a gRPC store): active and archived
+ * collections, every provider. Children are ordered by id.
+ *
+ * No source list is passed: a spawned child's source is `{subagent:{thread_spawn:{...}}}`,
+ * whose payload (parent id, depth, nickname) no fixed list can name, and stores match sources
+ * by their exact encoding. An empty list is the store's default, which filters nothing.
  */
 export function storeAgentGraph(store: ThreadStore): AgentGraph {
   async function children(parent: ThreadId): Promise<ThreadId[]> {
@@ -54,7 +48,7 @@ export function storeAgentGraph(store: ThreadStore): AgentGraph {
           cursor,
           archived,
           modelProviders: [],
-          allowedSources: ALL_SOURCES,
+          allowedSources: [],
           relationFilter: { kind: 'directChildrenOf', threadId: parent },
         });
         for (const thread of result.items) found.add(thread.threadId);
