@@ -167,11 +167,35 @@ function indexOfIn(line: Buffer, needle: Buffer, from: number, end: number): num
   return at < 0 ? -1 : from + at;
 }
 
-function structurallyComplete(line: Buffer, start: number, end: number): boolean {
-  return (
-    lastNonSpace(line, start, end) === CLOSE_BRACE &&
-    indexOfIn(line, TIMESTAMP_PREFIX, start + 1, end) < 0
-  );
+/**
+ * Finds line starts (`{"timestamp":"`) inside lines, remembering the last search: normally the
+ * occurrence found after a line's first byte is the next line's own start, so one unbounded
+ * search per line (no subarray) answers both that line and, from the cache, nothing else.
+ */
+class LineStartFinder {
+  #data: Buffer | null = null;
+  /** The first occurrence at or after `#from` in `#data` (-1: none). */
+  #next = -1;
+  #from = 0;
+
+  /** Whether `data[from, end)` contains a line start. */
+  within(data: Buffer, from: number, end: number): boolean {
+    if (data !== this.#data || from < this.#from || (this.#next >= 0 && this.#next < from)) {
+      this.#data = data;
+      this.#from = from;
+      this.#next = data.indexOf(TIMESTAMP_PREFIX, from);
+    }
+    return this.#next >= 0 && this.#next + TIMESTAMP_PREFIX.length <= end;
+  }
+}
+
+function structurallyComplete(
+  line: Buffer,
+  start: number,
+  end: number,
+  starts: LineStartFinder,
+): boolean {
+  return lastNonSpace(line, start, end) === CLOSE_BRACE && !starts.within(line, start + 1, end);
 }
 
 /**
@@ -189,6 +213,7 @@ class FastMetadataScan {
   readonly rolloutPath: string;
   readonly #turnContexts: Buffer[] = [];
   readonly #tokenCounts: Buffer[] = [];
+  readonly #lineStarts = new LineStartFinder();
 
   constructor(
     readonly path: string,
@@ -208,7 +233,9 @@ class FastMetadataScan {
     if (isBlankLine(line, start, end)) return;
     // The torn tail and anything that does not look whole are parsed for real.
     let kind = terminated ? classify(line, start, end) : LineClass.Parse;
-    if (kind !== LineClass.Parse && !structurallyComplete(line, start, end)) kind = LineClass.Parse;
+    if (kind !== LineClass.Parse && !structurallyComplete(line, start, end, this.#lineStarts)) {
+      kind = LineClass.Parse;
+    }
     const current = this.extractor.current;
     switch (kind) {
       case LineClass.Skip:

@@ -262,6 +262,10 @@ describe('fast extraction on generated files', () => {
           assistantResponseLine('a'),
           '{"timestamp":"x","type":"response_item","payload":{"type":"mess{"timestamp":"y","type":"event_msg","payload":{"type":"agent_message","message":"m"}}',
           'garbage',
+          // A valid line holding an envelope-like object, then two torn lines in a row.
+          '{"timestamp":"x","type":"response_item","payload":{"type":"message","m":{"timestamp":"y","type":"z"}}}',
+          '{"timestamp":"x","type":"event_msg","payload":{"type":"agent_message","message":"cut"}{"timestamp":"y","type":"event_msg","payload":{"type":"token_count","info":null}}',
+          '{"timestamp":"x","type":"response_item","payload":{}}{"timestamp":"y","type":"response_item","payload":{"type":"message"}}',
           '{"timestamp":"x","type":"response_item","payload":{"type":"message"',
           { timestamp: 'x', type: 'mystery', payload: {} },
           '{"timestamp": "x", "type": "event_msg", "payload": {"type": "user_message", "message": "spaced", "images": []}}',
