@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { isThreadId, type ThreadId } from '@skein/state';
+import { isThreadId, type ThreadId } from '@skein/state/thread-core';
 
 /*
  * The Codex home layout (spec rollout-state §1): where rollouts live and how they are named.

@@ -4,7 +4,7 @@ import {
   parseThreadId,
   type ThreadId,
   type ThreadMetadata,
-} from '@skein/state';
+} from '@skein/state/thread-core';
 import { parseFileTimestamp } from './layout.js';
 import {
   type EventMsg,

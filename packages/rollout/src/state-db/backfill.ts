@@ -103,6 +103,7 @@ export async function runBackfill(
   if (!claim.claimed) return notRun();
   let released = false;
   let relaxed = false;
+  let spawned: Worker[] = [];
   const release = async () => {
     if (!released) await releaseLease(ctx, BACKFILL_LEASE, owner.id).catch(() => false);
     released = true;
@@ -112,6 +113,8 @@ export async function runBackfill(
       await release();
       return notRun(); // completed by someone else between our read and our claim
     }
+    // Helpers start now, so their startup overlaps the directory walk below.
+    spawned = startWorkers(options.workers ?? 0);
     const state = await readBackfillState(ctx);
     const watermark = state.lastWatermark;
     const all = collectRolloutFiles(options.codexHome, options.onProgress !== undefined);
@@ -176,10 +179,9 @@ export async function runBackfill(
 
     // Measured on the 2-core bench machine (loaded by other jobs): one helper thread made the
     // 10k import slower (3.7 s vs 2.5-3.0 s) and added ~30 MB RSS, so helpers are opt-in.
-    const workerCount = Math.min(options.workers ?? 0, chunks.length - 1);
-    const workerUrl = new URL('./backfill-worker.js', import.meta.url);
-    if (workerCount > 0 && chunks.length > 1 && existsSync(fileURLToPath(workerUrl))) {
-      await extractWithWorkers(workerUrl, workerCount, chunks, defaultProvider, commit);
+    const workers = spawned.slice(0, Math.max(0, chunks.length - 1));
+    if (workers.length > 0) {
+      await extractWithWorkers(workers, chunks, defaultProvider, commit);
     } else {
       const cwds = new CwdNormalizer();
       for (const chunk of chunks) {
@@ -220,6 +222,7 @@ export async function runBackfill(
     throw error;
   } finally {
     if (relaxed) runtime.sqlite.pragma('synchronous = NORMAL');
+    await Promise.all(spawned.map((worker) => worker.terminate()));
   }
 }
 
@@ -246,21 +249,28 @@ async function inheritBasePreviews(
  * thread extracts the next unassigned chunk between commits, so on two cores one helper keeps
  * both busy without a second isolate's memory.
  */
+function startWorkers(count: number): Worker[] {
+  const url = new URL('./backfill-worker.js', import.meta.url);
+  if (count <= 0 || !existsSync(fileURLToPath(url))) return [];
+  // Small heap limits: a helper only holds one chunk of metadata at a time.
+  return Array.from({ length: count }, () => {
+    const worker = new Worker(url, {
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
+    });
+    // Kept until extraction starts listening (a startup failure must not go unheard).
+    worker.once('error', (error) => startupErrors.set(worker, error));
+    return worker;
+  });
+}
+
+const startupErrors = new WeakMap<Worker, unknown>();
+
 async function extractWithWorkers(
-  url: URL,
-  count: number,
+  workers: readonly Worker[],
   chunks: BackfillFile[][],
   defaultProvider: string,
   commit: (chunk: BackfillFile[], outcomes: ExtractOutcome[]) => void,
 ): Promise<void> {
-  // Small heap limits: a helper only holds one chunk of metadata at a time.
-  const workers = Array.from(
-    { length: count },
-    () =>
-      new Worker(url, {
-        resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 },
-      }),
-  );
   const results = new Map<number, ExtractOutcome[]>();
   const cwds = new CwdNormalizer();
   let assigned = 0;
@@ -278,6 +288,7 @@ async function extractWithWorkers(
     worker.postMessage({ chunk: index, jobs, defaultProvider } satisfies WorkerRequest);
   };
   for (const worker of workers) {
+    if (startupErrors.has(worker)) failure ??= startupErrors.get(worker);
     worker.on('message', (response: WorkerResponse) => {
       results.set(response.chunk, response.outcomes);
       assign(worker);
