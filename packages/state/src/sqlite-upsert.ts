@@ -53,8 +53,20 @@ const INSERT_COLUMNS = [
   'originator',
 ] as const;
 
-function upsertSql(recencySupplied: boolean): string {
+/** Statement variants: which of recency, name and memory mode the row sets on conflict. */
+const WITH_RECENCY = 1;
+const WITH_NAME = 2;
+const WITH_MEMORY_MODE = 4;
+const NAME_INDEX = INSERT_COLUMNS.indexOf('name');
+const MEMORY_MODE_INDEX = INSERT_COLUMNS.indexOf('memory_mode');
+
+function upsertSql(variant: number): string {
+  const recencySupplied = (variant & WITH_RECENCY) !== 0;
   const sets = PLAIN_UPDATE_COLUMNS.map((c) => `${c} = excluded.${c}`);
+  // `setName` / `setMemoryMode` are the values inserted, and overwrite on conflict (one
+  // statement instead of an upsert plus an update per row).
+  if ((variant & WITH_NAME) !== 0) sets.push('name = excluded.name');
+  if ((variant & WITH_MEMORY_MODE) !== 0) sets.push('memory_mode = excluded.memory_mode');
   sets.push(
     `preview = coalesce(nullif(excluded.preview, ''), threads.preview)`,
     'git_sha = coalesce(threads.git_sha, excluded.git_sha)',
@@ -73,10 +85,8 @@ function upsertSql(recencySupplied: boolean): string {
 }
 
 export class SqliteBatchUpserter {
-  private readonly upsertKeepRecency: Statement;
-  private readonly upsertWithRecency: Statement;
-  private readonly setName: Statement;
-  private readonly setMemoryMode: Statement;
+  /** Upsert statements by variant (`WITH_*` bits), prepared on first use. */
+  private readonly upserts: (Statement | undefined)[] = [];
   private readonly insertEdge: Statement;
   private readonly heartbeat: Statement;
   private readonly checkpoint: Statement;
@@ -90,12 +100,6 @@ export class SqliteBatchUpserter {
     );
     const missing = rowColumns.filter((c) => !(INSERT_COLUMNS as readonly string[]).includes(c));
     if (missing.length > 0) throw new Error(`batch upsert misses columns: ${missing.join(', ')}`);
-    this.upsertKeepRecency = sqlite.prepare(upsertSql(false));
-    this.upsertWithRecency = sqlite.prepare(upsertSql(true));
-    this.setName = sqlite.prepare('update threads set name = ? where id = ? and name is not ?');
-    this.setMemoryMode = sqlite.prepare(
-      'update threads set memory_mode = ? where id = ? and memory_mode <> ?',
-    );
     this.heartbeat = sqlite.prepare(
       'update leases set heartbeat_at_ms = ?, expires_at_ms = ? where name = ? and owner_id = ?',
     );
@@ -107,6 +111,15 @@ export class SqliteBatchUpserter {
       `insert into thread_spawn_edges (parent_thread_id, child_thread_id, status, created_at_ms)
        values (?, ?, 'open', ?) on conflict (child_thread_id) do nothing`,
     );
+  }
+
+  private statement(variant: number): Statement {
+    let statement = this.upserts[variant];
+    if (statement === undefined) {
+      statement = this.sqlite.prepare(upsertSql(variant));
+      this.upserts[variant] = statement;
+    }
+    return statement;
   }
 
   /**
@@ -136,11 +149,16 @@ export class SqliteBatchUpserter {
           unknown
         >;
         const values = INSERT_COLUMNS.map((column) => row[column] ?? null);
-        (times.recencySupplied ? this.upsertWithRecency : this.upsertKeepRecency).run(values);
-        if (entry.setName !== undefined) this.setName.run(entry.setName, meta.id, entry.setName);
-        if (entry.setMemoryMode !== undefined) {
-          this.setMemoryMode.run(entry.setMemoryMode, meta.id, entry.setMemoryMode);
+        let variant = times.recencySupplied ? WITH_RECENCY : 0;
+        if (entry.setName !== undefined) {
+          variant |= WITH_NAME;
+          values[NAME_INDEX] = entry.setName;
         }
+        if (entry.setMemoryMode !== undefined) {
+          variant |= WITH_MEMORY_MODE;
+          values[MEMORY_MODE_INDEX] = entry.setMemoryMode;
+        }
+        this.statement(variant).run(values);
         const parent = spawnParentOfSource(meta.source);
         if (parent) this.insertEdge.run(parent, meta.id, now);
       }

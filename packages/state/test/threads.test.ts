@@ -126,6 +126,50 @@ describe('upsert', () => {
     expect((await getThread(runtime.ctx, t.id))?.preview).toBe('hello there');
   });
 
+  it('the bulk path sets name and memory mode only when asked, on insert and on conflict', async () => {
+    const other = await StateRuntime.open({ sqliteHome: makeTempDir() });
+    try {
+      const t0 = Date.now() - 100_000;
+      const a = sampleThread({ updatedAtMs: t0, name: 'Original', memoryMode: 'disabled' });
+      const b = sampleThread({ updatedAtMs: t0 });
+      const steps: Array<{ meta: ThreadMetadata; name?: string; mode?: 'enabled' | 'polluted' }> = [
+        { meta: a },
+        { meta: b, name: 'Set on insert', mode: 'polluted' },
+        { meta: { ...a, name: 'ignored', memoryMode: 'enabled', updatedAtMs: t0 + 5 } },
+        { meta: { ...a, updatedAtMs: t0 + 10 }, name: 'Renamed', mode: 'polluted' },
+        { meta: { ...b, updatedAtMs: t0 + 10 }, mode: 'enabled' },
+      ];
+      for (const step of steps) {
+        // Reference: the async upsert, then the literal patch for what the step sets.
+        await upsertThread(runtime.ctx, step.meta);
+        await patchThreadMetadata(runtime.ctx, step.meta.id, {
+          ...(step.name !== undefined ? { name: step.name } : {}),
+          ...(step.mode !== undefined ? { memoryMode: step.mode } : {}),
+        });
+        other.upsertThreadsBatch([
+          {
+            metadata: step.meta,
+            ...(step.name !== undefined ? { setName: step.name } : {}),
+            ...(step.mode !== undefined ? { setMemoryMode: step.mode } : {}),
+          },
+        ]);
+      }
+      for (const id of [a.id, b.id]) {
+        expect(await getThread(other.ctx, id)).toEqual(await getThread(runtime.ctx, id));
+      }
+      expect(await getThread(other.ctx, a.id)).toMatchObject({
+        name: 'Renamed',
+        memoryMode: 'polluted',
+      });
+      expect(await getThread(other.ctx, b.id)).toMatchObject({
+        name: 'Set on insert',
+        memoryMode: 'enabled',
+      });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the SQLite bulk path follows the same rules as upsertThread', async () => {
     const other = await StateRuntime.open({ sqliteHome: makeTempDir() });
     try {
