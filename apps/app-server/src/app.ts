@@ -3,11 +3,12 @@
  * once per process): the method table, the manager events that become broadcast
  * notifications, and dropping a closed connection's subscriptions.
  */
+
+import type { WireThreadStatus } from '@skein/app-server-protocol';
 import type { ThreadManager } from '@skein/thread-manager';
 import type { ThreadStore } from '@skein/thread-store';
 import type { HandlerContext } from './handlers/context.js';
 import { threadMethods } from './handlers/index.js';
-import type { WireThreadStatus } from './protocol/thread.js';
 import { AppServer } from './server/app-server.js';
 
 export interface AppServerOptions {

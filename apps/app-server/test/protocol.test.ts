@@ -4,8 +4,9 @@
  * never stops the server. Every answer and notification is validated against the real
  * binary's JSON schema.
  */
+
+import { CODEX_CLIENT_METHODS } from '@skein/app-server-protocol';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { CODEX_CLIENT_METHODS } from '../src/protocol/methods.js';
 import { inProcessServer, type TestClient } from './support/in-process.js';
 import { codexSchema, validateReceived } from './support/schema.js';
 

@@ -1,15 +1,16 @@
 /** Helpers shared by the thread handlers: id parsing, store reads, and Thread assembly. */
-import { type StoredThread, ThreadStoreError } from '@skein/thread-store';
-import { RpcError } from '../errors.js';
-import { tryParseThreadId } from '../protocol/ids.js';
+
 import {
   buildThread,
   storedThreadFacts,
   type ThreadFacts,
+  tryParseThreadId,
   type WireThread,
+  type WireTurn,
   wireSessionSource,
-} from '../protocol/thread.js';
-import type { WireTurn } from '../protocol/turns.js';
+} from '@skein/app-server-protocol';
+import { type StoredThread, ThreadStoreError } from '@skein/thread-store';
+import { RpcError } from '../errors.js';
 import type { HandlerContext, LiveThreadView } from './context.js';
 
 /** `invalid thread id: ...` (read, delete, name, metadata, turns) or `invalid session id: ...`. */

@@ -1,4 +1,6 @@
 /** What every handler works with: the process-wide store and manager, and server facts. */
+
+import type { WireThreadStatus } from '@skein/app-server-protocol';
 import type { ThreadManager } from '@skein/thread-manager';
 import type {
   SessionSource,
@@ -6,7 +8,6 @@ import type {
   ThreadSource,
   ThreadStore,
 } from '@skein/thread-store';
-import type { WireThreadStatus } from '../protocol/thread.js';
 import type { AppServer } from '../server/app-server.js';
 
 /** The read-only view of a loaded thread the handlers need (the manager's LoadedThread). */

@@ -8,11 +8,11 @@
  *   also gives the real line ordinals the paginated cursors anchor on.
  */
 
+import type { HistoryItem } from '@skein/app-server-protocol';
 import { readThreadHistory } from '@skein/rollout';
 import type { HistoryPurpose, ThreadView } from '@skein/thread-manager';
 import { type ThreadId, ThreadStoreError } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
-import type { HistoryItem } from '../protocol/turns.js';
 import type { HandlerContext } from './context.js';
 
 function isUnknownThread(error: unknown): boolean {

@@ -1,6 +1,22 @@
 /** `thread/start` (§2.1), `thread/resume` (§2.2) and `thread/fork` (§2.3). */
 import { resolve } from 'node:path';
 import {
+  type BuiltHistory,
+  buildThread,
+  buildTurns,
+  type HistoryItem,
+  itemsBackwardsCursor,
+  pageTurns,
+  type ThreadForkParams,
+  type ThreadResumeParams,
+  type ThreadStartParams,
+  threadForkParams,
+  threadResumeParams,
+  threadStartParams,
+  turnsCursor,
+  type WireThread,
+} from '@skein/app-server-protocol';
+import {
   type ForkedThread,
   type ForkThreadOptions,
   isThreadManagerError,
@@ -8,24 +24,6 @@ import {
 } from '@skein/thread-manager';
 import type { StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
-import {
-  type ThreadForkParams,
-  type ThreadResumeParams,
-  type ThreadStartParams,
-  threadForkParams,
-  threadResumeParams,
-  threadStartParams,
-} from '../protocol/params.js';
-import type { WireThread } from '../protocol/thread.js';
-import { buildThread } from '../protocol/thread.js';
-import {
-  type BuiltHistory,
-  buildTurns,
-  type HistoryItem,
-  itemsBackwardsCursor,
-  pageTurns,
-  turnsCursor,
-} from '../protocol/turns.js';
 import type { Call, MethodHandler } from '../server/app-server.js';
 import {
   DEPRECATION_EXCLUDE_TURNS,

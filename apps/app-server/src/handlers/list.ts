@@ -1,5 +1,16 @@
 /** `thread/list` (spec §2.5) and `thread/loaded/list` (§2.6). */
 import { resolve } from 'node:path';
+import {
+  buildThread,
+  storedThreadFacts,
+  type ThreadListParams,
+  type ThreadLoadedListParams,
+  type ThreadSourceKind,
+  threadListParams,
+  threadLoadedListParams,
+  tryParseThreadId,
+  type WireThread,
+} from '@skein/app-server-protocol';
 import type {
   ListThreadsParams,
   SessionSource,
@@ -7,15 +18,6 @@ import type {
   ThreadSortKey,
 } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
-import { tryParseThreadId } from '../protocol/ids.js';
-import {
-  type ThreadListParams,
-  type ThreadLoadedListParams,
-  type ThreadSourceKind,
-  threadListParams,
-  threadLoadedListParams,
-} from '../protocol/params.js';
-import { buildThread, storedThreadFacts, type WireThread } from '../protocol/thread.js';
 import type { MethodHandler } from '../server/app-server.js';
 import type { HandlerContext } from './context.js';
 

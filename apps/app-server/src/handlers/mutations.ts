@@ -3,15 +3,7 @@
  * `thread/unsubscribe` (§2.10), `thread/name/set` (§2.11), `thread/metadata/update` (§2.12),
  * `thread/inject_items` (§2.15). The cascade notifications come from the manager's events.
  */
-import { isThreadManagerError } from '@skein/thread-manager';
-import {
-  type GitInfoPatch,
-  type RolloutItem,
-  type StoredThread,
-  type ThreadId,
-  ThreadStoreError,
-} from '@skein/thread-store';
-import { RpcError } from '../errors.js';
+
 import {
   type ThreadInjectItemsParams,
   type ThreadMetadataUpdateParams,
@@ -23,7 +15,16 @@ import {
   threadSetNameParams,
   threadUnarchiveParams,
   threadUnsubscribeParams,
-} from '../protocol/params.js';
+} from '@skein/app-server-protocol';
+import { isThreadManagerError } from '@skein/thread-manager';
+import {
+  type GitInfoPatch,
+  type RolloutItem,
+  type StoredThread,
+  type ThreadId,
+  ThreadStoreError,
+} from '@skein/thread-store';
+import { RpcError } from '../errors.js';
 import type { MethodHandler } from '../server/app-server.js';
 import { parseThreadIdParam, wireThread } from './common.js';
 import type { HandlerContext } from './context.js';

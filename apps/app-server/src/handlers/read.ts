@@ -1,13 +1,16 @@
 /** `thread/read` (spec §2.4) and `thread/turns/list` (§2.13). */
-import type { ThreadId } from '@skein/thread-store';
-import { RpcError } from '../errors.js';
+
 import {
+  buildTurns,
+  InvalidTurnsCursor,
+  pageTurns,
   type ThreadReadParams,
   type ThreadTurnsListParams,
   threadReadParams,
   threadTurnsListParams,
-} from '../protocol/params.js';
-import { buildTurns, InvalidTurnsCursor, pageTurns } from '../protocol/turns.js';
+} from '@skein/app-server-protocol';
+import type { ThreadId } from '@skein/thread-store';
+import { RpcError } from '../errors.js';
 import type { MethodHandler } from '../server/app-server.js';
 import { DEPRECATION_INCLUDE_TURNS, parseThreadIdParam, wireThread } from './common.js';
 import type { HandlerContext } from './context.js';

@@ -3,11 +3,15 @@
  * validation and experimental gating, and notification delivery (broadcast to every
  * initialized connection, or to one connection), each stamped with `emittedAtMs`.
  */
+
+import {
+  CODEX_CLIENT_METHODS,
+  EXPERIMENTAL_PARAMS,
+  initializeParams,
+  serdeMessage,
+} from '@skein/app-server-protocol';
 import type { ZodType } from 'zod';
 import { RpcError, toRpcError } from '../errors.js';
-import { CODEX_CLIENT_METHODS } from '../protocol/methods.js';
-import { EXPERIMENTAL_PARAMS, initializeParams } from '../protocol/params.js';
-import { serdeMessage } from '../protocol/serde.js';
 import { Connection, type Outbound } from './connection.js';
 import { decodeMessage, type RequestId } from './rpc.js';
 

@@ -1,8 +1,8 @@
 /**
  * Wire schemas of every `thread/*` request's params (spec §2), as the 0.169.0 app-server
  * deserializes them: unknown keys are ignored, `null` equals absent for optional fields, and a
- * failure yields serde's wording. Experimental fields are parsed here and gated in
- * `experimental.ts`.
+ * failure yields serde's wording. Experimental fields are parsed here; which ones need the
+ * `experimentalApi` capability is listed in `EXPERIMENTAL_PARAMS` (the server gates them).
  */
 import type { z } from 'zod';
 import {

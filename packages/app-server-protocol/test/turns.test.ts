@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURE_NAMES, fixturesDir, readFixtureManifest } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
-import { buildTurns, type HistoryItem, pageTurns, viewTurn } from '../src/protocol/turns.js';
+import { buildTurns, type HistoryItem, pageTurns, viewTurn } from '../src/index.js';
 
 function historyOf(fixture: (typeof FIXTURE_NAMES)[number], rolloutFile: string): HistoryItem[] {
   const path = join(fixturesDir(), fixture, 'home-a', rolloutFile);

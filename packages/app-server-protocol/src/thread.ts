@@ -154,6 +154,32 @@ export function storedThreadFacts(stored: StoredThread): ThreadFacts {
   };
 }
 
+/** A stored thread as `thread/list` and `thread/read` report it when no one has it loaded. */
+export function storedWireThread(stored: StoredThread): WireThread {
+  return buildThread(storedThreadFacts(stored), { type: 'notLoaded' });
+}
+
+/**
+ * The `Thread` fields 0.169.0 always sends although only its experimental schema defines them
+ * (spec §0.3); the stable schema (`generate-json-schema`, `generate-ts`) leaves them out.
+ */
+export const EXPERIMENTAL_THREAD_FIELDS = [
+  'environments',
+  'extra',
+  'attachedToThreadId',
+  'canAcceptDirectInput',
+  'daybreakEnabled',
+] as const;
+
+export type StableWireThread = Omit<WireThread, (typeof EXPERIMENTAL_THREAD_FIELDS)[number]>;
+
+/** The thread as the stable protocol defines it (field order kept), for tools typed on it. */
+export function stableThread(thread: WireThread): StableWireThread {
+  const stable: Record<string, unknown> = { ...thread };
+  for (const field of EXPERIMENTAL_THREAD_FIELDS) delete stable[field];
+  return stable as unknown as StableWireThread;
+}
+
 export function buildThread(
   facts: ThreadFacts,
   status: WireThreadStatus,
