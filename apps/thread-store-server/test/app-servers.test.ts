@@ -198,11 +198,31 @@ afterAll(async () => {
 });
 
 /** A conversation with a user-message event, written straight to the store: the fork base. */
-async function seedConversation(store: ThreadStore, cwd: string): Promise<ThreadId> {
+async function seedConversation(
+  store: ThreadStore,
+  cwd: string,
+  parent?: { threadId: ThreadId; depth: number },
+): Promise<ThreadId> {
   const threadId = randomUUID() as ThreadId;
   await store.createThread({
     threadId,
-    source: 'vscode',
+    ...(parent === undefined
+      ? { source: 'vscode' as const }
+      : {
+          parentThreadId: parent.threadId,
+          threadSource: 'subagent' as const,
+          source: {
+            subagent: {
+              thread_spawn: {
+                parent_thread_id: parent.threadId,
+                depth: parent.depth,
+                agent_path: null,
+                agent_nickname: `agent-${parent.depth}`,
+                agent_role: null,
+              },
+            },
+          },
+        }),
     originator: 'seed',
     metadata: { cwd, modelProvider: 'test-provider', memoryMode: 'enabled' },
   });
@@ -401,4 +421,48 @@ describe('two app-servers over one store server backed by PostgreSQL', () => {
       await direct.close();
     }
   }, 240_000);
+});
+
+describe('sub-agent cascades through an app-server over gRPC', () => {
+  it('archives, unarchives and deletes parent → child → grandchild stored in PostgreSQL', async () => {
+    const url = await postgres!.createDatabase();
+    const server = await startStoreServer(url);
+    const direct = await openThreadStore(url);
+    try {
+      const cwd = makeTempDir('skein-cascade-cwd-');
+      const home = makeTempDir('skein-cascade-home-');
+      tempDirs.push(cwd, home);
+      const parent = await seedConversation(direct.store, cwd);
+      const child = await seedConversation(direct.store, cwd, { threadId: parent, depth: 1 });
+      const grandchild = await seedConversation(direct.store, cwd, { threadId: child, depth: 2 });
+      const bystander = await seedConversation(direct.store, cwd);
+      const app = AppServerProcess.start(`grpc://${server.address}`, home, cwd);
+      appServers.push(app);
+      await app.initialize();
+
+      const storeIds = async (archived: boolean) =>
+        (await direct.store.listThreads({ pageSize: 50, archived, allowedSources: [] })).items
+          .map((thread) => thread.threadId)
+          .sort();
+
+      await app.request('thread/archive', { threadId: parent });
+      expect(await storeIds(true)).toEqual([parent, child, grandchild].sort());
+      expect(await storeIds(false)).toEqual([bystander]);
+
+      await app.request('thread/unarchive', { threadId: parent });
+      expect(await storeIds(true)).toEqual([]);
+      expect(await storeIds(false)).toEqual([parent, child, grandchild, bystander].sort());
+
+      await app.request('thread/delete', { threadId: parent });
+      expect(await storeIds(false)).toEqual([bystander]);
+      for (const gone of [parent, child, grandchild]) {
+        await expect(
+          direct.store.readThread({ threadId: gone, includeArchived: true }),
+        ).rejects.toThrow();
+      }
+    } finally {
+      await direct.close();
+      await server.stop();
+    }
+  }, 120_000);
 });
