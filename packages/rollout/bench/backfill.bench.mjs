@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SIZES = (process.env.SKEIN_BENCH_SIZES ?? '1000,10000').split(',').map(Number);
+// Backfill helper threads (opt-in in the library; SKEIN_BENCH_WORKERS=1 measures that path).
+const WORKERS = Number(process.env.SKEIN_BENCH_WORKERS ?? 0);
 const CACHE = join(tmpdir(), 'skein-backfill-bench-cache-v2');
 const TARGET_BACKFILL_MS = 1200;
 const TARGET_RSS_MB = 250;
@@ -218,6 +220,7 @@ if (process.argv[2] === '--measure') {
   const db = await initStateDb({
     codexHome: home,
     sqliteHome,
+    backfill: { workers: WORKERS },
     onProgress: (p) => {
       last = p;
     },
@@ -266,7 +269,9 @@ console.log('state-db backfill + listing (synthetic legacy homes, ~26 KB / 3 tur
 console.log(
   `machine: ${availableParallelism()} cores, load average ${loadavg()
     .map((l) => l.toFixed(1))
-    .join(' ')} (timings are wall-clock; a loaded machine inflates them)`,
+    .join(
+      ' ',
+    )} (timings are wall-clock; a loaded machine inflates them), backfill helper threads: ${WORKERS}`,
 );
 for (const count of SIZES) {
   const t0 = performance.now();
