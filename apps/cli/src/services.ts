@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
-import { type BackfillProgress, findThreadIdByName, initStateDb } from '@skein/rollout';
+import {
+  type BackfillProgress,
+  findThreadIdByName,
+  initStateDb,
+  reconcileRolloutFile,
+} from '@skein/rollout';
 import { resetBackfill, type StateDb, StateError, StateRuntime, stateDbPath } from '@skein/state';
 import { stateAgentGraph, ThreadManager } from '@skein/thread-manager';
 import { LocalThreadStore } from '@skein/thread-store';
@@ -7,7 +12,6 @@ import { listingAgentGraph } from './agent-graph.js';
 import { configuredModelProvider } from './config.js';
 import type { Services } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
-import { indexRolloutFile } from './index-file.js';
 import type { Output } from './output.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -122,7 +126,7 @@ export async function buildServices(
       return findThreadIdByName(home, name, (id) => services.threadExists(id));
     },
     async indexRolloutFile(path, archived) {
-      if (stateDb) await indexRolloutFile(stateDb, path, { archived });
+      if (stateDb) await reconcileRolloutFile(stateDb, path, { archived, codexHome: home });
     },
     async close() {
       await manager.shutdownAll(5_000).catch(() => undefined);

@@ -5,6 +5,7 @@ import {
   forEachRolloutLine,
   parseRolloutLine,
   readSessionIndexNames,
+  reconcileRolloutFile,
   resolveRolloutFile,
 } from '@skein/rollout';
 import {
@@ -20,7 +21,6 @@ import type { CommandContext } from '../context.js';
 import { type RolloutFileRef, walkRolloutFiles } from '../disk-lookup.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, plural } from '../format.js';
-import { indexRolloutFile } from '../index-file.js';
 import { buildServices } from '../services.js';
 
 /**
@@ -372,10 +372,9 @@ async function checkRows(
   const byFile = new Map<string, FileCheck>();
   for (const list of byId.values()) for (const check of list) byFile.set(check.file, check);
   const reindex = (check: FileCheck): Promise<void> =>
-    indexRolloutFile(runtime, check.file, {
+    reconcileRolloutFile(runtime, check.ref.path, {
       archived: check.ref.archived,
-      rolloutPath: check.ref.path,
-    });
+    }).then(() => undefined);
   for (const row of rows) {
     const own = byId.get(row.id)?.find((c) => c.ownId === row.id) ?? byId.get(row.id)?.[0];
     const rowFile = byFile.has(row.rolloutPath)
