@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { type CommandContext, createContext } from './context.js';
+import { type CommandContext, createContext, parseStoreSpec } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './errors.js';
 import { createOutput } from './output.js';
 import { SKEIN_VERSION } from './version.js';
@@ -12,6 +12,18 @@ import { SKEIN_VERSION } from './version.js';
 
 interface GlobalOptions {
   codexHome?: string;
+  store?: string;
+}
+
+/** Per-command wiring options. */
+export interface WrapOptions {
+  /** `import` may create the home it imports into. */
+  allowCreateHome?: boolean;
+  /**
+   * The command works on a Codex home's files (rollout bytes, the SQLite index), so it names
+   * itself here and refuses a `--store` that is not the local home.
+   */
+  homeFiles?: string;
 }
 
 type Action<T> = (ctx: CommandContext, options: T, args: string[]) => Promise<ExitCode | undefined>;
@@ -31,10 +43,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
   const program = new Command();
 
   const wrap =
-    <T extends { json?: boolean }>(
-      action: Action<T>,
-      options: { allowCreateHome?: boolean } = {},
-    ) =>
+    <T extends { json?: boolean }>(action: Action<T>, options: WrapOptions = {}) =>
     async (...raw: unknown[]): Promise<void> => {
       // commander passes (...positionals, options, command)
       const command = raw[raw.length - 1] as Command;
@@ -42,9 +51,16 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
       const positionals = raw.slice(0, -2).flat() as string[];
       const global = program.opts<GlobalOptions>();
       const out = createOutput({ json: opts.json === true });
+      const store = parseStoreSpec(global.store);
+      if (store.kind !== 'local' && options.homeFiles !== undefined) {
+        throw CliError.usage(
+          `skein ${options.homeFiles} works on the files of a Codex home; it cannot use --store ${store.spec} (use --codex-home DIR instead)`,
+        );
+      }
       const ctx = createContext({
         out,
         homeFlag: global.codexHome,
+        store,
         allowCreateHome: options.allowCreateHome === true,
       });
       try {
@@ -64,6 +80,10 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
     .option(
       '--codex-home <dir>',
       'the Codex home to use (default: $CODEX_HOME, else ~/.codex; with neither, a demo home)',
+    )
+    .option(
+      '--store <spec>',
+      'where threads live: the local Codex home (default), postgres://… or grpc://HOST:PORT',
     )
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n`)
@@ -86,7 +106,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
 
 export type Wrap = <T extends { json?: boolean }>(
   action: Action<T>,
-  options?: { allowCreateHome?: boolean },
+  options?: WrapOptions,
 ) => (...raw: unknown[]) => Promise<void>;
 
 export interface CommandHelpers {

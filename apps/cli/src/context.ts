@@ -49,9 +49,30 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
+/**
+ * Where the threads live: the local Codex home (files + SQLite index), or a store reached by
+ * URL (`postgres://…`, `grpc://HOST:PORT`) through `openThreadStore`.
+ */
+export type StoreSpec = { kind: 'local' } | { kind: 'remote'; spec: string };
+
+/**
+ * `--store`: absent or `local` is the Codex home, a `postgres://` / `grpc://` URL a remote
+ * store, anything else a path to another Codex home (as `--codex-home`). Recognised by
+ * scheme here, so that `--help` and home-only commands never load the remote clients.
+ */
+export function parseStoreSpec(
+  value: string | undefined,
+): StoreSpec & { spec: string; homePath?: string } {
+  if (value === undefined || value === '' || value === 'local')
+    return { kind: 'local', spec: 'local' };
+  if (/^(postgres(ql)?|grpc):\/\//i.test(value)) return { kind: 'remote', spec: value };
+  return { kind: 'local', spec: value, homePath: value };
+}
+
 export function createContext(options: {
   out: Output;
   homeFlag: string | undefined;
+  store: ReturnType<typeof parseStoreSpec>;
   allowCreateHome: boolean;
 }): CommandContext {
   const { out } = options;
@@ -60,7 +81,9 @@ export function createContext(options: {
 
   const getHome = (): Promise<ResolvedHome> => {
     home ??= (async () => {
-      const resolved = resolveHome(options.homeFlag, { allowCreate: options.allowCreateHome });
+      const resolved = resolveHome(options.store.homePath ?? options.homeFlag, {
+        allowCreate: options.allowCreateHome,
+      });
       if (resolved.origin === 'demo') {
         const { ensureDemoHome } = await import('./demo-home.js');
         const demo = await ensureDemoHome(resolved.path);
@@ -79,10 +102,16 @@ export function createContext(options: {
     out,
     home: getHome,
     services() {
-      services ??= getHome().then(async (resolved) => {
-        const { buildServices } = await import('./services.js');
-        return buildServices(resolved.path, out);
-      });
+      const store = options.store;
+      services ??=
+        store.kind === 'remote'
+          ? import('./services.js').then(({ buildStoreServices }) =>
+              buildStoreServices(store.spec, options.homeFlag),
+            )
+          : getHome().then(async (resolved) => {
+              const { buildServices } = await import('./services.js');
+              return buildServices(resolved.path, out);
+            });
       return services;
     },
     async resolveThread(ref) {

@@ -6,12 +6,18 @@ import {
   reconcileRolloutFile,
 } from '@skein/rollout';
 import { resetBackfill, type StateDb, StateError, StateRuntime, stateDbPath } from '@skein/state';
-import { stateAgentGraph, ThreadManager } from '@skein/thread-manager';
-import { LocalThreadStore } from '@skein/thread-store';
+import { type AgentGraph, stateAgentGraph, ThreadManager } from '@skein/thread-manager';
+import {
+  LocalThreadStore,
+  type StoredThread,
+  type ThreadId,
+  type ThreadStore,
+} from '@skein/thread-store';
 import { listingAgentGraph } from './agent-graph.js';
 import { configuredModelProvider } from './config.js';
 import type { Services } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
+import { CliError } from './errors.js';
 import type { Output } from './output.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -71,18 +77,61 @@ export async function buildServices(
     },
     stateDb,
   );
-  const manager = new ThreadManager({
-    store,
-    defaultModelProvider: defaultProvider,
-    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : listingAgentGraph(store),
-    idleUnloadDelayMs: 0,
-  });
-
-  const services: Services = {
+  return assembleServices({
     home,
     defaultProvider,
     store,
     indexed: stateDb !== undefined,
+    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : listingAgentGraph(store),
+    async threadIdsWithPrefix(prefix) {
+      const files = await walkRolloutFiles(home);
+      return [
+        ...new Set(files.filter((f) => f.threadId.startsWith(prefix)).map((f) => f.threadId)),
+      ];
+    },
+    threadIdByName(name, exists) {
+      return findThreadIdByName(home, name, exists);
+    },
+    async indexRolloutFile(path, archived) {
+      if (stateDb) await reconcileRolloutFile(stateDb, path, { archived, codexHome: home });
+    },
+    async close() {
+      await stateDb?.close();
+    },
+  });
+}
+
+/** How the commands' lookups work over one kind of store. */
+interface StoreParts {
+  home: string;
+  defaultProvider: string;
+  store: ThreadStore;
+  indexed: boolean;
+  agentGraph: AgentGraph;
+  threadIdsWithPrefix(prefix: string): Promise<ThreadId[]>;
+  threadIdByName(
+    name: string,
+    exists: (id: ThreadId) => Promise<boolean>,
+  ): Promise<ThreadId | null>;
+  indexRolloutFile(path: string, archived: boolean): Promise<void>;
+  /** Releases what opening the store acquired. */
+  close(): Promise<void>;
+}
+
+/** One ThreadManager over the store; metadata mutations and cascades go through it. */
+function assembleServices(parts: StoreParts): Services {
+  const { store } = parts;
+  const manager = new ThreadManager({
+    store,
+    defaultModelProvider: parts.defaultProvider,
+    agentGraph: parts.agentGraph,
+    idleUnloadDelayMs: 0,
+  });
+  const services: Services = {
+    home: parts.home,
+    defaultProvider: parts.defaultProvider,
+    store,
+    indexed: parts.indexed,
     async setThreadName(threadId, name, opts = {}) {
       if (opts.includeArchived) {
         await manager.updateThreadMetadata(
@@ -116,22 +165,85 @@ export async function buildServices(
         return null;
       }
     },
-    async threadIdsWithPrefix(prefix) {
-      const files = await walkRolloutFiles(home);
-      return [
-        ...new Set(files.filter((f) => f.threadId.startsWith(prefix)).map((f) => f.threadId)),
-      ];
-    },
-    threadIdByName(name) {
-      return findThreadIdByName(home, name, (id) => services.threadExists(id));
-    },
-    async indexRolloutFile(path, archived) {
-      if (stateDb) await reconcileRolloutFile(stateDb, path, { archived, codexHome: home });
-    },
+    threadIdsWithPrefix: (prefix) => parts.threadIdsWithPrefix(prefix),
+    threadIdByName: (name) => parts.threadIdByName(name, (id) => services.threadExists(id)),
+    indexRolloutFile: (path, archived) => parts.indexRolloutFile(path, archived),
     async close() {
       await manager.shutdownAll(5_000).catch(() => undefined);
-      await stateDb?.close();
+      await parts.close();
     },
   };
   return services;
+}
+
+const REMOTE_PAGE_SIZE = 100;
+/** Bound on the listing walk behind id-prefix and name lookups on a remote store. */
+const REMOTE_MAX_PAGES = 1_000;
+
+/** Every thread of a remote store (active and archived, any source or provider), bounded. */
+async function* everyStoredThread(store: ThreadStore): AsyncGenerator<StoredThread> {
+  for (const archived of [false, true]) {
+    let cursor: string | null = null;
+    for (let page = 0; page < REMOTE_MAX_PAGES; page += 1) {
+      const result = await store.listThreads({
+        pageSize: REMOTE_PAGE_SIZE,
+        cursor,
+        archived,
+        sortKey: 'updatedAt',
+        sortDirection: 'desc',
+        modelProviders: [],
+        allowedSources: [],
+      });
+      yield* result.items;
+      if (result.nextCursor === null || result.nextCursor === cursor) break;
+      cursor = result.nextCursor;
+    }
+  }
+}
+
+/**
+ * The wiring for `--store postgres://…` or `grpc://HOST:PORT`: the store once (through
+ * `openThreadStore`), one ThreadManager over it. No home files are read: ids, prefixes and
+ * names are looked up through the store's own listing. `homeFlag` only supplies the default
+ * model provider (config.toml of the home named, if any).
+ */
+export async function buildStoreServices(
+  spec: string,
+  homeFlag: string | undefined,
+): Promise<Services> {
+  const { openThreadStore } = await import('@skein/thread-store-remote');
+  const configHome = homeFlag ?? process.env.CODEX_HOME;
+  const defaultProvider = configHome ? configuredModelProvider(configHome) : 'openai';
+  let opened: Awaited<ReturnType<typeof openThreadStore>>;
+  try {
+    opened = await openThreadStore(spec);
+  } catch (error) {
+    throw CliError.failure(`cannot open the store ${spec}: ${(error as Error).message}`, error);
+  }
+  const store = opened.store;
+  return assembleServices({
+    home: '',
+    defaultProvider,
+    store,
+    indexed: true,
+    agentGraph: listingAgentGraph(store),
+    async threadIdsWithPrefix(prefix) {
+      const ids = new Set<ThreadId>();
+      for await (const thread of everyStoredThread(store)) {
+        if (thread.threadId.startsWith(prefix)) ids.add(thread.threadId);
+      }
+      return [...ids];
+    },
+    async threadIdByName(name) {
+      // Newest update first, so the thread that carries the name now wins.
+      for await (const thread of everyStoredThread(store)) {
+        if (thread.name === name) return thread.threadId;
+      }
+      return null;
+    },
+    async indexRolloutFile() {
+      throw CliError.usage('a remote store has no rollout files to index');
+    },
+    close: () => opened.close(),
+  });
 }

@@ -146,8 +146,9 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .description("Build the state index from the home's rollout files, if not built yet")
     .option('--json', 'print a summary object')
     .action(
-      wrap<{ json?: boolean }>(async (ctx, options) =>
-        (await indexCommands()).runBackfill(ctx, options),
+      wrap<{ json?: boolean }>(
+        async (ctx, options) => (await indexCommands()).runBackfill(ctx, options),
+        { homeFiles: 'backfill' },
       ),
     );
 
@@ -156,8 +157,9 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .description('Re-read every rollout file and refresh the state index (keeps names)')
     .option('--json', 'print a summary object')
     .action(
-      wrap<{ json?: boolean }>(async (ctx, options) =>
-        (await indexCommands()).runReindex(ctx, options),
+      wrap<{ json?: boolean }>(
+        async (ctx, options) => (await indexCommands()).runReindex(ctx, options),
+        { homeFiles: 'reindex' },
       ),
     );
 
@@ -166,7 +168,11 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .description('Verify a home: rollout lines, index rows, name index, DB integrity')
     .option('--repair', 'fix what can be fixed without losing data, and say what was done')
     .option('--json', 'print the report as an object')
-    .action(wrap<DoctorOptions>(async (ctx, options) => (await doctor()).runDoctor(ctx, options)));
+    .action(
+      wrap<DoctorOptions>(async (ctx, options) => (await doctor()).runDoctor(ctx, options), {
+        homeFiles: 'doctor',
+      }),
+    );
 
   program
     .command('export')
@@ -180,8 +186,9 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--force', 'overwrite the output file if it exists')
     .option('--json', 'print a summary object')
     .action(
-      wrap<ExportOptions>(async (ctx, options, [ref]) =>
-        (await transfer()).runExport(ctx, ref!, options),
+      wrap<ExportOptions>(
+        async (ctx, options, [ref]) => (await transfer()).runExport(ctx, ref!, options),
+        { homeFiles: 'export' },
       ),
     );
 
@@ -193,9 +200,7 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .action(
       wrap<{ json?: boolean }>(
         async (ctx, options, [file]) => (await transfer()).runImport(ctx, file!, options),
-        {
-          allowCreateHome: true,
-        },
+        { allowCreateHome: true, homeFiles: 'import' },
       ),
     );
 
@@ -211,8 +216,10 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
       'print only the JSON array (the default prints it too, with a summary on stderr)',
     )
     .action(
-      wrap<{ json?: boolean }>(async (ctx, options, [ref]) =>
-        (await debugCommands()).runDebugPromptInput(ctx, ref!, options),
+      wrap<{ json?: boolean }>(
+        async (ctx, options, [ref]) =>
+          (await debugCommands()).runDebugPromptInput(ctx, ref!, options),
+        { homeFiles: 'debug prompt-input' },
       ),
     );
 }

@@ -1,0 +1,134 @@
+/**
+ * `--store postgres://…`: the CLI lists and renames threads of a real PostgreSQL store (no
+ * Codex home involved), and commands that work on a home's files refuse such a store.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, type PostgresServer, startPostgres } from '@skein/test-support';
+import type { ThreadId, ThreadStore } from '@skein/thread-store';
+import {
+  agentMessageItem,
+  turnCompleteItem,
+  turnContextItem,
+  turnStartedItem,
+  userMessageItem,
+} from '@skein/thread-store/testing';
+import { PostgresThreadStore } from '@skein/thread-store-postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skein } from './helpers.js';
+
+let postgres: PostgresServer | undefined;
+let store: PostgresThreadStore | undefined;
+let url = '';
+/** A CODEX_HOME that does not exist: a remote store must not need (or create) one. */
+let missingHome = '';
+
+/** A thread with one completed turn, written straight to the store (as Codex lists it). */
+async function seedThread(target: ThreadStore, cwd: string, question: string): Promise<ThreadId> {
+  const threadId = randomUUID() as ThreadId;
+  await target.createThread({
+    threadId,
+    source: 'cli',
+    originator: 'skein-cli-test',
+    metadata: { cwd, modelProvider: 'openai', memoryMode: 'enabled' },
+  });
+  await target.persistThread(threadId);
+  await target.appendItems({
+    threadId,
+    items: [
+      turnStartedItem('turn-1'),
+      turnContextItem(cwd, 'gpt-test', 'turn-1'),
+      userMessageItem(question),
+      agentMessageItem(`answer to ${question}`),
+      turnCompleteItem('turn-1', `answer to ${question}`),
+    ],
+  });
+  await target.flushThread(threadId);
+  await target.updateThreadMetadata({
+    threadId,
+    patch: { preview: question, firstUserMessage: question, title: question },
+  });
+  await target.shutdownThread(threadId);
+  return threadId;
+}
+
+function run(args: readonly string[]) {
+  return skein(['--store', url, ...args], { env: { CODEX_HOME: missingHome } });
+}
+
+function listJson(): { id: string; name: string | null; preview: string; status: unknown }[] {
+  const result = run(['list', '--json']);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout);
+}
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  url = await postgres.createDatabase();
+  store = await PostgresThreadStore.open({ connectionString: url });
+  missingHome = join(makeTempDir('skein-cli-store-'), 'no-such-home');
+});
+
+afterAll(async () => {
+  await store?.close();
+  await postgres?.stop();
+});
+
+describe('skein --store postgres://', () => {
+  it('lists the store threads as app-server Thread objects and renames one', async () => {
+    const cwd = makeTempDir('skein-cli-store-cwd-');
+    const first = await seedThread(store!, cwd, 'first question');
+    const second = await seedThread(store!, cwd, 'second question');
+
+    const listed = listJson();
+    expect(listed.map((t) => t.id).sort()).toEqual([first, second].sort());
+    const firstListed = listed.find((t) => t.id === first);
+    expect(firstListed).toMatchObject({
+      preview: 'first question',
+      name: null,
+      status: { type: 'notLoaded' },
+    });
+
+    const renamed = run(['rename', second, 'Renamed in PostgreSQL']);
+    expect(renamed.stderr).toBe('');
+    expect(renamed.code).toBe(0);
+    // The store itself has the name, and the CLI lists it.
+    const stored = await store!.readThread({ threadId: second, includeHistory: false });
+    expect(stored.name).toBe('Renamed in PostgreSQL');
+    expect(listJson().find((t) => t.id === second)?.name).toBe('Renamed in PostgreSQL');
+
+    // A thread is found by its new name and by an id prefix, through the store's listing.
+    const byName = run(['show', 'Renamed in PostgreSQL', '--metadata-only', '--json']);
+    expect(byName.code).toBe(0);
+    expect(JSON.parse(byName.stdout).thread.id).toBe(second);
+    const byPrefix = run(['show', first.slice(0, 13), '--metadata-only', '--json']);
+    expect(byPrefix.code).toBe(0);
+    expect(JSON.parse(byPrefix.stdout).thread.id).toBe(first);
+    expect(existsSync(missingHome)).toBe(false);
+  });
+
+  it.each([
+    ['doctor'],
+    ['backfill'],
+    ['reindex'],
+    ['export', randomUUID()],
+    ['import', 'bundle.json'],
+    ['debug', 'prompt-input', randomUUID()],
+  ])('refuses %s (it works on a Codex home’s files) with a usage error', (...args) => {
+    const result = run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('works on the files of a Codex home');
+    expect(result.stdout).toBe('');
+  });
+
+  it('reports an unreachable store as a failure, not a crash', () => {
+    const result = skein(['--store', 'postgres://postgres@127.0.0.1:1/none', 'list'], {
+      env: { CODEX_HOME: missingHome },
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBe(2);
+    expect(result.stderr).toContain('cannot open the store');
+  });
+});
