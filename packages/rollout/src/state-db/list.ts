@@ -1,13 +1,24 @@
+import { type Dirent, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   defaultThreadMetadata,
   getThreads,
   type ListThreadsParams,
   listThreads,
+  patchThreadMetadata,
   type StateDb,
+  type ThreadId,
   type ThreadMetadata,
   type ThreadSortKey,
 } from '@skein/state';
-import { plainRolloutPath, resolveRolloutFile } from '../layout.js';
+import {
+  archivedSessionsDir,
+  COMPRESSED_SUFFIX,
+  parseRolloutFileName,
+  plainRolloutPath,
+  sessionIndexPath,
+  sessionsDir,
+} from '../layout.js';
 import {
   INTERACTIVE_SESSION_SOURCES,
   type ListThreadsOptions,
@@ -15,6 +26,7 @@ import {
   type ThreadListItem,
 } from '../listing.js';
 import { encodeSessionSource } from '../metadata.js';
+import { readSessionIndexNames } from '../session-index.js';
 import { CwdNormalizer } from './files.js';
 import { readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
 
@@ -95,6 +107,13 @@ function dbParams(options: ListThreadsWithDbOptions): ListThreadsParams {
   };
 }
 
+function rolloutFileExists(path: string): boolean {
+  return (
+    statSync(path, { throwIfNoEntry: false }) !== undefined ||
+    statSync(path + COMPRESSED_SUFFIX, { throwIfNoEntry: false }) !== undefined
+  );
+}
+
 /**
  * One DB page whose rows all point at files that exist (a stale row is skipped, and kept: a
  * later find-by-id repairs it). Fetches further pages to fill up, a bounded number of times.
@@ -116,10 +135,8 @@ async function listFromDb(
     });
     scanned += page.numScanned;
     if (round === 0) backwardsCursor = page.backwardsCursor;
-    const present = await Promise.all(page.items.map((t) => resolveRolloutFile(t.rolloutPath)));
-    page.items.forEach((item, i) => {
-      if (present[i] !== null) items.push(item);
-    });
+    // Synchronous stats: a page of them costs far less than scheduling as many promises.
+    for (const item of page.items) if (rolloutFileExists(item.rolloutPath)) items.push(item);
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
         items,
@@ -136,11 +153,12 @@ async function listFromDb(
 
 /**
  * Thread listing with an optional state DB (spec rollout-state §4.5). Without a DB: the
- * filesystem listing. With `useStateDbOnly`: the DB alone. Otherwise scan-and-repair: the
- * filesystem page is read first and every thread on it is read-repaired into the DB (or fully
- * reconciled when searching, since a search reads name/title/preview), then the page is the
- * DB's, which also has what only the DB knows (names, git updates, recency). A DB failure
- * falls back to the filesystem page.
+ * filesystem listing. With `useStateDbOnly`: the DB alone. Otherwise scan-and-repair: the DB is
+ * first brought up to date with the files (`syncCollection`: directory walk and stats, reading
+ * only files that are new, moved or written since), then the page is the DB's, which also has
+ * what only the DB knows (names, git updates, recency); files behind the page that changed
+ * since they were last checked are reconciled and the page queried again. A DB failure falls
+ * back to the filesystem page.
  */
 export async function listThreadsWithDb(
   codexHome: string,
@@ -169,44 +187,278 @@ export async function listThreadsWithDb(
       numScanned: page.numScannedFiles,
     };
   }
-  // Over-fetch so the DB page (which may order a little differently) finds its rows repaired.
-  const fsPage = await listThreadsFromFiles(codexHome, {
-    ...fsOptions,
-    sortKey: fsSort,
-    pageSize: Math.min(2000, options.pageSize * 2),
-  });
+  const archived = options.archived ?? false;
   try {
-    const known = await getThreads(
-      db.ctx,
-      fsPage.items.map((item) => item.threadId),
-    );
-    for (const item of fsPage.items) {
-      const row = known.get(item.threadId);
-      const archived = options.archived ?? false;
-      if (options.searchTerm) {
-        await reconcileRolloutFile(db, item.path, { codexHome, archived, defaultProvider });
-      } else if (
-        !row ||
-        row.rolloutPath !== plainRolloutPath(item.path) ||
-        row.archived !== archived
-      ) {
-        await readRepairRolloutPath(db, item.path, {
-          threadId: item.threadId,
-          codexHome,
-          archived,
-          defaultProvider,
-        });
-      }
+    const restat =
+      options.sortKey === 'updated_at' || options.sortKey === 'recency_at' ? 'all' : 'none';
+    await syncCollection(db, codexHome, archived, restat, defaultProvider);
+    let page = await listFromDb(db, options);
+    if (await recheckPage(db, codexHome, page, archived, defaultProvider)) {
+      page = await listFromDb(db, options);
     }
-    return await listFromDb(db, options);
+    return page;
   } catch {
-    const items = fsPage.items.slice(0, options.pageSize);
+    const fsPage = await listThreadsFromFiles(codexHome, { ...fsOptions, sortKey: fsSort });
     return {
-      items: items.map((item) => threadListItemToMetadata(item, defaultProvider)),
+      items: fsPage.items.map((item) => threadListItemToMetadata(item, defaultProvider)),
       nextCursor: fsPage.nextCursor,
       backwardsCursor: null,
       origin: 'filesystem',
       numScanned: fsPage.numScannedFiles,
     };
   }
+}
+
+// ---- Scan-and-repair without reading heads ----------------------------------------------------
+
+/** One rollout file found by the directory walk. */
+interface TreeFile {
+  /** The file on disk (plain, or `.zst` when only that exists). */
+  file: string;
+  /** The plain `.jsonl` path the DB stores. */
+  plain: string;
+  threadId: string;
+}
+
+interface CachedDir {
+  /** Distinct for every read of a directory: a tree's signature is its dirs' generations. */
+  generation: number;
+  mtimeMs: number;
+  files: TreeFile[];
+  subdirs: string[];
+}
+
+/** Size and mtime of a file as last checked against the DB. */
+interface FileStamp {
+  size: number;
+  mtimeMs: number;
+}
+
+interface RootSync {
+  /** Files whose DB row was checked, with what they looked like then. */
+  verified: Map<string, FileStamp>;
+  /** `session_index.jsonl` as last applied. */
+  nameIndex: FileStamp | null;
+  /** Signature of the tree whose every file was checked (no new or vanished file since). */
+  checkedTree: string | null;
+}
+
+/**
+ * A directory's listing is reused while its mtime is unchanged. A listing read within this
+ * window of the directory's mtime is not trusted (a file created in the same clock tick would
+ * not move the mtime), so it is read again next time.
+ */
+const DIR_MTIME_SETTLE_MS = 2000;
+const MAX_TREE_DEPTH = 4;
+const dirCache = new Map<string, CachedDir>();
+let dirGeneration = 0;
+const syncStates = new WeakMap<StateDb, Map<string, RootSync>>();
+
+function readDirCached(dir: string): CachedDir | null {
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(dir).mtimeMs;
+  } catch {
+    dirCache.delete(dir);
+    return null;
+  }
+  const cached = dirCache.get(dir);
+  if (cached && cached.mtimeMs === mtimeMs) return cached;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return null;
+  }
+  const plainNames = new Set<string>();
+  for (const entry of entries) {
+    if (!entry.isDirectory() && !entry.name.endsWith(COMPRESSED_SUFFIX)) plainNames.add(entry.name);
+  }
+  dirGeneration += 1;
+  const out: CachedDir = { generation: dirGeneration, mtimeMs, files: [], subdirs: [] };
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      out.subdirs.push(full);
+      continue;
+    }
+    const parsed = parseRolloutFileName(entry.name);
+    if (parsed === null) continue;
+    const compressed = entry.name.endsWith(COMPRESSED_SUFFIX);
+    if (compressed && plainNames.has(entry.name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
+    out.files.push({ file: full, plain: plainRolloutPath(full), threadId: parsed.threadId });
+  }
+  if (Date.now() - mtimeMs > DIR_MTIME_SETTLE_MS) dirCache.set(dir, out);
+  else dirCache.delete(dir);
+  return out;
+}
+
+/**
+ * Every rollout under a collection root; one `stat` per directory when nothing moved. The
+ * signature changes whenever any directory of the tree was read again.
+ */
+function walkRolloutTree(root: string, nested: boolean): { files: TreeFile[]; signature: string } {
+  const out: TreeFile[] = [];
+  const generations: number[] = [];
+  const visit = (dir: string, depth: number) => {
+    const listing = readDirCached(dir);
+    if (listing === null) return;
+    generations.push(listing.generation);
+    for (const file of listing.files) out.push(file);
+    if (nested && depth < MAX_TREE_DEPTH) for (const sub of listing.subdirs) visit(sub, depth + 1);
+  };
+  visit(root, 0);
+  return { files: out, signature: generations.join(',') };
+}
+
+function stampOf(path: string): FileStamp | null {
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st === undefined ? null : { size: st.size, mtimeMs: st.mtimeMs };
+}
+
+function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null): boolean {
+  return a != null && b !== null && a.size === b.size && a.mtimeMs === b.mtimeMs;
+}
+
+function syncStateFor(db: StateDb, root: string): RootSync {
+  let roots = syncStates.get(db);
+  if (roots === undefined) {
+    roots = new Map();
+    syncStates.set(db, roots);
+  }
+  let state = roots.get(root);
+  if (state === undefined) {
+    state = { verified: new Map(), nameIndex: null, checkedTree: null };
+    roots.set(root, state);
+  }
+  return state;
+}
+
+/** Whether a row must be rebuilt from (or re-pointed at) the file found at `found`. */
+function rowNeedsRepair(
+  row: ThreadMetadata | undefined,
+  found: TreeFile,
+  stamp: FileStamp,
+  archived: boolean,
+): 'none' | 'path' | 'reconcile' {
+  if (row === undefined) return 'reconcile';
+  if (row.rolloutPath !== found.plain) {
+    // Re-point only a stale row (its file is gone or is another thread's): a thread may own
+    // several files (revert copies), and flipping between them would churn.
+    const rowFile = parseRolloutFileName(row.rolloutPath);
+    const rowFileAlive = rolloutFileExists(row.rolloutPath);
+    if (rowFileAlive && rowFile?.threadId === found.threadId) return 'none';
+    return Math.floor(stamp.mtimeMs) > row.updatedAtMs ? 'reconcile' : 'path';
+  }
+  if (row.archived !== archived) return 'path';
+  // The file changed after the row's last update: someone else appended to it.
+  return Math.floor(stamp.mtimeMs) > row.updatedAtMs ? 'reconcile' : 'none';
+}
+
+/**
+ * Brings the DB up to date with one collection's files without reading rollout heads: walks the
+ * directories (cached by directory mtime), checks files it has not seen before against their
+ * rows in one query, re-stats the files in `restat`, and read-repairs only files that are new,
+ * moved or written since (spec §4.5's guarantee that other writers' threads show up with
+ * correct metadata, at the cost of stats rather than reads). Names written to
+ * `session_index.jsonl` by another process are applied when the index changes.
+ */
+async function syncCollection(
+  db: StateDb,
+  codexHome: string,
+  archived: boolean,
+  restat: 'all' | 'none',
+  defaultProvider: string,
+): Promise<void> {
+  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
+  const state = syncStateFor(db, root);
+  const { files, signature } = walkRolloutTree(root, !archived);
+  if (restat === 'none' && state.checkedTree === signature) {
+    // No directory changed since every file was checked: nothing new, moved or deleted.
+    await syncNameIndex(db, codexHome, state);
+    return;
+  }
+  const toCheck: { found: TreeFile; stamp: FileStamp }[] = [];
+  const present = new Set<string>();
+  for (const found of files) {
+    present.add(found.file);
+    const known = state.verified.get(found.file);
+    if (known !== undefined && restat === 'none') continue;
+    const stamp = stampOf(found.file);
+    if (stamp === null) continue; // vanished while we looked
+    if (sameStamp(known, stamp)) continue;
+    toCheck.push({ found, stamp });
+  }
+  if (state.verified.size > present.size || toCheck.length > 0) {
+    for (const path of state.verified.keys()) if (!present.has(path)) state.verified.delete(path);
+  }
+  if (toCheck.length > 0) {
+    const rows = await getThreads(
+      db.ctx,
+      toCheck.map((c) => c.found.threadId),
+    );
+    const repair = { codexHome, archived, defaultProvider };
+    for (const { found, stamp } of toCheck) {
+      const action = rowNeedsRepair(rows.get(found.threadId), found, stamp, archived);
+      if (action === 'reconcile') {
+        await reconcileRolloutFile(db, found.file, repair).catch(() => null);
+      } else if (action === 'path') {
+        await readRepairRolloutPath(db, found.file, {
+          ...repair,
+          threadId: found.threadId as ThreadId,
+        });
+      }
+      state.verified.set(found.file, stamp);
+    }
+  }
+  state.checkedTree = signature;
+  await syncNameIndex(db, codexHome, state);
+}
+
+/** Fills names from `session_index.jsonl` into rows without one, when the index changed. */
+async function syncNameIndex(db: StateDb, codexHome: string, state: RootSync): Promise<void> {
+  const stamp = stampOf(sessionIndexPath(codexHome));
+  if (stamp === null || sameStamp(state.nameIndex, stamp)) return;
+  const names = await readSessionIndexNames(codexHome);
+  const rows = await getThreads(db.ctx, [...names.keys()]);
+  for (const [id, name] of names) {
+    const row = rows.get(id);
+    if (row !== undefined && !row.name && name.trim() !== '') {
+      await patchThreadMetadata(db.ctx, id, { name });
+    }
+  }
+  state.nameIndex = stamp;
+}
+
+/**
+ * Re-checks the files behind a DB page: a file written since it was verified is reconciled.
+ * Returns whether anything was repaired (the page must then be queried again).
+ */
+async function recheckPage(
+  db: StateDb,
+  codexHome: string,
+  page: ThreadMetadataPage,
+  archived: boolean,
+  defaultProvider: string,
+): Promise<boolean> {
+  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
+  const state = syncStateFor(db, root);
+  let repaired = false;
+  for (const item of page.items) {
+    let file = item.rolloutPath;
+    let stamp = stampOf(file);
+    if (stamp === null) {
+      file = item.rolloutPath + COMPRESSED_SUFFIX;
+      stamp = stampOf(file);
+    }
+    if (stamp === null || sameStamp(state.verified.get(file), stamp)) continue;
+    if (Math.floor(stamp.mtimeMs) > item.updatedAtMs) {
+      await reconcileRolloutFile(db, file, { codexHome, archived, defaultProvider }).catch(
+        () => null,
+      );
+      repaired = true;
+    }
+    state.verified.set(file, stamp);
+  }
+  return repaired;
 }

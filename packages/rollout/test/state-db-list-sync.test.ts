@@ -1,0 +1,152 @@
+import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { getThread, type StateDb } from '@skein/state';
+import { makeTempDir } from '@skein/test-support';
+import { afterEach, describe, expect, it } from 'vitest';
+import { initStateDb, listThreadsWithDb } from '../src/index.js';
+import { type WrittenThread, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
+
+/*
+ * Scan-and-repair answers from the DB after checking the files by directory listings and
+ * stats. These tests write rollouts behind the DB's back (as the Codex CLI would) after a
+ * first listing has filled every cache, and expect the next default listing to show them.
+ */
+
+const handles: StateDb[] = [];
+afterEach(async () => {
+  for (const db of handles.splice(0)) await db.close();
+});
+
+/** Sets a directory's mtime a minute back, so its cached listing is trusted until it changes. */
+function ageDirs(paths: readonly string[]) {
+  const old = (Date.now() - 60_000) / 1000;
+  for (const path of new Set(paths.map((p) => dirname(p)))) utimesSync(path, old, old);
+}
+
+async function setup(count: number) {
+  const home = makeTempDir();
+  const threads = writeLegacyHome(home, count);
+  ageDirs(threads.map((t) => t.path));
+  const db = await initStateDb({ codexHome: home });
+  handles.push(db);
+  // The first look fills the directory cache and the checked-file state.
+  await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
+  await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey: 'updated_at' });
+  await listThreadsWithDb(home, { pageSize: 50, stateDb: db, archived: true });
+  return { home, threads, db, active: threads.filter((t) => !t.archived) };
+}
+
+const ids = (page: { items: { id: string }[] }) => page.items.map((t) => t.id);
+
+describe('scan-and-repair sees what other processes wrote', () => {
+  it('a new rollout in an already listed directory', async () => {
+    const { home, db, active } = await setup(6);
+    const sibling = active[active.length - 1] as WrittenThread;
+    // Same day directory as an existing thread: only that directory's mtime moves.
+    const late = writeLegacyRollout(home, { index: 5, idMs: sibling.mtimeMs + 1_000 });
+    expect(dirname(late.path)).toBe(dirname(sibling.path));
+    const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
+    expect(ids(page)[0]).toBe(late.id);
+    expect(page.items[0]?.preview).toBe(late.preview);
+    expect((await getThread(db.ctx, late.id))?.rolloutPath).toBe(late.path);
+  });
+
+  it('a rollout appended to: newer updated time, first in the updated_at order', async () => {
+    const { home, db, active } = await setup(6);
+    const oldest = active[0] as WrittenThread;
+    appendFileSync(
+      oldest.path,
+      `${JSON.stringify({
+        timestamp: new Date().toISOString(),
+        type: 'event_msg',
+        payload: { type: 'agent_message', message: 'resumed elsewhere' },
+      })}\n`,
+    );
+    // Whole seconds: utimes takes float seconds, which would blur the milliseconds.
+    const appendedAt = Math.floor(Date.now() / 1000) * 1000 + 5_000;
+    utimesSync(oldest.path, appendedAt / 1000, appendedAt / 1000);
+    const byUpdate = await listThreadsWithDb(home, {
+      pageSize: 50,
+      stateDb: db,
+      sortKey: 'updated_at',
+    });
+    expect(ids(byUpdate)[0]).toBe(oldest.id);
+    expect(byUpdate.items[0]?.updatedAtMs).toBeGreaterThanOrEqual(Math.floor(appendedAt));
+    // The created_at page shows the same row with the new time too.
+    const byCreate = await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
+    const row = byCreate.items.find((t) => t.id === oldest.id);
+    expect(row?.updatedAtMs).toBeGreaterThanOrEqual(Math.floor(appendedAt));
+  });
+
+  it('an appended rollout on a created_at page is reconciled by the page check', async () => {
+    const { home, db, active } = await setup(6);
+    const newest = active[active.length - 1] as WrittenThread;
+    // Whole seconds: utimes takes float seconds, which would blur the milliseconds.
+    const appendedAt = Math.floor(Date.now() / 1000) * 1000 + 5_000;
+    appendFileSync(
+      newest.path,
+      `${JSON.stringify({
+        timestamp: new Date().toISOString(),
+        type: 'event_msg',
+        payload: { type: 'agent_message', message: 'more' },
+      })}\n`,
+    );
+    utimesSync(newest.path, appendedAt / 1000, appendedAt / 1000);
+    const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
+    expect(page.items.find((t) => t.id === newest.id)?.updatedAtMs).toBeGreaterThanOrEqual(
+      Math.floor(appendedAt),
+    );
+  });
+
+  it('a rollout moved to archived_sessions: gone from the active list, archived with its new path', async () => {
+    const { home, db, active } = await setup(6);
+    const moved = active[1] as WrittenThread;
+    const target = join(home, 'archived_sessions', basename(moved.path));
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(moved.path, target);
+    expect(ids(await listThreadsWithDb(home, { pageSize: 50, stateDb: db }))).not.toContain(
+      moved.id,
+    );
+    const archived = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, archived: true });
+    expect(ids(archived)).toContain(moved.id);
+    const row = await getThread(db.ctx, moved.id);
+    expect(row?.rolloutPath).toBe(target);
+    expect(row?.archived).toBe(true);
+  });
+
+  it('a rollout moved back out of the archive is active again', async () => {
+    const { home, db, threads } = await setup(8);
+    const archivedThread = threads.find((t) => t.archived) as WrittenThread;
+    const back = join(home, 'sessions', '2025', '03', '01', basename(archivedThread.path));
+    mkdirSync(dirname(back), { recursive: true });
+    renameSync(archivedThread.path, back);
+    expect(ids(await listThreadsWithDb(home, { pageSize: 50, stateDb: db }))).toContain(
+      archivedThread.id,
+    );
+    const row = await getThread(db.ctx, archivedThread.id);
+    expect(row?.archived).toBe(false);
+    expect(row?.rolloutPath).toBe(back);
+  });
+
+  it('a deleted rollout is omitted from the next listing in every sort', async () => {
+    const { home, db, active } = await setup(6);
+    const victim = active[2] as WrittenThread;
+    rmSync(victim.path);
+    for (const sortKey of ['created_at', 'updated_at', 'recency_at'] as const) {
+      const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey });
+      expect(ids(page)).not.toContain(victim.id);
+      expect(page.items).toHaveLength(active.length - 1);
+    }
+  });
+
+  it('a name written to session_index.jsonl by another process is searchable', async () => {
+    const { home, db, active } = await setup(4);
+    const named = active[0] as WrittenThread;
+    appendFileSync(
+      join(home, 'session_index.jsonl'),
+      `${JSON.stringify({ id: named.id, thread_name: 'zebra crossing', updated_at: new Date().toISOString() })}\n`,
+    );
+    const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, searchTerm: 'zebra' });
+    expect(ids(page)).toEqual([named.id]);
+  });
+});
