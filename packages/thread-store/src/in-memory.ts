@@ -321,6 +321,7 @@ export class InMemoryThreadStore extends ThreadStoreBase {
       permissionProfile: patch.permissionProfile ?? { type: 'read-only' },
       tokenUsage: patch.tokenUsage ?? null,
       firstUserMessage: patch.firstUserMessage ?? null,
+      originator: created?.originator ?? null,
       history: includeHistory ? { threadId, items: structuredClone(history) } : null,
     };
   }

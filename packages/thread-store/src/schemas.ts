@@ -308,6 +308,7 @@ export const storedThreadSchema = z.object({
   permissionProfile: jsonValueSchema,
   tokenUsage: tokenUsageSchema.nullable(),
   firstUserMessage: z.string().nullable(),
+  originator: z.string().nullable().exactOptional(),
   history: storedThreadHistorySchema.nullable(),
 }) satisfies z.ZodType<StoredThread>;
 

@@ -329,6 +329,11 @@ export interface StoredThread {
   permissionProfile: PermissionProfile;
   tokenUsage: TokenUsage | null;
   firstUserMessage: string | null;
+  /**
+   * The client that created the thread (`session_meta.originator`, e.g. `codex_cli_rs`); absent
+   * or null when the store does not know it.
+   */
+  originator?: string | null;
   /** Set only when requested. */
   history: StoredThreadHistory | null;
 }

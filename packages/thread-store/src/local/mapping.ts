@@ -102,6 +102,8 @@ export function storedThreadFromMetadata(
     permissionProfile: permissionProfileFromSandboxPolicy(metadata.sandboxPolicy),
     tokenUsage: null,
     firstUserMessage: metadata.firstUserMessage === '' ? null : metadata.firstUserMessage,
+    originator:
+      metadata.originator === null || metadata.originator === '' ? null : metadata.originator,
     history: null,
   };
 }
