@@ -1,44 +1,41 @@
-import { execFile } from 'node:child_process';
+import { readGitInfo } from '@skein/rollout';
 import type { GitInfo } from './types.js';
 
-const GIT_TIMEOUT_MS = 5_000;
+/*
+ * Git facts of a thread's working directory, read from the repository files by the rollout
+ * package (no `git` process). Creating a thread asks twice (the rollout's session_meta and the
+ * LiveThread's first metadata patch): a short-lived per-cwd memo makes that one read.
+ */
 
-function git(cwd: string, args: string[]): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      args,
-      {
-        cwd,
-        timeout: GIT_TIMEOUT_MS,
-        windowsHide: true,
-        env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
-      },
-      (error, stdout) => {
-        if (error) resolve(null);
-        else {
-          const text = stdout.trim();
-          resolve(text === '' ? null : text);
-        }
-      },
-    );
-  });
+const RECENT_MS = 2_000;
+const MAX_REMEMBERED = 64;
+const recent = new Map<string, { atMs: number; info: Promise<GitInfo | null> }>();
+
+async function readStoreGitInfo(cwd: string): Promise<GitInfo | null> {
+  const read = await readGitInfo(cwd);
+  if (read === null) return null;
+  const commitHash = typeof read.commit_hash === 'string' ? read.commit_hash : null;
+  const branch = typeof read.branch === 'string' ? read.branch : null;
+  const repositoryUrl = typeof read.repository_url === 'string' ? read.repository_url : null;
+  if (commitHash === null && branch === null && repositoryUrl === null) return null;
+  return { commitHash, branch, repositoryUrl };
 }
 
 /**
  * Git facts of a working directory (commit, branch, origin URL), or null when it is not inside
- * a git work tree or git is missing. Each probe is bounded by a timeout.
+ * a git repository. Never throws.
  */
-export async function collectGitInfo(cwd: string): Promise<GitInfo | null> {
-  if (cwd === '') return null;
-  const inside = await git(cwd, ['rev-parse', '--is-inside-work-tree']);
-  if (inside !== 'true') return null;
-  const [commitHash, branchName, repositoryUrl] = await Promise.all([
-    git(cwd, ['rev-parse', 'HEAD']),
-    git(cwd, ['rev-parse', '--abbrev-ref', 'HEAD']),
-    git(cwd, ['remote', 'get-url', 'origin']),
-  ]);
-  const branch = branchName === 'HEAD' ? null : branchName;
-  if (commitHash === null && branch === null && repositoryUrl === null) return null;
-  return { commitHash, branch, repositoryUrl };
+export function collectGitInfo(cwd: string): Promise<GitInfo | null> {
+  if (cwd === '') return Promise.resolve(null);
+  const now = Date.now();
+  const hit = recent.get(cwd);
+  if (hit !== undefined && now - hit.atMs < RECENT_MS) return hit.info;
+  const info = readStoreGitInfo(cwd).catch(() => null);
+  recent.delete(cwd);
+  recent.set(cwd, { atMs: now, info });
+  if (recent.size > MAX_REMEMBERED) {
+    const oldest = recent.keys().next().value;
+    if (oldest !== undefined) recent.delete(oldest);
+  }
+  return info;
 }
