@@ -1,3 +1,4 @@
+import { THREAD_SOURCE_KINDS, type ThreadSourceKind } from '@skein/app-server-protocol';
 import type { SessionSource } from '@skein/thread-store';
 
 /**
@@ -5,20 +6,9 @@ import type { SessionSource } from '@skein/thread-store';
  * app-server does it: no kinds means interactive threads only; kinds that map one-to-one to a
  * stored source are passed to the store; the others list every source and filter afterwards.
  */
-export const SOURCE_KINDS = [
-  'cli',
-  'vscode',
-  'exec',
-  'appServer',
-  'subAgent',
-  'subAgentReview',
-  'subAgentCompact',
-  'subAgentThreadSpawn',
-  'subAgentOther',
-  'unknown',
-] as const;
+export const SOURCE_KINDS = THREAD_SOURCE_KINDS;
 
-export type SourceKind = (typeof SOURCE_KINDS)[number];
+export type SourceKind = ThreadSourceKind;
 
 export function isSourceKind(value: string): value is SourceKind {
   return (SOURCE_KINDS as readonly string[]).includes(value);
@@ -48,36 +38,4 @@ export function sourceFilterFor(kinds: readonly SourceKind[] | 'any' | null): So
   const direct = kinds.every((kind) => kind === 'cli' || kind === 'vscode');
   if (direct) return { allowedSources: [...new Set(kinds)], postFilter: null };
   return { allowedSources: [], postFilter: kinds };
-}
-
-export function sourceMatchesKind(source: SessionSource, kind: SourceKind): boolean {
-  switch (kind) {
-    case 'cli':
-    case 'vscode':
-    case 'exec':
-    case 'unknown':
-      return source === kind;
-    case 'appServer':
-      return source === 'mcp';
-    case 'subAgent':
-      return typeof source === 'object' && 'subagent' in source;
-    case 'subAgentReview':
-      return typeof source === 'object' && 'subagent' in source && source.subagent === 'review';
-    case 'subAgentCompact':
-      return typeof source === 'object' && 'subagent' in source && source.subagent === 'compact';
-    case 'subAgentThreadSpawn':
-      return (
-        typeof source === 'object' &&
-        'subagent' in source &&
-        typeof source.subagent === 'object' &&
-        'thread_spawn' in source.subagent
-      );
-    case 'subAgentOther':
-      return (
-        typeof source === 'object' &&
-        'subagent' in source &&
-        (source.subagent === 'memory_consolidation' ||
-          (typeof source.subagent === 'object' && 'other' in source.subagent))
-      );
-  }
 }

@@ -67,6 +67,7 @@ export {
   untagged,
   variant,
 } from './serde.js';
+export { sourceMatchesKind } from './source-kinds.js';
 export {
   buildThread,
   EXPERIMENTAL_THREAD_FIELDS,

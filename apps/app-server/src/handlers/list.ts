@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import {
   buildThread,
+  sourceMatchesKind,
   storedThreadFacts,
   type ThreadListParams,
   type ThreadLoadedListParams,
@@ -36,35 +37,6 @@ const SORT_KEYS: Record<string, ThreadSortKey> = {
   updated_at: 'updatedAt',
   recency_at: 'recencyAt',
 };
-
-/** Does a stored source belong to one of the requested kinds? */
-export function sourceMatchesKind(source: SessionSource, kind: ThreadSourceKind): boolean {
-  switch (kind) {
-    case 'cli':
-    case 'vscode':
-    case 'exec':
-    case 'unknown':
-      return source === kind;
-    case 'appServer':
-      return source === 'mcp';
-    default:
-      break;
-  }
-  if (typeof source !== 'object' || !('subagent' in source)) return false;
-  const sub = source.subagent;
-  switch (kind) {
-    case 'subAgent':
-      return true;
-    case 'subAgentReview':
-      return sub === 'review';
-    case 'subAgentCompact':
-      return sub === 'compact';
-    case 'subAgentThreadSpawn':
-      return typeof sub === 'object' && 'thread_spawn' in sub;
-    case 'subAgentOther':
-      return sub === 'memory_consolidation' || (typeof sub === 'object' && 'other' in sub);
-  }
-}
 
 /** The store's `allowedSources` for kinds it can express exactly; undefined = post-filter. */
 function storeSources(kinds: readonly ThreadSourceKind[]): SessionSource[] | undefined {

@@ -1,17 +1,12 @@
 import { resolve } from 'node:path';
+import { sourceMatchesKind } from '@skein/app-server-protocol';
 import type { ListThreadsParams, StoredThread, ThreadSortKey } from '@skein/thread-store';
 import Table from 'cli-table3';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { oneLine, shortDateTime, tildePath } from '../format.js';
 import type { Output } from '../output.js';
-import {
-  isSourceKind,
-  SOURCE_KINDS,
-  type SourceKind,
-  sourceFilterFor,
-  sourceMatchesKind,
-} from '../source-kinds.js';
+import { isSourceKind, SOURCE_KINDS, type SourceKind, sourceFilterFor } from '../source-kinds.js';
 import { displayTitle, toThreadJson } from '../thread-json.js';
 
 /** `thread/list` limits: default 25, clamped to 1..100 (0 means 1). */
