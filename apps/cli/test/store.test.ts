@@ -2,6 +2,7 @@
  * `--store postgres://…`: the CLI lists and renames threads of a real PostgreSQL store (no
  * Codex home involved), and commands that work on a home's files refuse such a store.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +16,9 @@ import {
   userMessageItem,
 } from '@skein/thread-store/testing';
 import { PostgresThreadStore } from '@skein/thread-store-postgres';
+import { serveThreadStore } from '@skein/thread-store-remote';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skein } from './helpers.js';
+import { CLI, type RunResult, skein } from './helpers.js';
 
 let postgres: PostgresServer | undefined;
 let store: PostgresThreadStore | undefined;
@@ -51,6 +53,27 @@ async function seedThread(target: ThreadStore, cwd: string, question: string): P
   });
   await target.shutdownThread(threadId);
   return threadId;
+}
+
+/** Runs the built CLI without blocking this process (an in-process gRPC server must answer). */
+function runAsync(args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, NO_COLOR: '1', CODEX_HOME: missingHome },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
 
 function run(args: readonly string[]) {
@@ -107,6 +130,36 @@ describe('skein --store postgres://', () => {
     expect(byPrefix.code).toBe(0);
     expect(JSON.parse(byPrefix.stdout).thread.id).toBe(first);
     expect(existsSync(missingHome)).toBe(false);
+  });
+
+  it('reaches the same store through a gRPC thread-store server (grpc://)', async () => {
+    const cwd = makeTempDir('skein-cli-store-grpc-');
+    const threadId = await seedThread(store!, cwd, 'question over grpc');
+    const server = await serveThreadStore(store!, '127.0.0.1:0');
+    try {
+      const grpc = ['--store', `grpc://${server.address}`];
+      const listed = await runAsync([...grpc, 'list', '--json']);
+      expect(listed.stderr).toBe('');
+      expect(listed.code).toBe(0);
+      const threads = JSON.parse(listed.stdout) as { id: string; preview: string }[];
+      expect(threads.find((t) => t.id === threadId)?.preview).toBe('question over grpc');
+
+      const archived = await runAsync([...grpc, 'archive', threadId]);
+      expect(archived.stderr).toBe('');
+      expect(archived.code).toBe(0);
+      const stored = await store!.readThread({
+        threadId,
+        includeArchived: true,
+        includeHistory: false,
+      });
+      expect(stored.archivedAtMs).not.toBeNull();
+      const active = JSON.parse((await runAsync([...grpc, 'list', '--json'])).stdout) as {
+        id: string;
+      }[];
+      expect(active.map((t) => t.id)).not.toContain(threadId);
+    } finally {
+      await server.close();
+    }
   });
 
   it.each([
