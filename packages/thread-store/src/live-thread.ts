@@ -23,11 +23,24 @@ import type {
   ThreadId,
   ThreadMemoryMode,
   ThreadMetadataPatch,
+  UpdateThreadMetadataParams,
 } from './types.js';
 
 /** Stores that keep a local rollout file per live writer (`LocalThreadStore`). */
 export interface LiveRolloutPathSource {
   liveRolloutPath(threadId: ThreadId): string;
+}
+
+/**
+ * Stores that can apply a derived patch without building the summary `updateThreadMetadata`
+ * returns (`LocalThreadStore`): a LiveThread sends one per append and never reads the result.
+ */
+export interface DerivedMetadataSink {
+  applyDerivedMetadata(params: UpdateThreadMetadataParams): Promise<void>;
+}
+
+function hasDerivedMetadataSink(store: ThreadStore): store is ThreadStore & DerivedMetadataSink {
+  return typeof (store as Partial<DerivedMetadataSink>).applyDerivedMetadata === 'function';
 }
 
 function hasLiveRolloutPath(store: ThreadStore): store is ThreadStore & LiveRolloutPathSource {
@@ -108,11 +121,9 @@ export class LiveThread {
 
   private async applyUpdate(update: PendingMetadataUpdate | undefined): Promise<void> {
     if (update === undefined) return;
-    await this.store.updateThreadMetadata({
-      threadId: this.threadId,
-      patch: update.patch,
-      includeArchived: true,
-    });
+    const params = { threadId: this.threadId, patch: update.patch, includeArchived: true };
+    if (hasDerivedMetadataSink(this.store)) await this.store.applyDerivedMetadata(params);
+    else await this.store.updateThreadMetadata(params);
     this.sync.markPendingUpdateApplied(update);
   }
 

@@ -39,6 +39,7 @@ import {
   type StateDb,
   setThreadArchived,
   type ThreadMetadata,
+  touchThreadUpdatedAt,
   upsertThread,
 } from '@skein/state';
 import { rejectPaginatedHistoryMode, ThreadStoreError, toThreadStoreError } from '../errors.js';
@@ -545,6 +546,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (meta !== null) {
       thread.forkedFromId = toThreadIdOrNull(meta.forked_from_id) ?? thread.forkedFromId;
       thread.parentThreadId = toThreadIdOrNull(meta.parent_thread_id) ?? thread.parentThreadId;
+      if (typeof meta.originator === 'string' && meta.originator !== '') {
+        thread.originator = meta.originator;
+      }
     }
     if (head !== undefined && meta !== null && head.preview !== null && head.historyBase === null) {
       thread.preview = head.preview;
@@ -900,6 +904,27 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (isThreadMetadataPatchEmpty(patch)) {
       return this.readThread({ threadId, includeArchived });
     }
+    const applied = await this.applyMetadataPatch(params);
+    if (applied !== undefined) return applied;
+    const live = await this.liveThreadFromRow(threadId);
+    return live ?? this.readThread({ threadId, includeArchived });
+  }
+
+  /**
+   * `updateThreadMetadata` for a LiveThread's derived patches: the same writes, without
+   * building the summary it would return (a row read and a name-index read per append).
+   */
+  async applyDerivedMetadata(params: UpdateThreadMetadataParams): Promise<void> {
+    if (isThreadMetadataPatchEmpty(params.patch)) return;
+    await this.applyMetadataPatch(params);
+  }
+
+  /** The writes of a metadata update; returns the thread when the rollout half built it. */
+  private async applyMetadataPatch(
+    params: UpdateThreadMetadataParams,
+  ): Promise<StoredThread | undefined> {
+    const { threadId, patch } = params;
+    const includeArchived = params.includeArchived ?? false;
     const db = this.handle;
     if (db !== undefined) {
       try {
@@ -910,10 +935,7 @@ export class LocalThreadStore extends ThreadStoreBase {
         this.warn(`state db update_thread_metadata failed for ${threadId}: ${failure.detail}`);
       }
     }
-    if (!needsRolloutCompat(patch)) {
-      const live = await this.liveThreadFromRow(threadId);
-      return live ?? this.readThread({ threadId, includeArchived });
-    }
+    if (!needsRolloutCompat(patch)) return undefined;
     return this.applyRolloutCompat(threadId, patch, includeArchived);
   }
 
@@ -939,6 +961,16 @@ export class LocalThreadStore extends ThreadStoreBase {
     patch: ThreadMetadataPatch,
     includeArchived: boolean,
   ): Promise<void> {
+    if (isTouchOnly(patch)) {
+      // A LiveThread sends one per user message: one UPDATE instead of a read and an upsert.
+      try {
+        if (await touchThreadUpdatedAt(db.ctx, threadId, patch.updatedAtMs)) return;
+      } catch (error) {
+        throw ThreadStoreError.internal(
+          `failed to update thread metadata for ${threadId}: ${message(error)}`,
+        );
+      }
+    }
     const entry = this.writers.get(threadId);
     let rolloutPath = patch.rolloutPath ?? entry?.writer.path ?? null;
     let existing: ThreadMetadata | undefined;
@@ -1432,4 +1464,15 @@ function applyObservedFacts(next: ThreadMetadata, patch: ThreadMetadataPatch, pa
     next.gitBranch = patch.gitInfo.branch ?? null;
     next.gitOriginUrl = patch.gitInfo.originUrl ?? null;
   }
+}
+
+/** A patch that only stamps `updatedAtMs` (a touch). */
+function isTouchOnly(
+  patch: ThreadMetadataPatch,
+): patch is ThreadMetadataPatch & { updatedAtMs: number } {
+  if (patch.updatedAtMs === undefined) return false;
+  for (const [key, value] of Object.entries(patch)) {
+    if (key !== 'updatedAtMs' && value !== undefined) return false;
+  }
+  return true;
 }
