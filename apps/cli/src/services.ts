@@ -6,14 +6,18 @@ import {
   reconcileRolloutFile,
 } from '@skein/rollout';
 import { resetBackfill, type StateDb, StateError, StateRuntime, stateDbPath } from '@skein/state';
-import { type AgentGraph, stateAgentGraph, ThreadManager } from '@skein/thread-manager';
+import {
+  type AgentGraph,
+  stateAgentGraph,
+  storeAgentGraph,
+  ThreadManager,
+} from '@skein/thread-manager';
 import {
   LocalThreadStore,
   type StoredThread,
   type ThreadId,
   type ThreadStore,
 } from '@skein/thread-store';
-import { listingAgentGraph } from './agent-graph.js';
 import { configuredModelProvider } from './config.js';
 import type { Services } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
@@ -82,7 +86,7 @@ export async function buildServices(
     defaultProvider,
     store,
     indexed: stateDb !== undefined,
-    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : listingAgentGraph(store),
+    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : storeAgentGraph(store),
     async threadIdsWithPrefix(prefix) {
       const files = await walkRolloutFiles(home);
       return [
@@ -226,7 +230,7 @@ export async function buildStoreServices(
     defaultProvider,
     store,
     indexed: true,
-    agentGraph: listingAgentGraph(store),
+    agentGraph: storeAgentGraph(store),
     async threadIdsWithPrefix(prefix) {
       const ids = new Set<ThreadId>();
       for await (const thread of everyStoredThread(store)) {

@@ -27,11 +27,32 @@ let url = '';
 let missingHome = '';
 
 /** A thread with one completed turn, written straight to the store (as Codex lists it). */
-async function seedThread(target: ThreadStore, cwd: string, question: string): Promise<ThreadId> {
+async function seedThread(
+  target: ThreadStore,
+  cwd: string,
+  question: string,
+  parentThreadId?: ThreadId,
+): Promise<ThreadId> {
   const threadId = randomUUID() as ThreadId;
   await target.createThread({
     threadId,
-    source: 'cli',
+    ...(parentThreadId === undefined
+      ? { source: 'cli' as const }
+      : {
+          parentThreadId,
+          threadSource: 'subagent' as const,
+          source: {
+            subagent: {
+              thread_spawn: {
+                parent_thread_id: parentThreadId,
+                depth: 1,
+                agent_path: null,
+                agent_nickname: 'helper',
+                agent_role: null,
+              },
+            },
+          },
+        }),
     originator: 'skein-cli-test',
     metadata: { cwd, modelProvider: 'openai', memoryMode: 'enabled' },
   });
@@ -159,6 +180,23 @@ describe('skein --store postgres://', () => {
       expect(active.map((t) => t.id)).not.toContain(threadId);
     } finally {
       await server.close();
+    }
+  });
+
+  it('archives a thread with its sub-agent threads (spawn tree from the store listing)', async () => {
+    const cwd = makeTempDir('skein-cli-store-tree-');
+    const parent = await seedThread(store!, cwd, 'parent question');
+    const child = await seedThread(store!, cwd, 'child question', parent);
+    const archived = run(['archive', parent, '--json']);
+    expect(archived.stderr).toBe('');
+    expect(archived.code).toBe(0);
+    for (const threadId of [parent, child]) {
+      const stored = await store!.readThread({
+        threadId,
+        includeArchived: true,
+        includeHistory: false,
+      });
+      expect(stored.archivedAtMs).not.toBeNull();
     }
   });
 

@@ -124,7 +124,7 @@ export function wireGitInfo(
 
 /** The facts of a stored (cold) thread. */
 export function storedThreadFacts(stored: StoredThread): ThreadFacts {
-  const originator = (stored as StoredThread & { originator?: string | null }).originator;
+  const originator = stored.originator;
   return {
     id: stored.threadId,
     sessionId: stored.threadId,
