@@ -47,6 +47,26 @@ export interface CreateRolloutRecorderParams {
   git?: GitInfo | null | 'detect';
   /** Creation instant (file name in local time, meta timestamp in UTC). Default: now. */
   createdAt?: Date;
+  /** See {@link RecorderMaterializeOptions}. */
+  materializeOnFlush?: boolean;
+}
+
+export interface RecorderMaterializeOptions {
+  /**
+   * Also materialize a deferred file when `flush`, `shutdown` or `writeBuffered` finds items
+   * buffered (the thread store's rule), not only on a user message or `persist`. Default false.
+   */
+  materializeOnFlush?: boolean;
+}
+
+/** A deferred recorder whose `session_meta` the caller builds (at materialization time). */
+export interface CreateRolloutRecorderWithMetaParams extends RecorderMaterializeOptions {
+  path: string;
+  threadId: string;
+  /** Runs once, when the file is materialized; its result is the first line's payload. */
+  buildSessionMeta: () => Promise<SessionMetaLine>;
+  /** The meta line's timestamp. Default: the materialization instant. */
+  metaTimestamp?: Date;
 }
 
 export interface RecordOptions {
@@ -85,6 +105,8 @@ export class RolloutRecorder {
   /** The existing file does not end with `\n` (torn tail): start our first write on a new line. */
   #needsLeadingNewline = false;
   #materialized = false;
+  #materializeOnFlush = false;
+  #buildSessionMeta: (() => Promise<SessionMetaLine>) | null = null;
 
   private constructor(
     path: string,
@@ -141,7 +163,7 @@ export class RolloutRecorder {
       meta.dynamic_tools = params.dynamicTools;
     }
     if (params.memoriesDisabled) meta.memory_mode = 'disabled';
-    return new RolloutRecorder(
+    const recorder = new RolloutRecorder(
       rolloutPathFor(params.codexHome, threadId, createdAt),
       threadId,
       'deferred',
@@ -149,6 +171,26 @@ export class RolloutRecorder {
       timestamp,
       params.git === undefined ? 'detect' : params.git,
     );
+    recorder.#materializeOnFlush = params.materializeOnFlush ?? false;
+    return recorder;
+  }
+
+  /**
+   * A deferred recorder at a given path whose `session_meta` comes from the caller (built when
+   * the file is materialized, so facts such as git are read then). No git detection is added.
+   */
+  static createWithSessionMeta(params: CreateRolloutRecorderWithMetaParams): RolloutRecorder {
+    const recorder = new RolloutRecorder(
+      plainRolloutPath(params.path),
+      requireThreadId(params.threadId),
+      'deferred',
+      null,
+      params.metaTimestamp?.toISOString() ?? '',
+      null,
+    );
+    recorder.#buildSessionMeta = params.buildSessionMeta;
+    recorder.#materializeOnFlush = params.materializeOnFlush ?? false;
+    return recorder;
   }
 
   /**
@@ -191,7 +233,10 @@ export class RolloutRecorder {
     return this.#materialized;
   }
 
-  /** The `session_meta` this recorder writes first (null for a resumed recorder). */
+  /**
+   * The `session_meta` this recorder writes first (null for a resumed recorder, and for a
+   * caller-built meta until the file is materialized).
+   */
   get sessionMeta(): SessionMetaLine | null {
     return this.#meta;
   }
@@ -221,19 +266,31 @@ export class RolloutRecorder {
   }
 
   /**
+   * Writes everything recorded so far, without fsync, and resolves once it is written (or
+   * rejects with the write error). A deferred recorder stays without a file unless it was asked
+   * to persist, or `materializeOnFlush` is set and items are buffered.
+   */
+  async writeBuffered(): Promise<void> {
+    this.#assertOpen();
+    if (!this.#shouldWrite()) return;
+    await this.#schedule(false);
+  }
+
+  /**
    * Makes every recorded item durable: written and fsynced. A deferred recorder that has not
-   * been asked to persist (no user message yet) stays without a file.
+   * been asked to persist (no user message yet) stays without a file, unless
+   * `materializeOnFlush` is set and items are buffered.
    */
   async flush(): Promise<void> {
     this.#assertOpen();
-    if (!this.#persistRequested) return;
+    if (!this.#shouldWrite()) return;
     await this.#schedule(true);
   }
 
   /** Flushes, then closes the file. On failure the recorder stays usable so callers can retry. */
   async shutdown(): Promise<void> {
     if (this.#state === 'closed') return;
-    if (this.#persistRequested) await this.#schedule(true);
+    if (this.#shouldWrite()) await this.#schedule(true);
     await this.#enqueue(async () => {
       await this.#closeHandle();
       this.#state = 'closed';
@@ -246,6 +303,12 @@ export class RolloutRecorder {
     this.#pending = [];
     this.#state = 'closed';
     await this.#enqueue(() => this.#closeHandle());
+  }
+
+  /** Whether a write may touch the disk: a persisted/open file, or buffered items to materialize. */
+  #shouldWrite(): boolean {
+    if (this.#persistRequested) return true;
+    return this.#materializeOnFlush && this.#pending.length > 0;
   }
 
   #assertOpen(): void {
@@ -277,7 +340,7 @@ export class RolloutRecorder {
   async #drain(): Promise<void> {
     if (this.#state === 'closed') return;
     if (this.#state === 'deferred') {
-      if (!this.#persistRequested) return;
+      if (!this.#shouldWrite()) return;
       await this.#materialize();
       return;
     }
@@ -288,8 +351,11 @@ export class RolloutRecorder {
   }
 
   async #materialize(): Promise<void> {
-    const meta = { ...(this.#meta as Record<string, unknown>) };
-    if (this.#git === 'detect') {
+    const built = this.#buildSessionMeta === null ? null : await this.#buildSessionMeta();
+    const meta = { ...((built ?? this.#meta) as Record<string, unknown>) };
+    if (built !== null) {
+      if (this.#metaTimestamp === '') this.#metaTimestamp = new Date().toISOString();
+    } else if (this.#git === 'detect') {
       const git = await readGitInfo(String(meta.cwd)).catch(() => null);
       if (git !== null && Object.keys(git).length > 0) meta.git = git;
     } else if (this.#git !== null) {
@@ -307,6 +373,7 @@ export class RolloutRecorder {
     this.#meta = meta as SessionMetaLine;
     this.#state = 'open';
     this.#materialized = true;
+    this.#persistRequested = true;
   }
 
   /** One `write()` of all lines on the append fd; on error reopen and retry once. */

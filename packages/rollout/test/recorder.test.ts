@@ -220,6 +220,90 @@ describe('RolloutRecorder', () => {
     expect(read.lines.at(-1)).toMatchObject({ payload: { message: 'appended' } });
   });
 
+  it('createWithSessionMeta + materializeOnFlush: no file without items, caller meta built once', async () => {
+    const home = makeTempDir();
+    const threadId = newThreadId();
+    const path = join(
+      home,
+      'sessions',
+      '2026',
+      '01',
+      '02',
+      formatRolloutFileName(threadId, new Date()),
+    );
+    let builds = 0;
+    const recorder = RolloutRecorder.createWithSessionMeta({
+      path,
+      threadId,
+      materializeOnFlush: true,
+      buildSessionMeta: async () => {
+        builds += 1;
+        return {
+          id: threadId,
+          timestamp: '2026-01-02T03:04:05.678Z',
+          cwd: '/caller',
+          originator: 'caller',
+          cli_version: '9.9.9',
+          source: 'exec',
+          model_provider: 'p',
+        } as never;
+      },
+    });
+    await recorder.flush();
+    await recorder.writeBuffered();
+    expect(existsSync(path)).toBe(false);
+    expect(builds).toBe(0);
+    // Not a user message, yet materialized: this recorder's owner decides when a file exists.
+    recorder.record([agent('first')]);
+    await recorder.writeBuffered();
+    expect(recorder.materialized).toBe(true);
+    recorder.record([agent('second')]);
+    await recorder.writeBuffered();
+    await recorder.shutdown();
+    expect(builds).toBe(1);
+    const read = await readRolloutHistory(path);
+    expect(read.threadId).toBe(threadId);
+    const meta = read.lines[0];
+    expect(meta?.type).toBe('session_meta');
+    expect(meta?.type === 'session_meta' && meta.payload.cwd).toBe('/caller');
+    expect(read.lines.slice(1).map((l) => l.type === 'event_msg' && l.payload.message)).toEqual([
+      'first',
+      'second',
+    ]);
+  });
+
+  it('writeBuffered rejects with the write error and keeps the items for a retry', async () => {
+    const home = makeTempDir();
+    const threadId = newThreadId();
+    const dir = join(home, 'blocked');
+    writeFileSync(dir, 'a file where a directory should be');
+    const path = join(dir, formatRolloutFileName(threadId, new Date()));
+    const recorder = RolloutRecorder.createWithSessionMeta({
+      path,
+      threadId,
+      materializeOnFlush: true,
+      buildSessionMeta: async () =>
+        ({
+          id: threadId,
+          timestamp: '2026-01-02T03:04:05.678Z',
+          cwd: '/w',
+          originator: 'o',
+          cli_version: '1',
+          source: 'cli',
+        }) as never,
+    });
+    recorder.record([agent('kept')]);
+    await expect(recorder.writeBuffered()).rejects.toThrow();
+    rmSync(dir);
+    await recorder.writeBuffered();
+    await recorder.shutdown();
+    const read = await readRolloutHistory(path);
+    expect(read.lines.map((l) => l.type === 'event_msg' && l.payload.message)).toEqual([
+      false,
+      'kept',
+    ]);
+  });
+
   it('discard drops buffered items and closes', async () => {
     const home = makeTempDir();
     const recorder = newRecorder(home);

@@ -15,9 +15,11 @@ import {
   listThreadsWithDb,
   parseSessionTimestampMs,
   plainRolloutPath,
+  RolloutError,
   type RolloutHeadSummary,
   type RolloutItem,
   type RolloutLine,
+  RolloutRecorder,
   readHeadSummary,
   readThreadHistory,
   resolveRolloutFile,
@@ -103,8 +105,6 @@ import {
   findThreadName,
   findThreadNames,
   pathExists,
-  RolloutWriter,
-  RolloutWriterClosedError,
   readFirstSessionMeta,
   readRolloutMetadata,
   reconcileRollout,
@@ -125,7 +125,7 @@ export interface LocalThreadStoreConfig {
 }
 
 interface LiveWriterEntry {
-  writer: RolloutWriter;
+  writer: RolloutRecorder;
   historyMode: ThreadHistoryMode;
 }
 
@@ -196,10 +196,16 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
     const createdAt = new Date();
-    let writer: RolloutWriter;
+    let writer: RolloutRecorder;
     try {
       const path = rolloutPathFor(this.codexHome, threadId, createdAt);
-      writer = RolloutWriter.forCreate(path, () => this.sessionMetaFor(params, cwd, createdAt));
+      writer = RolloutRecorder.createWithSessionMeta({
+        path,
+        threadId,
+        buildSessionMeta: () => this.sessionMetaFor(params, cwd, createdAt),
+        // The store materializes on any flush or append with items (spec §4.5 step 5).
+        materializeOnFlush: true,
+      });
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to initialize local thread recorder: ${message(error)}`,
@@ -288,9 +294,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (cwd === null || cwd === '') {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
-    let writer: RolloutWriter;
+    let writer: RolloutRecorder;
     try {
-      writer = await RolloutWriter.forResume(isAbsolute(path) ? path : join(this.codexHome, path));
+      writer = await RolloutRecorder.resume(isAbsolute(path) ? path : join(this.codexHome, path));
     } catch (error) {
       throw ThreadStoreError.internal(`failed to resume local thread recorder: ${message(error)}`);
     }
@@ -301,7 +307,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     this.writers.set(threadId, { writer, historyMode });
   }
 
-  private writerFor(threadId: ThreadId): RolloutWriter {
+  private writerFor(threadId: ThreadId): RolloutRecorder {
     const entry = this.writers.get(threadId);
     if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
     return entry.writer;
@@ -309,7 +315,9 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   private writerError(threadId: ThreadId, error: unknown): ThreadStoreError {
     if (error instanceof ThreadStoreError) return error;
-    if (error instanceof RolloutWriterClosedError) return ThreadStoreError.threadNotFound(threadId);
+    if (error instanceof RolloutError && error.code === 'RecorderClosed') {
+      return ThreadStoreError.threadNotFound(threadId);
+    }
     return ThreadStoreError.internal(message(error), error);
   }
 
@@ -319,10 +327,10 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (canonical.length === 0) return;
     const writer = this.writerFor(params.threadId);
     try {
-      await writer.record(canonical);
+      writer.record(canonical);
       // Written before returning (not fsynced; flush does that), so SQLite, written after us,
       // never gets ahead of the JSONL.
-      await writer.writeThrough();
+      await writer.writeBuffered();
     } catch (error) {
       throw this.writerError(params.threadId, error);
     }
@@ -351,10 +359,10 @@ export class LocalThreadStore extends ThreadStoreBase {
   /** Soft: points an existing row at the writer's file when they differ. */
   private async syncMaterializedRolloutPath(
     threadId: ThreadId,
-    writer: RolloutWriter,
+    writer: RolloutRecorder,
   ): Promise<void> {
     const db = this.handle;
-    if (db === undefined || !writer.isMaterialized) return;
+    if (db === undefined || !writer.materialized) return;
     try {
       const row = await getThread(db.ctx, threadId);
       if (row !== undefined && row.rolloutPath !== writer.path) {
@@ -1353,7 +1361,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (entry !== undefined) {
       await entry.writer.discard().catch(() => undefined);
       this.writers.delete(threadId);
-      if (entry.writer.isMaterialized) paths.add(entry.writer.path);
+      if (entry.writer.materialized) paths.add(entry.writer.path);
     }
     let deletedAny = false;
     for (const path of paths) {

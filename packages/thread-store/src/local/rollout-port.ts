@@ -1,13 +1,5 @@
-/**
- * The rollout-side operations LocalThreadStore needs, behind one small module: the live writer,
- * the session name index, find-by-id, and reconcile. They are built on @skein/rollout's layout,
- * reader, serializer and metadata extraction and on @skein/state's queries, so the store's own
- * code never touches line formats or SQL.
- */
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, mkdir } from 'node:fs/promises';
 import {
   appendRolloutItems,
   appendSessionIndexEntry,
@@ -17,8 +9,6 @@ import {
   findThreadNameById,
   findThreadNamesByIds,
   findThreadPathWithDb,
-  forEachRolloutLine,
-  formatRolloutTimestamp,
   plainRolloutPath,
   type RolloutItem,
   readThreadHistory,
@@ -26,199 +16,9 @@ import {
   removeSessionIndexEntries,
   resolveRolloutFile,
   type SessionMetaLine,
-  serializeRolloutLine,
   streamRollout,
 } from '@skein/rollout';
 import type { StateDb, ThreadId, ThreadMetadata } from '@skein/state';
-
-// ---------------------------------------------------------------------------------------------
-// Live writer
-
-export class RolloutWriterClosedError extends Error {
-  constructor(path: string) {
-    super(`rollout writer for ${path} is closed`);
-  }
-}
-
-/**
- * One thread's append-only writer. A created thread is deferred: nothing is on disk until
- * `persist`, or a `flush` with items pending. Items are written one compact JSON line each, in
- * one `write` per batch to an `O_APPEND` descriptor; `flush`/`persist`/`shutdown` also fsync.
- * Operations run strictly in order. A failed write keeps its items pending for the next try.
- */
-export class RolloutWriter {
-  readonly path: string;
-  private handle: FileHandle | null = null;
-  private materialized: boolean;
-  private pending: RolloutItem[] = [];
-  private closed = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly buildSessionMeta: (() => Promise<SessionMetaLine>) | null;
-
-  private constructor(
-    path: string,
-    materialized: boolean,
-    buildSessionMeta: (() => Promise<SessionMetaLine>) | null,
-  ) {
-    this.path = path;
-    this.materialized = materialized;
-    this.buildSessionMeta = buildSessionMeta;
-  }
-
-  /** A deferred writer for a new thread; `buildSessionMeta` runs at materialization. */
-  static forCreate(path: string, buildSessionMeta: () => Promise<SessionMetaLine>): RolloutWriter {
-    return new RolloutWriter(path, false, buildSessionMeta);
-  }
-
-  /** A writer appending to an existing rollout (a `.zst`-only rollout is decompressed first). */
-  static async forResume(path: string): Promise<RolloutWriter> {
-    const existing = await resolveRolloutFile(path);
-    const plain = plainRolloutPath(path);
-    if (existing === null) throw new Error(`rollout file does not exist: ${plain}`);
-    if (existing !== plain) await decompressInPlace(existing, plain);
-    const writer = new RolloutWriter(plain, true, null);
-    writer.handle = await open(plain, 'a');
-    return writer;
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  get isMaterialized(): boolean {
-    return this.materialized;
-  }
-
-  private run<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(operation, operation);
-    this.queue = result.catch(() => undefined);
-    return result;
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new RolloutWriterClosedError(this.path);
-  }
-
-  /** Queues canonical items; writes them at once when the file exists (no fsync). */
-  record(items: readonly RolloutItem[]): Promise<void> {
-    return this.run(async () => {
-      this.assertOpen();
-      if (items.length === 0) return;
-      this.pending.push(...items);
-      if (this.materialized) await this.writePending();
-    });
-  }
-
-  /** Materializes (even without items), writes everything pending, fsyncs. */
-  persist(): Promise<void> {
-    return this.run(async () => {
-      this.assertOpen();
-      await this.materialize();
-      await this.writePending();
-      await this.handle?.datasync();
-    });
-  }
-
-  /** Writes pending items (materializing if needed) without fsync. */
-  writeThrough(): Promise<void> {
-    return this.run(async () => {
-      this.assertOpen();
-      if (this.pending.length === 0) return;
-      await this.materialize();
-      await this.writePending();
-    });
-  }
-
-  /** Writes and fsyncs pending items; a deferred thread without items stays deferred. */
-  flush(): Promise<void> {
-    return this.run(() => this.flushNow());
-  }
-
-  private async flushNow(): Promise<void> {
-    this.assertOpen();
-    if (!this.materialized && this.pending.length === 0) return;
-    await this.materialize();
-    await this.writePending();
-    await this.handle?.datasync();
-  }
-
-  /** Flushes, then closes; later calls fail. A failed flush leaves the writer open. */
-  shutdown(): Promise<void> {
-    return this.run(async () => {
-      if (this.closed) return;
-      await this.flushNow();
-      this.closed = true;
-      await this.closeHandle();
-    });
-  }
-
-  /** Closes without writing buffered items; durable content stays. Idempotent. */
-  discard(): Promise<void> {
-    this.closed = true;
-    return this.run(async () => {
-      this.pending = [];
-      await this.closeHandle();
-    });
-  }
-
-  private async closeHandle(): Promise<void> {
-    const handle = this.handle;
-    this.handle = null;
-    if (handle !== null) await handle.close();
-  }
-
-  private async materialize(): Promise<void> {
-    if (this.materialized) return;
-    const meta = this.buildSessionMeta === null ? null : await this.buildSessionMeta();
-    await mkdir(dirname(this.path), { recursive: true });
-    const handle = await open(this.path, 'a');
-    try {
-      if (meta !== null) {
-        const line = serializeRolloutLine({
-          timestamp: formatRolloutTimestamp(new Date()),
-          type: 'session_meta',
-          payload: meta,
-        });
-        await handle.write(`${line}\n`);
-      }
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    this.handle = handle;
-    this.materialized = true;
-  }
-
-  private async writePending(): Promise<void> {
-    if (this.pending.length === 0) return;
-    if (this.handle === null) this.handle = await open(this.path, 'a');
-    const timestamp = formatRolloutTimestamp(new Date());
-    let text = '';
-    for (const item of this.pending) {
-      text += `${serializeRolloutLine({ timestamp, ...item })}\n`;
-    }
-    await this.handle.write(text);
-    this.pending = [];
-  }
-}
-
-/** Turns a `.jsonl.zst` rollout back into its plain file (temp file, fsync, rename). */
-async function decompressInPlace(compressed: string, plain: string): Promise<void> {
-  const chunks: Buffer[] = [];
-  await forEachRolloutLine(compressed, (line, info) => {
-    chunks.push(Buffer.from(line), Buffer.from(info.terminated ? '\n' : ''));
-  });
-  const temp = `${plain}.decompress-${randomBytes(4).toString('hex')}`;
-  const handle = await open(temp, 'wx');
-  try {
-    await handle.write(Buffer.concat(chunks));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, plain);
-  await unlink(compressed);
-}
 
 /** Appends one item as a line to an existing rollout (for threads without a live writer). */
 export async function appendRolloutItemToPath(path: string, item: RolloutItem): Promise<void> {
