@@ -22,7 +22,10 @@ for (const script of scripts) {
   const rel = relative(root, script);
   if (!rel.includes(filter)) continue;
   console.log(`\n=== ${rel}`);
-  const result = spawnSync(process.execPath, ['--expose-gc', script], { stdio: 'inherit', cwd: root });
+  const result = spawnSync(process.execPath, ['--expose-gc', script], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (result.status !== 0) {
     failures += 1;
     console.log(`!!! ${rel} exited with ${result.status ?? result.signal}`);

@@ -25,6 +25,7 @@ if (mode === 'init' || mode === 'init-workers') {
       sqliteHome,
       waitMs: Number(waitMs),
       pollMs: Number(pollMs),
+      backfill,
     });
     const rows = db.sqlite.prepare('select count(*) as n from threads').get().n;
     await db.close();

@@ -20,7 +20,7 @@ const userMessage = (text: string) => ({
 
 async function liveThread() {
   const h = await localHarness(true);
-  cleanups.push(h.cleanup);
+  cleanups.push(async () => h.cleanup?.());
   const threadId = newThreadId();
   const live = await LiveThread.create(
     h.store,
