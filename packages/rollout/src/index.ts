@@ -12,4 +12,5 @@ export * from './reader.js';
 export * from './recorder.js';
 export * from './schema.js';
 export * from './session-index.js';
+export * from './session-meta.js';
 export * from './state-db/index.js';

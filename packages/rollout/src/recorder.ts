@@ -7,7 +7,6 @@ import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { readGitInfo } from './git-info.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { compressedRolloutPath, plainRolloutPath, rolloutPathFor } from './layout.js';
-import { threadSpawnOf } from './metadata.js';
 import { isPersistedRolloutItem } from './policy.js';
 import {
   type DynamicTool,
@@ -17,6 +16,7 @@ import {
   type SessionSource,
   serializeRolloutLine,
 } from './schema.js';
+import { buildSessionMeta } from './session-meta.js';
 
 /*
  * The rollout writer (spec rollout-state §3): legacy line format, deferred materialization,
@@ -131,43 +131,30 @@ export class RolloutRecorder {
     const threadId = requireThreadId(params.threadId);
     const createdAt = params.createdAt ?? new Date();
     const timestamp = createdAt.toISOString();
-    const spawn = threadSpawnOf(params.source);
-    const spawnString = (key: string): string | undefined => {
-      const value = spawn?.[key];
-      return typeof value === 'string' && value !== '' ? value : undefined;
-    };
-    // Key order matters: it is the order Codex writes (legacy history mode).
-    const meta: Record<string, unknown> = { id: threadId };
-    if (params.forkedFromId)
-      meta.forked_from_id = requireThreadId(params.forkedFromId, 'forked-from id');
-    if (params.parentThreadId)
-      meta.parent_thread_id = requireThreadId(params.parentThreadId, 'parent thread id');
-    meta.timestamp = timestamp;
-    meta.cwd = params.cwd;
-    meta.originator = params.originator;
-    meta.cli_version = params.cliVersion;
-    meta.source = params.source;
-    if (params.threadSource) meta.thread_source = params.threadSource;
-    const nickname = spawnString('agent_nickname');
-    const role = spawnString('agent_role');
-    const agentPath = spawnString('agent_path');
-    if (nickname !== undefined) meta.agent_nickname = nickname;
-    if (role !== undefined) meta.agent_role = role;
-    if (agentPath !== undefined) meta.agent_path = agentPath;
-    meta.model_provider = params.modelProvider;
-    meta.base_instructions =
-      params.baseInstructions === undefined || params.baseInstructions === null
-        ? null
-        : { text: params.baseInstructions };
-    if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
-      meta.dynamic_tools = params.dynamicTools;
-    }
-    if (params.memoriesDisabled) meta.memory_mode = 'disabled';
+    const meta = buildSessionMeta({
+      threadId,
+      forkedFromId: params.forkedFromId
+        ? requireThreadId(params.forkedFromId, 'forked-from id')
+        : null,
+      parentThreadId: params.parentThreadId
+        ? requireThreadId(params.parentThreadId, 'parent thread id')
+        : null,
+      timestamp,
+      cwd: params.cwd,
+      originator: params.originator,
+      cliVersion: params.cliVersion,
+      source: params.source,
+      threadSource: params.threadSource,
+      modelProvider: params.modelProvider,
+      baseInstructions: params.baseInstructions == null ? null : { text: params.baseInstructions },
+      dynamicTools: params.dynamicTools,
+      memoriesDisabled: params.memoriesDisabled,
+    });
     const recorder = new RolloutRecorder(
       rolloutPathFor(params.codexHome, threadId, createdAt),
       threadId,
       'deferred',
-      meta as SessionMetaLine,
+      meta,
       timestamp,
       params.git === undefined ? 'detect' : params.git,
     );

@@ -49,9 +49,10 @@ import {
   type RolloutItem,
   rejectPaginatedHistoryMode,
   type SearchThreadsParams,
-  type SessionSource,
   type StoredThread,
   type StoredThreadHistory,
+  sessionMetaForCreate,
+  spawnFactsOf,
   type ThreadHistoryMode,
   type ThreadId,
   type ThreadPage,
@@ -810,7 +811,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
           ctx,
           initialMetadata(create, writer.createdAtMs, this.ctx.defaultProvider),
         );
-        const parent = parentThreadIdOf(create);
+        const parent = spawnFactsOf(create).parentThreadId;
         if (parent) await insertSpawnEdge(ctx, parent, create.threadId);
       }
       await trx
@@ -974,20 +975,6 @@ async function appendRows(trx: Tx, threadId: string, items: readonly RolloutItem
   }
 }
 
-function threadSpawnOf(source: SessionSource) {
-  if (typeof source === 'object' && 'subagent' in source) {
-    const sub = source.subagent;
-    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
-  }
-  return undefined;
-}
-
-function parentThreadIdOf(params: CreateThreadParams): string | null {
-  if (params.parentThreadId != null) return params.parentThreadId;
-  const spawn = threadSpawnOf(params.source);
-  return spawn?.parent_thread_id ? spawn.parent_thread_id.toLowerCase() : null;
-}
-
 /** The row a new thread starts with: facts from create, no derived metadata (no preview). */
 function initialMetadata(
   params: CreateThreadParams,
@@ -1002,16 +989,16 @@ function initialMetadata(
     encodeSessionSource(params.source),
     params.metadata.modelProvider || defaultProvider,
   );
-  const spawn = threadSpawnOf(params.source);
+  const spawn = spawnFactsOf(params);
   return {
     ...meta,
     cwd: params.metadata.cwd ?? '',
     threadSource: params.threadSource ?? null,
-    agentNickname: spawn?.agent_nickname ?? null,
-    agentRole: spawn?.agent_role ?? null,
-    agentPath: spawn?.agent_path ?? null,
+    agentNickname: spawn.agentNickname,
+    agentRole: spawn.agentRole,
+    agentPath: spawn.agentPath,
     memoryMode: params.metadata.memoryMode,
-    parentThreadId: (parentThreadIdOf(params) as ThreadId | null) ?? null,
+    parentThreadId: spawn.parentThreadId,
     forkedFromId: params.forkedFromId ?? null,
     historyMode: (params.historyMode ?? 'legacy') satisfies ThreadHistoryMode,
     originator: params.originator,
@@ -1021,34 +1008,10 @@ function initialMetadata(
 
 /** The session meta that opens every history, as the rollout writer would record it. */
 function sessionMetaItem(params: CreateThreadParams, createdAtMs: number): RolloutItem {
-  const spawn = threadSpawnOf(params.source);
-  const payload: Record<string, unknown> = {
-    id: params.threadId,
-    session_id: params.sessionId ?? params.threadId,
+  const payload = sessionMetaForCreate(params, {
     timestamp: new Date(createdAtMs).toISOString(),
     cwd: params.metadata.cwd ?? '',
-    originator: params.originator,
-    cli_version: '',
-    source: params.source,
-    model_provider: params.metadata.modelProvider,
-    base_instructions: params.baseInstructions ?? null,
-    history_mode: params.historyMode ?? 'legacy',
-  };
-  if (params.forkedFromId != null) payload.forked_from_id = params.forkedFromId;
-  if (params.parentThreadId != null) payload.parent_thread_id = params.parentThreadId;
-  if (params.threadSource != null) payload.thread_source = params.threadSource;
-  if (spawn?.agent_nickname != null) payload.agent_nickname = spawn.agent_nickname;
-  if (spawn?.agent_role != null) payload.agent_role = spawn.agent_role;
-  if (spawn?.agent_path != null) payload.agent_path = spawn.agent_path;
-  if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
-    payload.dynamic_tools = params.dynamicTools;
-  }
-  if (params.selectedCapabilityRoots !== undefined && params.selectedCapabilityRoots.length > 0) {
-    payload.selected_capability_roots = params.selectedCapabilityRoots;
-  }
-  if (params.metadata.memoryMode === 'disabled') payload.memory_mode = 'disabled';
-  if (params.multiAgentVersion != null) payload.multi_agent_version = params.multiAgentVersion;
-  if (params.initialWindowId != null)
-    payload.context_window = { window_id: params.initialWindowId };
-  return { type: 'session_meta', payload } as RolloutItem;
+    cliVersion: '',
+  });
+  return { type: 'session_meta', payload };
 }

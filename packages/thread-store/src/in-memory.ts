@@ -1,12 +1,7 @@
-/**
- * `InMemoryThreadStore` (spec thread-store §5): a test and debug double that keeps history and
- * metadata patches in memory and records every call. It has no rollout files, so reads by
- * rollout path fail unless a path was registered by `resumeThread`.
- */
-import type { SessionMetaLine } from '@skein/rollout';
 import { rejectPaginatedHistoryMode, ThreadStoreError } from './errors.js';
 import { persistedRolloutItems } from './items.js';
 import { gitInfoFromParts, isThreadMetadataPatchEmpty, mergeThreadMetadataPatch } from './patch.js';
+import { sessionMetaForCreate, spawnFactsOf } from './session-meta.js';
 import { ThreadStoreBase } from './thread-store.js';
 import type {
   AppendThreadItemsParams,
@@ -19,7 +14,6 @@ import type {
   ReadThreadParams,
   ResumeThreadParams,
   RolloutItem,
-  SessionSource,
   StoredThread,
   StoredThreadHistory,
   ThreadHistoryMode,
@@ -213,7 +207,7 @@ export class InMemoryThreadStore extends ThreadStoreBase {
     if (relation != null) {
       const parentOf = (id: ThreadId): ThreadId | null => {
         const created = this.createdThreads.get(id);
-        return created === undefined ? null : parentThreadIdOf(created);
+        return created === undefined ? null : spawnFactsOf(created).parentThreadId;
       };
       if (relation.kind === 'directChildrenOf') {
         ids = ids.filter((id) => parentOf(id) === relation.threadId);
@@ -327,20 +321,6 @@ export class InMemoryThreadStore extends ThreadStoreBase {
   }
 }
 
-function threadSpawnOf(source: SessionSource) {
-  if (typeof source === 'object' && 'subagent' in source) {
-    const sub = source.subagent;
-    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
-  }
-  return undefined;
-}
-
-function parentThreadIdOf(params: CreateThreadParams): ThreadId | null {
-  if (params.parentThreadId != null) return params.parentThreadId;
-  const spawn = threadSpawnOf(params.source);
-  return spawn === undefined ? null : (spawn.parent_thread_id.toLowerCase() as ThreadId);
-}
-
 /** The history mode of the last session meta in a history, else legacy. */
 export function historyModeOf(items: readonly RolloutItem[]): ThreadHistoryMode {
   for (let index = items.length - 1; index >= 0; index -= 1) {
@@ -352,38 +332,10 @@ export function historyModeOf(items: readonly RolloutItem[]): ThreadHistoryMode 
 }
 
 function synthesizedSessionMeta(params: CreateThreadParams): RolloutItem {
-  const spawn = threadSpawnOf(params.source);
-  const payload: SessionMetaLine = {
-    session_id: params.sessionId ?? params.threadId,
-    id: params.threadId,
+  const payload = sessionMetaForCreate(params, {
     timestamp: new Date().toISOString(),
     cwd: params.metadata.cwd ?? '',
-    originator: params.originator,
-    cli_version: 'test',
-    source: params.source,
-    model_provider: params.metadata.modelProvider,
-    base_instructions: params.baseInstructions == null ? null : { ...params.baseInstructions },
-    history_mode: params.historyMode ?? 'legacy',
-    git: null,
-  };
-  if (params.forkedFromId != null) payload.forked_from_id = params.forkedFromId;
-  if (params.parentThreadId != null) payload.parent_thread_id = params.parentThreadId;
-  if (params.threadSource != null) payload.thread_source = params.threadSource;
-  if (spawn?.agent_nickname != null) payload.agent_nickname = spawn.agent_nickname;
-  if (spawn?.agent_role != null) payload.agent_role = spawn.agent_role;
-  if (spawn?.agent_path != null) payload.agent_path = spawn.agent_path;
-  if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
-    payload.dynamic_tools = structuredClone(
-      params.dynamicTools,
-    ) as SessionMetaLine['dynamic_tools'];
-  }
-  if (params.selectedCapabilityRoots !== undefined && params.selectedCapabilityRoots.length > 0) {
-    payload.selected_capability_roots = params.selectedCapabilityRoots;
-  }
-  if (params.metadata.memoryMode === 'disabled') payload.memory_mode = 'disabled';
-  if (params.multiAgentVersion != null) payload.multi_agent_version = params.multiAgentVersion;
-  if (params.initialWindowId != null) {
-    payload.context_window = { window_id: params.initialWindowId };
-  }
+    cliVersion: 'test',
+  });
   return { type: 'session_meta', payload };
 }

@@ -50,5 +50,11 @@ export {
   sqliteWriteMustSucceed,
 } from './patch.js';
 export * from './schemas.js';
+export {
+  type SessionMetaContext,
+  type SpawnFacts,
+  sessionMetaForCreate,
+  spawnFactsOf,
+} from './session-meta.js';
 export { type ThreadStore, ThreadStoreBase } from './thread-store.js';
 export type * from './types.js';

@@ -13,6 +13,7 @@ import {
   isThreadMetadataPatchEmpty,
   mergeThreadMetadataPatch,
 } from './patch.js';
+import { spawnFactsOf } from './session-meta.js';
 import type {
   CreateThreadParams,
   ResumeThreadParams,
@@ -72,16 +73,16 @@ export class ThreadMetadataSync {
     const created = sync.now();
     const cwd = params.metadata.cwd ?? '';
     const git = cwd === '' ? null : await (options.collectGitInfo ?? collectGitInfo)(cwd);
-    const spawn = threadSpawnOf(params.source);
+    const spawn = spawnFactsOf(params);
     const patch: ThreadMetadataPatch = {
       modelProvider: params.metadata.modelProvider,
       createdAtMs: created,
       updatedAtMs: created,
       source: params.source,
       threadSource: params.threadSource ?? null,
-      agentNickname: spawn?.agent_nickname ?? null,
-      agentRole: spawn?.agent_role ?? null,
-      agentPath: spawn?.agent_path ?? null,
+      agentNickname: spawn.agentNickname,
+      agentRole: spawn.agentRole,
+      agentPath: spawn.agentPath,
       cwd,
       cliVersion: SKEIN_CLI_VERSION,
       memoryMode: params.metadata.memoryMode,
@@ -283,14 +284,6 @@ export class ThreadMetadataSync {
 /** Any field other than `updatedAtMs` counts as a metadata fact. */
 function hasMetadataFacts(patch: ThreadMetadataPatch): boolean {
   return Object.entries(patch).some(([key, value]) => key !== 'updatedAtMs' && value !== undefined);
-}
-
-function threadSpawnOf(source: SessionSource) {
-  if (typeof source === 'object' && 'subagent' in source) {
-    const sub = source.subagent;
-    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
-  }
-  return undefined;
 }
 
 /** A session-meta timestamp: RFC 3339, or the file-name form `YYYY-MM-DDTHH-MM-SS` (UTC). */

@@ -75,6 +75,61 @@ describe('LocalThreadStore live writer', () => {
     expect(await row(h.stateDb as StateDb, params.threadId)).toBeUndefined();
   });
 
+  it('writes the create params into session_meta in the writer key order, newer fields included', async () => {
+    const h = await setup(false);
+    const params = {
+      ...createThreadParams(h.cwd),
+      sessionId: '01a20154-0000-7000-8000-0000000000aa' as ThreadId,
+      threadSource: 'user' as const,
+      dynamicTools: [{ name: 'lookup', description: 'finds things' }],
+      selectedCapabilityRoots: [{ path: '/caps' }],
+      multiAgentVersion: 'v2',
+      initialWindowId: 'window-1',
+    };
+    const live = await LiveThread.create(h.local, params, noGit);
+    const path = h.local.liveRolloutPath(params.threadId);
+    await live.appendItems([userMessageItem('hello')]);
+    await live.shutdown();
+    const [first] = lines(path);
+    const meta = first?.payload as Record<string, unknown>;
+    expect(first?.type).toBe('session_meta');
+    expect(Object.keys(meta)).toEqual([
+      'id',
+      'session_id',
+      'timestamp',
+      'cwd',
+      'originator',
+      'cli_version',
+      'source',
+      'thread_source',
+      'model_provider',
+      'base_instructions',
+      'dynamic_tools',
+      'selected_capability_roots',
+      'multi_agent_version',
+      'context_window',
+    ]);
+    expect(meta).toMatchObject({
+      id: params.threadId,
+      session_id: params.sessionId,
+      cwd: h.cwd,
+      dynamic_tools: params.dynamicTools,
+      selected_capability_roots: params.selectedCapabilityRoots,
+      multi_agent_version: 'v2',
+      context_window: { window_id: 'window-1' },
+    });
+    // The in-memory store synthesizes the same first item from the same params.
+    const memory = new InMemoryThreadStore();
+    await memory.createThread(params);
+    const history = await memory.loadHistory({ threadId: params.threadId, includeArchived: true });
+    const memoryMeta = history.items[0]?.payload as Record<string, unknown>;
+    expect({ ...memoryMeta, timestamp: '', cli_version: '' }).toEqual({
+      ...meta,
+      timestamp: '',
+      cli_version: '',
+    });
+  });
+
   it('raw appends are history only: no SQLite row', async () => {
     const h = await setup(true);
     const params = createThreadParams(h.cwd);

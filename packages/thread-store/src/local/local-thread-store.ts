@@ -54,12 +54,14 @@ import {
   resolveGitInfoPatch,
   sqliteWriteMustSucceed,
 } from '../patch.js';
+import { sessionMetaForCreate } from '../session-meta.js';
 import { ThreadStoreBase } from '../thread-store.js';
 import type {
   AppendThreadItemsParams,
   ArchiveThreadParams,
   CreateThreadParams,
   DeleteThreadParams,
+  GitInfo,
   ItemPage,
   ListItemsParams,
   ListThreadsParams,
@@ -224,43 +226,13 @@ export class LocalThreadStore extends ThreadStoreBase {
     cwd: string,
     createdAt: Date,
   ): Promise<SessionMetaLine> {
-    const spawn = spawnOf(params.source);
-    const meta: Record<string, unknown> = { id: params.threadId };
-    if (params.sessionId !== undefined && params.sessionId !== params.threadId) {
-      meta.session_id = params.sessionId;
-    }
-    if (params.forkedFromId != null) meta.forked_from_id = params.forkedFromId;
-    if (params.parentThreadId != null) meta.parent_thread_id = params.parentThreadId;
-    Object.assign(meta, {
+    const git = await this.gitInfo(cwd).catch(() => null);
+    return sessionMetaForCreate(params, {
       timestamp: createdAt.toISOString(),
       cwd,
-      originator: params.originator,
-      cli_version: SKEIN_CLI_VERSION,
-      source: params.source,
+      cliVersion: SKEIN_CLI_VERSION,
+      git: git === null ? null : gitLineOf(git),
     });
-    if (params.threadSource != null) meta.thread_source = params.threadSource;
-    if (spawn?.agent_nickname != null) meta.agent_nickname = spawn.agent_nickname;
-    if (spawn?.agent_role != null) meta.agent_role = spawn.agent_role;
-    if (spawn?.agent_path != null) meta.agent_path = spawn.agent_path;
-    meta.model_provider = params.metadata.modelProvider;
-    meta.base_instructions =
-      params.baseInstructions == null ? null : { ...params.baseInstructions };
-    if (params.dynamicTools !== undefined && params.dynamicTools.length > 0) {
-      meta.dynamic_tools = structuredClone(params.dynamicTools) as SessionMetaLine['dynamic_tools'];
-    }
-    if (params.metadata.memoryMode === 'disabled') meta.memory_mode = 'disabled';
-    if (params.historyMode !== undefined && params.historyMode !== 'legacy') {
-      meta.history_mode = params.historyMode;
-    }
-    const git = await this.gitInfo(cwd).catch(() => null);
-    if (git !== null) {
-      const gitLine: Record<string, string> = {};
-      if (git.commitHash !== null) gitLine.commit_hash = git.commitHash;
-      if (git.branch !== null) gitLine.branch = git.branch;
-      if (git.repositoryUrl !== null) gitLine.repository_url = git.repositoryUrl;
-      meta.git = gitLine;
-    }
-    return meta as SessionMetaLine;
   }
 
   async resumeThread(params: ResumeThreadParams): Promise<void> {
@@ -1422,14 +1394,6 @@ function mergeGit(
   return { commitHash: sha, branch, repositoryUrl: origin };
 }
 
-function spawnOf(source: CreateThreadParams['source']) {
-  if (typeof source === 'object' && 'subagent' in source) {
-    const sub = source.subagent;
-    if (typeof sub === 'object' && 'thread_spawn' in sub) return sub.thread_spawn;
-  }
-  return undefined;
-}
-
 function historyModeOfItems(items: readonly RolloutItem[]): ThreadHistoryMode {
   for (let index = items.length - 1; index >= 0; index -= 1) {
     const item = items[index];
@@ -1483,4 +1447,13 @@ function isTouchOnly(
     if (key !== 'updatedAtMs' && value !== undefined) return false;
   }
   return true;
+}
+
+/** Git facts in the rollout's words, leaving out what is unknown. */
+function gitLineOf(git: GitInfo): Record<string, string> {
+  const line: Record<string, string> = {};
+  if (git.commitHash !== null) line.commit_hash = git.commitHash;
+  if (git.branch !== null) line.branch = git.branch;
+  if (git.repositoryUrl !== null) line.repository_url = git.repositoryUrl;
+  return line;
 }
