@@ -15,6 +15,13 @@ export interface StateContext {
   readonly recencyClock: TimestampAllocator;
   /** Provider used where a row has none (spec §5.3). */
   readonly defaultProvider: string;
+  /** A text index that narrows search terms to candidate ids (SQLite); absent = scan. */
+  readonly search?: ThreadSearchIndex;
+}
+
+export interface ThreadSearchIndex {
+  /** Ids that may match `term` (a superset of the matches), or null to scan instead. */
+  candidateIds(term: string): string[] | null;
 }
 
 export function createStateContext(

@@ -6,12 +6,15 @@ import {
   Migrator,
   sql,
 } from 'kysely';
+import { detectStateSqlDialect } from './dialect.js';
 import { StateError } from './errors.js';
+import { THREAD_SEARCH_SCHEMA_SQL } from './sqlite-search.js';
 
 /**
- * The state schema as Kysely migrations in code. Written with the schema builder only (no
- * dialect-specific SQL), so the same list migrates SQLite and PostgreSQL. A migration, once
- * released, is never edited: later changes are new entries.
+ * The state schema as Kysely migrations in code. Written with the schema builder (no
+ * dialect-specific SQL, except the SQLite-only search index of 0005), so the same list migrates
+ * SQLite and PostgreSQL. A migration, once released, is never edited: later changes are new
+ * entries.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
@@ -155,12 +158,21 @@ const backfillDeferredIndexes: Migration = {
   },
 };
 
+const threadSearchIndex: Migration = {
+  async up(db: AnyDb) {
+    // SQLite only (FTS5 trigram); PostgreSQL searches by scan.
+    if (detectStateSqlDialect(db) !== 'sqlite') return;
+    for (const statement of THREAD_SEARCH_SCHEMA_SQL) await sql.raw(statement).execute(db);
+  },
+};
+
 /** Every migration, in order. Names sort in application order. */
 export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_threads_and_spawn_edges': threadsAndSpawnEdges,
   '0002_backfill_state': backfillState,
   '0003_leases_and_backfill_owner': leasesAndBackfillOwner,
   '0004_backfill_deferred_indexes': backfillDeferredIndexes,
+  '0005_thread_search_index': threadSearchIndex,
 });
 
 export const STATE_MIGRATION_NAMES: readonly string[] = Object.keys(STATE_MIGRATIONS).sort();

@@ -7,6 +7,7 @@ import { createStateContext, type StateContext, seedStateClocks } from './contex
 import { StateError } from './errors.js';
 import { migrateStateSchema } from './migrations.js';
 import type { StateDatabase } from './schema.js';
+import { SqliteThreadSearch } from './sqlite-search.js';
 import {
   type BatchUpsertEntry,
   type BatchUpsertOptions,
@@ -127,12 +128,16 @@ export class StateRuntime {
       sqlite = openChecked(path, options);
     }
     const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
-    const ctx = createStateContext(db, {
-      dialect: 'sqlite',
-      ...(options.defaultProvider !== undefined
-        ? { defaultProvider: options.defaultProvider }
-        : {}),
-    });
+    const search = new SqliteThreadSearch(sqlite);
+    const ctx: StateContext = {
+      ...createStateContext(db, {
+        dialect: 'sqlite',
+        ...(options.defaultProvider !== undefined
+          ? { defaultProvider: options.defaultProvider }
+          : {}),
+      }),
+      search,
+    };
     try {
       await migrateSqlite(sqlite, db);
       await ensureBackfillState(ctx);
@@ -182,6 +187,8 @@ export class StateRuntime {
         )
         .all() as { name: string; sql: string }[];
       if (indexes.length === 0) return false;
+      // The search index is rebuilt by the first search rather than row by row.
+      this.sqlite.prepare('update thread_search_state set ready = 0 where id = 1').run();
       this.sqlite
         .prepare('update backfill_state set deferred_index_sql = ? where id = 1')
         .run(JSON.stringify(indexes.map((index) => index.sql)));

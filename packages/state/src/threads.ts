@@ -340,6 +340,12 @@ export async function listThreads(
   if (params.cwds) query = query.where('cwd', 'in', [...params.cwds]);
   const term = params.searchTerm;
   if (term) {
+    // The index narrows a rare term to a few ids; the substring test below stays the rule.
+    const candidates = ctx.search?.candidateIds(term) ?? null;
+    if (candidates !== null) {
+      if (candidates.length === 0) return empty;
+      query = query.where('id', 'in', candidates);
+    }
     query = query.where((eb: Eb) =>
       eb.or([
         containsText(ctx.dialect, eb.ref('name'), term),
