@@ -3,11 +3,12 @@
 // (legacy-format rollouts, ~4 KB each) is generated once into a cached temp dir and copied per
 // run. Targets: a list page in <= 100 ms, cold startup in <= 3 s, warm startup in <= 1 s.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { copySettledHome } from './home-copy.mjs';
 
 const THREADS = Number(process.env.SKEIN_BENCH_THREADS ?? 10_000);
 const ROUNDS = Number(process.env.SKEIN_BENCH_ROUNDS ?? 15);
@@ -216,7 +217,7 @@ if (!existsSync(join(TEMPLATE, '.complete'))) {
   );
 }
 const home = join(tmpdir(), `skein-app-server-bench-run-${process.pid}`);
-cpSync(TEMPLATE, home, { recursive: true });
+copySettledHome(TEMPLATE, home);
 try {
   console.log(`thread/list on ${THREADS} threads (${ROUNDS} rounds each; median / p95)`);
   const cold = await startTimed(home);

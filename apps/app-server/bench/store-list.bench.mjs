@@ -3,11 +3,12 @@
 // default scan-and-repair mode and DB-only. Isolates the store from JSON-RPC and process
 // overhead. Reports medians of wall and CPU time. Target: a page of 50 in <= 2 ms DB-only and
 // as close as possible with scan-and-repair (Codex 0.169: ~5 ms).
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initStateDb } from '@skein/rollout';
 import { LocalThreadStore } from '@skein/thread-store';
+import { copySettledHome } from './home-copy.mjs';
 
 const THREADS = Number(process.env.SKEIN_BENCH_THREADS ?? 10_000);
 const ROUNDS = Number(process.env.SKEIN_BENCH_ROUNDS ?? 21);
@@ -20,7 +21,7 @@ if (!existsSync(join(TEMPLATE, '.complete'))) {
   process.exit(1);
 }
 const home = join(tmpdir(), `skein-store-list-bench-${process.pid}`);
-cpSync(TEMPLATE, home, { recursive: true });
+copySettledHome(TEMPLATE, home);
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -327,25 +327,29 @@ export async function listThreads(
   const column = SORT_COLUMN[sortKey];
   const anchor: ThreadCursor | null = params.cursor ? decodeThreadCursor(params.cursor) : null;
 
+  const term = params.searchTerm;
+  // The search index narrows a rare term to a few ids; the substring test below stays the rule.
+  const candidates = term ? (ctx.search?.candidateIds(term) ?? null) : null;
+  if (candidates !== null && candidates.length === 0) return empty;
+  // With candidate ids, the other terms must not steer SQLite to an index: without statistics
+  // it takes `archived = ?` for selective and walks half the table instead of looking up the
+  // ids by primary key (3.3 ms vs 0.8 ms for 100 candidates at 10,000 rows). A unary `+`
+  // keeps a term out of index selection without changing what it matches.
+  const ref = (column: keyof ThreadsTable & string) =>
+    candidates === null ? sql.ref(column) : sql`+${sql.ref(column)}`;
   let query = ctx.db
     .selectFrom('threads')
     .selectAll()
-    .where('archived', '=', params.archived ? 1 : 0);
-  if (!params.includeHidden) query = query.where('preview', '<>', '');
+    .where(ref('archived'), '=', params.archived ? 1 : 0);
+  if (!params.includeHidden) query = query.where(ref('preview'), '<>', '');
   if (params.sources && params.sources.length > 0)
-    query = query.where('source', 'in', [...params.sources]);
+    query = query.where(ref('source'), 'in', [...params.sources]);
   if (params.modelProviders && params.modelProviders.length > 0) {
-    query = query.where('model_provider', 'in', [...params.modelProviders]);
+    query = query.where(ref('model_provider'), 'in', [...params.modelProviders]);
   }
-  if (params.cwds) query = query.where('cwd', 'in', [...params.cwds]);
-  const term = params.searchTerm;
+  if (params.cwds) query = query.where(ref('cwd'), 'in', [...params.cwds]);
+  if (candidates !== null) query = query.where('id', 'in', candidates);
   if (term) {
-    // The index narrows a rare term to a few ids; the substring test below stays the rule.
-    const candidates = ctx.search?.candidateIds(term) ?? null;
-    if (candidates !== null) {
-      if (candidates.length === 0) return empty;
-      query = query.where('id', 'in', candidates);
-    }
     query = query.where((eb: Eb) =>
       eb.or([
         containsText(ctx.dialect, eb.ref('name'), term),
@@ -356,18 +360,21 @@ export async function listThreads(
   }
   if (anchor) {
     const op = direction === 'desc' ? '<' : '>';
+    const at = ref(column);
     query = query.where((eb: Eb) =>
       anchor.id === null
-        ? eb(column, op, anchor.tsMs)
+        ? eb(at, op, anchor.tsMs)
         : eb.or([
-            eb(column, op, anchor.tsMs),
-            eb.and([eb(column, '=', anchor.tsMs), eb('id', op, anchor.id)]),
+            eb(at, op, anchor.tsMs),
+            eb.and([eb(at, '=', anchor.tsMs), eb(ref('id'), op, anchor.id)]),
           ]),
     );
   }
+  // With candidates, `+` on the sort terms too: SQLite sorts the few candidate rows instead of
+  // walking a sort index over the whole table to skip the sort.
   const rows = await query
-    .orderBy(column, direction)
-    .orderBy('id', direction)
+    .orderBy(ref(column), direction)
+    .orderBy(ref('id'), direction)
     .limit(pageSize + 1)
     .execute();
   const numScanned = rows.length;

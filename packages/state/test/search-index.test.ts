@@ -64,10 +64,18 @@ async function allIds(ctx: StateContext, params: ListThreadsParams): Promise<str
 async function expectSameAsScan(terms: readonly string[], extra: Partial<ListThreadsParams> = {}) {
   for (const term of terms) {
     for (const sortKey of ['created_at', 'updated_at'] as const) {
-      const params: ListThreadsParams = { pageSize: 7, sortKey, searchTerm: term, ...extra };
-      const indexed = await allIds(runtime.ctx, params);
-      const scanned = await allIds(scanCtx(), params);
-      expect(indexed, `term ${JSON.stringify(term)} by ${sortKey}`).toEqual(scanned);
+      for (const sortDirection of ['desc', 'asc'] as const) {
+        const params: ListThreadsParams = {
+          pageSize: 7,
+          sortKey,
+          sortDirection,
+          searchTerm: term,
+          ...extra,
+        };
+        const indexed = await allIds(runtime.ctx, params);
+        const scanned = await allIds(scanCtx(), params);
+        expect(indexed, `${JSON.stringify(term)} by ${sortKey} ${sortDirection}`).toEqual(scanned);
+      }
     }
   }
 }
@@ -77,6 +85,8 @@ async function seed(count: number) {
   for (let i = 0; i < count; i += 1) {
     const word = words[i % words.length] as string;
     const thread = sampleThread({
+      // Every fourth thread shares its creation time with others: ties are ordered by id.
+      ...(i % 4 === 0 ? { createdAtMs: Date.UTC(2025, 5, 1) } : {}),
       title: i % 3 === 0 ? `fix ${word} parser` : `title ${i}`,
       preview: `please look at ${word} number ${i}`,
       ...(i % 5 === 0 ? { name: `Named ${word}` } : {}),

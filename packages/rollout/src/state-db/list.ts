@@ -294,21 +294,25 @@ function readDirCached(dir: string): CachedDir | null {
 }
 
 /**
- * Every rollout under a collection root; one `stat` per directory when nothing moved. The
- * signature changes whenever any directory of the tree was read again.
+ * The directories of a collection root, each listed (cached by mtime; one `stat` per directory
+ * when nothing moved). The signature changes whenever any directory of the tree was read again;
+ * the files are gathered only when asked, as an unchanged tree needs none of them.
  */
-function walkRolloutTree(root: string, nested: boolean): { files: TreeFile[]; signature: string } {
-  const out: TreeFile[] = [];
+function walkRolloutTree(
+  root: string,
+  nested: boolean,
+): { listings: CachedDir[]; signature: string } {
+  const listings: CachedDir[] = [];
   const generations: number[] = [];
   const visit = (dir: string, depth: number) => {
     const listing = readDirCached(dir);
     if (listing === null) return;
+    listings.push(listing);
     generations.push(listing.generation);
-    for (const file of listing.files) out.push(file);
     if (nested && depth < MAX_TREE_DEPTH) for (const sub of listing.subdirs) visit(sub, depth + 1);
   };
   visit(root, 0);
-  return { files: out, signature: generations.join(',') };
+  return { listings, signature: generations.join(',') };
 }
 
 function stampOf(path: string): FileStamp | null {
@@ -372,7 +376,7 @@ async function syncCollection(
 ): Promise<void> {
   const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
   const state = syncStateFor(db, root);
-  const { files, signature } = walkRolloutTree(root, !archived);
+  const { listings, signature } = walkRolloutTree(root, !archived);
   if (restat === 'none' && state.checkedTree === signature) {
     // No directory changed since every file was checked: nothing new, moved or deleted.
     await syncNameIndex(db, codexHome, state);
@@ -380,7 +384,7 @@ async function syncCollection(
   }
   const toCheck: { found: TreeFile; stamp: FileStamp }[] = [];
   const present = new Set<string>();
-  for (const found of files) {
+  for (const found of listings.flatMap((listing) => listing.files)) {
     present.add(found.file);
     const known = state.verified.get(found.file);
     if (known !== undefined && restat === 'none') continue;
