@@ -57,4 +57,11 @@ export {
   spawnFactsOf,
 } from './session-meta.js';
 export { type ThreadStore, ThreadStoreBase } from './thread-store.js';
+export {
+  type ItemPageOptions,
+  pageItems,
+  pageTurns,
+  type RolloutLine,
+  type TurnPageOptions,
+} from './turns.js';
 export type * from './types.js';

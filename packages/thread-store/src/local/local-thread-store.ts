@@ -56,6 +56,7 @@ import {
 } from '../patch.js';
 import { sessionMetaForCreate } from '../session-meta.js';
 import { ThreadStoreBase } from '../thread-store.js';
+import { pageItems, pageTurns } from '../turns.js';
 import type {
   AppendThreadItemsParams,
   ArchiveThreadParams,
@@ -113,7 +114,6 @@ import {
   removeThreadNameEntries,
 } from './rollout-port.js';
 import { searchRolloutFile } from './search.js';
-import { pageItems, pageTurns } from './turns.js';
 
 export interface LocalThreadStoreConfig {
   /** The Codex home (`CODEX_HOME`, default `~/.codex`). */

@@ -1,11 +1,13 @@
 /**
- * Turns of a legacy rollout. A turn runs from a `task_started` (alias `turn_started`) to its
+ * Turns and items of a legacy history, store-neutral: every store hands in its thread's lines
+ * (items with the time they were recorded) and pages them here, so cursors, page sizes and
+ * views mean the same thing on every store. A turn runs from a `task_started` (alias `turn_started`) to its
  * `task_complete` / `turn_aborted`; files written without turn events (older Codex) start a turn
  * at each user message. Items before the first turn (the session meta, the first turn context)
  * belong to no turn.
  */
 import { parseRfc3339Ms, type RolloutLine } from '@skein/rollout';
-import { ThreadStoreError } from '../errors.js';
+import { ThreadStoreError } from './errors.js';
 import type {
   ItemPage,
   RolloutItem,
@@ -15,7 +17,10 @@ import type {
   StoredTurnItemsView,
   StoredTurnStatus,
   TurnPage,
-} from '../types.js';
+} from './types.js';
+
+/** The input of the pagers: one history item plus its `timestamp` (RFC 3339, UTC). */
+export type { RolloutLine };
 
 interface TurnDraft {
   turnId: string;
@@ -151,20 +156,19 @@ function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
   return record.i;
 }
 
+export interface TurnPageOptions {
+  cursor: string | null | undefined;
+  pageSize: number;
+  direction: SortDirection;
+  view: StoredTurnItemsView;
+}
+
 /**
  * One page of turns. A cursor names a turn; the page continues strictly after it in the
  * requested direction. `backwardsCursor` is the first returned turn: pass it with the opposite
  * direction for the turns before this page (null when there are none).
  */
-export function pageTurns(
-  lines: readonly RolloutLine[],
-  options: {
-    cursor: string | null | undefined;
-    pageSize: number;
-    direction: SortDirection;
-    view: StoredTurnItemsView;
-  },
-): TurnPage {
+export function pageTurns(lines: readonly RolloutLine[], options: TurnPageOptions): TurnPage {
   const turns = segmentTurns(lines);
   const step = options.direction === 'asc' ? 1 : -1;
   let index: number;
@@ -217,19 +221,18 @@ function decodeItemCursor(cursor: string, count: number): number {
   return ordinal;
 }
 
+export interface ItemPageOptions {
+  turnId: string | null | undefined;
+  cursor: string | null | undefined;
+  pageSize: number;
+  direction: SortDirection;
+}
+
 /**
  * One page of a thread's items (every persisted line, in file order; the ordinal is the line's
  * position). With `turnId`, only that turn's items. Cursors work as for turns.
  */
-export function pageItems(
-  lines: readonly RolloutLine[],
-  options: {
-    turnId: string | null | undefined;
-    cursor: string | null | undefined;
-    pageSize: number;
-    direction: SortDirection;
-  },
-): ItemPage {
+export function pageItems(lines: readonly RolloutLine[], options: ItemPageOptions): ItemPage {
   const turnOf = new Map<RolloutLine, string>();
   for (const turn of segmentTurns(lines)) {
     for (const line of turn.lines) turnOf.set(line, turn.turnId);
