@@ -40,13 +40,19 @@ import {
   type ArchiveThreadParams,
   type CreateThreadParams,
   type DeleteThreadParams,
+  type ItemPage,
+  type ListItemsParams,
   type ListThreadsParams,
+  type ListTurnsParams,
   type LoadThreadHistoryParams,
+  pageItems,
+  pageTurns,
   persistedRolloutItems,
   type ReadThreadByRolloutPathParams,
   type ReadThreadParams,
   type ResumeThreadParams,
   type RolloutItem,
+  type RolloutLine,
   rejectPaginatedHistoryMode,
   type SearchThreadsParams,
   type StoredThread,
@@ -60,6 +66,7 @@ import {
   type ThreadSearchPage,
   ThreadStoreBase,
   ThreadStoreError,
+  type TurnPage,
   toThreadStoreError,
   type UpdateThreadMetadataParams,
 } from '@skein/thread-store';
@@ -97,16 +104,22 @@ export interface PostgresThreadStoreOptions {
 
 /** Largest page `listThreads` returns; bigger requests are clamped. */
 export const MAX_PAGE_SIZE = 1000;
-/** Rows per INSERT statement (3 parameters each, well under PostgreSQL's 65535). */
+/** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 const LEASE_PREFIX = 'thread-writer:';
+
+/** An item with the instant the store accepted it (its rollout-line timestamp). */
+interface TimedItem {
+  item: RolloutItem;
+  atMs: number;
+}
 
 interface LiveWriter {
   threadId: ThreadId;
   sessionId: string;
   /** Whether the thread's rows exist; until then items wait in `pending`. */
   materialized: boolean;
-  pending: RolloutItem[];
+  pending: TimedItem[];
   /** True once items beyond the session meta were appended (flush then materializes). */
   hasAppends: boolean;
   closed: boolean;
@@ -215,7 +228,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
       threadId,
       sessionId: params.sessionId ?? threadId,
       materialized: false,
-      pending: [sessionMetaItem(params, createdAtMs)],
+      pending: [{ item: sessionMetaItem(params, createdAtMs), atMs: createdAtMs }],
       hasAppends: false,
       closed: false,
       leaseLost: false,
@@ -277,14 +290,16 @@ export class PostgresThreadStore extends ThreadStoreBase {
     const writer = this.liveWriter(params.threadId);
     const items = persistedRolloutItems(params.items);
     if (items.length === 0) return;
+    // Stamped when accepted, as the rollout recorder stamps a line when it is recorded.
+    const atMs = Date.now();
     await this.enqueue(writer, async () => {
       this.assertOpen(writer);
       if (!writer.materialized) {
-        writer.pending.push(...structuredClone(items));
+        writer.pending.push(...structuredClone(items).map((item) => ({ item, atMs })));
         writer.hasAppends = true;
         return;
       }
-      await this.appendFenced(writer, items);
+      await this.appendFenced(writer, items, atMs);
     });
   }
 
@@ -329,7 +344,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
     if (!meta) {
       const writer = this.writers.get(threadId);
       if (writer && !writer.materialized) {
-        return { threadId, items: structuredClone(writer.pending) };
+        return { threadId, items: structuredClone(writer.pending.map((entry) => entry.item)) };
       }
       throw ThreadStoreError.threadNotFound(threadId);
     }
@@ -349,6 +364,30 @@ export class PostgresThreadStore extends ThreadStoreBase {
       thread.history = { threadId, items: await this.run(() => this.historyItems(threadId)) };
     }
     return thread;
+  }
+
+  /**
+   * Turns and items page through @skein/thread-store's shared pagers, so cursors, views and
+   * turn ids are the local store's. Each page reads the thread's history in one ordered query.
+   */
+  override async listTurns(params: ListTurnsParams): Promise<TurnPage> {
+    const lines = await this.historyLines(params.threadId, params.includeArchived);
+    return pageTurns(lines, {
+      cursor: params.cursor,
+      pageSize: params.pageSize,
+      direction: params.sortDirection ?? 'asc',
+      view: params.itemsView ?? 'summary',
+    });
+  }
+
+  override async listItems(params: ListItemsParams): Promise<ItemPage> {
+    const lines = await this.historyLines(params.threadId, params.includeArchived);
+    return pageItems(lines, {
+      turnId: params.turnId,
+      cursor: params.cursor,
+      pageSize: params.pageSize,
+      direction: params.sortDirection ?? 'asc',
+    });
   }
 
   async readThreadByRolloutPath(params: ReadThreadByRolloutPathParams): Promise<StoredThread> {
@@ -764,7 +803,11 @@ export class PostgresThreadStore extends ThreadStoreBase {
    * the writer lease, bumps the item counter only if the lease is still ours, and inserts the
    * batch after it. Zero rows inserted means the lease was lost (or the thread deleted).
    */
-  private async appendFenced(writer: LiveWriter, items: readonly RolloutItem[]): Promise<void> {
+  private async appendFenced(
+    writer: LiveWriter,
+    items: readonly RolloutItem[],
+    atMs: number,
+  ): Promise<void> {
     const now = Date.now();
     const json = items.map((item) => JSON.stringify(item));
     const inserted = await this.run(async () => {
@@ -778,8 +821,9 @@ export class PostgresThreadStore extends ThreadStoreBase {
           WHERE thread_id = ${writer.threadId} AND EXISTS (SELECT 1 FROM lease)
           RETURNING item_count
         ), rows AS (
-          INSERT INTO thread_store_items (thread_id, seq, item_json)
-          SELECT ${writer.threadId}, bump.item_count - ${json.length} + batch.ord, batch.item
+          INSERT INTO thread_store_items (thread_id, seq, item_json, created_at_ms)
+          SELECT ${writer.threadId}, bump.item_count - ${json.length} + batch.ord, batch.item,
+            ${atMs}::bigint
           FROM bump, unnest(${json}::text[]) WITH ORDINALITY AS batch(item, ord)
           RETURNING 1
         )
@@ -874,6 +918,40 @@ export class PostgresThreadStore extends ThreadStoreBase {
     return row ? threadRowToMetadata(row) : undefined;
   }
 
+  /**
+   * A materialized thread's history as rollout lines (each item with the time it was accepted),
+   * in order. One statement, so the archived check and the items come from one snapshot.
+   */
+  private async historyLines(
+    threadId: ThreadId,
+    includeArchived: boolean | undefined,
+  ): Promise<RolloutLine[]> {
+    const rows = await this.run(() =>
+      this.db
+        .selectFrom('threads as t')
+        .leftJoin('thread_store_items as i', 'i.thread_id', 't.id')
+        .select(['t.archived', 'i.item_json', 'i.created_at_ms'])
+        .where('t.id', '=', threadId)
+        .orderBy('i.seq')
+        .execute(),
+    );
+    const head = rows[0];
+    if (head === undefined) throw ThreadStoreError.threadNotFound(threadId);
+    if (Number(head.archived) !== 0 && includeArchived !== true) {
+      throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
+    }
+    const lines: RolloutLine[] = [];
+    for (const row of rows) {
+      if (row.item_json === null) continue; // the join's one row for a thread without items
+      const item = JSON.parse(row.item_json) as RolloutItem;
+      // Rows from before items were stamped have no time: an empty timestamp reads as unknown.
+      const timestamp =
+        row.created_at_ms === null ? '' : new Date(Number(row.created_at_ms)).toISOString();
+      lines.push({ ...item, timestamp });
+    }
+    return lines;
+  }
+
   private async historyItems(threadId: ThreadId): Promise<RolloutItem[]> {
     const rows = await this.db
       .selectFrom('thread_store_items')
@@ -950,7 +1028,7 @@ export async function migratePostgresThreadStore(db: Kysely<PgStoreDatabase>): P
 }
 
 /** Inserts items after the thread's current last item; caller holds the transaction. */
-async function appendRows(trx: Tx, threadId: string, items: readonly RolloutItem[]): Promise<void> {
+async function appendRows(trx: Tx, threadId: string, items: readonly TimedItem[]): Promise<void> {
   if (items.length === 0) return;
   const bumped = await trx
     .updateTable('thread_store_threads')
@@ -965,10 +1043,11 @@ async function appendRows(trx: Tx, threadId: string, items: readonly RolloutItem
     await trx
       .insertInto('thread_store_items')
       .values(
-        chunk.map((item, index) => ({
+        chunk.map((entry, index) => ({
           thread_id: threadId,
           seq: first + start + index,
-          item_json: JSON.stringify(item),
+          item_json: JSON.stringify(entry.item),
+          created_at_ms: entry.atMs,
         })),
       )
       .execute();

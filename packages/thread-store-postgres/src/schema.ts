@@ -31,6 +31,11 @@ export interface ThreadStoreItemsTable {
   seq: Int;
   /** One RolloutItem as JSON text (kept byte for byte; `jsonb` would reorder keys). */
   item_json: string;
+  /**
+   * When the store accepted the item (a rollout line's `timestamp`), epoch ms. Null for rows
+   * written before migration 0002, which did not record it.
+   */
+  created_at_ms: Int | null;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
@@ -56,9 +61,17 @@ const historyTables: Migration = {
   },
 };
 
+/** Items remember when they were recorded, as rollout lines do: turn and item times. */
+const itemCreatedAt: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('thread_store_items').addColumn('created_at_ms', 'bigint').execute();
+  },
+};
+
 /** The store's own migrations, applied after the state schema's. Never edit a released one. */
 export const PG_STORE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_history_tables': historyTables,
+  '0002_item_created_at': itemCreatedAt,
 });
 
 export const PG_STORE_MIGRATION_TABLE = 'skein_pg_store_migration';

@@ -26,8 +26,9 @@ describeThreadStoreConformance({
     archive: true,
     listing: true,
     gitMetadata: true,
-    turns: false,
+    turns: true,
     search: true,
+    items: true,
   },
   async createHarness() {
     const url = await server.createDatabase();

@@ -38,8 +38,9 @@ const pgCapabilities: ThreadStoreCapabilities = {
   archive: true,
   listing: true,
   gitMetadata: true,
-  turns: false,
+  turns: true,
   search: true,
+  items: true,
 };
 
 describeThreadStoreConformance({
@@ -116,6 +117,7 @@ describeThreadStoreConformance({
     gitMetadata: true,
     turns: true,
     search: true,
+    items: true,
   },
   async createHarness() {
     const root = makeTempDir('skein-remote-home-');

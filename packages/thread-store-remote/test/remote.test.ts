@@ -84,12 +84,27 @@ describe('RemoteThreadStore over gRPC', () => {
     await backing.createThread(params);
     await backing.persistThread(params.threadId);
     await backing.shutdownThread(params.threadId);
+    await backing.archiveThread({ threadId: params.threadId });
+    const paginated = createThreadParams('/work/p', { historyMode: 'paginated' });
 
     const calls: Array<[string, (store: ThreadStore) => Promise<unknown>]> = [
       ['ThreadNotFound', (store) => store.readThread({ threadId: unknown })],
+      ['ThreadNotFound', (store) => store.listTurns({ threadId: unknown, pageSize: 5 })],
       ['InvalidRequest', (store) => store.listThreads({ pageSize: 5, cursor: 'nope' })],
+      ['InvalidRequest', (store) => store.listTurns({ threadId: params.threadId, pageSize: 5 })],
+      ['InvalidRequest', (store) => store.listItems({ threadId: params.threadId, pageSize: 5 })],
+      [
+        'InvalidRequest',
+        (store) =>
+          store.listItems({
+            threadId: params.threadId,
+            includeArchived: true,
+            pageSize: 5,
+            cursor: 'nope',
+          }),
+      ],
       ['Conflict', (store) => store.createThread(params)],
-      ['Unsupported', (store) => store.listTurns({ threadId: params.threadId, pageSize: 5 })],
+      ['Unsupported', (store) => store.createThread(paginated)],
     ];
     for (const [code, call] of calls) {
       const direct = await failure(call(backing));
@@ -99,8 +114,8 @@ describe('RemoteThreadStore over gRPC', () => {
       expect(remote.message).toBe(direct.message);
       expect(remote.detail).toBe(direct.detail);
     }
-    const unsupported = await failure(client.listTurns({ threadId: params.threadId, pageSize: 5 }));
-    expect(unsupported.operation).toBe('list_turns');
+    const unsupported = await failure(client.createThread(paginated));
+    expect(unsupported.operation).toBe('paginated_threads');
     const notFound = await failure(client.readThread({ threadId: unknown }));
     expect(notFound.threadId).toBe(unknown);
   });
