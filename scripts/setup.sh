@@ -6,5 +6,6 @@ if ! command -v pnpm >/dev/null 2>&1; then
   echo "setup: installing pnpm 10 with npm" >&2
   npm install -g pnpm@10 >/dev/null
 fi
-pnpm install --frozen-lockfile
+# No prompt when an earlier install used another store (no TTY to answer it on).
+pnpm install --frozen-lockfile --config.confirmModulesPurge=false
 pnpm build
