@@ -13,6 +13,21 @@ import type { ThreadSearchIndex } from './context.js';
  * one pass, so the first import and startup pay nothing for it.
  */
 
+/** Trigger body: index the new row under the next search rowid. */
+const INDEX_NEW_ROW = `
+     insert into thread_search_rowid (thread_id, search_rowid)
+       select new.id, next_rowid from thread_search_state where id = 1;
+     insert into thread_search (rowid, thread_id, name, title, preview)
+       select next_rowid, new.id, new.name, new.title, new.preview
+         from thread_search_state where id = 1;
+     update thread_search_state set next_rowid = next_rowid + 1 where id = 1;`;
+
+/** Trigger body: drop the old row's entry, found through the id mapping. */
+const UNINDEX_OLD_ROW = `
+     delete from thread_search where rowid =
+       (select search_rowid from thread_search_rowid where thread_id = old.id);
+     delete from thread_search_rowid where thread_id = old.id;`;
+
 /** Schema for migration 0005 (SQLite). Statements run in order. */
 export const THREAD_SEARCH_SCHEMA_SQL: readonly string[] = [
   `create table thread_search_state (
@@ -31,35 +46,17 @@ export const THREAD_SEARCH_SCHEMA_SQL: readonly string[] = [
    ) without rowid`,
   `create trigger thread_search_after_insert after insert on threads
      when (select ready from thread_search_state where id = 1) = 1
-   begin
-     insert into thread_search_rowid (thread_id, search_rowid)
-       select new.id, next_rowid from thread_search_state where id = 1;
-     insert into thread_search (rowid, thread_id, name, title, preview)
-       select next_rowid, new.id, new.name, new.title, new.preview
-         from thread_search_state where id = 1;
-     update thread_search_state set next_rowid = next_rowid + 1 where id = 1;
+   begin${INDEX_NEW_ROW}
    end`,
   `create trigger thread_search_after_update after update of id, name, title, preview on threads
      when (select ready from thread_search_state where id = 1) = 1
        and (old.id is not new.id or old.name is not new.name
             or old.title is not new.title or old.preview is not new.preview)
-   begin
-     delete from thread_search where rowid =
-       (select search_rowid from thread_search_rowid where thread_id = old.id);
-     delete from thread_search_rowid where thread_id = old.id;
-     insert into thread_search_rowid (thread_id, search_rowid)
-       select new.id, next_rowid from thread_search_state where id = 1;
-     insert into thread_search (rowid, thread_id, name, title, preview)
-       select next_rowid, new.id, new.name, new.title, new.preview
-         from thread_search_state where id = 1;
-     update thread_search_state set next_rowid = next_rowid + 1 where id = 1;
+   begin${UNINDEX_OLD_ROW}${INDEX_NEW_ROW}
    end`,
   `create trigger thread_search_after_delete after delete on threads
      when (select ready from thread_search_state where id = 1) = 1
-   begin
-     delete from thread_search where rowid =
-       (select search_rowid from thread_search_rowid where thread_id = old.id);
-     delete from thread_search_rowid where thread_id = old.id;
+   begin${UNINDEX_OLD_ROW}
    end`,
 ];
 
