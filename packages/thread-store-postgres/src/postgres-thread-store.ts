@@ -943,11 +943,12 @@ export class PostgresThreadStore extends ThreadStoreBase {
     const lines: RolloutLine[] = [];
     for (const row of rows) {
       if (row.item_json === null) continue; // the join's one row for a thread without items
-      const item = JSON.parse(row.item_json) as RolloutItem;
+      // The parsed object becomes the line (no copy: this runs for every item of the thread).
+      const line = JSON.parse(row.item_json) as RolloutLine;
       // Rows from before items were stamped have no time: an empty timestamp reads as unknown.
-      const timestamp =
+      line.timestamp =
         row.created_at_ms === null ? '' : new Date(Number(row.created_at_ms)).toISOString();
-      lines.push({ ...item, timestamp });
+      lines.push(line);
     }
     return lines;
   }
