@@ -78,6 +78,7 @@ import {
   storedThreadFromMetadata,
   type ThreadExtras,
 } from './codec.js';
+import { HistoryLineCache } from './history-cache.js';
 import {
   PG_STORE_MIGRATION_LOCK_TABLE,
   PG_STORE_MIGRATION_TABLE,
@@ -100,6 +101,11 @@ export interface PostgresThreadStoreOptions {
   migrate?: boolean;
   /** Told about errors of idle pooled connections (they are discarded and replaced). */
   onPoolError?: (error: Error) => void;
+  /**
+   * Budget (JSON bytes) for parsed histories kept between listTurns/listItems pages, so paging
+   * a long thread reads only its new rows. Default 64 MiB; 0 turns the cache off.
+   */
+  historyCacheBytes?: number;
 }
 
 /** Largest page `listThreads` returns; bigger requests are clamped. */
@@ -107,6 +113,7 @@ export const MAX_PAGE_SIZE = 1000;
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 const LEASE_PREFIX = 'thread-writer:';
+const DEFAULT_HISTORY_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** An item with the instant the store accepted it (its rollout-line timestamp). */
 interface TimedItem {
@@ -142,6 +149,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
   private readonly opening = new Set<ThreadId>();
   private readonly owner: LeaseOwner = currentLeaseOwner();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly historyCache: HistoryLineCache;
   private closed = false;
 
   private constructor(
@@ -149,8 +157,10 @@ export class PostgresThreadStore extends ThreadStoreBase {
     private readonly ctx: StateContext,
     private readonly ownsPool: pg.Pool | null,
     private readonly leaseMs: number,
+    historyCacheBytes: number,
   ) {
     super();
+    this.historyCache = new HistoryLineCache(historyCacheBytes);
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, leaseMs / 3));
     this.heartbeat.unref();
   }
@@ -183,7 +193,13 @@ export class PostgresThreadStore extends ThreadStoreBase {
         defaultProvider: options.defaultModelProvider ?? 'openai',
       });
       await seedStateClocks(ctx);
-      return new PostgresThreadStore(db, ctx, ownsPool, options.writerLeaseMs ?? 30_000);
+      return new PostgresThreadStore(
+        db,
+        ctx,
+        ownsPool,
+        options.writerLeaseMs ?? 30_000,
+        options.historyCacheBytes ?? DEFAULT_HISTORY_CACHE_BYTES,
+      );
     } catch (error) {
       await db.destroy().catch(() => {});
       throw toThreadStoreError(error, 'failed to open postgres thread store');
@@ -372,12 +388,14 @@ export class PostgresThreadStore extends ThreadStoreBase {
    */
   override async listTurns(params: ListTurnsParams): Promise<TurnPage> {
     const lines = await this.historyLines(params.threadId, params.includeArchived);
-    return pageTurns(lines, {
+    const page = pageTurns(lines, {
       cursor: params.cursor,
       pageSize: params.pageSize,
       direction: params.sortDirection ?? 'asc',
       view: params.itemsView ?? 'summary',
     });
+    // The turns' items share payload objects with the cache: the caller gets its own copy.
+    return structuredClone(page);
   }
 
   override async listItems(params: ListItemsParams): Promise<ItemPage> {
@@ -704,6 +722,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
     const { threadId } = params;
     const writer = this.writers.get(threadId);
     const hadWriter = writer !== undefined;
+    this.historyCache.delete(threadId);
     if (writer) await this.discardThread(threadId);
     const existed = await this.run(() =>
       this.db.transaction().execute(async (trx) => {
@@ -920,17 +939,30 @@ export class PostgresThreadStore extends ThreadStoreBase {
 
   /**
    * A materialized thread's history as rollout lines (each item with the time it was accepted),
-   * in order. One statement, so the archived check and the items come from one snapshot.
+   * in order. One statement reads the archived flag and the rows after the cached prefix, so
+   * both come from one snapshot and paging a long thread rereads nothing.
    */
   private async historyLines(
     threadId: ThreadId,
     includeArchived: boolean | undefined,
+    retry = true,
   ): Promise<RolloutLine[]> {
+    const after = this.historyCache.cachedCount(threadId);
     const rows = await this.run(() =>
       this.db
         .selectFrom('threads as t')
-        .leftJoin('thread_store_items as i', 'i.thread_id', 't.id')
-        .select(['t.archived', 'i.item_json', 'i.created_at_ms'])
+        .leftJoin('thread_store_threads as s', 's.thread_id', 't.id')
+        .leftJoin('thread_store_items as i', (join) =>
+          join.onRef('i.thread_id', '=', 't.id').on('i.seq', '>', after),
+        )
+        .select([
+          't.archived',
+          't.created_at_ms as generation',
+          's.item_count',
+          'i.seq',
+          'i.item_json',
+          'i.created_at_ms',
+        ])
         .where('t.id', '=', threadId)
         .orderBy('i.seq')
         .execute(),
@@ -940,17 +972,37 @@ export class PostgresThreadStore extends ThreadStoreBase {
     if (Number(head.archived) !== 0 && includeArchived !== true) {
       throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
     }
-    const lines: RolloutLine[] = [];
+    const generation = Number(head.generation);
+    const count = Number(head.item_count ?? 0);
+    const cached = this.historyCache.get(threadId, generation);
+    if (after > 0 && (cached === undefined || count < cached.lines.length)) {
+      // Not the thread whose prefix is cached (deleted and created again): read it whole.
+      this.historyCache.delete(threadId);
+      if (retry) return this.historyLines(threadId, includeArchived, false);
+      throw ThreadStoreError.internal(`history of thread ${threadId} changed while reading it`);
+    }
+    // The cached array grows in place (pages that hold it see a longer prefix, never another
+    // history); the entry object is new so the cache's byte count stays right.
+    const entry = { generation, lines: cached?.lines ?? [], bytes: cached?.bytes ?? 0 };
     for (const row of rows) {
-      if (row.item_json === null) continue; // the join's one row for a thread without items
+      if (row.item_json === null) continue; // the join's one row when no rows are new
+      // A concurrent page may have cached some of these rows already; seq is dense from 1.
+      const seq = Number(row.seq);
+      if (seq <= entry.lines.length) continue;
+      if (seq !== entry.lines.length + 1) {
+        this.historyCache.delete(threadId);
+        throw ThreadStoreError.internal(`history of thread ${threadId} has a gap at ${seq}`);
+      }
       // The parsed object becomes the line (no copy: this runs for every item of the thread).
       const line = JSON.parse(row.item_json) as RolloutLine;
       // Rows from before items were stamped have no time: an empty timestamp reads as unknown.
       line.timestamp =
         row.created_at_ms === null ? '' : new Date(Number(row.created_at_ms)).toISOString();
-      lines.push(line);
+      entry.lines.push(line);
+      entry.bytes += row.item_json.length;
     }
-    return lines;
+    this.historyCache.set(threadId, entry);
+    return entry.lines;
   }
 
   private async historyItems(threadId: ThreadId): Promise<RolloutItem[]> {

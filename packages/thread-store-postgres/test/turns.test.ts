@@ -34,8 +34,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function open(url: string): Promise<PostgresThreadStore> {
-  const store = await PostgresThreadStore.open({ connectionString: url, maxConnections: 2 });
+async function open(url: string, historyCacheBytes?: number): Promise<PostgresThreadStore> {
+  const store = await PostgresThreadStore.open({
+    connectionString: url,
+    maxConnections: 2,
+    ...(historyCacheBytes === undefined ? {} : { historyCacheBytes }),
+  });
   opened.push(store);
   return store;
 }
@@ -113,6 +117,8 @@ describe('PostgresThreadStore turns and items', () => {
     const mine = await writer.listTurns({ threadId, pageSize: 10, itemsView: 'full' });
     const theirs = await reader.listTurns({ threadId, pageSize: 10, itemsView: 'full' });
     expect(theirs).toEqual(mine);
+    const uncached = await open(url, 0);
+    expect(await uncached.listTurns({ threadId, pageSize: 10, itemsView: 'full' })).toEqual(mine);
     expect(theirs.turns.map((turn) => [turn.turnId, turn.status])).toEqual([
       ['t1', 'completed'],
       ['t2', 'interrupted'],
@@ -332,5 +338,83 @@ describe('PostgresThreadStore turns and items', () => {
       false,
       false,
     ]);
+  });
+
+  it('sees turns appended by another store between pages, and a thread deleted and made again', async () => {
+    const url = await server.createDatabase();
+    const writer = await open(url);
+    const reader = await open(url);
+    const params = createThreadParams('/work/project');
+    const { threadId } = params;
+    await writer.createThread(params);
+    await writer.appendItems({
+      threadId,
+      items: [turnStartedItem('t1'), userMessageItem('one'), turnCompleteItem('t1')],
+    });
+    await writer.persistThread(threadId);
+    const first = await reader.listTurns({ threadId, pageSize: 1, itemsView: 'full' });
+    expect(first.turns.map((turn) => turn.turnId)).toEqual(['t1']);
+    expect(first.nextCursor).toBeNull();
+
+    // The page a caller got is its own: changing it does not change later pages.
+    const payload = first.turns[0]?.items[1]?.payload as { message: string };
+    payload.message = 'changed by the caller';
+
+    await writer.appendItems({
+      threadId,
+      items: [turnStartedItem('t2'), userMessageItem('two'), turnCompleteItem('t2')],
+    });
+    const again = await reader.listTurns({ threadId, pageSize: 1, itemsView: 'full' });
+    expect(again.nextCursor).not.toBeNull();
+    expect((again.turns[0]?.items[1]?.payload as { message: string }).message).toBe('one');
+    const next = await reader.listTurns({ threadId, pageSize: 1, cursor: again.nextCursor });
+    expect(next.turns.map((turn) => turn.turnId)).toEqual(['t2']);
+    const items = await reader.listItems({ threadId, pageSize: 100 });
+    expect(items.items.map((item) => item.itemOrdinal)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+
+    // Deleted and created again under the same id: the reader lists the new history.
+    await writer.shutdownThread(threadId);
+    await writer.deleteThread({ threadId });
+    await expectThreadStoreError(reader.listTurns({ threadId, pageSize: 5 }), 'ThreadNotFound');
+    await new Promise((resolve) => setTimeout(resolve, 5)); // a new creation instant
+    await writer.createThread(params);
+    // Longer than before, so only the creation instant tells the histories apart.
+    const freshIds = ['f1', 'f2', 'f3'];
+    await writer.appendItems({
+      threadId,
+      items: freshIds.flatMap((id) => [
+        turnStartedItem(id),
+        userMessageItem(id),
+        turnCompleteItem(id),
+      ]),
+    });
+    await writer.persistThread(threadId);
+    const fresh = await reader.listTurns({ threadId, pageSize: 10 });
+    expect(fresh.turns.map((turn) => turn.turnId)).toEqual(freshIds);
+  });
+
+  it('rereads a thread whose stored history got shorter than what a reader holds', async () => {
+    const url = await server.createDatabase();
+    const writer = await open(url);
+    const reader = await open(url);
+    const params = createThreadParams('/work/project');
+    const { threadId } = params;
+    await writer.createThread(params);
+    await writer.appendItems({
+      threadId,
+      items: ['a', 'b', 'c'].flatMap((id) => [turnStartedItem(id), turnCompleteItem(id)]),
+    });
+    await writer.shutdownThread(threadId);
+    expect((await reader.listTurns({ threadId, pageSize: 10 })).turns).toHaveLength(3);
+    // Same thread row (same creation time), fewer rows: what a restore from an older backup
+    // looks like to a reader that cached the longer history.
+    await adminQuery(url, 'DELETE FROM thread_store_items WHERE thread_id = $1 AND seq > 3', [
+      threadId,
+    ]);
+    await adminQuery(url, 'UPDATE thread_store_threads SET item_count = 3 WHERE thread_id = $1', [
+      threadId,
+    ]);
+    const page = await reader.listTurns({ threadId, pageSize: 10 });
+    expect(page.turns.map((turn) => [turn.turnId, turn.status])).toEqual([['a', 'completed']]);
   });
 });
