@@ -366,7 +366,7 @@ describe('PostgresThreadStore turns and items', () => {
     });
     const again = await reader.listTurns({ threadId, pageSize: 1, itemsView: 'full' });
     expect(again.nextCursor).not.toBeNull();
-    expect((again.turns[0]?.items[1]?.payload as { message: string }).message).toBe('one');
+    expect(again.turns[0]?.items[1]?.payload).toMatchObject({ message: 'one' });
     const next = await reader.listTurns({ threadId, pageSize: 1, cursor: again.nextCursor });
     expect(next.turns.map((turn) => turn.turnId)).toEqual(['t2']);
     const items = await reader.listItems({ threadId, pageSize: 100 });
