@@ -103,7 +103,8 @@ export interface PostgresThreadStoreOptions {
   onPoolError?: (error: Error) => void;
   /**
    * Budget (JSON bytes) for parsed histories kept between listTurns/listItems pages, so paging
-   * a long thread reads only its new rows. Default 64 MiB; 0 turns the cache off.
+   * a long thread reads only its new rows. Default 32 MiB (parsed, about 2-3x that in heap);
+   * 0 turns the cache off.
    */
   historyCacheBytes?: number;
 }
@@ -113,7 +114,7 @@ export const MAX_PAGE_SIZE = 1000;
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 const LEASE_PREFIX = 'thread-writer:';
-const DEFAULT_HISTORY_CACHE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_HISTORY_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** An item with the instant the store accepted it (its rollout-line timestamp). */
 interface TimedItem {
