@@ -237,20 +237,15 @@ export function pageItems(lines: readonly RolloutLine[], options: ItemPageOption
   for (const turn of segmentTurns(lines)) {
     for (const line of turn.lines) turnOf.set(line, turn.turnId);
   }
-  const all: StoredThreadItem[] = lines.map((line, ordinal) => ({
-    turnId: turnOf.get(line) ?? null,
-    itemKey: String(line.ordinal ?? ordinal),
-    itemOrdinal: ordinal,
-    itemCreatedAtMs: parseRfc3339Ms(line.timestamp),
-    materializedThreadItemJson: JSON.stringify(lineItem(line)),
-  }));
+  // Positions only: the JSON text is built for the returned page, not the whole thread.
+  const all = lines.map((line, ordinal) => ({ line, ordinal, turnId: turnOf.get(line) ?? null }));
   const selected =
-    options.turnId == null ? all : all.filter((item) => item.turnId === options.turnId);
+    options.turnId == null ? all : all.filter((entry) => entry.turnId === options.turnId);
   const step = options.direction === 'asc' ? 1 : -1;
   let index: number;
   if (options.cursor) {
     const ordinal = decodeItemCursor(options.cursor, lines.length);
-    const at = selected.findIndex((item) => item.itemOrdinal === ordinal);
+    const at = selected.findIndex((entry) => entry.ordinal === ordinal);
     if (at < 0) throw ThreadStoreError.invalidRequest(`invalid cursor: ${options.cursor}`);
     index = at + step;
   } else {
@@ -260,7 +255,14 @@ export function pageItems(lines: readonly RolloutLine[], options: ItemPageOption
   const picked: StoredThreadItem[] = [];
   const firstIndex = index;
   for (; index >= 0 && index < selected.length && picked.length < pageSize; index += step) {
-    picked.push(selected[index] as StoredThreadItem);
+    const { line, ordinal, turnId } = selected[index] as (typeof selected)[number];
+    picked.push({
+      turnId,
+      itemKey: String(line.ordinal ?? ordinal),
+      itemOrdinal: ordinal,
+      itemCreatedAtMs: parseRfc3339Ms(line.timestamp),
+      materializedThreadItemJson: JSON.stringify(lineItem(line)),
+    });
   }
   const first = picked[0];
   const last = picked[picked.length - 1];
