@@ -55,6 +55,7 @@ import {
   type RolloutLine,
   rejectPaginatedHistoryMode,
   type SearchThreadsParams,
+  SKEIN_CLI_VERSION,
   type StoredThread,
   type StoredThreadHistory,
   sessionMetaForCreate,
@@ -1126,6 +1127,7 @@ function initialMetadata(
   return {
     ...meta,
     cwd: params.metadata.cwd ?? '',
+    cliVersion: SKEIN_CLI_VERSION,
     threadSource: params.threadSource ?? null,
     agentNickname: spawn.agentNickname,
     agentRole: spawn.agentRole,
@@ -1144,7 +1146,7 @@ function sessionMetaItem(params: CreateThreadParams, createdAtMs: number): Rollo
   const payload = sessionMetaForCreate(params, {
     timestamp: new Date(createdAtMs).toISOString(),
     cwd: params.metadata.cwd ?? '',
-    cliVersion: '',
+    cliVersion: SKEIN_CLI_VERSION,
   });
   return { type: 'session_meta', payload };
 }

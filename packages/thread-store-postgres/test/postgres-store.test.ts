@@ -1,7 +1,7 @@
 /** PostgresThreadStore behaviour beyond the shared conformance suite, on a real PostgreSQL. */
 import { newThreadId } from '@skein/state';
 import { type PostgresServer, startPostgres } from '@skein/test-support';
-import type { SessionSource, ThreadId } from '@skein/thread-store';
+import { type SessionSource, SKEIN_CLI_VERSION, type ThreadId } from '@skein/thread-store';
 import {
   createThreadParams,
   expectThreadStoreError,
@@ -272,6 +272,11 @@ describe('PostgresThreadStore', () => {
     await store.appendItems({ threadId: params.threadId, items: [userMessageItem('tail')] });
     const history = await store.loadHistory({ threadId: params.threadId });
     expect(messages(history.items)).toEqual([...batch.map((_, index) => `m${index}`), 'tail']);
+    // The writer's version, in the row and in the opening session_meta, as a rollout would say.
+    expect(history.items[0]?.payload).toMatchObject({ cli_version: SKEIN_CLI_VERSION });
+    expect((await store.readThread({ threadId: params.threadId })).cliVersion).toBe(
+      SKEIN_CLI_VERSION,
+    );
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {

@@ -65,3 +65,4 @@ export {
   type TurnPageOptions,
 } from './turns.js';
 export type * from './types.js';
+export { SKEIN_CLI_VERSION } from './version.js';
