@@ -1,3 +1,8 @@
+/**
+ * `InMemoryThreadStore` (spec thread-store §5): a test and debug double that keeps history and
+ * metadata patches in memory and records every call. It has no rollout files, so reads by
+ * rollout path fail unless a path was registered by `resumeThread`.
+ */
 import { rejectPaginatedHistoryMode, ThreadStoreError } from './errors.js';
 import { persistedRolloutItems } from './items.js';
 import { gitInfoFromParts, isThreadMetadataPatchEmpty, mergeThreadMetadataPatch } from './patch.js';
