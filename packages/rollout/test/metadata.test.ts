@@ -10,9 +10,12 @@ import {
   extractThreadMetadataByFullRead,
   extractThreadMetadataFromFile,
   extractThreadMetadataFromFileSync,
+  extractThreadMetadataFromPrescan,
+  type FileMetadataResult,
   type RolloutItem,
   readRollout,
 } from '../src/index.js';
+import { PrescanBatchBuilder, prescannedFile } from '../src/state-db/prescan-batch.js';
 import {
   agentMessageLine,
   assistantResponseLine,
@@ -24,6 +27,27 @@ import {
   userMessageLine,
   writeRolloutFile,
 } from './helpers.js';
+
+/**
+ * Extraction the way the backfill's reader thread feeds it: `paths` scanned into one batch
+ * (offsets shared across files), then extracted from the batch; null for a file the batch left
+ * to the main thread.
+ */
+function extractByPrescan(
+  paths: string[],
+  defaultProvider: string,
+  maxFileBytes?: number,
+): Array<FileMetadataResult | null> {
+  const batch = new PrescanBatchBuilder(maxFileBytes);
+  for (const path of paths) batch.scanFile(path);
+  const data = Buffer.from(batch.data.buffer, 0, batch.length);
+  return paths.map((path, slot) => {
+    const prescan = prescannedFile(batch.meta, batch.records, data, slot);
+    return prescan === null
+      ? null
+      : extractThreadMetadataFromPrescan(path, { defaultProvider }, prescan);
+  });
+}
 
 const PATH = `/h/sessions/2025/01/03/rollout-2025-01-03T12-00-00-${THREAD_A}.jsonl`;
 const opts = { rolloutPath: PATH, defaultProvider: 'openai' };
@@ -229,6 +253,12 @@ describe.each(FIXTURE_NAMES)('metadata from fixture %s', (fixture) => {
       expect(fast).toEqual(full);
       expect(sync).toEqual(full);
     }
+    const prescanned = extractByPrescan(files, 'openai');
+    for (const [index, file] of files.entries()) {
+      expect(prescanned[index], file).toEqual(
+        await extractThreadMetadataByFullRead(file, { defaultProvider: 'openai' }),
+      );
+    }
   });
 
   it('matches the manifest: id, cwd, first user message, mtime as updated_at', async () => {
@@ -305,6 +335,7 @@ describe('fast extraction on generated files', () => {
       const fast = await extractThreadMetadataFromFile(path, { defaultProvider: 'p' });
       const full = await extractThreadMetadataByFullRead(path, { defaultProvider: 'p' });
       expect(fast, `case ${index}`).toEqual(full);
+      expect(extractByPrescan([path], 'p')[0], `case ${index}`).toEqual(full);
       const read = await readRollout(path);
       expect(fast.parseErrors).toBe(read.parseErrors);
     }
@@ -343,6 +374,69 @@ describe('fast extraction on generated files', () => {
       const fast = await extractThreadMetadataFromFile(path, { defaultProvider: 'p' });
       const full = await extractThreadMetadataByFullRead(path, { defaultProvider: 'p' });
       expect(fast).toEqual(full);
+      expect(extractByPrescan([path], 'p')[0]).toEqual(full);
     }
+  });
+});
+
+describe('prescanned extraction (the backfill reader thread)', () => {
+  it('finds token counts, turn contexts and user messages anywhere in a file, across a batch', async () => {
+    const dir = makeTempDir();
+    const filler = (n: number) =>
+      Array.from({ length: n }, (_, i) => assistantResponseLine(`filler ${i} ${'x'.repeat(200)}`));
+    const cases: Array<Array<string | object>> = [
+      // Token count and turn context only in the middle; head and tail carry neither.
+      [
+        sessionMetaLine(THREAD_A),
+        ...filler(40),
+        turnContextLine({ model: 'middle-model', effort: 'low' }),
+        userMessageLine('asked in the middle'),
+        tokenCountLine(4242),
+        ...filler(40),
+      ],
+      // The last token count is torn inside a line (a crash then an append): the earlier wins.
+      [
+        sessionMetaLine(THREAD_A),
+        tokenCountLine(10),
+        ...filler(5),
+        `${JSON.stringify(tokenCountLine(99)).slice(0, 60)}${JSON.stringify(agentMessageLine('after crash'))}`,
+        ...filler(5),
+      ],
+      // A later session_meta of the same thread (memory mode) and a goal before any message.
+      [
+        sessionMetaLine(THREAD_A),
+        {
+          timestamp: 'x',
+          type: 'event_msg',
+          payload: { type: 'thread_goal_updated', goal: { objective: 'the goal' } },
+        },
+        ...filler(10),
+        sessionMetaLine(THREAD_A, { memory_mode: 'disabled' }),
+        userMessageLine('then a message'),
+        turnContextLine({ approval_policy: null, sandbox_policy: null, model: 'late' }),
+      ],
+    ];
+    const paths = cases.map((lines, index) => {
+      const path = join(dir, `rollout-2025-01-03T12-00-0${index}-${THREAD_A}.jsonl`);
+      writeRolloutFile(path, lines);
+      return path;
+    });
+    const missing = join(dir, `rollout-2025-01-03T12-00-09-${THREAD_B}.jsonl`);
+    const prescanned = extractByPrescan([...paths, missing], 'p');
+    for (const [index, path] of paths.entries()) {
+      const full = await extractThreadMetadataByFullRead(path, { defaultProvider: 'p' });
+      expect(prescanned[index], `case ${index}`).toEqual(full);
+    }
+    expect(prescanned[0]?.metadata).toMatchObject({
+      tokensUsed: 4242,
+      model: 'middle-model',
+      firstUserMessage: 'asked in the middle',
+    });
+    expect(prescanned[1]?.metadata.tokensUsed).toBe(10);
+    expect(prescanned[2]?.memoryMode).toBe('disabled');
+    // Unreadable in the batch: left to the main thread, which reports its own error.
+    expect(prescanned[3]).toBeNull();
+    // Too many candidate bytes for the batch: left to the main thread too.
+    expect(extractByPrescan(paths, 'p', 64)).toEqual([null, null, null]);
   });
 });

@@ -1,8 +1,11 @@
 // Child process for state-db tests: uses the built dist/ (run `pnpm --filter @skein/rollout... build`).
 //   init[-workers] <home> <sqliteHome> <waitMs> <pollMs> (init-workers: helper thread, tiny batches) → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
 //   slow-backfill <home> <sqliteHome> <batch> <ms>  → backfill pausing <ms> after each batch; prints "progress <done>"
+//   backfill-rows <home> <sqliteHome> <prescan> → runBackfill (reader thread on/off, batches of 7) → writes {outcome, state, rows} to <sqliteHome>/rows.json, prints "done"
 //   hold-lease <sqliteHome>                         → claims the backfill lease, marks running, prints "held", sleeps
 
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   BACKFILL_LEASE,
   claimLease,
@@ -10,7 +13,7 @@ import {
   markBackfillRunning,
   StateRuntime,
 } from '@skein/state';
-import { initStateDb } from '../dist/index.js';
+import { initStateDb, runBackfill } from '../dist/index.js';
 
 const [mode, ...args] = process.argv.slice(2);
 const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -53,6 +56,27 @@ if (mode === 'init' || mode === 'init-workers') {
     },
   });
   await db.close();
+  console.log('done');
+  process.exit(0);
+} else if (mode === 'backfill-rows') {
+  const [home, sqliteHome, prescan] = args;
+  const runtime = await StateRuntime.open({ sqliteHome });
+  const { imported, failed, failures, status } = await runBackfill(runtime, {
+    codexHome: home,
+    prescan: prescan === 'true',
+    batchSize: 7,
+    deferIndexesMinFiles: 1,
+  });
+  const state = runtime.sqlite
+    .prepare('select status, last_watermark, files_done, files_failed from backfill_state')
+    .get();
+  const rows = runtime.sqlite.prepare('select * from threads order by id').all();
+  await runtime.close();
+  // A file, not stdout: process.exit would cut a long pipe write short.
+  writeFileSync(
+    join(sqliteHome, 'rows.json'),
+    JSON.stringify({ outcome: { imported, failed, failures, status }, state, rows }),
+  );
   console.log('done');
   process.exit(0);
 } else if (mode === 'hold-lease') {

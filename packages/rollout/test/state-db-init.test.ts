@@ -1,4 +1,12 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import {
   getThread,
@@ -11,6 +19,7 @@ import {
 import { FIXTURE_NAMES, installFixtureHome, makeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initStateDb, openStateDbIfReady } from '../src/index.js';
+import { tokenCountLine, userMessageLine, zstdStore } from './helpers.js';
 import { startChild, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
 
 // Child-process tests run the built dist/ (turbo builds before `test`).
@@ -95,6 +104,49 @@ describe('initStateDb', () => {
       expect([row.preview, row.archived, row.rolloutPath]).toEqual([t.preview, t.archived, t.path]);
     }
     expect((await readBackfillState(db.ctx)).filesDone).toBe(threads.length);
+  });
+
+  it('the reader thread (built dist/) imports exactly the rows of extraction on this thread', async () => {
+    const home = makeTempDir();
+    // Enough files for several reader batches, plus every odd case the reader hands back.
+    writeLegacyHome(home, 150);
+    const day = join(home, 'sessions/2025/04/01');
+    mkdirSync(day, { recursive: true });
+    const name = (n: number) =>
+      `rollout-2025-04-01T00-00-0${n}-00000000-0000-7000-8000-00000000000${n}.jsonl`;
+    writeFileSync(join(day, name(1)), '');
+    symlinkSync(join(day, 'nowhere.jsonl'), join(day, name(2)));
+    const compressed = writeLegacyRollout(home, { index: 300 }).path;
+    writeFileSync(`${compressed}.zst`, zstdStore(readFileSync(compressed)));
+    unlinkSync(compressed);
+    const big = writeLegacyRollout(home, { index: 301, userMessage: 'x'.repeat(700_000) });
+    const middle = writeLegacyRollout(home, { index: 302 });
+    const filler = JSON.stringify({
+      timestamp: 't',
+      type: 'response_item',
+      payload: { type: 'message', role: 'assistant', content: [] },
+    });
+    const token = JSON.stringify(tokenCountLine(777));
+    appendFileSync(
+      middle.path,
+      `${`${filler}\n`.repeat(50)}${token}\n${`${filler}\n`.repeat(50)}{"timestamp":"torn`,
+    );
+    writeFileSync(join(day, name(3)), `${JSON.stringify(userMessageLine('no meta'))}\n`);
+    const run = async (prescan: boolean) => {
+      const sqliteHome = makeTempDir();
+      const child = startChild(['backfill-rows', home, sqliteHome, String(prescan)]);
+      await child.waitFor((l) => l === 'done');
+      return JSON.parse(readFileSync(join(sqliteHome, 'rows.json'), 'utf8'));
+    };
+    const onMain = await run(false);
+    const withReader = await run(true);
+    expect(onMain.rows.length).toBe(154);
+    expect(onMain.outcome.failed).toBe(2);
+    expect(onMain.rows.find((r: { id: string }) => r.id === middle.id).tokens_used).toBe(777);
+    expect(
+      onMain.rows.find((r: { id: string }) => r.id === big.id).first_user_message,
+    ).toHaveLength(700_000);
+    expect(withReader).toEqual(onMain);
   });
 
   it('an empty home completes at once', async () => {

@@ -20,6 +20,7 @@ import { readSessionIndexNames } from '../session-index.js';
 import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
+import { PRESCAN_MIN_FILES, RolloutPrescanner } from './prescan.js';
 
 export interface BackfillProgress {
   filesDone: number;
@@ -42,6 +43,12 @@ export interface BackfillOptions {
    * alone; see the measurement note in `runBackfill`).
    */
   workers?: number;
+  /**
+   * The reader thread (used when there are no helper threads): reads and classifies files a
+   * batch ahead, so this thread only parses metadata lines and writes. Default: for imports of
+   * `PRESCAN_MIN_FILES` files or more; false: never; true: always (where it can run).
+   */
+  prescan?: boolean;
   onProgress?: (progress: BackfillProgress) => void;
   /** A first import of at least this many files defers index building (default 500). */
   deferIndexesMinFiles?: number;
@@ -104,6 +111,7 @@ export async function runBackfill(
   let released = false;
   let relaxed = false;
   let spawned: Worker[] = [];
+  let prescanner: RolloutPrescanner | null = null;
   const release = async () => {
     if (!released) await releaseLease(ctx, BACKFILL_LEASE, owner.id).catch(() => false);
     released = true;
@@ -115,6 +123,7 @@ export async function runBackfill(
     }
     // Helpers start now, so their startup overlaps the directory walk below.
     spawned = startWorkers(options.workers ?? 0);
+    if (spawned.length === 0 && options.prescan !== false) prescanner = RolloutPrescanner.start();
     const state = await readBackfillState(ctx);
     const watermark = state.lastWatermark;
     const all = collectRolloutFiles(options.codexHome, options.onProgress !== undefined);
@@ -184,12 +193,26 @@ export async function runBackfill(
     if (workers.length > 0) {
       await extractWithWorkers(workers, chunks, defaultProvider, commit);
     } else {
+      if (prescanner !== null && (options.prescan === true || files.length >= PRESCAN_MIN_FILES)) {
+        prescanner.scan(files.map((file) => file.path));
+      } else {
+        await prescanner?.close();
+        prescanner = null;
+      }
       const cwds = new CwdNormalizer();
+      let index = 0;
       for (const chunk of chunks) {
-        commit(
-          chunk,
-          chunk.map((file) => extractBackfillEntry(file, defaultProvider, cwds)),
-        );
+        const outcomes: ExtractOutcome[] = [];
+        for (const file of chunk) {
+          const prescan = prescanner === null ? null : await prescanner.get(index);
+          index += 1;
+          outcomes.push(
+            prescan === null
+              ? extractBackfillEntry(file, defaultProvider, cwds)
+              : extractBackfillEntry(file, defaultProvider, cwds, prescan),
+          );
+        }
+        commit(chunk, outcomes);
         // Let timers and I/O (a progress bar, signals) run between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -223,7 +246,7 @@ export async function runBackfill(
     throw error;
   } finally {
     if (relaxed) runtime.sqlite.pragma('synchronous = NORMAL');
-    await Promise.all(spawned.map((worker) => worker.terminate()));
+    await Promise.all([...spawned.map((worker) => worker.terminate()), prescanner?.close()]);
   }
 }
 

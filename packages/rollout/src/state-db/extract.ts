@@ -1,5 +1,9 @@
 import type { BatchUpsertEntry, ThreadMemoryModeValue } from '@skein/state';
-import { extractThreadMetadataFromFileSync } from '../extract-file.js';
+import {
+  extractThreadMetadataFromFileSync,
+  extractThreadMetadataFromPrescan,
+  type PrescannedRollout,
+} from '../extract-file.js';
 import type { CwdNormalizer } from './files.js';
 
 /** What extraction needs to know about one file (plain data: it crosses worker threads). */
@@ -18,19 +22,21 @@ const MEMORY_MODES: ReadonlySet<string> = new Set(['enabled', 'disabled', 'pollu
 /**
  * Row for one rollout, as backfill and reconcile store it (spec §5.8): the file's metadata
  * with a normalized cwd, `archived_at` = file mtime for archived files, and the memory mode
- * the rollout records (`enabled` when it records none).
+ * the rollout records (`enabled` when it records none). With `prescan` (the file as the
+ * reader thread classified it) the file is not read again.
  */
 export function extractBackfillEntry(
   job: ExtractJob,
   defaultProvider: string,
   cwds: CwdNormalizer,
+  prescan?: PrescannedRollout,
 ): ExtractOutcome {
   try {
-    const result = extractThreadMetadataFromFileSync(job.path, {
-      defaultProvider,
-      archived: job.archived,
-      rolloutPath: job.rolloutPath,
-    });
+    const options = { defaultProvider, archived: job.archived, rolloutPath: job.rolloutPath };
+    const result =
+      prescan === undefined
+        ? extractThreadMetadataFromFileSync(job.path, options)
+        : extractThreadMetadataFromPrescan(job.path, options, prescan);
     const metadata = result.metadata;
     metadata.cwd = cwds.normalize(metadata.cwd);
     metadata.archived = job.archived;
