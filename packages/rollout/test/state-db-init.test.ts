@@ -18,7 +18,7 @@ import {
 } from '@skein/state';
 import { FIXTURE_NAMES, installFixtureHome, makeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initStateDb, openStateDbIfReady } from '../src/index.js';
+import { initStateDb, openStateDbIfReady, runBackfill } from '../src/index.js';
 import { tokenCountLine, userMessageLine, zstdStore } from './helpers.js';
 import { startChild, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
 
@@ -147,6 +147,22 @@ describe('initStateDb', () => {
       onMain.rows.find((r: { id: string }) => r.id === big.id).first_user_message,
     ).toHaveLength(700_000);
     expect(withReader).toEqual(onMain);
+  });
+
+  it('a big first import leaves the connection settings as it found them', async () => {
+    const home = makeTempDir();
+    writeLegacyHome(home, 12);
+    const runtime = await StateRuntime.open({ sqliteHome: home });
+    handles.push(runtime);
+    const settings = () => [
+      runtime.sqlite.pragma('cache_size', { simple: true }),
+      runtime.sqlite.pragma('synchronous', { simple: true }),
+    ];
+    const before = settings();
+    const outcome = await runBackfill(runtime, { codexHome: home, deferIndexesMinFiles: 1 });
+    expect(outcome.imported).toBe(12);
+    expect(settings()).toEqual(before);
+    expect(indexNames(runtime).length).toBeGreaterThan(0);
   });
 
   it('an empty home completes at once', async () => {

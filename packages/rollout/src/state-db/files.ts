@@ -1,5 +1,5 @@
 import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { ARCHIVED_SESSIONS_SUBDIR, COMPRESSED_SUFFIX, SESSIONS_SUBDIR } from '../layout.js';
 
 /** One rollout file the backfill imports. */
@@ -39,7 +39,8 @@ export function collectRolloutFiles(codexHome: string, withSizes = false): Backf
     const names = new Set<string>();
     for (const entry of entries) if (!entry.isDirectory()) names.add(entry.name);
     for (const entry of entries) {
-      const full = join(dir, entry.name);
+      // Plain concatenation: `dir` is already normalized and entry names have no separator.
+      const full = `${dir}${sep}${entry.name}`;
       const rel = `${relDir}/${entry.name}`;
       if (entry.isDirectory()) {
         if (depth < MAX_DEPTH) walk(full, rel, archived, depth + 1);
@@ -59,7 +60,7 @@ export function collectRolloutFiles(codexHome: string, withSizes = false): Backf
       }
       out.push({
         path: full,
-        rolloutPath: join(home, plainRel),
+        rolloutPath: compressed ? full.slice(0, -COMPRESSED_SUFFIX.length) : full,
         watermark: plainRel,
         archived,
         size,
