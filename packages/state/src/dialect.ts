@@ -21,13 +21,31 @@ export function detectStateSqlDialect(db: Kysely<unknown>): StateSqlDialect {
   throw new Error(`unsupported SQL dialect: ${adapter.constructor.name}`);
 }
 
-/** Case-sensitive substring test (`LIKE` would be case-insensitive on SQLite). */
+/**
+ * Case-sensitive substring test, two-valued (a NULL haystack is false, never NULL), and true
+ * for an empty needle as `instr`/`strpos` are.
+ *
+ * SQLite: `instr` (`LIKE` would be case-insensitive there). PostgreSQL: `LIKE` with the
+ * needle's wildcards escaped, which matches exactly the rows `strpos(...) > 0` matches
+ * (`LIKE` is case-sensitive on PostgreSQL) but, unlike `strpos`, can be answered by a
+ * `gin_trgm_ops` index (migration 0006). Without such an index it is the same scan.
+ */
 export function containsText(
   dialect: StateSqlDialect,
   haystack: Expression<string | null>,
   needle: string,
 ): Expression<SqlBool> {
-  return dialect === 'sqlite'
-    ? sql<SqlBool>`instr(coalesce(${haystack}, ''), ${needle}) > 0`
-    : sql<SqlBool>`strpos(coalesce(${haystack}, ''), ${needle}) > 0`;
+  if (dialect === 'sqlite') return sql<SqlBool>`instr(coalesce(${haystack}, ''), ${needle}) > 0`;
+  if (needle === '') return sql<SqlBool>`true`;
+  // The `IS NOT NULL` arm keeps the result two-valued (under NOT it must stay exact) and does
+  // not stop the planner from using the index for the `LIKE` arm.
+  return sql<SqlBool>`(${haystack} is not null and ${haystack} like ${likeSubstringPattern(needle)})`;
+}
+
+/**
+ * A PostgreSQL `LIKE` pattern matching any text that contains `needle` literally: `\`, `%`
+ * and `_` are escaped with `\`, `LIKE`'s default escape character.
+ */
+export function likeSubstringPattern(needle: string): string {
+  return `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }

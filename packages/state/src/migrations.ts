@@ -12,7 +12,8 @@ import { THREAD_SEARCH_SCHEMA_SQL } from './sqlite-search.js';
 
 /**
  * The state schema as Kysely migrations in code. Written with the schema builder (no
- * dialect-specific SQL, except the SQLite-only search index of 0005), so the same list migrates
+ * dialect-specific SQL, except the SQLite-only search index of 0005 and the PostgreSQL-only
+ * trigram indexes of 0006), so the same list migrates
  * SQLite and PostgreSQL. A migration, once released, is never edited: later changes are new
  * entries.
  */
@@ -166,6 +167,73 @@ const threadSearchIndex: Migration = {
   },
 };
 
+/**
+ * PostgreSQL only: trigram GIN indexes on the searched columns, so a search term (a substring
+ * test, see `containsText`) reads the few matching rows instead of scanning the table. Needs
+ * the `pg_trgm` extension; where it cannot be created (not installed, no privilege) the
+ * migration still succeeds and search keeps scanning.
+ */
+const threadSearchTrigramIndexes: Migration = {
+  async up(db: AnyDb) {
+    if (detectStateSqlDialect(db) !== 'postgres') return;
+    const trgmSchema = await ensurePgTrgm(db);
+    if (trgmSchema === null) return;
+    for (const column of THREAD_SEARCH_COLUMNS) {
+      // The operator class is schema-qualified: the extension may live outside the search path.
+      await sql`create index if not exists ${sql.id(`idx_threads_${column}_trgm`)} on threads
+        using gin (${sql.ref(column)} ${sql.id(trgmSchema, 'gin_trgm_ops')})`.execute(db);
+    }
+  },
+};
+
+const THREAD_SEARCH_COLUMNS = ['name', 'title', 'preview'] as const;
+
+/** The schema `pg_trgm` is installed in, or null. */
+async function pgTrgmSchema(db: AnyDb): Promise<string | null> {
+  const { rows } = await sql<{ schema: string }>`
+    select n.nspname as schema from pg_extension e
+    join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`.execute(db);
+  return rows[0]?.schema ?? null;
+}
+
+/**
+ * Makes sure `pg_trgm` is installed and returns its schema, or null when it cannot be. A
+ * trusted extension since PostgreSQL 13: a role with CREATE on the database may create it. The
+ * privileges are checked first; the attempt still runs under a savepoint, since Kysely runs
+ * PostgreSQL migrations in one transaction and a failed statement would abort all of it.
+ */
+async function ensurePgTrgm(db: AnyDb): Promise<string | null> {
+  const installed = await pgTrgmSchema(db);
+  if (installed !== null) return installed;
+  const { rows } = await sql<{ available: boolean; allowed: boolean }>`
+    select
+      exists (select 1 from pg_available_extensions where name = 'pg_trgm') as available,
+      coalesce((select rolsuper from pg_roles where rolname = current_user), false)
+        or (has_database_privilege(current_database(), 'CREATE')
+          and current_schema() is not null
+          and has_schema_privilege(current_schema(), 'CREATE')) as allowed`.execute(db);
+  if (!rows[0]?.available || !rows[0]?.allowed) return null;
+  const create = sql`create extension if not exists pg_trgm`;
+  if (!db.isTransaction) {
+    try {
+      await create.execute(db);
+    } catch {
+      return null;
+    }
+    return await pgTrgmSchema(db);
+  }
+  await sql`savepoint skein_pg_trgm`.execute(db);
+  try {
+    await create.execute(db);
+    await sql`release savepoint skein_pg_trgm`.execute(db);
+  } catch {
+    await sql`rollback to savepoint skein_pg_trgm`.execute(db);
+    await sql`release savepoint skein_pg_trgm`.execute(db);
+    return null;
+  }
+  return await pgTrgmSchema(db);
+}
+
 /** Every migration, in order. Names sort in application order. */
 export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_threads_and_spawn_edges': threadsAndSpawnEdges,
@@ -173,6 +241,7 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.free
   '0003_leases_and_backfill_owner': leasesAndBackfillOwner,
   '0004_backfill_deferred_indexes': backfillDeferredIndexes,
   '0005_thread_search_index': threadSearchIndex,
+  '0006_thread_search_trigram_indexes': threadSearchTrigramIndexes,
 });
 
 export const STATE_MIGRATION_NAMES: readonly string[] = Object.keys(STATE_MIGRATIONS).sort();

@@ -15,6 +15,7 @@
  */
 import {
   claimLease,
+  containsText,
   createStateContext,
   currentLeaseOwner,
   decodeThreadCursor,
@@ -468,11 +469,13 @@ export class PostgresThreadStore extends ThreadStoreBase {
       if (params.cwdFilters != null) query = query.where('cwd', 'in', [...params.cwdFilters]);
       const term = params.searchTerm;
       if (term) {
+        // Case-sensitive substring, written so the trigram indexes (state migration 0006) can
+        // answer it; without them it is a scan with the same result.
         query = query.where((eb) =>
           eb.or([
-            eb(eb.fn('strpos', [eb.fn.coalesce('name', eb.val('')), eb.val(term)]), '>', 0),
-            eb(eb.fn('strpos', ['title', eb.val(term)]), '>', 0),
-            eb(eb.fn('strpos', ['preview', eb.val(term)]), '>', 0),
+            containsText('postgres', eb.ref('name'), term),
+            containsText('postgres', eb.ref('title'), term),
+            containsText('postgres', eb.ref('preview'), term),
           ]),
         );
       }
