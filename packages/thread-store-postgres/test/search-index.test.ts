@@ -213,7 +213,7 @@ function storeLister(store: PostgresThreadStore, pageSize: number): Lister {
     return {
       ids: page.items.map((item) => item.threadId),
       nextCursor: page.nextCursor,
-      backwardsCursor: page.backwardsCursor,
+      backwardsCursor: page.backwardsCursor ?? null,
     };
   };
 }
