@@ -4,12 +4,13 @@ import { classifyRolloutLine, LineClass, LineStartFinder } from './line-class.js
 import { forEachRolloutLineRange, forEachRolloutLineRangeSync, isBlankLine } from './lines.js';
 import {
   type ExtractedThreadMetadata,
+  eventTokensUsed,
   extractThreadMetadata,
   MetadataExtractor,
   rolloutItemAffectsMetadata,
 } from './metadata.js';
 import { RolloutLineDecoder, readRollout } from './reader.js';
-import { parseEventMsg, type RolloutItem } from './schema.js';
+import type { RolloutItem } from './schema.js';
 
 /*
  * Metadata extraction straight from a rollout file, built for backfill speed: the bytes are
@@ -147,9 +148,9 @@ class FastMetadataScan {
     for (let i = this.#tokenCounts.length - 1; i >= 0; i -= 1) {
       const item = this.#decodeDeferred(this.#tokenCounts[i] as Buffer);
       if (item?.type !== 'event_msg') continue;
-      const event = parseEventMsg(item.payload);
-      if (event?.type === 'token_count' && event.info) {
-        this.extractor.push(item);
+      const tokens = eventTokensUsed(item.payload);
+      if (tokens !== null) {
+        this.extractor.pushTokenCount(item, tokens);
         break;
       }
     }

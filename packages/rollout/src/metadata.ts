@@ -228,6 +228,14 @@ function applyTurnContext(metadata: ThreadMetadata, context: TurnContextItem): v
   if (approval !== null) metadata.approvalMode = approval;
 }
 
+/** The tokens used a `token_count` event with `info` records; null for any other event. */
+export function eventTokensUsed(event: EventMsg): number | null {
+  if (event.type !== 'token_count') return null;
+  const known = parseEventMsg(event);
+  if (known?.type !== 'token_count' || !known.info) return null;
+  return Math.max(0, Math.trunc(known.info.total_token_usage.total_tokens));
+}
+
 function applyEvent(metadata: ThreadMetadata, event: EventMsg): void {
   const user = eventUserMessage(event);
   if (user !== null) {
@@ -239,10 +247,8 @@ function applyEvent(metadata: ThreadMetadata, event: EventMsg): void {
     return;
   }
   if (event.type === 'token_count') {
-    const known = parseEventMsg(event);
-    if (known?.type === 'token_count' && known.info) {
-      metadata.tokensUsed = Math.max(0, Math.trunc(known.info.total_token_usage.total_tokens));
-    }
+    const tokens = eventTokensUsed(event);
+    if (tokens !== null) metadata.tokensUsed = tokens;
     return;
   }
   if (event.type === 'thread_goal_updated') {
@@ -383,6 +389,21 @@ export class MetadataExtractor {
       return;
     }
     this.#apply(item);
+  }
+
+  /**
+   * `push` for a `token_count` item whose `eventTokensUsed` the caller already has (the fast
+   * scan reads it to pick the last valid one): the same effect without validating it twice.
+   */
+  pushTokenCount(item: RolloutItem, tokensUsed: number): void {
+    if (this.#metadata === null) {
+      this.#pending.push(item);
+      return;
+    }
+    this.#metadata.tokensUsed = tokensUsed;
+    if (this.#metadata.modelProvider === '') {
+      this.#metadata.modelProvider = this.options.defaultProvider;
+    }
   }
 
   #apply(item: RolloutItem): void {
