@@ -3,6 +3,10 @@
 // 1. List page latency with 100,000 and 1,000,000 threads: first pages and cursor walks,
 //    newest-first by created and by updated time, and a per-cwd list. Target: p50 <= 10 ms at
 //    1,000,000 threads.
+//    Search by term (case-sensitive substring of name/title/preview), first page of 50: a rare
+//    term (a few rows; the pg_trgm GIN indexes of state migration 0006 find them) and a common
+//    one (every row; the sort index is walked). "before" is the pre-0006 strpos query, run on a
+//    plain connection with the same plan inputs.
 // 2. Append throughput through gRPC (a thread-store-server child process backed by the same
 //    database) with 1, 4 and 16 concurrent writers, one thread each.
 //
@@ -108,6 +112,66 @@ const LIST_SCENARIOS = [
   },
 ];
 
+const SEARCH_RUNS = 100;
+const SCAN_RUNS = Number(process.env.SKEIN_BENCH_SCAN_RUNS ?? 15);
+/** Every 20th seeded thread is archived (hidden from the default list): step past it. */
+const visibleNumber = (n) => (n % 20 === 0 ? n + 1 : n);
+const SEARCH_SCENARIOS = [
+  // One row at 100k, eleven at 1M (thread N and thread N0..N9); a different term each run.
+  {
+    name: 'search (rare term)',
+    term: (run) => `thread ${visibleNumber(10007 + ((run * 7919) % 89000))}`,
+  },
+  { name: 'search (common term)', term: () => 'preview of' },
+];
+
+async function timeSearch(store, scenario, runs) {
+  const samples = [];
+  for (let run = 0; run < runs; run += 1) {
+    const params = { pageSize: 50, searchTerm: scenario.term(run) };
+    const start = performance.now();
+    const page = await store.listThreads(params);
+    samples.push(performance.now() - start);
+    if (page.items.length === 0)
+      throw new Error(`${scenario.name}: no match for ${params.searchTerm}`);
+  }
+  return summarize(samples);
+}
+
+/** The search as it was before migration 0006: strpos, which no index can answer. */
+const STRPOS_SEARCH_SQL = `SELECT * FROM threads WHERE archived = 0 AND preview <> ''
+  AND (strpos(coalesce(name, ''), $1) > 0 OR strpos(title, $1) > 0 OR strpos(preview, $1) > 0)
+  ORDER BY created_at_ms DESC, id DESC LIMIT 51`;
+
+/** The search as it is now (what `containsText` builds), for EXPLAIN. */
+const LIKE_SEARCH_SQL = `SELECT * FROM threads WHERE archived = 0 AND preview <> ''
+  AND ((name IS NOT NULL AND name LIKE $1) OR (title IS NOT NULL AND title LIKE $1)
+    OR (preview IS NOT NULL AND preview LIKE $1))
+  ORDER BY created_at_ms DESC, id DESC LIMIT 51`;
+
+/** Raw SQL timings (no store overhead), to compare the old predicate with the new one. */
+async function timeRawSearch(client, text, pattern, scenario, runs) {
+  const samples = [];
+  for (let run = 0; run < runs; run += 1) {
+    const start = performance.now();
+    const result = await client.query(text, [pattern(scenario.term(run))]);
+    samples.push(performance.now() - start);
+    if (result.rows.length === 0) throw new Error(`${scenario.name}: raw search found nothing`);
+  }
+  return summarize(samples);
+}
+
+/** The access path the planner picks for the current search SQL, in a few words. */
+async function planOf(client, term) {
+  const { rows } = await client.query(`EXPLAIN ${LIKE_SEARCH_SQL}`, [`%${term}%`]);
+  const lines = rows.map((row) => row['QUERY PLAN']);
+  const indexes = [...new Set(lines.flatMap((line) => line.match(/idx_\w+/g) ?? []))];
+  const scans = [
+    ...new Set(lines.flatMap((line) => line.match(/(Bitmap Heap|Bitmap Index|Index Only|Index|Seq) Scan/g) ?? [])),
+  ];
+  return `${scans.join(' + ')}${indexes.length ? ` on ${indexes.join(', ')}` : ''}`;
+}
+
 async function startServer(url) {
   const child = spawn(process.execPath, [serverMain, '--listen', '127.0.0.1:0', '--store', url], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -187,6 +251,20 @@ try {
           : '';
       report.push(
         `    ${scenario.name.padEnd(34)} p50 ${fmt(stats.p50).padStart(9)}  p95 ${fmt(stats.p95).padStart(9)}  max ${fmt(stats.max).padStart(9)}${verdict}`,
+      );
+    }
+    for (const scenario of SEARCH_SCENARIOS) {
+      await timeSearch(store, scenario, 10); // warm-up
+      const after = await timeSearch(store, scenario, SEARCH_RUNS);
+      const asIs = (term) => term;
+      const like = (term) => `%${term}%`; // the bench terms have no LIKE wildcards to escape
+      await timeRawSearch(admin, STRPOS_SEARCH_SQL, asIs, scenario, 2); // warm-up
+      const before = await timeRawSearch(admin, STRPOS_SEARCH_SQL, asIs, scenario, SCAN_RUNS);
+      const now = await timeRawSearch(admin, LIKE_SEARCH_SQL, like, scenario, SEARCH_RUNS);
+      report.push(
+        `    ${scenario.name.padEnd(34)} p50 ${fmt(after.p50).padStart(9)}  p95 ${fmt(after.p95).padStart(9)}  max ${fmt(after.max).padStart(9)}`,
+        `      SQL alone: strpos (before 0006) p50 ${fmt(before.p50)} p95 ${fmt(before.p95)} -> LIKE + pg_trgm p50 ${fmt(now.p50)} p95 ${fmt(now.p95)} (${(before.p50 / now.p50).toFixed(1)}x)`,
+        `      plan: ${await planOf(admin, scenario.term(0))}`,
       );
     }
   }
