@@ -23,7 +23,8 @@ export enum FileStatus {
 }
 
 export class PrescanBatchBuilder {
-  data = new Uint8Array(new ArrayBuffer(PRESCAN_BATCH_BYTES + (PRESCAN_BATCH_BYTES >> 2)));
+  // Uninitialized (every byte is written before it is read) and not pooled: transferable.
+  data: Uint8Array = Buffer.allocUnsafeSlow(PRESCAN_BATCH_BYTES + (PRESCAN_BATCH_BYTES >> 2));
   /** Bytes of `data` in use. */
   length = 0;
   records = new Int32Array(3 * 4096);
@@ -88,7 +89,7 @@ export class PrescanBatchBuilder {
     const size = end - start;
     if (this.length + size > this.data.length) {
       const capacity = Math.max(2 * this.data.length, this.length + size);
-      const grown = new Uint8Array(new ArrayBuffer(capacity));
+      const grown = Buffer.allocUnsafeSlow(capacity);
       grown.set(this.data.subarray(0, this.length));
       this.data = grown;
     }

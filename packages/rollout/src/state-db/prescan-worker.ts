@@ -27,7 +27,9 @@ function run(start: PrescanStartMessage, port: MessagePort): void {
       records: batch.records,
       data: batch.data,
     };
-    port.postMessage(message, [batch.meta.buffer, batch.records.buffer, batch.data.buffer]);
+    // `data` owns its whole ArrayBuffer (allocUnsafeSlow: never a pool slice).
+    const transfer = [batch.meta.buffer, batch.records.buffer, batch.data.buffer as ArrayBuffer];
+    port.postMessage(message, transfer);
     posted += 1;
     Atomics.store(control, Control.Posted, posted);
     Atomics.notify(control, Control.Posted);
