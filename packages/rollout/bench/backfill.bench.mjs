@@ -4,7 +4,15 @@
 // under os.tmpdir() and reused; each backfill runs in a fresh child process so its peak RSS is
 // its own. Run after `pnpm --filter @skein/rollout... build`.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +222,16 @@ function ensureHome(count) {
 if (process.argv[2] === '--measure') {
   const [, , , home, sqliteHome] = process.argv;
   const { initStateDb } = await import('../dist/index.js');
+  // The main thread's own CPU time (Linux): what bounds the wall time when a core is free.
+  const mainThreadMs = () => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8');
+      return Number(stat.split(' ')[0]) / 1e6;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const mainStart = mainThreadMs();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   let last;
@@ -228,6 +246,7 @@ if (process.argv[2] === '--measure') {
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpuStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
+  const mainMs = mainThreadMs() - mainStart;
   const rss = process.resourceUsage().maxRSS / 1024;
   const count = db.sqlite.prepare('select count(*) as n from threads').get().n;
   await db.close();
@@ -235,6 +254,7 @@ if (process.argv[2] === '--measure') {
     JSON.stringify({
       ms,
       cpuMs,
+      mainMs,
       rss,
       count,
       bytes: last?.bytesTotal ?? 0,
@@ -297,7 +317,10 @@ for (const count of SIZES) {
           : ''),
     );
     console.log(
-      `  backfill CPU ${out.cpuMs.toFixed(0).padStart(6)} ms  (user+system of the process, all threads)`,
+      `  backfill CPU ${out.cpuMs.toFixed(0).padStart(6)} ms  (user+system of the process, all threads)` +
+        (Number.isFinite(out.mainMs)
+          ? `; main thread ${out.mainMs.toFixed(0)} ms (wall well above it = waiting for a core)`
+          : ''),
     );
     console.log(
       `  peak RSS     ${out.rss.toFixed(0).padStart(6)} MB` +
