@@ -4,8 +4,9 @@
 //    newest-first by created and by updated time, and a per-cwd list. Target: p50 <= 10 ms at
 //    1,000,000 threads.
 //    Search by term (case-sensitive substring of name/title/preview), first page of 50: a rare
-//    term (a few rows; the pg_trgm GIN indexes of state migration 0006 find them) and a common
-//    one (every row; the sort index is walked). "before" is the pre-0006 strpos query, run on a
+//    term (a few rows; the pg_trgm GIN indexes of state migration 0006 find them), once made of
+//    trigrams every row has ('thread 12345') and once distinctive ('12345'), and a common one
+//    (every row; the sort index is walked). "before" is the pre-0006 strpos query, run on a
 //    plain connection with the same plan inputs.
 // 2. Append throughput through gRPC (a thread-store-server child process backed by the same
 //    database) with 1, 4 and 16 concurrent writers, one thread each.
@@ -122,6 +123,11 @@ const SEARCH_SCENARIOS = [
     name: 'search (rare term)',
     term: (run) => `thread ${visibleNumber(10007 + ((run * 7919) % 89000))}`,
   },
+  // The same rows by their number alone: only uncommon trigrams, the usual case for real text.
+  {
+    name: 'search (rare, distinctive term)',
+    term: (run) => `${visibleNumber(10007 + ((run * 7919) % 89000))}`,
+  },
   { name: 'search (common term)', term: () => 'preview of' },
 ];
 
@@ -167,7 +173,11 @@ async function planOf(client, term) {
   const lines = rows.map((row) => row['QUERY PLAN']);
   const indexes = [...new Set(lines.flatMap((line) => line.match(/idx_\w+/g) ?? []))];
   const scans = [
-    ...new Set(lines.flatMap((line) => line.match(/(Bitmap Heap|Bitmap Index|Index Only|Index|Seq) Scan/g) ?? [])),
+    ...new Set(
+      lines.flatMap(
+        (line) => line.match(/(Bitmap Heap|Bitmap Index|Index Only|Index|Seq) Scan/g) ?? [],
+      ),
+    ),
   ];
   return `${scans.join(' + ')}${indexes.length ? ` on ${indexes.join(', ')}` : ''}`;
 }
