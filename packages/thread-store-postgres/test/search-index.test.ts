@@ -372,6 +372,33 @@ describe('search by term on PostgreSQL', () => {
     await expectSameAsScan(roleUrl.href, lists, terms.slice(0, 20));
   });
 
+  it('migrates when CREATE EXTENSION itself fails (the savepoint keeps the migration alive)', async () => {
+    const url = await server.createDatabase();
+    // A provider policy that lets the privilege checks pass but refuses the statement: an
+    // event trigger that raises on CREATE EXTENSION, inside the migration's transaction.
+    await queryAll(
+      url,
+      `CREATE FUNCTION refuse_extensions() RETURNS event_trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'extensions are managed by the provider'; END $$;
+       CREATE EVENT TRIGGER refuse_extensions ON ddl_command_start
+         WHEN TAG IN ('CREATE EXTENSION') EXECUTE FUNCTION refuse_extensions()`,
+    );
+    await expect(queryAll(url, 'CREATE EXTENSION pg_trgm')).rejects.toThrow(
+      /managed by the provider/,
+    );
+    const { store, lists } = await openBoth(url);
+    expect(await queryAll(url, "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).toEqual([]);
+    expect(await trgmIndexNames(url)).toEqual([]);
+    const migrations = await queryAll<{ name: string }>(
+      url,
+      'SELECT name FROM skein_migration ORDER BY name',
+    );
+    expect(migrations.map((row) => row.name)).toContain('0006_thread_search_trigram_indexes');
+    await seed(url, rows.slice(0, 100));
+    expect((await store.listThreads({ pageSize: 5 })).items.length).toBe(5);
+    await expectSameAsScan(url, lists, terms.slice(0, 15));
+  });
+
   it('finds pg_trgm installed in a schema outside the search path', async () => {
     const url = await server.createDatabase();
     await queryAll(url, 'CREATE SCHEMA trgm_ext; CREATE EXTENSION pg_trgm SCHEMA trgm_ext');
