@@ -7,6 +7,7 @@
  * belong to no turn.
  */
 import { parseRfc3339Ms, type RolloutLine } from '@skein/rollout';
+import { z } from 'zod';
 import { ThreadStoreError } from './errors.js';
 import type {
   ItemPage,
@@ -132,28 +133,31 @@ function toStoredTurn(draft: TurnDraft, view: StoredTurnItemsView): StoredTurn {
   };
 }
 
-function encodeTurnCursor(index: number, turnId: string): string {
-  return Buffer.from(JSON.stringify({ i: index, t: turnId })).toString('base64url');
+/** A cursor is base64url JSON of a small record; anything else is an invalid cursor. */
+function encodeCursor(record: object): string {
+  return Buffer.from(JSON.stringify(record)).toString('base64url');
 }
 
-function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
-  const invalid = () => ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
-  let value: unknown;
+function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw invalid();
+    throw ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
   }
-  const record = value as { i?: unknown; t?: unknown };
-  if (
-    typeof record?.i !== 'number' ||
-    !Number.isInteger(record.i) ||
-    typeof record.t !== 'string'
-  ) {
-    throw invalid();
-  }
-  if (turns[record.i]?.turnId !== record.t) throw invalid();
-  return record.i;
+}
+
+const turnCursorSchema = z.object({ i: z.int().nonnegative(), t: z.string() });
+const itemCursorSchema = z.object({ o: z.int().nonnegative() });
+
+function encodeTurnCursor(index: number, turnId: string): string {
+  return encodeCursor({ i: index, t: turnId });
+}
+
+/** The index of the turn a cursor names; the id must still be at that index. */
+function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
+  const { i, t } = decodeCursor(cursor, turnCursorSchema);
+  if (turns[i]?.turnId !== t) throw ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
+  return i;
 }
 
 export interface TurnPageOptions {
@@ -198,27 +202,7 @@ export function pageTurns(lines: readonly RolloutLine[], options: TurnPageOption
 }
 
 function encodeItemCursor(ordinal: number): string {
-  return Buffer.from(JSON.stringify({ o: ordinal })).toString('base64url');
-}
-
-function decodeItemCursor(cursor: string, count: number): number {
-  const invalid = () => ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  const ordinal = (value as { o?: unknown })?.o;
-  if (
-    typeof ordinal !== 'number' ||
-    !Number.isInteger(ordinal) ||
-    ordinal < 0 ||
-    ordinal >= count
-  ) {
-    throw invalid();
-  }
-  return ordinal;
+  return encodeCursor({ o: ordinal });
 }
 
 export interface ItemPageOptions {
@@ -244,7 +228,7 @@ export function pageItems(lines: readonly RolloutLine[], options: ItemPageOption
   const step = options.direction === 'asc' ? 1 : -1;
   let index: number;
   if (options.cursor) {
-    const ordinal = decodeItemCursor(options.cursor, lines.length);
+    const { o: ordinal } = decodeCursor(options.cursor, itemCursorSchema);
     const at = selected.findIndex((entry) => entry.ordinal === ordinal);
     if (at < 0) throw ThreadStoreError.invalidRequest(`invalid cursor: ${options.cursor}`);
     index = at + step;

@@ -633,6 +633,39 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
           payload: { type: 'user_message', message: 'ask t1' },
         });
       });
+
+      it('rejects turn and item cursors that are malformed or of the other kind', async () => {
+        const h = await setup();
+        const params = createThreadParams(h.cwd);
+        await h.store.createThread(params);
+        const threadId = params.threadId;
+        for (const turn of ['t1', 't2']) {
+          await h.store.appendItems({
+            threadId,
+            items: [turnStartedItem(turn), userMessageItem(`ask ${turn}`), turnCompleteItem(turn)],
+          });
+        }
+        await h.store.persistThread(threadId);
+        const turnCursor = (await h.store.listTurns({ threadId, pageSize: 1 })).nextCursor;
+        const itemCursor = (await h.store.listItems({ threadId, pageSize: 1 })).nextCursor;
+        expect(turnCursor).not.toBeNull();
+        expect(itemCursor).not.toBeNull();
+        const emptyJson = Buffer.from('{}').toString('base64url');
+        for (const cursor of ['not a cursor', emptyJson, itemCursor]) {
+          await expectThreadStoreError(
+            h.store.listTurns({ threadId, pageSize: 5, cursor }),
+            'InvalidRequest',
+            'invalid cursor',
+          );
+        }
+        for (const cursor of ['not a cursor', emptyJson, turnCursor]) {
+          await expectThreadStoreError(
+            h.store.listItems({ threadId, pageSize: 5, cursor }),
+            'InvalidRequest',
+            'invalid cursor',
+          );
+        }
+      });
     }
 
     it('reports list_items as unsupported or answers it', async () => {
