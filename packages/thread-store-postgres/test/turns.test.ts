@@ -44,6 +44,16 @@ async function open(url: string, historyCacheBytes?: number): Promise<PostgresTh
   return store;
 }
 
+/** A fresh database, a writer store with a newly created thread, and a reader store beside it. */
+async function writerAndReader() {
+  const url = await server.createDatabase();
+  const writer = await open(url);
+  const reader = await open(url);
+  const params = createThreadParams('/work/project');
+  await writer.createThread(params);
+  return { url, writer, reader, params, threadId: params.threadId };
+}
+
 function turnAbortedItem(turnId: string, reason: string): RolloutItem {
   return { type: 'event_msg', payload: { type: 'turn_aborted', turn_id: turnId, reason } };
 }
@@ -85,13 +95,8 @@ async function adminQuery(url: string, text: string, values: unknown[] = []) {
 
 describe('PostgresThreadStore turns and items', () => {
   it('lists the same turns and items through a second store on another connection', async () => {
-    const url = await server.createDatabase();
-    const writer = await open(url);
-    const reader = await open(url);
-    const params = createThreadParams('/work/project');
-    const { threadId } = params;
     const before = Date.now();
-    await writer.createThread(params);
+    const { url, writer, reader, threadId } = await writerAndReader();
     // Items before materialization wait in memory; their times are when they were accepted.
     await writer.appendItems({
       threadId,
@@ -158,12 +163,7 @@ describe('PostgresThreadStore turns and items', () => {
   });
 
   it('pages a long thread in both directions without gaps or repeats', async () => {
-    const url = await server.createDatabase();
-    const writer = await open(url);
-    const reader = await open(url);
-    const params = createThreadParams('/work/project');
-    const { threadId } = params;
-    await writer.createThread(params);
+    const { writer, reader, threadId } = await writerAndReader();
     await writer.persistThread(threadId);
     const ids = Array.from({ length: 23 }, (_, index) => `turn-${index}`);
     for (const id of ids) {
@@ -215,12 +215,7 @@ describe('PostgresThreadStore turns and items', () => {
   });
 
   it('refuses an archived thread unless includeArchived, and an unknown one', async () => {
-    const url = await server.createDatabase();
-    const writer = await open(url);
-    const reader = await open(url);
-    const params = createThreadParams('/work/project');
-    const { threadId } = params;
-    await writer.createThread(params);
+    const { writer, reader, threadId } = await writerAndReader();
     await writer.appendItems({
       threadId,
       items: [turnStartedItem('t1'), userMessageItem('archived ask'), turnCompleteItem('t1')],
@@ -341,12 +336,7 @@ describe('PostgresThreadStore turns and items', () => {
   });
 
   it('sees turns appended by another store between pages, and a thread deleted and made again', async () => {
-    const url = await server.createDatabase();
-    const writer = await open(url);
-    const reader = await open(url);
-    const params = createThreadParams('/work/project');
-    const { threadId } = params;
-    await writer.createThread(params);
+    const { writer, reader, params, threadId } = await writerAndReader();
     await writer.appendItems({
       threadId,
       items: [turnStartedItem('t1'), userMessageItem('one'), turnCompleteItem('t1')],
@@ -394,12 +384,7 @@ describe('PostgresThreadStore turns and items', () => {
   });
 
   it('rereads a thread whose stored history got shorter than what a reader holds', async () => {
-    const url = await server.createDatabase();
-    const writer = await open(url);
-    const reader = await open(url);
-    const params = createThreadParams('/work/project');
-    const { threadId } = params;
-    await writer.createThread(params);
+    const { url, writer, reader, threadId } = await writerAndReader();
     await writer.appendItems({
       threadId,
       items: ['a', 'b', 'c'].flatMap((id) => [turnStartedItem(id), turnCompleteItem(id)]),
