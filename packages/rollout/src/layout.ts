@@ -10,6 +10,8 @@ import { isThreadId, type ThreadId } from '@skein/state/thread-core';
 export const SESSIONS_SUBDIR = 'sessions';
 export const ARCHIVED_SESSIONS_SUBDIR = 'archived_sessions';
 export const SESSION_INDEX_FILE = 'session_index.jsonl';
+/** Codex 0.169's writers hold `flock(LOCK_EX)` on this 0-byte file around index writes. */
+export const SESSION_INDEX_LOCK_FILE = 'session_index.jsonl.lock';
 export const ROLLOUT_FILE_PREFIX = 'rollout-';
 export const ROLLOUT_FILE_SUFFIX = '.jsonl';
 export const COMPRESSED_SUFFIX = '.zst';
@@ -24,6 +26,10 @@ export function archivedSessionsDir(codexHome: string): string {
 
 export function sessionIndexPath(codexHome: string): string {
   return join(codexHome, SESSION_INDEX_FILE);
+}
+
+export function sessionIndexLockPath(codexHome: string): string {
+  return join(codexHome, SESSION_INDEX_LOCK_FILE);
 }
 
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');

@@ -1,4 +1,3 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isThreadId, type ThreadId } from '@skein/state';
@@ -7,6 +6,7 @@ import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { sessionIndexPath } from './layout.js';
 import { findThreadPath } from './listing.js';
+import { type SessionIndexLockOptions, withSessionIndexLock } from './session-index-lock.js';
 
 /*
  * `session_index.jsonl`, the append-only thread-name index (spec rollout-state §4.7): one
@@ -44,59 +44,45 @@ function nowWithNanos(): string {
 }
 
 /**
- * Appends a name for a thread. The line goes out in one `write()` on an `O_APPEND` fd, so
- * concurrent appenders (other processes, the Codex CLI) never interleave inside a line; then
- * it is fsynced.
+ * Appends a name for a thread, under Codex's session-index lock. The line goes out in one
+ * `write()` on an `O_APPEND` fd, so even a writer that skips the lock never interleaves inside
+ * a line; then it is fsynced.
  */
 export async function appendSessionIndexEntry(
   codexHome: string,
   threadId: string,
   threadName: string,
   updatedAt: string = nowWithNanos(),
+  lock: SessionIndexLockOptions = {},
 ): Promise<SessionIndexEntry> {
   const id = requireThreadId(threadId);
   const entry: SessionIndexEntry = { id, thread_name: threadName, updated_at: updatedAt };
   const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
   const path = sessionIndexPath(codexHome);
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'a');
-  } catch (error) {
-    throw new RolloutError('Io', `cannot open ${path}`, { cause: error });
-  }
-  try {
-    const { bytesWritten } = await handle.write(bytes, 0, bytes.length, null);
-    if (bytesWritten !== bytes.length) {
-      throw new RolloutError('Io', `short write to ${path} (${bytesWritten}/${bytes.length})`);
-    }
-    await handle.sync();
-  } catch (error) {
-    if (error instanceof RolloutError) throw error;
-    throw new RolloutError('Io', `cannot append to ${path}`, { cause: error });
-  } finally {
-    await handle.close();
-  }
-  return entry;
-}
-
-/** Sync form of `appendSessionIndexEntry` (same single-write guarantee). */
-export function appendSessionIndexEntrySync(
-  codexHome: string,
-  threadId: string,
-  threadName: string,
-  updatedAt: string = nowWithNanos(),
-): SessionIndexEntry {
-  const id = requireThreadId(threadId);
-  const entry: SessionIndexEntry = { id, thread_name: threadName, updated_at: updatedAt };
-  const bytes = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
-  const fd = openSync(sessionIndexPath(codexHome), 'a');
-  try {
-    const written = writeSync(fd, bytes, 0, bytes.length);
-    if (written !== bytes.length) throw new RolloutError('Io', 'short write to session index');
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  await withSessionIndexLock(
+    codexHome,
+    async () => {
+      let handle: Awaited<ReturnType<typeof open>>;
+      try {
+        handle = await open(path, 'a');
+      } catch (error) {
+        throw new RolloutError('Io', `cannot open ${path}`, { cause: error });
+      }
+      try {
+        const { bytesWritten } = await handle.write(bytes, 0, bytes.length, null);
+        if (bytesWritten !== bytes.length) {
+          throw new RolloutError('Io', `short write to ${path} (${bytesWritten}/${bytes.length})`);
+        }
+        await handle.sync();
+      } catch (error) {
+        if (error instanceof RolloutError) throw error;
+        throw new RolloutError('Io', `cannot append to ${path}`, { cause: error });
+      } finally {
+        await handle.close();
+      }
+    },
+    lock,
+  );
   return entry;
 }
 
@@ -245,33 +231,42 @@ export async function findThreadIdByName(
 
 /**
  * Removes every line of a thread from the index (thread deletion): the rest is written to a
- * temp file in the same directory, fsynced, and renamed over the index. Returns lines removed.
+ * temp file in the same directory, fsynced, and renamed over the index, all under Codex's
+ * session-index lock. Returns lines removed.
  */
 export async function removeSessionIndexEntries(
   codexHome: string,
   threadId: string,
+  lock: SessionIndexLockOptions = {},
 ): Promise<number> {
   const id = threadId.toLowerCase();
-  const text = await readIndexText(codexHome);
-  if (text === null) return 0;
-  const kept: string[] = [];
-  let removed = 0;
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) {
-    const entry = parseEntry(line);
-    if (entry !== null && entry.id.toLowerCase() === id) removed += 1;
-    else kept.push(line);
-  }
-  if (removed === 0) return 0;
-  const path = sessionIndexPath(codexHome);
-  const temp = join(dirname(path), `.session_index.jsonl.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await writeFile(temp, kept.map((line) => `${line}\n`).join(''), { flush: true });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new RolloutError('Io', `cannot rewrite ${path}`, { cause: error });
-  }
-  return removed;
+  // Read to rename under the lock: a name appended meanwhile would be lost with the old file.
+  return withSessionIndexLock(
+    codexHome,
+    async () => {
+      const text = await readIndexText(codexHome);
+      if (text === null) return 0;
+      const kept: string[] = [];
+      let removed = 0;
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      for (const line of lines) {
+        const entry = parseEntry(line);
+        if (entry !== null && entry.id.toLowerCase() === id) removed += 1;
+        else kept.push(line);
+      }
+      if (removed === 0) return 0;
+      const path = sessionIndexPath(codexHome);
+      const temp = join(dirname(path), `.session_index.jsonl.${process.pid}.${Date.now()}.tmp`);
+      try {
+        await writeFile(temp, kept.map((line) => `${line}\n`).join(''), { flush: true });
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        throw new RolloutError('Io', `cannot rewrite ${path}`, { cause: error });
+      }
+      return removed;
+    },
+    lock,
+  );
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, repoRoot } from '@skein/test-support';
@@ -9,7 +9,9 @@ import {
   findThreadNameById,
   findThreadNamesByIds,
   removeSessionIndexEntries,
+  sessionIndexLockPath,
   sessionIndexPath,
+  withSessionIndexLock,
 } from '../src/index.js';
 import {
   sessionMetaLine,
@@ -57,12 +59,11 @@ describe('session name index', () => {
   it('reads backwards across chunk boundaries with long lines and CRLF', async () => {
     const home = makeTempDir();
     const long = 'n'.repeat(20_000);
-    await appendSessionIndexEntry(home, THREAD_A, `${long}A`);
-    for (let i = 0; i < 300; i += 1) await appendSessionIndexEntry(home, THREAD_B, `b${i}`);
-    writeFileSync(
-      sessionIndexPath(home),
-      readFileSync(sessionIndexPath(home), 'utf8').replaceAll('\n', '\r\n'),
-    );
+    // Written directly (the reader is under test), in the writer's line format, with CRLF.
+    const line = (id: string, name: string) =>
+      `${JSON.stringify({ id, thread_name: name, updated_at: '2026-01-01T00:00:00.000000000Z' })}\r\n`;
+    const others = Array.from({ length: 300 }, (_, i) => line(THREAD_B, `b${i}`));
+    writeFileSync(sessionIndexPath(home), line(THREAD_A, `${long}A`) + others.join(''));
     expect(await findThreadNameById(home, THREAD_A)).toBe(`${long}A`);
     expect(await findThreadNameById(home, THREAD_B)).toBe('b299');
   });
@@ -85,10 +86,10 @@ describe('session name index', () => {
     const script = join(makeTempDir(), 'appender.mjs');
     writeFileSync(
       script,
-      `import { appendSessionIndexEntrySync } from ${JSON.stringify(dist)};
+      `import { appendSessionIndexEntry } from ${JSON.stringify(dist)};
 const [home, id, tag] = process.argv.slice(2);
 const filler = tag.repeat(6000);
-for (let i = 0; i < 150; i += 1) appendSessionIndexEntrySync(home, id, tag + i + filler);
+for (let i = 0; i < 40; i += 1) await appendSessionIndexEntry(home, id, tag + i + filler);
 `,
     );
     const run = (id: string, tag: string) =>
@@ -101,12 +102,156 @@ for (let i = 0; i < 150; i += 1) appendSessionIndexEntrySync(home, id, tag + i +
     const lines = readFileSync(sessionIndexPath(home), 'utf8')
       .split('\n')
       .filter((l) => l !== '');
-    expect(lines).toHaveLength(300);
+    expect(lines).toHaveLength(80);
     for (const line of lines) {
       const entry = JSON.parse(line) as { id: string; thread_name: string };
       const tag = entry.id === THREAD_A ? 'a' : 'b';
       expect(entry.thread_name).toMatch(new RegExp(`^${tag}\\d+${tag}{6000}$`));
     }
-    expect(await findThreadNameById(home, THREAD_A)).toMatch(/^a149a/);
+    expect(await findThreadNameById(home, THREAD_A)).toMatch(/^a39a/);
+  });
+});
+
+/** A real process holding Codex's session-index lock (`flock(LOCK_EX)`) until it is killed. */
+async function holdIndexLock(home: string): Promise<ChildProcess> {
+  const holder = spawn(
+    'flock',
+    [
+      '--exclusive',
+      '--no-fork',
+      sessionIndexLockPath(home),
+      '--command',
+      'echo held; exec sleep 30',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout?.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+  return holder;
+}
+
+describe('session index lock (Codex 0.169 session_index.jsonl.lock)', () => {
+  it('waits while another process holds the lock, then appends', async () => {
+    const home = makeTempDir();
+    const holder = await holdIndexLock(home);
+    const events: string[] = [];
+    const appended = appendSessionIndexEntry(home, THREAD_A, 'after the holder').then(() => {
+      events.push('appended');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(existsSync(sessionIndexPath(home))).toBe(false);
+    events.push('released');
+    holder.kill();
+    await appended;
+    expect(events).toEqual(['released', 'appended']);
+    expect(await findThreadNameById(home, THREAD_A)).toBe('after the holder');
+  });
+
+  it('fails clearly when the lock stays held past the timeout, and writes nothing', async () => {
+    const home = makeTempDir();
+    await appendSessionIndexEntry(home, THREAD_A, 'kept');
+    const before = readFileSync(sessionIndexPath(home), 'utf8');
+    const holder = await holdIndexLock(home);
+    try {
+      await expect(
+        appendSessionIndexEntry(home, THREAD_B, 'never', undefined, { timeoutMs: 200 }),
+      ).rejects.toThrow(/timed out after 200 ms waiting for the session index lock/);
+      await expect(removeSessionIndexEntries(home, THREAD_A, { timeoutMs: 200 })).rejects.toThrow(
+        /session index lock/,
+      );
+      let ran = false;
+      await expect(
+        withSessionIndexLock(
+          home,
+          async () => {
+            ran = true;
+          },
+          { timeoutMs: 200 },
+        ),
+      ).rejects.toThrow(/session index lock/);
+      expect(ran).toBe(false);
+    } finally {
+      holder.kill();
+    }
+    expect(readFileSync(sessionIndexPath(home), 'utf8')).toBe(before);
+  });
+
+  it('a holder killed with SIGKILL leaves the lock free', async () => {
+    const home = makeTempDir();
+    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
+    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
+    const script = join(makeTempDir(), 'holder.mjs');
+    writeFileSync(
+      script,
+      `import { withSessionIndexLock } from ${JSON.stringify(dist)};
+await withSessionIndexLock(process.argv[2], async () => {
+  process.stdout.write('held\\n');
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+});
+`,
+    );
+    const child = spawn(process.execPath, [script, home], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+    });
+    await expect(
+      appendSessionIndexEntry(home, THREAD_A, 'blocked', undefined, { timeoutMs: 200 }),
+    ).rejects.toThrow(/session index lock/);
+    child.kill('SIGKILL');
+    await closed;
+    await appendSessionIndexEntry(home, THREAD_A, 'after the crash', undefined, {
+      timeoutMs: 5_000,
+    });
+    expect(await findThreadNameById(home, THREAD_A)).toBe('after the crash');
+  });
+
+  it('a rewrite never drops a name another process appends meanwhile', async () => {
+    const home = makeTempDir();
+    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
+    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
+    const script = join(makeTempDir(), 'namer.mjs');
+    writeFileSync(
+      script,
+      `import { appendSessionIndexEntry } from ${JSON.stringify(dist)};
+const [home, id] = process.argv.slice(2);
+for (let i = 0; i < 40; i += 1) {
+  await appendSessionIndexEntry(home, id, 'name ' + i);
+  if (i === 0) process.stdout.write('appending\\n');
+  await new Promise((resolve) => setTimeout(resolve, 5)); // spread over the rewrites
+}
+`,
+    );
+    const child = spawn(process.execPath, [script, home, THREAD_A], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let appenderDone = false;
+    void closed.then(() => {
+      appenderDone = true;
+    });
+    await new Promise<void>((resolve) => {
+      child.stdout?.once('data', () => resolve());
+      void closed.then(() => resolve());
+    });
+    // Delete-style rewrites of another thread's lines while the appender runs.
+    let rounds = 0;
+    for (; rounds < 2000 && !appenderDone; rounds += 1) {
+      await appendSessionIndexEntry(home, THREAD_B, `doomed ${rounds}`);
+      expect(await removeSessionIndexEntries(home, THREAD_B)).toBe(1);
+    }
+    expect(await closed).toBe(0);
+    expect(rounds).toBeGreaterThan(0);
+    const names = readFileSync(sessionIndexPath(home), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { id: string; thread_name: string });
+    expect(names.filter((entry) => entry.id === THREAD_B)).toEqual([]);
+    expect(names.map((entry) => entry.thread_name)).toEqual(
+      Array.from({ length: 40 }, (_, i) => `name ${i}`),
+    );
   });
 });
