@@ -109,6 +109,20 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
       return { threadId: params.threadId, live };
     }
 
+    /** A persisted thread of one turn per id: started, a user message, complete. */
+    async function threadWithTurns(h: ThreadStoreHarness, turnIds: readonly string[]) {
+      const params = createThreadParams(h.cwd);
+      await h.store.createThread(params);
+      for (const turn of turnIds) {
+        await h.store.appendItems({
+          threadId: params.threadId,
+          items: [turnStartedItem(turn), userMessageItem(`ask ${turn}`), turnCompleteItem(turn)],
+        });
+      }
+      await h.store.persistThread(params.threadId);
+      return params.threadId;
+    }
+
     it('appends history in order and loads it back with the session meta first', async () => {
       const h = await setup();
       const params = createThreadParams(h.cwd);
@@ -602,16 +616,7 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
     if (caps.items === true) {
       it('lists items of a thread or a turn with cursors in both directions', async () => {
         const h = await setup();
-        const params = createThreadParams(h.cwd);
-        await h.store.createThread(params);
-        const threadId = params.threadId;
-        for (const turn of ['t1', 't2']) {
-          await h.store.appendItems({
-            threadId,
-            items: [turnStartedItem(turn), userMessageItem(`ask ${turn}`), turnCompleteItem(turn)],
-          });
-        }
-        await h.store.persistThread(threadId);
+        const threadId = await threadWithTurns(h, ['t1', 't2']);
         const all = await h.store.listItems({ threadId, pageSize: 100 });
         expect(all.items.length).toBe(7);
         expect(all.items.map((item) => item.itemOrdinal)).toEqual([0, 1, 2, 3, 4, 5, 6]);
@@ -636,16 +641,7 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
 
       it('rejects turn and item cursors that are malformed or of the other kind', async () => {
         const h = await setup();
-        const params = createThreadParams(h.cwd);
-        await h.store.createThread(params);
-        const threadId = params.threadId;
-        for (const turn of ['t1', 't2']) {
-          await h.store.appendItems({
-            threadId,
-            items: [turnStartedItem(turn), userMessageItem(`ask ${turn}`), turnCompleteItem(turn)],
-          });
-        }
-        await h.store.persistThread(threadId);
+        const threadId = await threadWithTurns(h, ['t1', 't2']);
         const turnCursor = (await h.store.listTurns({ threadId, pageSize: 1 })).nextCursor;
         const itemCursor = (await h.store.listItems({ threadId, pageSize: 1 })).nextCursor;
         expect(turnCursor).not.toBeNull();
