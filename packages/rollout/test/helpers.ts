@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { makeTempDir, repoRoot } from '@skein/test-support';
 
 /** Writes `lines` (strings or objects) joined by `\n`, with a final newline unless `torn`. */
 export function writeRolloutFile(
@@ -123,4 +124,22 @@ export function assistantResponseLine(text: string): object {
       content: [{ type: 'output_text', text }],
     },
   };
+}
+
+/**
+ * Writes a Node script for a child process that imports `names` from the built package
+ * (`dist/`, so build first) and then runs `body`; returns its path.
+ */
+export function rolloutDistScript(
+  fileName: string,
+  names: readonly string[],
+  body: string,
+): string {
+  const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
+  if (!existsSync(dist)) {
+    throw new Error('build @skein/rollout first (pnpm --filter @skein/rollout... build)');
+  }
+  const script = join(makeTempDir(), fileName);
+  writeFileSync(script, `import { ${names.join(', ')} } from ${JSON.stringify(dist)};\n${body}`);
+  return script;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { newThreadId } from '@skein/state';
-import { makeTempDir, repoRoot } from '@skein/test-support';
+import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   appendRolloutItems,
@@ -14,7 +14,7 @@ import {
   readRollout,
   readRolloutHistory,
 } from '../src/index.js';
-import { zstdStore } from './helpers.js';
+import { rolloutDistScript, zstdStore } from './helpers.js';
 
 const user = (message: string): RolloutItem => ({
   type: 'event_msg',
@@ -344,15 +344,12 @@ describe('RolloutRecorder', () => {
 
   it('retries a failed write once after reopening the file (real EBADF in a child)', async () => {
     const home = makeTempDir();
-    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
-    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
-    const script = join(makeTempDir(), 'ebadf.mjs');
     // The child closes the recorder's fd behind its back (found via /proc/self/fd), so the next
     // write fails with EBADF; nothing else in that process opens files meanwhile.
-    writeFileSync(
-      script,
+    const script = rolloutDistScript(
+      'ebadf.mjs',
+      ['RolloutRecorder'],
       `import { closeSync, readdirSync, readlinkSync } from 'node:fs';
-import { RolloutRecorder } from ${JSON.stringify(dist)};
 const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000beef', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
 const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
 recorder.record([user('before')]);
@@ -395,16 +392,10 @@ process.stdout.write(JSON.stringify({ closed, path: recorder.path }));
 
   it('flushed items survive kill -9 of the writing process', async () => {
     const home = makeTempDir();
-    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
-    expect(
-      existsSync(dist),
-      'build @skein/rollout first (pnpm --filter @skein/rollout... build)',
-    ).toBe(true);
-    const script = join(makeTempDir(), 'writer.mjs');
-    writeFileSync(
-      script,
-      `import { RolloutRecorder } from ${JSON.stringify(dist)};
-const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000abcd', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
+    const script = rolloutDistScript(
+      'writer.mjs',
+      ['RolloutRecorder'],
+      `const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000abcd', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
 const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
 recorder.record([user('start')]);
 for (let i = 0; i < 200; i += 1) recorder.record([{ type: 'event_msg', payload: { type: 'agent_message', message: 'flushed ' + i } }]);

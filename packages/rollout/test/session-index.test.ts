@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir, repoRoot } from '@skein/test-support';
+import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   appendSessionIndexEntry,
@@ -14,6 +14,7 @@ import {
   withSessionIndexLock,
 } from '../src/index.js';
 import {
+  rolloutDistScript,
   sessionMetaLine,
   THREAD_A,
   THREAD_B,
@@ -81,13 +82,10 @@ describe('session name index', () => {
 
   it('two processes appending at once never interleave within a line', async () => {
     const home = makeTempDir();
-    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
-    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
-    const script = join(makeTempDir(), 'appender.mjs');
-    writeFileSync(
-      script,
-      `import { appendSessionIndexEntry } from ${JSON.stringify(dist)};
-const [home, id, tag] = process.argv.slice(2);
+    const script = rolloutDistScript(
+      'appender.mjs',
+      ['appendSessionIndexEntry'],
+      `const [home, id, tag] = process.argv.slice(2);
 const filler = tag.repeat(6000);
 for (let i = 0; i < 40; i += 1) await appendSessionIndexEntry(home, id, tag + i + filler);
 `,
@@ -180,13 +178,10 @@ describe('session index lock (Codex 0.169 session_index.jsonl.lock)', () => {
 
   it('a holder killed with SIGKILL leaves the lock free', async () => {
     const home = makeTempDir();
-    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
-    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
-    const script = join(makeTempDir(), 'holder.mjs');
-    writeFileSync(
-      script,
-      `import { withSessionIndexLock } from ${JSON.stringify(dist)};
-await withSessionIndexLock(process.argv[2], async () => {
+    const script = rolloutDistScript(
+      'holder.mjs',
+      ['withSessionIndexLock'],
+      `await withSessionIndexLock(process.argv[2], async () => {
   process.stdout.write('held\\n');
   await new Promise((resolve) => setTimeout(resolve, 60_000));
 });
@@ -211,13 +206,10 @@ await withSessionIndexLock(process.argv[2], async () => {
 
   it('a rewrite never drops a name another process appends meanwhile', async () => {
     const home = makeTempDir();
-    const dist = join(repoRoot(), 'packages', 'rollout', 'dist', 'index.js');
-    expect(existsSync(dist), 'build @skein/rollout first').toBe(true);
-    const script = join(makeTempDir(), 'namer.mjs');
-    writeFileSync(
-      script,
-      `import { appendSessionIndexEntry } from ${JSON.stringify(dist)};
-const [home, id] = process.argv.slice(2);
+    const script = rolloutDistScript(
+      'namer.mjs',
+      ['appendSessionIndexEntry'],
+      `const [home, id] = process.argv.slice(2);
 for (let i = 0; i < 40; i += 1) {
   await appendSessionIndexEntry(home, id, 'name ' + i);
   if (i === 0) process.stdout.write('appending\\n');
