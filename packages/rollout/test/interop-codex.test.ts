@@ -11,13 +11,15 @@ import {
   type RolloutItem,
   RolloutRecorder,
   readRolloutHistory,
+  withSessionIndexLock,
 } from '../src/index.js';
 import { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 
 /*
  * Interop with the real Codex CLI: a home written only by RolloutRecorder is listed by
  * `codex app-server` (`thread/list`) and read back (`thread/read`, includeTurns) with the
- * same preview and messages.
+ * same preview and messages; what Codex renames and archives, Skein reads back; and (0.169)
+ * Codex's session-index writes wait for the lock Skein holds.
  */
 
 interface ThreadItemWire {
@@ -228,6 +230,23 @@ describe.each(['0.169.0', '0.131.0'])(
       ]);
       // Codex moved the file without rewriting it: every line still parses.
       expect((await readRolloutHistory(archivedPath as string)).parseErrors).toBe(0);
+
+      if (version !== '0.131.0') {
+        // 0.169 writers and Skein take the same session-index lock: Codex's rename waits
+        // while Skein holds it, and lands once Skein lets go.
+        let releasedAt = 0;
+        const { renamed } = await withSessionIndexLock(home, async () => {
+          const pending = client
+            .request('thread/name/set', { threadId: other.id, name: 'Waited for Skein' })
+            .then(() => Date.now());
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          expect(await findThreadNameById(home, other.id)).toBe('Renamed by Codex');
+          releasedAt = Date.now();
+          return { renamed: pending };
+        });
+        expect(await renamed).toBeGreaterThanOrEqual(releasedAt);
+        expect(await findThreadNameById(home, other.id)).toBe('Waited for Skein');
+      }
     });
   },
 );
