@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { RolloutError } from './errors.js';
 import { sessionIndexLockPath } from './layout.js';
@@ -36,7 +37,8 @@ export function withSessionIndexLock<T>(
   work: () => Promise<T>,
   options: SessionIndexLockOptions = {},
 ): Promise<T> {
-  const path = sessionIndexLockPath(codexHome);
+  // Absolute: the helper keeps the working directory this process had when it started it.
+  const path = resolvePath(sessionIndexLockPath(codexHome));
   const timeoutMs = options.timeoutMs ?? DEFAULT_SESSION_INDEX_LOCK_TIMEOUT_MS;
   return oneAtATime(async () => {
     const helper = await lockHelper();
