@@ -30,6 +30,7 @@ export {
 } from './leases.js';
 export {
   appliedStateMigrations,
+  buildMissingPgSearchIndexes,
   type MigrateStateOptions,
   migrateStateSchema,
   STATE_MIGRATION_LOCK_TABLE,

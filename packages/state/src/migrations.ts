@@ -179,14 +179,27 @@ const threadSearchTrigramIndexes: Migration = {
     const trgmSchema = await ensurePgTrgm(db);
     if (trgmSchema === null) return;
     for (const column of THREAD_SEARCH_COLUMNS) {
-      // The operator class is schema-qualified: the extension may live outside the search path.
-      await sql`create index if not exists ${sql.id(`idx_threads_${column}_trgm`)} on threads
-        using gin (${sql.ref(column)} ${sql.id(trgmSchema, 'gin_trgm_ops')})`.execute(db);
+      await createTrgmIndex(db, column, trgmSchema, { concurrently: false });
     }
   },
 };
 
 const THREAD_SEARCH_COLUMNS = ['name', 'title', 'preview'] as const;
+type ThreadSearchColumn = (typeof THREAD_SEARCH_COLUMNS)[number];
+
+const trgmIndexName = (column: ThreadSearchColumn) => `idx_threads_${column}_trgm`;
+
+async function createTrgmIndex(
+  db: AnyDb,
+  column: ThreadSearchColumn,
+  trgmSchema: string,
+  { concurrently }: { concurrently: boolean },
+): Promise<void> {
+  // The operator class is schema-qualified: the extension may live outside the search path.
+  await sql`create index ${sql.raw(concurrently ? 'concurrently ' : '')}if not exists
+    ${sql.id(trgmIndexName(column))} on threads
+    using gin (${sql.ref(column)} ${sql.id(trgmSchema, 'gin_trgm_ops')})`.execute(db);
+}
 
 /** The schema `pg_trgm` is installed in, or null. */
 async function pgTrgmSchema(db: AnyDb): Promise<string | null> {
@@ -232,6 +245,64 @@ async function ensurePgTrgm(db: AnyDb): Promise<string | null> {
     return null;
   }
   return await pgTrgmSchema(db);
+}
+
+/** Key of the session advisory lock held while one process builds missing search indexes. */
+const SEARCH_INDEX_BUILD_LOCK = 'skein_thread_search_trgm';
+
+/**
+ * PostgreSQL: builds the search trigram indexes that migration 0006 could not, because
+ * `pg_trgm` was missing or could not be created then and is available now (a DBA installed it
+ * later). Runs outside any transaction on one pinned connection: `CREATE INDEX CONCURRENTLY`,
+ * so writers are not blocked, under a session advisory lock so only one process builds (the
+ * others return at once); an index a killed build left invalid is dropped and built again.
+ * Cheap when there is nothing to do: one catalog query. Returns the names of the indexes built.
+ */
+export async function buildMissingPgSearchIndexes(
+  db: AnyDb,
+  options: {
+    /** Told the server process id of the building connection (to cancel it), then null. */
+    onBuilding?: (backendPid: number | null) => void;
+  } = {},
+): Promise<string[]> {
+  if (detectStateSqlDialect(db) !== 'postgres') return [];
+  return await db.connection().execute(async (conn) => {
+    const validity = async () => {
+      const { rows } = await sql<{ name: string; valid: boolean }>`
+        select c.relname as name, i.indisvalid as valid from pg_index i
+        join pg_class c on c.oid = i.indexrelid
+        where c.relnamespace = current_schema()::regnamespace
+          and c.relname in (${sql.join(THREAD_SEARCH_COLUMNS.map(trgmIndexName))})`.execute(conn);
+      return new Map(rows.map((row) => [row.name, row.valid]));
+    };
+    const allValid = (state: Map<string, boolean>) =>
+      THREAD_SEARCH_COLUMNS.every((column) => state.get(trgmIndexName(column)) === true);
+    if (allValid(await validity())) return [];
+    const trgmSchema = await ensurePgTrgm(conn);
+    if (trgmSchema === null) return [];
+    const { rows } = await sql<{ locked: boolean }>`
+      select pg_try_advisory_lock(hashtext(${SEARCH_INDEX_BUILD_LOCK})) as locked`.execute(conn);
+    if (!rows[0]?.locked) return []; // another process is building them
+    try {
+      const pid = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+      options.onBuilding?.(pid.rows[0]?.pid ?? null);
+      const state = await validity();
+      const built: string[] = [];
+      for (const column of THREAD_SEARCH_COLUMNS) {
+        const name = trgmIndexName(column);
+        const valid = state.get(name);
+        if (valid === true) continue;
+        if (valid === false)
+          await sql`drop index concurrently if exists ${sql.id(name)}`.execute(conn);
+        await createTrgmIndex(conn, column, trgmSchema, { concurrently: true });
+        built.push(name);
+      }
+      return built;
+    } finally {
+      options.onBuilding?.(null);
+      await sql`select pg_advisory_unlock(hashtext(${SEARCH_INDEX_BUILD_LOCK}))`.execute(conn);
+    }
+  });
 }
 
 /** Every migration, in order. Names sort in application order. */

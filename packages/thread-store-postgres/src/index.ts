@@ -8,6 +8,7 @@ export {
   migratePostgresThreadStore,
   PostgresThreadStore,
   type PostgresThreadStoreOptions,
+  type SearchIndexBuild,
 } from './postgres-thread-store.js';
 export {
   PG_STORE_MIGRATION_TABLE,

@@ -14,6 +14,7 @@
  *   so their appends never wait on each other.
  */
 import {
+  buildMissingPgSearchIndexes,
   claimLease,
   containsText,
   createStateContext,
@@ -109,6 +110,17 @@ export interface PostgresThreadStoreOptions {
    * 0 turns the cache off.
    */
   historyCacheBytes?: number;
+  /**
+   * After migrating, build in the background any search trigram index migration 0006 could not
+   * (pg_trgm installed since), without blocking writers. Default: whenever `migrate` is on.
+   */
+  buildSearchIndexes?: boolean;
+}
+
+/** What the background search-index build did: indexes built, or why it stopped. */
+export interface SearchIndexBuild {
+  built: string[];
+  error: Error | null;
 }
 
 /** Largest page `listThreads` returns; bigger requests are clamped. */
@@ -155,6 +167,11 @@ export class PostgresThreadStore extends ThreadStoreBase {
   private readonly historyCache: HistoryLineCache;
   private closed = false;
 
+  /** The background search-index build started by `open` (settles, never rejects). */
+  searchIndexBuild: Promise<SearchIndexBuild> = Promise.resolve({ built: [], error: null });
+  /** Server pid of the connection building search indexes, while it builds. */
+  private searchIndexBuilder: number | null = null;
+
   private constructor(
     readonly db: Db,
     private readonly ctx: StateContext,
@@ -196,13 +213,28 @@ export class PostgresThreadStore extends ThreadStoreBase {
         defaultProvider: options.defaultModelProvider ?? 'openai',
       });
       await seedStateClocks(ctx);
-      return new PostgresThreadStore(
+      const store = new PostgresThreadStore(
         db,
         ctx,
         ownsPool,
         options.writerLeaseMs ?? 30_000,
         options.historyCacheBytes ?? DEFAULT_HISTORY_CACHE_BYTES,
       );
+      if (options.buildSearchIndexes ?? options.migrate ?? true) {
+        // Not awaited: on a big table the build takes a while and searches work meanwhile.
+        store.searchIndexBuild = buildMissingPgSearchIndexes(db, {
+          onBuilding: (pid) => {
+            store.searchIndexBuilder = pid;
+          },
+        }).then(
+          (built) => ({ built, error: null }),
+          (error: unknown) => ({
+            built: [],
+            error: error instanceof Error ? error : new Error(String(error)),
+          }),
+        );
+      }
+      return store;
     } catch (error) {
       await db.destroy().catch(() => {});
       throw toThreadStoreError(error, 'failed to open postgres thread store');
@@ -217,6 +249,13 @@ export class PostgresThreadStore extends ThreadStoreBase {
     for (const writer of [...this.writers.values()]) {
       await this.enqueue(writer, () => this.release(writer)).catch(() => {});
     }
+    // A search-index build in progress is cancelled (the next open starts it again) rather
+    // than awaited: on a big table it can take minutes.
+    const builder = this.searchIndexBuilder;
+    if (builder !== null) {
+      await sql`select pg_cancel_backend(${builder})`.execute(this.db).catch(() => {});
+    }
+    await this.searchIndexBuild;
     if (this.ownsPool) await this.db.destroy();
   }
 

@@ -310,6 +310,21 @@ const trgmIndexNames = async (url: string) =>
     )
   ).map((row) => row.indexname);
 
+const trgmIndexValidity = async (url: string) =>
+  (
+    await queryAll<{ name: string; valid: boolean }>(
+      url,
+      `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'idx_threads_%_trgm' ORDER BY 1`,
+    )
+  ).map((row) => [row.name, row.valid]);
+
+/** A provider policy that lets privilege checks pass but refuses CREATE EXTENSION itself. */
+const REFUSE_EXTENSIONS_SQL = `CREATE FUNCTION refuse_extensions() RETURNS event_trigger LANGUAGE plpgsql AS $$
+  BEGIN RAISE EXCEPTION 'extensions are managed by the provider'; END $$;
+  CREATE EVENT TRIGGER refuse_extensions ON ddl_command_start
+    WHEN TAG IN ('CREATE EXTENSION') EXECUTE FUNCTION refuse_extensions()`;
+
 const rows = makeRows(400);
 const terms = searchTerms(rows);
 
@@ -376,13 +391,7 @@ describe('search by term on PostgreSQL', () => {
     const url = await server.createDatabase();
     // A provider policy that lets the privilege checks pass but refuses the statement: an
     // event trigger that raises on CREATE EXTENSION, inside the migration's transaction.
-    await queryAll(
-      url,
-      `CREATE FUNCTION refuse_extensions() RETURNS event_trigger LANGUAGE plpgsql AS $$
-       BEGIN RAISE EXCEPTION 'extensions are managed by the provider'; END $$;
-       CREATE EVENT TRIGGER refuse_extensions ON ddl_command_start
-         WHEN TAG IN ('CREATE EXTENSION') EXECUTE FUNCTION refuse_extensions()`,
-    );
+    await queryAll(url, REFUSE_EXTENSIONS_SQL);
     await expect(queryAll(url, 'CREATE EXTENSION pg_trgm')).rejects.toThrow(
       /managed by the provider/,
     );
@@ -397,6 +406,46 @@ describe('search by term on PostgreSQL', () => {
     await seed(url, rows.slice(0, 100));
     expect((await store.listThreads({ pageSize: 5 })).items.length).toBe(5);
     await expectSameAsScan(url, lists, terms.slice(0, 15));
+  });
+
+  it('builds the indexes when pg_trgm arrives after the migration, once across stores', async () => {
+    const url = await server.createDatabase();
+    await queryAll(url, REFUSE_EXTENSIONS_SQL);
+    const first = await openBoth(url);
+    expect(await first.store.searchIndexBuild).toEqual({ built: [], error: null });
+    expect(await trgmIndexNames(url)).toEqual([]);
+    await seed(url, rows.slice(0, 150));
+
+    // A DBA installs the extension later; the next stores to open build what 0006 could not,
+    // concurrently (writers go on), and only one of them does.
+    await queryAll(url, 'DROP EVENT TRIGGER refuse_extensions; CREATE EXTENSION pg_trgm');
+    const [b, c] = await Promise.all([openBoth(url), openBoth(url)]);
+    const builds = [await b.store.searchIndexBuild, await c.store.searchIndexBuild];
+    expect(builds.map((build) => build.error)).toEqual([null, null]);
+    expect(builds.flatMap((build) => build.built).sort()).toEqual(TRGM_INDEXES);
+    expect(await trgmIndexValidity(url)).toEqual(TRGM_INDEXES.map((name) => [name, true]));
+    await expectSameAsScan(url, b.lists, terms.slice(0, 20));
+    const later = await openBoth(url);
+    expect(await later.store.searchIndexBuild).toEqual({ built: [], error: null });
+  });
+
+  it('rebuilds an index a killed build left invalid', async () => {
+    const url = await server.createDatabase();
+    const first = await openBoth(url);
+    expect(await first.store.searchIndexBuild).toEqual({ built: [], error: null });
+    await seed(url, rows.slice(0, 100));
+    // What an interrupted CREATE INDEX CONCURRENTLY leaves behind: an index marked invalid.
+    await queryAll(
+      url,
+      "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_threads_title_trgm'::regclass",
+    );
+    const second = await openBoth(url);
+    expect(await second.store.searchIndexBuild).toEqual({
+      built: ['idx_threads_title_trgm'],
+      error: null,
+    });
+    expect(await trgmIndexValidity(url)).toEqual(TRGM_INDEXES.map((name) => [name, true]));
+    await expectSameAsScan(url, second.lists, terms.slice(0, 15));
   });
 
   it('finds pg_trgm installed in a schema outside the search path', async () => {
