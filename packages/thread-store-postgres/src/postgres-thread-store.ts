@@ -201,6 +201,11 @@ export class PostgresThreadStore extends ThreadStoreBase {
       // 'error' event; unhandled, it would crash the process. The pool discards that client
       // and the next query opens a new one.
       ownsPool.on('error', (error) => options.onPoolError?.(error));
+      // A checked-out client (a transaction, the search-index build) can lose its connection
+      // between statements; pg then emits 'error' on the client, which the pool does not
+      // listen to while it is checked out, and unhandled it would crash the process. The
+      // statement that uses it next fails instead, and the pool drops it on release.
+      ownsPool.on('connect', (client) => client.on('error', () => {}));
       pool = ownsPool;
     }
     const db = new Kysely<PgStoreDatabase>({

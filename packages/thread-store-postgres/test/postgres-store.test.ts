@@ -7,6 +7,7 @@ import {
   expectThreadStoreError,
   userMessageItem,
 } from '@skein/thread-store/testing';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresThreadStore } from '../src/index.js';
@@ -288,6 +289,41 @@ describe('PostgresThreadStore', () => {
     } finally {
       await admin.end();
     }
+  });
+});
+
+describe('PostgresThreadStore connection loss', () => {
+  it('survives a checked-out connection terminated between statements', async () => {
+    const url = await server.createDatabase();
+    const store = await open(url);
+    await store.searchIndexBuild;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      // A connection pinned across statements (as a transaction or the search-index build
+      // holds one) is killed by the server while idle: pg reports it as an 'error' event on
+      // the client, which must not become an uncaught exception.
+      const failure = await store.db
+        .connection()
+        .execute(async (conn) => {
+          const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(conn);
+          await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await sql`select 1`.execute(conn);
+        })
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(failure).toBeInstanceOf(Error);
+    } finally {
+      await admin.end();
+    }
+    // The pool dropped the dead client: the store goes on.
+    await record(store, 'after the connection loss');
+    expect((await store.listThreads({ pageSize: 5 })).items.map((t) => t.preview)).toEqual([
+      'after the connection loss',
+    ]);
   });
 });
 
