@@ -138,11 +138,14 @@ function encodeCursor(record: object): string {
   return Buffer.from(JSON.stringify(record)).toString('base64url');
 }
 
+const invalidCursor = (cursor: string) =>
+  ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
+
 function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   try {
     return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
+    throw invalidCursor(cursor);
   }
 }
 
@@ -156,7 +159,7 @@ function encodeTurnCursor(index: number, turnId: string): string {
 /** The index of the turn a cursor names; the id must still be at that index. */
 function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
   const { i, t } = decodeCursor(cursor, turnCursorSchema);
-  if (turns[i]?.turnId !== t) throw ThreadStoreError.invalidRequest(`invalid cursor: ${cursor}`);
+  if (turns[i]?.turnId !== t) throw invalidCursor(cursor);
   return i;
 }
 
@@ -230,7 +233,7 @@ export function pageItems(lines: readonly RolloutLine[], options: ItemPageOption
   if (options.cursor) {
     const { o: ordinal } = decodeCursor(options.cursor, itemCursorSchema);
     const at = selected.findIndex((entry) => entry.ordinal === ordinal);
-    if (at < 0) throw ThreadStoreError.invalidRequest(`invalid cursor: ${options.cursor}`);
+    if (at < 0) throw invalidCursor(options.cursor);
     index = at + step;
   } else {
     index = step === 1 ? 0 : selected.length - 1;
