@@ -99,15 +99,34 @@ export function makeWorkdir(): string {
   return workdir;
 }
 
+/**
+ * Drops a `thread/status/changed` that repeats the status the same exchange already reported
+ * for that thread. 0.169.0 sometimes sends `notLoaded` twice (seen archiving a thread renamed
+ * while loaded, and, under load, deleting a thread it had just unloaded); a repeat changes
+ * nothing for a client. Applied to both sides, so a status Skein leaves out still differs.
+ */
+function withoutRepeatedStatus(notifications: readonly Message[]): Message[] {
+  const reported = new Map<string, string>();
+  return notifications.filter((message) => {
+    if (message.method !== 'thread/status/changed') return true;
+    const params = message.params as { threadId?: unknown; status?: unknown } | undefined;
+    const thread = String(params?.threadId);
+    const status = JSON.stringify(params?.status);
+    if (reported.get(thread) === status) return false;
+    reported.set(thread, status);
+    return true;
+  });
+}
+
 function normalizeExchange(side: Side, method: string, exchange: Exchange): unknown {
   const response = exchange.response;
   const answer =
     'error' in response
       ? { error: side.norm.value(response.error) }
       : { result: side.norm.result(method, response.result) };
-  const notifications = exchange.notifications
-    .filter((m) => COMPARED_NOTIFICATIONS.has(String(m.method)))
-    .map((m) => ({ method: m.method, params: side.norm.value(m.params) }));
+  const notifications = withoutRepeatedStatus(
+    exchange.notifications.filter((m) => COMPARED_NOTIFICATIONS.has(String(m.method))),
+  ).map((m) => ({ method: m.method, params: side.norm.value(m.params) }));
   return { ...answer, notifications };
 }
 

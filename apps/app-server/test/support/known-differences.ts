@@ -75,12 +75,6 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       "search text of a 0.169 fork by reference: Skein's index takes the fork's title from its inherited history, 0.169.0 searches the fork's own first message",
   },
   {
-    steps: /^archive-loaded$/,
-    paths: /^\.notifications(\.length|\[[12]\]\.(method|params\.status))$/,
-    reason:
-      'observed: 0.169.0 sends thread/status/changed notLoaded twice when archiving a loaded thread that was renamed while loaded; Skein sends it once',
-  },
-  {
     steps: /^list-subagents$/,
     paths: /\.backwardsCursor$/,
     reason:
