@@ -44,7 +44,7 @@ export async function buildServices(
   if (options.reindex && existsSync(stateDbPath(home))) {
     const runtime = await StateRuntime.open({ sqliteHome: home, defaultProvider });
     try {
-      await resetBackfill(runtime.ctx);
+      await resetBackfill(runtime);
     } finally {
       await runtime.close();
     }

@@ -375,8 +375,9 @@ describe('doctor', () => {
   it('handles a deleted state index and name-index entries for unknown threads', () => {
     const { home } = fixture('codex-0.131');
     expect(skein(['list'], { home }).code).toBe(0);
+    // The home loses Codex's state DB (the index Skein shares with Codex).
     for (const file of readdirSync(home))
-      if (file.startsWith('skein_state_')) rmSync(join(home, file));
+      if (file.startsWith('state_5.sqlite')) rmSync(join(home, file));
     appendFileSync(
       join(home, 'session_index.jsonl'),
       `${JSON.stringify({ id: '0199aaaa-0000-7000-8000-000000000001', thread_name: 'ghost', updated_at: '2026-11-22T00:00:00Z' })}\n`,
@@ -408,6 +409,9 @@ describe('doctor', () => {
 describe('backfill and reindex', () => {
   it('index every rollout once; reindex re-reads them and keeps names', () => {
     const { home, manifest } = fixture('codex-0.131');
+    // Rollouts only: no state DB yet (Skein creates Codex's and fills it).
+    for (const file of readdirSync(home))
+      if (file.startsWith('state_5.sqlite')) rmSync(join(home, file));
     const files = rolloutSnapshot(home).size;
     const first = skeinJson<{ status: string; filesDone: number; alreadyComplete: boolean }>(
       ['backfill'],
@@ -431,7 +435,7 @@ describe('backfill and reindex', () => {
   it('a corrupt state index is set aside (db-backups/) and rebuilt from the files', () => {
     const { home, manifest } = fixture('codex-0.169');
     expect(skein(['list'], { home }).code).toBe(0);
-    const db = readdirSync(home).find((f) => /^skein_state_\d+\.sqlite$/.test(f))!;
+    const db = 'state_5.sqlite';
     for (const side of readdirSync(home)) if (side.startsWith(`${db}-`)) rmSync(join(home, side));
     writeFileSync(join(home, db), 'this is not a database, it was overwritten by accident');
     const listed = skeinJson<ThreadJson[]>(['list'], { home });

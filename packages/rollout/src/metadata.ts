@@ -224,6 +224,8 @@ function applyTurnContext(metadata: ThreadMetadata, context: TurnContextItem): v
   metadata.reasoningEffort = nonEmpty(context.effort);
   const sandbox = encodePolicy(context.permission_profile ?? context.sandbox_policy);
   if (sandbox !== null) metadata.sandboxPolicy = sandbox;
+  const legacy = encodePolicy(context.sandbox_policy);
+  if (legacy !== null) metadata.sandboxPolicyLegacy = legacy;
   const approval = encodePolicy(context.approval_policy);
   if (approval !== null) metadata.approvalMode = approval;
 }

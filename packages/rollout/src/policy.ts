@@ -46,8 +46,25 @@ const PERSISTED_EVENTS: ReadonlySet<string> = new Set([
 /** `item_completed` is kept only for these turn items. */
 const PERSISTED_COMPLETED_ITEMS: ReadonlySet<string> = new Set(['Plan', 'Sleep']);
 
+/** Events 0.169 adds to a paginated rollout (turn items are `item_completed` there). */
+const PAGINATED_EVENTS: ReadonlySet<string> = new Set([
+  'item_completed',
+  'thread_settings_applied',
+]);
+
+/**
+ * Which history a policy is for: `legacy` lines, or 0.169's `paginated` history, which also
+ * keeps every completed turn item (its turns are built from them), the settings snapshots,
+ * and line kinds this version does not know (`world_state`, `token_usage_record`, ...). The
+ * paginated policy keeps everything the legacy one keeps.
+ */
+export type PersistencePolicyMode = 'legacy' | 'paginated';
+
 /** Whether a rollout keeps this item. Everything the policy does not name is dropped. */
-export function isPersistedRolloutItem(item: RolloutItem): boolean {
+export function isPersistedRolloutItem(
+  item: RolloutItem,
+  mode: PersistencePolicyMode = 'legacy',
+): boolean {
   switch (item.type) {
     case 'session_meta':
     case 'turn_context':
@@ -61,18 +78,22 @@ export function isPersistedRolloutItem(item: RolloutItem): boolean {
       // The aliases are read-side spellings; they are persisted under the canonical name.
       if (type === 'turn_started' || type === 'turn_complete') return true;
       if (PERSISTED_EVENTS.has(type)) return true;
+      if (mode === 'paginated' && PAGINATED_EVENTS.has(type)) return true;
       if (type !== 'item_completed') return false;
       const inner = (item.payload as { item?: { type?: unknown } }).item;
       return typeof inner?.type === 'string' && PERSISTED_COMPLETED_ITEMS.has(inner.type);
     }
     default:
-      return false;
+      return mode === 'paginated';
   }
 }
 
 /** The items of `items` that a rollout keeps, in order. */
-export function persistedRolloutItems(items: Iterable<RolloutItem>): RolloutItem[] {
+export function persistedRolloutItems(
+  items: Iterable<RolloutItem>,
+  mode: PersistencePolicyMode = 'legacy',
+): RolloutItem[] {
   const kept: RolloutItem[] = [];
-  for (const item of items) if (isPersistedRolloutItem(item)) kept.push(item);
+  for (const item of items) if (isPersistedRolloutItem(item, mode)) kept.push(item);
   return kept;
 }

@@ -57,6 +57,31 @@ export interface RecorderMaterializeOptions {
    * buffered (the thread store's rule), not only on a user message or `persist`. Default false.
    */
   materializeOnFlush?: boolean;
+  /**
+   * Codex 0.169's paginated mode: every line carries the next `ordinal`, starting at this one
+   * (the `session_meta` line of a new file gets it; a fork's first line continues its
+   * source's ordinals). Absent: legacy lines without ordinals.
+   */
+  firstOrdinal?: number;
+  /** Told, after every successful write, which lines went out and where (see `WrittenLine`). */
+  onWritten?: (lines: readonly WrittenLine[]) => void;
+}
+
+/** A line the recorder wrote: its item, ordinal (paginated files) and byte range in the file. */
+export interface WrittenLine {
+  item: { type: string; payload: unknown };
+  ordinal: number | null;
+  /** Offset of the line's first byte. */
+  start: number;
+  /** Offset just past its `\n`. */
+  end: number;
+}
+
+/** A buffered line: its text and what it records. */
+interface PendingLine {
+  text: string;
+  item: { type: string; payload: unknown };
+  ordinal: number | null;
 }
 
 /** A deferred recorder whose `session_meta` the caller builds (at materialization time). */
@@ -78,7 +103,11 @@ type RecorderState = 'deferred' | 'open' | 'closed';
 
 /** Whether an item is the start of a real user turn (what materializes a deferred file). */
 function isUserMessage(item: RolloutItem): boolean {
-  return item.type === 'event_msg' && item.payload.type === 'user_message';
+  if (item.type !== 'event_msg') return false;
+  if (item.payload.type === 'user_message') return true;
+  // 0.169's paginated form of the same event.
+  const completed = item.payload as { type: string; item?: { type?: unknown } };
+  return completed.type === 'item_completed' && completed.item?.type === 'UserMessage';
 }
 
 /**
@@ -94,7 +123,14 @@ export class RolloutRecorder {
   readonly path: string;
   readonly threadId: ThreadId;
   #state: RecorderState;
-  #pending: string[] = [];
+  #pending: PendingLine[] = [];
+  /** The next ordinal (paginated files), or null (legacy lines). */
+  #nextOrdinal: number | null = null;
+  /** The ordinal reserved for the `session_meta` line of a deferred paginated file. */
+  #metaOrdinal: number | null = null;
+  /** Bytes in the file (where the next write lands). */
+  #size = 0;
+  #onWritten: ((lines: readonly WrittenLine[]) => void) | null = null;
   #handle: FileHandle | null = null;
   #queue: Promise<void> = Promise.resolve();
   #persistRequested: boolean;
@@ -177,6 +213,11 @@ export class RolloutRecorder {
     );
     recorder.#buildSessionMeta = params.buildSessionMeta;
     recorder.#materializeOnFlush = params.materializeOnFlush ?? false;
+    recorder.#onWritten = params.onWritten ?? null;
+    if (params.firstOrdinal !== undefined) {
+      recorder.#metaOrdinal = params.firstOrdinal;
+      recorder.#nextOrdinal = params.firstOrdinal + 1;
+    }
     return recorder;
   }
 
@@ -184,7 +225,13 @@ export class RolloutRecorder {
    * A recorder appending to an existing rollout. A `.zst`-only rollout is first decompressed
    * back to plain (temp file, fsync, no-clobber link, then the `.zst` is removed).
    */
-  static async resume(path: string): Promise<RolloutRecorder> {
+  static async resume(
+    path: string,
+    options: Pick<RecorderMaterializeOptions, 'onWritten'> & {
+      /** Paginated files: the ordinal of the next line (the last one's + 1). */
+      nextOrdinal?: number;
+    } = {},
+  ): Promise<RolloutRecorder> {
     const plain = plainRolloutPath(path);
     await ensurePlainRollout(plain);
     const meta = await readSessionMetaLine(plain);
@@ -199,6 +246,9 @@ export class RolloutRecorder {
     try {
       recorder.#handle = await open(plain, 'a');
       const size = (await recorder.#handle.stat()).size;
+      recorder.#size = size;
+      recorder.#onWritten = options.onWritten ?? null;
+      if (options.nextOrdinal !== undefined) recorder.#nextOrdinal = options.nextOrdinal;
       if (size > 0) {
         const last = Buffer.alloc(1);
         const reader = await open(plain, 'r');
@@ -237,8 +287,11 @@ export class RolloutRecorder {
     const timestamp = (options.timestamp ?? new Date()).toISOString();
     let kept = 0;
     for (const item of items) {
-      if (!isPersistedRolloutItem(item)) continue;
-      this.#pending.push(serializeRolloutLine({ ...item, timestamp }));
+      const ordinal = this.#nextOrdinal;
+      if (!isPersistedRolloutItem(item, ordinal === null ? 'legacy' : 'paginated')) continue;
+      if (ordinal !== null) this.#nextOrdinal = ordinal + 1;
+      const line = ordinal === null ? { ...item, timestamp } : { ...item, timestamp, ordinal };
+      this.#pending.push({ text: serializeRolloutLine(line), item, ordinal });
       kept += 1;
       if (isUserMessage(item)) this.#persistRequested = true;
     }
@@ -348,11 +401,17 @@ export class RolloutRecorder {
     } else if (this.#git !== null) {
       meta.git = this.#git;
     }
-    const metaLine = serializeRolloutLine({
-      timestamp: this.#metaTimestamp,
-      type: 'session_meta',
-      payload: meta as SessionMetaLine,
-    });
+    const metaItem = { type: 'session_meta' as const, payload: meta as SessionMetaLine };
+    const ordinal = this.#metaOrdinal;
+    const metaLine: PendingLine = {
+      text: serializeRolloutLine(
+        ordinal === null
+          ? { timestamp: this.#metaTimestamp, ...metaItem }
+          : { timestamp: this.#metaTimestamp, ordinal, ...metaItem },
+      ),
+      item: metaItem,
+      ordinal,
+    };
     await mkdir(dirname(this.path), { recursive: true });
     const count = this.#pending.length;
     await this.#writeWithRetry([metaLine, ...this.#pending.slice(0, count)]);
@@ -364,9 +423,10 @@ export class RolloutRecorder {
   }
 
   /** One `write()` of all lines on the append fd; on error reopen and retry once. */
-  async #writeWithRetry(lines: string[]): Promise<void> {
-    const text = (this.#needsLeadingNewline ? '\n' : '') + lines.map((l) => `${l}\n`).join('');
-    const bytes = Buffer.from(text, 'utf8');
+  async #writeWithRetry(lines: PendingLine[]): Promise<void> {
+    const lead = this.#needsLeadingNewline ? '\n' : '';
+    const encoded = lines.map((line) => Buffer.from(`${line.text}\n`, 'utf8'));
+    const bytes = Buffer.concat([Buffer.from(lead, 'utf8'), ...encoded]);
     try {
       await this.#writeAll(bytes);
     } catch {
@@ -374,6 +434,19 @@ export class RolloutRecorder {
       await this.#writeAll(bytes);
     }
     this.#needsLeadingNewline = false;
+    let at = this.#size + lead.length;
+    this.#size += bytes.length;
+    if (this.#onWritten === null) return;
+    const written = lines.map((line, index) => {
+      const start = at;
+      at += (encoded[index] as Buffer).length;
+      return { item: line.item, ordinal: line.ordinal, start, end: at };
+    });
+    try {
+      this.#onWritten(written);
+    } catch {
+      // The listener keeps its own errors; the lines are written either way.
+    }
   }
 
   async #writeAll(bytes: Buffer): Promise<void> {
@@ -472,7 +545,7 @@ export async function appendRolloutItems(
   await ensurePlainRollout(plain);
   const timestamp = (options.timestamp ?? new Date()).toISOString();
   const lines = items
-    .filter(isPersistedRolloutItem)
+    .filter((item) => isPersistedRolloutItem(item))
     .map((item) => `${serializeRolloutLine({ ...item, timestamp })}\n`);
   if (lines.length === 0) return 0;
   let handle: FileHandle;

@@ -1,5 +1,5 @@
 import { threadSpawnOf } from './metadata.js';
-import type { GitInfo, SessionMetaLine, SessionSource } from './schema.js';
+import type { GitInfo, HistoryBase, SessionMetaLine, SessionSource } from './schema.js';
 
 /** What a new thread's first line says about it, in the writer's words. */
 export interface SessionMetaFields {
@@ -28,6 +28,11 @@ export interface SessionMetaFields {
   memoriesDisabled?: boolean | undefined;
   /** Written only for a non-legacy mode. */
   historyMode?: string | null | undefined;
+  /**
+   * A 0.169 fork by reference: the inherited part of the source's history (its thread, and
+   * where that part ends), also written as `forked_from_ordinal_exclusive`.
+   */
+  historyBase?: HistoryBase | null | undefined;
   git?: GitInfo | null | undefined;
 }
 
@@ -47,6 +52,10 @@ export function buildSessionMeta(fields: SessionMetaFields): SessionMetaLine {
     meta.session_id = fields.sessionId;
   }
   if (fields.forkedFromId) meta.forked_from_id = fields.forkedFromId;
+  const base = fields.historyBase ?? null;
+  if (base?.end_ordinal_exclusive !== undefined) {
+    meta.forked_from_ordinal_exclusive = base.end_ordinal_exclusive;
+  }
   if (fields.parentThreadId) meta.parent_thread_id = fields.parentThreadId;
   meta.timestamp = fields.timestamp;
   meta.cwd = fields.cwd;
@@ -72,6 +81,7 @@ export function buildSessionMeta(fields: SessionMetaFields): SessionMetaLine {
   if (fields.historyMode != null && fields.historyMode !== 'legacy') {
     meta.history_mode = fields.historyMode;
   }
+  if (base !== null) meta.history_base = { ...base };
   if (fields.git != null && Object.keys(fields.git).length > 0) meta.git = { ...fields.git };
   return meta as SessionMetaLine;
 }

@@ -2,17 +2,11 @@
 //   init[-workers] <home> <sqliteHome> <waitMs> <pollMs> (init-workers: helper thread, tiny batches) → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
 //   slow-backfill <home> <sqliteHome> <batch> <ms>  → backfill pausing <ms> after each batch; prints "progress <done>"
 //   backfill-rows <home> <sqliteHome> <prescan> → runBackfill (reader thread on/off, batches of 7) → writes {outcome, state, rows} to <sqliteHome>/rows.json, prints "done"
-//   hold-lease <sqliteHome>                         → claims the backfill lease, marks running, prints "held", sleeps
+//   hold-lease <sqliteHome>                         → claims the backfill (Skein's lease and Codex's row), prints "held", sleeps
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BACKFILL_LEASE,
-  claimLease,
-  currentLeaseOwner,
-  markBackfillRunning,
-  StateRuntime,
-} from '@skein/state';
+import { claimBackfill, currentLeaseOwner, StateRuntime } from '@skein/state';
 import { initStateDb, runBackfill } from '../dist/index.js';
 
 const [mode, ...args] = process.argv.slice(2);
@@ -49,7 +43,7 @@ if (mode === 'init' || mode === 'init-workers') {
   const db = await initStateDb({
     codexHome: home,
     sqliteHome,
-    backfill: { batchSize: Number(batch), workers: 0, deferIndexesMinFiles: 1 },
+    backfill: { batchSize: Number(batch), workers: 0 },
     onProgress: (p) => {
       console.log(`progress ${p.filesDone}`);
       if (p.filesDone > 0) sleepSync(Number(pauseMs));
@@ -65,11 +59,8 @@ if (mode === 'init' || mode === 'init-workers') {
     codexHome: home,
     prescan: prescan === 'true',
     batchSize: 7,
-    deferIndexesMinFiles: 1,
   });
-  const state = runtime.sqlite
-    .prepare('select status, last_watermark, files_done, files_failed from backfill_state')
-    .get();
+  const state = runtime.sqlite.prepare('select status, last_watermark from backfill_state').get();
   const rows = runtime.sqlite.prepare('select * from threads order by id').all();
   await runtime.close();
   // A file, not stdout: process.exit would cut a long pipe write short.
@@ -82,14 +73,8 @@ if (mode === 'init' || mode === 'init-workers') {
 } else if (mode === 'hold-lease') {
   const [sqliteHome] = args;
   const runtime = await StateRuntime.open({ sqliteHome });
-  const owner = currentLeaseOwner();
-  const claim = await claimLease(runtime.ctx, {
-    name: BACKFILL_LEASE,
-    owner,
-    durationMs: 3_600_000,
-  });
+  const claim = await claimBackfill(runtime, currentLeaseOwner(), 3_600_000);
   if (!claim.claimed) throw new Error('lease not free');
-  await markBackfillRunning(runtime.ctx, owner);
   console.log('held');
   setTimeout(() => process.exit(0), 120_000);
 } else {

@@ -51,51 +51,26 @@ describe('scan-and-repair sees what other processes wrote', () => {
     expect((await getThread(db.ctx, late.id))?.rolloutPath).toBe(late.path);
   });
 
-  it('a rollout appended to: newer updated time, first in the updated_at order', async () => {
+  it('a rollout written to behind the DB keeps its row as its writer left it (a list writes nothing)', async () => {
     const { home, db, active } = await setup(6);
-    const oldest = active[0] as WrittenThread;
+    const touched = active[0] as WrittenThread;
     appendFileSync(
-      oldest.path,
+      touched.path,
       `${JSON.stringify({
         timestamp: new Date().toISOString(),
         type: 'event_msg',
         payload: { type: 'agent_message', message: 'resumed elsewhere' },
       })}\n`,
     );
-    // Whole seconds: utimes takes float seconds, which would blur the milliseconds.
-    const appendedAt = Math.floor(Date.now() / 1000) * 1000 + 5_000;
-    utimesSync(oldest.path, appendedAt / 1000, appendedAt / 1000);
-    const byUpdate = await listThreadsWithDb(home, {
-      pageSize: 50,
-      stateDb: db,
-      sortKey: 'updated_at',
-    });
-    expect(ids(byUpdate)[0]).toBe(oldest.id);
-    expect(byUpdate.items[0]?.updatedAtMs).toBeGreaterThanOrEqual(Math.floor(appendedAt));
-    // The created_at page shows the same row with the new time too.
-    const byCreate = await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
-    const row = byCreate.items.find((t) => t.id === oldest.id);
-    expect(row?.updatedAtMs).toBeGreaterThanOrEqual(Math.floor(appendedAt));
-  });
-
-  it('an appended rollout on a created_at page is reconciled by the page check', async () => {
-    const { home, db, active } = await setup(6);
-    const newest = active[active.length - 1] as WrittenThread;
-    // Whole seconds: utimes takes float seconds, which would blur the milliseconds.
-    const appendedAt = Math.floor(Date.now() / 1000) * 1000 + 5_000;
-    appendFileSync(
-      newest.path,
-      `${JSON.stringify({
-        timestamp: new Date().toISOString(),
-        type: 'event_msg',
-        payload: { type: 'agent_message', message: 'more' },
-      })}\n`,
-    );
-    utimesSync(newest.path, appendedAt / 1000, appendedAt / 1000);
-    const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
-    expect(page.items.find((t) => t.id === newest.id)?.updatedAtMs).toBeGreaterThanOrEqual(
-      Math.floor(appendedAt),
-    );
+    const later = Math.floor(Date.now() / 1000) + 60;
+    utimesSync(touched.path, later, later);
+    const before = db.sqlite.prepare('select * from threads order by id').all();
+    for (const sortKey of ['updated_at', 'created_at', 'recency_at'] as const) {
+      const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey });
+      expect(ids(page)).toContain(touched.id);
+    }
+    // Every writer keeps its rows in step; Codex's own list writes nothing (codex-db-effects §2.1).
+    expect(db.sqlite.prepare('select * from threads order by id').all()).toEqual(before);
   });
 
   it('a rollout moved to archived_sessions: gone from the active list, archived with its new path', async () => {
@@ -139,14 +114,16 @@ describe('scan-and-repair sees what other processes wrote', () => {
     }
   });
 
-  it('a name written to session_index.jsonl by another process is searchable', async () => {
+  it('a name only in session_index.jsonl is not copied into the DB (Codex searches its own columns)', async () => {
     const { home, db, active } = await setup(4);
     const named = active[0] as WrittenThread;
     appendFileSync(
       join(home, 'session_index.jsonl'),
       `${JSON.stringify({ id: named.id, thread_name: 'zebra crossing', updated_at: new Date().toISOString() })}\n`,
     );
+    const before = db.sqlite.prepare('select * from threads order by id').all();
     const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, searchTerm: 'zebra' });
-    expect(ids(page)).toEqual([named.id]);
+    expect(ids(page)).toEqual([]);
+    expect(db.sqlite.prepare('select * from threads order by id').all()).toEqual(before);
   });
 });

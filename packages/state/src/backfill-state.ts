@@ -1,149 +1,236 @@
+import type { Kysely } from 'kysely';
 import type { StateContext } from './context.js';
 import type { LeaseOwner } from './lease-owner.js';
+import { claimLease, type LeaseClaim, readLease, releaseLease } from './leases.js';
 import type { BackfillStatus } from './schema.js';
+import type { SidecarDatabase } from './sidecar.js';
 
-/** Progress of the one-time rollout import (spec rollout-state §5.8). */
+/**
+ * The one-time rollout import's state (spec rollout-state §5.8), kept where Codex keeps it:
+ * the `backfill_state` singleton of its own DB (`status`, `last_watermark`, times in seconds).
+ * Skein takes part in Codex's lease — a `running` row whose `updated_at` is under 900 s old
+ * belongs to whoever wrote it, Codex or Skein — so a Skein and a Codex process starting
+ * together import the home once. Skein's sidecar adds what Codex's row cannot say: which Skein
+ * process holds it (a dead one is replaced at once) and how many files the run did.
+ */
+export interface BackfillHost {
+  readonly ctx: StateContext;
+  readonly sidecar: Kysely<SidecarDatabase>;
+}
+
 export interface BackfillState {
   status: BackfillStatus;
   lastWatermark: string | null;
   lastSuccessAtMs: number | null;
   updatedAtMs: number;
+  /** The Skein process holding the import, if a Skein process holds it. */
   owner: { host: string; pid: number; startToken: string } | null;
   filesDone: number;
   filesFailed: number;
 }
 
-/** The lease name the backfill worker holds while it runs. */
+/** Codex's lease on a `running` import (seconds). */
+export const CODEX_BACKFILL_LEASE_SECONDS = 900;
+/** The name of Skein's side of the lease in the sidecar. */
 export const BACKFILL_LEASE = 'backfill';
 
-/** Inserts the singleton row as `pending` if missing. */
-export async function ensureBackfillState(
-  ctx: StateContext,
-  nowMs: number = Date.now(),
-): Promise<void> {
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** Inserts the singleton row as `pending` if missing (as Codex does at startup). */
+export async function ensureBackfillState(ctx: StateContext, nowMs = Date.now()): Promise<void> {
   await ctx.db
     .insertInto('backfill_state')
     .values({
       id: 1,
       status: 'pending',
       last_watermark: null,
-      last_success_at_ms: null,
-      updated_at_ms: nowMs,
-    })
+      last_success_at: null,
+      updated_at: seconds(nowMs),
+    } as never)
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }
 
-export async function readBackfillState(ctx: StateContext): Promise<BackfillState> {
-  const row = await ctx.db
+export async function readBackfillState(host: BackfillHost): Promise<BackfillState> {
+  const row = await host.ctx.db
     .selectFrom('backfill_state')
+    .select(['status', 'last_watermark', 'last_success_at', 'updated_at'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  const progress = await host.sidecar
+    .selectFrom('backfill_progress')
     .selectAll()
     .where('id', '=', 1)
     .executeTakeFirst();
-  if (!row) {
-    return {
-      status: 'pending',
-      lastWatermark: null,
-      lastSuccessAtMs: null,
-      updatedAtMs: 0,
-      owner: null,
-      filesDone: 0,
-      filesFailed: 0,
-    };
-  }
   const status: BackfillStatus =
-    row.status === 'complete' || row.status === 'running' ? row.status : 'pending';
+    row?.status === 'complete' || row?.status === 'running' ? row.status : 'pending';
+  const lease = status === 'running' ? await readLease({ db: host.sidecar }, BACKFILL_LEASE) : null;
   return {
     status,
-    lastWatermark: row.last_watermark,
-    lastSuccessAtMs: row.last_success_at_ms === null ? null : Number(row.last_success_at_ms),
-    updatedAtMs: Number(row.updated_at_ms),
-    owner:
-      row.owner_host !== null && row.owner_pid !== null
-        ? {
-            host: row.owner_host,
-            pid: Number(row.owner_pid),
-            startToken: row.owner_start_token ?? '',
-          }
-        : null,
-    filesDone: Number(row.files_done),
-    filesFailed: Number(row.files_failed),
+    lastWatermark: row?.last_watermark ?? null,
+    lastSuccessAtMs: row?.last_success_at == null ? null : Number(row.last_success_at) * 1000,
+    updatedAtMs: row ? Number(row.updated_at) * 1000 : 0,
+    owner: lease
+      ? { host: lease.owner.host, pid: lease.owner.pid, startToken: lease.owner.startToken }
+      : null,
+    filesDone: Number(progress?.files_done ?? 0),
+    filesFailed: Number(progress?.files_failed ?? 0),
   };
 }
 
-/** Marks the run started by `owner` (who must hold `BACKFILL_LEASE`). Never reopens `complete`. */
-export async function markBackfillRunning(
-  ctx: StateContext,
+export type BackfillClaim =
+  | { claimed: true }
+  /** `skein`: another live Skein process runs it; `codex`: Codex's row is held by someone else. */
+  | { claimed: false; heldBy: 'skein' | 'codex' | 'complete' };
+
+/**
+ * Claims the import: first Skein's side (the sidecar lease; a dead Skein holder is replaced at
+ * once), then Codex's row, by Codex's rule — not `complete`, and not `running` with a lease
+ * under 900 s old — or, when the sidecar says a dead Skein process held it and nobody has
+ * written the row since, by taking that exact row over.
+ */
+export async function claimBackfill(
+  host: BackfillHost,
   owner: LeaseOwner,
+  leaseMs: number,
   nowMs = Date.now(),
-): Promise<boolean> {
-  await ensureBackfillState(ctx, nowMs);
-  const result = await ctx.db
+): Promise<BackfillClaim> {
+  const sidecarClaim: LeaseClaim = await claimLease(
+    { db: host.sidecar },
+    { name: BACKFILL_LEASE, owner, durationMs: leaseMs, nowMs },
+  );
+  if (!sidecarClaim.claimed) return { claimed: false, heldBy: 'skein' };
+  const now = seconds(nowMs);
+  const db = host.ctx.db;
+  const claimed = await db
     .updateTable('backfill_state')
-    .set({
-      status: 'running',
-      updated_at_ms: nowMs,
-      owner_host: owner.host,
-      owner_pid: owner.pid,
-      owner_start_token: owner.startToken,
-    })
+    .set({ status: 'running', updated_at: now } as never)
     .where('id', '=', 1)
     .where('status', '<>', 'complete')
+    .where((eb) =>
+      eb.or([
+        eb('status', '<>', 'running'),
+        eb('updated_at', '<=', now - CODEX_BACKFILL_LEASE_SECONDS),
+      ]),
+    )
+    .executeTakeFirst();
+  let ok = Number(claimed.numUpdatedRows) > 0;
+  const predecessorNote = sidecarClaim.stolenFrom ? await noteOf(host, sidecarClaim) : null;
+  if (!ok && predecessorNote !== null) {
+    // The dead Skein holder's last heartbeat is still the row's: nobody else holds it.
+    const takeover = await db
+      .updateTable('backfill_state')
+      .set({ status: 'running', updated_at: now } as never)
+      .where('id', '=', 1)
+      .where('status', '=', 'running')
+      .where('updated_at', '=', Number(predecessorNote))
+      .executeTakeFirst();
+    ok = Number(takeover.numUpdatedRows) > 0;
+  }
+  if (!ok) {
+    await releaseLease({ db: host.sidecar }, BACKFILL_LEASE, owner.id);
+    const row = await db
+      .selectFrom('backfill_state')
+      .select('status')
+      .where('id', '=', 1)
+      .executeTakeFirst();
+    return { claimed: false, heldBy: row?.status === 'complete' ? 'complete' : 'codex' };
+  }
+  await host.sidecar
+    .updateTable('leases')
+    .set({ note: String(now) })
+    .where('name', '=', BACKFILL_LEASE)
+    .where('owner_id', '=', owner.id)
+    .execute();
+  // A fresh import counts from zero; one resumed after a crash goes on counting.
+  const fresh = await db
+    .selectFrom('backfill_state')
+    .select('last_watermark')
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  const restart = fresh?.last_watermark == null;
+  await host.sidecar
+    .insertInto('backfill_progress')
+    .values({ id: 1, files_done: 0, files_failed: 0, updated_at_ms: nowMs })
+    .onConflict((oc) =>
+      restart
+        ? oc.column('id').doUpdateSet({ files_done: 0, files_failed: 0, updated_at_ms: nowMs })
+        : oc.column('id').doNothing(),
+    )
+    .execute();
+  return { claimed: true };
+}
+
+async function noteOf(host: BackfillHost, claim: LeaseClaim): Promise<string | null> {
+  if (!claim.claimed || claim.stolenFrom === null) return null;
+  // The row was overwritten by our claim; the note column kept the predecessor's value.
+  const row = await host.sidecar
+    .selectFrom('leases')
+    .select('note')
+    .where('name', '=', BACKFILL_LEASE)
+    .executeTakeFirst();
+  return row?.note ?? null;
+}
+
+/** Records progress in Codex's row: everything up to `watermark` (inclusive) is indexed. */
+export async function checkpointBackfill(
+  ctx: StateContext,
+  watermark: string,
+  nowMs = Date.now(),
+): Promise<boolean> {
+  const result = await ctx.db
+    .updateTable('backfill_state')
+    .set({ last_watermark: watermark, updated_at: seconds(nowMs) } as never)
+    .where('id', '=', 1)
+    .where('status', '=', 'running')
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Records progress: everything up to `watermark` (inclusive) is indexed. */
-export async function checkpointBackfill(
-  ctx: StateContext,
-  watermark: string,
-  counts: { done: number; failed: number },
-  nowMs = Date.now(),
-): Promise<void> {
-  await ctx.db
-    .updateTable('backfill_state')
-    .set((eb) => ({
-      last_watermark: watermark,
-      updated_at_ms: nowMs,
-      files_done: eb(eb.ref('files_done'), '+', counts.done),
-      files_failed: eb(eb.ref('files_failed'), '+', counts.failed),
-    }))
-    .where('id', '=', 1)
-    .execute();
-}
-
 export async function markBackfillComplete(
-  ctx: StateContext,
+  host: BackfillHost,
+  ownerId: string,
   watermark: string | null,
   nowMs = Date.now(),
 ): Promise<void> {
-  await ctx.db
+  await host.ctx.db
     .updateTable('backfill_state')
-    .set((eb) => ({
-      status: 'complete',
-      last_watermark: watermark ?? eb.ref('last_watermark'),
-      last_success_at_ms: nowMs,
-      updated_at_ms: nowMs,
-      owner_host: null,
-      owner_pid: null,
-      owner_start_token: null,
-    }))
+    .set(
+      (eb) =>
+        ({
+          status: 'complete',
+          last_watermark: watermark ?? eb.ref('last_watermark'),
+          last_success_at: seconds(nowMs),
+          updated_at: seconds(nowMs),
+        }) as never,
+    )
     .where('id', '=', 1)
     .execute();
+  await releaseLease({ db: host.sidecar }, BACKFILL_LEASE, ownerId);
+}
+
+/** Gives the import back (a failed run): Codex's row to `pending`, Skein's lease released. */
+export async function abandonBackfill(
+  host: BackfillHost,
+  ownerId: string,
+  nowMs = Date.now(),
+): Promise<void> {
+  await host.ctx.db
+    .updateTable('backfill_state')
+    .set({ status: 'pending', updated_at: seconds(nowMs) } as never)
+    .where('id', '=', 1)
+    .where('status', '=', 'running')
+    .execute();
+  await releaseLease({ db: host.sidecar }, BACKFILL_LEASE, ownerId);
 }
 
 /** Sends the import back to `pending` from the start (e.g. `skein backfill --force`). */
-export async function resetBackfill(ctx: StateContext, nowMs = Date.now()): Promise<void> {
-  await ensureBackfillState(ctx, nowMs);
-  await ctx.db
+export async function resetBackfill(host: BackfillHost, nowMs = Date.now()): Promise<void> {
+  await ensureBackfillState(host.ctx, nowMs);
+  await host.ctx.db
     .updateTable('backfill_state')
-    .set({
-      status: 'pending',
-      last_watermark: null,
-      updated_at_ms: nowMs,
-      files_done: 0,
-      files_failed: 0,
-    })
+    .set({ status: 'pending', last_watermark: null, updated_at: seconds(nowMs) } as never)
     .where('id', '=', 1)
     .execute();
+  await host.sidecar.deleteFrom('backfill_progress').execute();
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { TimestampAllocator } from './clock.js';
 import { detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
+import { SKEIN_THREADS_PROFILE, type ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
 
 /**
@@ -11,6 +12,8 @@ import type { StateDatabase } from './schema.js';
 export interface StateContext {
   readonly db: Kysely<StateDatabase>;
   readonly dialect: StateSqlDialect;
+  /** The physical layout of `threads` (Codex's own DB, or Skein's schema). */
+  readonly profile: ThreadsProfile;
   readonly updatedClock: TimestampAllocator;
   readonly recencyClock: TimestampAllocator;
   /** Provider used where a row has none (spec §5.3). */
@@ -26,11 +29,12 @@ export interface ThreadSearchIndex {
 
 export function createStateContext(
   db: Kysely<StateDatabase>,
-  options: { dialect?: StateSqlDialect; defaultProvider?: string } = {},
+  options: { dialect?: StateSqlDialect; defaultProvider?: string; profile?: ThreadsProfile } = {},
 ): StateContext {
   return {
     db,
     dialect: options.dialect ?? detectStateSqlDialect(db as Kysely<unknown>),
+    profile: options.profile ?? SKEIN_THREADS_PROFILE,
     updatedClock: new TimestampAllocator(),
     recencyClock: new TimestampAllocator(),
     defaultProvider: options.defaultProvider ?? 'openai',
@@ -39,11 +43,12 @@ export function createStateContext(
 
 /** Seeds the allocators from the newest stored values (spec §5.1: done once at open). */
 export async function seedStateClocks(ctx: StateContext): Promise<void> {
+  const hasRecency = ctx.profile.columns.has('recency_at_ms');
   const row = await ctx.db
     .selectFrom('threads')
     .select((eb) => [
       eb.fn.max('updated_at_ms').as('maxUpdated'),
-      eb.fn.max('recency_at_ms').as('maxRecency'),
+      eb.fn.max(hasRecency ? 'recency_at_ms' : 'updated_at_ms').as('maxRecency'),
     ])
     .executeTakeFirst();
   ctx.updatedClock.observe(Number(row?.maxUpdated ?? 0));

@@ -7,7 +7,11 @@ export type StateErrorCode =
   | 'LeaseLost'
   | 'BackfillTimedOut'
   | 'Closed'
-  | 'QueryFailed';
+  | 'QueryFailed'
+  /** The DB's schema is not one Skein writes (an unknown or newer Codex): files only. */
+  | 'ReadOnly'
+  /** A compare-and-set lost (a read receipt changed since the caller read it). */
+  | 'Conflict';
 
 export class StateError extends Error {
   override readonly name = 'StateError';

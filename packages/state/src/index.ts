@@ -1,10 +1,14 @@
 export {
+  abandonBackfill,
   BACKFILL_LEASE,
+  type BackfillClaim,
+  type BackfillHost,
   type BackfillState,
+  CODEX_BACKFILL_LEASE_SECONDS,
   checkpointBackfill,
+  claimBackfill,
   ensureBackfillState,
   markBackfillComplete,
-  markBackfillRunning,
   readBackfillState,
   resetBackfill,
 } from './backfill-state.js';
@@ -13,6 +17,24 @@ export { createStateContext, type StateContext, seedStateClocks } from './contex
 export { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from './cursor.js';
 export { containsText, detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
 export { StateError, type StateErrorCode } from './errors.js';
+export {
+  HistoryDb,
+  type ProjectedItem,
+  type ProjectedTurn,
+  type ProjectionState,
+  type ProjectionUpdate,
+} from './history-db.js';
+export {
+  CODEX_HISTORY_DB_FILE,
+  CODEX_STATE_DB_FILE,
+  describeIdentity,
+  identifySchema,
+  KNOWN_HISTORY_SCHEMAS,
+  KNOWN_STATE_SCHEMAS,
+  type MigrationRow,
+  type RecordedCodexDb,
+  type SchemaIdentity,
+} from './known-schemas.js';
 export {
   currentLeaseOwner,
   isLeaseOwnerDead,
@@ -24,6 +46,7 @@ export {
   claimLease,
   heartbeatLease,
   type LeaseClaim,
+  type LeaseHost,
   type LeaseRecord,
   readLease,
   releaseLease,
@@ -39,8 +62,25 @@ export {
   STATE_MIGRATIONS,
 } from './migrations.js';
 export {
+  codexThreadsProfile,
+  profileHas,
+  SKEIN_THREADS_PROFILE,
+  sortColumnOf,
+  storesLegacySandboxPolicy,
+  type ThreadsProfile,
+} from './profile.js';
+export {
+  type FirstUnread,
+  hasReadReceipts,
+  initialReadState,
+  publishTurnReadReceipt,
+  type ReadState,
+  type ReadStateOperation,
+  readReadStates,
+  updateReadState,
+} from './read-receipts.js';
+export {
   type OpenStateRuntimeOptions,
-  STATE_DB_SCHEMA_VERSION,
   type StateDb,
   StateRuntime,
   stateDbFileName,
@@ -51,9 +91,11 @@ export type {
   BackfillStatus,
   LeasesTable,
   StateDatabase,
+  ThreadReadReceiptsTable,
   ThreadSpawnEdgesTable,
   ThreadsTable,
 } from './schema.js';
+export { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
 export { isThreadId, newThreadId, parseThreadId, type ThreadId } from './thread-id.js';
 export {
@@ -63,35 +105,46 @@ export {
   type ThreadMetadata,
 } from './thread-metadata.js';
 export {
-  allocateThreadTimes,
-  type Clearable,
-  deleteThread,
   findRolloutPathById,
-  type GitInfoPatch,
   getThread,
   getThreads,
-  inheritFirstUserMessage,
-  insertSpawnEdge,
-  insertThreadIfAbsent,
   type ListThreadsParams,
+  listThreads,
+  paginatedThreadsCreatedSince,
+  type SortDirection,
+  selectThreadRows,
+  type ThreadPage,
+  type ThreadSortKey,
+  threadSortTime,
+} from './threads/read.js';
+export {
+  metadataToRow,
+  rowToMetadata,
+  secondsOf,
+  type ThreadRow,
+  threadRowToMetadata,
+} from './threads/row.js';
+export {
+  insertSpawnEdge,
   listChildThreads,
   listDescendantThreads,
-  listThreads,
-  metadataToThreadRow,
-  patchThreadMetadata,
-  type SetArchivedParams,
-  type SortDirection,
   type SpawnEdge,
   setSpawnEdgeStatus,
-  setThreadArchived,
   spawnParentOfSource,
-  type ThreadPage,
-  type ThreadRow,
+} from './threads/spawn-edges.js';
+export {
+  allocateThreadTimes,
+  assertWritable,
+  type Clearable,
+  deleteThread,
+  type GitInfoPatch,
+  inheritFirstUserMessage,
+  insertThreadIfAbsent,
+  patchThreadMetadata,
+  type SetArchivedParams,
+  setThreadArchived,
   type ThreadRowPatch,
-  type ThreadSortKey,
-  threadRowToMetadata,
-  threadSortTime,
   touchThreadUpdatedAt,
   type UpsertResult,
   upsertThread,
-} from './threads.js';
+} from './threads/write.js';

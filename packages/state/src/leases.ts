@@ -1,7 +1,18 @@
-import type { Selectable } from 'kysely';
-import type { StateContext } from './context.js';
+import type { Kysely, Selectable } from 'kysely';
 import { isLeaseOwnerDead, type LeaseOwner } from './lease-owner.js';
 import type { LeasesTable } from './schema.js';
+
+/**
+ * Where a `leases` table lives: Skein's schema on PostgreSQL (`StateContext`), or Skein's
+ * sidecar file beside a Codex DB (`StateRuntime.leases`).
+ */
+export interface LeaseHost {
+  // biome-ignore lint/suspicious/noExplicitAny: both DB types carry a compatible `leases` table.
+  readonly db: Kysely<any>;
+}
+
+type LeaseDb = Kysely<{ leases: LeasesTable }>;
+const leasesOf = (host: LeaseHost): LeaseDb => host.db as LeaseDb;
 
 export interface LeaseRecord {
   name: string;
@@ -39,8 +50,8 @@ function toRecord(row: Selectable<LeasesTable>): LeaseRecord {
   };
 }
 
-export async function readLease(ctx: StateContext, name: string): Promise<LeaseRecord | undefined> {
-  const row = await ctx.db
+export async function readLease(ctx: LeaseHost, name: string): Promise<LeaseRecord | undefined> {
+  const row = await leasesOf(ctx)
     .selectFrom('leases')
     .selectAll()
     .where('name', '=', name)
@@ -53,7 +64,7 @@ export async function readLease(ctx: StateContext, name: string): Promise<LeaseR
  * held by a process proven dead (same host). Stealing is a compare-and-set on the holder's
  * id and heartbeat, so two claimants racing for a stale lease cannot both win.
  */
-export async function claimLease(ctx: StateContext, params: ClaimLeaseParams): Promise<LeaseClaim> {
+export async function claimLease(ctx: LeaseHost, params: ClaimLeaseParams): Promise<LeaseClaim> {
   const now = params.nowMs ?? Date.now();
   const { owner } = params;
   const fresh = {
@@ -66,7 +77,7 @@ export async function claimLease(ctx: StateContext, params: ClaimLeaseParams): P
     heartbeat_at_ms: now,
     expires_at_ms: now + params.durationMs,
   };
-  const inserted = await ctx.db
+  const inserted = await leasesOf(ctx)
     .insertInto('leases')
     .values(fresh)
     .onConflict((oc) => oc.column('name').doNothing())
@@ -79,7 +90,7 @@ export async function claimLease(ctx: StateContext, params: ClaimLeaseParams): P
   const isDead = params.isOwnerDead ?? isLeaseOwnerDead;
   const ours = holder.owner.id === owner.id;
   if (!ours && holder.expiresAtMs > now && !isDead(holder.owner)) return { claimed: false, holder };
-  const updated = await ctx.db
+  const updated = await leasesOf(ctx)
     .updateTable('leases')
     .set(ours ? { heartbeat_at_ms: now, expires_at_ms: now + params.durationMs } : fresh)
     .where('name', '=', params.name)
@@ -99,13 +110,13 @@ export async function claimLease(ctx: StateContext, params: ClaimLeaseParams): P
 
 /** Extends a held lease; false if it is no longer ours (stolen after expiry). */
 export async function heartbeatLease(
-  ctx: StateContext,
+  ctx: LeaseHost,
   name: string,
   ownerId: string,
   durationMs: number,
   nowMs: number = Date.now(),
 ): Promise<boolean> {
-  const result = await ctx.db
+  const result = await leasesOf(ctx)
     .updateTable('leases')
     .set({ heartbeat_at_ms: nowMs, expires_at_ms: nowMs + durationMs })
     .where('name', '=', name)
@@ -116,11 +127,11 @@ export async function heartbeatLease(
 
 /** Gives a lease up; false if it was not ours. */
 export async function releaseLease(
-  ctx: StateContext,
+  ctx: LeaseHost,
   name: string,
   ownerId: string,
 ): Promise<boolean> {
-  const result = await ctx.db
+  const result = await leasesOf(ctx)
     .deleteFrom('leases')
     .where('name', '=', name)
     .where('owner_id', '=', ownerId)

@@ -1,47 +1,55 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type Migration, Migrator, SqliteDialect } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
+import { replayRecordedSchema } from './create-db.js';
 import { StateError } from './errors.js';
-import { migrateStateSchema } from './migrations.js';
+import { HistoryDb } from './history-db.js';
+import {
+  CODEX_HISTORY_DB_FILE,
+  CODEX_STATE_DB_FILE,
+  describeIdentity,
+  identifySchema,
+  KNOWN_HISTORY_SCHEMAS,
+  KNOWN_STATE_SCHEMAS,
+  type MigrationRow,
+  type RecordedCodexDb,
+  type SchemaIdentity,
+} from './known-schemas.js';
+import { codexThreadsProfile, type ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
-import { SqliteThreadSearch } from './sqlite-search.js';
+import { SIDECAR_FILE_NAME, SIDECAR_MIGRATIONS, type SidecarDatabase } from './sidecar.js';
 import {
   type BatchUpsertEntry,
   type BatchUpsertOptions,
   SqliteBatchUpserter,
 } from './sqlite-upsert.js';
 
-/**
- * Version in the DB file name. Bumped only for a change migrations cannot express (then the
- * next backfill builds the new file from the rollouts); ordinary changes are migrations.
- */
-export const STATE_DB_SCHEMA_VERSION = 1;
-
-export function stateDbFileName(version: number = STATE_DB_SCHEMA_VERSION): string {
-  return `skein_state_${version}.sqlite`;
+export function stateDbFileName(): string {
+  return CODEX_STATE_DB_FILE;
 }
 
+/** Codex's state DB in a Codex home (`sqlite_home`, which defaults to the home). */
 export function stateDbPath(sqliteHome: string): string {
-  return join(sqliteHome, stateDbFileName());
+  return join(sqliteHome, CODEX_STATE_DB_FILE);
 }
-
-/** Codex's own DB files: Skein never opens them (ARCHITECTURE decision 2). */
-const CODEX_DB_NAME =
-  /^(state|logs|goals|memories|memories_v2|queue|thread_history)(_\d+)?\.sqlite$/;
 
 export interface OpenStateRuntimeOptions {
-  /** Directory of the DB file (Codex's `sqlite_home`; defaults to the Codex home upstream). */
+  /** Directory of the DB files (Codex's `sqlite_home`; the Codex home by default). */
   sqliteHome: string;
   /** Provider written where a rollout names none. */
   defaultProvider?: string;
   busyTimeoutMs?: number;
   /** `DELETE` for network file systems where WAL is unsafe. */
   journalMode?: 'WAL' | 'DELETE';
-  /** Overrides the file name (tests); Codex's DB names are refused. */
-  fileName?: string;
+  /**
+   * The Codex schema to create when the home has no state DB. Default: 0.169's when the home
+   * has a `thread_history_1.sqlite` (a 0.169 home that lost its state DB), else the oldest
+   * known (0.131's), which every known Codex opens and newer ones migrate forward.
+   */
+  createSchema?: string;
 }
 
 interface OpenEntry {
@@ -53,25 +61,37 @@ interface OpenEntry {
 const openRuntimes = new Map<string, OpenEntry>();
 
 /**
- * The state DB handle apps build once and pass down (`StateDb | undefined`). Opens
- * `skein_state_<v>.sqlite` with better-sqlite3 behind Kysely: WAL, `synchronous=NORMAL`, a busy
- * timeout and foreign keys on; checks integrity first (a corrupt file goes to `db-backups/`
- * and a fresh one is made, for the next backfill to fill); migrates; seeds the clocks.
+ * The state handle apps build once and pass down (`StateDb | undefined`): Codex's own
+ * `state_5.sqlite` in the home, opened as a peer process (ARCHITECTURE decision 2) — WAL,
+ * `synchronous=NORMAL`, a busy timeout and foreign keys on, as Codex opens it. The DB is
+ * identified by its `_sqlx_migrations` rows: a known Codex schema is read and written as that
+ * version does; any other is read by the columns it has and never written (`readOnlyReason`).
+ * Skein never runs DDL on a Codex DB and never migrates one. A home without a DB gets one
+ * created from a recorded Codex schema; a corrupt one is moved to `db-backups/` and recreated
+ * (as Codex 0.169 does), for the backfill to fill. Skein's own data lives in the sidecar
+ * `skein_1.sqlite`; `thread_history_1.sqlite` (0.169's paginated projection) opens on demand.
  */
 export class StateRuntime {
   /** Where a corrupt predecessor was moved at open, if that happened. */
   readonly recoveredBackupDir: string | null;
+  /** Whether this open created the state DB (the home had none). */
+  readonly created: boolean;
   private closed = false;
   private upserter: SqliteBatchUpserter | undefined;
+  private historyDbHandle: HistoryDb | null | undefined;
 
   private constructor(
     readonly path: string,
     readonly sqlite: Database,
     readonly ctx: StateContext,
-    recoveredBackupDir: string | null,
-    private readonly key: string,
+    readonly identity: SchemaIdentity,
+    readonly sidecar: Kysely<SidecarDatabase>,
+    private readonly sidecarSqlite: Database,
+    private readonly options: OpenStateRuntimeOptions,
+    info: { recoveredBackupDir: string | null; created: boolean },
   ) {
-    this.recoveredBackupDir = recoveredBackupDir;
+    this.recoveredBackupDir = info.recoveredBackupDir;
+    this.created = info.created;
   }
 
   get db(): Kysely<StateDatabase> {
@@ -82,16 +102,40 @@ export class StateRuntime {
     return this.ctx.defaultProvider;
   }
 
+  get profile(): ThreadsProfile {
+    return this.ctx.profile;
+  }
+
+  /** The Codex version whose schema this DB has, or null when it is not a known one. */
+  get codexVersion(): string | null {
+    return this.identity.kind === 'known' ? this.identity.codexVersion : null;
+  }
+
+  /** Null when Skein writes this DB; else why it only reads it (and writes only the files). */
+  get readOnlyReason(): string | null {
+    return this.ctx.profile.readOnlyReason;
+  }
+
+  /** Whether new threads here are written in 0.169's paginated mode (the home's Codex uses it). */
+  get writesPaginatedHistory(): boolean {
+    return this.ctx.profile.columns.has('history_mode') && this.readOnlyReason === null;
+  }
+
+  get sqliteHome(): string {
+    return resolve(this.options.sqliteHome);
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
 
+  /** A lease host on the sidecar (Skein's own leases). */
+  get leases(): { db: Kysely<SidecarDatabase> } {
+    return { db: this.sidecar };
+  }
+
   static async open(options: OpenStateRuntimeOptions): Promise<StateRuntime> {
-    const fileName = options.fileName ?? stateDbFileName();
-    if (CODEX_DB_NAME.test(basename(fileName))) {
-      throw new StateError('OpenFailed', `refusing to open Codex's own database ${fileName}`);
-    }
-    const path = resolve(options.sqliteHome, fileName);
+    const path = resolve(options.sqliteHome, CODEX_STATE_DB_FILE);
     const existing = openRuntimes.get(path);
     if (existing) {
       existing.refs += 1;
@@ -127,35 +171,103 @@ export class StateRuntime {
       backupDir = moveAside(dir, path);
       sqlite = openChecked(path, options);
     }
-    const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
-    const search = new SqliteThreadSearch(sqlite);
-    const ctx: StateContext = {
-      ...createStateContext(db, {
+    let created = false;
+    let sidecarSqlite: Database | undefined;
+    try {
+      created = createIfEmpty(sqlite, schemaToCreate(dir, options));
+      const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
+      const profile = readProfile(sqlite, identity);
+      const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const ctx = createStateContext(db, {
         dialect: 'sqlite',
+        profile,
         ...(options.defaultProvider !== undefined
           ? { defaultProvider: options.defaultProvider }
           : {}),
-      }),
-      search,
-    };
-    try {
-      await migrateSqlite(sqlite, db);
-      await ensureBackfillState(ctx);
+      });
+      if (profile.readOnlyReason === null) await ensureBackfillState(ctx);
       await seedStateClocks(ctx);
+      sidecarSqlite = openChecked(join(dir, SIDECAR_FILE_NAME), options);
+      const sidecar = new Kysely<SidecarDatabase>({
+        dialect: new SqliteDialect({ database: sidecarSqlite }),
+      });
+      await migrateSidecar(sidecarSqlite, sidecar);
+      return new StateRuntime(path, sqlite, ctx, identity, sidecar, sidecarSqlite, options, {
+        recoveredBackupDir: backupDir,
+        created,
+      });
     } catch (error) {
-      await db.destroy().catch(() => {});
+      sqlite.close();
+      sidecarSqlite?.close();
       if (error instanceof StateError) throw error;
       throw new StateError('OpenFailed', `cannot prepare state DB ${path}: ${message(error)}`, {
         cause: error,
       });
     }
-    const runtime = new StateRuntime(path, sqlite, ctx, backupDir, path);
-    // A completed import never leaves indexes out (a crash between restore and complete would).
-    const state = sqlite
-      .prepare('select status, deferred_index_sql as s from backfill_state where id = 1')
-      .get() as { status: string; s: string | null } | undefined;
-    if (state?.status === 'complete' && state.s) runtime.restoreThreadIndexes();
-    return runtime;
+  }
+
+  /**
+   * Codex 0.169's history DB (`thread_history_1.sqlite`), opened on first use like Codex does.
+   * With `create`, a home whose state DB is 0.169's but has no history DB yet gets one from
+   * the recorded schema. Undefined when there is none (or it is not a schema Skein knows).
+   */
+  historyDb(options: { create?: boolean } = {}): HistoryDb | undefined {
+    this.assertOpen();
+    if (this.historyDbHandle) return this.historyDbHandle;
+    if (this.historyDbHandle === null && !options.create) return undefined;
+    const path = join(this.sqliteHome, CODEX_HISTORY_DB_FILE);
+    const canCreate = options.create === true && this.writesPaginatedHistory;
+    if (!existsSync(path) && !canCreate) {
+      this.historyDbHandle = null;
+      return undefined;
+    }
+    const sqlite = openChecked(path, this.options);
+    try {
+      if (canCreate) createIfEmpty(sqlite, KNOWN_HISTORY_SCHEMAS[KNOWN_HISTORY_SCHEMAS.length - 1]);
+      const identity = identifySchema(readMigrationRows(sqlite), KNOWN_HISTORY_SCHEMAS);
+      const readOnly =
+        identity.kind === 'known'
+          ? this.readOnlyReason
+          : `history DB schema is ${describeIdentity(identity)}`;
+      this.historyDbHandle = new HistoryDb(sqlite, readOnly);
+      return this.historyDbHandle;
+    } catch (error) {
+      sqlite.close();
+      throw new StateError('OpenFailed', `cannot open history DB ${path}: ${message(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Skein's side of a backfill batch, written synchronously right after the batch commits (no
+   * await in between, so a process killed after reporting a batch has recorded it): the
+   * sidecar lease heartbeat, the `updated_at` it just wrote into Codex's row, the counters.
+   */
+  recordBackfillBatch(
+    ownerId: string,
+    counts: { done: number; failed: number },
+    codexUpdatedAtSeconds: number,
+    leaseMs: number,
+  ): void {
+    this.assertOpen();
+    const now = Date.now();
+    this.sidecarSqlite
+      .transaction(() => {
+        this.sidecarSqlite
+          .prepare(
+            `update leases set heartbeat_at_ms = ?, expires_at_ms = ?, note = ?
+              where name = 'backfill' and owner_id = ?`,
+          )
+          .run(now, now + leaseMs, String(codexUpdatedAtSeconds), ownerId);
+        this.sidecarSqlite
+          .prepare(
+            `update backfill_progress set files_done = files_done + ?,
+               files_failed = files_failed + ?, updated_at_ms = ? where id = 1`,
+          )
+          .run(counts.done, counts.failed, now);
+      })
+      .immediate();
   }
 
   /** SQLite bulk upsert in one immediate transaction (see `BatchUpsertOptions`). */
@@ -165,75 +277,26 @@ export class StateRuntime {
     return this.upserter.upsertMany(entries, options);
   }
 
-  /**
-   * For a first import into an empty `threads` table: drops its secondary indexes (SQLite
-   * builds them far faster in one pass afterwards than row by row) and records their exact
-   * definitions in `backfill_state`, so a run that dies midway leaves them recorded for the
-   * next run. Returns whether indexes are (now or still) deferred.
-   */
-  deferThreadIndexes(): boolean {
-    this.assertOpen();
-    const run = this.sqlite.transaction((): boolean => {
-      const recorded = this.sqlite
-        .prepare('select deferred_index_sql as s from backfill_state where id = 1')
-        .get() as { s: string | null } | undefined;
-      if (recorded?.s) return true;
-      const empty = this.sqlite.prepare('select 1 from threads limit 1').get() === undefined;
-      if (!empty || !recorded) return false;
-      const indexes = this.sqlite
-        .prepare(
-          `select name, sql from sqlite_master
-            where type = 'index' and tbl_name = 'threads' and sql is not null order by name`,
-        )
-        .all() as { name: string; sql: string }[];
-      if (indexes.length === 0) return false;
-      // The search index is rebuilt by the first search rather than row by row.
-      this.sqlite.prepare('update thread_search_state set ready = 0 where id = 1').run();
-      this.sqlite
-        .prepare('update backfill_state set deferred_index_sql = ? where id = 1')
-        .run(JSON.stringify(indexes.map((index) => index.sql)));
-      for (const index of indexes)
-        this.sqlite.exec(`drop index "${index.name.replaceAll('"', '""')}"`);
-      return true;
-    });
-    return run.immediate();
-  }
-
-  /** Re-creates indexes `deferThreadIndexes` dropped (idempotent). */
-  restoreThreadIndexes(): void {
-    this.assertOpen();
-    const run = this.sqlite.transaction(() => {
-      const recorded = this.sqlite
-        .prepare('select deferred_index_sql as s from backfill_state where id = 1')
-        .get() as { s: string | null } | undefined;
-      if (!recorded?.s) return;
-      for (const statement of JSON.parse(recorded.s) as string[]) {
-        this.sqlite.exec(
-          statement.replace(/^create (unique )?index /i, 'CREATE $1INDEX IF NOT EXISTS '),
-        );
-      }
-      this.sqlite.prepare('update backfill_state set deferred_index_sql = null where id = 1').run();
-    });
-    run.immediate();
-  }
-
-  /** Releases this reference; the connection closes when the last holder closes. */
+  /** Releases this reference; the connections close when the last holder closes. */
   async close(): Promise<void> {
     if (this.closed) return;
-    const entry = openRuntimes.get(this.key);
+    const entry = openRuntimes.get(this.path);
     if (entry && entry.refs > 1) {
       entry.refs -= 1;
       return;
     }
     this.closed = true;
-    openRuntimes.delete(this.key);
+    openRuntimes.delete(this.path);
+    this.historyDbHandle?.close();
     try {
-      // Fold the WAL back so the file is self-contained for copies and backups.
+      // Fold our WAL pages back in when nobody else reads (Codex may hold the DB: harmless).
       this.sqlite.pragma('wal_checkpoint(PASSIVE)');
     } catch {
-      // another process may hold it; harmless
+      // another process may hold it
     }
     await this.ctx.db.destroy();
+    await this.sidecar.destroy();
+    if (this.sidecarSqlite.open) this.sidecarSqlite.close();
   }
 
   private assertOpen(): void {
@@ -244,9 +307,76 @@ export class StateRuntime {
 /** What apps hold and pass down: a ready state DB, or `undefined` for filesystem-only. */
 export type StateDb = StateRuntime;
 
+function schemaToCreate(dir: string, options: OpenStateRuntimeOptions): RecordedCodexDb {
+  const wanted =
+    options.createSchema ??
+    (existsSync(join(dir, CODEX_HISTORY_DB_FILE))
+      ? KNOWN_STATE_SCHEMAS[KNOWN_STATE_SCHEMAS.length - 1]?.codexVersion
+      : KNOWN_STATE_SCHEMAS[0]?.codexVersion);
+  const recorded = KNOWN_STATE_SCHEMAS.find((schema) => schema.codexVersion === wanted);
+  if (!recorded) throw new StateError('OpenFailed', `no recorded Codex schema ${wanted}`);
+  return recorded;
+}
+
+/**
+ * Creates the recorded schema in an empty DB file, under one immediate transaction that first
+ * checks the file is still empty (another process may have created it meanwhile). Returns
+ * whether it created it.
+ */
+function createIfEmpty(sqlite: Database, recorded: RecordedCodexDb | undefined): boolean {
+  if (!recorded) return false;
+  const isEmpty = () =>
+    (sqlite.prepare('select count(*) as n from sqlite_master').get() as { n: number }).n === 0;
+  if (!isEmpty()) return false;
+  return sqlite
+    .transaction(() => {
+      if (!isEmpty()) return false;
+      replayRecordedSchema(sqlite, recorded);
+      return true;
+    })
+    .immediate();
+}
+
+function readMigrationRows(sqlite: Database): MigrationRow[] {
+  const table = sqlite
+    .prepare(`select 1 from sqlite_master where type = 'table' and name = '_sqlx_migrations'`)
+    .get();
+  if (!table) return [];
+  return (
+    sqlite
+      .prepare(
+        'select version, lower(hex(checksum)) as checksum, success from _sqlx_migrations order by version',
+      )
+      .all() as { version: number; checksum: string; success: number }[]
+  ).map((row) => ({
+    version: Number(row.version),
+    checksum: row.checksum,
+    success: !!row.success,
+  }));
+}
+
+function readProfile(sqlite: Database, identity: SchemaIdentity): ThreadsProfile {
+  const tables = (
+    sqlite.prepare(`select name from sqlite_master where type = 'table'`).all() as {
+      name: string;
+    }[]
+  ).map((row) => row.name);
+  if (!tables.includes('threads')) {
+    throw new StateError('OpenFailed', 'the state DB has no threads table');
+  }
+  const columns = (sqlite.prepare('pragma table_info(threads)').all() as { name: string }[]).map(
+    (row) => row.name,
+  );
+  const readOnly = identity.kind === 'known' ? null : `its schema is ${describeIdentity(identity)}`;
+  return codexThreadsProfile(columns, tables, readOnly);
+}
+
 function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
+  const fresh = (statSync(path, { throwIfNoEntry: false })?.size ?? 0) === 0;
   const sqlite = new BetterSqlite3(path);
   try {
+    // As Codex creates its DBs (auto_vacuum = INCREMENTAL); settable only before the first page.
+    if (fresh) sqlite.pragma('auto_vacuum = 2');
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     const check = sqlite.pragma('quick_check(1)', { simple: true });
     if (check !== 'ok') {
@@ -255,7 +385,8 @@ function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
       });
     }
     const journal = options.journalMode ?? 'WAL';
-    if (!existsWal(sqlite, journal)) sqlite.pragma(`journal_mode = ${journal}`);
+    if (String(sqlite.pragma('journal_mode', { simple: true })).toUpperCase() !== journal)
+      sqlite.pragma(`journal_mode = ${journal}`);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     return sqlite;
@@ -263,10 +394,6 @@ function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
     sqlite.close();
     throw error;
   }
-}
-
-function existsWal(sqlite: Database, journal: string): boolean {
-  return String(sqlite.pragma('journal_mode', { simple: true })).toUpperCase() === journal;
 }
 
 function isCorruption(error: unknown): boolean {
@@ -299,15 +426,12 @@ function moveAside(sqliteHome: string, path: string): string {
   return target;
 }
 
-/**
- * SQLite runs Kysely migrations outside a transaction (no transactional-DDL flag), so two
- * processes could race the same DDL. One `BEGIN IMMEDIATE` around the run serializes them (the
- * busy timeout makes the second wait) and makes the whole migration atomic.
- */
-async function migrateSqlite(sqlite: Database, db: Kysely<StateDatabase>): Promise<void> {
+/** The sidecar's own migrations, serialized across processes by one immediate transaction. */
+async function migrateSidecar(sqlite: Database, db: Kysely<SidecarDatabase>): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       sqlite.exec('BEGIN IMMEDIATE');
+      break;
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_BUSY' && attempt < 20) {
         await new Promise((r) => setTimeout(r, 100));
@@ -315,14 +439,36 @@ async function migrateSqlite(sqlite: Database, db: Kysely<StateDatabase>): Promi
       }
       throw error;
     }
-    break;
   }
   try {
-    await migrateStateSchema(db);
+    // A newer Skein's migrations this build does not know are kept as no-ops, so an older
+    // Skein still opens the file (Kysely would otherwise refuse it as corrupted).
+    const known: Record<string, Migration> = { ...SIDECAR_MIGRATIONS };
+    const hasTable = sqlite
+      .prepare(`select 1 from sqlite_master where type = 'table' and name = 'skein_migration'`)
+      .get();
+    if (hasTable) {
+      for (const row of sqlite.prepare('select name from skein_migration').all() as {
+        name: string;
+      }[]) {
+        known[row.name] ??= { up: async () => {} };
+      }
+    }
+    const migrator = new Migrator({
+      db,
+      provider: { getMigrations: async () => known },
+      migrationTableName: 'skein_migration',
+      migrationLockTableName: 'skein_migration_lock',
+      allowUnorderedMigrations: true,
+    });
+    const result = await migrator.migrateToLatest();
+    if (result.error) throw result.error;
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-    throw error;
+    throw new StateError('MigrationFailed', `Skein sidecar migration failed: ${message(error)}`, {
+      cause: error,
+    });
   }
 }
 

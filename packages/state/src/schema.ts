@@ -11,6 +11,8 @@ export interface StateDatabase {
   thread_spawn_edges: ThreadSpawnEdgesTable;
   backfill_state: BackfillStateTable;
   leases: LeasesTable;
+  thread_read_receipts: ThreadReadReceiptsTable;
+  thread_dynamic_tools: ThreadDynamicToolsTable;
 }
 
 type Int = number | string | bigint;
@@ -49,6 +51,33 @@ export interface ThreadsTable {
   forked_from_id: string | null;
   history_mode: string;
   originator: string | null;
+  // Codex's own columns (state_5.sqlite): times in seconds beside the `_ms` ones, and the
+  // archive time in seconds. Which of these a DB has is described by its `ThreadsProfile`.
+  created_at: Int;
+  updated_at: Int;
+  recency_at: Int;
+  archived_at: Int | null;
+  has_user_event: number;
+}
+
+/** Codex 0.169's read receipts (spec codex-db-effects §3). */
+export interface ThreadReadReceiptsTable {
+  thread_id: string;
+  /** NULL = read; '' = unread from the thread start; else the first unread turn id. */
+  first_unread_turn: string | null;
+  /** Random UUID, new on every change (compare-and-set token). */
+  revision: string;
+  last_published_turn: string | null;
+}
+
+export interface ThreadDynamicToolsTable {
+  thread_id: string;
+  position: Int;
+  name: string;
+  description: string;
+  input_schema: string;
+  defer_loading: number;
+  namespace: string | null;
 }
 
 export interface ThreadSpawnEdgesTable {
@@ -56,15 +85,22 @@ export interface ThreadSpawnEdgesTable {
   child_thread_id: string;
   /** `open` when recorded; callers may move it on (`closed`, ...). */
   status: string;
+  /** Skein's schema only (Codex's edges have no time; they order by child id). */
   created_at_ms: Int;
 }
 
 export type BackfillStatus = 'pending' | 'running' | 'complete';
 
+/**
+ * The backfill singleton. In a Codex DB it has Codex's columns only (`last_success_at`,
+ * `updated_at` in seconds); the `_ms` and owner columns are Skein's schema (PostgreSQL).
+ */
 export interface BackfillStateTable {
   /** Always 1: a singleton row. */
   id: number;
   status: string;
+  last_success_at: Int | null;
+  updated_at: Int;
   /** Home-relative path (with `/`) of the last rollout a checkpoint covered. */
   last_watermark: string | null;
   last_success_at_ms: Int | null;

@@ -32,7 +32,13 @@ export interface ThreadMetadata {
   preview: string;
   /** '' = none. */
   firstUserMessage: string;
+  /** The effective permission profile as JSON (how Codex 0.169 stores it). */
   sandboxPolicy: string;
+  /**
+   * The legacy `SandboxPolicy` JSON of the latest turn context (`{"type":"read-only"}`), which
+   * a Codex 0.131 DB stores instead; absent when the rollout carries none.
+   */
+  sandboxPolicyLegacy?: string | null;
   approvalMode: string;
   tokensUsed: number;
   archived: boolean;

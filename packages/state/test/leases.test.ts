@@ -37,42 +37,54 @@ describe('leases', () => {
     const b = currentLeaseOwner();
     const now = 1_000_000;
     expect(
-      (await claimLease(runtime.ctx, { name: 'x', owner: a, durationMs: 1000, nowMs: now }))
+      (await claimLease(runtime.leases, { name: 'x', owner: a, durationMs: 1000, nowMs: now }))
         .claimed,
     ).toBe(true);
-    const blocked = await claimLease(runtime.ctx, {
+    const blocked = await claimLease(runtime.leases, {
       name: 'x',
       owner: b,
       durationMs: 1000,
       nowMs: now + 10,
     });
     expect(blocked).toMatchObject({ claimed: false, holder: { owner: { id: a.id } } });
-    expect(await heartbeatLease(runtime.ctx, 'x', a.id, 1000, now + 900)).toBe(true);
+    expect(await heartbeatLease(runtime.leases, 'x', a.id, 1000, now + 900)).toBe(true);
     expect(
-      (await claimLease(runtime.ctx, { name: 'x', owner: b, durationMs: 1000, nowMs: now + 1500 }))
-        .claimed,
+      (
+        await claimLease(runtime.leases, {
+          name: 'x',
+          owner: b,
+          durationMs: 1000,
+          nowMs: now + 1500,
+        })
+      ).claimed,
     ).toBe(false);
-    expect(await heartbeatLease(runtime.ctx, 'x', b.id, 1000, now + 1500)).toBe(false);
-    expect(await releaseLease(runtime.ctx, 'x', b.id)).toBe(false);
-    expect(await releaseLease(runtime.ctx, 'x', a.id)).toBe(true);
+    expect(await heartbeatLease(runtime.leases, 'x', b.id, 1000, now + 1500)).toBe(false);
+    expect(await releaseLease(runtime.leases, 'x', b.id)).toBe(false);
+    expect(await releaseLease(runtime.leases, 'x', a.id)).toBe(true);
     expect(
-      (await claimLease(runtime.ctx, { name: 'x', owner: b, durationMs: 1000, nowMs: now + 1600 }))
-        .claimed,
+      (
+        await claimLease(runtime.leases, {
+          name: 'x',
+          owner: b,
+          durationMs: 1000,
+          nowMs: now + 1600,
+        })
+      ).claimed,
     ).toBe(true);
   });
 
   it('steals an expired lease from a live owner, and the old owner learns it lost it', async () => {
     const a = currentLeaseOwner();
     const b = currentLeaseOwner();
-    await claimLease(runtime.ctx, { name: 'x', owner: a, durationMs: 1000, nowMs: 0 });
-    const stolen = await claimLease(runtime.ctx, {
+    await claimLease(runtime.leases, { name: 'x', owner: a, durationMs: 1000, nowMs: 0 });
+    const stolen = await claimLease(runtime.leases, {
       name: 'x',
       owner: b,
       durationMs: 1000,
       nowMs: 1000,
     });
     expect(stolen).toMatchObject({ claimed: true, stolenFrom: { owner: { id: a.id } } });
-    expect(await heartbeatLease(runtime.ctx, 'x', a.id, 1000, 1001)).toBe(false);
+    expect(await heartbeatLease(runtime.leases, 'x', a.id, 1000, 1001)).toBe(false);
   });
 
   it('reclaims at once a lease whose owner process is gone', async () => {
@@ -85,16 +97,21 @@ describe('leases', () => {
     };
     expect(isLeaseOwnerDead(ghost)).toBe(true);
     const now = Date.now();
-    await claimLease(runtime.ctx, { name: 'x', owner: ghost, durationMs: 3_600_000, nowMs: now });
+    await claimLease(runtime.leases, {
+      name: 'x',
+      owner: ghost,
+      durationMs: 3_600_000,
+      nowMs: now,
+    });
     const me = currentLeaseOwner();
-    const claim = await claimLease(runtime.ctx, {
+    const claim = await claimLease(runtime.leases, {
       name: 'x',
       owner: me,
       durationMs: 1000,
       nowMs: now + 1,
     });
     expect(claim).toMatchObject({ claimed: true, stolenFrom: { owner: { id: 'ghost' } } });
-    expect((await readLease(runtime.ctx, 'x'))?.owner.id).toBe(me.id);
+    expect((await readLease(runtime.leases, 'x'))?.owner.id).toBe(me.id);
   });
 
   it('tells a reused pid (different start token) from the live owner', async () => {
@@ -112,10 +129,15 @@ describe('leases', () => {
         isLeaseOwnerDead({ host: 'some-other-host', pid: deadPid().pid, startToken: 'x' }),
       ).toBe(false);
       const live: LeaseOwner = { id: 'live', host, pid, startToken: token! };
-      await claimLease(runtime.ctx, { name: 'x', owner: live, durationMs: 60_000 });
+      await claimLease(runtime.leases, { name: 'x', owner: live, durationMs: 60_000 });
       expect(
-        (await claimLease(runtime.ctx, { name: 'x', owner: currentLeaseOwner(), durationMs: 1000 }))
-          .claimed,
+        (
+          await claimLease(runtime.leases, {
+            name: 'x',
+            owner: currentLeaseOwner(),
+            durationMs: 1000,
+          })
+        ).claimed,
       ).toBe(false);
     } finally {
       child.kill('SIGKILL');

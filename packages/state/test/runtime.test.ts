@@ -1,25 +1,27 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '@skein/test-support';
+import { installFixtureHome, makeTempDir } from '@skein/test-support';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  appliedStateMigrations,
   getThread,
-  migrateStateSchema,
-  STATE_MIGRATION_NAMES,
-  STATE_MIGRATION_TABLE,
-  type StateDatabase,
+  KNOWN_HISTORY_SCHEMAS,
+  KNOWN_STATE_SCHEMAS,
+  listThreads,
+  readBackfillState,
+  SIDECAR_FILE_NAME,
   StateRuntime,
-  stateDbFileName,
+  stateDbPath,
   upsertThread,
 } from '../src/index.js';
 import { sampleThread } from './helpers.js';
 
 const opened: StateRuntime[] = [];
-async function open(dir: string): Promise<StateRuntime> {
-  const runtime = await StateRuntime.open({ sqliteHome: dir });
+async function open(dir: string, createSchema?: string): Promise<StateRuntime> {
+  const runtime = await StateRuntime.open({
+    sqliteHome: dir,
+    ...(createSchema ? { createSchema } : {}),
+  });
   opened.push(runtime);
   return runtime;
 }
@@ -27,44 +29,129 @@ afterEach(async () => {
   for (const runtime of opened.splice(0)) await runtime.close();
 });
 
-/** The schema as SQLite describes it (tables and indexes), for comparing two DBs. */
-function schemaOf(path: string): string[] {
+/** Schema objects and migration rows as SQLite stores them, for before/after comparisons. */
+function snapshot(path: string): { schema: string[]; migrations: string[] } {
   const db = new BetterSqlite3(path, { readonly: true });
   try {
-    return (
-      db
-        .prepare(
-          `select type, name, sql from sqlite_master
-            where name not like 'sqlite_%' and name not like 'skein_migration%' order by type, name`,
-        )
-        .all() as { type: string; name: string; sql: string | null }[]
-    ).map((row) => `${row.type} ${row.name}: ${row.sql}`);
+    return {
+      schema: (
+        db.prepare(`select type, name, sql from sqlite_master order by type, name`).all() as {
+          type: string;
+          name: string;
+          sql: string | null;
+        }[]
+      ).map((row) => `${row.type} ${row.name}: ${row.sql}`),
+      migrations: (
+        db
+          .prepare(
+            `select version, description, lower(hex(checksum)) as c, success from _sqlx_migrations order by version`,
+          )
+          .all() as { version: number; description: string; c: string; success: number }[]
+      ).map((row) => `${row.version} ${row.description} ${row.c} ${row.success}`),
+    };
   } finally {
     db.close();
   }
 }
 
-describe('StateRuntime', () => {
-  it('opens skein_state_<v>.sqlite with WAL, NORMAL sync, foreign keys and a busy timeout', async () => {
+function recordedSnapshot(recorded: (typeof KNOWN_STATE_SCHEMAS)[number]) {
+  return {
+    schema: recorded.schema.map((o) => `${o.type} ${o.name}: ${o.sql}`).sort(),
+    migrations: recorded.migrations.map(
+      (m) => `${m.version} ${m.description} ${m.checksum} ${m.success ? 1 : 0}`,
+    ),
+  };
+}
+
+/** The snapshot without SQLite's own objects (autoindexes, sqlite_sequence), sorted. */
+function userObjects(s: { schema: string[]; migrations: string[] }) {
+  return {
+    schema: s.schema.filter((line) => !/^\w+ sqlite_/.test(line)).sort(),
+    migrations: s.migrations,
+  };
+}
+
+describe('StateRuntime on a Codex home', () => {
+  it("creates Codex's own state_5.sqlite from the oldest recorded schema when the home has none", async () => {
     const dir = makeTempDir();
     const runtime = await open(dir);
-    expect(runtime.path).toBe(join(dir, stateDbFileName()));
-    expect(existsSync(runtime.path)).toBe(true);
+    expect(runtime.path).toBe(stateDbPath(dir));
+    expect(runtime.created).toBe(true);
+    expect(runtime.codexVersion).toBe('0.131.0');
+    expect(runtime.readOnlyReason).toBeNull();
     expect(runtime.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(runtime.sqlite.pragma('synchronous', { simple: true })).toBe(1);
     expect(runtime.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(runtime.sqlite.pragma('busy_timeout', { simple: true })).toBe(5000);
-    expect(await appliedStateMigrations(runtime.db)).toEqual(STATE_MIGRATION_NAMES);
+    expect(runtime.sqlite.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(userObjects(snapshot(runtime.path))).toEqual(recordedSnapshot(KNOWN_STATE_SCHEMAS[0]!));
+    expect((await readBackfillState(runtime)).status).toBe('pending');
+    expect(existsSync(join(dir, SIDECAR_FILE_NAME))).toBe(true);
   });
 
-  it("refuses Codex's own database files", async () => {
+  it("creates 0.169's schema in a home that has a 0.169 history DB but lost its state DB", async () => {
     const dir = makeTempDir();
-    await expect(
-      StateRuntime.open({ sqliteHome: dir, fileName: 'state_5.sqlite' }),
-    ).rejects.toMatchObject({
-      code: 'OpenFailed',
+    writeFileSync(join(dir, 'thread_history_1.sqlite'), '');
+    const runtime = await open(dir);
+    expect(runtime.codexVersion).toBe('0.169.0');
+    expect(userObjects(snapshot(runtime.path))).toEqual(recordedSnapshot(KNOWN_STATE_SCHEMAS[1]!));
+    expect(runtime.profile.tables.has('thread_read_receipts')).toBe(true);
+  });
+
+  for (const fixture of ['codex-0.131', 'codex-0.169'] as const) {
+    it(`opens the ${fixture} fixture as that Codex version and never changes its schema`, async () => {
+      const { home, manifest } = installFixtureHome(fixture);
+      const before = snapshot(stateDbPath(home));
+      const runtime = await open(home);
+      expect(runtime.created).toBe(false);
+      expect(runtime.codexVersion).toBe(`${manifest.codexVersion}`.replace(/^codex-cli /, ''));
+      const page = await listThreads(runtime.ctx, { pageSize: 100 });
+      expect(page.items.length).toBeGreaterThan(5);
+      await upsertThread(runtime.ctx, sampleThread());
+      await runtime.close();
+      expect(snapshot(stateDbPath(home))).toEqual(before);
     });
-    expect(existsSync(join(dir, 'state_5.sqlite'))).toBe(false);
+  }
+
+  it('creates a 0.169 history DB from the recording only when asked, and reads it back', async () => {
+    const dir = makeTempDir();
+    const runtime = await open(dir, '0.169.0');
+    expect(runtime.historyDb()).toBeUndefined();
+    const history = runtime.historyDb({ create: true })!;
+    expect(history.readOnlyReason).toBeNull();
+    const path = join(dir, 'thread_history_1.sqlite');
+    expect(userObjects(snapshot(path))).toEqual(recordedSnapshot(KNOWN_HISTORY_SCHEMAS[0]!));
+    expect(history.projectionState('x')).toBeUndefined();
+  });
+
+  it('reads but never writes a DB with a migration no known Codex wrote (a newer Codex)', async () => {
+    const { home } = installFixtureHome('codex-0.169');
+    const path = stateDbPath(home);
+    const db = new BetterSqlite3(path);
+    db.prepare(
+      `insert into _sqlx_migrations (version, description, success, checksum, execution_time)
+       values (63, 'from the future', 1, x'00', 0)`,
+    ).run();
+    db.close();
+    const before = snapshot(path);
+    const runtime = await open(home);
+    expect(runtime.codexVersion).toBeNull();
+    expect(runtime.readOnlyReason).toMatch(/newer than Codex 0\.169\.0 .*63/);
+    expect((await listThreads(runtime.ctx, { pageSize: 100 })).items.length).toBeGreaterThan(5);
+    await expect(upsertThread(runtime.ctx, sampleThread())).rejects.toMatchObject({
+      code: 'ReadOnly',
+    });
+    await runtime.close();
+    expect(snapshot(path)).toEqual(before);
+  });
+
+  it('treats a changed checksum as an unknown schema (read only)', async () => {
+    const { home } = installFixtureHome('codex-0.131');
+    const db = new BetterSqlite3(stateDbPath(home));
+    db.prepare(`update _sqlx_migrations set checksum = x'01' where version = 5`).run();
+    db.close();
+    const runtime = await open(home);
+    expect(runtime.readOnlyReason).toMatch(/migration 5 has a checksum no known Codex wrote/);
   });
 
   it('shares one handle per file within a process', async () => {
@@ -76,44 +163,18 @@ describe('StateRuntime', () => {
     expect(a.isClosed).toBe(false);
   });
 
-  it('migrates from empty and from every earlier version to the same schema', async () => {
-    const reference = makeTempDir();
-    (await open(reference)).sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    const expected = schemaOf(join(reference, stateDbFileName()));
-    expect(expected.some((line) => line.startsWith('table threads'))).toBe(true);
-
-    for (let applied = 0; applied <= STATE_MIGRATION_NAMES.length; applied += 1) {
-      const dir = makeTempDir();
-      const path = join(dir, stateDbFileName());
-      if (applied > 0) {
-        const db = new Kysely<StateDatabase>({
-          dialect: new SqliteDialect({ database: new BetterSqlite3(path) }),
-        });
-        await migrateStateSchema(db, { target: STATE_MIGRATION_NAMES[applied - 1]! });
-        expect(await appliedStateMigrations(db)).toEqual(STATE_MIGRATION_NAMES.slice(0, applied));
-        await db.destroy();
-      }
-      const runtime = await open(dir);
-      expect(await appliedStateMigrations(runtime.db)).toEqual(STATE_MIGRATION_NAMES);
-      const thread = sampleThread();
-      await upsertThread(runtime.ctx, thread);
-      expect((await getThread(runtime.ctx, thread.id))?.preview).toBe(thread.preview);
-      await runtime.close();
-      expect(schemaOf(path)).toEqual(expected);
-    }
-  });
-
-  it('tolerates a migration from a newer Skein it does not know', async () => {
+  it('tolerates a sidecar migration from a newer Skein it does not know', async () => {
     const dir = makeTempDir();
     const first = await open(dir);
     const thread = sampleThread();
     await upsertThread(first.ctx, thread);
-    first.sqlite
-      .prepare(`insert into ${STATE_MIGRATION_TABLE} (name, timestamp) values (?, ?)`)
-      .run('9999_from_the_future', new Date().toISOString());
     await first.close();
+    const sidecar = new BetterSqlite3(join(dir, SIDECAR_FILE_NAME));
+    sidecar
+      .prepare('insert into skein_migration (name, timestamp) values (?, ?)')
+      .run('9999_from_the_future', new Date().toISOString());
+    sidecar.close();
     const again = await open(dir);
-    expect(await appliedStateMigrations(again.db)).toContain('9999_from_the_future');
     expect((await getThread(again.ctx, thread.id))?.id).toBe(thread.id);
   });
 
@@ -122,19 +183,20 @@ describe('StateRuntime', () => {
     const first = await open(dir);
     await upsertThread(first.ctx, sampleThread());
     await first.close();
-    const path = join(dir, stateDbFileName());
+    const path = stateDbPath(dir);
     writeFileSync(path, Buffer.alloc(8192, 0x5a)); // not a database any more
     writeFileSync(`${path}-wal`, 'junk');
     const runtime = await open(dir);
     expect(runtime.recoveredBackupDir).toMatch(/db-backups\/sqlite-\d+-0$/);
     const backed = readdirSync(runtime.recoveredBackupDir!).sort();
     // SQLite itself may drop an unreadable -wal when the failed connection closes.
-    expect(backed).toContain(stateDbFileName());
+    expect(backed).toContain('state_5.sqlite');
     expect(runtime.sqlite.pragma('quick_check', { simple: true })).toBe('ok');
     const count = runtime.sqlite.prepare('select count(*) as n from threads').get() as {
       n: number;
     };
     expect(count.n).toBe(0);
+    expect(runtime.codexVersion).toBe('0.131.0');
   });
 
   it('detects corruption inside a page, not only a bad header', async () => {
@@ -144,8 +206,8 @@ describe('StateRuntime', () => {
       await upsertThread(first.ctx, sampleThread({ preview: 'x'.repeat(200) }));
     first.sqlite.pragma('wal_checkpoint(TRUNCATE)');
     await first.close();
-    const path = join(dir, stateDbFileName());
-    const bytes = (await import('node:fs')).readFileSync(path);
+    const path = stateDbPath(dir);
+    const bytes = readFileSync(path);
     // Scribble over the middle pages, keeping the 100-byte header intact.
     bytes.fill(0xff, 4096 * 2, 4096 * 6);
     writeFileSync(path, bytes);

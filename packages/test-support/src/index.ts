@@ -1,5 +1,12 @@
 export { type CodexCli, ensureCodexCli } from './codex-cli.js';
 export {
+  dumpCodexDb,
+  type RecordedCodexDb,
+  type RecordedMigration,
+  type RecordedSchemaObject,
+  recordCodexDbs,
+} from './codex-schemas.js';
+export {
   FIXTURE_NAMES,
   type FixtureManifest,
   type FixtureName,
@@ -15,4 +22,5 @@ export {
   type StartPostgresOptions,
   startPostgres,
 } from './postgres.js';
+export { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';

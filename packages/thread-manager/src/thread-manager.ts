@@ -532,6 +532,12 @@ export class ThreadManager {
       this.#defaultModelProvider;
     const historyMode =
       source?.historyMode ?? sourceEntry?.thread.historyMode ?? this.#store.defaultHistoryMode();
+    // A durable fork of a paginated thread references its source's history (Codex 0.169):
+    // nothing is copied; the fork's file starts where the (cut) source history ends.
+    const historyBase =
+      historyMode === 'paginated' && !ephemeral && this.#store.forkBase !== undefined
+        ? await this.#store.forkBase(sourceId, forkCut(items, options))
+        : null;
     const params: CreateThreadParams = {
       threadId,
       sessionId: threadId,
@@ -541,6 +547,7 @@ export class ThreadManager {
       threadSource: options.threadSource ?? null,
       originator: options.originator ?? this.#originator,
       historyMode,
+      historyBase,
       metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },
     };
     const name = source?.name ?? sourceEntry?.thread.name ?? null;
@@ -548,9 +555,16 @@ export class ThreadManager {
     if (!ephemeral) {
       const created = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
       try {
-        if (items.length > 0) await created.appendItems(items);
+        if (historyBase === null && items.length > 0) await created.appendItems(items);
         await created.persist();
-        if (name !== null) await created.updateMetadata({ name }, false);
+        // A fork by reference has no messages of its own yet: it shows its source's preview.
+        const preview = historyBase !== null && source?.preview ? source.preview : null;
+        if (name !== null || preview !== null) {
+          await created.updateMetadata(
+            { ...(name !== null ? { name } : {}), ...(preview !== null ? { preview } : {}) },
+            false,
+          );
+        }
       } catch (error) {
         // Release the writer; what was already written stays (a fork without its name).
         await created.discard().catch(this.#onBackgroundError);
@@ -1291,4 +1305,28 @@ export class ThreadManager {
     report.timedOut.sort();
     return report;
   }
+}
+
+/**
+ * Where a paginated fork's inherited history ends: after the last turn the cut keeps (the
+ * whole source when nothing is cut).
+ */
+function forkCut(
+  kept: readonly RolloutItem[],
+  options: Pick<ForkThreadOptions, 'lastTurnId' | 'beforeTurnId'>,
+): { afterTurnId?: string } {
+  if (options.lastTurnId !== undefined) return { afterTurnId: options.lastTurnId };
+  if (options.beforeTurnId === undefined) return {};
+  for (let index = kept.length - 1; index >= 0; index -= 1) {
+    const item = kept[index];
+    if (item?.type !== 'event_msg') continue;
+    const payload = item.payload as { type?: unknown; turn_id?: unknown };
+    if (payload.type === 'task_complete' && typeof payload.turn_id === 'string') {
+      return { afterTurnId: payload.turn_id };
+    }
+  }
+  // Nothing of the source kept: a reference fork cannot start before the first turn.
+  throw ThreadManagerError.invalidRequest(
+    `cannot fork before turn ${options.beforeTurnId}: no completed turn precedes it`,
+  );
 }

@@ -131,7 +131,8 @@ export class LiveThread {
   appendItems(items: readonly RolloutItem[]): Promise<void> {
     return this.serialize(async () => {
       if (items.length === 0) return;
-      const canonical = persistedRolloutItems(items);
+      // The widest policy (paginated keeps all legacy keeps): the store applies its thread's own.
+      const canonical = persistedRolloutItems(items, 'paginated');
       await this.store.appendItems({ threadId: this.threadId, items });
       if (canonical.length === 0) return;
       const update = this.sync.observeAppendedItems(canonical);

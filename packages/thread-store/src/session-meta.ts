@@ -68,6 +68,14 @@ export function sessionMetaForCreate(
     contextWindowId: params.initialWindowId,
     memoriesDisabled: params.metadata.memoryMode === 'disabled',
     historyMode: params.historyMode,
+    historyBase:
+      params.historyBase == null
+        ? null
+        : {
+            thread_id: params.historyBase.threadId,
+            end_ordinal_exclusive: params.historyBase.endOrdinalExclusive,
+            end_byte_offset: params.historyBase.endByteOffset,
+          },
     git: context.git,
   });
 }

@@ -4,6 +4,7 @@ import type {
   ArchiveThreadParams,
   CreateThreadParams,
   DeleteThreadParams,
+  HistoryBaseRef,
   ItemPage,
   ListItemsParams,
   ListThreadsParams,
@@ -35,6 +36,12 @@ import type {
 export interface ThreadStore {
   /** The durable history format of new threads; `legacy` unless the store is paginated. */
   defaultHistoryMode(): ThreadHistoryMode;
+  /**
+   * Where a paginated fork of `sourceId` starts (its end now, or the end of `afterTurnId`), for
+   * `CreateThreadParams.historyBase`; null when the source's history is not paginated here.
+   * Stores without paginated history leave it out.
+   */
+  forkBase?(sourceId: ThreadId, options?: { afterTurnId?: string }): Promise<HistoryBaseRef | null>;
 
   /** Opens live persistence for a new thread (the caller generates the id). May be lazy. */
   createThread(params: CreateThreadParams): Promise<void>;

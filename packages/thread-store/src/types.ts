@@ -181,8 +181,20 @@ export interface CreateThreadParams {
   multiAgentVersion?: string | null | undefined;
   /** Defaults to `legacy`. */
   historyMode?: ThreadHistoryMode | undefined;
+  /**
+   * A paginated fork by reference (Codex 0.169): the source's history up to this point is the
+   * fork's, read through the source; nothing of it is copied. See `ThreadStore.forkBase`.
+   */
+  historyBase?: HistoryBaseRef | null | undefined;
   initialWindowId?: string | null | undefined;
   metadata: ThreadPersistenceMetadata;
+}
+
+/** Where a fork by reference's inherited history ends, in its source thread's own file. */
+export interface HistoryBaseRef {
+  threadId: ThreadId;
+  endOrdinalExclusive: number;
+  endByteOffset: number;
 }
 
 export interface ResumeThreadParams {

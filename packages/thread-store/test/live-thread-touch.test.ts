@@ -19,7 +19,8 @@ const userMessage = (text: string) => ({
 });
 
 async function liveThread() {
-  const h = await localHarness(true);
+  // Recency is a column of 0.169's schema (0.131's reads it as the update time).
+  const h = await localHarness(true, '0.169.0');
   cleanups.push(async () => h.cleanup?.());
   const threadId = newThreadId();
   const live = await LiveThread.create(

@@ -9,11 +9,21 @@ import type { ThreadStoreHarness } from '../src/testing/index.js';
 export const noGit = { collectGitInfo: async () => null };
 
 /** Builds the state handle the way apps do: `initStateDb` (open, migrate, backfill). */
-export async function openStateDb(codexHome: string): Promise<StateDb> {
-  return initStateDb({ codexHome, defaultProvider: 'test-provider' });
+export async function openStateDb(codexHome: string, createSchema?: CodexSchema): Promise<StateDb> {
+  return initStateDb({
+    codexHome,
+    defaultProvider: 'test-provider',
+    ...(createSchema ? { createSchema } : {}),
+  });
 }
 
-export async function localHarness(withDb: boolean): Promise<
+/** The Codex schema a fresh test home's state DB gets. */
+export type CodexSchema = '0.131.0' | '0.169.0';
+
+export async function localHarness(
+  withDb: boolean,
+  schema?: CodexSchema,
+): Promise<
   ThreadStoreHarness & {
     home: string;
     stateDb: StateDb | undefined;
@@ -24,7 +34,7 @@ export async function localHarness(withDb: boolean): Promise<
   const cwd = join(root, 'project');
   mkdirSync(home, { recursive: true });
   mkdirSync(cwd, { recursive: true });
-  const stateDb = withDb ? await openStateDb(home) : undefined;
+  const stateDb = withDb ? await openStateDb(home, schema) : undefined;
   const config = { codexHome: home, defaultModelProvider: 'test-provider', ...noGit };
   const store = new LocalThreadStore(config, stateDb);
   const reopened: LocalThreadStore[] = [];

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { getThread, type StateDb, StateRuntime, type ThreadMetadata } from '@skein/state';
+import { HistoryProjector, readProjectableLines } from '@skein/rollout';
+import {
+  getThread,
+  type HistoryDb,
+  newThreadId,
+  type StateDb,
+  StateRuntime,
+  type ThreadMetadata,
+} from '@skein/state';
 import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryThreadStore, LiveThread, LocalThreadStore, type ThreadId } from '../src/index.js';
@@ -9,6 +17,7 @@ import {
   agentMessageItem,
   createThreadParams,
   expectThreadStoreError,
+  paginatedTurnItems,
   resumeThreadParams,
   tokenCountItem,
   turnCompleteItem,
@@ -24,7 +33,7 @@ afterEach(async () => {
 });
 
 async function setup(withDb: boolean): Promise<Harness & { local: LocalThreadStore }> {
-  const harness = await localHarness(withDb);
+  const harness = await localHarness(withDb, '0.169.0');
   harnesses.push(harness);
   return { ...harness, local: harness.store as LocalThreadStore };
 }
@@ -549,28 +558,198 @@ describe('LocalThreadStore edge rules', () => {
     await h.local.shutdownThread(threadId);
   });
 
-  it('paginated threads: creating or resuming fails Unsupported(paginated_threads), reads work', async () => {
+  it('paginated threads in a 0.169 home: ordinals, projection in step, resume repairs and continues', async () => {
     const h = await setup(true);
-    const created = await expectThreadStoreError(
+    const db = h.stateDb as StateDb;
+    const params = createThreadParams(h.cwd, { historyMode: 'paginated' });
+    const id = params.threadId;
+    const live = await LiveThread.create(h.local, params, noGit);
+    await live.appendItems(paginatedTurnItems(newThreadId(), 'first paginated question', 'one'));
+    await live.shutdown();
+    const path = (await h.local.readThread({ threadId: id })).rolloutPath as string;
+    const ordinals = () =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).ordinal);
+    expect(ordinals()).toEqual(ordinals().map((_: unknown, i: number) => i));
+    const history = db.historyDb() as HistoryDb;
+    const fromScratch = async () =>
+      new HistoryProjector({ nextByteOffset: 0, nextOrdinal: 0 }).project(
+        await readProjectableLines(path),
+      );
+    let expected = await fromScratch();
+    expect(history.projectionState(id)).toEqual(expected.state);
+    expect(history.turns(id)).toEqual(expected.turns);
+    expect(history.items(id)).toEqual(expected.items);
+    const row = await getThread(db.ctx, id);
+    expect([row?.historyMode, row?.preview]).toEqual(['paginated', 'first paginated question']);
+
+    // Opening the writer rebuilds a lost projection (as Codex's does); ordinals continue.
+    history.deleteThread(id);
+    const resumed = await LiveThread.resume(h.local, resumeThreadParams(id, h.cwd), noGit);
+    expect(history.projectionState(id)).toEqual(expected.state);
+    await resumed.appendItems(paginatedTurnItems(newThreadId(), 'second question', 'two'));
+    await resumed.shutdown();
+    expect(ordinals()).toEqual(ordinals().map((_: unknown, i: number) => i));
+    expected = await fromScratch();
+    expect(history.projectionState(id)).toEqual(expected.state);
+    expect(history.turns(id)).toEqual(expected.turns);
+    expect(history.items(id)).toEqual(expected.items);
+    const turns = await h.local.listTurns({ threadId: id, pageSize: 10 });
+    expect(turns.turns.length).toBe(2);
+  });
+
+  it('a paginated fork references its source: one session_meta line, inherited turns read through', async () => {
+    const h = await setup(true);
+    const source = createThreadParams(h.cwd, { historyMode: 'paginated' });
+    const firstTurn = newThreadId();
+    const live = await LiveThread.create(h.local, source, noGit);
+    await live.appendItems(paginatedTurnItems(firstTurn, 'source question', 'one'));
+    await live.appendItems(paginatedTurnItems(newThreadId(), 'later question', 'two'));
+    await live.shutdown();
+    const sourcePath = (await h.local.readThread({ threadId: source.threadId }))
+      .rolloutPath as string;
+    const sourceLines = await readProjectableLines(sourcePath);
+    const whole = await h.local.forkBase(source.threadId);
+    expect(whole).toEqual({
+      threadId: source.threadId,
+      endOrdinalExclusive: sourceLines.length,
+      endByteOffset: statSync(sourcePath).size,
+    });
+    const cut = await h.local.forkBase(source.threadId, { afterTurnId: firstTurn });
+    expect(cut?.endOrdinalExclusive).toBeLessThan(sourceLines.length);
+
+    const forkParams = createThreadParams(h.cwd, {
+      historyMode: 'paginated',
+      forkedFromId: source.threadId,
+      historyBase: cut,
+    });
+    const fork = await LiveThread.create(h.local, forkParams, noGit);
+    await fork.persist();
+    await fork.shutdown();
+    const forkPath = (await h.local.readThread({ threadId: forkParams.threadId }))
+      .rolloutPath as string;
+    const forkLines = readFileSync(forkPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(forkLines).toHaveLength(1);
+    expect(forkLines[0]).toMatchObject({
+      ordinal: cut?.endOrdinalExclusive,
+      type: 'session_meta',
+      payload: {
+        forked_from_id: source.threadId,
+        forked_from_ordinal_exclusive: cut?.endOrdinalExclusive,
+        history_mode: 'paginated',
+        history_base: {
+          thread_id: source.threadId,
+          end_ordinal_exclusive: cut?.endOrdinalExclusive,
+          end_byte_offset: cut?.endByteOffset,
+        },
+      },
+    });
+    const turns = await h.local.listTurns({ threadId: forkParams.threadId, pageSize: 10 });
+    expect(turns.turns.map((turn) => turn.turnId)).toEqual([firstTurn]);
+    const history = (h.stateDb as StateDb).historyDb() as HistoryDb;
+    // The fork owns no rows of its source (spec codex-db-effects §4.4.5).
+    expect(history.turns(forkParams.threadId)).toEqual([]);
+    expect(history.projectionState(forkParams.threadId)).toEqual({
+      nextByteOffset: statSync(forkPath).size,
+      nextOrdinal: (cut?.endOrdinalExclusive ?? 0) + 1,
+    });
+  });
+
+  it('mutations land as Codex writes them: rename, git, archive, unarchive, delete (paginated)', async () => {
+    const h = await setup(true);
+    const db = h.stateDb as StateDb;
+    const params = createThreadParams(h.cwd, { historyMode: 'paginated' });
+    const id = params.threadId;
+    const live = await LiveThread.create(h.local, params, noGit);
+    await live.appendItems(paginatedTurnItems(newThreadId(), 'mutate me', 'ok'));
+    await live.shutdown();
+    const path = (await h.local.readThread({ threadId: id })).rolloutPath as string;
+    const bytes = () =>
+      readFileSync(
+        path.replace('/sessions/', '/archived_sessions/').replace(/\/\d{4}\/\d{2}\/\d{2}\//, '/'),
+        'utf8',
+      );
+    const fileBefore = readFileSync(path, 'utf8');
+    const row0 = (await getThread(db.ctx, id)) as ThreadMetadata;
+
+    // Rename: the name column only (0.169 paginated), no timestamps, rollout untouched.
+    await h.local.updateThreadMetadata({ threadId: id, patch: { name: 'Renamed' } });
+    let row = (await getThread(db.ctx, id)) as ThreadMetadata;
+    expect([row.name, row.title, row.updatedAtMs, row.recencyAtMs]).toEqual([
+      'Renamed',
+      row0.title,
+      row0.updatedAtMs,
+      row0.recencyAtMs,
+    ]);
+    // Git: the DB columns only, rollout untouched.
+    await h.local.updateThreadMetadata({
+      threadId: id,
+      patch: { gitInfo: { sha: 'abc123', branch: 'feature/x', originUrl: null } },
+    });
+    row = (await getThread(db.ctx, id)) as ThreadMetadata;
+    expect([row.gitSha, row.gitBranch, row.updatedAtMs]).toEqual([
+      'abc123',
+      'feature/x',
+      row0.updatedAtMs,
+    ]);
+    expect(readFileSync(path, 'utf8')).toBe(fileBefore);
+
+    // Archive: the file moves with its mtime; the row's update time is that mtime.
+    await h.local.archiveThread({ threadId: id });
+    row = (await getThread(db.ctx, id)) as ThreadMetadata;
+    expect(row.archived).toBe(true);
+    expect(row.rolloutPath).toContain('/archived_sessions/');
+    // Allocated as every update time is (unique): within this busy second, just past it.
+    const archivedMtime = Math.floor(statSync(row.rolloutPath).mtimeMs);
+    expect(row.updatedAtMs - archivedMtime).toBeGreaterThanOrEqual(0);
+    expect(row.updatedAtMs - archivedMtime).toBeLessThan(50);
+    expect(row.recencyAtMs).toBe(row0.recencyAtMs);
+    expect(bytes()).toBe(fileBefore);
+    // Unarchive: back under sessions/, mtime and update time now.
+    await h.local.unarchiveThread({ threadId: id });
+    row = (await getThread(db.ctx, id)) as ThreadMetadata;
+    expect([row.archived, row.archivedAtMs, row.rolloutPath]).toEqual([false, null, path]);
+    const restoredMtime = Math.floor(statSync(path).mtimeMs);
+    expect(row.updatedAtMs - restoredMtime).toBeGreaterThanOrEqual(0);
+    expect(row.updatedAtMs - restoredMtime).toBeLessThan(50);
+
+    // Delete is refused while a paginated fork reads through the thread, then goes all the way.
+    const base = await h.local.forkBase(id);
+    const forkParams = createThreadParams(h.cwd, {
+      historyMode: 'paginated',
+      forkedFromId: id,
+      historyBase: base,
+    });
+    const fork = await LiveThread.create(h.local, forkParams, noGit);
+    await fork.persist();
+    await fork.shutdown();
+    await expect(h.local.deleteThread({ threadId: id })).rejects.toMatchObject({
+      code: 'InvalidRequest',
+      detail: `cannot delete thread ${id}: forked history still references it`,
+    });
+    expect(existsSync(path)).toBe(true);
+    await h.local.deleteThread({ threadId: forkParams.threadId });
+    const history = db.historyDb() as HistoryDb;
+    expect(history.projectionState(id)).toBeDefined();
+    await h.local.deleteThread({ threadId: id });
+    expect(existsSync(path)).toBe(false);
+    expect(await getThread(db.ctx, id)).toBeUndefined();
+    expect(history.projectionState(id)).toBeUndefined();
+    expect(history.turns(id)).toEqual([]);
+  });
+
+  it('refuses paginated threads where the home has no 0.169 DB', async () => {
+    const h = await setup(false);
+    const error = await expectThreadStoreError(
       h.local.createThread(createThreadParams(h.cwd, { historyMode: 'paginated' })),
       'Unsupported',
     );
-    expect(created.operation).toBe('paginated_threads');
-    const { threadId, path } = await recorded(h, 'legacy first');
-    // Rewrite the thread's own meta as paginated (what Codex 0.169 writes by default).
-    const text = readFileSync(path, 'utf8').replace('"cwd":', '"history_mode":"paginated","cwd":');
-    writeFileSync(path, text);
-    const thread = await h.local.readThreadByRolloutPath({
-      rolloutPath: path,
-      includeHistory: true,
-    });
-    expect(thread.historyMode).toBe('paginated');
-    expect(thread.history?.items.length).toBe(2);
-    const resumed = await expectThreadStoreError(
-      h.local.resumeThread(resumeThreadParams(threadId, h.cwd, { rolloutPath: path })),
-      'Unsupported',
-    );
-    expect(resumed.operation).toBe('paginated_threads');
+    expect(error.operation).toBe('paginated_threads');
   });
 
   it('cwd filters match unnormalized spellings of the same directory', async () => {

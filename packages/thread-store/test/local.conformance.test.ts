@@ -12,11 +12,13 @@ const shared = {
   items: true,
 };
 
-describeThreadStoreConformance({
-  name: 'LocalThreadStore with a state DB',
-  createHarness: () => localHarness(true),
-  capabilities: { ...shared, gitMetadata: true },
-});
+for (const schema of ['0.131.0', '0.169.0'] as const) {
+  describeThreadStoreConformance({
+    name: `LocalThreadStore with a Codex ${schema} state DB`,
+    createHarness: () => localHarness(true, schema),
+    capabilities: { ...shared, gitMetadata: true, paginatedHistory: schema === '0.169.0' },
+  });
+}
 
 describeThreadStoreConformance({
   name: 'LocalThreadStore without a state DB',

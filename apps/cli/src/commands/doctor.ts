@@ -192,7 +192,7 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Pr
           fix: null,
         });
       }
-      const backfill = await readBackfillState(runtime.ctx);
+      const backfill = await readBackfillState(runtime);
       index.backfill = backfill.status;
       if (backfill.status !== 'complete') {
         findings.push({

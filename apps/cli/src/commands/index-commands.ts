@@ -16,7 +16,7 @@ async function readSummary(home: string): Promise<BackfillSummary | null> {
   if (!existsSync(stateDbPath(home))) return null;
   const runtime = await StateRuntime.open({ sqliteHome: home });
   try {
-    const state = await readBackfillState(runtime.ctx);
+    const state = await readBackfillState(runtime);
     return { status: state.status, filesDone: state.filesDone, filesFailed: state.filesFailed };
   } finally {
     await runtime.close();

@@ -2,21 +2,18 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import {
-  BACKFILL_LEASE,
+  abandonBackfill,
   type BackfillStatus,
   type BatchUpsertEntry,
-  claimLease,
+  claimBackfill,
   currentLeaseOwner,
   inheritFirstUserMessage,
   type LeaseOwner,
   markBackfillComplete,
-  markBackfillRunning,
   readBackfillState,
-  releaseLease,
   StateError,
   type StateRuntime,
 } from '@skein/state';
-import { readSessionIndexNames } from '../session-index.js';
 import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
@@ -50,8 +47,6 @@ export interface BackfillOptions {
    */
   prescan?: boolean;
   onProgress?: (progress: BackfillProgress) => void;
-  /** A first import of at least this many files defers index building (default 500). */
-  deferIndexesMinFiles?: number;
   /** Lease owner identity (tests); default: this process. */
   owner?: LeaseOwner;
 }
@@ -77,75 +72,63 @@ export interface BackfillOutcome {
 export const DEFAULT_BACKFILL_LEASE_MS = 120_000;
 export const DEFAULT_BACKFILL_BATCH = 500;
 const MAX_REPORTED_FAILURES = 50;
-/** From this many files a first import drops and rebuilds the secondary indexes. */
-export const DEFER_INDEXES_MIN_FILES = 500;
+/** From this many files an import raises the page cache (the table is written, then read). */
+const BIG_IMPORT_MIN_FILES = 500;
 /** Page cache of a big first import (KiB; SQLite takes what it uses, up to this). */
 const IMPORT_CACHE_KIB = 64 * 1024;
 
 /**
- * The one-time import of a home's rollouts into the state DB (spec rollout-state §5.8), run by
- * whichever process wins the backfill lease. Files are processed in watermark order in
- * batches; each batch is one transaction that also heartbeats the lease and moves the
- * watermark, so a run killed at any point resumes after the last committed batch and indexes
- * every thread exactly once. A file that cannot be read is counted and skipped.
+ * The one-time import of a home's rollouts into Codex's state DB (spec rollout-state §5.8),
+ * run by whichever process — Skein or Codex — wins the backfill lease in Codex's
+ * `backfill_state` row. Files are processed in watermark order (Codex's: home-relative paths)
+ * in batches; each batch is one transaction that also heartbeats the row and moves the
+ * watermark, so a run killed at any point resumes after the last committed batch — by Skein or
+ * by Codex — and indexes every thread exactly once. A file that cannot be read is counted and
+ * skipped. Rows are what Codex's own backfill writes; names stay in the session index.
  */
 export async function runBackfill(
   runtime: StateRuntime,
   options: BackfillOptions,
 ): Promise<BackfillOutcome> {
   const started = Date.now();
-  const ctx = runtime.ctx;
   const notRun = async (): Promise<BackfillOutcome> => ({
     ran: false,
-    status: (await readBackfillState(ctx)).status,
+    status: (await readBackfillState(runtime)).status,
     imported: 0,
     failed: 0,
     skipped: 0,
     failures: [],
     durationMs: Date.now() - started,
   });
-  if ((await readBackfillState(ctx)).status === 'complete') return notRun();
+  if (runtime.readOnlyReason !== null) return notRun();
+  if ((await readBackfillState(runtime)).status === 'complete') return notRun();
 
   const owner = options.owner ?? currentLeaseOwner();
   const leaseMs = options.leaseMs ?? DEFAULT_BACKFILL_LEASE_MS;
-  const claim = await claimLease(ctx, { name: BACKFILL_LEASE, owner, durationMs: leaseMs });
+  const claim = await claimBackfill(runtime, owner, leaseMs);
   if (!claim.claimed) return notRun();
   let released = false;
-  let relaxed = false;
   /** The connection's page cache size before a big import raised it (restored after). */
   let cacheSize: number | null = null;
   let spawned: Worker[] = [];
   let prescanner: RolloutPrescanner | null = null;
   const release = async () => {
-    if (!released) await releaseLease(ctx, BACKFILL_LEASE, owner.id).catch(() => false);
+    if (!released) await abandonBackfill(runtime, owner.id).catch(() => undefined);
     released = true;
   };
   try {
-    if (!(await markBackfillRunning(ctx, owner))) {
-      await release();
-      return notRun(); // completed by someone else between our read and our claim
-    }
     // Helpers start now, so their startup overlaps the directory walk below.
     spawned = startWorkers(options.workers ?? 0);
     if (spawned.length === 0 && options.prescan !== false) prescanner = RolloutPrescanner.start();
-    const state = await readBackfillState(ctx);
+    const state = await readBackfillState(runtime);
     const watermark = state.lastWatermark;
     const all = collectRolloutFiles(options.codexHome, options.onProgress !== undefined);
     const files = watermark === null ? all : all.filter((f) => f.watermark > watermark);
     const skipped = all.length - files.length;
-    const names = await readSessionIndexNames(options.codexHome);
-    // A big first import loads faster without secondary indexes (rebuilt in one pass below).
-    const bigFirstImport =
-      files.length >= (options.deferIndexesMinFiles ?? DEFER_INDEXES_MIN_FILES);
-    if (bigFirstImport) runtime.deferThreadIndexes();
-    // A big import skips fsync at WAL checkpoints: a killed process loses nothing (the pages
-    // are in the OS), and a power loss at worst corrupts a DB that is rebuilt from the
-    // rollouts at the next open (quick_check); NORMAL is restored before completion.
-    if (bigFirstImport) {
-      runtime.sqlite.pragma('synchronous = OFF');
-      relaxed = true;
-      // A page cache that holds the whole table while it is written and then scanned once per
-      // deferred index (the default 2 MB made every index build re-read it from the OS).
+    // Codex's DB keeps explicit data no rollout holds (names, git updates, read receipts), so
+    // its writes stay fully synchronous and its indexes stay in place, however big the import.
+    if (files.length >= BIG_IMPORT_MIN_FILES) {
+      // A page cache that holds the table while it is written (the default 2 MB re-reads it).
       cacheSize = Number(runtime.sqlite.pragma('cache_size', { simple: true }));
       runtime.sqlite.pragma(`cache_size = -${IMPORT_CACHE_KIB}`);
     }
@@ -176,17 +159,22 @@ export async function runBackfill(
             failures.push({ path: outcome.path, error: outcome.error });
           continue;
         }
-        const name = names.get(outcome.entry.metadata.id);
-        entries.push(name === undefined ? outcome.entry : { ...outcome.entry, setName: name });
+        entries.push(outcome.entry);
         if (outcome.inheritsPreviewFrom) {
           inherits.push({ id: outcome.entry.metadata.id, baseId: outcome.inheritsPreviewFrom });
         }
       }
       const last = chunk[chunk.length - 1]!;
+      const heartbeatSeconds = Math.floor(Date.now() / 1000);
       runtime.upsertThreadsBatch(entries, {
-        lease: { name: BACKFILL_LEASE, ownerId: owner.id, durationMs: leaseMs },
-        checkpoint: { watermark: last.watermark, done: entries.length, failed },
+        checkpoint: { watermark: last.watermark, updatedAtSeconds: heartbeatSeconds },
       });
+      runtime.recordBackfillBatch(
+        owner.id,
+        { done: entries.length, failed },
+        heartbeatSeconds,
+        leaseMs,
+      );
       imported += entries.length;
       progress.filesDone += chunk.length;
       progress.filesFailed += failed;
@@ -229,20 +217,13 @@ export async function runBackfill(
       }
     }
 
-    runtime.restoreThreadIndexes();
-    if (relaxed) {
-      relaxed = false;
-      runtime.sqlite.pragma('synchronous = NORMAL');
-      // Everything written unsynced reaches the disk before the backfill counts as complete.
-      runtime.sqlite.pragma('wal_checkpoint(FULL)');
-    }
     if (cacheSize !== null) {
       runtime.sqlite.pragma(`cache_size = ${cacheSize}`);
       cacheSize = null;
     }
     await inheritBasePreviews(runtime, inherits);
-    await markBackfillComplete(ctx, files.at(-1)?.watermark ?? watermark);
-    await release();
+    await markBackfillComplete(runtime, owner.id, files.at(-1)?.watermark ?? watermark);
+    released = true;
     return {
       ran: true,
       status: 'complete',
@@ -254,21 +235,20 @@ export async function runBackfill(
     };
   } catch (error) {
     if (error instanceof StateError && error.code === 'LeaseLost') {
-      released = true; // someone else owns it now; leave their lease alone
+      released = true; // someone else owns Codex's row now; leave it alone
       return { ...(await notRun()), ran: true };
     }
     await release();
     throw error;
   } finally {
-    if (relaxed) runtime.sqlite.pragma('synchronous = NORMAL');
     if (cacheSize !== null) runtime.sqlite.pragma(`cache_size = ${cacheSize}`);
     await Promise.all([...spawned.map((worker) => worker.terminate()), prescanner?.close()]);
   }
 }
 
 /**
- * Forks by reference take their base's first user message (preview, first message, title).
- * Repeated so a fork of a fork gets its root's text (bounded by the chain depth we accept).
+ * Forks by reference take their base's preview. Repeated so a fork of a fork gets its root's
+ * text (bounded by the chain depth we accept).
  */
 async function inheritBasePreviews(
   runtime: StateRuntime,

@@ -18,12 +18,14 @@ export interface InitStateDbOptions {
   pollMs?: number;
   /** Provider recorded for rollouts that name none (default `openai`). */
   defaultProvider?: string;
+  /**
+   * The Codex schema to create when the home has no state DB (see `OpenStateRuntimeOptions`):
+   * by default the oldest known, which every known Codex opens.
+   */
+  createSchema?: string;
   onProgress?: (progress: BackfillProgress) => void;
   /** Backfill tuning (lease duration, batch size, worker threads). */
-  backfill?: Pick<
-    BackfillOptions,
-    'leaseMs' | 'batchSize' | 'workers' | 'owner' | 'deferIndexesMinFiles'
-  >;
+  backfill?: Pick<BackfillOptions, 'leaseMs' | 'batchSize' | 'workers' | 'owner'>;
 }
 
 export const DEFAULT_BACKFILL_WAIT_MS = 30_000;
@@ -33,12 +35,13 @@ function openOptions(options: InitStateDbOptions) {
   return {
     sqliteHome: options.sqliteHome ?? options.codexHome,
     ...(options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {}),
+    ...(options.createSchema !== undefined ? { createSchema: options.createSchema } : {}),
   };
 }
 
 /**
- * The state DB handle every app builds once at startup (spec rollout-state §5.9): open and
- * migrate Skein's DB, import the home's rollouts if that has not been done (under the backfill
+ * The state DB handle every app builds once at startup (spec rollout-state §5.9): open Codex's
+ * DB in the home (created from a recorded Codex schema when there is none), import the home's rollouts if that has not been done (under the backfill
  * lease), or wait for the process that is doing it — up to `waitMs`, polling each `pollMs`,
  * taking the lease over at once if its holder died — and return only once the import is
  * complete. Throws `StateError` (`BackfillTimedOut`, `OpenFailed`, `MigrationFailed`); an app
@@ -52,7 +55,9 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
     const deadline = Date.now() + waitMs;
     // Bounded: one iteration per poll until the deadline, plus the first.
     for (let round = 0; round <= Math.ceil(waitMs / pollMs) + 1; round += 1) {
-      if ((await readBackfillState(runtime.ctx)).status === 'complete') return runtime;
+      if ((await readBackfillState(runtime)).status === 'complete') return runtime;
+      // A schema Skein does not write (a newer Codex's): its rows are what there is.
+      if (runtime.readOnlyReason !== null) return runtime;
       await runBackfill(runtime, {
         codexHome: options.codexHome,
         ...(options.defaultProvider !== undefined
@@ -61,7 +66,7 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...options.backfill,
       });
-      const state = await readBackfillState(runtime.ctx);
+      const state = await readBackfillState(runtime);
       if (state.status === 'complete') return runtime;
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -83,7 +88,7 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
 }
 
 /**
- * For non-owning readers: the handle if Skein's DB exists and its backfill is complete, else
+ * For non-owning readers: the handle if the home's DB exists and its backfill is complete, else
  * undefined (never imports, never waits).
  */
 export async function openStateDbIfReady(
@@ -96,7 +101,7 @@ export async function openStateDbIfReady(
   } catch {
     return undefined;
   }
-  if ((await readBackfillState(runtime.ctx)).status === 'complete') return runtime;
+  if ((await readBackfillState(runtime)).status === 'complete') return runtime;
   await runtime.close();
   return undefined;
 }

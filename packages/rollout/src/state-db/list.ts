@@ -5,7 +5,6 @@ import {
   getThreads,
   type ListThreadsParams,
   listThreads,
-  patchThreadMetadata,
   type StateDb,
   type ThreadId,
   type ThreadMetadata,
@@ -16,7 +15,6 @@ import {
   COMPRESSED_SUFFIX,
   parseRolloutFileName,
   plainRolloutPath,
-  sessionIndexPath,
   sessionsDir,
 } from '../layout.js';
 import {
@@ -26,7 +24,6 @@ import {
   type ThreadListItem,
 } from '../listing.js';
 import { encodeSessionSource } from '../metadata.js';
-import { readSessionIndexNames } from '../session-index.js';
 import { CwdNormalizer } from './files.js';
 import { readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
 
@@ -156,7 +153,7 @@ async function listFromDb(
  * filesystem listing. With `useStateDbOnly`: the DB alone. Otherwise scan-and-repair: the DB is
  * first brought up to date with the files (`syncCollection`: directory walk and stats, reading
  * only files that are new, moved or written since), then the page is the DB's, which also has
- * what only the DB knows (names, git updates, recency); files behind the page that changed
+ * what only the DB knows (git updates, recency, read state); files behind the page that changed
  * since they were last checked are reconciled and the page queried again. A DB failure falls
  * back to the filesystem page.
  */
@@ -189,14 +186,8 @@ export async function listThreadsWithDb(
   }
   const archived = options.archived ?? false;
   try {
-    const restat =
-      options.sortKey === 'updated_at' || options.sortKey === 'recency_at' ? 'all' : 'none';
-    await syncCollection(db, codexHome, archived, restat, defaultProvider);
-    let page = await listFromDb(db, options);
-    if (await recheckPage(db, codexHome, page, archived, defaultProvider)) {
-      page = await listFromDb(db, options);
-    }
-    return page;
+    await syncCollection(db, codexHome, archived, defaultProvider);
+    return await listFromDb(db, options);
   } catch {
     const fsPage = await listThreadsFromFiles(codexHome, { ...fsOptions, sortKey: fsSort });
     return {
@@ -228,17 +219,9 @@ interface CachedDir {
   subdirs: string[];
 }
 
-/** Size and mtime of a file as last checked against the DB. */
-interface FileStamp {
-  size: number;
-  mtimeMs: number;
-}
-
 interface RootSync {
-  /** Files whose DB row was checked, with what they looked like then. */
-  verified: Map<string, FileStamp>;
-  /** `session_index.jsonl` as last applied. */
-  nameIndex: FileStamp | null;
+  /** Files whose DB row was checked. */
+  verified: Set<string>;
   /** Signature of the tree whose every file was checked (no new or vanished file since). */
   checkedTree: string | null;
 }
@@ -315,15 +298,6 @@ function walkRolloutTree(
   return { listings, signature: generations.join(',') };
 }
 
-function stampOf(path: string): FileStamp | null {
-  const st = statSync(path, { throwIfNoEntry: false });
-  return st === undefined ? null : { size: st.size, mtimeMs: st.mtimeMs };
-}
-
-function sameStamp(a: FileStamp | null | undefined, b: FileStamp | null): boolean {
-  return a != null && b !== null && a.size === b.size && a.mtimeMs === b.mtimeMs;
-}
-
 function syncStateFor(db: StateDb, root: string): RootSync {
   let roots = syncStates.get(db);
   if (roots === undefined) {
@@ -332,7 +306,7 @@ function syncStateFor(db: StateDb, root: string): RootSync {
   }
   let state = roots.get(root);
   if (state === undefined) {
-    state = { verified: new Map(), nameIndex: null, checkedTree: null };
+    state = { verified: new Set(), checkedTree: null };
     roots.set(root, state);
   }
   return state;
@@ -342,7 +316,6 @@ function syncStateFor(db: StateDb, root: string): RootSync {
 function rowNeedsRepair(
   row: ThreadMetadata | undefined,
   found: TreeFile,
-  stamp: FileStamp,
   archived: boolean,
 ): 'none' | 'path' | 'reconcile' {
   if (row === undefined) return 'reconcile';
@@ -352,58 +325,47 @@ function rowNeedsRepair(
     const rowFile = parseRolloutFileName(row.rolloutPath);
     const rowFileAlive = rolloutFileExists(row.rolloutPath);
     if (rowFileAlive && rowFile?.threadId === found.threadId) return 'none';
-    return Math.floor(stamp.mtimeMs) > row.updatedAtMs ? 'reconcile' : 'path';
+    return 'path';
   }
-  if (row.archived !== archived) return 'path';
-  // The file changed after the row's last update: someone else appended to it.
-  return Math.floor(stamp.mtimeMs) > row.updatedAtMs ? 'reconcile' : 'none';
+  return row.archived !== archived ? 'path' : 'none';
 }
 
 /**
  * Brings the DB up to date with one collection's files without reading rollout heads: walks the
  * directories (cached by directory mtime), checks files it has not seen before against their
- * rows in one query, re-stats the files in `restat`, and read-repairs only files that are new,
- * moved or written since (spec §4.5's guarantee that other writers' threads show up with
- * correct metadata, at the cost of stats rather than reads). Names written to
- * `session_index.jsonl` by another process are applied when the index changes.
+ * rows in one query, and repairs only rows that are missing (a file no DB writer indexed) or
+ * point elsewhere (a file moved behind the DB's back). A row whose file is where it says is
+ * left alone, whatever the file's mtime: every writer Skein shares a home with (Codex, Skein)
+ * keeps its rows in step with its appends, and Codex's own list writes nothing (spec
+ * codex-db-effects §2.1). Names are not copied into rows: Codex reads them from the session
+ * index, and so does every Skein answer.
  */
 async function syncCollection(
   db: StateDb,
   codexHome: string,
   archived: boolean,
-  restat: 'all' | 'none',
   defaultProvider: string,
 ): Promise<void> {
   const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
   const state = syncStateFor(db, root);
   const { listings, signature } = walkRolloutTree(root, !archived);
-  if (restat === 'none' && state.checkedTree === signature) {
-    // No directory changed since every file was checked: nothing new, moved or deleted.
-    await syncNameIndex(db, codexHome, state);
-    return;
-  }
-  const toCheck: { found: TreeFile; stamp: FileStamp }[] = [];
+  // No directory changed since every file was checked: nothing new, moved or deleted.
+  if (state.checkedTree === signature) return;
+  const toCheck: TreeFile[] = [];
   const present = new Set<string>();
   for (const found of listings.flatMap((listing) => listing.files)) {
     present.add(found.file);
-    const known = state.verified.get(found.file);
-    if (known !== undefined && restat === 'none') continue;
-    const stamp = stampOf(found.file);
-    if (stamp === null) continue; // vanished while we looked
-    if (sameStamp(known, stamp)) continue;
-    toCheck.push({ found, stamp });
+    if (!state.verified.has(found.file)) toCheck.push(found);
   }
-  if (state.verified.size > present.size || toCheck.length > 0) {
-    for (const path of state.verified.keys()) if (!present.has(path)) state.verified.delete(path);
-  }
+  for (const path of state.verified) if (!present.has(path)) state.verified.delete(path);
   if (toCheck.length > 0) {
     const rows = await getThreads(
       db.ctx,
-      toCheck.map((c) => c.found.threadId),
+      toCheck.map((found) => found.threadId),
     );
     const repair = { codexHome, archived, defaultProvider };
-    for (const { found, stamp } of toCheck) {
-      const action = rowNeedsRepair(rows.get(found.threadId), found, stamp, archived);
+    for (const found of toCheck) {
+      const action = rowNeedsRepair(rows.get(found.threadId), found, archived);
       if (action === 'reconcile') {
         await reconcileRolloutFile(db, found.file, repair).catch(() => null);
       } else if (action === 'path') {
@@ -412,57 +374,8 @@ async function syncCollection(
           threadId: found.threadId as ThreadId,
         });
       }
-      state.verified.set(found.file, stamp);
+      state.verified.add(found.file);
     }
   }
   state.checkedTree = signature;
-  await syncNameIndex(db, codexHome, state);
-}
-
-/** Fills names from `session_index.jsonl` into rows without one, when the index changed. */
-async function syncNameIndex(db: StateDb, codexHome: string, state: RootSync): Promise<void> {
-  const stamp = stampOf(sessionIndexPath(codexHome));
-  if (stamp === null || sameStamp(state.nameIndex, stamp)) return;
-  const names = await readSessionIndexNames(codexHome);
-  const rows = await getThreads(db.ctx, [...names.keys()]);
-  for (const [id, name] of names) {
-    const row = rows.get(id);
-    if (row !== undefined && !row.name && name.trim() !== '') {
-      await patchThreadMetadata(db.ctx, id, { name });
-    }
-  }
-  state.nameIndex = stamp;
-}
-
-/**
- * Re-checks the files behind a DB page: a file written since it was verified is reconciled.
- * Returns whether anything was repaired (the page must then be queried again).
- */
-async function recheckPage(
-  db: StateDb,
-  codexHome: string,
-  page: ThreadMetadataPage,
-  archived: boolean,
-  defaultProvider: string,
-): Promise<boolean> {
-  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
-  const state = syncStateFor(db, root);
-  let repaired = false;
-  for (const item of page.items) {
-    let file = item.rolloutPath;
-    let stamp = stampOf(file);
-    if (stamp === null) {
-      file = item.rolloutPath + COMPRESSED_SUFFIX;
-      stamp = stampOf(file);
-    }
-    if (stamp === null || sameStamp(state.verified.get(file), stamp)) continue;
-    if (Math.floor(stamp.mtimeMs) > item.updatedAtMs) {
-      await reconcileRolloutFile(db, file, { codexHome, archived, defaultProvider }).catch(
-        () => null,
-      );
-      repaired = true;
-    }
-    state.verified.set(file, stamp);
-  }
-  return repaired;
 }

@@ -11,7 +11,6 @@ import {
 import { extractThreadMetadataFromFile } from '../extract-file.js';
 import { parseRolloutFileName, plainRolloutPath, resolveRolloutFile } from '../layout.js';
 import { isArchivedRolloutPath } from '../listing.js';
-import { findThreadNameById } from '../session-index.js';
 import { CwdNormalizer } from './files.js';
 
 export interface RepairOptions {
@@ -35,8 +34,9 @@ function archivedFor(path: string, options: RepairOptions): boolean | undefined 
 /**
  * Re-derives a thread's row from its rollout file (spec rollout-state §5.7): full extraction,
  * existing git kept (by the upsert), an explicit title (one that differs from the first user
- * message) kept, the archived flag from the file's location, the rollout's memory mode, and the
- * session-index name if the row has none. Returns the stored row; null if the file is gone.
+ * message) kept, the archived flag from the file's location, and the rollout's memory mode (names
+ * stay where Codex keeps them: the row's own, else the session index). Returns the stored row;
+ * null if the file is gone.
  */
 export async function reconcileRolloutFile(
   db: StateDb,
@@ -67,10 +67,6 @@ export async function reconcileRolloutFile(
   });
   if (extracted.historyBase !== null) {
     await inheritFirstUserMessage(db.ctx, metadata.id, extracted.historyBase.thread_id);
-  }
-  if (options.codexHome !== undefined && !existing?.name) {
-    const name = await findThreadNameById(options.codexHome, metadata.id);
-    if (name) await patchThreadMetadata(db.ctx, metadata.id, { name });
   }
   return (await getThread(db.ctx, metadata.id)) ?? null;
 }

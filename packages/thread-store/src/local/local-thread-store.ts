@@ -5,7 +5,7 @@
  * `session_index.jsonl`, memory mode and git to a `session_meta` line in the rollout.
  */
 import { realpathSync } from 'node:fs';
-import { lstat, mkdir, rename, unlink, utimes } from 'node:fs/promises';
+import { lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   archivedPathFor,
@@ -13,7 +13,6 @@ import {
   compressedRolloutPath,
   encodeSessionSource,
   listThreadsWithDb,
-  parseSessionTimestampMs,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -21,6 +20,7 @@ import {
   type RolloutLine,
   RolloutRecorder,
   readHeadSummary,
+  readProjectableLines,
   readThreadHistory,
   resolveRolloutFile,
   rolloutPathFor,
@@ -36,6 +36,7 @@ import {
   isThreadId,
   listChildThreads,
   listDescendantThreads,
+  paginatedThreadsCreatedSince,
   parseThreadId,
   patchThreadMetadata,
   type StateDb,
@@ -44,7 +45,7 @@ import {
   touchThreadUpdatedAt,
   upsertThread,
 } from '@skein/state';
-import { rejectPaginatedHistoryMode, ThreadStoreError, toThreadStoreError } from '../errors.js';
+import { ThreadStoreError, toThreadStoreError } from '../errors.js';
 import { collectGitInfo } from '../git-info.js';
 import { persistedRolloutItems } from '../items.js';
 import {
@@ -63,6 +64,7 @@ import type {
   CreateThreadParams,
   DeleteThreadParams,
   GitInfo,
+  HistoryBaseRef,
   ItemPage,
   ListItemsParams,
   ListThreadsParams,
@@ -94,13 +96,13 @@ import {
   stateSortKey,
 } from './listing.js';
 import {
-  cwdExists,
   distinctTitle,
   isArchivedRolloutPath,
   nameFromTitle,
   normalizeThreadCwd,
   storedThreadFromMetadata,
 } from './mapping.js';
+import { paginatedForkBase, ThreadProjection } from './paginated.js';
 import {
   appendRolloutItemToPath,
   appendThreadName,
@@ -129,6 +131,8 @@ export interface LocalThreadStoreConfig {
 interface LiveWriterEntry {
   writer: RolloutRecorder;
   historyMode: ThreadHistoryMode;
+  /** Paginated threads in a home with Codex 0.169's DB: the projection kept in step. */
+  projection?: ThreadProjection | undefined;
 }
 
 function message(error: unknown): string {
@@ -172,6 +176,30 @@ export class LocalThreadStore extends ThreadStoreBase {
     return this.handle;
   }
 
+  /**
+   * New threads take the mode the home's Codex writes (ARCHITECTURE decision 3): 0.169's
+   * paginated history where its DB is 0.169's, legacy lines elsewhere (a 0.131 DB, or none).
+   */
+  override defaultHistoryMode(): ThreadHistoryMode {
+    return this.handle?.writesPaginatedHistory ? 'paginated' : 'legacy';
+  }
+
+  /** Where a paginated fork of `sourceId` starts (see `ThreadStore.forkBase`). */
+  async forkBase(
+    sourceId: ThreadId,
+    options: { afterTurnId?: string } = {},
+  ): Promise<HistoryBaseRef | null> {
+    const path = await this.locateRollout(sourceId, true);
+    const file = (await resolveRolloutFile(path)) ?? path;
+    const meta = await readFirstSessionMeta(file).catch(() => null);
+    if (meta?.history_mode !== 'paginated') return null;
+    return paginatedForkBase(sourceId, file, options.afterTurnId, async (id) => {
+      // A base may be archived: the fork still reads through it.
+      const active = await findRolloutPath(this.codexHome, id, false, this.handle);
+      return active ?? findRolloutPath(this.codexHome, id, true, this.handle);
+    });
+  }
+
   /** Shuts down every live writer (flushing what they hold). The state handle stays open. */
   async close(): Promise<void> {
     const entries = [...this.writers.entries()];
@@ -192,29 +220,42 @@ export class LocalThreadStore extends ThreadStoreBase {
   async createThread(params: CreateThreadParams): Promise<void> {
     const { threadId } = params;
     if (this.writers.has(threadId)) throw this.duplicateWriter(threadId);
-    rejectPaginatedHistoryMode(params.historyMode);
+    const historyMode = params.historyMode ?? 'legacy';
+    // Paginated history lives in Codex 0.169's DBs (its projection); elsewhere it is legacy.
+    if (historyMode === 'paginated' && !this.handle?.writesPaginatedHistory) {
+      throw ThreadStoreError.unsupported('paginated_threads');
+    }
     const cwd = params.metadata.cwd;
     if (cwd === null || cwd === '') {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
     const createdAt = new Date();
+    const path = rolloutPathFor(this.codexHome, threadId, createdAt);
+    const firstOrdinal =
+      historyMode === 'paginated' ? (params.historyBase?.endOrdinalExclusive ?? 0) : undefined;
+    const projection =
+      firstOrdinal !== undefined && this.handle !== undefined
+        ? ThreadProjection.forNewFile(this.handle, threadId, path, firstOrdinal, this.warn)
+        : undefined;
     let writer: RolloutRecorder;
     try {
-      const path = rolloutPathFor(this.codexHome, threadId, createdAt);
       writer = RolloutRecorder.createWithSessionMeta({
         path,
         threadId,
         buildSessionMeta: () => this.sessionMetaFor(params, cwd, createdAt),
         // The store materializes on any flush or append with items (spec §4.5 step 5).
         materializeOnFlush: true,
+        ...(firstOrdinal !== undefined ? { firstOrdinal } : {}),
+        ...(projection ? { onWritten: projection.onWritten } : {}),
       });
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to initialize local thread recorder: ${message(error)}`,
+        error,
       );
     }
     if (this.writers.has(threadId)) throw this.duplicateWriter(threadId);
-    this.writers.set(threadId, { writer, historyMode: params.historyMode ?? 'legacy' });
+    this.writers.set(threadId, { writer, historyMode, projection });
   }
 
   private duplicateWriter(threadId: ThreadId): ThreadStoreError {
@@ -253,7 +294,6 @@ export class LocalThreadStore extends ThreadStoreBase {
       known = await this.readThread({ threadId, includeArchived });
       historyMode = known.historyMode;
     }
-    rejectPaginatedHistoryMode(historyMode);
     let path = params.rolloutPath ?? null;
     if (path === null) {
       known ??= await this.readThread({ threadId, includeArchived });
@@ -266,17 +306,40 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (cwd === null || cwd === '') {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
+    const absolute = isAbsolute(path) ? path : join(this.codexHome, path);
     let writer: RolloutRecorder;
+    let projection: ThreadProjection | undefined;
     try {
-      writer = await RolloutRecorder.resume(isAbsolute(path) ? path : join(this.codexHome, path));
+      if (historyMode === 'paginated') {
+        // Opening the writer repairs the projection, as Codex's does; ordinals continue.
+        const file = (await resolveRolloutFile(absolute)) ?? absolute;
+        let nextOrdinal: number;
+        if (this.handle !== undefined && this.handle.historyDb() !== undefined) {
+          const opened = await ThreadProjection.open(this.handle, threadId, file, this.warn);
+          projection = opened.projection;
+          nextOrdinal = opened.nextOrdinal;
+        } else {
+          nextOrdinal = ((await readProjectableLines(file)).at(-1)?.ordinal ?? -1) + 1;
+        }
+        writer = await RolloutRecorder.resume(absolute, {
+          nextOrdinal,
+          ...(projection ? { onWritten: projection.onWritten } : {}),
+        });
+      } else {
+        writer = await RolloutRecorder.resume(absolute);
+      }
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to resume local thread recorder: ${message(error)}`);
+      if (error instanceof ThreadStoreError) throw error;
+      throw ThreadStoreError.internal(
+        `failed to resume local thread recorder: ${message(error)}`,
+        error,
+      );
     }
     if (this.writers.has(threadId)) {
       await writer.discard();
       throw this.duplicateWriter(threadId);
     }
-    this.writers.set(threadId, { writer, historyMode });
+    this.writers.set(threadId, { writer, historyMode, projection });
   }
 
   private writerFor(threadId: ThreadId): RolloutRecorder {
@@ -295,7 +358,8 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   /** History only: the policy filters, the writer writes; no metadata is derived here. */
   async appendItems(params: AppendThreadItemsParams): Promise<void> {
-    const canonical = persistedRolloutItems(params.items);
+    const entry = this.writers.get(params.threadId);
+    const canonical = persistedRolloutItems(params.items, entry?.historyMode ?? 'legacy');
     if (canonical.length === 0) return;
     const writer = this.writerFor(params.threadId);
     try {
@@ -512,10 +576,10 @@ export class LocalThreadStore extends ThreadStoreBase {
   }
 
   /**
-   * The SQLite summary, overlaid with the rollout head when it verified and has a preview: the
-   * rollout wins for preview, first message, provider, cli version and creation time; SQLite
-   * for name, git, cwd and permissions. Only the head of the file is read, so a summary read
-   * costs the same for a 10-line and a 100,000-line thread.
+   * The SQLite summary as Codex answers it (its DB is the record of every writer), with what
+   * its columns cannot hold taken from the verified rollout head: the fork source, a parent
+   * the edge table lacks, and the originator where the DB has no column for it (0.131). Only
+   * the head of the file is read, so a summary read costs the same for any thread length.
    */
   private async mergeRowAndHead(
     row: ThreadMetadata,
@@ -525,24 +589,14 @@ export class LocalThreadStore extends ThreadStoreBase {
     const meta = head?.sessionMeta ?? null;
     if (meta !== null) {
       thread.forkedFromId = toThreadIdOrNull(meta.forked_from_id) ?? thread.forkedFromId;
-      thread.parentThreadId = toThreadIdOrNull(meta.parent_thread_id) ?? thread.parentThreadId;
-      if (typeof meta.originator === 'string' && meta.originator !== '') {
+      thread.parentThreadId = thread.parentThreadId ?? toThreadIdOrNull(meta.parent_thread_id);
+      if (
+        thread.originator === null &&
+        typeof meta.originator === 'string' &&
+        meta.originator !== ''
+      ) {
         thread.originator = meta.originator;
       }
-    }
-    if (head !== undefined && meta !== null && head.preview !== null && head.historyBase === null) {
-      thread.preview = head.preview;
-      thread.firstUserMessage = head.firstUserMessage ?? thread.firstUserMessage;
-      const created = parseSessionTimestampMs(meta.timestamp);
-      if (created !== null) thread.createdAtMs = created;
-      if (typeof meta.model_provider === 'string' && meta.model_provider !== '') {
-        thread.modelProvider = meta.model_provider;
-      }
-      if (typeof meta.cli_version === 'string' && meta.cli_version !== '') {
-        thread.cliVersion = meta.cli_version;
-      }
-      thread.updatedAtMs = Math.max(thread.updatedAtMs, head.file.mtimeMs);
-      if (!cwdExists(row.cwd) && meta.cwd !== '') thread.cwd = normalizeThreadCwd(meta.cwd);
     }
     thread.name = await this.nameForRow(row, thread.preview);
     return thread;
@@ -682,7 +736,25 @@ export class LocalThreadStore extends ThreadStoreBase {
         }
       }
     }
+    await this.fillOriginators(items);
     return { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor };
+  }
+
+  /**
+   * A DB with no `originator` column (Codex 0.131's) leaves it to the rollouts, where 0.169
+   * (which adds the column when it migrates such a DB) reads it from too.
+   */
+  private async fillOriginators(items: StoredThread[]): Promise<void> {
+    if (this.handle === undefined || this.handle.profile.columns.has('originator')) return;
+    await Promise.all(
+      items.map(async (thread) => {
+        if (thread.originator !== null || thread.rolloutPath === null) return;
+        const meta = await readFirstSessionMeta(thread.rolloutPath).catch(() => null);
+        if (typeof meta?.originator === 'string' && meta.originator !== '') {
+          thread.originator = meta.originator;
+        }
+      }),
+    );
   }
 
   private async listPage(
@@ -1086,7 +1158,9 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
       resolvedGit = { sha: row.gitSha, branch: row.gitBranch, originUrl: row.gitOriginUrl };
     }
-    if (db !== undefined) {
+    // Only a memory-mode line changes what the rollout says about the row; a rename or a git
+    // update leaves every other column as it was (spec codex-db-effects §2.2-2.3).
+    if (db !== undefined && patch.memoryMode !== undefined) {
       try {
         await reconcileRollout(db, path, archived, this.defaultModelProvider, this.codexHome);
       } catch (error) {
@@ -1118,15 +1192,11 @@ export class LocalThreadStore extends ThreadStoreBase {
       const row = await getThread(db.ctx, threadId).catch(() => undefined);
       try {
         const meta = await this.ownSessionMeta(threadId, path, 'failed to set thread git metadata');
-        const gitLine: Record<string, string> = {};
-        if (resolvedGit.sha !== null) gitLine.commit_hash = resolvedGit.sha;
-        if (resolvedGit.branch !== null) gitLine.branch = resolvedGit.branch;
-        if (resolvedGit.originUrl !== null) gitLine.repository_url = resolvedGit.originUrl;
-        const payload: SessionMetaLine = { ...meta, git: gitLine };
-        if (row?.memoryMode === 'disabled' || row?.memoryMode === 'enabled') {
-          payload.memory_mode = row.memoryMode;
+        // Paginated threads keep git in the DB only; legacy ones also in the rollout, where
+        // Codex's later reconcile reads it (spec codex-db-effects §2.3).
+        if (meta.history_mode !== 'paginated') {
+          await this.appendGitSessionMeta(db, threadId, path, meta, resolvedGit, row);
         }
-        await appendRolloutItemToPath(path, { type: 'session_meta', payload });
       } catch (error) {
         throw toThreadStoreError(error, 'failed to set thread git metadata');
       }
@@ -1161,6 +1231,37 @@ export class LocalThreadStore extends ThreadStoreBase {
             };
     }
     return thread;
+  }
+
+  /**
+   * A legacy thread's git update as a `session_meta` line carrying the merged git. As Codex does,
+   * the row's `updated_at` first catches up with the file as it was before this line (a file
+   * written since the row was stamped), so the row trails the file by this one write.
+   */
+  private async appendGitSessionMeta(
+    db: StateDb,
+    threadId: ThreadId,
+    path: string,
+    meta: SessionMetaLine,
+    resolvedGit: { sha: string | null; branch: string | null; originUrl: string | null },
+    row: ThreadMetadata | undefined,
+  ): Promise<void> {
+    const file = (await resolveRolloutFile(path)) ?? path;
+    const before = Math.floor((await stat(file)).mtimeMs);
+    if (row !== undefined && before > row.updatedAtMs) {
+      await touchThreadUpdatedAt(db.ctx, threadId, before).catch((error: unknown) =>
+        this.warn(`failed to stamp thread ${threadId}: ${message(error)}`),
+      );
+    }
+    const gitLine: Record<string, string> = {};
+    if (resolvedGit.sha !== null) gitLine.commit_hash = resolvedGit.sha;
+    if (resolvedGit.branch !== null) gitLine.branch = resolvedGit.branch;
+    if (resolvedGit.originUrl !== null) gitLine.repository_url = resolvedGit.originUrl;
+    const payload: SessionMetaLine = { ...meta, git: gitLine };
+    if (row?.memoryMode === 'disabled' || row?.memoryMode === 'enabled') {
+      payload.memory_mode = row.memoryMode;
+    }
+    await appendRolloutItemToPath(path, { type: 'session_meta', payload });
   }
 
   private async ownSessionMeta(
@@ -1219,6 +1320,25 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
   }
 
+  /** `cannot delete thread <id>: forked history still references it` when a fork reads it. */
+  private async refuseIfForkReferences(threadId: ThreadId): Promise<void> {
+    const db = this.handle;
+    if (db === undefined) return;
+    const row = await getThread(db.ctx, threadId).catch(() => undefined);
+    if (row === undefined || row.historyMode !== 'paginated') return;
+    const candidates = await paginatedThreadsCreatedSince(db.ctx, row.createdAtMs).catch(() => []);
+    for (const candidate of candidates) {
+      if (candidate.id === threadId) continue;
+      const file = (await resolveRolloutFile(candidate.rolloutPath)) ?? candidate.rolloutPath;
+      const meta = await readFirstSessionMeta(file).catch(() => null);
+      if (meta?.history_base?.thread_id?.toLowerCase() === threadId) {
+        throw ThreadStoreError.invalidRequest(
+          `cannot delete thread ${threadId}: forked history still references it`,
+        );
+      }
+    }
+  }
+
   async archiveThread(params: ArchiveThreadParams): Promise<void> {
     const { threadId } = params;
     let found: string | null;
@@ -1244,10 +1364,15 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     if (this.handle !== undefined) {
       const archivedPath = archivedPathFor(this.codexHome, basename(source));
+      // As Codex: the row's update time becomes the moved file's mtime (kept by the rename).
+      const mtimeMs = await stat(target)
+        .then((info) => Math.floor(info.mtimeMs))
+        .catch(() => undefined);
       await setThreadArchived(this.handle.ctx, threadId, {
         archived: true,
         rolloutPath: archivedPath,
         archivedAtMs: Date.now(),
+        ...(mtimeMs !== undefined ? { updatedAtMs: mtimeMs } : {}),
       }).catch((error: unknown) =>
         this.warn(`failed to mark thread ${threadId} archived: ${message(error)}`),
       );
@@ -1283,8 +1408,8 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`);
     }
+    const now = new Date();
     try {
-      const now = new Date();
       await utimes(target, now, now);
     } catch (error) {
       throw ThreadStoreError.internal(
@@ -1295,7 +1420,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       await setThreadArchived(this.handle.ctx, threadId, {
         archived: false,
         rolloutPath: restoredPlain,
-        updatedAtMs: Date.now(),
+        updatedAtMs: now.getTime(),
       }).catch((error: unknown) =>
         this.warn(`failed to mark thread ${threadId} unarchived: ${message(error)}`),
       );
@@ -1313,9 +1438,15 @@ export class LocalThreadStore extends ThreadStoreBase {
     return thread;
   }
 
-  /** Hard delete: the active and archived files (plain and `.zst`), name entries, the row. */
+  /**
+   * Hard delete: the active and archived files (plain and `.zst`), name entries, the rows
+   * (thread, edges, read receipt) and the paginated projection. Refused, with nothing written,
+   * while a paginated fork still reads its history through this thread (as Codex refuses).
+   * A crash midway leaves some of these behind; deleting again finishes the job.
+   */
   async deleteThread(params: DeleteThreadParams): Promise<void> {
     const { threadId } = params;
+    await this.refuseIfForkReferences(threadId);
     const paths = new Set<string>();
     for (const archived of [false, true]) {
       let found: string | null;
@@ -1352,8 +1483,11 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (this.handle !== undefined) {
       try {
         rowDeleted = await deleteThreadRow(this.handle.ctx, threadId);
+        const history = this.handle.historyDb();
+        if (history !== undefined && history.readOnlyReason === null)
+          history.deleteThread(threadId);
       } catch (error) {
-        this.warn(`failed to delete state row for thread ${threadId}: ${message(error)}`);
+        this.warn(`failed to delete state rows for thread ${threadId}: ${message(error)}`);
       }
     }
     if (paths.size === 0 && !deletedAny && !rowDeleted) {

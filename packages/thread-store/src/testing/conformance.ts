@@ -14,6 +14,7 @@ import {
   agentMessageItem,
   createThreadParams,
   droppedEventItem,
+  paginatedTurnItems,
   resumeThreadParams,
   turnCompleteItem,
   turnStartedItem,
@@ -37,6 +38,11 @@ export interface ThreadStoreCapabilities {
   turns: boolean;
   /** `searchThreads` is implemented. */
   search: boolean;
+  /**
+   * Codex 0.169's paginated history is written (a local store in a home with a 0.169 DB);
+   * without it, creating a paginated thread fails `Unsupported(paginated_threads)`.
+   */
+  paginatedHistory?: boolean;
   /** `listItems` is implemented (optional; default false). */
   items?: boolean;
 }
@@ -228,15 +234,39 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
       expect(history.items.length).toBeGreaterThan(0);
     });
 
-    it('refuses paginated history with Unsupported(paginated_threads)', async () => {
-      const h = await setup();
-      const error = await expectThreadStoreError(
-        h.store.createThread(createThreadParams(h.cwd, { historyMode: 'paginated' })),
-        'Unsupported',
-      );
-      expect(error.operation).toBe('paginated_threads');
-      expect(error.message).toBe('thread-store unsupported operation: paginated_threads');
-    });
+    if (caps.paginatedHistory === true) {
+      it('writes paginated history: contiguous ordinals, turns read back, resume continues', async () => {
+        const h = await setup();
+        const params = createThreadParams(h.cwd, { historyMode: 'paginated' });
+        const live = await LiveThread.create(h.store, params);
+        await live.appendItems(paginatedTurnItems(newThreadId(), 'first paginated', 'reply one'));
+        await live.shutdown();
+        const resumed = await LiveThread.resume(
+          h.store,
+          resumeThreadParams(params.threadId, h.cwd),
+        );
+        await resumed.appendItems(paginatedTurnItems(newThreadId(), 'second', 'reply two'));
+        await resumed.shutdown();
+        const thread = await h.store.readThread({
+          threadId: params.threadId,
+          includeHistory: true,
+        });
+        expect(thread.historyMode).toBe('paginated');
+        expect(thread.preview).toBe('first paginated');
+        const turns = await h.store.listTurns({ threadId: params.threadId, pageSize: 10 });
+        expect(turns.turns.length).toBe(2);
+      });
+    } else {
+      it('refuses paginated history with Unsupported(paginated_threads)', async () => {
+        const h = await setup();
+        const error = await expectThreadStoreError(
+          h.store.createThread(createThreadParams(h.cwd, { historyMode: 'paginated' })),
+          'Unsupported',
+        );
+        expect(error.operation).toBe('paginated_threads');
+        expect(error.message).toBe('thread-store unsupported operation: paginated_threads');
+      });
+    }
 
     it('lists recorded threads with their derived preview', async () => {
       const h = await setup();

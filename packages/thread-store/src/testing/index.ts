@@ -14,6 +14,7 @@ export {
   assistantResponseItem,
   createThreadParams,
   droppedEventItem,
+  paginatedTurnItems,
   resumeThreadParams,
   tokenCountItem,
   turnCompleteItem,

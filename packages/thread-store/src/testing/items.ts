@@ -114,3 +114,65 @@ export function resumeThreadParams(
     ...overrides,
   };
 }
+
+/**
+ * One complete turn in Codex 0.169's paginated encoding (what its own turns write and what its
+ * projection reads): `task_started`, the user's message as a response item and an
+ * `item_completed` UserMessage, the agent's reply as an `item_completed` AgentMessage and a
+ * response item, then `task_complete`.
+ */
+export function paginatedTurnItems(
+  turnId: string,
+  userText: string,
+  agentText: string,
+  atMs = Date.now(),
+): RolloutItem[] {
+  const seconds = Math.floor(atMs / 1000);
+  const userItemId = newThreadId(atMs);
+  const agentItemId = `msg_${turnId.replaceAll('-', '').slice(-16)}`;
+  const completed = (item: Record<string, unknown>, ms: number): RolloutItem => ({
+    type: 'event_msg',
+    payload: {
+      type: 'item_completed',
+      turn_id: turnId,
+      item,
+      started_at_ms: ms,
+      completed_at_ms: ms,
+    },
+  });
+  return [
+    {
+      type: 'event_msg',
+      payload: { type: 'task_started', turn_id: turnId, root_turn_id: turnId, started_at: seconds },
+    },
+    {
+      type: 'response_item',
+      payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: userText }] },
+    },
+    completed(
+      {
+        type: 'UserMessage',
+        id: userItemId,
+        content: [{ type: 'text', text: userText, text_elements: [] }],
+      },
+      atMs,
+    ),
+    completed(
+      { type: 'AgentMessage', id: agentItemId, content: [{ type: 'Text', text: agentText }] },
+      atMs + 1,
+    ),
+    assistantResponseItem(agentText),
+    {
+      type: 'event_msg',
+      payload: {
+        type: 'task_complete',
+        turn_id: turnId,
+        root_turn_id: turnId,
+        last_agent_message: agentText,
+        started_at: seconds,
+        completed_at: seconds,
+        duration_ms: 1,
+      },
+    },
+  ];
+}

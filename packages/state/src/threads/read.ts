@@ -1,0 +1,203 @@
+import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import type { StateContext } from '../context.js';
+import { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from '../cursor.js';
+import { containsText } from '../dialect.js';
+import { StateError } from '../errors.js';
+import { sortColumnOf } from '../profile.js';
+import type { StateDatabase } from '../schema.js';
+import type { ThreadMetadata } from '../thread-metadata.js';
+import { rowToMetadata, type ThreadRow } from './row.js';
+
+type Eb = ExpressionBuilder<StateDatabase, 'threads'>;
+
+/**
+ * `select` over `threads` returning what `rowToMetadata` reads: every column, plus (Codex
+ * layout, which has no parent column) the parent from the spawn edge.
+ */
+export function selectThreadRows(
+  ctx: StateContext,
+  // biome-ignore lint/suspicious/noExplicitAny: the selection's shape is ThreadRow.
+): SelectQueryBuilder<StateDatabase, 'threads', any> {
+  const query = ctx.db.selectFrom('threads').selectAll('threads');
+  if (ctx.profile.layout !== 'codex') return query;
+  return query.select(
+    sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
+      where e.child_thread_id = threads.id)`.as('spawn_parent_id'),
+  );
+}
+
+export async function getThread(
+  ctx: StateContext,
+  id: string,
+): Promise<ThreadMetadata | undefined> {
+  const row = (await selectThreadRows(ctx).where('threads.id', '=', id).executeTakeFirst()) as
+    | ThreadRow
+    | undefined;
+  return row ? rowToMetadata(row, ctx.profile) : undefined;
+}
+
+export async function getThreads(
+  ctx: StateContext,
+  ids: readonly string[],
+): Promise<Map<string, ThreadMetadata>> {
+  const out = new Map<string, ThreadMetadata>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    if (chunk.length === 0) break;
+    const rows = (await selectThreadRows(ctx)
+      .where('threads.id', 'in', chunk)
+      .execute()) as ThreadRow[];
+    for (const row of rows) out.set(row.id, rowToMetadata(row, ctx.profile));
+  }
+  return out;
+}
+
+/** `rollout_path` of a thread, optionally only when its archived flag matches. */
+export async function findRolloutPathById(
+  ctx: StateContext,
+  id: string,
+  archived?: boolean,
+): Promise<string | undefined> {
+  let query = ctx.db.selectFrom('threads').select('rollout_path').where('id', '=', id);
+  if (archived !== undefined) query = query.where('archived', '=', archived ? 1 : 0);
+  const row = await query.executeTakeFirst();
+  return row?.rollout_path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+
+export type ThreadSortKey = 'created_at' | 'updated_at' | 'recency_at';
+export type SortDirection = 'asc' | 'desc';
+
+export interface ListThreadsParams {
+  /** Rows per page (1..1000). */
+  pageSize: number;
+  /** `nextCursor` or `backwardsCursor` of an earlier page (see `ThreadPage`). */
+  cursor?: string | null;
+  sortKey?: ThreadSortKey;
+  sortDirection?: SortDirection;
+  /** Archived threads only (true) or non-archived only (false, the default). */
+  archived?: boolean;
+  /** Encoded sources (as stored); empty or absent = all. */
+  sources?: readonly string[] | null;
+  /** Providers; empty or absent = all. */
+  modelProviders?: readonly string[] | null;
+  /** Exact cwds; absent/null = all, `[]` = nothing. */
+  cwds?: readonly string[] | null;
+  /** Case-sensitive substring of name, title or preview. */
+  searchTerm?: string | null;
+  /** Also list threads without a preview (never-messaged threads); lists hide them by default. */
+  includeHidden?: boolean;
+}
+
+export interface ThreadPage {
+  items: ThreadMetadata[];
+  /** Continues after the last item in the same direction; null on the last page. */
+  nextCursor: string | null;
+  /**
+   * Anchor of the first item: pass it with the opposite `sortDirection` to get the items before
+   * this page (nearest first). Null on an empty page.
+   */
+  backwardsCursor: string | null;
+  /** Rows the query fetched. */
+  numScanned: number;
+}
+
+/** Reads a thread's position for a sort key (what cursors encode). */
+export function threadSortTime(meta: ThreadMetadata, sortKey: ThreadSortKey): number {
+  if (sortKey === 'created_at') return meta.createdAtMs;
+  if (sortKey === 'updated_at') return meta.updatedAtMs;
+  return meta.recencyAtMs || meta.updatedAtMs;
+}
+
+export async function listThreads(
+  ctx: StateContext,
+  params: ListThreadsParams,
+): Promise<ThreadPage> {
+  const pageSize = Math.trunc(params.pageSize);
+  if (!(pageSize >= 1 && pageSize <= 1000)) {
+    throw new StateError('InvalidArgument', `page size must be 1..1000, got ${params.pageSize}`);
+  }
+  const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null, numScanned: 0 };
+  if (params.cwds && params.cwds.length === 0) return empty;
+  const sortKey = params.sortKey ?? 'created_at';
+  const direction = params.sortDirection ?? 'desc';
+  const column = sortColumnOf(ctx.profile, sortKey);
+  const anchor: ThreadCursor | null = params.cursor ? decodeThreadCursor(params.cursor) : null;
+
+  const term = params.searchTerm;
+  // The search index narrows a rare term to a few ids; the substring test below stays the rule.
+  const candidates = term ? (ctx.search?.candidateIds(term) ?? null) : null;
+  if (candidates !== null && candidates.length === 0) return empty;
+  // With candidate ids, the other terms must not steer SQLite to an index: without statistics
+  // it takes `archived = ?` for selective and walks half the table instead of looking up the
+  // ids by primary key. A unary `+` keeps a term out of index selection without changing what
+  // it matches.
+  const ref = (name: string) =>
+    candidates === null ? sql.ref(`threads.${name}`) : sql`+${sql.ref(`threads.${name}`)}`;
+  let query = selectThreadRows(ctx).where(ref('archived'), '=', params.archived ? 1 : 0);
+  if (!params.includeHidden) query = query.where(ref('preview'), '<>', '');
+  if (params.sources && params.sources.length > 0)
+    query = query.where(ref('source'), 'in', [...params.sources]);
+  if (params.modelProviders && params.modelProviders.length > 0) {
+    query = query.where(ref('model_provider'), 'in', [...params.modelProviders]);
+  }
+  if (params.cwds) query = query.where(ref('cwd'), 'in', [...params.cwds]);
+  if (candidates !== null) query = query.where('threads.id', 'in', candidates);
+  if (term) {
+    const searched = ['name', 'title', 'preview'].filter((c) => ctx.profile.columns.has(c));
+    query = query.where((eb: Eb) =>
+      eb.or(searched.map((c) => containsText(ctx.dialect, sql.ref(`threads.${c}`), term))),
+    );
+  }
+  if (anchor) {
+    const op = direction === 'desc' ? '<' : '>';
+    const at = ref(column);
+    query = query.where((eb: Eb) =>
+      anchor.id === null
+        ? eb(at, op, anchor.tsMs)
+        : eb.or([
+            eb(at, op, anchor.tsMs),
+            eb.and([eb(at, '=', anchor.tsMs), eb(ref('id'), op, anchor.id)]),
+          ]),
+    );
+  }
+  const rows = (await query
+    .orderBy(ref(column), direction)
+    .orderBy(ref('id'), direction)
+    .limit(pageSize + 1)
+    .execute()) as ThreadRow[];
+  const numScanned = rows.length;
+  const more = rows.length > pageSize;
+  const items = rows.slice(0, pageSize).map((row) => rowToMetadata(row, ctx.profile));
+  const cursorOf = (meta: ThreadMetadata) =>
+    encodeThreadCursor({ tsMs: threadSortTime(meta, sortKey), id: meta.id });
+  const first = items[0];
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextCursor: more && last ? cursorOf(last) : null,
+    backwardsCursor: first ? cursorOf(first) : null,
+    numScanned,
+  };
+}
+
+/**
+ * Threads written in 0.169's paginated mode and created at or after `createdAtMs` (a fork is
+ * never older than its source), with their rollout paths: where forks by reference of a thread
+ * can be, for the delete-time check that nothing still reads through it.
+ */
+export async function paginatedThreadsCreatedSince(
+  ctx: StateContext,
+  createdAtMs: number,
+): Promise<{ id: string; rolloutPath: string }[]> {
+  if (!ctx.profile.columns.has('history_mode')) return [];
+  const rows = await ctx.db
+    .selectFrom('threads')
+    .select(['id', 'rollout_path'])
+    .where('history_mode', '=', 'paginated')
+    .where('created_at_ms', '>=', createdAtMs)
+    .execute();
+  return rows.map((row) => ({ id: row.id, rolloutPath: row.rollout_path }));
+}

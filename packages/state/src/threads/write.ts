@@ -1,0 +1,305 @@
+import { type Kysely, sql } from 'kysely';
+import type { StateContext } from '../context.js';
+import { StateError } from '../errors.js';
+import type { StateDatabase } from '../schema.js';
+import type { ThreadMemoryModeValue, ThreadMetadata } from '../thread-metadata.js';
+import {
+  EXISTING_WINS_COLUMNS,
+  metadataToRow,
+  NEW_WINS_COLUMNS,
+  PLAIN_UPDATE_COLUMNS,
+  secondsOf,
+} from './row.js';
+import { insertSpawnEdge, spawnParentOfSource } from './spawn-edges.js';
+
+/** Refuses a write to a DB whose schema Skein does not know (it writes only the files then). */
+export function assertWritable(ctx: StateContext): void {
+  const reason = ctx.profile.readOnlyReason;
+  if (reason !== null)
+    throw new StateError('ReadOnly', `state DB is read-only for Skein: ${reason}`);
+}
+
+/** Allocates the row's unique `updated_at_ms` / `recency_at_ms` (spec §5.5). */
+export function allocateThreadTimes(
+  ctx: StateContext,
+  meta: Pick<ThreadMetadata, 'updatedAtMs' | 'recencyAtMs'>,
+): { updatedAtMs: number; recencyAtMs: number; recencySupplied: boolean } {
+  const updatedAtMs = ctx.updatedClock.allocate(meta.updatedAtMs);
+  if (meta.recencyAtMs > 0) {
+    return {
+      updatedAtMs,
+      recencyAtMs: ctx.recencyClock.allocate(meta.recencyAtMs),
+      recencySupplied: true,
+    };
+  }
+  ctx.recencyClock.observe(updatedAtMs);
+  return { updatedAtMs, recencyAtMs: updatedAtMs, recencySupplied: false };
+}
+
+export interface UpsertResult {
+  updatedAtMs: number;
+  /** The recency written on insert (on update the stored value may be kept). */
+  recencyAtMs: number;
+}
+
+/**
+ * Inserts or updates a thread row (spec §5.4), in the table's own layout. On an existing row:
+ * `preview` is never cleared, existing non-null git fields and `originator` win, `memory_mode`
+ * and `name` are untouched, `recency_at` is kept unless `meta.recencyAtMs` is supplied (> 0;
+ * then it only moves forward), and `history_mode` never goes back from `paginated`. A
+ * thread-spawn sub-agent source also records the parent → child spawn edge.
+ */
+export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Promise<UpsertResult> {
+  assertWritable(ctx);
+  const times = allocateThreadTimes(ctx, meta);
+  const row = metadataToRow(meta, times.updatedAtMs, times.recencyAtMs, ctx.profile);
+  const columns = ctx.profile.columns;
+  const spawnParent = spawnParentOfSource(meta.source);
+  const write = async (db: Kysely<StateDatabase>) => {
+    await db
+      .insertInto('threads')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => {
+          const ref = (name: string) => eb.ref(name as never);
+          const set: Record<string, unknown> = {};
+          for (const column of PLAIN_UPDATE_COLUMNS) {
+            if (columns.has(column)) set[column] = ref(`excluded.${column}`);
+          }
+          set.preview = eb.fn.coalesce(
+            eb.fn('nullif', [ref('excluded.preview'), eb.val('')]),
+            ref('threads.preview'),
+          );
+          for (const column of EXISTING_WINS_COLUMNS) {
+            if (columns.has(column))
+              set[column] = eb.fn.coalesce(ref(`threads.${column}`), ref(`excluded.${column}`));
+          }
+          for (const column of NEW_WINS_COLUMNS) {
+            if (columns.has(column))
+              set[column] = eb.fn.coalesce(ref(`excluded.${column}`), ref(`threads.${column}`));
+          }
+          if (columns.has('history_mode')) {
+            set.history_mode = sql`case when threads.history_mode = 'paginated'
+              then 'paginated' else excluded.history_mode end`;
+          }
+          if (columns.has('recency_at_ms') && times.recencySupplied) {
+            const later = sql`case when excluded.recency_at_ms > threads.recency_at_ms + 1
+              then excluded.recency_at_ms else threads.recency_at_ms + 1 end`;
+            set.recency_at_ms = later;
+            if (columns.has('recency_at')) set.recency_at = sql`(${later}) / 1000`;
+          }
+          return set as never;
+        }),
+      )
+      .execute();
+    if (spawnParent) await insertSpawnEdge({ ...ctx, db }, spawnParent, meta.id);
+  };
+  if (spawnParent) await ctx.db.transaction().execute(write);
+  else await write(ctx.db);
+  return { updatedAtMs: times.updatedAtMs, recencyAtMs: times.recencyAtMs };
+}
+
+/** Inserts the row only if no row has this id; returns whether it inserted. */
+export async function insertThreadIfAbsent(
+  ctx: StateContext,
+  meta: ThreadMetadata,
+): Promise<boolean> {
+  assertWritable(ctx);
+  const times = allocateThreadTimes(ctx, meta);
+  const row = metadataToRow(meta, times.updatedAtMs, times.recencyAtMs, ctx.profile);
+  const result = await ctx.db
+    .insertInto('threads')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
+  const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  const spawnParent = spawnParentOfSource(meta.source);
+  if (inserted && spawnParent) await insertSpawnEdge(ctx, spawnParent, meta.id);
+  return inserted;
+}
+
+export interface SetArchivedParams {
+  archived: boolean;
+  /** Where the rollout now lives (moved into or out of `archived_sessions/`). */
+  rolloutPath?: string;
+  /** When it was archived (ignored on unarchive, where it is cleared). Default: now. */
+  archivedAtMs?: number;
+  /** New `updated_at` candidate (e.g. the moved file's mtime); allocated like any update. */
+  updatedAtMs?: number;
+}
+
+/** Sets the archived flag (+ path, archived_at); returns whether the thread exists. */
+export async function setThreadArchived(
+  ctx: StateContext,
+  id: string,
+  params: SetArchivedParams,
+): Promise<boolean> {
+  assertWritable(ctx);
+  const archivedAtMs = params.archived ? Math.trunc(params.archivedAtMs ?? Date.now()) : null;
+  const set: Record<string, unknown> = { archived: params.archived ? 1 : 0 };
+  if (ctx.profile.layout === 'codex') {
+    set.archived_at = archivedAtMs === null ? null : secondsOf(archivedAtMs);
+  } else {
+    set.archived_at_ms = archivedAtMs;
+  }
+  if (params.rolloutPath !== undefined) set.rollout_path = params.rolloutPath;
+  if (params.updatedAtMs !== undefined) Object.assign(set, updatedColumns(ctx, params.updatedAtMs));
+  const result = await ctx.db
+    .updateTable('threads')
+    .set(set as never)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** `updated_at_ms` (allocated) and, in a Codex DB, its seconds column. */
+function updatedColumns(ctx: StateContext, atMs: number): Record<string, number> {
+  const updatedAtMs = ctx.updatedClock.allocate(atMs);
+  return ctx.profile.layout === 'codex'
+    ? { updated_at_ms: updatedAtMs, updated_at: secondsOf(updatedAtMs) }
+    : { updated_at_ms: updatedAtMs };
+}
+
+/** Moves `updated_at` to an allocated time; returns whether the row exists (spec §5.7). */
+export async function touchThreadUpdatedAt(
+  ctx: StateContext,
+  id: string,
+  atMs: number,
+): Promise<boolean> {
+  assertWritable(ctx);
+  const result = await ctx.db
+    .updateTable('threads')
+    .set(updatedColumns(ctx, atMs) as never)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** A tri-state field: `undefined` leaves it, `null` clears it, a value sets it. */
+export type Clearable<T> = T | null | undefined;
+
+export interface GitInfoPatch {
+  sha?: Clearable<string>;
+  branch?: Clearable<string>;
+  originUrl?: Clearable<string>;
+}
+
+/** The literal metadata patch: only present fields change. */
+export interface ThreadRowPatch {
+  /**
+   * The explicit name, where the DB keeps names (spec codex-db-effects §2.2): Codex 0.169
+   * stores a paginated thread's name in `name` and a legacy thread's in `title`; a DB without
+   * a `name` column (0.131) keeps it in `title`.
+   */
+  name?: Clearable<string>;
+  title?: string;
+  memoryMode?: ThreadMemoryModeValue;
+  /** `null` clears all three git fields; an object patches field by field. */
+  git?: GitInfoPatch | null;
+  /** Moves recency forward to at least this time (never back). */
+  advanceRecencyAtMs?: number;
+  /** Stamps `updated_at` (allocated). */
+  updatedAtMs?: number;
+}
+
+/** Applies a literal patch to an existing row; returns whether the row exists. */
+export async function patchThreadMetadata(
+  ctx: StateContext,
+  id: string,
+  patch: ThreadRowPatch,
+): Promise<boolean> {
+  assertWritable(ctx);
+  const columns = ctx.profile.columns;
+  const set: Record<string, unknown> = {};
+  if (patch.title !== undefined) set.title = patch.title;
+  if (patch.name !== undefined) {
+    if (ctx.profile.layout === 'skein') set.name = patch.name;
+    else if (!columns.has('name') || !columns.has('history_mode')) {
+      // Codex clears a title-held name to '' (spec thread-store §4.10 step 5.5).
+      set.title = patch.name ?? '';
+    } else {
+      const paginated = sql<boolean>`history_mode = 'paginated'`;
+      set.name = sql`case when ${paginated} then ${patch.name} else name end`;
+      set.title = sql`case when ${paginated} then title else ${patch.name ?? ''} end`;
+    }
+  }
+  if (patch.memoryMode !== undefined) set.memory_mode = patch.memoryMode;
+  if (patch.git === null) {
+    set.git_sha = null;
+    set.git_branch = null;
+    set.git_origin_url = null;
+  } else if (patch.git) {
+    if (patch.git.sha !== undefined) set.git_sha = patch.git.sha;
+    if (patch.git.branch !== undefined) set.git_branch = patch.git.branch;
+    if (patch.git.originUrl !== undefined) set.git_origin_url = patch.git.originUrl;
+  }
+  if (patch.updatedAtMs !== undefined) Object.assign(set, updatedColumns(ctx, patch.updatedAtMs));
+  if (patch.advanceRecencyAtMs !== undefined && columns.has('recency_at_ms')) {
+    const target = ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
+    const later = sql`case when recency_at_ms < ${target} then ${target} else recency_at_ms end`;
+    set.recency_at_ms = later;
+    if (columns.has('recency_at')) set.recency_at = sql`(${later}) / 1000`;
+  }
+  if (Object.keys(set).length === 0) {
+    const row = await ctx.db
+      .selectFrom('threads')
+      .select('id')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+  const result = await ctx.db
+    .updateTable('threads')
+    .set(set as never)
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Deletes a thread's rows (spec codex-db-effects §2.10): dynamic tools, spawn edges in either
+ * direction, its read receipt, then the thread row, in one transaction. Returns whether a
+ * thread row went.
+ */
+export async function deleteThread(ctx: StateContext, id: string): Promise<boolean> {
+  assertWritable(ctx);
+  const tables = ctx.profile.tables;
+  return ctx.db.transaction().execute(async (trx) => {
+    if (tables.has('thread_dynamic_tools'))
+      await trx.deleteFrom('thread_dynamic_tools').where('thread_id', '=', id).execute();
+    await trx
+      .deleteFrom('thread_spawn_edges')
+      .where((eb) => eb.or([eb('parent_thread_id', '=', id), eb('child_thread_id', '=', id)]))
+      .execute();
+    if (tables.has('thread_read_receipts'))
+      await trx.deleteFrom('thread_read_receipts').where('thread_id', '=', id).execute();
+    const result = await trx.deleteFrom('threads').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  });
+}
+
+/**
+ * Gives a fork by reference its base's preview (spec codex-db-effects §2.9: a 0.169 fork's row
+ * shows the source preview; its own title and first message stay its own). No-op (false) when
+ * the base has no preview or the fork already shows it.
+ */
+export async function inheritFirstUserMessage(
+  ctx: StateContext,
+  forkId: string,
+  baseId: string,
+): Promise<boolean> {
+  assertWritable(ctx);
+  const base = await ctx.db
+    .selectFrom('threads')
+    .select(['preview'])
+    .where('id', '=', baseId)
+    .executeTakeFirst();
+  if (!base || base.preview === '') return false;
+  const result = await ctx.db
+    .updateTable('threads')
+    .set({ preview: base.preview })
+    .where('id', '=', forkId)
+    .where('preview', '<>', base.preview)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
