@@ -105,6 +105,9 @@ function rewriteDatabase(path: string, root: string): void {
         }
       }
     })();
+    // Pages keep stale bytes of rows Codex rewrote (upserts) in their free space, temp paths
+    // among them. VACUUM copies the live rows into fresh pages, in rowid order.
+    db.exec('VACUUM');
     db.pragma('wal_checkpoint(TRUNCATE)');
   });
 }
@@ -181,10 +184,9 @@ export function writeRecordedHome(state: RecordingState, outDir: string): Writte
   const files: WrittenHome['files'] = {};
   for (const rel of listFiles(outDir)) {
     const bytes = readFileSync(join(outDir, rel));
-    // SQLite pages can keep stale bytes of old rows in their free space; only values count.
-    const leak = rel.endsWith('.sqlite')
-      ? databaseHolds(join(outDir, rel), root)
-      : bytes.includes(rootBytes);
+    const leak =
+      bytes.includes(rootBytes) ||
+      (rel.endsWith('.sqlite') && databaseHolds(join(outDir, rel), root));
     if (leak) problems.push(`${rel} still holds the temporary root`);
     if (rel.endsWith('-wal') || rel.endsWith('-shm')) {
       problems.push(`${rel}: SQLite side file left behind`);

@@ -811,12 +811,14 @@ export class HomeRecorder {
       ),
     ];
     const requests = served.filter((r) => r.threadId === ids[0]);
-    if (outcome.skipped || ids.length !== 1) {
+    if (ids.length !== 1) {
       const reason = outcome.skipped ?? `expected one thread, the model saw ${ids.length}`;
       this.state.skippedSteps.push({ run: run.label, step: `${run.kind} ${run.key}`, reason });
       this.#log(`  skipped: ${run.kind} ${run.key} (${reason})`);
       return;
     }
+    // The thread exists once the model saw its prompt, finished or not: keep it in the book.
+    if (outcome.skipped) this.state.problems.push(`${run.key}: ${outcome.skipped}`);
     const id = ids[0]!;
     const record = this.state.book.add(this.#blank(run.key, id, run.project, cwd, run));
     record.persisted = true;
