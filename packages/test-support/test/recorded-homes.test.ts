@@ -10,7 +10,12 @@ import { missingCoverage } from './support/coverage.js';
 import { readRecordedManifest, verifyRecordedHome } from './support/verify-recorded-home.js';
 
 const recorded = join(repoRoot(), 'packages', 'test-support', 'fixtures', 'recorded');
-const names = existsSync(recorded) ? readdirSync(recorded).sort() : [];
+const names = existsSync(recorded)
+  ? readdirSync(recorded, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort()
+  : [];
 
 describe('recorded homes', () => {
   const temps: string[] = [];

@@ -5,12 +5,14 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureCodexCli } from '../src/codex-cli.js';
+import { repoRoot } from '../src/paths.js';
 import { AppServerSession } from '../src/recorder/app-server-session.js';
 import { MockModelServer } from '../src/recorder/mock-model.js';
 import { recordHome } from '../src/recorder/record.js';
 import { singleVersionScenario } from '../src/recorder/scenario.js';
 import { makeTempDir, removeTempDir } from '../src/temp.js';
 import { missingCoverage } from './support/coverage.js';
+import { installRecordedHome } from './support/install-recorded-home.js';
 import { readRecordedManifest, verifyRecordedHome } from './support/verify-recorded-home.js';
 
 const CODEX = '0.169.0';
@@ -79,7 +81,9 @@ describe('recorder against the real codex app-server', () => {
       const day = readdirSync(join(home, 'sessions'), { recursive: true }).map(String);
       const rollout = day.find((rel) => rel.endsWith(`${threadId}.jsonl`));
       expect(rollout).toBeDefined();
-      expect(readFileSync(join(home, 'sessions', rollout!), 'utf8')).toContain(reply!.reply!);
+      // The reply holds quotes, so look for it as it appears inside a JSON string.
+      const escaped = JSON.stringify(reply?.reply).slice(1, -1);
+      expect(readFileSync(join(home, 'sessions', rollout!), 'utf8')).toContain(escaped);
     } finally {
       await session.close();
       await mock.close();
@@ -102,4 +106,52 @@ describe('recorder against the real codex app-server', () => {
     const transcript = readFileSync(join(copy, 'transcript.jsonl'), 'utf8');
     expect(transcript).not.toMatch(/"\/tmp\/[a-z0-9]{4}\//);
   }, 180_000);
+
+  const recorded = join(repoRoot(), 'packages', 'test-support', 'fixtures', 'recorded');
+  for (const name of existsSync(recorded)
+    ? readdirSync(recorded, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort()
+    : []) {
+    it(`codex reads the installed ${name} home: thread/list lists exactly its listable threads`, async () => {
+      const home = makeTempDir(`skein-${name}-`);
+      temps.push(home);
+      const manifest = installRecordedHome(join(recorded, name, 'home-a'), home);
+      const session = new AppServerSession({
+        binary: ensureCodexCli(manifest.codexVersions.at(-1) ?? manifest.codexVersion).binary,
+        cwd: home,
+        env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home },
+        transcript: () => {},
+      });
+      try {
+        await session.initialize('skein_recorded_check', true);
+        const listed = new Set<string>();
+        for (const archived of [false, true]) {
+          let cursor: string | null = null;
+          for (let page = 0; page < 10; page += 1) {
+            const result = await session.call('thread/list', {
+              limit: 100,
+              archived,
+              modelProviders: [],
+              sourceKinds: ['cli', 'vscode', 'exec', 'appServer', 'subAgentThreadSpawn', 'unknown'],
+              ...(cursor ? { cursor } : {}),
+            });
+            for (const thread of result.data as { id: string }[]) {
+              listed.add(`${thread.id}${archived ? ' (archived)' : ''}`);
+            }
+            cursor = typeof result.nextCursor === 'string' ? result.nextCursor : null;
+            if (!cursor) break;
+          }
+        }
+        // Codex lists a thread once it has a user message (a name alone does not list it).
+        const expected = manifest.threads
+          .filter((thread) => thread.persisted && thread.userMessages.length > 0)
+          .map((thread) => `${thread.id}${thread.archived ? ' (archived)' : ''}`);
+        expect([...listed].sort()).toEqual(expected.sort());
+      } finally {
+        await session.close();
+      }
+    });
+  }
 });
