@@ -19,7 +19,13 @@ import {
 import { dirname, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RecordingState, TranscriptEntry } from './record.js';
-import { PLACEHOLDER_ROOT } from './record.js';
+
+/**
+ * Where recorded homes pretend to have lived. The recorder's temporary root has the same
+ * length, so swapping one for the other moves no byte.
+ */
+export const PLACEHOLDER_ROOT = '/home/dev';
+export const PLACEHOLDER_HOME = `${PLACEHOLDER_ROOT}/.codex`;
 
 export const PAYLOAD_DATABASES = ['state_5.sqlite', 'thread_history_1.sqlite'] as const;
 

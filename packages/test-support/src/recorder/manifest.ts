@@ -6,8 +6,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listFiles, normalizeText, type WrittenHome, withDatabase } from './home-writer.js';
-import { PLACEHOLDER_HOME, PLACEHOLDER_ROOT, type RecordingState } from './record.js';
+import {
+  listFiles,
+  normalizeText,
+  PLACEHOLDER_HOME,
+  PLACEHOLDER_ROOT,
+  type WrittenHome,
+  withDatabase,
+} from './home-writer.js';
+import type { GitProject, RecordingState } from './record.js';
 import { MODEL, PROVIDERS } from './scenario.js';
 import type { GitInfo, ThreadRecord } from './thread-book.js';
 
@@ -63,7 +70,7 @@ export interface RecordedManifest {
   generatedAt: string;
   codexHome: string;
   projects: Record<string, string>;
-  git: { project: string; head: string; branch: string; originUrl: string };
+  git: GitProject;
   notes: string[];
   checkProblems: string[];
   apiDifferences: string[];

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { ensureCodexCli } from '../codex-cli.js';
 import { AppServerSession, type JsonObject } from './app-server-session.js';
-import { writeRecordedHome } from './home-writer.js';
+import { PLACEHOLDER_ROOT, writeRecordedHome } from './home-writer.js';
 import { buildManifest, type RecordedManifest } from './manifest.js';
 import { MockModelServer, type ModelRequestRecord } from './mock-model.js';
 import {
@@ -20,6 +20,7 @@ import {
   PROVIDERS,
   type Run,
   type Scenario,
+  type SpawnSpec,
   type Step,
   stepNeeds,
   versionFeatures,
@@ -31,10 +32,6 @@ import {
   type ThreadRecord,
   type TurnRecord,
 } from './thread-book.js';
-
-/** Where recorded homes pretend to have lived. */
-export const PLACEHOLDER_ROOT = '/home/dev';
-export const PLACEHOLDER_HOME = `${PLACEHOLDER_ROOT}/.codex`;
 
 const TURN_TIMEOUT_MS = 60_000;
 const SPAWN_TIMEOUT_MS = 60_000;
@@ -84,13 +81,20 @@ export interface RecordResult {
   tempRoot?: string;
 }
 
+export interface GitProject {
+  project: string;
+  head: string;
+  branch: string;
+  originUrl: string;
+}
+
 /** Context handed to the home writer and manifest builder. */
 export interface RecordingState {
   scenario: Scenario;
   root: string;
   codexHome: string;
   projectsDir: string;
-  git: { project: string; head: string; branch: string; originUrl: string };
+  git: GitProject;
   book: ThreadBook;
   transcript: TranscriptEntry[];
   modelRequests: ModelRequestRecord[];
@@ -226,7 +230,7 @@ function describeStep(step: Step): string {
 
 export class HomeRecorder {
   readonly state: RecordingState;
-  #mock!: MockModelServer;
+  #mock: MockModelServer | undefined;
   #t0 = Date.now();
   #log: (line: string) => void;
   #cursor = new Map<AppServerSession, number>();
@@ -289,7 +293,8 @@ export class HomeRecorder {
         this.#record('mock-model', 'model-request', request);
       },
     });
-    this.state.configToml = configToml((provider) => this.#mock.baseUrl(provider));
+    const mock = this.#mock;
+    this.state.configToml = configToml((provider) => mock.baseUrl(provider));
     writeFileSync(join(codexHome, 'config.toml'), this.state.configToml);
   }
 
@@ -305,7 +310,10 @@ export class HomeRecorder {
   }
 
   async stop(): Promise<void> {
-    await this.#mock?.close();
+    const mock = this.#mock;
+    if (!mock) return;
+    this.#mock = undefined;
+    await mock.close();
   }
 
   // ---- app-server runs ------------------------------------------------------------------
@@ -632,7 +640,7 @@ export class HomeRecorder {
     run: Extract<Run, { kind: 'app-server' }>,
     key: string,
     text: string,
-    spawns: Step extends never ? never : NonNullable<Extract<Step, { do: 'turn' }>['spawns']>,
+    spawns: readonly SpawnSpec[],
   ): Promise<void> {
     const book = this.state.book;
     const record = book.get(key);
@@ -667,14 +675,14 @@ export class HomeRecorder {
   async #awaitSpawns(
     session: AppServerSession,
     run: Extract<Run, { kind: 'app-server' }>,
-    spawns: readonly { key: string; spawns?: unknown[] }[],
+    spawns: readonly SpawnSpec[],
   ): Promise<ThreadRecord[]> {
     const book = this.state.book;
     const expected: string[] = [];
-    const collect = (list: readonly { key: string; spawns?: unknown[] }[]) => {
+    const collect = (list: readonly SpawnSpec[]) => {
       for (const spec of list) {
         expected.push(spec.key);
-        collect((spec.spawns ?? []) as { key: string; spawns?: unknown[] }[]);
+        collect(spec.spawns ?? []);
       }
     };
     collect(spawns);
