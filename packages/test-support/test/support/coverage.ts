@@ -37,6 +37,8 @@ export function missingCoverage(manifest: RecordedManifest): string[] {
       String(a).includes('thread/name/set'),
     ).length === 2,
   );
+  need('cleared git metadata on a legacy thread', role('legacyMetadataCleared')?.gitInfo === null);
+  need('a renamed legacy thread', role('legacyRenamed')?.name?.endsWith('(day two)') === true);
   need(
     'a thread with 30+ turns',
     threads.some((thread) => thread.turnCount >= 30),
