@@ -24,8 +24,10 @@ import {
   type ThreadId,
   type ThreadMemoryMode,
   type ThreadMetadataPatch,
+  type ThreadReadState,
   type ThreadSource,
   type ThreadStore,
+  type UpdateReadStateParams,
 } from '@skein/thread-store';
 import { type AgentGraph, defaultAgentGraph } from './agent-graph.js';
 import { type HistoryPurpose, ThreadManagerError } from './errors.js';
@@ -652,6 +654,28 @@ export class ThreadManager {
     });
     if (history.length > 0) await child.recordItems(history);
     return child;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read receipts
+
+  /**
+   * Read states of stored threads (Codex 0.169's receipts); every thread reads as read, at
+   * `initial:<id>`, in a store that keeps none.
+   */
+  async readStates(threadIds: readonly ThreadId[]): Promise<Map<ThreadId, ThreadReadState>> {
+    if (this.#store.readStates !== undefined) return this.#store.readStates(threadIds);
+    return new Map(
+      threadIds.map((id) => [id, { firstUnread: null, revision: `initial:${id}` }] as const),
+    );
+  }
+
+  /** Marks a thread read or unread; `Unsupported` in a store that keeps no receipts. */
+  async updateReadState(params: UpdateReadStateParams): Promise<ThreadReadState> {
+    if (this.#store.updateReadState === undefined) {
+      throw ThreadManagerError.unsupported('read_receipts');
+    }
+    return this.#store.updateReadState(params);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ export type UnsupportedOperation =
   | 'list_turns'
   | 'list_items'
   | 'paginated_threads'
+  | 'read_receipts'
   | 'projects'
   | 'conversation_retention'
   | 'read_thread_by_rollout_path';

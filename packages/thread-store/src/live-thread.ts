@@ -67,6 +67,8 @@ export class LiveThread {
   private queue: Promise<unknown> = Promise.resolve();
   /** The background worker's current run, if any. */
   private worker: Promise<void> | null = null;
+  /** Turns completed by appended items, published once the row they name is written. */
+  private completedTurns: string[] = [];
 
   private constructor(
     store: ThreadStore,
@@ -120,11 +122,21 @@ export class LiveThread {
   }
 
   private async applyUpdate(update: PendingMetadataUpdate | undefined): Promise<void> {
-    if (update === undefined) return;
-    const params = { threadId: this.threadId, patch: update.patch, includeArchived: true };
-    if (hasDerivedMetadataSink(this.store)) await this.store.applyDerivedMetadata(params);
-    else await this.store.updateThreadMetadata(params);
-    this.sync.markPendingUpdateApplied(update);
+    if (update !== undefined) {
+      const params = { threadId: this.threadId, patch: update.patch, includeArchived: true };
+      if (hasDerivedMetadataSink(this.store)) await this.store.applyDerivedMetadata(params);
+      else await this.store.updateThreadMetadata(params);
+      this.sync.markPendingUpdateApplied(update);
+    }
+    await this.publishCompletedTurns();
+  }
+
+  /** Read receipts follow completed turns (stores that keep receipts; best effort there). */
+  private async publishCompletedTurns(): Promise<void> {
+    if (this.completedTurns.length === 0 || this.store.publishTurnCompleted === undefined) return;
+    const turns = this.completedTurns;
+    this.completedTurns = [];
+    for (const turnId of turns) await this.store.publishTurnCompleted(this.threadId, turnId);
   }
 
   /** Appends raw items (the policy filters them), then sends the derived metadata. */
@@ -135,6 +147,10 @@ export class LiveThread {
       const canonical = persistedRolloutItems(items, 'paginated');
       await this.store.appendItems({ threadId: this.threadId, items });
       if (canonical.length === 0) return;
+      for (const item of canonical) {
+        const turnId = completedTurnId(item);
+        if (turnId !== null) this.completedTurns.push(turnId);
+      }
       const update = this.sync.observeAppendedItems(canonical);
       if (this.background) {
         if (update !== undefined) this.startWorker();
@@ -274,4 +290,12 @@ export class LiveThreadInitGuard {
       console.warn(`failed to discard live thread ${thread.threadId}:`, error);
     }
   }
+}
+
+/** The turn a `task_complete` (or `turn_complete`) event closes, else null. */
+function completedTurnId(item: RolloutItem): string | null {
+  if (item.type !== 'event_msg') return null;
+  const payload = item.payload as { type?: unknown; turn_id?: unknown };
+  if (payload.type !== 'task_complete' && payload.type !== 'turn_complete') return null;
+  return typeof payload.turn_id === 'string' && payload.turn_id !== '' ? payload.turn_id : null;
 }

@@ -19,8 +19,10 @@ import type {
   ThreadHistoryMode,
   ThreadId,
   ThreadPage,
+  ThreadReadState,
   ThreadSearchPage,
   TurnPage,
+  UpdateReadStateParams,
   UpdateThreadMetadataParams,
 } from './types.js';
 
@@ -73,6 +75,16 @@ export interface ThreadStore {
   unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread>;
   /** Hard-deletes the persisted data and its metadata. */
   deleteThread(params: DeleteThreadParams): Promise<void>;
+
+  /**
+   * Read receipts (Codex 0.169's `thread_read_receipts`), for the given threads; a thread
+   * without one reads as read at `initial:<id>`. Stores that keep none leave these out.
+   */
+  readStates?(threadIds: readonly ThreadId[]): Promise<Map<ThreadId, ThreadReadState>>;
+  /** Marks a thread read or unread (compare-and-set on the revision). */
+  updateReadState?(params: UpdateReadStateParams): Promise<ThreadReadState>;
+  /** Records that a turn completed (what moves an unread marker), as 0.169 does. */
+  publishTurnCompleted?(threadId: ThreadId, turnId: string): Promise<void>;
 }
 
 /**

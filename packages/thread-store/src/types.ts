@@ -408,3 +408,20 @@ export interface ItemPage {
   nextCursor: string | null;
   backwardsCursor: string | null;
 }
+
+/**
+ * A thread's read receipt as Codex 0.169 reports it: `firstUnread` null when read, the thread
+ * start when marked unread, or the first unread turn; `revision` changes with every write
+ * (`initial:<threadId>` while the thread has no receipt).
+ */
+export interface ThreadReadState {
+  firstUnread: null | { type: 'threadStart' } | { type: 'turn'; turnId: string };
+  revision: string;
+}
+
+export interface UpdateReadStateParams {
+  threadId: ThreadId;
+  operation: 'read' | 'unread';
+  /** The revision the caller last saw; a different current revision fails `Conflict`. */
+  expectedRevision: string | null;
+}

@@ -743,6 +743,52 @@ describe('LocalThreadStore edge rules', () => {
     expect(history.turns(id)).toEqual([]);
   });
 
+  it("read receipts follow completed turns and read/unread marks as 0.169's do", async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd, { historyMode: 'paginated' });
+    const id = params.threadId;
+    expect((await h.local.readStates([id])).get(id)).toEqual({
+      firstUnread: null,
+      revision: `initial:${id}`,
+    });
+    const live = await LiveThread.create(h.local, params, noGit);
+    const first = newThreadId();
+    await live.appendItems(paginatedTurnItems(first, 'receipt one', 'a'));
+    const afterFirst = (await h.local.readStates([id])).get(id);
+    expect(afterFirst?.firstUnread).toEqual({ type: 'turn', turnId: first });
+    await live.appendItems(paginatedTurnItems(newThreadId(), 'receipt two', 'b'));
+    const afterSecond = (await h.local.readStates([id])).get(id);
+    // The first unread turn stays; the revision moves.
+    expect(afterSecond?.firstUnread).toEqual({ type: 'turn', turnId: first });
+    expect(afterSecond?.revision).not.toBe(afterFirst?.revision);
+    await live.shutdown();
+
+    const read = await h.local.updateReadState({
+      threadId: id,
+      operation: 'read',
+      expectedRevision: afterSecond?.revision ?? null,
+    });
+    expect(read.firstUnread).toBeNull();
+    await expect(
+      h.local.updateReadState({ threadId: id, operation: 'unread', expectedRevision: 'stale' }),
+    ).rejects.toMatchObject({ code: 'Conflict' });
+    const unread = await h.local.updateReadState({
+      threadId: id,
+      operation: 'unread',
+      expectedRevision: read.revision,
+    });
+    expect(unread.firstUnread).toEqual({ type: 'threadStart' });
+
+    // A sub-agent's turns publish nothing (0.169 keeps receipts for threads a user reads).
+    const child = createThreadParams(h.cwd, { historyMode: 'paginated', threadSource: 'subagent' });
+    const childLive = await LiveThread.create(h.local, child, noGit);
+    await childLive.appendItems(paginatedTurnItems(newThreadId(), 'child turn', 'c'));
+    await childLive.shutdown();
+    expect((await h.local.readStates([child.threadId])).get(child.threadId)?.revision).toBe(
+      `initial:${child.threadId}`,
+    );
+  });
+
   it('refuses paginated threads where the home has no 0.169 DB', async () => {
     const h = await setup(false);
     const error = await expectThreadStoreError(

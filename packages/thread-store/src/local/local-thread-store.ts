@@ -33,16 +33,22 @@ import {
   deleteThread as deleteThreadRow,
   getThread,
   getThreads,
+  hasReadReceipts,
+  initialReadState,
   isThreadId,
   listChildThreads,
   listDescendantThreads,
   paginatedThreadsCreatedSince,
   parseThreadId,
   patchThreadMetadata,
+  publishTurnReadReceipt,
+  readReadStates,
   type StateDb,
+  StateError,
   setThreadArchived,
   type ThreadMetadata,
   touchThreadUpdatedAt,
+  updateReadState,
   upsertThread,
 } from '@skein/state';
 import { ThreadStoreError, toThreadStoreError } from '../errors.js';
@@ -80,8 +86,10 @@ import type {
   ThreadId,
   ThreadMetadataPatch,
   ThreadPage,
+  ThreadReadState,
   ThreadSearchPage,
   TurnPage,
+  UpdateReadStateParams,
   UpdateThreadMetadataParams,
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
@@ -1317,6 +1325,62 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest(
         `rollout path \`${path}\` does not match thread id ${threadId}`,
       );
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Read receipts (Codex 0.169's thread_read_receipts)
+
+  /** Read states of the given threads; all `initial` where the DB keeps no receipts. */
+  async readStates(threadIds: readonly ThreadId[]): Promise<Map<ThreadId, ThreadReadState>> {
+    const db = this.handle;
+    if (db === undefined) {
+      return new Map(threadIds.map((id) => [id, initialReadState(id) as ThreadReadState]));
+    }
+    try {
+      return (await readReadStates(db.ctx, threadIds)) as Map<ThreadId, ThreadReadState>;
+    } catch (error) {
+      throw ThreadStoreError.internal(`failed to read read states: ${message(error)}`, error);
+    }
+  }
+
+  async updateReadState(params: UpdateReadStateParams): Promise<ThreadReadState> {
+    const db = this.handle;
+    if (db === undefined || !hasReadReceipts(db.ctx) || db.readOnlyReason !== null) {
+      throw ThreadStoreError.unsupported('read_receipts');
+    }
+    // The thread must exist (a receipt names a thread row).
+    await this.readThread({ threadId: params.threadId, includeArchived: true });
+    try {
+      return await updateReadState(
+        db.ctx,
+        params.threadId,
+        params.operation,
+        params.expectedRevision,
+      );
+    } catch (error) {
+      if (error instanceof StateError && error.code === 'Conflict') {
+        throw ThreadStoreError.conflict(error.message);
+      }
+      throw ThreadStoreError.internal(`failed to update read state: ${message(error)}`, error);
+    }
+  }
+
+  /**
+   * A completed turn, published as 0.169 publishes it (only threads a user reads: no receipt for
+   * sub-agents or threads with another thread source). Best effort: a receipt never fails the
+   * turn that produced it.
+   */
+  async publishTurnCompleted(threadId: ThreadId, turnId: string): Promise<void> {
+    const db = this.handle;
+    if (db === undefined || !hasReadReceipts(db.ctx) || db.readOnlyReason !== null) return;
+    try {
+      const row = await getThread(db.ctx, threadId);
+      if (row === undefined) return;
+      if (row.threadSource !== null && row.threadSource !== 'user') return;
+      await publishTurnReadReceipt(db.ctx, threadId, turnId);
+    } catch (error) {
+      this.warn(`failed to publish the read receipt of ${threadId}: ${message(error)}`);
     }
   }
 
