@@ -189,3 +189,25 @@ export async function normalizeCwd(cwd: string): Promise<string> {
     return absolute;
   }
 }
+
+/**
+ * Where a rollout path stored in a DB row lies in *this* home. A row keeps the absolute path
+ * its writer saw; after the home was copied or moved, that path names the old home. A path
+ * inside the home is returned as is; one elsewhere is re-rooted by its `sessions/…` or
+ * `archived_sessions/…` part; anything else is null. Nothing outside the home is ever read or
+ * written through a row.
+ */
+export function rolloutPathInHome(codexHome: string, storedPath: string): string | null {
+  const home = codexHome.endsWith('/') ? codexHome.slice(0, -1) : codexHome;
+  if (storedPath.startsWith(`${home}/`) && !storedPath.slice(home.length).includes('/../')) {
+    return storedPath;
+  }
+  for (const dir of [ARCHIVED_SESSIONS_SUBDIR, SESSIONS_SUBDIR]) {
+    const at = storedPath.lastIndexOf(`/${dir}/`);
+    if (at < 0) continue;
+    const rest = storedPath.slice(at + 1);
+    if (rest.split('/').includes('..')) return null;
+    return `${home}/${rest}`;
+  }
+  return null;
+}

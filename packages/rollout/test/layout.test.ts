@@ -5,6 +5,7 @@ import {
   parseFileTimestamp,
   parseRolloutFileName,
   rolloutPathFor,
+  rolloutPathInHome,
   unarchivedPathFor,
 } from '../src/index.js';
 import { THREAD_A, THREAD_B } from './helpers.js';
@@ -50,5 +51,28 @@ describe('home layout', () => {
       `/h/archived_sessions/${name}`,
     );
     expect(unarchivedPathFor('/h', name)).toBe(`/h/sessions/2025/01/03/${name}`);
+  });
+});
+
+describe('rolloutPathInHome', () => {
+  const home = '/h/new/.codex';
+  it('keeps a path inside the home and re-roots one from another home', () => {
+    const inside = `${home}/sessions/2026/01/02/rollout-x.jsonl`;
+    expect(rolloutPathInHome(home, inside)).toBe(inside);
+    expect(rolloutPathInHome(`${home}/`, inside)).toBe(inside);
+    expect(rolloutPathInHome(home, '/old/.codex/sessions/2026/01/02/rollout-x.jsonl')).toBe(inside);
+    expect(rolloutPathInHome(home, '/old/.codex/archived_sessions/rollout-x.jsonl')).toBe(
+      `${home}/archived_sessions/rollout-x.jsonl`,
+    );
+    // The last `sessions/` wins (an old home that itself lived under a `sessions` folder).
+    expect(
+      rolloutPathInHome(home, '/srv/sessions/u/.codex/sessions/2026/01/02/rollout-x.jsonl'),
+    ).toBe(inside);
+  });
+
+  it('refuses paths that name no place in the home', () => {
+    expect(rolloutPathInHome(home, '/etc/passwd')).toBeNull();
+    expect(rolloutPathInHome(home, `${home}/../elsewhere/sessions/../../x.jsonl`)).toBeNull();
+    expect(rolloutPathInHome(home, '/old/.codex/sessions/../../etc/passwd')).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { HistoryProjector, readProjectableLines } from '@skein/rollout';
+import { HistoryProjector, initStateDb, readProjectableLines } from '@skein/rollout';
 import {
   getThread,
   type HistoryDb,
@@ -10,7 +10,7 @@ import {
   StateRuntime,
   type ThreadMetadata,
 } from '@skein/state';
-import { makeTempDir, removeTempDir } from '@skein/test-support';
+import { installFixtureHome, makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryThreadStore, LiveThread, LocalThreadStore, type ThreadId } from '../src/index.js';
 import {
@@ -787,6 +787,43 @@ describe('LocalThreadStore edge rules', () => {
     expect((await h.local.readStates([child.threadId])).get(child.threadId)?.revision).toBe(
       `initial:${child.threadId}`,
     );
+  });
+
+  it('a copied home never reads or writes the original through its rows', async () => {
+    const { home: original, manifest } = installFixtureHome('codex-0.169');
+    const copy = join(makeTempDir('skein-copied-home-'), 'home');
+    cpSync(original, copy, { recursive: true, preserveTimestamps: true });
+    const snapshot = (dir: string) =>
+      readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.jsonl'))
+        .sort()
+        .map((f) => `${f}:${readFileSync(join(dir, f), 'utf8').length}`);
+    const before = snapshot(original);
+    const db = await initStateDb({ codexHome: copy });
+    const store = new LocalThreadStore({ codexHome: copy, ...noGit }, db);
+    try {
+      const listed = await store.listThreads({ pageSize: 100, allowedSources: [] });
+      expect(listed.items.length).toBeGreaterThan(3);
+      for (const thread of listed.items)
+        expect(thread.rolloutPath?.startsWith(`${copy}/`)).toBe(true);
+      const target = manifest.threads.find((t) => t.key === manifest.roles.plain) as { id: string };
+      const read = await store.readThread({ threadId: target.id as ThreadId });
+      expect(read.rolloutPath?.startsWith(`${copy}/`)).toBe(true);
+      const live = await LiveThread.resume(
+        store,
+        resumeThreadParams(target.id as ThreadId, '/home/dev/projects/alpha'),
+        noGit,
+      );
+      await live.appendItems(paginatedTurnItems(newThreadId(), 'appended in the copy', 'ok'));
+      await live.shutdown();
+      await store.deleteThread({ threadId: target.id as ThreadId });
+      expect(snapshot(original)).toEqual(before);
+      expect(existsSync(read.rolloutPath as string)).toBe(false);
+    } finally {
+      await store.close();
+      await db.close();
+    }
   });
 
   it('refuses paginated threads where the home has no 0.169 DB', async () => {

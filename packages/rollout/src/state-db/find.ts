@@ -1,6 +1,6 @@
 import { findRolloutPathById, isThreadId, type StateDb } from '@skein/state';
 import { readSessionMetaLine } from '../head-summary.js';
-import { resolveRolloutFile } from '../layout.js';
+import { resolveRolloutFile, rolloutPathInHome } from '../layout.js';
 import { type FindThreadPathOptions, findThreadPath, isArchivedRolloutPath } from '../listing.js';
 import { readRepairRolloutPath } from './repair.js';
 
@@ -27,11 +27,22 @@ export async function findThreadPathWithDb(
   if (db !== undefined) {
     try {
       const hinted = await findRolloutPathById(db.ctx, id, options.archived);
-      const file = hinted === undefined ? null : await resolveRolloutFile(hinted);
+      // A row of a copied or moved home names the old home: only its place in this one counts.
+      const inHome = hinted === undefined ? null : rolloutPathInHome(codexHome, hinted);
+      const file = inHome === null ? null : await resolveRolloutFile(inHome);
       if (file !== null) {
         try {
           const meta = await readSessionMetaLine(file);
-          if (String(meta.id).toLowerCase() === id) return file;
+          if (String(meta.id).toLowerCase() === id) {
+            if (inHome !== hinted) {
+              await readRepairRolloutPath(db, file, {
+                threadId: id,
+                codexHome,
+                archived: isArchivedRolloutPath(codexHome, file),
+              });
+            }
+            return file;
+          }
         } catch {
           unverified = file; // exists but unreadable now: better than nothing if the search fails
         }

@@ -15,6 +15,7 @@ import {
   COMPRESSED_SUFFIX,
   parseRolloutFileName,
   plainRolloutPath,
+  rolloutPathInHome,
   sessionsDir,
 } from '../layout.js';
 import {
@@ -117,6 +118,7 @@ function rolloutFileExists(path: string): boolean {
  */
 async function listFromDb(
   db: StateDb,
+  codexHome: string,
   options: ListThreadsWithDbOptions,
 ): Promise<ThreadMetadataPage> {
   const params = dbParams(options);
@@ -133,7 +135,11 @@ async function listFromDb(
     scanned += page.numScanned;
     if (round === 0) backwardsCursor = page.backwardsCursor;
     // Synchronous stats: a page of them costs far less than scheduling as many promises.
-    for (const item of page.items) if (rolloutFileExists(item.rolloutPath)) items.push(item);
+    for (const item of page.items) {
+      // Only files of this home (a row of a copied home names the old one: see the sync).
+      const path = rolloutPathInHome(codexHome, item.rolloutPath);
+      if (path !== null && rolloutFileExists(path)) items.push({ ...item, rolloutPath: path });
+    }
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
         items,
@@ -165,7 +171,7 @@ export async function listThreadsWithDb(
   const db = options.stateDb;
   if (db !== undefined && options.useStateDbOnly) {
     try {
-      return await listFromDb(db, options);
+      return await listFromDb(db, codexHome, options);
     } catch {
       return EMPTY('state_db');
     }
@@ -187,7 +193,7 @@ export async function listThreadsWithDb(
   const archived = options.archived ?? false;
   try {
     await syncCollection(db, codexHome, archived, defaultProvider);
-    return await listFromDb(db, options);
+    return await listFromDb(db, codexHome, options);
   } catch {
     const fsPage = await listThreadsFromFiles(codexHome, { ...fsOptions, sortKey: fsSort });
     return {
@@ -314,12 +320,15 @@ function syncStateFor(db: StateDb, root: string): RootSync {
 
 /** Whether a row must be rebuilt from (or re-pointed at) the file found at `found`. */
 function rowNeedsRepair(
+  codexHome: string,
   row: ThreadMetadata | undefined,
   found: TreeFile,
   archived: boolean,
 ): 'none' | 'path' | 'reconcile' {
   if (row === undefined) return 'reconcile';
   if (row.rolloutPath !== found.plain) {
+    // A row naming another home (this one was copied or moved) is re-pointed here.
+    if (rolloutPathInHome(codexHome, row.rolloutPath) !== row.rolloutPath) return 'path';
     // Re-point only a stale row (its file is gone or is another thread's): a thread may own
     // several files (revert copies), and flipping between them would churn.
     const rowFile = parseRolloutFileName(row.rolloutPath);
@@ -365,7 +374,7 @@ async function syncCollection(
     );
     const repair = { codexHome, archived, defaultProvider };
     for (const found of toCheck) {
-      const action = rowNeedsRepair(rows.get(found.threadId), found, archived);
+      const action = rowNeedsRepair(codexHome, rows.get(found.threadId), found, archived);
       if (action === 'reconcile') {
         await reconcileRolloutFile(db, found.file, repair).catch(() => null);
       } else if (action === 'path') {

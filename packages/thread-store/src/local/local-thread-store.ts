@@ -21,6 +21,7 @@ import {
   RolloutRecorder,
   readHeadSummary,
   readProjectableLines,
+  rolloutPathInHome,
   readThreadHistory,
   resolveRolloutFile,
   rolloutPathFor,
@@ -517,11 +518,22 @@ export class LocalThreadStore extends ThreadStoreBase {
   private async stateRow(threadId: ThreadId): Promise<ThreadMetadata | undefined> {
     if (this.handle === undefined) return undefined;
     try {
-      return await getThread(this.handle.ctx, threadId);
+      return this.inHome(await getThread(this.handle.ctx, threadId));
     } catch (error) {
       this.warn(`state db read failed for thread ${threadId}: ${message(error)}`);
       return undefined;
     }
+  }
+
+  /**
+   * A row as this home sees it: its rollout path re-rooted here when the home was copied or
+   * moved, or '' when it names no place in this home (then the file is searched for; nothing
+   * outside the home is read or written through a row).
+   */
+  private inHome(row: ThreadMetadata | undefined): ThreadMetadata | undefined {
+    if (row === undefined) return undefined;
+    const path = rolloutPathInHome(this.codexHome, row.rolloutPath);
+    return path === row.rolloutPath ? row : { ...row, rolloutPath: path ?? '' };
   }
 
   /** The name of a thread known to SQLite: explicit name, then a distinct title, then index. */
@@ -541,6 +553,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     // Step A: SQLite first, verified against the rollout's own session meta.
     if (
       row !== undefined &&
+      row.rolloutPath !== '' &&
       (includeArchived || (!row.archived && !isArchivedRolloutPath(row.rolloutPath)))
     ) {
       const head = await readHeadSummary(row.rolloutPath).catch(() => undefined);
@@ -1035,7 +1048,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     let rolloutPath = patch.rolloutPath ?? entry?.writer.path ?? null;
     let existing: ThreadMetadata | undefined;
     try {
-      existing = await getThread(db.ctx, threadId);
+      existing = this.inHome(await getThread(db.ctx, threadId));
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update thread metadata for ${threadId}: ${message(error)}`,
@@ -1393,7 +1406,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     const candidates = await paginatedThreadsCreatedSince(db.ctx, row.createdAtMs).catch(() => []);
     for (const candidate of candidates) {
       if (candidate.id === threadId) continue;
-      const file = (await resolveRolloutFile(candidate.rolloutPath)) ?? candidate.rolloutPath;
+      const path = rolloutPathInHome(this.codexHome, candidate.rolloutPath);
+      if (path === null) continue;
+      const file = (await resolveRolloutFile(path)) ?? path;
       const meta = await readFirstSessionMeta(file).catch(() => null);
       if (meta?.history_base?.thread_id?.toLowerCase() === threadId) {
         throw ThreadStoreError.invalidRequest(
