@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './extract-file.js';
+export * from './file-locks.js';
 export * from './git-info.js';
 export * from './head-summary.js';
 export * from './history.js';

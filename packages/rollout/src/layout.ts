@@ -28,6 +28,13 @@ export function sessionIndexPath(codexHome: string): string {
   return join(codexHome, SESSION_INDEX_FILE);
 }
 
+/** Codex 0.169 holds `flock` on this file while a thread's writer is open. */
+export const THREAD_WRITER_LOCKS_SUBDIR = 'thread-writer-locks';
+
+export function threadWriterLockPath(codexHome: string, threadId: string): string {
+  return join(codexHome, THREAD_WRITER_LOCKS_SUBDIR, `${threadId}.lock`);
+}
+
 export function sessionIndexLockPath(codexHome: string): string {
   return join(codexHome, SESSION_INDEX_LOCK_FILE);
 }

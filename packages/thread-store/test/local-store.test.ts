@@ -1,6 +1,8 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HistoryProjector, initStateDb, readProjectableLines } from '@skein/rollout';
 import {
   getThread,
@@ -824,6 +826,37 @@ describe('LocalThreadStore edge rules', () => {
       await store.close();
       await db.close();
     }
+  });
+
+  it("holds Codex's writer lock while writing and respects one another process holds", async () => {
+    const h = await setup(true);
+    const { threadId } = await recorded(h, 'locked thread');
+    const lockPath = join(h.home, 'thread-writer-locks', `${threadId}.lock`);
+    // Another process (as Codex 0.169 does for a loaded thread) holds flock on the lock file.
+    const holder = spawn('flock', ['-o', lockPath, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 200 && !existsSync(lockPath); i += 1) await sleep(10);
+      await sleep(50);
+      const refusal = {
+        code: 'InvalidRequest',
+        detail: `thread ${threadId} already has an active writer`,
+      };
+      await expect(h.local.resumeThread(resumeThreadParams(threadId, h.cwd))).rejects.toMatchObject(
+        refusal,
+      );
+      await expect(h.local.archiveThread({ threadId })).rejects.toMatchObject(refusal);
+      await expect(h.local.deleteThread({ threadId })).rejects.toMatchObject(refusal);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    // Freed when the holder dies; now ours while the writer is open.
+    await h.local.resumeThread(resumeThreadParams(threadId, h.cwd));
+    const probe = spawnSync('flock', ['-n', lockPath, 'true']);
+    expect(probe.status).not.toBe(0);
+    await h.local.shutdownThread(threadId);
+    expect(spawnSync('flock', ['-n', lockPath, 'true']).status).toBe(0);
+    await h.local.archiveThread({ threadId });
   });
 
   it('refuses paginated threads where the home has no 0.169 DB', async () => {

@@ -12,7 +12,9 @@ import {
   archivedSessionsDir,
   compressedRolloutPath,
   encodeSessionSource,
+  type HeldFileLock,
   listThreadsWithDb,
+  lockFileCreatingDir,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -27,7 +29,9 @@ import {
   rolloutPathInHome,
   type SessionMetaLine,
   sessionsDir,
+  threadWriterLockPath,
   unarchivedPathFor,
+  warnLocksUnavailable,
 } from '@skein/rollout';
 import {
   defaultThreadMetadata,
@@ -142,6 +146,8 @@ interface LiveWriterEntry {
   historyMode: ThreadHistoryMode;
   /** Paginated threads in a home with Codex 0.169's DB: the projection kept in step. */
   projection?: ThreadProjection | undefined;
+  /** Codex's writer lock (`thread-writer-locks/<id>.lock`), held while the writer is open. */
+  lock?: HeldFileLock | undefined;
 }
 
 function message(error: unknown): string {
@@ -213,7 +219,42 @@ export class LocalThreadStore extends ThreadStoreBase {
   async close(): Promise<void> {
     const entries = [...this.writers.entries()];
     this.writers.clear();
-    await Promise.allSettled(entries.map(([, entry]) => entry.writer.shutdown()));
+    await Promise.allSettled(
+      entries.map(async ([, entry]) => {
+        try {
+          await entry.writer.shutdown();
+        } finally {
+          await entry.lock?.release();
+        }
+      }),
+    );
+  }
+
+  /**
+   * Codex's writer lock for a thread: 0.169 holds `flock` on `thread-writer-locks/<id>.lock`
+   * while a thread's writer is open, and so does Skein, so the two never append to one rollout
+   * at once (ordinals and the projection would fork). Held by another process: the refusal
+   * Codex gives. Without flock support, writers go uncoordinated (said once).
+   */
+  private async takeWriterLock(threadId: ThreadId): Promise<HeldFileLock | undefined> {
+    const result = await lockFileCreatingDir(threadWriterLockPath(this.codexHome, threadId), {
+      waitMs: 0,
+    }).catch((error: unknown) => {
+      throw ThreadStoreError.internal(`failed to take the writer lock: ${message(error)}`, error);
+    });
+    if (result.locked) return result.lock;
+    if (result.reason === 'unavailable') {
+      warnLocksUnavailable(this.warn);
+      return undefined;
+    }
+    throw ThreadStoreError.invalidRequest(`thread ${threadId} already has an active writer`);
+  }
+
+  /** Refuses to move or delete a thread another process (or store) is writing. */
+  private async assertNoOtherWriter(threadId: ThreadId): Promise<void> {
+    if (this.writers.has(threadId)) return;
+    const lock = await this.takeWriterLock(threadId);
+    await lock?.release();
   }
 
   /** The live writer's rollout path; `ThreadNotFound` without a live writer. */
@@ -238,6 +279,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (cwd === null || cwd === '') {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
+    const lock = await this.takeWriterLock(threadId);
     const createdAt = new Date();
     const path = rolloutPathFor(this.codexHome, threadId, createdAt);
     const firstOrdinal =
@@ -258,13 +300,17 @@ export class LocalThreadStore extends ThreadStoreBase {
         ...(projection ? { onWritten: projection.onWritten } : {}),
       });
     } catch (error) {
+      await lock?.release();
       throw ThreadStoreError.internal(
         `failed to initialize local thread recorder: ${message(error)}`,
         error,
       );
     }
-    if (this.writers.has(threadId)) throw this.duplicateWriter(threadId);
-    this.writers.set(threadId, { writer, historyMode, projection });
+    if (this.writers.has(threadId)) {
+      await lock?.release();
+      throw this.duplicateWriter(threadId);
+    }
+    this.writers.set(threadId, { writer, historyMode, projection, lock });
   }
 
   private duplicateWriter(threadId: ThreadId): ThreadStoreError {
@@ -316,6 +362,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
     const absolute = isAbsolute(path) ? path : join(this.codexHome, path);
+    const lock = await this.takeWriterLock(threadId);
     let writer: RolloutRecorder;
     let projection: ThreadProjection | undefined;
     try {
@@ -338,6 +385,7 @@ export class LocalThreadStore extends ThreadStoreBase {
         writer = await RolloutRecorder.resume(absolute);
       }
     } catch (error) {
+      await lock?.release();
       if (error instanceof ThreadStoreError) throw error;
       throw ThreadStoreError.internal(
         `failed to resume local thread recorder: ${message(error)}`,
@@ -346,9 +394,10 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     if (this.writers.has(threadId)) {
       await writer.discard();
+      await lock?.release();
       throw this.duplicateWriter(threadId);
     }
-    this.writers.set(threadId, { writer, historyMode, projection });
+    this.writers.set(threadId, { writer, historyMode, projection, lock });
   }
 
   private writerFor(threadId: ThreadId): RolloutRecorder {
@@ -430,6 +479,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     await this.syncMaterializedRolloutPath(threadId, entry.writer);
     if (this.writers.get(threadId) === entry) this.writers.delete(threadId);
+    await entry.lock?.release();
   }
 
   async discardThread(threadId: ThreadId): Promise<void> {
@@ -443,6 +493,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       );
     } finally {
       if (this.writers.get(threadId) === entry) this.writers.delete(threadId);
+      await entry.lock?.release();
     }
   }
 
@@ -1420,6 +1471,7 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   async archiveThread(params: ArchiveThreadParams): Promise<void> {
     const { threadId } = params;
+    await this.assertNoOtherWriter(threadId);
     let found: string | null;
     try {
       found = await findRolloutPath(this.codexHome, threadId, false, this.handle);
@@ -1526,6 +1578,7 @@ export class LocalThreadStore extends ThreadStoreBase {
   async deleteThread(params: DeleteThreadParams): Promise<void> {
     const { threadId } = params;
     await this.refuseIfForkReferences(threadId);
+    await this.assertNoOtherWriter(threadId);
     const paths = new Set<string>();
     for (const archived of [false, true]) {
       let found: string | null;
@@ -1543,6 +1596,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (entry !== undefined) {
       await entry.writer.discard().catch(() => undefined);
       this.writers.delete(threadId);
+      await entry.lock?.release();
       if (entry.writer.materialized) paths.add(entry.writer.path);
     }
     let deletedAny = false;
