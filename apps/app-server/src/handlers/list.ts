@@ -191,13 +191,21 @@ export async function listThreads(
     cursor = nextCursor;
   }
 
+  // Seen on the real binary: a sub-agent row names its parent when the listing filters by
+  // provider (explicitly or the default) on the plain path, or by relation; not with
+  // `modelProviders: []`, a search or `useStateDbOnly`.
+  const showsParent =
+    relationFilter !== undefined ||
+    (modelProviders.length > 0 &&
+      params.useStateDbOnly !== true &&
+      params.searchTerm === undefined);
   const data = collected.map((stored) => {
     const facts = storedThreadFacts(stored);
-    // 0.169.0 builds list rows from its state DB row, which records no fork source, no spawn
-    // parent and no thread source for them; `thread/read` reports those.
+    // 0.169.0's list rows carry no fork source and no thread source (`thread/read` reports
+    // them), and the spawn parent only where it reads it (showsParent).
     facts.forkedFromId = null;
-    facts.parentThreadId = null;
     facts.threadSource = null;
+    if (!showsParent) facts.parentThreadId = null;
     // A loaded thread shows its environment; `canAcceptDirectInput` stays null in lists.
     const live = ctx.loaded(stored.threadId);
     if (live !== undefined) {
