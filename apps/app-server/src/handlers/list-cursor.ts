@@ -40,14 +40,17 @@ export function positionMs(sortTimeMs: number, precision: CursorPrecision): numb
   return precision === 'second' ? Math.floor(sortTimeMs / 1000) * 1000 : sortTimeMs;
 }
 
-/** The `nextCursor` 0.169.0 prints for a row. */
+/**
+ * A `nextCursor` as 0.169.0 prints it: RFC 3339 in UTC with the fraction's trailing zeros
+ * dropped (`…:37:00.93Z`, `…:37:16Z`), then the id. (Its `backwardsCursor` keeps three digits.)
+ */
 export function formatListCursor(
   sortTimeMs: number,
   id: string,
   precision: CursorPrecision,
 ): string {
   const iso = new Date(positionMs(sortTimeMs, precision)).toISOString();
-  return `${precision === 'second' ? iso.replace('.000Z', 'Z') : iso}|${id}`;
+  return `${iso.replace(/\.?0*Z$/, 'Z')}|${id}`;
 }
 
 /** A store cursor (bare time) that starts a page early enough to hold every row `keeps` accepts. */

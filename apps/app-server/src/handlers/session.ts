@@ -10,10 +10,9 @@
  *   `on-request`.
  * - `sandbox`, `approvalsReviewer`, `serviceTier`: the request's, else config.toml's, else
  *   read-only, `user`, none.
- * - `activePermissionProfile`: (resume, fork) none when the thread last ran with a recorded
- *   permission profile (what 0.169.0 writes; a named profile is not recorded in these homes),
- *   else the built-in `:read-only` profile unless a sandbox mode was chosen (by the request or
- *   config.toml), then none.
+ * - `activePermissionProfile`: (resume, fork) none when the thread's settings snapshot (which
+ *   0.169.0 writes, 0.131 does not) holds a permission profile, else the built-in `:read-only`
+ *   profile unless a sandbox mode was chosen (by the request or config.toml), then none.
  * Skein runs no model: these are the values a stock client would see, nothing enforces them.
  */
 import type { SessionConfig } from '../config.js';
@@ -113,28 +112,39 @@ function record(value: unknown): Record<string, unknown> | null {
 
 export interface RecordedSettings {
   approvalPolicy: string | null;
-  /** The thread recorded a `permission_profile` (0.169.0 threads), not only a sandbox policy. */
+  /**
+   * The thread recorded its settings snapshot (`thread_settings_applied`, what 0.169.0 writes)
+   * with a permission profile; a 0.131 thread only has turn contexts.
+   */
   permissionProfile: boolean;
 }
 
-/** The settings a thread last ran with: its latest `turn_context` or `thread_settings_applied`. */
+/** The settings a thread last ran with, from its latest turn context or settings snapshot. */
 export function recordedSettings(history: readonly HistoryLine[]): RecordedSettings {
+  let approvalPolicy: string | null = null;
+  let permissionProfile = false;
+  let approvalFound = false;
   for (let i = history.length - 1; i >= 0; i -= 1) {
     const line = history[i] as HistoryLine;
     const payload = record(line.payload);
     if (payload === null) continue;
-    let settings: Record<string, unknown> | null = null;
-    if (line.type === 'turn_context') settings = payload;
-    else if (line.type === 'event_msg' && payload.type === 'thread_settings_applied')
-      settings = record(payload.thread_settings);
+    const snapshot =
+      line.type === 'event_msg' && payload.type === 'thread_settings_applied'
+        ? record(payload.thread_settings)
+        : null;
+    const settings = line.type === 'turn_context' ? payload : snapshot;
     if (settings === null) continue;
-    const policy = settings.approval_policy;
-    return {
-      approvalPolicy: typeof policy === 'string' ? policy : null,
-      permissionProfile: record(settings.permission_profile) !== null,
-    };
+    if (!approvalFound) {
+      approvalFound = true;
+      const policy = settings.approval_policy;
+      approvalPolicy = typeof policy === 'string' ? policy : null;
+    }
+    if (snapshot !== null) {
+      permissionProfile = record(snapshot.permission_profile) !== null;
+      break;
+    }
   }
-  return { approvalPolicy: null, permissionProfile: false };
+  return { approvalPolicy, permissionProfile };
 }
 
 function wireTokens(value: unknown): Record<string, number> {
