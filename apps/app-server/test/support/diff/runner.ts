@@ -22,6 +22,7 @@ const READ_ONLY = new Set([
   'thread/loaded/list',
 ]);
 const SETTLE_MS = 120;
+const STARTUP_SETTLE_MS = 300;
 
 export interface RecordedNotification {
   method: string;
@@ -100,6 +101,10 @@ async function startSide(
       : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: workdir });
   // Experimental params (parentThreadId, ...) and methods (readState) are part of the sequence.
   await proc.initialize({ experimentalApi: true }, 'skein_diff');
+  // What a server announces on its own at startup (0.169.0: a sandbox configWarning and the
+  // remote-control status) belongs to no step: let it arrive before the first one.
+  await proc.request('thread/loaded/list', {});
+  await new Promise((resolve) => setTimeout(resolve, STARTUP_SETTLE_MS));
   return { name, proc, home, answers: new Map() };
 }
 
