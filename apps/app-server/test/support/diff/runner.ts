@@ -9,7 +9,9 @@ import { ensureCodexCli, makeTempDir, removeTempDir } from '@skein/test-support'
 import { type Message, RpcProcess } from '../rpc-process.js';
 import { resolveTemplate, type Step, UnresolvedRef, valueAt } from './sequence.js';
 
-export const SKEIN_MAIN = join(import.meta.dirname, '..', '..', '..', 'dist', 'main.js');
+/** Skein's built server; `SKEIN_DIFF_SERVER` points at another build (e.g. to measure a baseline). */
+export const SKEIN_MAIN =
+  process.env.SKEIN_DIFF_SERVER ?? join(import.meta.dirname, '..', '..', '..', 'dist', 'main.js');
 export const SIDES = ['codex', 'skein'] as const;
 export type SideName = (typeof SIDES)[number];
 
