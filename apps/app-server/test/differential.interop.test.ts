@@ -19,7 +19,25 @@ import { codexSchema } from './support/schema.js';
 
 const schema = codexSchema(inject('codexSchemaDir'));
 const SEED = Number(process.env.SKEIN_DIFF_SEED ?? '1');
-const HOMES: FixtureName[] = ['codex-0.169', 'codex-0.131'];
+/**
+ * The 0.169 home as it is (no config.toml: 0.169.0's built-in defaults), the 0.131 home with
+ * a config.toml setting what start/resume/fork echo.
+ */
+const HOMES: { home: FixtureName; configToml?: string }[] = [
+  { home: 'codex-0.169' },
+  {
+    home: 'codex-0.131',
+    configToml: [
+      'approval_policy = "never"',
+      'sandbox_mode = "workspace-write"',
+      'approvals_reviewer = "auto_review"',
+      'model = "config-model"',
+      'model_reasoning_effort = "high"',
+      'service_tier = "flex"',
+      '',
+    ].join('\n'),
+  },
+];
 
 function show(value: unknown): string {
   const text = value === undefined ? 'undefined' : JSON.stringify(value);
@@ -30,12 +48,12 @@ it('keeps every known difference to one step (or one kind and role) and one exac
   expect(checkKnownDifferences(KNOWN_DIFFERENCES)).toEqual([]);
 });
 
-describe.each(HOMES)('generated sequence on the %s home', (home) => {
+describe.each(HOMES)('generated sequence on the $home home', ({ home, configToml }) => {
   let run: DifferentialRun;
 
   beforeAll(async () => {
     if (!skeinBuilt()) throw new Error('build the app-server first: pnpm build');
-    run = await runDifferential({ home, seed: SEED });
+    run = await runDifferential({ home, seed: SEED, ...(configToml ? { configToml } : {}) });
   }, 300_000);
 
   it('covers the thread API with a long sequence', () => {
@@ -64,7 +82,7 @@ describe.each(HOMES)('generated sequence on the %s home', (home) => {
   it('answers every step like codex 0.169.0, up to the known differences', () => {
     const { comparison } = run;
     const lines = [
-      `${home} seed ${SEED}: ${comparison.agreeing}/${comparison.total} steps agree (${comparison.agreement.toFixed(1)}%)`,
+      `${run.home} seed ${SEED}: ${comparison.agreeing}/${comparison.total} steps agree (${comparison.agreement.toFixed(1)}%)`,
     ];
     for (const group of groupDifferences(comparison)) {
       const e = group.example;

@@ -1,6 +1,6 @@
 /** The homes a differential run can use: a fixture by name, or any Codex home directory. */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   FIXTURE_NAMES,
   type FixtureName,
@@ -14,7 +14,21 @@ export interface HomeSource {
   install(): string;
 }
 
-export function homeSource(spec: string): HomeSource {
+/** A home, optionally with a config.toml written into every copy (it replaces the home's own). */
+export function homeSource(spec: string, configToml?: string): HomeSource {
+  const source = plainHomeSource(spec);
+  if (configToml === undefined) return source;
+  return {
+    name: `${source.name} + config.toml`,
+    install: () => {
+      const home = source.install();
+      writeFileSync(join(home, 'config.toml'), configToml);
+      return home;
+    },
+  };
+}
+
+function plainHomeSource(spec: string): HomeSource {
   if ((FIXTURE_NAMES as readonly string[]).includes(spec)) {
     return { name: spec, install: () => installFixtureHome(spec as FixtureName).home };
   }

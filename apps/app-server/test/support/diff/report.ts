@@ -1,10 +1,12 @@
 /**
- * `pnpm diff:report [--home codex-0.169|codex-0.131|<dir>] [--seed N] [--json]`: plays a
+ * `pnpm diff:report [--home codex-0.169|codex-0.131|<dir>] [--seed N] [--json]`
+ * `[--config FILE] [--steps] [--out FILE] [--save-recording FILE | --from-recording FILE]`: plays a
  * generated sequence on the real `codex app-server` 0.169.0 and on Skein's built server,
  * then prints the agreement and the differences grouped by method and path (one example
  * each). `--json` prints everything (steps, both normalized answers, groups) as JSON.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Comparison } from './compare.js';
 import { compareRecording, groupDifferences } from './compare.js';
@@ -23,6 +25,8 @@ const { values } = parseArgs({
   options: {
     home: { type: 'string', default: 'codex-0.169' },
     seed: { type: 'string', default: '1' },
+    /** A config.toml written into both copies of the home. */
+    config: { type: 'string' },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
     steps: { type: 'boolean', default: false },
@@ -51,6 +55,11 @@ async function main(): Promise<void> {
     if (!skeinBuilt()) throw new Error('build Skein first: pnpm build');
     const fresh = await runDifferential({
       home: values.home,
+      ...(values.config === undefined
+        ? {}
+        : {
+            configToml: readFileSync(resolve(process.env.INIT_CWD ?? '.', values.config), 'utf8'),
+          }),
       seed,
       log: (line) => process.stderr.write(`${line}\n`),
     });

@@ -11,6 +11,8 @@ import type { Step } from './sequence.js';
 export interface DifferentialOptions {
   /** A fixture name (`codex-0.169`, `codex-0.131`) or a home directory. */
   home: string;
+  /** Written as config.toml into both copies of the home. */
+  configToml?: string;
   seed: number;
   known?: readonly KnownDifference[];
   log?: (line: string) => void;
@@ -26,7 +28,7 @@ export interface DifferentialRun {
 }
 
 export async function runDifferential(options: DifferentialOptions): Promise<DifferentialRun> {
-  const source = homeSource(options.home);
+  const source = homeSource(options.home, options.configToml);
   // The survey reads a copy of its own, so nothing a server does can change it.
   const surveyCopy = source.install();
   let survey: HomeSurvey;
