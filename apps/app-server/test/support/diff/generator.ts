@@ -279,6 +279,13 @@ export function generateSequence(survey: HomeSurvey, options: GenerateOptions): 
   if (childless !== undefined) filter({ parentThreadId: childless.thread.id });
   filter({ ancestorThreadId: UNKNOWN_ID });
   filter({ ...all, originators: [] });
+  // Sections, projects, attachments and accounts: Skein keeps none of them.
+  filter({ ...all, sortKey: 'section_position', sectionId: 'no-such-section' }, false);
+  filter({ ...all, sectionId: null });
+  filter({ ...all, projectId: 'no-such-project' });
+  filter({ ...all, attachedToThreadId: facts[0]?.thread.id ?? UNKNOWN_ID });
+  filter({ ...all, includeAttachedThreads: true });
+  filter({ ...all, currentAccountOnly: true });
   // Seeded combinations of several filters at once.
   for (let i = 0; i < 8; i += 1) {
     const params: Params = {};
