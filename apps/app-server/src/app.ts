@@ -7,6 +7,7 @@
 import type { WireThreadStatus } from '@skein/app-server-protocol';
 import type { ThreadManager } from '@skein/thread-manager';
 import type { ThreadStore } from '@skein/thread-store';
+import type { SessionConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
 import { threadMethods } from './handlers/index.js';
 import { AppServer } from './server/app-server.js';
@@ -19,6 +20,8 @@ export interface AppServerOptions {
   cwd?: string;
   defaultModelProvider: string;
   defaultModel?: string | null;
+  /** config.toml's session settings (default: none set). */
+  session?: SessionConfig;
   /** The version Skein reports (user agent, `cliVersion` of live threads). */
   version: string;
   log?: (line: string) => void;
@@ -42,6 +45,14 @@ export function createAppServer(options: AppServerOptions): AppServer {
     cwd: options.cwd ?? process.cwd(),
     defaultModelProvider: options.defaultModelProvider,
     defaultModel: options.defaultModel ?? null,
+    session: options.session ?? {
+      model: options.defaultModel ?? null,
+      reasoningEffort: null,
+      approvalPolicy: null,
+      approvalsReviewer: null,
+      sandboxMode: null,
+      serviceTier: null,
+    },
     cliVersion: version,
     statusOf: (threadId) => manager.statusOf(threadId as never) as WireThreadStatus,
     loadedThreadIds: () => manager.listLoadedThreadIds(),

@@ -1,22 +1,45 @@
 /**
  * The few `config.toml` keys the app-server honours, read once at startup: `model_provider`
- * (the default `thread/list` provider filter, default `openai`) and `thread_unload_delay_secs`
- * (idle unload, default 60). Only top-level `key = value` lines are read.
+ * (the default `thread/list` provider filter, default `openai`), `thread_unload_delay_secs`
+ * (idle unload, default 60), and the session settings 0.169.0 echoes in the results of
+ * `thread/start` / `resume` / `fork` (`model`, `model_reasoning_effort`, `approval_policy`,
+ * `approvals_reviewer`, `sandbox_mode`, `service_tier`). Only top-level `key = value` lines
+ * are read.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
+/** Session settings from config.toml; null = not set (the handlers apply 0.169.0's defaults). */
+export interface SessionConfig {
+  model: string | null;
+  reasoningEffort: string | null;
+  approvalPolicy: string | null;
+  approvalsReviewer: string | null;
+  sandboxMode: string | null;
+  serviceTier: string | null;
+}
+
 export interface ServerConfig {
   modelProvider: string;
   model: string | null;
   threadUnloadDelaySecs: number;
+  session: SessionConfig;
 }
 
 const configSchema = z.object({
   model_provider: z.string().min(1).optional(),
   model: z.string().min(1).optional(),
   thread_unload_delay_secs: z.number().int().min(0).optional(),
+  model_reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).optional(),
+  // 0.169.0 still accepts the retired `on-failure` and runs it as `on-request`.
+  approval_policy: z
+    .enum(['on-request', 'on-failure', 'never'])
+    .transform((policy) => (policy === 'on-failure' ? 'on-request' : policy))
+    .optional(),
+  approvals_reviewer: z.enum(['user', 'auto_review', 'guardian_subagent']).optional(),
+  sandbox_mode: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
+  service_tier: z.string().min(1).optional(),
 });
 
 function parseTomlScalar(raw: string): unknown {
@@ -53,5 +76,13 @@ export function readServerConfig(codexHome: string): ServerConfig {
     modelProvider: config.model_provider ?? 'openai',
     model: config.model ?? null,
     threadUnloadDelaySecs: config.thread_unload_delay_secs ?? 60,
+    session: {
+      model: config.model ?? null,
+      reasoningEffort: config.model_reasoning_effort ?? null,
+      approvalPolicy: config.approval_policy ?? null,
+      approvalsReviewer: config.approvals_reviewer ?? null,
+      sandboxMode: config.sandbox_mode ?? null,
+      serviceTier: config.service_tier ?? null,
+    },
   };
 }

@@ -60,6 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     codexHome,
     defaultModelProvider: config.modelProvider,
     defaultModel: config.model,
+    session: config.session,
     version: SKEIN_APP_SERVER_VERSION,
     log,
   });

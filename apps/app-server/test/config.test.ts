@@ -13,6 +13,15 @@ function home(config?: string): string {
   return dir;
 }
 
+const NO_SESSION_SETTINGS = {
+  model: null,
+  reasoningEffort: null,
+  approvalPolicy: null,
+  approvalsReviewer: null,
+  sandboxMode: null,
+  serviceTier: null,
+};
+
 afterEach(() => {
   for (const dir of homes.splice(0)) removeTempDir(dir);
 });
@@ -23,6 +32,7 @@ describe('readServerConfig', () => {
       modelProvider: 'openai',
       model: null,
       threadUnloadDelaySecs: 60,
+      session: NO_SESSION_SETTINGS,
     });
   });
 
@@ -41,6 +51,7 @@ describe('readServerConfig', () => {
       modelProvider: 'mock_provider',
       model: 'gpt-x',
       threadUnloadDelaySecs: 0,
+      session: { ...NO_SESSION_SETTINGS, model: 'gpt-x' },
     });
   });
 
@@ -51,6 +62,29 @@ describe('readServerConfig', () => {
       modelProvider: 'p',
       model: null,
       threadUnloadDelaySecs: 60,
+      session: NO_SESSION_SETTINGS,
     });
+  });
+
+  it('reads the session settings start/resume/fork echo, mapping on-failure as 0.169.0 does', () => {
+    const dir = home(
+      [
+        'approval_policy = "on-failure"',
+        'sandbox_mode = "workspace-write"',
+        'approvals_reviewer = "auto_review"',
+        'model_reasoning_effort = "high"',
+        'service_tier = "flex"',
+        'model = "x-model"',
+      ].join('\n'),
+    );
+    expect(readServerConfig(dir).session).toEqual({
+      model: 'x-model',
+      reasoningEffort: 'high',
+      approvalPolicy: 'on-request',
+      approvalsReviewer: 'auto_review',
+      sandboxMode: 'workspace-write',
+      serviceTier: 'flex',
+    });
+    expect(readServerConfig(home('sandbox_mode = "everything"\n')).session.sandboxMode).toBeNull();
   });
 });

@@ -146,7 +146,6 @@ describe('request-shape errors (A.23, captured from 0.169.0)', () => {
       { sortKey: 'section_position' },
       'section-position sorting requires a section filter',
     ],
-    ['thread/loaded/list', { cursor: 'bad' }, 'invalid cursor: bad'],
   ];
 
   it.each(cases)('%s %j', async (method, params, message) => {
@@ -154,6 +153,19 @@ describe('request-shape errors (A.23, captured from 0.169.0)', () => {
     await client.initialize();
     const answer = await client.request(method, params === null ? undefined : params);
     expect(errorOf(answer)).toEqual({ code: -32600, message });
+  });
+
+  it('checks a thread/loaded/list cursor only when a thread is loaded, as 0.169.0 does', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize();
+    expect(await client.request('thread/loaded/list', { cursor: 'bad' })).toMatchObject({
+      result: { data: [], nextCursor: null },
+    });
+    await client.request('thread/start', { ephemeral: true });
+    expect(errorOf(await client.request('thread/loaded/list', { cursor: 'bad' }))).toEqual({
+      code: -32600,
+      message: 'invalid cursor: bad',
+    });
   });
 
   it('answers -32602 for the list filters Codex rejects that way', async () => {

@@ -216,6 +216,13 @@ export const threadItemsListParams = struct('ThreadItemsListParams', {
   sortDirection: opt(variant(SORT_DIRECTIONS)),
 });
 
+// Field order as serde reports missing fields: `operation` before `expectedRevision`.
+export const threadReadStateUpdateParams = struct('ThreadReadStateUpdateParams', {
+  threadId: str(),
+  operation: struct('ThreadReadStateOperation', { type: variant(['read', 'unread'] as const) }),
+  expectedRevision: str(),
+});
+
 export const threadInjectItemsParams = struct('ThreadInjectItemsParams', {
   threadId: str(),
   items: seq(json()),
@@ -231,12 +238,17 @@ export type ThreadLoadedListParams = z.output<typeof threadLoadedListParams>;
 export type ThreadSetNameParams = z.output<typeof threadSetNameParams>;
 export type ThreadMetadataUpdateParams = z.output<typeof threadMetadataUpdateParams>;
 export type ThreadTurnsListParams = z.output<typeof threadTurnsListParams>;
+export type ThreadItemsListParams = z.output<typeof threadItemsListParams>;
+export type ThreadReadStateUpdateParams = z.output<typeof threadReadStateUpdateParams>;
 export type ThreadInjectItemsParams = z.output<typeof threadInjectItemsParams>;
 
 /**
  * Experimental params per method (spec §0.3): sending one (non-null) without
  * `capabilities.experimentalApi` fails `<method>.<field> requires experimentalApi capability`.
  */
+/** Methods 0.169.0 serves only to clients that asked for the experimental API. */
+export const EXPERIMENTAL_METHODS: readonly string[] = ['thread/readState/update'];
+
 export const EXPERIMENTAL_PARAMS: Readonly<Record<string, readonly string[]>> = {
   'thread/start': [
     'allowProviderModelFallback',

@@ -22,7 +22,27 @@ export interface WireUserInput {
   [key: string]: unknown;
 }
 
+/** Last known state of an agent a collab tool call targeted (`agentsStates` values). */
+export interface WireCollabAgentState {
+  status: string;
+  message: string | null;
+}
+
 export type WireThreadItem =
+  | {
+      type: 'collabAgentToolCall';
+      id: string;
+      tool: string;
+      status: string;
+      senderThreadId: string;
+      receiverThreadIds: string[];
+      prompt: string | null;
+      model: string | null;
+      reasoningEffort: string | null;
+      agentsStates: Record<string, WireCollabAgentState>;
+      startedAtMs: number | null;
+      completedAtMs: number | null;
+    }
   | {
       type: 'userMessage';
       id: string;
@@ -67,6 +87,8 @@ export interface BuiltTurn {
   turn: WireTurn;
   /** Ordinal (or item index) of the line that opened the turn. */
   startOrdinal: number;
+  /** Ordinal of the line that recorded each of `turn.items` (same order). */
+  itemOrdinals: number[];
 }
 
 export interface BuiltHistory {
@@ -159,6 +181,46 @@ function agentItem(
   };
 }
 
+/** `spawn_agent`, `pending_init` → `spawnAgent`, `pendingInit` (the wire spells enums so). */
+function camel(text: string): string {
+  return text.replace(/_([a-z])/g, (_match, letter: string) => letter.toUpperCase());
+}
+
+/** An `agents_states` value: a bare status, or `{status: message}` for states with a message. */
+function collabAgentState(value: unknown): WireCollabAgentState {
+  if (typeof value === 'string') return { status: camel(value), message: null };
+  const record = asRecord(value);
+  const [status, message] = Object.entries(record ?? {})[0] ?? ['notFound', null];
+  return { status: camel(status), message: typeof message === 'string' ? message : null };
+}
+
+/** A recorded `CollabAgentToolCall` item (a sub-agent spawn, message, wait, ...). */
+function collabItem(
+  item: Json,
+  startedAtMs: number | null,
+  completedAtMs: number | null,
+): WireThreadItem {
+  const states: Record<string, WireCollabAgentState> = {};
+  for (const [threadId, state] of Object.entries(asRecord(item.agents_states) ?? {})) {
+    states[threadId] = collabAgentState(state);
+  }
+  const receivers = Array.isArray(item.receiver_thread_ids) ? item.receiver_thread_ids : [];
+  return {
+    type: 'collabAgentToolCall',
+    id: stringOr(item.id, ''),
+    tool: camel(stringOr(item.tool, '')),
+    status: camel(stringOr(item.status, 'completed')),
+    senderThreadId: stringOr(item.sender_thread_id, ''),
+    receiverThreadIds: receivers.filter((id): id is string => typeof id === 'string'),
+    prompt: stringOr(item.prompt, null),
+    model: stringOr(item.model, null),
+    reasoningEffort: stringOr(item.reasoning_effort, null),
+    agentsStates: states,
+    startedAtMs,
+    completedAtMs,
+  };
+}
+
 /** True when the history was written in 0.169's paginated shape. */
 function isPaginatedHistory(items: readonly HistoryItem[]): boolean {
   for (const item of items) {
@@ -200,6 +262,7 @@ export function buildTurns(items: readonly HistoryItem[], running = false): Buil
         durationMs: null,
       },
       startOrdinal: ordinal,
+      itemOrdinals: [],
     };
     turns.push(current);
     return current;
@@ -272,6 +335,7 @@ export function buildTurns(items: readonly HistoryItem[], running = false): Buil
         // A user message outside an explicit turn (very old rollouts) opens an implicit one.
         const target = ensureTurn(ordinal);
         legacyItemCounter += 1;
+        target.itemOrdinals.push(ordinal);
         target.turn.items.push({
           type: 'userMessage',
           id: `item-${legacyItemCounter}`,
@@ -286,6 +350,7 @@ export function buildTurns(items: readonly HistoryItem[], running = false): Buil
         if (paginated) return;
         const target = ensureTurn(ordinal);
         legacyItemCounter += 1;
+        target.itemOrdinals.push(ordinal);
         target.turn.items.push(
           agentItem(
             `item-${legacyItemCounter}`,
@@ -306,6 +371,7 @@ export function buildTurns(items: readonly HistoryItem[], running = false): Buil
         const startedAtMs = numberOr(payload.started_at_ms, null);
         const completedAtMs = numberOr(payload.completed_at_ms, null);
         if (item.type === 'UserMessage') {
+          target.itemOrdinals.push(ordinal);
           target.turn.items.push({
             type: 'userMessage',
             id,
@@ -316,6 +382,7 @@ export function buildTurns(items: readonly HistoryItem[], running = false): Buil
           });
           lastItemOrdinal = ordinal;
         } else if (item.type === 'AgentMessage') {
+          target.itemOrdinals.push(ordinal);
           target.turn.items.push(
             agentItem(
               id,
@@ -326,6 +393,10 @@ export function buildTurns(items: readonly HistoryItem[], running = false): Buil
               completedAtMs,
             ),
           );
+          lastItemOrdinal = ordinal;
+        } else if (item.type === 'CollabAgentToolCall') {
+          target.itemOrdinals.push(ordinal);
+          target.turn.items.push(collabItem(item, startedAtMs, completedAtMs));
           lastItemOrdinal = ordinal;
         }
         return;

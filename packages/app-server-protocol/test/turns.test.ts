@@ -188,3 +188,48 @@ describe('turn edge cases', () => {
     ).toThrow('invalid cursor: anchor turn is no longer present');
   });
 });
+
+describe('sub-agent spawns (0.169 paginated homes)', () => {
+  const manifest = readFixtureManifest('codex-0.169');
+  const child = manifest.threads.find((t) => t.parentThreadId !== null);
+  const parent = manifest.threads.find((t) => t.id === child?.parentThreadId);
+
+  it('turns the recorded CollabAgentToolCall into a collabAgentToolCall item between the messages', () => {
+    if (child === undefined || parent === undefined) throw new Error('the home has no spawn');
+    const history = buildTurns(historyOf('codex-0.169', parent.observed?.rolloutFile as string));
+    const items = history.turns.flatMap((t) => t.turn.items);
+    expect(items.map((i) => i.type)).toEqual([
+      'userMessage',
+      'collabAgentToolCall',
+      'agentMessage',
+    ]);
+    const spawn = items[1] as Extract<(typeof items)[number], { type: 'collabAgentToolCall' }>;
+    expect(spawn).toMatchObject({
+      tool: 'spawnAgent',
+      status: 'completed',
+      senderThreadId: parent.id,
+      receiverThreadIds: [child.id],
+      agentsStates: { [child.id]: { status: 'pendingInit', message: null } },
+    });
+    expect(spawn.id).toMatch(/^call_/);
+    expect(spawn.startedAtMs).toBeGreaterThan(0);
+    expect(Object.keys(spawn)).toEqual([
+      'type',
+      'id',
+      'tool',
+      'status',
+      'senderThreadId',
+      'receiverThreadIds',
+      'prompt',
+      'model',
+      'reasoningEffort',
+      'agentsStates',
+      'startedAtMs',
+      'completedAtMs',
+    ]);
+    // Every item keeps the ordinal of the line that recorded it (thread/items/list pages on it).
+    const built = history.turns[0];
+    expect(built?.itemOrdinals).toHaveLength(3);
+    expect([...(built?.itemOrdinals ?? [])].sort((a, b) => a - b)).toEqual(built?.itemOrdinals);
+  });
+});

@@ -15,6 +15,7 @@ export {
   readFixtureManifest,
   restoreMtimes,
 } from './fixtures.js';
+export { installHomeCopy } from './home-copy.js';
 export { fixturesDir, repoRoot, sharedDir } from './paths.js';
 export {
   findPostgresBinDir,

@@ -8,6 +8,7 @@ import type {
   ThreadSource,
   ThreadStore,
 } from '@skein/thread-store';
+import type { SessionConfig } from '../config.js';
 import type { AppServer } from '../server/app-server.js';
 
 /** The read-only view of a loaded thread the handlers need (the manager's LoadedThread). */
@@ -46,6 +47,8 @@ export interface HandlerContext {
   readonly cliVersion: string;
   /** `model` of config.toml, when set. */
   readonly defaultModel: string | null;
+  /** The session settings of config.toml that start/resume/fork results echo. */
+  readonly session: SessionConfig;
   statusOf(threadId: string): WireThreadStatus;
   loadedThreadIds(): readonly string[];
   loaded(threadId: string): LiveThreadView | undefined;

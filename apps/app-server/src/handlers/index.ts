@@ -8,11 +8,12 @@ import {
   deleteHandler,
   injectItemsHandler,
   metadataUpdateHandler,
+  readStateUpdateHandler,
   setNameHandler,
   unarchiveHandler,
   unsubscribeHandler,
 } from './mutations.js';
-import { readHandler, turnsListHandler } from './read.js';
+import { itemsListHandler, readHandler, turnsListHandler } from './read.js';
 
 export function threadMethods(ctx: HandlerContext): MethodTable {
   const table: [string, MethodHandler<never>][] = [
@@ -29,7 +30,9 @@ export function threadMethods(ctx: HandlerContext): MethodTable {
     ['thread/name/set', setNameHandler(ctx) as MethodHandler<never>],
     ['thread/metadata/update', metadataUpdateHandler(ctx) as MethodHandler<never>],
     ['thread/turns/list', turnsListHandler(ctx) as MethodHandler<never>],
+    ['thread/items/list', itemsListHandler(ctx) as MethodHandler<never>],
     ['thread/inject_items', injectItemsHandler(ctx) as MethodHandler<never>],
+    ['thread/readState/update', readStateUpdateHandler(ctx) as MethodHandler<never>],
   ];
   return new Map(table);
 }

@@ -20,7 +20,6 @@ import {
   type ForkedThread,
   type ForkThreadOptions,
   isThreadManagerError,
-  type LoadedThread,
 } from '@skein/thread-manager';
 import type { StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
@@ -34,51 +33,7 @@ import {
 } from './common.js';
 import type { HandlerContext } from './context.js';
 import { clampLimit } from './list.js';
-
-/** The config-echo fields of start/resume/fork results. Skein runs no model: requested or neutral. */
-interface Overrides {
-  model?: string | undefined;
-  modelProvider?: string | undefined;
-  serviceTier?: string | null | undefined;
-  approvalPolicy?: unknown;
-  approvalsReviewer?: string | undefined;
-  sandbox?: string | undefined;
-}
-
-function sandboxPolicy(mode: string | undefined): Record<string, unknown> {
-  switch (mode) {
-    case 'danger-full-access':
-      return { type: 'dangerFullAccess' };
-    case 'workspace-write':
-      return {
-        type: 'workspaceWrite',
-        writableRoots: [],
-        networkAccess: false,
-        excludeTmpdirEnvVar: false,
-        excludeSlashTmp: false,
-      };
-    default:
-      return { type: 'readOnly', networkAccess: false };
-  }
-}
-
-function sessionFields(ctx: HandlerContext, thread: LoadedThread, params: Overrides) {
-  const model = params.model ?? thread.model ?? ctx.defaultModel ?? '';
-  return {
-    model,
-    modelProvider: thread.modelProvider,
-    serviceTier: params.serviceTier ?? null,
-    disabledPluginIds: [] as string[],
-    cwd: thread.cwd,
-    runtimeWorkspaceRoots: [thread.cwd],
-    instructionSources: [] as string[],
-    approvalPolicy: params.approvalPolicy ?? 'on-request',
-    approvalsReviewer: params.approvalsReviewer ?? 'user',
-    sandbox: sandboxPolicy(params.sandbox),
-    activePermissionProfile: null,
-    reasoningEffort: thread.reasoningEffort,
-  };
-}
+import { configuredModel, recordedSettings, sessionEcho, tokenUsageOf } from './session.js';
 
 function resolveCwd(ctx: HandlerContext, cwd: string | undefined): string | undefined {
   return cwd === undefined ? undefined : resolve(ctx.cwd, cwd);
@@ -103,7 +58,8 @@ export function startHandler(ctx: HandlerContext): MethodHandler<ThreadStartPara
       const thread = await ctx.manager.startThread({
         cwd: resolveCwd(ctx, params.cwd) ?? ctx.cwd,
         modelProvider: params.modelProvider ?? ctx.defaultModelProvider,
-        model: params.model ?? ctx.defaultModel,
+        model: configuredModel(ctx.session, params.model),
+        reasoningEffort: ctx.session.reasoningEffort,
         ephemeral: params.ephemeral === true,
         ...(params.historyMode === undefined ? {} : { historyMode: params.historyMode }),
         threadSource: (params.threadSource ?? null) as ThreadSource | null,
@@ -118,11 +74,26 @@ export function startHandler(ctx: HandlerContext): MethodHandler<ThreadStartPara
       announceStarted(ctx, call as Call<unknown>, wire);
       return {
         thread: wire,
-        ...sessionFields(ctx, thread, params),
+        ...sessionEcho(ctx.session, params, {
+          model: configuredModel(ctx.session, params.model),
+          modelProvider: thread.modelProvider,
+          cwd: thread.cwd,
+          reasoningEffort: thread.reasoningEffort,
+        }),
         multiAgentMode: 'explicitRequestOnly',
       };
     },
   };
+}
+
+/** `thread/tokenUsage/updated` (when the history recorded usage), to the calling connection. */
+function announceTokenUsage(
+  call: Call<unknown>,
+  threadId: string,
+  history: readonly { type: string; payload: unknown }[],
+): void {
+  const usage = tokenUsageOf(threadId, history);
+  if (usage !== null) call.after(() => call.connection.notify('thread/tokenUsage/updated', usage));
 }
 
 function turnsOf(history: BuiltHistory): WireThread['turns'] {
@@ -132,7 +103,8 @@ function turnsOf(history: BuiltHistory): WireThread['turns'] {
 export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumeParams> {
   return {
     schema: threadResumeParams,
-    async handle({ params, connection }) {
+    async handle(call) {
+      const { params, connection } = call;
       const threadId = parseThreadIdParam(params.threadId, 'session') as ThreadId;
       checkPermissions(params);
       if (params.history !== undefined) {
@@ -173,7 +145,19 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
       }
       const stored: StoredThread | null = resumed.stored;
       const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
-      const session = sessionFields(ctx, resumed.thread, params);
+      const session = sessionEcho(ctx.session, params, {
+        model: params.model ?? resumed.thread.model ?? configuredModel(ctx.session),
+        modelProvider: resumed.thread.modelProvider,
+        cwd: resumed.thread.cwd,
+        reasoningEffort: resumed.thread.reasoningEffort,
+        recorded: recordedSettings(resumed.history),
+      });
+      // 0.169.0 reports the usage it knows: a paginated thread's always, a legacy thread's
+      // only when its turns were read; then the (empty) goal snapshot.
+      if (!excludeTurns || historyMode === 'paginated') {
+        announceTokenUsage(call as Call<unknown>, threadId, resumed.history);
+      }
+      call.after(() => connection.notify('thread/goal/cleared', { threadId }));
       const lastTurn = history.turns.at(-1);
       const initial = params.initialTurnsPage;
       return {
@@ -258,6 +242,14 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         }
       }
       const cwd = resolveCwd(ctx, params.cwd);
+      // A fork keeps its source's originator (0.169.0), not the forking client's.
+      const source =
+        ctx.manager.lookupThread(sourceId) ??
+        (await readStored(ctx, sourceId, { includeArchived: true, includeHistory: false }));
+      const originator =
+        source?.originator !== undefined && source.originator !== null && source.originator !== ''
+          ? source.originator
+          : connection.clientName;
       const forked = await forkWithCodexErrors(ctx, sourceId, {
         ...(params.lastTurnId === undefined ? {} : { lastTurnId: params.lastTurnId }),
         ...(params.beforeTurnId === undefined ? {} : { beforeTurnId: params.beforeTurnId }),
@@ -265,7 +257,7 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         ...(cwd === undefined ? {} : { cwd }),
         ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
         threadSource: (params.threadSource ?? null) as ThreadSource | null,
-        originator: connection.clientName,
+        originator,
         connectionId: connection.id,
       });
       const history = buildTurns(forked.history as HistoryItem[], false);
@@ -288,10 +280,17 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
           excludeTurns ? [] : turnsOf(history),
         );
       }
+      if (!excludeTurns) announceTokenUsage(call as Call<unknown>, wire.id, forked.history);
       announceStarted(ctx, call as Call<unknown>, wire);
       return {
         thread: wire,
-        ...sessionFields(ctx, forked.thread, params),
+        ...sessionEcho(ctx.session, params, {
+          model: configuredModel(ctx.session, params.model),
+          modelProvider: forked.thread.modelProvider,
+          cwd: forked.thread.cwd,
+          reasoningEffort: ctx.session.reasoningEffort,
+          recorded: recordedSettings(forked.history),
+        }),
         multiAgentMode: 'explicitRequestOnly',
       };
     },

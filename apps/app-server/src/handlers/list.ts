@@ -21,6 +21,15 @@ import type {
 import { RpcError } from '../errors.js';
 import type { MethodHandler } from '../server/app-server.js';
 import type { HandlerContext } from './context.js';
+import {
+  type CursorPrecision,
+  formatListCursor,
+  keeps,
+  type ListCursor,
+  parseListCursor,
+  storeStartCursor,
+} from './list-cursor.js';
+import { readStateOf, type WireReadState } from './read-state.js';
 
 const DEFAULT_LIMIT = 25;
 const MAX_LIMIT = 100;
@@ -50,10 +59,10 @@ function storeSources(kinds: readonly ThreadSourceKind[]): SessionSource[] | und
   return out;
 }
 
-function parseIdParam(field: string, value: string): string {
+/** `invalid parent thread id: ...` / `invalid ancestor thread id: ...`, as 0.169.0 words them. */
+function parseIdParam(noun: 'parent' | 'ancestor', value: string): string {
   const parsed = tryParseThreadId(value);
-  if (!parsed.ok) throw RpcError.invalidRequest(`invalid thread id: ${parsed.error}`);
-  void field;
+  if (!parsed.ok) throw RpcError.invalidRequest(`invalid ${noun} thread id: ${parsed.error}`);
   return parsed.id;
 }
 
@@ -65,7 +74,7 @@ function sortTimeMs(thread: StoredThread, key: ThreadSortKey): number {
 
 export interface ListedPage {
   data: WireThread[];
-  readStates: Record<string, unknown>;
+  readStates: Record<string, WireReadState>;
   nextCursor: string | null;
   backwardsCursor: string | null;
 }
@@ -112,12 +121,12 @@ export async function listThreads(
     params.parentThreadId !== undefined
       ? ({
           kind: 'directChildrenOf',
-          threadId: parseIdParam('parentThreadId', params.parentThreadId),
+          threadId: parseIdParam('parent', params.parentThreadId),
         } as const)
       : params.ancestorThreadId !== undefined
         ? ({
             kind: 'descendantsOf',
-            threadId: parseIdParam('ancestorThreadId', params.ancestorThreadId),
+            threadId: parseIdParam('ancestor', params.ancestorThreadId),
           } as const)
         : undefined;
   const modelProviders =
@@ -144,11 +153,24 @@ export async function listThreads(
     ...(params.searchTerm === undefined ? {} : { searchTerm: params.searchTerm }),
     ...(relationFilter === undefined ? {} : { relationFilter: relationFilter as never }),
   };
+  // 0.169.0 walks the rollout files for a plain listing of interactive threads and queries its
+  // state DB otherwise; the two print and compare cursors differently (list-cursor.ts).
+  const fromDb =
+    params.searchTerm !== undefined ||
+    params.useStateDbOnly === true ||
+    !kinds.every((kind) => kind === 'cli' || kind === 'vscode');
+  const precision: CursorPrecision = sortKey === 'createdAt' && !fromDb ? 'second' : 'ms';
+  const start: ListCursor | null =
+    params.cursor === undefined ? null : parseListCursor(params.cursor);
   const keep = (thread: StoredThread): boolean =>
-    !excluded.has(thread.threadId) && kinds.some((kind) => sourceMatchesKind(thread.source, kind));
+    !excluded.has(thread.threadId) &&
+    kinds.some((kind) => sourceMatchesKind(thread.source, kind)) &&
+    (start === null ||
+      keeps(start, sortDirection, precision, sortTimeMs(thread, sortKey), thread.threadId));
 
   const collected: StoredThread[] = [];
-  let cursor: string | undefined = params.cursor;
+  let cursor: string | undefined =
+    start === null ? undefined : storeStartCursor(start, sortDirection, precision);
   let nextCursor: string | null = null;
   const seen = new Set<string>();
   for (let round = 0; round < MAX_STORE_PAGES && collected.length < limit; round += 1) {
@@ -169,8 +191,21 @@ export async function listThreads(
     cursor = nextCursor;
   }
 
+  // Seen on the real binary: a sub-agent row names its parent when the listing filters by
+  // provider (explicitly or the default) on the plain path, or by relation; not with
+  // `modelProviders: []`, a search or `useStateDbOnly`.
+  const showsParent =
+    relationFilter !== undefined ||
+    (modelProviders.length > 0 &&
+      params.useStateDbOnly !== true &&
+      params.searchTerm === undefined);
   const data = collected.map((stored) => {
     const facts = storedThreadFacts(stored);
+    // 0.169.0's list rows carry no fork source and no thread source (`thread/read` reports
+    // them), and the spawn parent only where it reads it (showsParent).
+    facts.forkedFromId = null;
+    facts.threadSource = null;
+    if (!showsParent) facts.parentThreadId = null;
     // A loaded thread shows its environment; `canAcceptDirectInput` stays null in lists.
     const live = ctx.loaded(stored.threadId);
     if (live !== undefined) {
@@ -182,14 +217,27 @@ export async function listThreads(
   });
   const first = collected[0];
   let anchorMs = first === undefined ? 0 : sortTimeMs(first, sortKey);
-  // 0.169.0's search and DB-only paths keep times at second precision, and so do their anchors.
-  if (params.searchTerm !== undefined || params.useStateDbOnly === true)
-    anchorMs = Math.floor(anchorMs / 1000) * 1000;
+  // The DB path anchors a creation-time page on the whole-second `created_at` column.
+  if (fromDb && sortKey === 'createdAt') anchorMs = Math.floor(anchorMs / 1000) * 1000;
   const backwardsCursor =
     first === undefined
       ? null
       : new Date(anchorMs + (sortDirection === 'desc' ? -1 : 1)).toISOString();
-  return { data, readStates: {}, nextCursor, backwardsCursor };
+  const last = collected.at(-1);
+  const readStates: Record<string, WireReadState> = {};
+  for (const thread of collected) {
+    const state = readStateOf(thread);
+    if (state !== null) readStates[thread.threadId] = state;
+  }
+  return {
+    data,
+    readStates,
+    nextCursor:
+      nextCursor === null || last === undefined
+        ? null
+        : formatListCursor(sortTimeMs(last, sortKey), last.threadId, precision),
+    backwardsCursor,
+  };
 }
 
 export function listHandler(ctx: HandlerContext): MethodHandler<ThreadListParams> {
@@ -201,6 +249,8 @@ export function loadedListHandler(ctx: HandlerContext): MethodHandler<ThreadLoad
     schema: threadLoadedListParams,
     async handle({ params }) {
       const ids = [...ctx.loadedThreadIds()].sort();
+      // 0.169.0 looks at the cursor only when something is loaded.
+      if (ids.length === 0) return { data: [], nextCursor: null };
       let start = 0;
       if (params.cursor !== undefined) {
         const parsed = tryParseThreadId(params.cursor);

@@ -7,11 +7,13 @@
 import {
   type ThreadInjectItemsParams,
   type ThreadMetadataUpdateParams,
+  type ThreadReadStateUpdateParams,
   type ThreadSetNameParams,
   threadArchiveParams,
   threadDeleteParams,
   threadInjectItemsParams,
   threadMetadataUpdateParams,
+  threadReadStateUpdateParams,
   threadSetNameParams,
   threadUnarchiveParams,
   threadUnsubscribeParams,
@@ -26,7 +28,7 @@ import {
 } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import type { MethodHandler } from '../server/app-server.js';
-import { parseThreadIdParam, wireThread } from './common.js';
+import { parseThreadIdParam, readStored, wireThread } from './common.js';
 import type { HandlerContext } from './context.js';
 
 type IdParams = { threadId: string };
@@ -117,7 +119,10 @@ export function metadataUpdateHandler(
         }
         throw error;
       }
-      return { thread: wireThread(ctx, stored, ctx.manager.lookupThread(threadId)) };
+      // 0.169.0 answers the stored thread with the live environment, but without the live
+      // thread's `canAcceptDirectInput`.
+      const thread = wireThread(ctx, stored, ctx.manager.lookupThread(threadId));
+      return { thread: { ...thread, canAcceptDirectInput: null } };
     },
   };
 }
@@ -150,6 +155,30 @@ export function injectItemsHandler(ctx: HandlerContext): MethodHandler<ThreadInj
       );
       await thread.recordItems(items);
       return {};
+    },
+  };
+}
+
+/**
+ * `thread/readState/update` (experimental): 0.169.0 keeps read receipts in its state DB
+ * (`thread_read_receipts`), which Skein's store does not write yet. Params and unknown threads
+ * are answered as 0.169.0 answers them; a real update is refused as unsupported.
+ */
+export function readStateUpdateHandler(
+  ctx: HandlerContext,
+): MethodHandler<ThreadReadStateUpdateParams> {
+  return {
+    schema: threadReadStateUpdateParams,
+    async handle({ params }) {
+      const threadId = parseThreadIdParam(params.threadId) as ThreadId;
+      const stored = await readStored(ctx, threadId, {
+        includeArchived: true,
+        includeHistory: false,
+      });
+      if (stored === null && ctx.loaded(threadId) === undefined) {
+        throw RpcError.invalidRequest(`thread not loaded: ${threadId}`);
+      }
+      throw RpcError.unsupported('thread/readState/update is not supported yet');
     },
   };
 }

@@ -6,6 +6,7 @@
 
 import {
   CODEX_CLIENT_METHODS,
+  EXPERIMENTAL_METHODS,
   EXPERIMENTAL_PARAMS,
   initializeParams,
   serdeMessage,
@@ -189,6 +190,9 @@ export class AppServer {
     if (!connection.initialized) throw RpcError.invalidRequest('Not initialized');
     const raw = params as Record<string, unknown>;
     if (!connection.experimentalApi) {
+      if (EXPERIMENTAL_METHODS.includes(method)) {
+        throw RpcError.invalidRequest(`${method} requires experimentalApi capability`);
+      }
       for (const field of EXPERIMENTAL_PARAMS[method] ?? []) {
         if (raw[field] !== undefined && raw[field] !== null) {
           throw RpcError.invalidRequest(`${method}.${field} requires experimentalApi capability`);

@@ -27,6 +27,7 @@ const RESPONSE_SCHEMAS: Record<string, string> = {
   'thread/metadata/update': 'v2/ThreadMetadataUpdateResponse.json',
   'thread/turns/list': 'v2/ThreadTurnsListResponse.json',
   'thread/inject_items': 'v2/ThreadInjectItemsResponse.json',
+  'thread/items/list': 'v2/ThreadItemsListResponse.json',
 };
 
 const NOTIFICATION_SCHEMAS: Record<string, string> = {
@@ -38,6 +39,8 @@ const NOTIFICATION_SCHEMAS: Record<string, string> = {
   'thread/deleted': 'v2/ThreadDeletedNotification.json',
   'thread/closed': 'v2/ThreadClosedNotification.json',
   deprecationNotice: 'v2/DeprecationNoticeNotification.json',
+  'thread/tokenUsage/updated': 'v2/ThreadTokenUsageUpdatedNotification.json',
+  'thread/goal/cleared': 'v2/ThreadGoalClearedNotification.json',
 };
 
 export class CodexSchema {
@@ -88,6 +91,14 @@ export class CodexSchema {
         `${what} does not match ${file}: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 1500)}`,
       );
     }
+  }
+
+  knowsResponse(method: string): boolean {
+    return method in RESPONSE_SCHEMAS;
+  }
+
+  knowsNotification(method: string): boolean {
+    return method in NOTIFICATION_SCHEMAS;
   }
 
   /** Validates a response to `method` (errors against JSONRPCError). */

@@ -1,0 +1,116 @@
+/**
+ * Differential test on generated request sequences: for each fixture home, a sequence is
+ * generated from what the home holds (test/support/diff/generator.ts), played on the real
+ * `codex app-server` 0.169.0 and on Skein's built server (each on its own fresh copy of the
+ * home), and compared after normalizing only generated ids, run-time timestamps and the temp
+ * paths. Every difference must be one of the single-step, single-path entries of
+ * test/support/diff/known-differences.ts. `SKEIN_DIFF_SEED` picks another sequence.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FixtureName } from '@skein/test-support';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { groupDifferences } from './support/diff/compare.js';
+import { checkKnownDifferences, KNOWN_DIFFERENCES } from './support/diff/known-differences.js';
+import { type DifferentialRun, runDifferential } from './support/diff/run.js';
+import { skeinBuilt } from './support/diff/runner.js';
+import { codexSchema } from './support/schema.js';
+
+const schema = codexSchema(inject('codexSchemaDir'));
+const SEED = Number(process.env.SKEIN_DIFF_SEED ?? '1');
+/**
+ * The 0.169 home as it is (no config.toml: 0.169.0's built-in defaults), the 0.131 home with
+ * a config.toml setting what start/resume/fork echo.
+ */
+const HOMES: { home: FixtureName; configToml?: string }[] = [
+  { home: 'codex-0.169' },
+  {
+    home: 'codex-0.131',
+    configToml: [
+      'approval_policy = "never"',
+      'sandbox_mode = "workspace-write"',
+      'approvals_reviewer = "auto_review"',
+      'model = "config-model"',
+      'model_reasoning_effort = "high"',
+      'service_tier = "flex"',
+      '',
+    ].join('\n'),
+  },
+];
+
+function show(value: unknown): string {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  return text.length > 240 ? `${text.slice(0, 240)}…` : text;
+}
+
+it('keeps every known difference to one step (or one kind and role) and one exact path', () => {
+  expect(checkKnownDifferences(KNOWN_DIFFERENCES)).toEqual([]);
+});
+
+describe.each(HOMES)('generated sequence on the $home home', ({ home, configToml }) => {
+  let run: DifferentialRun;
+
+  beforeAll(async () => {
+    if (!skeinBuilt()) throw new Error('build the app-server first: pnpm build');
+    run = await runDifferential({ home, seed: SEED, ...(configToml ? { configToml } : {}) });
+  }, 300_000);
+
+  it('covers the thread API with a long sequence', () => {
+    const methods = new Set(run.comparison.steps.map((s) => s.method));
+    for (const method of [
+      'thread/list',
+      'thread/read',
+      'thread/turns/list',
+      'thread/items/list',
+      'thread/loaded/list',
+      'thread/name/set',
+      'thread/metadata/update',
+      'thread/archive',
+      'thread/unarchive',
+      'thread/delete',
+      'thread/resume',
+      'thread/fork',
+      'thread/unsubscribe',
+      'thread/start',
+    ]) {
+      expect(methods).toContain(method);
+    }
+    expect(run.comparison.total).toBeGreaterThan(400);
+  });
+
+  it('answers every step like codex 0.169.0, up to the known differences', () => {
+    const { comparison } = run;
+    const lines = [
+      `${run.home} seed ${SEED}: ${comparison.agreeing}/${comparison.total} steps agree (${comparison.agreement.toFixed(1)}%)`,
+    ];
+    for (const group of groupDifferences(comparison)) {
+      const e = group.example;
+      lines.push(
+        `${group.method} ${group.path}: ${group.steps} step(s); e.g. [${e.label}] codex ${show(e.codex)} | skein ${show(e.skein)}`,
+      );
+    }
+    const file = join(tmpdir(), `skein-differential-${home}-seed${SEED}.txt`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    console.info(lines[0]);
+    const unexplained = comparison.unexplained.map(
+      (d) => `[${d.label}] ${d.path}: codex ${show(d.codex)} | skein ${show(d.skein)}`,
+    );
+    expect(unexplained, `unexplained differences (grouped report: ${file})`).toEqual([]);
+  });
+
+  it("sends only answers and notifications the real binary's schema accepts", () => {
+    const before = schema.checked;
+    for (const step of run.recording.steps) {
+      const response = step.skein.response;
+      if (response === undefined) continue;
+      if ('error' in response || schema.knowsResponse(step.method))
+        schema.response(step.method, response);
+      for (const n of step.skein.notifications) {
+        if (schema.knowsNotification(n.method))
+          schema.notification({ method: n.method, params: n.params, emittedAtMs: n.emittedAtMs });
+      }
+    }
+    expect(schema.checked - before).toBeGreaterThan(run.recording.steps.length / 2);
+  });
+});
