@@ -16,6 +16,8 @@ export class RpcError extends Error {
   constructor(
     readonly code: number,
     message: string,
+    /** The error's `data` member, where Codex sends one (e.g. a read-state conflict). */
+    readonly data?: unknown,
   ) {
     super(message);
   }

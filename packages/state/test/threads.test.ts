@@ -342,7 +342,8 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
             source: i % 4 === 0 ? 'exec' : 'cli',
             modelProvider: i % 5 === 0 ? 'other' : 'openai',
             archived: i % 10 === 9,
-            preview: i === 7 ? '' : `msg ${i} ${i % 2 === 0 ? 'Even' : 'odd'}`,
+            preview: i === 7 ? '' : `msg ${i} ${i % 2 === 0 ? 'Even' : 'odd'} Preview-only`,
+            title: i === 7 ? '' : `msg ${i} ${i % 2 === 0 ? 'Even' : 'odd'}`,
             firstUserMessage: i === 7 ? '' : `msg ${i}`,
             name: i === 11 ? 'Special Even' : null,
           }),
@@ -427,9 +428,11 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
         expected(
           'created_at',
           'desc',
-          (t) => t.preview.includes('Even') || (modern && (t.name ?? '').includes('Even')),
+          (t) => t.title.includes('Even') || (modern && (t.name ?? '').includes('Even')),
         ),
       );
+      // The preview is not searched (a fork's inherited preview must not make it match).
+      expect(await ids({ searchTerm: 'Preview-only' })).toEqual([]);
       expect(await ids({ searchTerm: 'even' })).toEqual([]); // case-sensitive
       const hidden = threads[7]!;
       expect(await ids({})).not.toContain(hidden.id);

@@ -29,7 +29,7 @@ import {
   parseListCursor,
   storeStartCursor,
 } from './list-cursor.js';
-import { readStateOf, type WireReadState } from './read-state.js';
+import { readStatesOf, type WireReadState } from './read-state.js';
 
 const DEFAULT_LIMIT = 25;
 const MAX_LIMIT = 100;
@@ -224,11 +224,7 @@ export async function listThreads(
       ? null
       : new Date(anchorMs + (sortDirection === 'desc' ? -1 : 1)).toISOString();
   const last = collected.at(-1);
-  const readStates: Record<string, WireReadState> = {};
-  for (const thread of collected) {
-    const state = readStateOf(thread);
-    if (state !== null) readStates[thread.threadId] = state;
-  }
+  const readStates: Record<string, WireReadState> = await readStatesOf(ctx, collected);
   return {
     data,
     readStates,

@@ -160,9 +160,10 @@ export function injectItemsHandler(ctx: HandlerContext): MethodHandler<ThreadInj
 }
 
 /**
- * `thread/readState/update` (experimental): 0.169.0 keeps read receipts in its state DB
- * (`thread_read_receipts`), which Skein's store does not write yet. Params and unknown threads
- * are answered as 0.169.0 answers them; a real update is refused as unsupported.
+ * `thread/readState/update` (experimental): marks a thread read or unread in Codex 0.169's
+ * `thread_read_receipts`, if its receipt is still at `expectedRevision`. A stale revision is
+ * answered as 0.169.0 answers it: -32600 `read state changed` with the current state in
+ * `data`. A home whose DB keeps no receipts (0.131's schema) refuses (-32601).
  */
 export function readStateUpdateHandler(
   ctx: HandlerContext,
@@ -178,7 +179,23 @@ export function readStateUpdateHandler(
       if (stored === null && ctx.loaded(threadId) === undefined) {
         throw RpcError.invalidRequest(`thread not loaded: ${threadId}`);
       }
-      throw RpcError.unsupported('thread/readState/update is not supported yet');
+      try {
+        const readState = await ctx.manager.updateReadState({
+          threadId,
+          operation: params.operation.type,
+          expectedRevision: params.expectedRevision,
+        });
+        return { readState };
+      } catch (error) {
+        if (error instanceof ThreadStoreError && error.code === 'Conflict') {
+          const current = (await ctx.manager.readStates([threadId])).get(threadId);
+          throw new RpcError(-32600, 'read state changed', {
+            reason: 'readStateConflict',
+            readState: current ?? null,
+          });
+        }
+        throw error;
+      }
     },
   };
 }

@@ -1,13 +1,12 @@
 /**
- * Read receipts on the wire (`readStates` of `thread/list`, `readState` of `thread/read`).
- * 0.169.0 answers, for a durable thread without a receipt row in its state DB, the initial
- * state: `{firstUnread: null, revision: "initial:<thread id>"}` (seen for every thread of a
- * home written by 0.131, and for fresh forks). Skein's store does not read Codex's receipt
- * table yet, so every durable thread gets that initial state. Sub-agent threads have no read
- * state in 0.169.0 (absent from `readStates`, `readState: null`), and neither has a thread
- * only loaded in memory (never written).
+ * Read receipts on the wire (`readStates` of `thread/list`, `readState` of `thread/read`), as
+ * 0.169.0 answers them from its `thread_read_receipts`: a thread without a receipt reads as
+ * `{firstUnread: null, revision: "initial:<thread id>"}` (every thread of a home whose DB
+ * keeps no receipts, fresh forks). Sub-agent threads have no read state in 0.169.0 (absent
+ * from `readStates`, `readState: null`), and neither has a thread only loaded in memory.
  */
-import type { StoredThread } from '@skein/thread-store';
+import type { StoredThread, ThreadId } from '@skein/thread-store';
+import type { HandlerContext } from './context.js';
 
 export interface WireReadState {
   firstUnread: { type: 'threadStart' } | { type: 'turn'; turnId: string } | null;
@@ -18,11 +17,28 @@ export function initialReadState(threadId: string): WireReadState {
   return { firstUnread: null, revision: `initial:${threadId}` };
 }
 
-/** The read state of a stored thread, or null for a sub-agent thread. */
-export function readStateOf(
-  thread: Pick<StoredThread, 'threadId' | 'source'>,
-): WireReadState | null {
+function hasReadState(thread: Pick<StoredThread, 'source'>): boolean {
   const source = thread.source;
-  if (typeof source === 'object' && source !== null && 'subagent' in source) return null;
-  return initialReadState(thread.threadId);
+  return !(typeof source === 'object' && source !== null && 'subagent' in source);
+}
+
+/** The read states of stored threads, keyed by id (sub-agents left out). */
+export async function readStatesOf(
+  ctx: HandlerContext,
+  threads: readonly Pick<StoredThread, 'threadId' | 'source'>[],
+): Promise<Record<string, WireReadState>> {
+  const ids = threads.filter(hasReadState).map((thread) => thread.threadId as ThreadId);
+  const out: Record<string, WireReadState> = {};
+  if (ids.length === 0) return out;
+  const states = await ctx.manager.readStates(ids);
+  for (const id of ids) out[id] = states.get(id) ?? initialReadState(id);
+  return out;
+}
+
+/** The read state of one stored thread, or null for a sub-agent thread. */
+export async function readStateOf(
+  ctx: HandlerContext,
+  thread: Pick<StoredThread, 'threadId' | 'source'>,
+): Promise<WireReadState | null> {
+  return (await readStatesOf(ctx, [thread]))[thread.threadId] ?? null;
 }

@@ -27,8 +27,8 @@ import { readStateOf } from './read-state.js';
  * A read answers the stored thread; a thread only loaded in memory (never written) is answered
  * from its live snapshot, which 0.169.0 builds without the fork source and the name.
  */
-function readAnswer(view: ThreadView, thread: WireThread) {
-  if (view.stored !== null) return { thread, readState: readStateOf(view.stored) };
+async function readAnswer(ctx: HandlerContext, view: ThreadView, thread: WireThread) {
+  if (view.stored !== null) return { thread, readState: await readStateOf(ctx, view.stored) };
   return { thread: { ...thread, forkedFromId: null, name: null }, readState: null };
 }
 
@@ -44,7 +44,7 @@ export function readHandler(ctx: HandlerContext): MethodHandler<ThreadReadParams
       const includeTurns = params.includeTurns === true;
       if (!includeTurns) {
         const view = await readView(ctx, threadId);
-        return readAnswer(view, wireThread(ctx, view.stored, view.loaded ?? undefined));
+        return readAnswer(ctx, view, wireThread(ctx, view.stored, view.loaded ?? undefined));
       }
       const { view, items } = await readViewWithHistory(ctx, threadId, 'includeTurns');
       const live = view.loaded ?? undefined;
@@ -57,6 +57,7 @@ export function readHandler(ctx: HandlerContext): MethodHandler<ThreadReadParams
         });
       }
       return readAnswer(
+        ctx,
         view,
         wireThread(
           ctx,

@@ -151,7 +151,11 @@ export class AppServer {
       const rpc = toRpcError(error);
       if (rpc.code === -32603)
         this.log(`internal error in ${method}: ${(error as Error)?.stack ?? String(error)}`);
-      connection.send({ error: { code: rpc.code, message: rpc.message }, id });
+      const body =
+        rpc.data === undefined
+          ? { code: rpc.code, message: rpc.message }
+          : { code: rpc.code, data: rpc.data, message: rpc.message };
+      connection.send({ error: body, id });
       return;
     }
     for (const task of followUps) {
