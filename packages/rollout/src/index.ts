@@ -14,6 +14,7 @@ export * from './reader.js';
 export * from './recorder.js';
 export * from './schema.js';
 export * from './session-index.js';
+export * from './session-index-cache.js';
 export * from './session-index-lock.js';
 export * from './session-meta.js';
 export * from './state-db/index.js';

@@ -6,6 +6,7 @@ import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { sessionIndexPath } from './layout.js';
 import { findThreadPath } from './listing.js';
+import { currentSessionIndexNames } from './session-index-cache.js';
 import { type SessionIndexLockOptions, withSessionIndexLock } from './session-index-lock.js';
 
 /*
@@ -149,47 +150,35 @@ export async function* readSessionIndexBackwards(
   }
 }
 
-/** The current name of a thread (latest line wins), or null. */
+/** The current name of a thread (latest line wins; a blank one is no name), or null. */
 export async function findThreadNameById(
   codexHome: string,
   threadId: string,
 ): Promise<string | null> {
-  const id = threadId.toLowerCase();
-  for await (const entry of readSessionIndexBackwards(codexHome)) {
-    if (entry.id.toLowerCase() === id) return entry.thread_name;
-  }
-  return null;
+  const name = (await currentSessionIndexNames(codexHome)).get(threadId.toLowerCase() as ThreadId);
+  return name === undefined || name.trim() === '' ? null : name;
 }
 
-/** Current names of many threads in one forward scan (the last non-blank name per id wins). */
+/** Current names of many threads (latest line per id; blank ones left out). */
 export async function findThreadNamesByIds(
   codexHome: string,
   threadIds: Iterable<string>,
 ): Promise<Map<ThreadId, string>> {
-  const wanted = new Set(Array.from(threadIds, (id) => id.toLowerCase()));
+  const latest = await currentSessionIndexNames(codexHome);
   const names = new Map<ThreadId, string>();
-  if (wanted.size === 0) return names;
-  const text = await readIndexText(codexHome);
-  if (text === null) return names;
-  for (const line of text.split('\n')) {
-    const entry = parseEntry(line);
-    if (entry === null) continue;
-    const id = entry.id.toLowerCase();
-    if (!wanted.has(id) || entry.thread_name.trim() === '') continue;
-    names.set(id as ThreadId, entry.thread_name);
+  for (const raw of threadIds) {
+    const id = raw.toLowerCase() as ThreadId;
+    const name = latest.get(id);
+    if (name !== undefined && name.trim() !== '') names.set(id, name);
   }
   return names;
 }
 
-/** Every thread's current name (latest line per id). */
+/** Every thread's current name (latest line per id; blank ones left out). */
 export async function readSessionIndexNames(codexHome: string): Promise<Map<ThreadId, string>> {
   const names = new Map<ThreadId, string>();
-  const text = await readIndexText(codexHome);
-  if (text === null) return names;
-  for (const line of text.split('\n')) {
-    const entry = parseEntry(line);
-    if (entry === null || !isThreadId(entry.id)) continue;
-    names.set(entry.id.toLowerCase() as ThreadId, entry.thread_name);
+  for (const [id, name] of await currentSessionIndexNames(codexHome)) {
+    if (name.trim() !== '') names.set(id, name);
   }
   return names;
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
@@ -245,5 +245,37 @@ for (let i = 0; i < 40; i += 1) {
     expect(names.map((entry) => entry.thread_name)).toEqual(
       Array.from({ length: 40 }, (_, i) => `name ${i}`),
     );
+  });
+});
+
+describe('session index names stay current without rereading the file', () => {
+  const line = (id: string, name: string) =>
+    `${JSON.stringify({ id, thread_name: name, updated_at: '2026-01-01T00:00:00Z' })}\n`;
+  it('sees appends, a half-written line only once complete, and a rewritten file', async () => {
+    const home = makeTempDir();
+    const index = join(home, 'session_index.jsonl');
+    writeFileSync(index, line(THREAD_A, 'first'));
+    expect(await findThreadNameById(home, THREAD_A)).toBe('first');
+    // Another process appends (its line arrives in two writes).
+    const next = line(THREAD_B, 'second');
+    appendFileSync(index, next.slice(0, 20));
+    expect(await findThreadNameById(home, THREAD_B)).toBeNull();
+    appendFileSync(index, next.slice(20));
+    expect(await findThreadNameById(home, THREAD_B)).toBe('second');
+    appendFileSync(index, line(THREAD_A, 'renamed'));
+    expect(await findThreadNamesByIds(home, [THREAD_A, THREAD_B])).toEqual(
+      new Map([
+        [THREAD_A, 'renamed'],
+        [THREAD_B, 'second'],
+      ]),
+    );
+    // A cleared name (blank latest line) is no name.
+    appendFileSync(index, line(THREAD_B, ''));
+    expect(await findThreadNameById(home, THREAD_B)).toBeNull();
+    // A delete rewrites the file (new inode, shorter): read afresh.
+    writeFileSync(`${index}.tmp`, line(THREAD_B, 'only'));
+    renameSync(`${index}.tmp`, index);
+    expect(await findThreadNameById(home, THREAD_A)).toBeNull();
+    expect(await findThreadNameById(home, THREAD_B)).toBe('only');
   });
 });

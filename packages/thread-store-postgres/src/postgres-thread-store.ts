@@ -40,6 +40,7 @@ import {
 import {
   type AppendThreadItemsParams,
   type ArchiveThreadParams,
+  assertThreadMetadataPatchBounds,
   type CreateThreadParams,
   type DeleteThreadParams,
   type ItemPage,
@@ -515,11 +516,12 @@ export class PostgresThreadStore extends ThreadStoreBase {
       if (term) {
         // Case-sensitive substring, written so the trigram indexes (state migration 0006) can
         // answer it; without them it is a scan with the same result.
+        // The name and the title, as Codex 0.169 searches (never the preview: a fork's inherited
+        // preview must not make it match).
         query = query.where((eb) =>
           eb.or([
             containsText('postgres', eb.ref('name'), term),
             containsText('postgres', eb.ref('title'), term),
-            containsText('postgres', eb.ref('preview'), term),
           ]),
         );
       }
@@ -654,6 +656,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
   // Metadata
 
   async updateThreadMetadata(params: UpdateThreadMetadataParams): Promise<StoredThread> {
+    assertThreadMetadataPatchBounds(params.patch);
     const { threadId, patch } = params;
     const writer = this.writers.get(threadId);
     if (writer && !writer.materialized) {

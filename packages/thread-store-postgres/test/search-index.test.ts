@@ -134,8 +134,7 @@ async function expectedIds(url: string, term: string, archived: boolean): Promis
     const { rows } = await client.query<{ id: string }>(
       `SELECT id FROM threads
        WHERE archived = $2 AND preview <> ''
-         AND (strpos(coalesce(name, ''), $1) > 0 OR strpos(title, $1) > 0
-           OR strpos(preview, $1) > 0)
+         AND (strpos(coalesce(name, ''), $1) > 0 OR strpos(title, $1) > 0)
        ORDER BY created_at_ms DESC, id DESC`,
       [term, archived ? 1 : 0],
     );

@@ -5,7 +5,12 @@
  */
 import { rejectPaginatedHistoryMode, ThreadStoreError } from './errors.js';
 import { persistedRolloutItems } from './items.js';
-import { gitInfoFromParts, isThreadMetadataPatchEmpty, mergeThreadMetadataPatch } from './patch.js';
+import {
+  assertThreadMetadataPatchBounds,
+  gitInfoFromParts,
+  isThreadMetadataPatchEmpty,
+  mergeThreadMetadataPatch,
+} from './patch.js';
 import { sessionMetaForCreate, spawnFactsOf } from './session-meta.js';
 import { ThreadStoreBase } from './thread-store.js';
 import type {
@@ -232,6 +237,7 @@ export class InMemoryThreadStore extends ThreadStoreBase {
   }
 
   async updateThreadMetadata(params: UpdateThreadMetadataParams): Promise<StoredThread> {
+    assertThreadMetadataPatchBounds(params.patch);
     this.count('updateThreadMetadata', params);
     if (!this.knows(params.threadId)) throw ThreadStoreError.threadNotFound(params.threadId);
     const { patch } = params;

@@ -37,11 +37,13 @@ export {
   type ThreadMetadataSyncOptions,
 } from './metadata-sync.js';
 export {
+  assertThreadMetadataPatchBounds,
   gitInfoFromParts,
   gitInfoPatchFromObserved,
   hasObservedFacts,
   isGitInfoPatchEmpty,
   isThreadMetadataPatchEmpty,
+  MAX_THREAD_NAME_BYTES,
   mergeGitInfoPatch,
   mergeThreadMetadataPatch,
   needsRolloutCompat,

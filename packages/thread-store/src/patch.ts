@@ -1,4 +1,5 @@
 /** Presence-semantics helpers for `ThreadMetadataPatch` and `GitInfoPatch` (spec §3.4, §3.5). */
+import { ThreadStoreError } from './errors.js';
 import type { GitInfo, GitInfoPatch, ThreadMetadataPatch } from './types.js';
 
 const GIT_PATCH_KEYS = ['sha', 'branch', 'originUrl'] as const;
@@ -114,4 +115,22 @@ export function gitInfoPatchFromObserved(git: {
   if (git.branch != null) patch.branch = git.branch;
   if (git.repositoryUrl != null) patch.originUrl = git.repositoryUrl;
   return patch;
+}
+
+/** Largest explicit thread name, in UTF-8 bytes: a name is a label, not a document. */
+export const MAX_THREAD_NAME_BYTES = 16 * 1024;
+
+/**
+ * Refuses an explicit name past `MAX_THREAD_NAME_BYTES` (InvalidRequest, nothing written):
+ * every store takes the check, so no surface can grow the name index or a row without bound.
+ */
+export function assertThreadMetadataPatchBounds(patch: ThreadMetadataPatch): void {
+  const name = patch.name;
+  if (typeof name !== 'string') return;
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_THREAD_NAME_BYTES) {
+    throw ThreadStoreError.invalidRequest(
+      `thread name must be at most ${MAX_THREAD_NAME_BYTES} bytes (got ${bytes})`,
+    );
+  }
 }

@@ -60,6 +60,7 @@ import { ThreadStoreError, toThreadStoreError } from '../errors.js';
 import { collectGitInfo } from '../git-info.js';
 import { persistedRolloutItems } from '../items.js';
 import {
+  assertThreadMetadataPatchBounds,
   hasObservedFacts,
   isThreadMetadataPatchEmpty,
   needsRolloutCompat,
@@ -1023,6 +1024,7 @@ export class LocalThreadStore extends ThreadStoreBase {
   // Metadata
 
   async updateThreadMetadata(params: UpdateThreadMetadataParams): Promise<StoredThread> {
+    assertThreadMetadataPatchBounds(params.patch);
     const { threadId, patch } = params;
     const includeArchived = params.includeArchived ?? false;
     if (isThreadMetadataPatchEmpty(patch)) {

@@ -8,6 +8,7 @@ import { newThreadId } from '@skein/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ThreadStoreError, type ThreadStoreErrorCode } from '../errors.js';
 import { LiveThread } from '../live-thread.js';
+import { MAX_THREAD_NAME_BYTES } from '../patch.js';
 import type { ThreadStore } from '../thread-store.js';
 import type { RolloutItem, StoredThread, ThreadId } from '../types.js';
 import {
@@ -207,6 +208,22 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
         'ThreadNotFound',
         'InvalidRequest',
       ]);
+    });
+
+    it('refuses a name past the size bound and keeps the stored one', async () => {
+      const h = await setup();
+      const { threadId, live } = await recordThread(h, 'bounded name');
+      await live.shutdown();
+      await h.store.updateThreadMetadata({ threadId, patch: { name: 'Kept' } });
+      const tooLong = 'é'.repeat(MAX_THREAD_NAME_BYTES / 2 + 1);
+      await expectThreadStoreError(
+        h.store.updateThreadMetadata({ threadId, patch: { name: tooLong } }),
+        'InvalidRequest',
+      );
+      expect((await h.store.readThread({ threadId })).name).toBe('Kept');
+      const longest = 'n'.repeat(MAX_THREAD_NAME_BYTES);
+      await h.store.updateThreadMetadata({ threadId, patch: { name: longest } });
+      expect((await h.store.readThread({ threadId })).name).toBe(longest);
     });
 
     it('sets and clears the name with a literal patch', async () => {
