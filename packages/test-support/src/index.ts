@@ -3,12 +3,14 @@ export {
   FIXTURE_NAMES,
   type FixtureManifest,
   type FixtureName,
+  fixtureHomeDir,
   installFixtureHome,
+  listFixtureHomes,
   type ManifestThread,
   readFixtureManifest,
   restoreMtimes,
 } from './fixtures.js';
-export { fixturesDir, repoRoot, sharedDir } from './paths.js';
+export { fixturesDir, repoRoot } from './paths.js';
 export {
   findPostgresBinDir,
   type PostgresServer,
