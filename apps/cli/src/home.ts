@@ -12,9 +12,9 @@ export interface ResolvedHome {
 }
 
 /** `~/.cache/skein/demo-home` (or under `XDG_CACHE_HOME`, or `SKEIN_DEMO_HOME` itself). */
-export function demoHomePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SKEIN_DEMO_HOME) return resolve(env.SKEIN_DEMO_HOME);
-  const cache = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache');
+export function demoHomePath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (env.SKEIN_DEMO_HOME) return resolve(cwd, env.SKEIN_DEMO_HOME);
+  const cache = env.XDG_CACHE_HOME ? resolve(cwd, env.XDG_CACHE_HOME) : join(homedir(), '.cache');
   return join(cache, 'skein', 'demo-home');
 }
 
@@ -33,12 +33,13 @@ function isDirectory(path: string): boolean {
  */
 export function resolveHome(
   flag: string | undefined,
-  options: { allowCreate: boolean; env?: NodeJS.ProcessEnv },
+  options: { allowCreate: boolean; env?: NodeJS.ProcessEnv; cwd?: string },
 ): ResolvedHome {
   const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
   const named = flag ?? (env.CODEX_HOME ? env.CODEX_HOME : undefined);
   if (named !== undefined) {
-    const path = resolve(named);
+    const path = resolve(cwd, named);
     if (existsSync(path) && !isDirectory(path)) {
       throw CliError.usage(`Codex home ${path} is not a directory`);
     }
@@ -48,7 +49,7 @@ export function resolveHome(
     }
     return { path, origin: flag !== undefined ? 'flag' : 'env' };
   }
-  const defaultHome = join(env.HOME ? resolve(env.HOME) : homedir(), '.codex');
+  const defaultHome = join(env.HOME ? resolve(cwd, env.HOME) : homedir(), '.codex');
   if (isDirectory(defaultHome)) return { path: defaultHome, origin: 'default' };
-  return { path: demoHomePath(env), origin: 'demo' };
+  return { path: demoHomePath(env, cwd), origin: 'demo' };
 }
