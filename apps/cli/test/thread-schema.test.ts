@@ -33,9 +33,11 @@ describe('skein list --json against the codex 0.169 Thread schema', () => {
     thread = { properties: definition.properties, required: definition.required };
   });
 
-  it.each(['codex-0.169', 'codex-0.131'] as const)('on the %s fixture', (name) => {
+  it.each(['codex-0.169', 'codex-0.131'] as const)('on the %s fixture', async (name) => {
     const { home } = fixture(name);
-    const listed = skeinJson<Record<string, unknown>[]>(['list', '--source', 'any'], { home });
+    const listed = await skeinJson<Record<string, unknown>[]>(['list', '--source', 'any'], {
+      home,
+    });
     expect(listed.length).toBeGreaterThan(0);
     for (const item of listed) {
       for (const key of thread.required) expect(item).toHaveProperty(key);
