@@ -1,4 +1,10 @@
-export { type CodexCli, ensureCodexCli } from './codex-cli.js';
+export {
+  CODEX_VERSIONS,
+  type CodexCli,
+  CodexUnavailableError,
+  codexCacheDir,
+  ensureCodexCli,
+} from './codex-cli.js';
 export {
   FIXTURE_NAMES,
   type FixtureManifest,

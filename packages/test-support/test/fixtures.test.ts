@@ -44,7 +44,9 @@ describe('fixture lookup', () => {
     expect(homes).toEqual(expect.arrayContaining([...FIXTURE_NAMES]));
     for (const name of homes)
       expect(existsSync(join(fixtureHomeDir(name), 'MANIFEST.json'))).toBe(true);
-    expect(() => readFixtureManifest('no-such-fixture')).toThrow(/no fixture home no-such-fixture.*have: .*codex-0\.169/);
+    expect(() => readFixtureManifest('no-such-fixture')).toThrow(
+      /no fixture home no-such-fixture.*have: .*codex-0\.169/,
+    );
     expect(() => fixtureHomeDir('../escape')).toThrow(/bad fixture name/);
   });
 });
