@@ -18,6 +18,7 @@ export {
 } from './fixtures.js';
 export { fixturesDir, repoRoot } from './paths.js';
 export {
+  type DatabaseTemplate,
   findPostgresBinDir,
   type PostgresServer,
   type StartPostgresOptions,
