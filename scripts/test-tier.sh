@@ -12,8 +12,13 @@ status=0
 if [ "$tier" = interop ]; then
   node scripts/interop-preflight.mjs || status=$?
 fi
+# The whole tier, unless the arguments name projects of their own (--project fast:cli).
+projects=(--project "$tier:*")
+for arg in "$@"; do
+  case "$arg" in --project | --project=*) projects=() ;; esac
+done
 if [ "$status" = 0 ]; then
-  pnpm exec vitest run --project "$tier:*" --reporter=default --reporter=json \
+  pnpm exec vitest run "${projects[@]}" --reporter=default --reporter=json \
     --outputFile.json=".test-results/$tier.json" "$@" || status=$?
 fi
 echo "$status" >".test-results/$tier.status"
