@@ -24,6 +24,8 @@ export interface SkeinOptions {
   home?: string;
   env?: NodeJS.ProcessEnv;
   input?: string;
+  /** The run's working directory (in-process runs only; default this process's). */
+  cwd?: string;
 }
 
 /** The environment a run sees: this process's, without colour, plus `overrides`. */
@@ -65,6 +67,7 @@ export async function skein(
     stdout,
     stderr,
     stdin: Readable.from(options.input === undefined ? [] : [Buffer.from(options.input)]),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
