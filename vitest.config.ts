@@ -2,7 +2,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { hasInteropTests, packagesWithTests, skeinProject } from './vitest.shared.js';
+import {
+  hasInteropTests,
+  LongestFirstSequencer,
+  packagesWithTests,
+  skeinProject,
+} from './vitest.shared.js';
 
 /**
  * Every package's tests in one vitest run: one project per package and tier. The fast tier
@@ -26,6 +31,7 @@ const workers = Number(process.env.SKEIN_TEST_WORKERS) || Math.min(4, 2 * availa
 export default defineConfig({
   test: {
     maxWorkers: workers,
+    sequence: { sequencer: LongestFirstSequencer },
     projects: packagesWithTests(root).flatMap((dir) => [
       skeinProject(root, dir, 'fast'),
       ...(hasInteropTests(join(root, dir, 'test'))

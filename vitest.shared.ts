@@ -1,6 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * One vitest setup for every package: workspace packages resolve to their `src/` through the
@@ -86,4 +87,28 @@ export function skeinProject(
       ...TEST_DEFAULTS,
     },
   };
+}
+
+/**
+ * Longest files first, across every project: vitest's default order keeps each project's
+ * files together (alphabetically by project), so a long file of a late project ends the run
+ * alone. Uses the durations of the last run in this checkout, else file size.
+ */
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const cache = this.ctx.cache;
+    const weight = (spec: TestSpecification): [number, number] => {
+      const key = `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
+      const result = cache.getFileTestResults(key);
+      return [result?.duration ?? -1, cache.getFileStats(key)?.size ?? 0];
+    };
+    const weights = new Map(files.map((spec) => [spec, weight(spec)]));
+    return [...files].sort((a, b) => {
+      const [durationA, sizeA] = weights.get(a)!;
+      const [durationB, sizeB] = weights.get(b)!;
+      // Files that never ran (no duration) first, largest first; then longest first.
+      if (durationA < 0 !== durationB < 0) return durationA < 0 ? -1 : 1;
+      return durationA < 0 ? sizeB - sizeA : durationB - durationA;
+    });
+  }
 }
