@@ -1,4 +1,7 @@
-import type { ViteUserConfig } from 'vitest/config';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import type { TestProjectInlineConfiguration, ViteUserConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * One vitest setup for every package: workspace packages resolve to their `src/` through the
@@ -6,20 +9,106 @@ import type { ViteUserConfig } from 'vitest/config';
  * Real files, real SQLite and real processes make tests slower than unit tests usually are,
  * hence the generous timeouts.
  */
+
+// No `import`/`module` here: vite decides those per import, and forcing `import` makes
+// `require()` inside CommonJS packages (pg → pg-pool) load their ESM builds.
+const CONDITIONS = ['source', 'node', 'default'];
+
+const TEST_DEFAULTS = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+  pool: 'forks',
+} as const;
+
+/**
+ * The interop tier: tests that run the real `codex` binary from npm (differential tests, Codex
+ * reading what Skein wrote, the app-server schema). Everything else is the fast tier.
+ */
+export const INTEROP_TEST_FILES = '**/*.interop.test.ts';
+const TEST_FILES = ['test/**/*.test.ts', 'src/**/*.test.ts'];
+
+export type TestTier = 'fast' | 'interop';
+
+/** A package's own vitest config (`pnpm --filter <pkg> exec vitest run`): both tiers. */
 export function skeinVitestConfig(overrides: ViteUserConfig = {}): ViteUserConfig {
-  // No `import`/`module` here: vite decides those per import, and forcing `import` makes
-  // `require()` inside CommonJS packages (pg → pg-pool) load their ESM builds.
-  const conditions = ['source', 'node', 'default'];
   return {
-    resolve: { conditions },
-    ssr: { resolve: { conditions, externalConditions: ['source'] } },
+    resolve: { conditions: CONDITIONS },
+    ssr: { resolve: { conditions: CONDITIONS, externalConditions: ['source'] } },
     ...overrides,
+    test: { include: TEST_FILES, ...TEST_DEFAULTS, ...overrides.test },
+  };
+}
+
+/** Workspace packages (`packages/*`, `apps/*`) that have tests, as paths from `root`. */
+export function packagesWithTests(root: string): string[] {
+  return ['packages', 'apps'].flatMap((group) =>
+    readdirSync(join(root, group), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => join(group, entry.name))
+      .filter(
+        (dir) => existsSync(join(root, dir, 'package.json')) && existsSync(join(root, dir, 'test')),
+      )
+      .sort(),
+  );
+}
+
+/** Whether `dir` holds an `*.interop.test.ts` file (searched recursively). */
+export function hasInteropTests(dir: string): boolean {
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { withFileTypes: true }).some((entry) =>
+    entry.isDirectory()
+      ? entry.name !== 'node_modules' && hasInteropTests(join(dir, entry.name))
+      : entry.name.endsWith('.interop.test.ts'),
+  );
+}
+
+/**
+ * The vitest project of one package in one tier, named `<tier>:<package dir>` (`fast:cli`,
+ * `interop:app-server`), so `vitest run --project 'fast:*'` runs a whole tier.
+ * `SKEIN_TEST_TIER` lets `ensureCodexCli` refuse to run codex from a fast test.
+ */
+export function skeinProject(
+  root: string,
+  dir: string,
+  tier: TestTier,
+  globalSetup: string[] = [],
+): TestProjectInlineConfiguration {
+  return {
+    resolve: { conditions: CONDITIONS },
+    ssr: { resolve: { conditions: CONDITIONS, externalConditions: ['source'] } },
     test: {
-      include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-      testTimeout: 60_000,
-      hookTimeout: 120_000,
-      pool: 'forks',
-      ...overrides.test,
+      name: `${tier}:${basename(dir)}`,
+      root: join(root, dir),
+      include: tier === 'fast' ? TEST_FILES : [`test/${INTEROP_TEST_FILES}`],
+      exclude:
+        tier === 'fast' ? ['**/node_modules/**', INTEROP_TEST_FILES] : ['**/node_modules/**'],
+      env: { SKEIN_TEST_TIER: tier },
+      globalSetup,
+      ...TEST_DEFAULTS,
     },
   };
+}
+
+/**
+ * Longest files first, across every project: vitest's default order keeps each project's
+ * files together (alphabetically by project), so a long file of a late project ends the run
+ * alone. Uses the durations of the last run in this checkout, else file size.
+ */
+export class LongestFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const cache = this.ctx.cache;
+    const weight = (spec: TestSpecification): [number, number] => {
+      const key = `${spec.project.name}:${relative(this.ctx.config.root, spec.moduleId)}`;
+      const result = cache.getFileTestResults(key);
+      return [result?.duration ?? -1, cache.getFileStats(key)?.size ?? 0];
+    };
+    const weights = new Map(files.map((spec) => [spec, weight(spec)]));
+    return [...files].sort((a, b) => {
+      const [durationA, sizeA] = weights.get(a)!;
+      const [durationB, sizeB] = weights.get(b)!;
+      // Files that never ran (no duration) first, largest first; then longest first.
+      if (durationA < 0 !== durationB < 0) return durationA < 0 ? -1 : 1;
+      return durationA < 0 ? sizeB - sizeA : durationB - durationA;
+    });
+  }
 }

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# The test command: set up, then every package's tests (real files, SQLite, processes, PostgreSQL).
+# The test command: set up, then strict types, lint, and both test tiers (fast: unit, stores,
+# CLI, app-server, SQLite and PostgreSQL; interop: the real codex from npm). Ends with one
+# line over both tiers, "N passed, M failed, K skipped"; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-find packages apps -maxdepth 2 -name .test-results.json -delete
 status=0
-# Strict types and one lint/format check over the whole workspace, then the tests.
 pnpm typecheck || status=$?
 pnpm lint || status=$?
-pnpm test || status=$?
-node scripts/test-summary.mjs || status=$?
+bash scripts/tiers.sh || status=$?
 exit "$status"

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { type CommandContext, createContext, parseStoreSpec } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './errors.js';
+import { type CliIo, cliIo, type RunCliOptions } from './io.js';
 import { createOutput } from './output.js';
 import { SKEIN_VERSION } from './version.js';
 
@@ -38,7 +39,13 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(',').filter((part) => part !== '')];
 }
 
-export async function runCli(argv: readonly string[]): Promise<ExitCode> {
+/**
+ * One run of `skein`: parses `argv`, runs the command and returns its exit code. Everything
+ * it reads or writes comes from `options` (never `process.*`), and it never exits the
+ * process, so a test can run it many times in one process; `main.ts` wraps it for the shell.
+ */
+export async function runCli(options: RunCliOptions): Promise<ExitCode> {
+  const io = cliIo(options);
   let exitCode: ExitCode = EXIT.ok;
   const program = new Command();
 
@@ -50,7 +57,12 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
       const opts = command.opts<T>();
       const positionals = raw.slice(0, -2).flat() as string[];
       const global = program.opts<GlobalOptions>();
-      const out = createOutput({ json: opts.json === true });
+      const out = createOutput({
+        json: opts.json === true,
+        env: io.env,
+        stdout: io.stdout,
+        stderr: io.stderr,
+      });
       const store = parseStoreSpec(global.store);
       if (store.kind !== 'local' && options.homeFiles !== undefined) {
         throw CliError.usage(
@@ -59,6 +71,7 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
       }
       const ctx = createContext({
         out,
+        io,
         homeFlag: global.codexHome,
         store,
         allowCreateHome: options.allowCreateHome === true,
@@ -89,19 +102,30 @@ export async function runCli(argv: readonly string[]): Promise<ExitCode> {
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n`)
     .exitOverride()
     .configureOutput({
-      writeErr: (text) => process.stderr.write(text),
-      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      writeOut: (text) => io.stdout.write(text),
+      getOutHelpWidth: () => (io.stdout.isTTY ? (io.stdout.columns ?? 80) : 80),
+      getErrHelpWidth: () => (io.stderr.isTTY ? (io.stderr.columns ?? 80) : 80),
+      getOutHasColors: () => hasColors(io, io.stdout),
+      getErrHasColors: () => hasColors(io, io.stderr),
     });
 
   const { registerCommands } = await import('./commands/index.js');
   registerCommands(program, wrap, { parseLimit, collect, Option });
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync([...options.argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    return reportError(error);
+    return reportError(io, error);
   }
+}
+
+/** Commander's colour rule for help text (NO_COLOR, FORCE_COLOR, else a terminal), per run. */
+function hasColors(io: CliIo, stream: CliIo['stdout']): boolean {
+  if (io.env.NO_COLOR || io.env.FORCE_COLOR === '0' || io.env.FORCE_COLOR === 'false') return false;
+  if (io.env.FORCE_COLOR || io.env.CLICOLOR_FORCE !== undefined) return true;
+  return stream.isTTY === true;
 }
 
 export type Wrap = <T extends { json?: boolean }>(
@@ -115,8 +139,8 @@ export interface CommandHelpers {
   Option: typeof Option;
 }
 
-function reportError(error: unknown): ExitCode {
-  const out = createOutput({ json: false });
+function reportError(io: CliIo, error: unknown): ExitCode {
+  const out = createOutput({ json: false, env: io.env, stdout: io.stdout, stderr: io.stderr });
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; they already printed.
     if (
@@ -130,9 +154,9 @@ function reportError(error: unknown): ExitCode {
   }
   const cliError = toCliError(error);
   out.error(cliError.message);
-  for (const detail of cliError.details) process.stderr.write(`  ${detail}\n`);
-  if (cliError.code === 'Failure' && process.env.SKEIN_DEBUG && error instanceof Error) {
-    process.stderr.write(`${error.stack ?? ''}\n`);
+  for (const detail of cliError.details) io.stderr.write(`  ${detail}\n`);
+  if (cliError.code === 'Failure' && io.env.SKEIN_DEBUG && error instanceof Error) {
+    io.stderr.write(`${error.stack ?? ''}\n`);
   }
   return cliError.exitCode;
 }

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
 import { CliError } from './errors.js';
 import { type ResolvedHome, resolveHome } from './home.js';
+import type { CliIo } from './io.js';
 import type { Output } from './output.js';
 import { resolveThreadRef } from './thread-ref.js';
 
@@ -41,6 +43,8 @@ export interface Services {
 
 export interface CommandContext {
   readonly out: Output;
+  /** The run's environment, input and working directory (never `process.*` directly). */
+  readonly io: CliIo;
   /** The home, resolved (and the demo home created) on first call. */
   home(): Promise<ResolvedHome>;
   services(): Promise<Services>;
@@ -71,11 +75,12 @@ export function parseStoreSpec(
 
 export function createContext(options: {
   out: Output;
+  io: CliIo;
   homeFlag: string | undefined;
   store: ReturnType<typeof parseStoreSpec>;
   allowCreateHome: boolean;
 }): CommandContext {
-  const { out } = options;
+  const { out, io } = options;
   let home: Promise<ResolvedHome> | undefined;
   let services: Promise<Services> | undefined;
 
@@ -83,6 +88,8 @@ export function createContext(options: {
     home ??= (async () => {
       const resolved = resolveHome(options.store.homePath ?? options.homeFlag, {
         allowCreate: options.allowCreateHome,
+        env: io.env,
+        cwd: io.cwd,
       });
       if (resolved.origin === 'demo') {
         const { ensureDemoHome } = await import('./demo-home.js');
@@ -98,15 +105,21 @@ export function createContext(options: {
     return home;
   };
 
+  // The home whose config.toml names a remote store's default provider: the flag, else this
+  // run's CODEX_HOME ('' = none, so the store wiring never falls back to process.env).
+  const namedHome = options.homeFlag ?? io.env.CODEX_HOME;
+  const configHome = namedHome ? resolve(io.cwd, namedHome) : '';
+
   const ctx: CommandContext = {
     out,
+    io,
     home: getHome,
     services() {
       const store = options.store;
       services ??=
         store.kind === 'remote'
           ? import('./services.js').then(({ buildStoreServices }) =>
-              buildStoreServices(store.spec, options.homeFlag),
+              buildStoreServices(store.spec, configHome),
             )
           : getHome().then(async (resolved) => {
               const { buildServices } = await import('./services.js');

@@ -12,10 +12,17 @@ export interface ResolvedHome {
 }
 
 /** `~/.cache/skein/demo-home` (or under `XDG_CACHE_HOME`, or `SKEIN_DEMO_HOME` itself). */
-export function demoHomePath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SKEIN_DEMO_HOME) return resolve(env.SKEIN_DEMO_HOME);
-  const cache = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache');
+export function demoHomePath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  if (env.SKEIN_DEMO_HOME) return resolve(cwd, env.SKEIN_DEMO_HOME);
+  const cache = env.XDG_CACHE_HOME
+    ? resolve(cwd, env.XDG_CACHE_HOME)
+    : join(userHome(env, cwd), '.cache');
   return join(cache, 'skein', 'demo-home');
+}
+
+/** The run's `HOME`; the OS account's home only when the environment has none. */
+function userHome(env: NodeJS.ProcessEnv, cwd: string): string {
+  return env.HOME ? resolve(cwd, env.HOME) : homedir();
 }
 
 function isDirectory(path: string): boolean {
@@ -33,12 +40,13 @@ function isDirectory(path: string): boolean {
  */
 export function resolveHome(
   flag: string | undefined,
-  options: { allowCreate: boolean; env?: NodeJS.ProcessEnv },
+  options: { allowCreate: boolean; env?: NodeJS.ProcessEnv; cwd?: string },
 ): ResolvedHome {
   const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
   const named = flag ?? (env.CODEX_HOME ? env.CODEX_HOME : undefined);
   if (named !== undefined) {
-    const path = resolve(named);
+    const path = resolve(cwd, named);
     if (existsSync(path) && !isDirectory(path)) {
       throw CliError.usage(`Codex home ${path} is not a directory`);
     }
@@ -48,7 +56,7 @@ export function resolveHome(
     }
     return { path, origin: flag !== undefined ? 'flag' : 'env' };
   }
-  const defaultHome = join(env.HOME ? resolve(env.HOME) : homedir(), '.codex');
+  const defaultHome = join(userHome(env, cwd), '.codex');
   if (isDirectory(defaultHome)) return { path: defaultHome, origin: 'default' };
-  return { path: demoHomePath(env), origin: 'demo' };
+  return { path: demoHomePath(env, cwd), origin: 'demo' };
 }

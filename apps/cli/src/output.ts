@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import type { OutStream } from './io.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -11,6 +12,9 @@ export interface Output {
   readonly color: Colors;
   /** Colours for stderr (it may be a terminal while stdout is piped, or the reverse). */
   readonly errColor: Colors;
+  /** The run's streams, for output that is not a line (an export, a progress bar). */
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
   line(text?: string): void;
   /** Prints a value as pretty JSON on stdout (the whole result of a `--json` command). */
   printJson(value: unknown): void;
@@ -21,38 +25,45 @@ export interface Output {
   readonly columns: number;
 }
 
-function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Colors {
+function colorsFor(stream: OutStream, env: NodeJS.ProcessEnv): Colors {
   // NO_COLOR wins over everything; FORCE_COLOR forces colour even into a pipe.
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return pc.createColors(false);
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return pc.createColors(true);
   return pc.createColors(stream.isTTY === true && env.TERM !== 'dumb');
 }
 
-export function createOutput(options: { json: boolean; env?: NodeJS.ProcessEnv }): Output {
-  const env = options.env ?? process.env;
-  const color = colorsFor(process.stdout, env);
-  const errColor = colorsFor(process.stderr, env);
+export function createOutput(options: {
+  json: boolean;
+  env: NodeJS.ProcessEnv;
+  stdout: OutStream;
+  stderr: OutStream;
+}): Output {
+  const { env, stdout, stderr } = options;
+  const color = colorsFor(stdout, env);
+  const errColor = colorsFor(stderr, env);
   return {
     json: options.json,
-    stdoutIsTty: process.stdout.isTTY === true,
-    stderrIsTty: process.stderr.isTTY === true,
+    stdoutIsTty: stdout.isTTY === true,
+    stderrIsTty: stderr.isTTY === true,
     color,
     errColor,
-    columns: process.stdout.isTTY ? (process.stdout.columns ?? 100) : 120,
+    stdout,
+    stderr,
+    columns: stdout.isTTY ? (stdout.columns ?? 100) : 120,
     line(text = '') {
-      process.stdout.write(`${text}\n`);
+      stdout.write(`${text}\n`);
     },
     printJson(value) {
-      process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      stdout.write(`${JSON.stringify(value, null, 2)}\n`);
     },
     note(text) {
-      process.stderr.write(`${errColor.dim(text)}\n`);
+      stderr.write(`${errColor.dim(text)}\n`);
     },
     warn(text) {
-      process.stderr.write(`${errColor.yellow('warning:')} ${text}\n`);
+      stderr.write(`${errColor.yellow('warning:')} ${text}\n`);
     },
     error(text) {
-      process.stderr.write(`${errColor.red(errColor.bold('error:'))} ${text}\n`);
+      stderr.write(`${errColor.red(errColor.bold('error:'))} ${text}\n`);
     },
   };
 }

@@ -22,7 +22,7 @@ export function createProgress(out: Output, label: string): ProgressReporter {
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} {bar} {value}/{total} files | {rate} | ETA {remaining}`,
-      stream: process.stderr,
+      stream: out.stderr,
       hideCursor: true,
       clearOnComplete: false,
       fps: 10,

@@ -17,6 +17,7 @@ import {
   skein,
   skeinJson,
   skeinOnTty,
+  skeinProcess,
   snapshotFiles,
   sqliteFiles,
   thread,
@@ -83,8 +84,8 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
     ({ home, manifest } = fixture(name));
   });
 
-  it('lists the same threads as thread/list would, newest first, as Thread objects', () => {
-    const listed = skeinJson<ThreadJson[]>(['list'], { home });
+  it('lists the same threads as thread/list would, newest first, as Thread objects', async () => {
+    const listed = await skeinJson<ThreadJson[]>(['list'], { home });
     const expected = defaultListed(manifest).reverse();
     expect(listed.map((t) => t.id)).toEqual(expected.map((t) => t.id));
     for (const item of listed) {
@@ -97,76 +98,83 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
     }
   });
 
-  it('pages with --limit and --cursor without gaps or repeats, and --all gets everything', () => {
+  it('pages with --limit and --cursor without gaps or repeats, and --all gets everything', async () => {
     const expected = defaultListed(manifest)
       .reverse()
       .map((t) => t.id);
-    const first = skein(['list', '--limit', '4', '--json'], { home });
+    const first = await skein(['list', '--limit', '4', '--json'], { home });
     expect(first.code).toBe(0);
     const cursor = /--cursor '([^']+)'/.exec(first.stderr)?.[1];
     expect(cursor).toBeTruthy();
-    const second = skeinJson<ThreadJson[]>(['list', '--limit', '4', '--cursor', cursor!], { home });
-    const all = skeinJson<ThreadJson[]>(['list', '--limit', '2', '--all'], { home });
+    const second = await skeinJson<ThreadJson[]>(['list', '--limit', '4', '--cursor', cursor!], {
+      home,
+    });
+    const all = await skeinJson<ThreadJson[]>(['list', '--limit', '2', '--all'], { home });
     expect([...(JSON.parse(first.stdout) as ThreadJson[]), ...second].map((t) => t.id)).toEqual(
       expected.slice(0, 8),
     );
     expect(all.map((t) => t.id)).toEqual(expected);
   });
 
-  it('filters like thread/list: archived, source kinds, cwd, search', () => {
-    const archived = skeinJson<ThreadJson[]>(['list', '--archived'], { home });
+  it('filters like thread/list: archived, source kinds, cwd, search', async () => {
+    const archived = await skeinJson<ThreadJson[]>(['list', '--archived'], { home });
     const expectedArchived = manifest.threads.filter((t) => t.archived && t.persisted);
     expect(new Set(archived.map((t) => t.id))).toEqual(new Set(expectedArchived.map((t) => t.id)));
 
     const child = thread(manifest, 'child');
-    const withSubAgents = skeinJson<ThreadJson[]>(['list', '--source', 'any'], { home });
+    const withSubAgents = await skeinJson<ThreadJson[]>(['list', '--source', 'any'], { home });
     expect(withSubAgents.map((t) => t.id)).toContain(child.id);
-    const onlySpawned = skeinJson<ThreadJson[]>(['list', '--source', 'subAgentThreadSpawn'], {
+    const onlySpawned = await skeinJson<ThreadJson[]>(['list', '--source', 'subAgentThreadSpawn'], {
       home,
     });
     expect(onlySpawned.map((t) => t.id)).toEqual([child.id]);
 
     const projects = (manifest.probes as { cwd: { single: string } }).cwd.single;
     const cwd = manifest.threads.find((t) => t.cwd.endsWith(`/${projects}`))!.cwd;
-    const inCwd = skeinJson<ThreadJson[]>(['list', '--cwd', cwd], { home });
+    const inCwd = await skeinJson<ThreadJson[]>(['list', '--cwd', cwd], { home });
     expect(inCwd.length).toBeGreaterThan(0);
     expect(inCwd.every((t) => (t as unknown as { cwd: string }).cwd === cwd)).toBe(true);
 
-    const none = skein(['list', '--sort', 'bogus'], { home });
+    const none = await skein(['list', '--sort', 'bogus'], { home });
     expect(none.code).toBe(2);
-    const badCursor = skein(['list', '--cursor', 'garbage'], { home });
+    const badCursor = await skein(['list', '--cursor', 'garbage'], { home });
     expect(badCursor.code).toBe(2);
   });
 
-  it('prints a readable table', () => {
-    const result = skein(['list'], { home });
+  it('prints a readable table', async () => {
+    const result = await skein(['list'], { home });
     expect(result.code).toBe(0);
     const named = defaultListed(manifest).find((t) => t.name !== null)!;
     expect(result.stdout).toContain(named.name!);
     expect(result.stdout).toContain(named.id.slice(0, 13));
   });
 
-  it('shows a thread by id, prefix and name, with its transcript', () => {
+  it('shows a thread by id, prefix and name, with its transcript', async () => {
     const multi = thread(manifest, 'multiTurn');
-    const byId = skein(['show', multi.id], { home });
+    const byId = await skein(['show', multi.id], { home });
     expect(byId.code).toBe(0);
     for (const message of multi.userMessages) expect(byId.stdout).toContain(message);
     for (const message of multi.agentMessages)
       expect(byId.stdout).toContain(message.split('\n')[0]!);
 
     const named = thread(manifest, 'recent');
-    const byName = skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', named.name!], {
-      home,
-    });
+    const byName = await skeinJson<{ thread: ThreadJson; items: unknown[] }>(
+      ['show', named.name!],
+      {
+        home,
+      },
+    );
     expect(byName.thread.id).toBe(named.id);
     expect(byName.items.length).toBeGreaterThan(0);
 
-    const byPrefix = skeinJson<{ thread: ThreadJson }>(['show', multi.id.slice(0, 13)], { home });
+    const byPrefix = await skeinJson<{ thread: ThreadJson }>(['show', multi.id.slice(0, 13)], {
+      home,
+    });
     expect(byPrefix.thread.id).toBe(multi.id);
 
     // A fork shows the history it inherited (0.169 forks by reference, 0.131 by copy).
     const fork = thread(manifest, 'fork');
-    const forkShown = skein(['show', fork.id], { home });
+    const forkShown = await skein(['show', fork.id], { home });
     expect(forkShown.code).toBe(0);
     let at = -1;
     for (const message of fork.userMessages) {
@@ -175,16 +183,16 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
       at = index;
     }
 
-    expect(skein(['show', '00000000-0000-4000-8000-000000000000'], { home }).code).toBe(3);
-    expect(skein(['show', 'no such thread name'], { home }).code).toBe(3);
+    expect((await skein(['show', '00000000-0000-4000-8000-000000000000'], { home })).code).toBe(3);
+    expect((await skein(['show', 'no such thread name'], { home })).code).toBe(3);
     // Every thread id shares the first characters (UUIDv7 time prefix): ambiguous.
-    expect(skein(['show', multi.id.slice(0, 4)], { home }).code).toBe(2);
+    expect((await skein(['show', multi.id.slice(0, 4)], { home })).code).toBe(2);
   });
 
-  it('searches names, titles and previews of active and archived threads', () => {
+  it('searches names, titles and previews of active and archived threads', async () => {
     const probes = manifest.probes as { search: { shared: string }; searchArchived: string };
     for (const term of [probes.search.shared, probes.searchArchived]) {
-      const found = skeinJson<ThreadJson[]>(['search', term], { home });
+      const found = await skeinJson<ThreadJson[]>(['search', term], { home });
       const expected = manifest.threads.filter(
         (t) => t.persisted && ((t.name ?? '').includes(term) || (t.preview ?? '').includes(term)),
       );
@@ -192,11 +200,11 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
     }
   });
 
-  it('searches inside conversations with --content, with snippets', () => {
+  it('searches inside conversations with --content, with snippets', async () => {
     const multi = thread(manifest, 'multiTurn');
     const reply = multi.agentMessages[multi.agentMessages.length - 1]!;
     const marker = /\[([0-9a-f]{8})\]/.exec(reply)?.[1] ?? reply.slice(0, 20);
-    const hits = skeinJson<{ thread: ThreadJson; snippet: string }[]>(
+    const hits = await skeinJson<{ thread: ThreadJson; snippet: string }[]>(
       ['search', '--content', marker.toUpperCase()],
       { home },
     );
@@ -204,12 +212,12 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
     expect(hits[0]!.snippet.toLowerCase()).toContain(marker.toLowerCase());
   });
 
-  it('debug prompt-input reads files only: no SQLite file is created or touched', () => {
+  it('debug prompt-input reads files only: no SQLite file is created or touched', async () => {
     const fresh = fixture(name);
     const before = snapshotFiles(fresh.home, (rel) => /\.sqlite/.test(rel));
     const sqliteBefore = sqliteFiles(fresh.home);
     const multi = thread(fresh.manifest, 'multiTurn');
-    const result = skein(['debug', 'prompt-input', multi.id], { home: fresh.home });
+    const result = await skein(['debug', 'prompt-input', multi.id], { home: fresh.home });
     expect(result.code).toBe(0);
     const items = JSON.parse(result.stdout) as { type: string; role?: string }[];
     expect(items.some((item) => item.type === 'message' && item.role === 'user')).toBe(true);
@@ -220,11 +228,11 @@ describe.each(['codex-0.169', 'codex-0.131'] as const)('skein on the %s fixture 
 });
 
 describe('mutations (0.169 fixture)', () => {
-  it('renames through the name index', () => {
+  it('renames through the name index', async () => {
     const { home, manifest } = fixture('codex-0.169');
     const plain = thread(manifest, 'plain');
-    expect(skein(['rename', plain.id, '  Kiwi triage  '], { home }).code).toBe(0);
-    const shown = skeinJson<{ thread: ThreadJson }>(['show', plain.id, '--metadata-only'], {
+    expect((await skein(['rename', plain.id, '  Kiwi triage  '], { home })).code).toBe(0);
+    const shown = await skeinJson<{ thread: ThreadJson }>(['show', plain.id, '--metadata-only'], {
       home,
     });
     expect(shown.thread.name).toBe('Kiwi triage');
@@ -233,49 +241,56 @@ describe('mutations (0.169 fixture)', () => {
       id: plain.id,
       thread_name: 'Kiwi triage',
     });
-    expect(skein(['rename', plain.id, '   '], { home }).code).toBe(2);
+    expect((await skein(['rename', plain.id, '   '], { home })).code).toBe(2);
   });
 
-  it('archives and unarchives a parent together with its sub-agent thread', () => {
+  it('archives and unarchives a parent together with its sub-agent thread', async () => {
     const { home, manifest } = fixture('codex-0.169');
     const parent = thread(manifest, 'parent');
     const child = thread(manifest, 'child');
-    const archived = skeinJson<{ archived: string[] }>(['archive', parent.id], { home });
+    const archived = await skeinJson<{ archived: string[] }>(['archive', parent.id], { home });
     expect(archived.archived).toEqual([parent.id, child.id]);
-    const listedArchived = skeinJson<ThreadJson[]>(['list', '--archived', '--source', 'any'], {
-      home,
-    });
+    const listedArchived = await skeinJson<ThreadJson[]>(
+      ['list', '--archived', '--source', 'any'],
+      {
+        home,
+      },
+    );
     expect(listedArchived.map((t) => t.id)).toEqual(expect.arrayContaining([parent.id, child.id]));
     expect(existsSync(join(home, 'archived_sessions'))).toBe(true);
-    expect(skein(['archive', parent.id], { home }).code).toBe(4);
+    expect((await skein(['archive', parent.id], { home })).code).toBe(4);
 
-    const unarchived = skeinJson<{ unarchived: string[] }>(['unarchive', parent.id], { home });
+    const unarchived = await skeinJson<{ unarchived: string[] }>(['unarchive', parent.id], {
+      home,
+    });
     expect(unarchived.unarchived).toEqual([parent.id, child.id]);
-    const active = skeinJson<ThreadJson[]>(['list', '--source', 'any'], { home });
+    const active = await skeinJson<ThreadJson[]>(['list', '--source', 'any'], { home });
     expect(active.map((t) => t.id)).toEqual(expect.arrayContaining([parent.id, child.id]));
-    expect(skein(['unarchive', parent.id], { home }).code).toBe(4);
+    expect((await skein(['unarchive', parent.id], { home })).code).toBe(4);
   });
 
-  it('refuses to delete without a terminal and without --yes; deletes the tree with --yes', () => {
+  it('refuses to delete without a terminal and without --yes; deletes the tree with --yes', async () => {
     const { home, manifest } = fixture('codex-0.169');
     const parent = thread(manifest, 'parent');
     const child = thread(manifest, 'child');
     const parentFile = rolloutPathOf(home, manifest, parent);
-    const refused = skein(['delete', parent.id], { home });
+    const refused = await skein(['delete', parent.id], { home });
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/--yes/);
     expect(existsSync(parentFile)).toBe(true);
 
-    const deleted = skeinJson<{ deleted: string[] }>(['delete', parent.id, '--yes'], { home });
+    const deleted = await skeinJson<{ deleted: string[] }>(['delete', parent.id, '--yes'], {
+      home,
+    });
     expect(new Set(deleted.deleted)).toEqual(new Set([parent.id, child.id]));
     expect(existsSync(parentFile)).toBe(false);
     expect(existsSync(rolloutPathOf(home, manifest, child))).toBe(false);
-    expect(skein(['show', parent.id], { home }).code).toBe(3);
+    expect((await skein(['show', parent.id], { home })).code).toBe(3);
   });
 });
 
 describe('delete on a terminal', () => {
-  it('asks first: "n" keeps the thread (exit 4), "y" deletes it', () => {
+  it('asks first: "n" keeps the thread (exit 4), "y" deletes it', async () => {
     const { home, manifest } = fixture('codex-0.169');
     const target = thread(manifest, 'metadataUpdated');
     const file = rolloutPathOf(home, manifest, target);
@@ -290,11 +305,11 @@ describe('delete on a terminal', () => {
 });
 
 describe('doctor', () => {
-  it('finds nothing wrong with an intact home, and changes nothing', () => {
+  it('finds nothing wrong with an intact home, and changes nothing', async () => {
     const { home } = fixture('codex-0.169');
-    expect(skein(['list'], { home }).code).toBe(0);
+    expect((await skein(['list'], { home })).code).toBe(0);
     const before = rolloutSnapshot(home);
-    const report = skein(['doctor', '--json'], { home });
+    const report = await skein(['doctor', '--json'], { home });
     expect(report.code).toBe(0);
     const json = JSON.parse(report.stdout) as { ok: boolean; findings: { severity: string }[] };
     expect(json.ok).toBe(true);
@@ -302,32 +317,34 @@ describe('doctor', () => {
     expect(rolloutSnapshot(home)).toEqual(before);
   });
 
-  it('reports torn tails and malformed lines per file and never rewrites them', () => {
+  it('reports torn tails and malformed lines per file and never rewrites them', async () => {
     const { home, manifest } = fixture('codex-0.169');
-    expect(skein(['list'], { home }).code).toBe(0);
+    expect((await skein(['list'], { home })).code).toBe(0);
     const plain = thread(manifest, 'plain');
     const file = rolloutPathOf(home, manifest, plain);
     const multi = rolloutPathOf(home, manifest, thread(manifest, 'multiTurn'));
     appendFileSync(multi, 'this is not json\n');
     appendFileSync(file, '{"timestamp":"2026-11-22T03:40:00.000Z","type":"event_m');
     const before = rolloutSnapshot(home);
-    const report = JSON.parse(skein(['doctor', '--json'], { home }).stdout) as {
+    const report = JSON.parse((await skein(['doctor', '--json'], { home })).stdout) as {
       findings: { kind: string; subject: string; message: string }[];
     };
     const torn = report.findings.find((f) => f.kind === 'torn-tail');
     expect(torn?.subject).toContain(plain.id);
     const malformed = report.findings.find((f) => f.kind === 'malformed-lines');
     expect(malformed?.subject).toContain(thread(manifest, 'multiTurn').id);
-    const repaired = skein(['doctor', '--repair'], { home });
+    const repaired = await skein(['doctor', '--repair'], { home });
     expect(repaired.code).toBe(0);
     expect(rolloutSnapshot(home)).toEqual(before);
     // The torn thread still lists with its preview.
-    expect(skeinJson<ThreadJson[]>(['list'], { home }).map((t) => t.id)).toContain(plain.id);
+    expect((await skeinJson<ThreadJson[]>(['list'], { home })).map((t) => t.id)).toContain(
+      plain.id,
+    );
   });
 
-  it('finds stale rows, rows pointing at another thread, files the index lacks; --repair fixes them and loses no byte', () => {
+  it('finds stale rows, rows pointing at another thread, files the index lacks; --repair fixes them and loses no byte', async () => {
     const { home, manifest } = fixture('codex-0.169');
-    expect(skein(['list'], { home }).code).toBe(0);
+    expect((await skein(['list'], { home })).code).toBe(0);
     // A stale row: the rollout is gone (deleted behind skein's back).
     const gone = thread(manifest, 'plain');
     unlinkSync(rolloutPathOf(home, manifest, gone));
@@ -344,7 +361,7 @@ describe('doctor', () => {
     copyFileSync(rolloutPathOf(home, manifest, donor), rolloutPathOf(home, manifest, hijacked));
 
     const before = rolloutSnapshot(home);
-    const check = skein(['doctor', '--json'], { home });
+    const check = await skein(['doctor', '--json'], { home });
     expect(check.code).toBe(5);
     const report = JSON.parse(check.stdout) as { findings: { kind: string; subject: string }[] };
     expect(report.findings).toEqual(
@@ -354,16 +371,16 @@ describe('doctor', () => {
         expect.objectContaining({ kind: 'file-not-indexed' }),
       ]),
     );
-    const human = skein(['doctor'], { home });
+    const human = await skein(['doctor'], { home });
     expect(human.code).toBe(5);
     expect(human.stdout).toMatch(/doctor --repair/);
 
-    const repair = skein(['doctor', '--repair'], { home });
+    const repair = await skein(['doctor', '--repair'], { home });
     expect(repair.code).toBe(0);
     expect(repair.stdout).toMatch(/repaired/);
     expect(rolloutSnapshot(home)).toEqual(before);
-    expect(skein(['doctor'], { home }).code).toBe(0);
-    const listed = skeinJson<ThreadJson[]>(['list', '--provider', 'any', '--source', 'any'], {
+    expect((await skein(['doctor'], { home })).code).toBe(0);
+    const listed = await skeinJson<ThreadJson[]>(['list', '--provider', 'any', '--source', 'any'], {
       home,
     });
     expect(listed.map((t) => t.id)).toContain(orphan.id);
@@ -372,9 +389,9 @@ describe('doctor', () => {
     expect(listed.map((t) => t.id)).toContain(donor.id);
   });
 
-  it('handles a deleted state index and name-index entries for unknown threads', () => {
+  it('handles a deleted state index and name-index entries for unknown threads', async () => {
     const { home } = fixture('codex-0.131');
-    expect(skein(['list'], { home }).code).toBe(0);
+    expect((await skein(['list'], { home })).code).toBe(0);
     // The home loses Codex's state DB (the index Skein shares with Codex).
     for (const file of readdirSync(home))
       if (file.startsWith('state_5.sqlite')) rmSync(join(home, file));
@@ -383,7 +400,7 @@ describe('doctor', () => {
       `${JSON.stringify({ id: '0199aaaa-0000-7000-8000-000000000001', thread_name: 'ghost', updated_at: '2026-11-22T00:00:00Z' })}\n`,
     );
     const before = rolloutSnapshot(home);
-    const report = JSON.parse(skein(['doctor', '--json'], { home }).stdout) as {
+    const report = JSON.parse((await skein(['doctor', '--json'], { home })).stdout) as {
       index: { exists: boolean };
       findings: { kind: string; subject: string }[];
     };
@@ -397,7 +414,7 @@ describe('doctor', () => {
         }),
       ]),
     );
-    const repaired = skein(['doctor', '--repair', '--json'], { home });
+    const repaired = await skein(['doctor', '--repair', '--json'], { home });
     expect(repaired.code).toBe(0);
     expect(
       (JSON.parse(repaired.stdout) as { index: { exists: boolean; rows: number } }).index,
@@ -407,38 +424,38 @@ describe('doctor', () => {
 });
 
 describe('backfill and reindex', () => {
-  it('index every rollout once; reindex re-reads them and keeps names', () => {
+  it('index every rollout once; reindex re-reads them and keeps names', async () => {
     const { home, manifest } = fixture('codex-0.131');
     // Rollouts only: no state DB yet (Skein creates Codex's and fills it).
     for (const file of readdirSync(home))
       if (file.startsWith('state_5.sqlite')) rmSync(join(home, file));
     const files = rolloutSnapshot(home).size;
-    const first = skeinJson<{ status: string; filesDone: number; alreadyComplete: boolean }>(
+    const first = await skeinJson<{ status: string; filesDone: number; alreadyComplete: boolean }>(
       ['backfill'],
       { home },
     );
     expect(first).toMatchObject({ status: 'complete', filesDone: files, alreadyComplete: false });
-    const again = skeinJson<{ alreadyComplete: boolean }>(['backfill'], { home });
+    const again = await skeinJson<{ alreadyComplete: boolean }>(['backfill'], { home });
     expect(again.alreadyComplete).toBe(true);
     const named = thread(manifest, 'recent');
-    expect(skein(['rename', named.id, 'Renamed before reindex'], { home }).code).toBe(0);
+    expect((await skein(['rename', named.id, 'Renamed before reindex'], { home })).code).toBe(0);
     const before = rolloutSnapshot(home);
-    const reindexed = skeinJson<{ status: string; filesDone: number }>(['reindex'], { home });
+    const reindexed = await skeinJson<{ status: string; filesDone: number }>(['reindex'], { home });
     expect(reindexed).toMatchObject({ status: 'complete', filesDone: files });
     expect(
-      skeinJson<{ thread: ThreadJson }>(['show', named.id, '--metadata-only'], { home }).thread
-        .name,
+      (await skeinJson<{ thread: ThreadJson }>(['show', named.id, '--metadata-only'], { home }))
+        .thread.name,
     ).toBe('Renamed before reindex');
     expect(rolloutSnapshot(home)).toEqual(before);
   });
 
-  it('a corrupt state index is set aside (db-backups/) and rebuilt from the files', () => {
+  it('a corrupt state index is set aside (db-backups/) and rebuilt from the files', async () => {
     const { home, manifest } = fixture('codex-0.169');
-    expect(skein(['list'], { home }).code).toBe(0);
+    expect((await skein(['list'], { home })).code).toBe(0);
     const db = 'state_5.sqlite';
     for (const side of readdirSync(home)) if (side.startsWith(`${db}-`)) rmSync(join(home, side));
     writeFileSync(join(home, db), 'this is not a database, it was overwritten by accident');
-    const listed = skeinJson<ThreadJson[]>(['list'], { home });
+    const listed = await skeinJson<ThreadJson[]>(['list'], { home });
     expect(listed.map((t) => t.id)).toEqual(
       defaultListed(manifest)
         .reverse()
@@ -449,7 +466,7 @@ describe('backfill and reindex', () => {
 });
 
 describe('export and import', () => {
-  it('round-trips a thread tree into a fresh home: ids, names, archived state and bytes identical', () => {
+  it('round-trips a thread tree into a fresh home: ids, names, archived state and bytes identical', async () => {
     const { home, manifest } = fixture('codex-0.169');
     const parent = thread(manifest, 'parent');
     const child = thread(manifest, 'child');
@@ -457,33 +474,39 @@ describe('export and import', () => {
     const dir = makeTempDir('skein-export-');
     const treeFile = join(dir, 'tree.json');
     const archivedFile = join(dir, 'archived.json');
-    expect(skein(['export', parent.id, '--tree', '-o', treeFile], { home }).code).toBe(0);
-    expect(skein(['export', archivedNamed.id, '-o', archivedFile], { home }).code).toBe(0);
-    expect(skein(['export', archivedNamed.id, '-o', archivedFile], { home }).code).toBe(4);
+    expect((await skein(['export', parent.id, '--tree', '-o', treeFile], { home })).code).toBe(0);
+    expect((await skein(['export', archivedNamed.id, '-o', archivedFile], { home })).code).toBe(0);
+    expect((await skein(['export', archivedNamed.id, '-o', archivedFile], { home })).code).toBe(4);
 
     const target = join(makeTempDir('skein-import-'), 'home');
-    expect(skein(['import', treeFile], { home: target }).code).toBe(0);
-    expect(skein(['import', archivedFile], { home: target }).code).toBe(0);
+    expect((await skein(['import', treeFile], { home: target })).code).toBe(0);
+    expect((await skein(['import', archivedFile], { home: target })).code).toBe(0);
 
     const source = rolloutSnapshot(home);
     const imported = rolloutSnapshot(target);
     for (const [rel, hash] of imported) expect(source.get(rel)).toBe(hash);
     expect(imported.size).toBe(3);
 
-    const shownArchived = skeinJson<{ thread: ThreadJson; archived: boolean }>(
+    const shownArchived = await skeinJson<{ thread: ThreadJson; archived: boolean }>(
       ['show', archivedNamed.id, '--metadata-only'],
       { home: target },
     );
     expect(shownArchived.thread.name).toBe(archivedNamed.name);
     expect(shownArchived.archived).toBe(true);
-    const shownChild = skeinJson<{ thread: ThreadJson }>(['show', child.id, '--metadata-only'], {
-      home: target,
-    });
+    const shownChild = await skeinJson<{ thread: ThreadJson }>(
+      ['show', child.id, '--metadata-only'],
+      {
+        home: target,
+      },
+    );
     expect(shownChild.thread.parentThreadId).toBe(parent.id);
-    const original = skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', parent.id], {
-      home,
-    });
-    const copy = skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', parent.id], {
+    const original = await skeinJson<{ thread: ThreadJson; items: unknown[] }>(
+      ['show', parent.id],
+      {
+        home,
+      },
+    );
+    const copy = await skeinJson<{ thread: ThreadJson; items: unknown[] }>(['show', parent.id], {
       home: target,
     });
     expect(copy.items).toEqual(original.items);
@@ -493,10 +516,10 @@ describe('export and import', () => {
 
     // The cascade still knows the tree in the new home.
     expect(
-      skeinJson<{ archived: string[] }>(['archive', parent.id], { home: target }).archived,
+      (await skeinJson<{ archived: string[] }>(['archive', parent.id], { home: target })).archived,
     ).toEqual([parent.id, child.id]);
 
-    const again = skein(['import', treeFile], { home: target });
+    const again = await skein(['import', treeFile], { home: target });
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/already exist/);
   });
@@ -504,20 +527,25 @@ describe('export and import', () => {
   it('pipes: export to stdout, import from stdin', () => {
     const { home, manifest } = fixture('codex-0.131');
     const parent = thread(manifest, 'parent');
-    const exported = skein(['export', parent.id, '--tree'], { home });
+    const exported = skeinProcess(['export', parent.id, '--tree'], { home });
     expect(exported.code).toBe(0);
     const target = makeTempDir('skein-import-');
-    const imported = skein(['import', '-', '--json'], { home: target, input: exported.stdout });
+    const imported = skeinProcess(['import', '-', '--json'], {
+      home: target,
+      input: exported.stdout,
+    });
     expect(imported.code).toBe(0);
     const summary = JSON.parse(imported.stdout) as { threads: { id: string }[] };
     expect(summary.threads.map((t) => t.id)).toEqual([parent.id, thread(manifest, 'child').id]);
   });
 
-  it('rejects a damaged or foreign bundle without writing anything', () => {
+  it('rejects a damaged or foreign bundle without writing anything', async () => {
     const { home, manifest } = fixture('codex-0.169');
     const dir = makeTempDir('skein-export-');
     const file = join(dir, 'one.json');
-    expect(skein(['export', thread(manifest, 'plain').id, '-o', file], { home }).code).toBe(0);
+    expect((await skein(['export', thread(manifest, 'plain').id, '-o', file], { home })).code).toBe(
+      0,
+    );
     const bundle = JSON.parse(readFileSync(file, 'utf8')) as {
       threads: { content: string }[];
       version: number;
@@ -526,10 +554,10 @@ describe('export and import', () => {
     writeFileSync(join(dir, 'tampered.json'), JSON.stringify(bundle));
     writeFileSync(join(dir, 'future.json'), JSON.stringify({ ...bundle, version: 99 }));
     const target = makeTempDir('skein-import-');
-    const tampered = skein(['import', join(dir, 'tampered.json')], { home: target });
+    const tampered = await skein(['import', join(dir, 'tampered.json')], { home: target });
     expect(tampered.code).toBe(2);
     expect(tampered.stderr).toMatch(/sha256/);
-    const future = skein(['import', join(dir, 'future.json')], { home: target });
+    const future = await skein(['import', join(dir, 'future.json')], { home: target });
     expect(future.code).toBe(2);
     expect(future.stderr).toMatch(/version 99/);
     expect(rolloutSnapshot(target).size).toBe(0);
@@ -538,22 +566,22 @@ describe('export and import', () => {
 
 describe('the command itself', () => {
   it('documents exit codes in --help and rejects unknown options with 2', () => {
-    const help = skein(['--help']);
+    const help = skeinProcess(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Exit codes:/);
-    expect(skein(['list', '--bogus']).code).toBe(2);
-    expect(skein(['list'], { home: '/nonexistent/skein-home' }).code).toBe(2);
+    expect(skeinProcess(['list', '--bogus']).code).toBe(2);
+    expect(skeinProcess(['list'], { home: '/nonexistent/skein-home' }).code).toBe(2);
   });
 
-  it('creates and uses a demo home when there is no Codex home, and says so', () => {
+  it('creates and uses a demo home when there is no Codex home, and says so', async () => {
     const fakeHome = makeTempDir('skein-user-');
     const env = { HOME: fakeHome, CODEX_HOME: '', XDG_CACHE_HOME: join(fakeHome, '.cache') };
-    const first = skein(['list'], { env });
+    const first = await skein(['list'], { env });
     expect(first.code).toBe(0);
     expect(first.stderr).toMatch(/demo home/i);
     expect(first.stdout.trim().split('\n').length).toBeGreaterThan(2);
     expect(existsSync(join(fakeHome, '.cache', 'skein', 'demo-home', 'sessions'))).toBe(true);
-    const second = skein(['list', '--json'], { env });
+    const second = await skein(['list', '--json'], { env });
     expect(second.code).toBe(0);
     expect((JSON.parse(second.stdout) as unknown[]).length).toBeGreaterThan(2);
     expect(second.stderr).toMatch(/demo home/i);

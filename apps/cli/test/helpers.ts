@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import {
   type FixtureManifest,
@@ -9,6 +10,7 @@ import {
   installFixtureHome,
   type ManifestThread,
 } from '@skein/test-support';
+import { runCli } from '../src/index.js';
 
 export const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -18,33 +20,82 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the built CLI as a real process (no TTY: stdin is closed, output is piped). */
-export function skein(
-  args: readonly string[],
-  options: { home?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
-): RunResult {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...options.env };
+export interface SkeinOptions {
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  input?: string;
+  /** The run's working directory (in-process runs only; default this process's). */
+  cwd?: string;
+}
+
+/** The environment a run sees: this process's, without colour, plus `overrides`. */
+function runEnv(overrides: NodeJS.ProcessEnv | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...overrides };
   delete env.FORCE_COLOR;
-  const fullArgs = options.home !== undefined ? ['--codex-home', options.home, ...args] : [...args];
-  const result = spawnSync(process.execPath, [CLI, ...fullArgs], {
-    env,
+  return env;
+}
+
+function argvOf(args: readonly string[], home: string | undefined): string[] {
+  return home !== undefined ? ['--codex-home', home, ...args] : [...args];
+}
+
+/** A stream that keeps what is written to it (not a terminal, like a pipe). */
+class Capture extends Writable {
+  readonly #chunks: Buffer[] = [];
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+    this.#chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+    done();
+  }
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+/**
+ * Runs `skein` in this process through `runCli` from the sources (no TTY: stdin is `input` or
+ * empty, output is captured), as a shell would see it: exit code, stdout, stderr.
+ */
+export async function skein(
+  args: readonly string[],
+  options: SkeinOptions = {},
+): Promise<RunResult> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await runCli({
+    argv: argvOf(args, options.home),
+    env: runEnv(options.env),
+    stdout,
+    stderr,
+    stdin: Readable.from(options.input === undefined ? [] : [Buffer.from(options.input)]),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+export async function skeinJson<T = unknown>(
+  args: readonly string[],
+  options: { home?: string } = {},
+): Promise<T> {
+  const result = await skein([...args, '--json'], options);
+  if (result.code !== 0) {
+    throw new Error(`skein ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  }
+  return JSON.parse(result.stdout) as T;
+}
+
+/**
+ * Runs the built CLI as a real process (no TTY: stdin is closed, output is piped): for the
+ * few tests of what only a whole process shows (exit status, real pipes, `main.ts`).
+ */
+export function skeinProcess(args: readonly string[], options: SkeinOptions = {}): RunResult {
+  const result = spawnSync(process.execPath, [CLI, ...argvOf(args, options.home)], {
+    env: runEnv(options.env),
     encoding: 'utf8',
     input: options.input ?? '',
     timeout: 60_000,
   });
   if (result.error) throw result.error;
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-}
-
-export function skeinJson<T = unknown>(
-  args: readonly string[],
-  options: { home?: string } = {},
-): T {
-  const result = skein([...args, '--json'], options);
-  if (result.code !== 0) {
-    throw new Error(`skein ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
-  }
-  return JSON.parse(result.stdout) as T;
 }
 
 export function fixture(name: FixtureName): { home: string; manifest: FixtureManifest } {

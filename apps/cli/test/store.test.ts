@@ -101,8 +101,10 @@ function run(args: readonly string[]) {
   return skein(['--store', url, ...args], { env: { CODEX_HOME: missingHome } });
 }
 
-function listJson(): { id: string; name: string | null; preview: string; status: unknown }[] {
-  const result = run(['list', '--json']);
+async function listJson(): Promise<
+  { id: string; name: string | null; preview: string; status: unknown }[]
+> {
+  const result = await run(['list', '--json']);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout);
@@ -126,7 +128,7 @@ describe('skein --store postgres://', () => {
     const first = await seedThread(store!, cwd, 'first question');
     const second = await seedThread(store!, cwd, 'second question');
 
-    const listed = listJson();
+    const listed = await listJson();
     expect(listed.map((t) => t.id).sort()).toEqual([first, second].sort());
     const firstListed = listed.find((t) => t.id === first);
     expect(firstListed).toMatchObject({
@@ -135,19 +137,19 @@ describe('skein --store postgres://', () => {
       status: { type: 'notLoaded' },
     });
 
-    const renamed = run(['rename', second, 'Renamed in PostgreSQL']);
+    const renamed = await run(['rename', second, 'Renamed in PostgreSQL']);
     expect(renamed.stderr).toBe('');
     expect(renamed.code).toBe(0);
     // The store itself has the name, and the CLI lists it.
     const stored = await store!.readThread({ threadId: second, includeHistory: false });
     expect(stored.name).toBe('Renamed in PostgreSQL');
-    expect(listJson().find((t) => t.id === second)?.name).toBe('Renamed in PostgreSQL');
+    expect((await listJson()).find((t) => t.id === second)?.name).toBe('Renamed in PostgreSQL');
 
     // A thread is found by its new name and by an id prefix, through the store's listing.
-    const byName = run(['show', 'Renamed in PostgreSQL', '--metadata-only', '--json']);
+    const byName = await run(['show', 'Renamed in PostgreSQL', '--metadata-only', '--json']);
     expect(byName.code).toBe(0);
     expect(JSON.parse(byName.stdout).thread.id).toBe(second);
-    const byPrefix = run(['show', first.slice(0, 13), '--metadata-only', '--json']);
+    const byPrefix = await run(['show', first.slice(0, 13), '--metadata-only', '--json']);
     expect(byPrefix.code).toBe(0);
     expect(JSON.parse(byPrefix.stdout).thread.id).toBe(first);
     expect(existsSync(missingHome)).toBe(false);
@@ -187,7 +189,7 @@ describe('skein --store postgres://', () => {
     const cwd = makeTempDir('skein-cli-store-tree-');
     const parent = await seedThread(store!, cwd, 'parent question');
     const child = await seedThread(store!, cwd, 'child question', parent);
-    const archived = run(['archive', parent, '--json']);
+    const archived = await run(['archive', parent, '--json']);
     expect(archived.stderr).toBe('');
     expect(archived.code).toBe(0);
     for (const threadId of [parent, child]) {
@@ -207,15 +209,15 @@ describe('skein --store postgres://', () => {
     ['export', randomUUID()],
     ['import', 'bundle.json'],
     ['debug', 'prompt-input', randomUUID()],
-  ])('refuses %s (it works on a Codex home’s files) with a usage error', (...args) => {
-    const result = run(args);
+  ])('refuses %s (it works on a Codex home’s files) with a usage error', async (...args) => {
+    const result = await run(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('works on the files of a Codex home');
     expect(result.stdout).toBe('');
   });
 
-  it('reports an unreachable store as a failure, not a crash', () => {
-    const result = skein(['--store', 'postgres://postgres@127.0.0.1:1/none', 'list'], {
+  it('reports an unreachable store as a failure, not a crash', async () => {
+    const result = await skein(['--store', 'postgres://postgres@127.0.0.1:1/none', 'list'], {
       env: { CODEX_HOME: missingHome },
     });
     expect(result.code).not.toBe(0);

@@ -1,12 +1,43 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, utimesSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { fixturesDir } from './paths.js';
 import { makeTempDir } from './temp.js';
 
+/**
+ * The two homes that tell the same story (README in fixtures/), written by codex 0.169.0 and
+ * 0.131.0: tests that read roles and probes from the manifest iterate over these.
+ */
 export const FIXTURE_NAMES = ['codex-0.169', 'codex-0.131'] as const;
 export type FixtureName = (typeof FIXTURE_NAMES)[number];
+
+/**
+ * Every fixture folder that holds a home (`<name>/home-a/MANIFEST.json`): the two above and
+ * any added later (recorded homes), sorted. The functions below take any of these names.
+ */
+export function listFixtureHomes(): string[] {
+  return readdirSync(fixturesDir(), { withFileTypes: true })
+    .filter(
+      (entry) =>
+        entry.isDirectory() && existsSync(join(fixtureHomeDir(entry.name), 'MANIFEST.json')),
+    )
+    .map((entry) => entry.name)
+    .sort();
+}
+
+/** The stored (read-only by convention) home of fixture `name`; install a copy to use it. */
+export function fixtureHomeDir(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`bad fixture name: ${name}`);
+  return join(fixturesDir(), name, 'home-a');
+}
 
 const gitInfoSchema = z
   .object({
@@ -56,8 +87,13 @@ const manifestSchema = z
 export type FixtureManifest = z.infer<typeof manifestSchema>;
 export type ManifestThread = z.infer<typeof manifestThreadSchema>;
 
-export function readFixtureManifest(name: FixtureName): FixtureManifest {
-  const path = join(fixturesDir(), name, 'home-a', 'MANIFEST.json');
+export function readFixtureManifest(name: string): FixtureManifest {
+  const path = join(fixtureHomeDir(name), 'MANIFEST.json');
+  if (!existsSync(path)) {
+    throw new Error(
+      `no fixture home ${name}: ${path} does not exist (have: ${listFixtureHomes().join(', ')})`,
+    );
+  }
   return manifestSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
 }
 
@@ -76,10 +112,10 @@ export function restoreMtimes(home: string, manifest: FixtureManifest): void {
  * payload, point `threads.rollout_path` at the new home, restore mtimes last.
  */
 export function installFixtureHome(
-  name: FixtureName,
+  name: string,
   target: string = makeTempDir(`skein-${name}-`),
 ): { home: string; manifest: FixtureManifest } {
-  const source = join(fixturesDir(), name, 'home-a');
+  const source = fixtureHomeDir(name);
   const manifest = readFixtureManifest(name);
   for (const rel of Object.keys(manifest.files)) {
     const to = join(target, rel);

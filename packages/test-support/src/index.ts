@@ -1,4 +1,10 @@
-export { type CodexCli, ensureCodexCli } from './codex-cli.js';
+export {
+  CODEX_VERSIONS,
+  type CodexCli,
+  CodexUnavailableError,
+  codexCacheDir,
+  ensureCodexCli,
+} from './codex-cli.js';
 export {
   dumpCodexDb,
   type RecordedCodexDb,
@@ -10,14 +16,17 @@ export {
   FIXTURE_NAMES,
   type FixtureManifest,
   type FixtureName,
+  fixtureHomeDir,
   installFixtureHome,
+  listFixtureHomes,
   type ManifestThread,
   readFixtureManifest,
   restoreMtimes,
 } from './fixtures.js';
 export { installHomeCopy } from './home-copy.js';
-export { fixturesDir, repoRoot, sharedDir } from './paths.js';
+export { fixturesDir, repoRoot } from './paths.js';
 export {
+  type DatabaseTemplate,
   findPostgresBinDir,
   type PostgresServer,
   type StartPostgresOptions,

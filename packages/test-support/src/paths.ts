@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The workspace root: the nearest ancestor holding `pnpm-workspace.yaml`. */
@@ -14,18 +14,12 @@ export function repoRoot(): string {
   throw new Error('test-support: cannot find the workspace root (no pnpm-workspace.yaml above)');
 }
 
-/** `../shared` beside the checkout (CI clones main with shared/ beside it), or `SKEIN_SHARED_DIR`. */
-export function sharedDir(): string {
-  const fromEnv = process.env.SKEIN_SHARED_DIR;
-  const dir = fromEnv ? resolve(fromEnv) : resolve(repoRoot(), '..', 'shared');
-  if (!existsSync(join(dir, 'fixtures'))) {
-    throw new Error(
-      `test-support: no fixtures under ${dir}; set SKEIN_SHARED_DIR to the shared/ folder`,
-    );
-  }
-  return dir;
-}
-
+/**
+ * `packages/test-support/fixtures/`, inside the repository: one folder per fixture, each with
+ * its Codex home in `home-a/`. Found from this file, so `src/` (tests) and `dist/` agree.
+ */
 export function fixturesDir(): string {
-  return join(sharedDir(), 'fixtures');
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+  if (!existsSync(dir)) throw new Error(`test-support: no fixtures folder at ${dir}`);
+  return dir;
 }

@@ -2,7 +2,14 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURE_NAMES, installFixtureHome, removeTempDir } from '../src/index.js';
+import {
+  FIXTURE_NAMES,
+  fixtureHomeDir,
+  installFixtureHome,
+  listFixtureHomes,
+  readFixtureManifest,
+  removeTempDir,
+} from '../src/index.js';
 
 describe('installFixtureHome', () => {
   const homes: string[] = [];
@@ -29,4 +36,17 @@ describe('installFixtureHome', () => {
       }
     });
   }
+});
+
+describe('fixture lookup', () => {
+  it('finds every home under fixtures/ (the two story homes among them) and names them on a miss', () => {
+    const homes = listFixtureHomes();
+    expect(homes).toEqual(expect.arrayContaining([...FIXTURE_NAMES]));
+    for (const name of homes)
+      expect(existsSync(join(fixtureHomeDir(name), 'MANIFEST.json'))).toBe(true);
+    expect(() => readFixtureManifest('no-such-fixture')).toThrow(
+      /no fixture home no-such-fixture.*have: .*codex-0\.169/,
+    );
+    expect(() => fixtureHomeDir('../escape')).toThrow(/bad fixture name/);
+  });
 });

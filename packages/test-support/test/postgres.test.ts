@@ -26,6 +26,31 @@ describe('startPostgres', () => {
     expect(address).toBe('127.0.0.1');
   });
 
+  it('clones databases from a template it prepares once per server', async () => {
+    let prepared = 0;
+    const template = {
+      name: 'skein_test_template',
+      async prepare(url: string) {
+        prepared += 1;
+        expect(url).toMatch(/\/skein_test_template$/);
+        server.psql('CREATE TABLE marks (n int); INSERT INTO marks VALUES (7)', template.name);
+      },
+    };
+    const first = await server.cloneDatabase(template);
+    const second = await server.cloneDatabase(template);
+    expect(first).not.toBe(second);
+    expect(prepared).toBe(1);
+    const nameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+    // Each clone has the template's content and is a database of its own.
+    server.psql('INSERT INTO marks VALUES (8)', nameOf(first));
+    expect(
+      server.psql("SELECT string_agg(n::text, ',' ORDER BY n) FROM marks", nameOf(first)),
+    ).toBe('7,8');
+    expect(
+      server.psql("SELECT string_agg(n::text, ',' ORDER BY n) FROM marks", nameOf(second)),
+    ).toBe('7');
+  });
+
   it('stop() shuts the server down and removes its directory', async () => {
     const other = await startPostgres();
     const { rootDir, url } = other;

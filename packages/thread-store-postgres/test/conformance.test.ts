@@ -8,6 +8,7 @@ import type { ThreadStore } from '@skein/thread-store';
 import { describeThreadStoreConformance } from '@skein/thread-store/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { PostgresThreadStore } from '../src/index.js';
+import { MIGRATED_STORE_TEMPLATE } from '../src/testing/index.js';
 
 let server: PostgresServer;
 beforeAll(async () => {
@@ -31,7 +32,7 @@ describeThreadStoreConformance({
     items: true,
   },
   async createHarness() {
-    const url = await server.createDatabase();
+    const url = await server.cloneDatabase(MIGRATED_STORE_TEMPLATE);
     const cwd = makeTempDir('skein-pg-cwd-');
     const stores: PostgresThreadStore[] = [
       await PostgresThreadStore.open({ connectionString: url }),

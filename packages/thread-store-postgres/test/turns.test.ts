@@ -20,6 +20,7 @@ import {
   PG_STORE_MIGRATION_TABLE,
   PG_STORE_MIGRATIONS,
 } from '../src/schema.js';
+import { MIGRATED_STORE_TEMPLATE } from '../src/testing/index.js';
 
 let server: PostgresServer;
 const opened: PostgresThreadStore[] = [];
@@ -46,7 +47,7 @@ async function open(url: string, historyCacheBytes?: number): Promise<PostgresTh
 
 /** A fresh database, a writer store with a newly created thread, and a reader store beside it. */
 async function writerAndReader() {
-  const url = await server.createDatabase();
+  const url = await server.cloneDatabase(MIGRATED_STORE_TEMPLATE);
   const writer = await open(url);
   const reader = await open(url);
   const params = createThreadParams('/work/project');

@@ -13,6 +13,7 @@ import {
   type ThreadStoreCapabilities,
 } from '@skein/thread-store/testing';
 import { PostgresThreadStore } from '@skein/thread-store-postgres';
+import { MIGRATED_STORE_TEMPLATE } from '@skein/thread-store-postgres/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { RemoteThreadStore, serveThreadStore, type ThreadStoreServer } from '../src/index.js';
 
@@ -47,7 +48,7 @@ describeThreadStoreConformance({
   name: 'RemoteThreadStore → PostgresThreadStore',
   capabilities: pgCapabilities,
   async createHarness() {
-    const url = await postgres.createDatabase();
+    const url = await postgres.cloneDatabase(MIGRATED_STORE_TEMPLATE);
     const cwd = makeTempDir('skein-remote-cwd-');
     const backing = await PostgresThreadStore.open({ connectionString: url });
     const { server, client } = await remoteOver(backing);

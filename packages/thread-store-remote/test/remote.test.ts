@@ -9,6 +9,7 @@ import {
   userMessageItem,
 } from '@skein/thread-store/testing';
 import { PostgresThreadStore } from '@skein/thread-store-postgres';
+import { MIGRATED_STORE_TEMPLATE } from '@skein/thread-store-postgres/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fromServiceError,
@@ -39,7 +40,7 @@ async function pgBehindServer(): Promise<{
   server: ThreadStoreServer;
   client: RemoteThreadStore;
 }> {
-  const url = await postgres.createDatabase();
+  const url = await postgres.cloneDatabase(MIGRATED_STORE_TEMPLATE);
   const backing = await PostgresThreadStore.open({ connectionString: url });
   const server = await serveThreadStore(backing, '127.0.0.1:0');
   const client = new RemoteThreadStore(server.address);

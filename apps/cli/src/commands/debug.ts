@@ -17,7 +17,7 @@ export async function runDebugPromptInput(
 ): Promise<ExitCode> {
   const { path: home } = await ctx.home();
   const threadId = await resolveThreadRefOnDisk(home, ref);
-  const lines = await loadLinesWithBase(home, threadId);
+  const lines = await loadLinesWithBase(ctx, home, threadId);
   const input = reconstructPromptInput(lines);
   ctx.out.printJson(input.items);
   if (!options.json) {
@@ -30,11 +30,15 @@ export async function runDebugPromptInput(
   return EXIT.ok;
 }
 
-async function loadLinesWithBase(home: string, threadId: string): Promise<PromptLine[]> {
+async function loadLinesWithBase(
+  ctx: CommandContext,
+  home: string,
+  threadId: string,
+): Promise<PromptLine[]> {
   const path = await findThreadFileOnDisk(home, threadId);
   const history = await readThreadHistory(home, path);
   for (const missing of history.missingBases) {
-    process.stderr.write(
+    ctx.out.stderr.write(
       `warning: base thread ${missing} of this fork is missing; its part is left out\n`,
     );
   }

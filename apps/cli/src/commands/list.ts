@@ -50,7 +50,11 @@ export interface ListQuery {
   all: boolean;
 }
 
-export function listQueryFrom(options: ListOptions, defaultProvider: string): ListQuery {
+export function listQueryFrom(
+  options: ListOptions,
+  defaultProvider: string,
+  cwd: string,
+): ListQuery {
   const sortKey = SORT_KEYS[options.sort ?? 'created'];
   if (sortKey === undefined) {
     throw CliError.usage(
@@ -91,7 +95,7 @@ export function listQueryFrom(options: ListOptions, defaultProvider: string): Li
   if (options.indexOnly) params.useStateDbOnly = true;
   // Relative cwds resolve against the current directory, as the app-server resolves them
   // against its own.
-  if (options.cwd !== undefined) params.cwdFilters = options.cwd.map((dir) => resolve(dir));
+  if (options.cwd !== undefined) params.cwdFilters = options.cwd.map((dir) => resolve(cwd, dir));
   if (options.search !== undefined && options.search !== '') params.searchTerm = options.search;
   return {
     params,
@@ -193,7 +197,7 @@ function isArchivedPath(thread: StoredThread): boolean {
 
 export async function runList(ctx: CommandContext, options: ListOptions): Promise<ExitCode> {
   const { defaultProvider } = await ctx.services();
-  const query = listQueryFrom(options, defaultProvider);
+  const query = listQueryFrom(options, defaultProvider, ctx.io.cwd);
   const page = await collectThreads(ctx, query);
   const out = ctx.out;
   if (out.json) {
@@ -209,7 +213,7 @@ export async function runList(ctx: CommandContext, options: ListOptions): Promis
     );
     return EXIT.ok;
   }
-  printThreadTable(out, page.threads, process.env.HOME ?? '');
+  printThreadTable(out, page.threads, ctx.io.env.HOME ?? '');
   const count = `${page.threads.length} thread${page.threads.length === 1 ? '' : 's'}`;
   if (page.nextCursor) {
     out.note(`${count}; more: skein list --cursor '${page.nextCursor}' (or --all)`);

@@ -93,16 +93,16 @@ export async function runDelete(
   const services = await ctx.services();
   const affected = await services.subtreeIds(threadId);
   if (!options.yes) {
-    if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    if (!ctx.io.stdin.isTTY || !ctx.out.stderrIsTty) {
       throw CliError.refused(
         `not deleting ${threadId} without confirmation: pass --yes (no terminal to ask on)`,
       );
     }
-    process.stderr.write(
+    ctx.out.stderr.write(
       `This permanently deletes ${affected.length === 1 ? 'this thread' : `these ${affected.length} threads (the thread and its sub-agents)`}:\n`,
     );
-    for (const id of affected) process.stderr.write(`  ${await label(ctx, id)}\n`);
-    if (!(await confirm('Delete?'))) {
+    for (const id of affected) ctx.out.stderr.write(`  ${await label(ctx, id)}\n`);
+    if (!(await confirm('Delete?', { input: ctx.io.stdin, output: ctx.out.stderr }))) {
       ctx.out.note('Nothing deleted.');
       return EXIT.refused;
     }

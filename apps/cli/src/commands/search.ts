@@ -69,7 +69,7 @@ export async function runSearch(
     );
     return EXIT.ok;
   }
-  printThreadTable(out, found, process.env.HOME ?? '');
+  printThreadTable(out, found, ctx.io.env.HOME ?? '');
   out.note(
     `${found.length} match${found.length === 1 ? '' : 'es'}${found.length >= limit ? ` (limit ${limit}; raise with --limit)` : ''}`,
   );

@@ -104,7 +104,7 @@ function isArchived(thread: StoredThread): boolean {
 function printMetadata(ctx: CommandContext, thread: StoredThread): void {
   const { out } = ctx;
   const c = out.color;
-  const home = process.env.HOME ?? '';
+  const home = ctx.io.env.HOME ?? '';
   const rows: [string, string][] = [];
   rows.push(['id', thread.threadId]);
   if (thread.name) rows.push(['name', thread.name]);

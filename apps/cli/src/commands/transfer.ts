@@ -17,6 +17,7 @@ import {
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { formatBytes } from '../format.js';
+import { type CliIo, resolvePath } from '../io.js';
 import { toThreadJson } from '../thread-json.js';
 import { SKEIN_VERSION } from '../version.js';
 
@@ -99,15 +100,16 @@ export async function runExport(
     options.output === '-' ||
     (options.output === undefined && !ctx.out.stdoutIsTty && !ctx.out.json);
   if (toStdout) {
-    process.stdout.write(text);
+    ctx.out.stdout.write(text);
     ctx.out.note(`exported ${bundle.threads.length} thread(s) to stdout`);
     return EXIT.ok;
   }
   const file = options.output ?? `skein-${rootId}.json`;
-  if (existsSync(file) && !options.force) {
+  const path = resolvePath(ctx.io, file);
+  if (existsSync(path) && !options.force) {
     throw CliError.refused(`${file} already exists (pass --force to overwrite it)`);
   }
-  await writeFile(file, text);
+  await writeFile(path, text);
   const summary = {
     file,
     bytes: Buffer.byteLength(text),
@@ -127,14 +129,14 @@ export interface ImportOptions {
   json?: boolean;
 }
 
-async function readInput(file: string): Promise<string> {
+async function readInput(io: CliIo, file: string): Promise<string> {
   if (file === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of io.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(resolvePath(io, file), 'utf8');
   } catch (error) {
     throw CliError.usage(`cannot read ${file}: ${(error as Error).message}`);
   }
@@ -159,7 +161,7 @@ export async function runImport(
   file: string,
   _options: ImportOptions,
 ): Promise<ExitCode> {
-  const text = await readInput(file);
+  const text = await readInput(ctx.io, file);
   let parsed: ReturnType<typeof parseBundle>;
   try {
     parsed = parseBundle(text);
