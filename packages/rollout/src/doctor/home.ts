@@ -93,7 +93,7 @@ async function diagnoseDbFamilies(
     const rowIds = new Set<string>(rows.map((row) => row.id));
     findings.push(
       ...(await diagnoseProjections(scan, history, rowIds, {
-        writableReason: readOnlyReason ?? history?.readOnlyReason ?? null,
+        writableReason: readOnlyReason ?? summary.historyDb.readOnlyReason,
       })),
     );
   }

@@ -60,6 +60,13 @@ export async function diagnoseRows(
   const fixable = (fix: string) => (options.readOnlyReason === null ? fix : null);
   const byPath = new Map(scan.files.map((file) => [file.path, file]));
   const drop = 'remove the row (its transcript is gone; the rollout is the truth)';
+  const forkSources = new Set(
+    scan.files.flatMap((file) =>
+      file.historyMode === 'paginated' && file.historyBase
+        ? [file.historyBase.thread_id.toLowerCase()]
+        : [],
+    ),
+  );
   for (const row of rows) {
     const own = ownFileOf(scan, row.id);
     const base = { severity: 'error' as const, subject: row.id, threadId: row.id };
@@ -109,11 +116,12 @@ export async function diagnoseRows(
         target: own.path,
       });
     } else if (!isUnmaterialized(row)) {
+      const referenced = forkSources.has(row.id);
       findings.push({
         ...base,
         kind: 'row-file-missing',
-        message: `row points at ${rel(row.rolloutPath)}, which does not exist, and no file of this thread is in the home`,
-        fix: fixable(drop),
+        message: `row points at ${rel(row.rolloutPath)}, which does not exist, and no file of this thread is in the home${referenced ? '; forks by reference read through it, so the row stays (as Codex refuses to delete such a thread) until the rollout is restored' : ''}`,
+        fix: referenced ? null : fixable(drop),
       });
     }
   }

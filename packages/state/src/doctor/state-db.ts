@@ -49,7 +49,13 @@ export interface StateDbSummary {
   integrity: string | null;
   backfill: BackfillStatus | null;
   rows: number;
-  historyDb: { path: string; exists: boolean; schema: string | null };
+  historyDb: {
+    path: string;
+    exists: boolean;
+    schema: string | null;
+    /** Null when Skein writes the history DB; else why not. */
+    readOnlyReason: string | null;
+  };
 }
 
 export interface StateDbInspection {
@@ -107,7 +113,12 @@ export async function inspectStateDb(
     integrity: null,
     backfill: null,
     rows: 0,
-    historyDb: { path: historyPath, exists: existsSync(historyPath), schema: null },
+    historyDb: {
+      path: historyPath,
+      exists: existsSync(historyPath),
+      schema: null,
+      readOnlyReason: null,
+    },
   };
   findings.push(...obsoleteSkeinDbs(dir));
   if (!summary.exists) {
@@ -213,6 +224,7 @@ function inspectHistoryDb(
   if (!summary.historyDb.exists) return undefined;
   const sqlite = openReadOnly(path);
   if (typeof sqlite === 'string') {
+    summary.historyDb.readOnlyReason = 'it cannot be read';
     findings.push({
       kind: 'history-db-corrupt',
       severity: 'error',
@@ -224,6 +236,10 @@ function inspectHistoryDb(
   }
   const identity = identifySchema(migrationRows(sqlite), KNOWN_HISTORY_SCHEMAS);
   summary.historyDb.schema = describeIdentity(identity);
+  summary.historyDb.readOnlyReason =
+    identity.kind === 'known'
+      ? summary.readOnlyReason
+      : `its schema is ${describeIdentity(identity)}`;
   if (identity.kind !== 'known') {
     findings.push({
       kind: 'history-db-read-only',
