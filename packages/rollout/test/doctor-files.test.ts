@@ -1,5 +1,13 @@
-import { appendFileSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import {
+  appendFileSync,
+  copyFileSync,
+  readFileSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
 import { diagnoseHome, repairHome } from '../src/index.js';
 import { brief, recordedHome, rolloutBytes } from './doctor-helpers.js';
@@ -52,5 +60,22 @@ describe('doctor: the rollout files', () => {
       ),
     ]);
     expect(diagnosis.findings.every((f) => f.fix === null)).toBe(true);
+  });
+
+  it('a rollout that links outside the home is a problem, and is never read', async () => {
+    const { home, thread } = recordedHome();
+    const other = recordedHome('codex-0.131.0');
+    const outside = join(makeTempDir('skein-doctor-outside-'), 'rollout.jsonl');
+    copyFileSync(other.thread('P2').file!, outside);
+    const link = join(dirname(thread('P2').file!), basename(other.thread('P2').file!));
+    symlinkSync(outside, link);
+    const diagnosis = await diagnoseHome({ codexHome: home });
+    // Followed, it would read as a thread the DB lacks (file-not-indexed).
+    expect(brief(diagnosis.findings)).toEqual([
+      expect.stringMatching(
+        `^error link-outside-home sessions/2026/12/07/${basename(link)}: a link to ${outside}`,
+      ),
+    ]);
+    expect(diagnosis.files.checked).toBe(27);
   });
 });

@@ -16,7 +16,7 @@ export { TimestampAllocator } from './clock.js';
 export { createStateContext, type StateContext, seedStateClocks } from './context.js';
 export { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from './cursor.js';
 export { containsText, detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
-export { type DoctorFinding, type DoctorSeverity, isProblem } from './doctor/finding.js';
+export type { DoctorFinding, DoctorSeverity } from './doctor/finding.js';
 export { dropProjectionRowsFrom, projectedThreadIds, projectionKeys } from './doctor/projection.js';
 export {
   inspectStateDb,

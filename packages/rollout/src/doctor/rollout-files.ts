@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat, realpath, stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { ThreadId } from '@skein/state';
 import { parseRolloutFileName, resolveRolloutFile } from '../layout.js';
@@ -39,7 +39,14 @@ export async function diagnoseRolloutFiles(codexHome: string): Promise<RolloutFi
   const worker = async (): Promise<void> => {
     for (let i = next++; i < refs.length; i = next++) {
       const ref = refs[i]!;
-      results[i] = await scanFile(ref.rolloutPath, ref.nameId, ref.archived, perFile[i]!, rel);
+      results[i] = await scanFile(
+        home,
+        ref.rolloutPath,
+        ref.nameId,
+        ref.archived,
+        perFile[i]!,
+        rel,
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(FILE_CHECK_CONCURRENCY, refs.length) }, worker));
@@ -82,6 +89,15 @@ export function isInsideHome(home: string, path: string): boolean {
   return false;
 }
 
+/** `path` spelled from `home` as given, when it is spelled from the home's resolved path. */
+export function inHomeSpelling(home: string, path: string): string {
+  const [given, real] = homeRoots(home);
+  if (real !== undefined && given !== undefined && path.startsWith(`${real}/`)) {
+    return given + path.slice(real.length);
+  }
+  return path;
+}
+
 function homeRoots(home: string): string[] {
   const roots = [resolve(home)];
   try {
@@ -100,6 +116,7 @@ interface TailState {
 }
 
 async function scanFile(
+  home: string,
   path: string,
   nameId: ThreadId,
   archived: boolean,
@@ -108,6 +125,19 @@ async function scanFile(
 ): Promise<ScannedFile | null> {
   const file = await resolveRolloutFile(path);
   if (!file) return null; // vanished while we looked
+  const outside = await linkOutsideHome(home, file);
+  if (outside !== null) {
+    // Never followed: nothing outside the home is read (the file could be anything).
+    findings.push({
+      kind: 'link-outside-home',
+      severity: 'error',
+      subject: rel(file),
+      path,
+      message: `a link to ${outside}, outside the home; Skein never follows it`,
+      fix: null,
+    });
+    return null;
+  }
   const scanned: ScannedFile = {
     nameId,
     path,
@@ -214,4 +244,15 @@ async function scanFile(
     });
   }
   return scanned;
+}
+
+/** Where a rollout that is a link (or lies under one) leads, when that is outside the home. */
+async function linkOutsideHome(home: string, file: string): Promise<string | null> {
+  try {
+    const real = await realpath(file);
+    if (real === file && !(await lstat(file)).isSymbolicLink()) return null;
+    return isInsideHome(home, real) ? null : real;
+  } catch {
+    return null; // a dangling link reads as a missing file
+  }
 }

@@ -15,7 +15,7 @@ import {
   SESSIONS_SUBDIR,
 } from '../layout.js';
 import { readRepairRolloutPath, reconcileRolloutFile } from '../state-db/repair.js';
-import { isInsideHome } from './rollout-files.js';
+import { inHomeSpelling, isInsideHome } from './rollout-files.js';
 import type { HomeFinding, HomeScan, RowFindingKind, ScannedFile } from './types.js';
 
 /**
@@ -82,7 +82,7 @@ export async function diagnoseRows(
       });
       continue;
     }
-    const atRowPath = byPath.get(plainRolloutPath(row.rolloutPath));
+    const atRowPath = byPath.get(plainRolloutPath(inHomeSpelling(scan.home, row.rolloutPath)));
     if (atRowPath) {
       if (atRowPath.ownId !== null && atRowPath.ownId !== row.id) {
         findings.push({

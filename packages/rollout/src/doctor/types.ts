@@ -9,7 +9,8 @@ export type RolloutFileFindingKind =
   | 'malformed-lines'
   | 'torn-tail'
   | 'unterminated-tail'
-  | 'duplicate-file';
+  | 'duplicate-file'
+  | 'link-outside-home';
 
 /** Rows of `threads` against the files they index. */
 export type RowFindingKind =

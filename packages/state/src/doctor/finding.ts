@@ -27,8 +27,3 @@ export interface DoctorFinding<K extends string = string> {
   /** The name a repair writes. */
   name?: string;
 }
-
-/** Whether a finding still needs a repair for the home to be in order. */
-export function isProblem(finding: DoctorFinding): boolean {
-  return finding.severity === 'error';
-}
