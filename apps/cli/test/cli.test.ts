@@ -401,13 +401,13 @@ describe('doctor', () => {
     );
     const before = rolloutSnapshot(home);
     const report = JSON.parse((await skein(['doctor', '--json'], { home })).stdout) as {
-      index: { exists: boolean };
+      stateDb: { exists: boolean };
       findings: { kind: string; subject: string }[];
     };
-    expect(report.index.exists).toBe(false);
+    expect(report.stateDb.exists).toBe(false);
     expect(report.findings).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ kind: 'index-missing' }),
+        expect.objectContaining({ kind: 'state-db-missing' }),
         expect.objectContaining({
           kind: 'name-unknown-thread',
           subject: '0199aaaa-0000-7000-8000-000000000001',
@@ -417,7 +417,7 @@ describe('doctor', () => {
     const repaired = await skein(['doctor', '--repair', '--json'], { home });
     expect(repaired.code).toBe(0);
     expect(
-      (JSON.parse(repaired.stdout) as { index: { exists: boolean; rows: number } }).index,
+      (JSON.parse(repaired.stdout) as { stateDb: { exists: boolean; rows: number } }).stateDb,
     ).toMatchObject({ exists: true });
     expect(rolloutSnapshot(home)).toEqual(before);
   });

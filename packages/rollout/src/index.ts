@@ -1,3 +1,4 @@
+export * from './doctor/index.js';
 export * from './errors.js';
 export * from './extract-file.js';
 export * from './file-locks.js';

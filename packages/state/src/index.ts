@@ -16,6 +16,16 @@ export { TimestampAllocator } from './clock.js';
 export { createStateContext, type StateContext, seedStateClocks } from './context.js';
 export { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from './cursor.js';
 export { containsText, detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
+export type { DoctorFinding, DoctorSeverity } from './doctor/finding.js';
+export { dropProjectionRowsFrom, projectedThreadIds, projectionKeys } from './doctor/projection.js';
+export {
+  inspectStateDb,
+  type StateDbFinding,
+  type StateDbFindingKind,
+  type StateDbInspection,
+  StateDbReader,
+  type StateDbSummary,
+} from './doctor/state-db.js';
 export { StateError, type StateErrorCode } from './errors.js';
 export {
   HistoryDb,

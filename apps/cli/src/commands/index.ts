@@ -165,8 +165,13 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
 
   program
     .command('doctor')
-    .description('Verify a home: rollout lines, index rows, name index, DB integrity')
-    .option('--repair', 'fix what can be fixed without losing data, and say what was done')
+    .description(
+      'Verify a home: rollouts, and their drift from session_index.jsonl and Codex’s DBs',
+    )
+    .option(
+      '--repair',
+      'fix the drift as Codex would (never rewriting a rollout), and say what was done',
+    )
     .option('--json', 'print the report as an object')
     .action(
       wrap<DoctorOptions>(async (ctx, options) => (await doctor()).runDoctor(ctx, options), {
