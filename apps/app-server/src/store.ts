@@ -5,7 +5,7 @@
  * `grpc://HOST:PORT` a thread-store server reached over gRPC; a path is another Codex home.
  */
 
-import { initStateDb } from '@skein/rollout';
+import { startStateDb } from '@skein/rollout';
 import type { StateDb } from '@skein/state';
 import type { AgentGraph } from '@skein/thread-manager';
 import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
@@ -36,13 +36,27 @@ export async function openThreadStore(spec: string, env: StoreEnvironment): Prom
   return { store: opened.store, close: () => opened.close() };
 }
 
+/** How long a server started beside another process's backfill waits to switch to the index. */
+const BACKGROUND_INDEX_WAIT_MS = 30 * 60_000;
+
 async function openLocalStore(env: StoreEnvironment): Promise<OpenedStore> {
   let stateDb: StateDb | undefined;
+  let ready: Promise<StateDb | undefined> | null = null;
+  const stopWaiting = new AbortController();
   try {
-    stateDb = await initStateDb({
+    // Never make startup wait on another process's import: answer from the files, and switch
+    // to the index when that import completes.
+    const started = await startStateDb({
       codexHome: env.codexHome,
       defaultProvider: env.defaultModelProvider,
+      backgroundWaitMs: BACKGROUND_INDEX_WAIT_MS,
+      signal: stopWaiting.signal,
     });
+    stateDb = started.stateDb;
+    ready = started.ready;
+    if (stateDb === undefined && started.reason !== null) {
+      env.log(`skein-app-server: ${started.reason}; answering from the rollout files meanwhile`);
+    }
   } catch (error) {
     // The JSONL files stay the truth: without the index the store scans them instead.
     env.log(
@@ -53,10 +67,23 @@ async function openLocalStore(env: StoreEnvironment): Promise<OpenedStore> {
     { codexHome: env.codexHome, defaultModelProvider: env.defaultModelProvider, warn: env.log },
     stateDb,
   );
+  let closed = false;
+  const attached = ready?.then(async (db) => {
+    if (db === undefined) return undefined;
+    if (closed || !store.attachStateDb(db)) {
+      await db.close();
+      return undefined;
+    }
+    env.log('skein-app-server: the state index is ready; answering from it');
+    return db;
+  });
   return {
     store,
     close: async () => {
+      closed = true;
+      stopWaiting.abort();
       await stateDb?.close();
+      await (await attached)?.close();
     },
   };
 }

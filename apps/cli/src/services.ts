@@ -4,6 +4,7 @@ import {
   findThreadIdByName,
   initStateDb,
   reconcileRolloutFile,
+  startStateDb,
 } from '@skein/rollout';
 import { resetBackfill, type StateDb, StateError, StateRuntime, stateDbPath } from '@skein/state';
 import {
@@ -29,6 +30,11 @@ export interface BuildServicesOptions {
   progress?: ProgressReporter;
   /** Re-run the backfill over every rollout file (reindex). */
   reindex?: boolean;
+  /**
+   * Wait (up to 30 s) for another process's backfill instead of answering from the files at
+   * once: for `backfill` and `reindex`, whose whole point is the index.
+   */
+  waitForIndex?: boolean;
 }
 
 /**
@@ -52,19 +58,29 @@ export async function buildServices(
   const progress = options.progress;
   let started = false;
   let stateDb: StateDb | undefined;
+  const init = {
+    codexHome: home,
+    defaultProvider,
+    onProgress: (p: BackfillProgress) => {
+      if (!progress) return;
+      if (!started) {
+        progress.start(p.filesTotal, p.bytesTotal);
+        started = true;
+      }
+      progress.update(p.filesDone, p.bytesDone);
+    },
+  };
   try {
-    stateDb = await initStateDb({
-      codexHome: home,
-      defaultProvider,
-      onProgress: (p: BackfillProgress) => {
-        if (!progress) return;
-        if (!started) {
-          progress.start(p.filesTotal, p.bytesTotal);
-          started = true;
-        }
-        progress.update(p.filesDone, p.bytesDone);
-      },
-    });
+    if (options.waitForIndex) {
+      stateDb = await initStateDb(init);
+    } else {
+      // Never make a command wait on another process's import: answer from the files.
+      const opened = await startStateDb(init);
+      stateDb = opened.stateDb;
+      if (stateDb === undefined && opened.reason !== null) {
+        out.warn(`${opened.reason}; answering from the rollout files meanwhile (slower)`);
+      }
+    }
   } catch (error) {
     // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
     // everything keeps working from the rollout files.

@@ -19,7 +19,7 @@ import {
 import { FIXTURE_NAMES, installFixtureHome, makeTempDir } from '@skein/test-support';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initStateDb, openStateDbIfReady, runBackfill } from '../src/index.js';
+import { initStateDb, openStateDbIfReady, runBackfill, startStateDb } from '../src/index.js';
 import { tokenCountLine, userMessageLine, zstdStore } from './helpers.js';
 import { startChild, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
 
@@ -215,6 +215,59 @@ describe('initStateDb', () => {
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(1400);
       expect(waited).toBeLessThan(10_000);
+    } finally {
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+    }
+  });
+
+  it('startStateDb answers at once beside a live backfill and hands over the index when it completes', async () => {
+    const home = makeTempDir();
+    const threads = writeLegacyHome(home, 4);
+    const holder = startChild(['hold-lease', home]);
+    let ready: Promise<StateDb | undefined> | null = null;
+    try {
+      await holder.waitFor((l) => l === 'held');
+      const started = Date.now();
+      const opened = await startStateDb({ codexHome: home, backgroundWaitMs: 20_000, pollMs: 100 });
+      // No 30 s wait: the caller answers from the files meanwhile.
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(opened.stateDb).toBeUndefined();
+      expect(opened.reason).toMatch(/backfill/);
+      ready = opened.ready;
+      expect(ready).not.toBeNull();
+    } finally {
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+    }
+    // The holder died: the waiting side takes the import over and gets the handle.
+    const db = await ready;
+    expect(db).toBeDefined();
+    handles.push(db as StateDb);
+    expect(rowCount(db as StateDb)).toBe(threads.length);
+    // And a caller that does not wait in the background just gets no handle.
+    const quiet = await startStateDb({ codexHome: makeTempDir() });
+    expect(quiet.stateDb).toBeDefined();
+    handles.push(quiet.stateDb as StateDb);
+  });
+
+  it('a background wait for another backfill ends when the caller aborts it', async () => {
+    const home = makeTempDir();
+    writeLegacyHome(home, 2);
+    const holder = startChild(['hold-lease', home]);
+    try {
+      await holder.waitFor((l) => l === 'held');
+      const stop = new AbortController();
+      const opened = await startStateDb({
+        codexHome: home,
+        backgroundWaitMs: 60_000,
+        pollMs: 100,
+        signal: stop.signal,
+      });
+      const started = Date.now();
+      stop.abort();
+      expect(await opened.ready).toBeUndefined();
+      expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
       holder.child.kill('SIGKILL');
       await holder.exited;

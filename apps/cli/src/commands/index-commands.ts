@@ -33,7 +33,7 @@ async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
   const before = reindex ? null : await readSummary(home);
   const started = Date.now();
   const progress = createProgress(ctx.out, reindex ? 'reindex' : 'backfill');
-  const services = await buildServices(home, ctx.out, { progress, reindex });
+  const services = await buildServices(home, ctx.out, { progress, reindex, waitForIndex: true });
   await services.close();
   const summary = (await readSummary(home)) ?? {
     status: 'unavailable',

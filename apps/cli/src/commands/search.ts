@@ -47,10 +47,12 @@ export async function runSearch(
         archived,
         // The index answers a search alone; scanning every rollout head would not add to it.
         useStateDbOnly: indexed,
-        ...(options.ignoreCase ? {} : { searchTerm: text }),
       });
+      // Matched here rather than by the store's search term, which (as Codex's) looks at the
+      // name and the title only: `skein search` also finds a thread by its preview.
       for (const thread of result.items) {
-        if (options.ignoreCase && !matchesIgnoringCase(thread, needle)) continue;
+        if (!matches(thread, options.ignoreCase ? needle : text, options.ignoreCase === true))
+          continue;
         found.push(thread);
         if (found.length >= limit) break;
       }
@@ -76,9 +78,10 @@ export async function runSearch(
   return EXIT.ok;
 }
 
-function matchesIgnoringCase(thread: StoredThread, needle: string): boolean {
+function matches(thread: StoredThread, needle: string, ignoreCase: boolean): boolean {
   return [thread.name, thread.preview, thread.firstUserMessage].some(
-    (field) => typeof field === 'string' && field.toLowerCase().includes(needle),
+    (field) =>
+      typeof field === 'string' && (ignoreCase ? field.toLowerCase() : field).includes(needle),
   );
 }
 

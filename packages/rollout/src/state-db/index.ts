@@ -15,6 +15,8 @@ export {
   type InitStateDbOptions,
   initStateDb,
   openStateDbIfReady,
+  type StartedStateDb,
+  startStateDb,
 } from './init.js';
 export {
   type ListThreadsWithDbOptions,

@@ -26,6 +26,8 @@ export interface InitStateDbOptions {
   onProgress?: (progress: BackfillProgress) => void;
   /** Backfill tuning (lease duration, batch size, worker threads). */
   backfill?: Pick<BackfillOptions, 'leaseMs' | 'batchSize' | 'workers' | 'owner'>;
+  /** Ends a wait for another process's backfill early (the caller is shutting down). */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_BACKFILL_WAIT_MS = 30_000;
@@ -75,7 +77,13 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
           `timed out waiting for state db backfill at ${options.codexHome} after ${Math.round(waitMs / 1000)}s (status: ${state.status})`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, left)));
+      await sleepUnlessAborted(Math.min(pollMs, left), options.signal);
+      if (options.signal?.aborted) {
+        throw new StateError(
+          'Closed',
+          `stopped waiting for the state db backfill at ${options.codexHome}`,
+        );
+      }
     }
     throw new StateError(
       'BackfillTimedOut',
@@ -104,4 +112,53 @@ export async function openStateDbIfReady(
   if ((await readBackfillState(runtime)).status === 'complete') return runtime;
   await runtime.close();
   return undefined;
+}
+
+export interface StartedStateDb {
+  /** The handle, when the index was (or could at once be made) complete. */
+  stateDb: StateDb | undefined;
+  /**
+   * When another live process holds the backfill: the handle once that process completes it
+   * (or undefined if it never does within `backgroundWaitMs`). Null otherwise.
+   */
+  ready: Promise<StateDb | undefined> | null;
+  /** Why there is no handle now, for the caller to say once. */
+  reason: string | null;
+}
+
+/**
+ * The startup form of `initStateDb` for programs that must answer at once (issue 15.5): one
+ * attempt — open, and import the home if this process can take the backfill — and no waiting
+ * on another process's backfill. A caller without a handle answers from the files; with
+ * `backgroundWaitMs` it also gets `ready`, which resolves with the handle when the other
+ * process's import completes, so a long-lived server can switch to the index then.
+ */
+export async function startStateDb(
+  options: InitStateDbOptions & { backgroundWaitMs?: number },
+): Promise<StartedStateDb> {
+  const { backgroundWaitMs, ...init } = options;
+  try {
+    return { stateDb: await initStateDb({ ...init, waitMs: 0 }), ready: null, reason: null };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const heldElsewhere = error instanceof StateError && error.code === 'BackfillTimedOut';
+    if (!heldElsewhere || backgroundWaitMs === undefined || backgroundWaitMs <= 0) {
+      return { stateDb: undefined, ready: null, reason };
+    }
+    const ready = initStateDb({ ...init, waitMs: backgroundWaitMs }).catch(() => undefined);
+    return { stateDb: undefined, ready, reason };
+  }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -173,7 +173,7 @@ function itemsOf(lines: readonly RolloutLine[]): RolloutItem[] {
 export class LocalThreadStore extends ThreadStoreBase {
   readonly codexHome: string;
   readonly defaultModelProvider: string;
-  private readonly handle: StateDb | undefined;
+  private handle: StateDb | undefined;
   private readonly writers = new Map<ThreadId, LiveWriterEntry>();
   private readonly warn: (message: string) => void;
   private readonly gitInfo: typeof collectGitInfo;
@@ -190,6 +190,17 @@ export class LocalThreadStore extends ThreadStoreBase {
   /** The state DB handle this store was given, if any. */
   get stateDb(): StateDb | undefined {
     return this.handle;
+  }
+
+  /**
+   * Switches a store that started without the index (another process was still building it)
+   * to the handle once it is ready; from then on it answers as any indexed store. Ignored when
+   * the store already has one.
+   */
+  attachStateDb(stateDb: StateDb): boolean {
+    if (this.handle !== undefined) return false;
+    this.handle = stateDb;
+    return true;
   }
 
   /**
