@@ -153,6 +153,33 @@ export class Peer {
     return new Set(threads.map((t) => t.id));
   }
 
+  /**
+   * Runs one real turn on a thread this process has resumed (the mock model answers) and waits
+   * for `turn/completed`. Returns the turn id.
+   */
+  async runTurn(threadId: string, text: string, timeoutMs = 30_000): Promise<string> {
+    const from = this.client.notifications.length;
+    const started = await this.request<{ turn: { id: string } }>('turn/start', {
+      threadId,
+      input: [{ type: 'text', text, text_elements: [] }],
+    });
+    const turnId = started.turn.id;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const done = this.client.notifications.slice(from).find((note) => {
+        const params = note.params as { turn?: { id?: string; status?: string } } | undefined;
+        return note.method === 'turn/completed' && params?.turn?.id === turnId;
+      });
+      if (done !== undefined) {
+        const status = (done.params as { turn: { status?: string } }).turn.status;
+        if (status !== 'completed') throw new Error(`${this.label}: turn ${turnId} ${status}`);
+        return turnId;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`${this.label}: no turn/completed for ${turnId} within ${timeoutMs} ms`);
+  }
+
   /** Stderr lines that report a storage problem (locked DB, migration, corruption). */
   storageTrouble(): string[] {
     return this.client.stderr
@@ -191,17 +218,4 @@ export function turnTexts(turn: WireTurn): { user: string[]; agent: string[] } {
     }
   }
   return { user, agent };
-}
-
-/** Runs `body` with peers it starts, closing each even when the body throws. */
-export async function withPeers<T>(
-  start: () => Promise<Peer>[],
-  body: (...peers: Peer[]) => Promise<T>,
-): Promise<T> {
-  const started = await Promise.all(start());
-  try {
-    return await body(...started);
-  } finally {
-    await Promise.all(started.map((peer) => peer.close()));
-  }
 }
