@@ -88,25 +88,25 @@ describe('Skein marks and publishes receipts → the real Codex 0.169 answers th
       }
       await using(Peer.codex('0.169.0', home.home), async (codex) => {
         for (const id of [read, unread]) {
-          expect.soft(await codexState(codex, id), `thread/read readState of ${id}`).toEqual(
-            wire(expected.get(id)),
-          );
+          expect
+            .soft(await codexState(codex, id), `thread/read readState of ${id}`)
+            .toEqual(wire(expected.get(id)));
         }
         const { readStates } = await codex.list();
         for (const id of [read, unread]) {
           if (readStates?.[id] === undefined) continue; // a thread of another provider page
-          expect.soft(readStates[id], `thread/list readStates of ${id}`).toEqual(
-            wire(expected.get(id)),
-          );
+          expect
+            .soft(readStates[id], `thread/list readStates of ${id}`)
+            .toEqual(wire(expected.get(id)));
         }
         const stale = await codex.attempt('thread/readState/update', {
           threadId: read,
           operation: { type: 'read' },
           expectedRevision: superseded,
         });
-        expect.soft(refusal(stale), 'codex refuses a revision skein superseded').toContain(
-          'read state changed',
-        );
+        expect
+          .soft(refusal(stale), 'codex refuses a revision skein superseded')
+          .toContain('read state changed');
         const accepted = await codex.attempt('thread/readState/update', {
           threadId: read,
           operation: { type: 'read' },
@@ -147,20 +147,20 @@ describe('the real Codex marks and publishes receipts → Skein, open before, an
             const states = await skein.manager.readStates([read, unread]);
             for (const id of [read, unread]) {
               const codexView = await codexState(codex, id);
-              expect.soft(wire(states.get(id)), `skein store readState of ${id}`).toEqual(
-                codexView,
-              );
+              expect
+                .soft(wire(states.get(id)), `skein store readState of ${id}`)
+                .toEqual(codexView);
               const served = await skeinServer.readWithState(id);
-              expect.soft(served.readState, `skein app-server thread/read of ${id}`).toEqual(
-                codexView,
-              );
+              expect
+                .soft(served.readState, `skein app-server thread/read of ${id}`)
+                .toEqual(codexView);
             }
             const codexList = (await codex.list()).readStates ?? {};
             const skeinList = (await skeinServer.list()).readStates ?? {};
             for (const id of [read, unread]) {
-              expect.soft(skeinList[id], `skein app-server thread/list readStates of ${id}`).toEqual(
-                codexList[id],
-              );
+              expect
+                .soft(skeinList[id], `skein app-server thread/list readStates of ${id}`)
+                .toEqual(codexList[id]);
             }
             expectHealthyHome(home, '0.169.0', [codex, skeinServer]);
           });
@@ -192,7 +192,10 @@ describe('a home whose DB is 0.131: no receipts', () => {
       const skein = await openSkein(home.home);
       try {
         const states = await skein.manager.readStates([threadId]);
-        expect(states.get(threadId)).toEqual({ firstUnread: null, revision: `initial:${threadId}` });
+        expect(states.get(threadId)).toEqual({
+          firstUnread: null,
+          revision: `initial:${threadId}`,
+        });
         await expect(
           skein.manager.updateReadState({
             threadId,
