@@ -252,12 +252,13 @@ describe('the real Codex archives, unarchives, deletes → Skein, open before, a
           await using(Peer.codex('0.169.0', home.home), async (codex) => {
             await codex.request('thread/delete', { threadId: source.id });
             await expectGone(skein, [source.id], 'skein after codex deleted the source');
-            const fork_ = await skein.attempt<{ thread: { turns: unknown[] } }>('thread/read', {
+            const forkRead = await skein.attempt<{ thread: { turns: unknown[] } }>('thread/read', {
               threadId: fork.id,
               includeTurns: true,
             });
-            expect.soft(fork_.ok ? 'read' : fork_.error, 'skein reads the fork').toBe('read');
-            if (fork_.ok) expect.soft(fork_.value.thread.turns.length).toBe(fork.turnIds.length);
+            expect.soft(forkRead.ok ? 'read' : forkRead.error, 'skein reads the fork').toBe('read');
+            if (forkRead.ok)
+              expect.soft(forkRead.value.thread.turns.length).toBe(fork.turnIds.length);
             expectHealthyHome(home, '0.169.0', [codex, skein]);
           });
         });

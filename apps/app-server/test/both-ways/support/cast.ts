@@ -1,8 +1,9 @@
 /**
  * Which thread of each home plays which part, per history mode. The keys are the scenario keys
- * of the fixture and recorder READMEs (T2 "plain", T8 "parent", P4 → P4c → P4g, ...); a home
- * without a thread of that mode and part leaves the entry out, and the test for it is skipped
- * on that home with the reason in its name.
+ * of the fixture and recorder READMEs (T2 "plain", T8 "parent", P4 → P4c → P4g, ...). A home
+ * without a thread of that mode and part leaves the entry out, and `castPairs` then makes no
+ * test for that home and mode (the fixture homes hold one mode each; the recorded 0.169 home
+ * has no archived paginated parent with children, the mixed home no paginated parent).
  */
 import type { HistoryMode, HomeKind } from './homes.js';
 
