@@ -11,6 +11,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { newThreadId, type ThreadId } from '@skein/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockModelServer } from '../../../../packages/test-support/src/recorder/mock-model.js';
 import { queryCodexDb } from '../../../../packages/test-support/test/support/codex-db.js';
@@ -154,7 +155,14 @@ describe('both change different threads at the same time', () => {
             o.status === 'rejected' ? [String(o.reason)] : [],
           );
           expect.soft(failed, 'every request of both sides succeeded').toEqual([]);
-          expect.soft(inProcess.warnings).toEqual([]);
+          // A receipt publish that lost a race with Codex's writes is reported as a warning;
+          // 'read receipts written by both at once' reproduces that every time, so it is left
+          // out here to keep this test's outcome independent of timing.
+          expect
+            .soft(
+              inProcess.warnings.filter((w) => !w.startsWith('failed to publish the read receipt')),
+            )
+            .toEqual([]);
           expectHealthyHome(home, '0.169.0', [codex, skein]);
         } finally {
           await inProcess.close();
@@ -206,13 +214,96 @@ describe('both change different threads at the same time', () => {
   });
 });
 
+describe('read receipts written by both at once', () => {
+  it('recorded-0.169: 150 marks from each side and 150 turn receipts from Skein, none fails', async () => {
+    await onHome('recorded-0.169', async (home) => {
+      const skeinThread = home.thread('P1').id as ThreadId;
+      const codexThread = home.thread('P3').id;
+      const publishThread = home.thread('P5').id as ThreadId;
+      const codex = await Peer.codex('0.169.0', home.home);
+      const skein = await openSkein(home.home);
+      const errors: string[] = [];
+      try {
+        const skeinSide = async () => {
+          for (let i = 0; i < 150; i += 1) {
+            try {
+              await skein.manager.updateReadState({
+                threadId: skeinThread,
+                operation: i % 2 === 0 ? 'unread' : 'read',
+                expectedRevision: null,
+              });
+            } catch (error) {
+              errors.push(`skein: ${String(error)}`);
+            }
+          }
+        };
+        const codexSide = async () => {
+          for (let i = 0; i < 150; i += 1) {
+            const current = (await codex.readWithState(codexThread)).readState;
+            const marked = await codex.attempt('thread/readState/update', {
+              threadId: codexThread,
+              operation: { type: i % 2 === 0 ? 'unread' : 'read' },
+              expectedRevision: current?.revision,
+            });
+            if (!marked.ok) errors.push(`codex: ${marked.error}`);
+          }
+        };
+        // Receipts a completed turn publishes (best effort: a failure is a store warning).
+        const publishSide = async () => {
+          for (let i = 0; i < 150; i += 1) {
+            await skein.store.publishTurnCompleted(publishThread, newThreadId());
+          }
+        };
+        await Promise.all([skeinSide(), codexSide(), publishSide()]);
+        expect.soft(errors, 'no mark failed on either side').toEqual([]);
+        expect.soft(skein.warnings, 'no receipt publish failed').toEqual([]);
+        expectHealthyHome(home, '0.169.0', [codex]);
+      } finally {
+        await skein.close();
+        await codex.close();
+      }
+    });
+  });
+});
+
 describe('both change the same thread at the same time', () => {
+  it('recorded-0.169 P1 (paginated): 25 rounds of git updates from both sides, none lost', async () => {
+    await onHome('recorded-0.169', async (home) => {
+      const threadId = home.thread('P1').id;
+      const [codex, skein] = await Promise.all([
+        Peer.codex('0.169.0', home.home),
+        Peer.skein(home.home),
+      ]);
+      const lost: string[] = [];
+      try {
+        // Each round Skein sets the sha and Codex the branch at once; 0.169 updates only the
+        // columns a request names, so both must stay.
+        for (let round = 0; round < 25; round += 1) {
+          const sha = round.toString(16).padStart(40, 'a');
+          const branch = `codex/round-${round}`;
+          await Promise.all([
+            skein.request('thread/metadata/update', { threadId, gitInfo: { sha } }),
+            codex.request('thread/metadata/update', { threadId, gitInfo: { branch } }),
+          ]);
+          const git = gitOf((await codex.read(threadId)).gitInfo);
+          if (git?.sha !== sha || git?.branch !== branch) {
+            lost.push(`round ${round}: ${JSON.stringify(git)}`);
+          }
+        }
+        expect(lost, 'rounds where one side overwrote the other').toEqual([]);
+        expectHealthyHome(home, '0.169.0', [codex, skein]);
+      } finally {
+        await Promise.all([codex.close(), skein.close()]);
+      }
+    });
+  });
+
   it.each([
     ['P1', 'paginated'],
     ['L1', 'legacy'],
   ])(
-    'recorded-0.169 %s (%s): metadata from both sides, a rename during a Codex turn',
-    async (key) => {
+    'recorded-0.169 %s (%s): Skein renames and updates git during a Codex turn',
+    async (key, mode) => {
       await onHome(
         'recorded-0.169',
         async (home) => {
@@ -224,26 +315,26 @@ describe('both change the same thread at the same time', () => {
           let codexTurn = '';
           try {
             await codex.request('thread/resume', { threadId, excludeTurns: true });
-            const outcomes = await Promise.allSettled([
-              codex.runTurn(threadId, 'Codex turn during Skein writes').then((id) => {
-                codexTurn = id;
-              }),
-              skein.request('thread/metadata/update', {
+            const [turn, renamed, git] = await Promise.all([
+              codex.runTurn(threadId, 'Codex turn during Skein writes'),
+              skein.attempt('thread/name/set', { threadId, name: 'Renamed during a Codex turn' }),
+              skein.attempt('thread/metadata/update', {
                 threadId,
                 gitInfo: { sha: '2222222222222222222222222222222222222222' },
               }),
-              codex.request('thread/metadata/update', {
-                threadId,
-                gitInfo: { branch: 'codex/same-thread' },
-              }),
-              skein.request('thread/name/set', { threadId, name: 'Same thread, Skein first' }),
             ]);
-            const failed = outcomes.flatMap((o) =>
-              o.status === 'rejected' ? [String(o.reason)] : [],
-            );
-            expect.soft(failed).toEqual([]);
-            // The last rename, once both settled, is Codex's.
-            await codex.request('thread/name/set', { threadId, name: 'Same thread, Codex last' });
+            codexTurn = turn;
+            // A rename never needs the thread's writer (a second Codex may rename too).
+            expect.soft(refusal(renamed), 'skein renames').toBe('(accepted)');
+            if (mode === 'paginated') {
+              expect.soft(refusal(git), 'skein updates git (DB only)').toBe('(accepted)');
+            } else {
+              // A legacy git update appends to the rollout Codex is writing: a second Codex is
+              // refused (-32603 ... already has an active writer), and so must Skein be.
+              expect
+                .soft(refusal(git), 'skein legacy git update while codex writes')
+                .toContain('already has an active writer');
+            }
             expectHealthyHome(home, '0.169.0', [codex, skein]);
           } finally {
             await Promise.all([codex.close(), skein.close()]);
@@ -254,12 +345,7 @@ describe('both change the same thread at the same time', () => {
           ]) {
             await using(start(), async (reader) => {
               const thread = await reader.read(threadId);
-              expect.soft(thread.name, `${reader.label}: name`).toBe('Same thread, Codex last');
-              expect.soft(gitOf(thread.gitInfo), `${reader.label}: git from both sides`).toEqual({
-                sha: '2222222222222222222222222222222222222222',
-                branch: 'codex/same-thread',
-                originUrl: home.thread(key).gitInfo?.originUrl ?? null,
-              });
+              expect.soft(thread.name, `${reader.label}: name`).toBe('Renamed during a Codex turn');
               expect
                 .soft(ids(await reader.turns(threadId)).at(-1), `${reader.label}: turn`)
                 .toBe(codexTurn);
