@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { StateContext } from './context.js';
 import { StateError } from './errors.js';
 import { assertWritable } from './threads/write.js';
+import { writeTransaction } from './transactions.js';
 
 /**
  * Read receipts as Codex 0.169 keeps them in `thread_read_receipts` (spec codex-db-effects §3).
@@ -70,7 +71,7 @@ export async function publishTurnReadReceipt(
   if (!hasReadReceipts(ctx)) return;
   assertWritable(ctx);
   const revision = randomUUID();
-  await ctx.db.transaction().execute(async (trx) => {
+  await writeTransaction(ctx, async (trx) => {
     const thread = await trx
       .selectFrom('threads')
       .select('id')
@@ -126,7 +127,7 @@ export async function updateReadState(
   assertWritable(ctx);
   const firstUnread = operation === 'read' ? null : '';
   const revision = randomUUID();
-  return ctx.db.transaction().execute(async (trx) => {
+  return writeTransaction(ctx, async (trx) => {
     const row = await trx
       .selectFrom('thread_read_receipts')
       .select(['revision'])

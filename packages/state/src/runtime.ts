@@ -80,11 +80,16 @@ export class StateRuntime {
   private upserter: SqliteBatchUpserter | undefined;
   private historyDbHandle: HistoryDb | null | undefined;
 
+  #ctx: StateContext;
+  #identity: SchemaIdentity;
+  /** SQLite's schema cookie when the schema was last identified. */
+  #schemaVersion: number;
+
   private constructor(
     readonly path: string,
     readonly sqlite: Database,
-    readonly ctx: StateContext,
-    readonly identity: SchemaIdentity,
+    ctx: StateContext,
+    identity: SchemaIdentity,
     readonly sidecar: Kysely<SidecarDatabase>,
     private readonly sidecarSqlite: Database,
     private readonly options: OpenStateRuntimeOptions,
@@ -92,6 +97,34 @@ export class StateRuntime {
   ) {
     this.recoveredBackupDir = info.recoveredBackupDir;
     this.created = info.created;
+    this.#ctx = ctx;
+    this.#identity = identity;
+    this.#schemaVersion = schemaVersionOf(sqlite);
+  }
+
+  /**
+   * The query context. Codex may migrate its DB while Skein has it open (a newer Codex started
+   * beside it): SQLite's schema cookie tells, and the schema is then identified again, so a
+   * Skein process sees the columns and tables the DB has now (names, read receipts, ...).
+   */
+  get ctx(): StateContext {
+    if (!this.closed) this.refreshSchema();
+    return this.#ctx;
+  }
+
+  get identity(): SchemaIdentity {
+    if (!this.closed) this.refreshSchema();
+    return this.#identity;
+  }
+
+  private refreshSchema(): void {
+    const version = schemaVersionOf(this.sqlite);
+    if (version === this.#schemaVersion) return;
+    this.#schemaVersion = version;
+    this.#identity = identifySchema(readMigrationRows(this.sqlite), KNOWN_STATE_SCHEMAS);
+    this.#ctx = { ...this.#ctx, profile: readProfile(this.sqlite, this.#identity) };
+    // Prepared statements of the bulk path name the old columns.
+    this.upserter = undefined;
   }
 
   get db(): Kysely<StateDatabase> {
@@ -214,7 +247,6 @@ export class StateRuntime {
   historyDb(options: { create?: boolean } = {}): HistoryDb | undefined {
     this.assertOpen();
     if (this.historyDbHandle) return this.historyDbHandle;
-    if (this.historyDbHandle === null && !options.create) return undefined;
     const path = join(this.sqliteHome, CODEX_HISTORY_DB_FILE);
     const canCreate = options.create === true && this.writesPaginatedHistory;
     if (!existsSync(path) && !canCreate) {
@@ -294,7 +326,7 @@ export class StateRuntime {
     } catch {
       // another process may hold it
     }
-    await this.ctx.db.destroy();
+    await this.#ctx.db.destroy();
     await this.sidecar.destroy();
     if (this.sidecarSqlite.open) this.sidecarSqlite.close();
   }
@@ -335,6 +367,10 @@ function createIfEmpty(sqlite: Database, recorded: RecordedCodexDb | undefined):
       return true;
     })
     .immediate();
+}
+
+function schemaVersionOf(sqlite: Database): number {
+  return Number(sqlite.pragma('schema_version', { simple: true }));
 }
 
 function readMigrationRows(sqlite: Database): MigrationRow[] {

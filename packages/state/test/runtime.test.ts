@@ -154,6 +154,29 @@ describe('StateRuntime on a Codex home', () => {
     expect(runtime.readOnlyReason).toMatch(/migration 5 has a checksum no known Codex wrote/);
   });
 
+  it('sees a migration another process applies while it has the DB open', async () => {
+    const dir = makeTempDir();
+    const runtime = await open(dir);
+    expect([runtime.codexVersion, runtime.profile.columns.has('name')]).toEqual(['0.131.0', false]);
+    // What a newer Codex starting beside it does (here by hand): new columns, tables, rows.
+    const other = new BetterSqlite3(stateDbPath(dir));
+    other.exec('alter table threads add column name text');
+    other.exec(
+      'create table thread_read_receipts (thread_id text primary key not null, first_unread_turn text, revision text not null, last_published_turn text)',
+    );
+    const insert = other.prepare(
+      `insert or ignore into _sqlx_migrations (version, description, success, checksum, execution_time)
+       values (?, ?, 1, ?, 0)`,
+    );
+    for (const m of KNOWN_STATE_SCHEMAS[1]!.migrations) {
+      insert.run(m.version, m.description, Buffer.from(m.checksum, 'hex'));
+    }
+    other.close();
+    expect(runtime.codexVersion).toBe('0.169.0');
+    expect(runtime.profile.columns.has('name')).toBe(true);
+    expect(runtime.profile.tables.has('thread_read_receipts')).toBe(true);
+  });
+
   it('shares one handle per file within a process', async () => {
     const dir = makeTempDir();
     const a = await open(dir);

@@ -14,6 +14,8 @@ import {
   StateError,
   type StateRuntime,
 } from '@skein/state';
+import { resolveRolloutFile } from '../layout.js';
+import { HistoryProjector, readProjectableLines } from '../projection.js';
 import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
@@ -147,6 +149,7 @@ export async function runBackfill(
     options.onProgress?.({ ...progress });
     const failures: BackfillFailure[] = [];
     const inherits: { id: string; baseId: string }[] = [];
+    const paginated: { id: string; path: string }[] = [];
     let imported = 0;
 
     const commit = (chunk: BackfillFile[], outcomes: ExtractOutcome[]) => {
@@ -160,6 +163,12 @@ export async function runBackfill(
           continue;
         }
         entries.push(outcome.entry);
+        if (outcome.entry.metadata.historyMode === 'paginated') {
+          paginated.push({
+            id: outcome.entry.metadata.id,
+            path: outcome.entry.metadata.rolloutPath,
+          });
+        }
         if (outcome.inheritsPreviewFrom) {
           inherits.push({ id: outcome.entry.metadata.id, baseId: outcome.inheritsPreviewFrom });
         }
@@ -222,6 +231,7 @@ export async function runBackfill(
       cacheSize = null;
     }
     await inheritBasePreviews(runtime, inherits);
+    await projectPaginatedHistories(runtime, paginated);
     await markBackfillComplete(runtime, owner.id, files.at(-1)?.watermark ?? watermark);
     released = true;
     return {
@@ -243,6 +253,37 @@ export async function runBackfill(
   } finally {
     if (cacheSize !== null) runtime.sqlite.pragma(`cache_size = ${cacheSize}`);
     await Promise.all([...spawned.map((worker) => worker.terminate()), prescanner?.close()]);
+  }
+}
+
+/**
+ * Paginated threads imported into a 0.169 DB get the history projection Codex's cold reads
+ * trust (a home that lost its DBs would otherwise show them without turns until a writer
+ * reopens each). Threads that already have one (their DB survived) are left as they are.
+ */
+async function projectPaginatedHistories(
+  runtime: StateRuntime,
+  threads: readonly { id: string; path: string }[],
+): Promise<void> {
+  if (threads.length === 0 || !runtime.writesPaginatedHistory) return;
+  const history = runtime.historyDb({ create: true });
+  if (history === undefined || history.readOnlyReason !== null) return;
+  for (const { id, path } of threads) {
+    if (history.projectionState(id) !== undefined) continue;
+    try {
+      const file = (await resolveRolloutFile(path)) ?? path;
+      const lines = await readProjectableLines(file);
+      const first = lines[0];
+      if (first === undefined) continue;
+      const update = new HistoryProjector({
+        nextByteOffset: 0,
+        nextOrdinal: first.ordinal,
+      }).project(lines);
+      history.applyProjection(id, { ...update, expected: null });
+    } catch {
+      // A thread whose projection could not be built reads as Codex's own would (no rows);
+      // the next writer to open it builds it, and doctor reports it meanwhile.
+    }
   }
 }
 

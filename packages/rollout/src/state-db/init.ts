@@ -1,11 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  KNOWN_STATE_SCHEMAS,
   readBackfillState,
   type StateDb,
   StateError,
   StateRuntime,
   stateDbPath,
 } from '@skein/state';
+import { readSessionMetaLine } from '../head-summary.js';
+import { parseRolloutFileName, sessionsDir } from '../layout.js';
 import { type BackfillOptions, type BackfillProgress, runBackfill } from './backfill.js';
 
 export interface InitStateDbOptions {
@@ -50,7 +54,14 @@ function openOptions(options: InitStateDbOptions) {
  * that prefers to degrade runs filesystem-only (`StateDb | undefined`).
  */
 export async function initStateDb(options: InitStateDbOptions): Promise<StateDb> {
-  const runtime = await StateRuntime.open(openOptions(options));
+  const sqliteHome = options.sqliteHome ?? options.codexHome;
+  const createSchema =
+    options.createSchema ??
+    (existsSync(stateDbPath(sqliteHome)) ? undefined : await schemaForHome(options.codexHome));
+  const runtime = await StateRuntime.open({
+    ...openOptions(options),
+    ...(createSchema !== undefined ? { createSchema } : {}),
+  });
   try {
     const waitMs = options.waitMs ?? DEFAULT_BACKFILL_WAIT_MS;
     const pollMs = Math.max(10, options.pollMs ?? DEFAULT_BACKFILL_POLL_MS);
@@ -161,4 +172,45 @@ function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promis
       resolve();
     }
   });
+}
+
+/** How many of the newest rollouts are looked at to tell which Codex wrote a home. */
+const SCHEMA_PROBE_FILES = 16;
+
+/**
+ * The Codex schema to create for a home without a state DB: 0.169's when its newest rollouts
+ * are paginated (a 0.169 home that lost its DB: its threads need the name column and the
+ * history projection to read in 0.169), else none (the runtime's default, the oldest known).
+ */
+async function schemaForHome(codexHome: string): Promise<string | undefined> {
+  const newest = newestRollouts(sessionsDir(codexHome), SCHEMA_PROBE_FILES);
+  for (const path of newest) {
+    const meta = await readSessionMetaLine(path).catch(() => null);
+    if (meta?.history_mode === 'paginated') {
+      return KNOWN_STATE_SCHEMAS[KNOWN_STATE_SCHEMAS.length - 1]?.codexVersion;
+    }
+  }
+  return undefined;
+}
+
+/** Up to `limit` rollout files of the newest day folders (names sort by time). */
+function newestRollouts(root: string, limit: number): string[] {
+  const out: string[] = [];
+  const visit = (dir: string, depth: number) => {
+    if (out.length >= limit) return;
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort().reverse();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (out.length >= limit) return;
+      const path = join(dir, name);
+      if (depth < 3) visit(path, depth + 1);
+      else if (parseRolloutFileName(name) !== null) out.push(path);
+    }
+  };
+  visit(root, 0);
+  return out;
 }

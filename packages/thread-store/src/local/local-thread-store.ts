@@ -64,7 +64,7 @@ import {
   hasObservedFacts,
   isThreadMetadataPatchEmpty,
   needsRolloutCompat,
-  resolveGitInfoPatch,
+  type resolveGitInfoPatch,
   sqliteWriteMustSucceed,
 } from '../patch.js';
 import { sessionMetaForCreate } from '../session-meta.js';
@@ -1063,17 +1063,39 @@ export class LocalThreadStore extends ThreadStoreBase {
     const { threadId, patch } = params;
     const includeArchived = params.includeArchived ?? false;
     const db = this.handle;
-    if (db !== undefined) {
-      try {
-        await this.writeStatePatch(db, threadId, patch, includeArchived);
-      } catch (error) {
-        const failure = toThreadStoreError(error);
-        if (failure.code !== 'Internal' || sqliteWriteMustSucceed(patch)) throw failure;
-        this.warn(`state db update_thread_metadata failed for ${threadId}: ${failure.detail}`);
+    // An update that appends to the rollout needs the thread's writer lock, taken before
+    // anything is written: refused, like a second Codex, while another process writes it.
+    const lock = (await this.appendsToRollout(threadId, patch))
+      ? await this.takeWriterLock(threadId)
+      : undefined;
+    try {
+      if (db !== undefined) {
+        try {
+          await this.writeStatePatch(db, threadId, patch, includeArchived);
+        } catch (error) {
+          const failure = toThreadStoreError(error);
+          if (failure.code !== 'Internal' || sqliteWriteMustSucceed(patch)) throw failure;
+          this.warn(`state db update_thread_metadata failed for ${threadId}: ${failure.detail}`);
+        }
       }
+      if (!needsRolloutCompat(patch)) return undefined;
+      return await this.applyRolloutCompat(threadId, patch, includeArchived);
+    } finally {
+      await lock?.release();
     }
-    if (!needsRolloutCompat(patch)) return undefined;
-    return this.applyRolloutCompat(threadId, patch, includeArchived);
+  }
+
+  /**
+   * Whether an explicit update appends a `session_meta` line to a rollout this store is not
+   * writing: a memory mode, or git on a legacy thread (paginated threads keep git in the DB).
+   */
+  private async appendsToRollout(threadId: ThreadId, patch: ThreadMetadataPatch): Promise<boolean> {
+    if (this.writers.has(threadId) || !needsRolloutCompat(patch)) return false;
+    if (patch.memoryMode !== undefined) return true;
+    if (patch.gitInfo === undefined) return false;
+    const row = await this.stateRow(threadId);
+    if (row !== undefined) return row.historyMode !== 'paginated';
+    return true;
   }
 
   /**
@@ -1149,19 +1171,11 @@ export class LocalThreadStore extends ThreadStoreBase {
       if (existing === undefined || hasObservedFacts(patch) || patch.updatedAtMs !== undefined) {
         await upsertThread(db.ctx, next);
       }
+      // An explicit git update writes exactly the fields it names, in one UPDATE, as Codex
+      // 0.169 does: another process's update of the other fields in between is kept. Observed
+      // git (a transcript's session_meta) only seeds a new row; an existing one keeps its own.
       const git =
-        patch.gitInfo === undefined
-          ? undefined
-          : resolveGitInfoPatch(
-              existing === undefined
-                ? null
-                : {
-                    commitHash: existing.gitSha,
-                    branch: existing.gitBranch,
-                    repositoryUrl: existing.gitOriginUrl,
-                  },
-              patch.gitInfo,
-            );
+        patch.gitInfo !== undefined && !hasObservedFacts(patch) ? patch.gitInfo : undefined;
       const literal = {
         ...(patch.name !== undefined ? { name: patch.name } : {}),
         ...(patch.title !== undefined ? { title: patch.title } : {}),
@@ -1229,7 +1243,8 @@ export class LocalThreadStore extends ThreadStoreBase {
         throw toThreadStoreError(error, 'failed to set thread memory mode');
       }
     }
-    // The git values the SQLite half resolved, captured before reconcile re-reads the rollout.
+    // The git values after the SQLite half wrote the named fields (with whatever another
+    // process wrote to the others), captured before reconcile re-reads the rollout.
     let resolvedGit: ReturnType<typeof resolveGitInfoPatch> | undefined;
     if (patch.gitInfo !== undefined) {
       if (db === undefined) {
@@ -1284,19 +1299,6 @@ export class LocalThreadStore extends ThreadStoreBase {
         }
       } catch (error) {
         throw toThreadStoreError(error, 'failed to set thread git metadata');
-      }
-      let updated: boolean;
-      try {
-        updated = await patchThreadMetadata(db.ctx, threadId, { git: resolvedGit });
-      } catch (error) {
-        throw ThreadStoreError.internal(
-          `failed to update git metadata for thread ${threadId}: ${message(error)}`,
-        );
-      }
-      if (!updated) {
-        throw ThreadStoreError.internal(
-          `thread metadata disappeared before update completed: ${threadId}`,
-        );
       }
     }
     let thread: StoredThread;
