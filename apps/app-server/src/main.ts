@@ -38,8 +38,16 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--listen <url>', 'stdio:// (default) or ws://IP:PORT', 'stdio://')
     .option(
       '--store <spec>',
-      'thread store: "local" (the Codex home, default), a Codex home path, postgres://…, grpc://HOST:PORT',
+      'thread store: "local" (the Codex home, default), a Codex home path, postgres://…, grpc://HOST:PORT, grpcs://HOST:PORT',
       'local',
+    )
+    .option(
+      '--store-token-file <path>',
+      'bearer token for a grpc(s):// store (default: $SKEIN_STORE_TOKEN_FILE or $SKEIN_STORE_TOKEN)',
+    )
+    .option(
+      '--store-ca-file <path>',
+      'PEM CA certificates to trust for a grpcs:// store (default: $SKEIN_STORE_CA_FILE, else system roots)',
     )
     .addOption(
       new Option('--ws-auth <mode>', 'authentication for websocket clients').choices(WS_AUTH_MODES),
@@ -52,7 +60,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--ws-max-clock-skew-seconds <seconds>', 'slack on JWT exp/nbf (default 30)')
     .version(SKEIN_APP_SERVER_VERSION);
   program.parse([...argv]);
-  const options = program.opts<{ listen: string; store: string } & WsAuthFlags>();
+  const options = program.opts<
+    { listen: string; store: string; storeTokenFile?: string; storeCaFile?: string } & WsAuthFlags
+  >();
 
   // Every listener check happens before the store is opened: a refused start touches nothing.
   const websocket = options.listen !== 'stdio://' && options.listen !== 'stdio';
@@ -67,6 +77,10 @@ async function main(argv: readonly string[]): Promise<number> {
     codexHome,
     defaultModelProvider: config.modelProvider,
     log,
+    grpc: {
+      ...(options.storeTokenFile === undefined ? {} : { tokenFile: options.storeTokenFile }),
+      ...(options.storeCaFile === undefined ? {} : { caFile: options.storeCaFile }),
+    },
   });
   const manager = new ThreadManager({
     store: opened.store,
