@@ -4,16 +4,23 @@
  *
  * A main-like entrypoint: it builds the state handle once (`initStateDb`: open, migrate,
  * backfill), the ThreadStore once and the ThreadManager once, passes them down, and serves
- * stdio (default) or `--listen ws://IP:PORT`. It exits cleanly on stdin EOF (stdio) or
+ * stdio (default) or `--listen ws://IP:PORT` (loopback unless `--ws-auth` is given; see
+ * server/ws-auth.ts for the flags, shared with `codex app-server`). It exits cleanly on stdin EOF (stdio) or
  * SIGTERM/SIGINT, shutting loaded threads down and flushing their writers.
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ThreadManager } from '@skein/thread-manager';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createAppServer } from './app.js';
 import { readServerConfig } from './config.js';
-import { serveStdio, serveWebSocket } from './server/transports.js';
+import { checkListenPolicy, serveStdio, serveWebSocket } from './server/transports.js';
+import {
+  loadWsAuth,
+  WS_AUTH_MODES,
+  type WsAuthFlags,
+  wsAuthSettingsFromFlags,
+} from './server/ws-auth.js';
 import { openThreadStore } from './store.js';
 import { SKEIN_APP_SERVER_VERSION } from './version.js';
 
@@ -31,12 +38,37 @@ async function main(argv: readonly string[]): Promise<number> {
     .option('--listen <url>', 'stdio:// (default) or ws://IP:PORT', 'stdio://')
     .option(
       '--store <spec>',
-      'thread store: "local" (the Codex home, default), a Codex home path, postgres://…, grpc://HOST:PORT',
+      'thread store: "local" (the Codex home, default), a Codex home path, postgres://…, grpc://HOST:PORT, grpcs://HOST:PORT',
       'local',
     )
+    .option(
+      '--store-token-file <path>',
+      'bearer token for a grpc(s):// store (default: $SKEIN_STORE_TOKEN_FILE or $SKEIN_STORE_TOKEN)',
+    )
+    .option(
+      '--store-ca-file <path>',
+      'PEM CA certificates to trust for a grpcs:// store (default: $SKEIN_STORE_CA_FILE, else system roots)',
+    )
+    .addOption(
+      new Option('--ws-auth <mode>', 'authentication for websocket clients').choices(WS_AUTH_MODES),
+    )
+    .option('--ws-token-file <path>', 'file holding the capability token')
+    .option('--ws-token-sha256 <hex>', 'hex SHA-256 digest of the capability token')
+    .option('--ws-shared-secret-file <path>', 'file holding the HS256 secret of signed JWTs')
+    .option('--ws-issuer <issuer>', 'expected `iss` of signed JWTs')
+    .option('--ws-audience <audience>', 'expected `aud` of signed JWTs')
+    .option('--ws-max-clock-skew-seconds <seconds>', 'slack on JWT exp/nbf (default 30)')
     .version(SKEIN_APP_SERVER_VERSION);
   program.parse([...argv]);
-  const options = program.opts<{ listen: string; store: string }>();
+  const options = program.opts<
+    { listen: string; store: string; storeTokenFile?: string; storeCaFile?: string } & WsAuthFlags
+  >();
+
+  // Every listener check happens before the store is opened: a refused start touches nothing.
+  const websocket = options.listen !== 'stdio://' && options.listen !== 'stdio';
+  const authSettings = wsAuthSettingsFromFlags(options);
+  const wsAuth = websocket && authSettings !== null ? loadWsAuth(authSettings) : null;
+  if (websocket) checkListenPolicy(options.listen, wsAuth);
 
   const codexHome = codexHomeFromEnv();
   const config = readServerConfig(codexHome);
@@ -45,6 +77,10 @@ async function main(argv: readonly string[]): Promise<number> {
     codexHome,
     defaultModelProvider: config.modelProvider,
     log,
+    grpc: {
+      ...(options.storeTokenFile === undefined ? {} : { tokenFile: options.storeTokenFile }),
+      ...(options.storeCaFile === undefined ? {} : { caFile: options.storeCaFile }),
+    },
   });
   const manager = new ThreadManager({
     store: opened.store,
@@ -81,7 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return stopping;
   };
 
-  if (options.listen === 'stdio://' || options.listen === 'stdio') {
+  if (!websocket) {
     const done = serveStdio(server);
     const onSignal = () => void stop(async () => {}).then(() => process.exit(0));
     process.once('SIGTERM', onSignal);
@@ -90,7 +126,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await stop(async () => {});
     return 0;
   }
-  const listener = await serveWebSocket(server, options.listen);
+  const listener = await serveWebSocket(server, options.listen, { auth: wsAuth, log });
   log(`listening on ${listener.url}`);
   await new Promise<void>((resolveSignal) => {
     process.once('SIGTERM', () => resolveSignal());

@@ -2,14 +2,18 @@
  * Builds the process's one ThreadStore from a store spec string. `local` (the default) is the
  * Codex home: `initStateDb` (open + migrate + backfill) once, then a `LocalThreadStore` over
  * it. `memory` is an in-process store (tests, demos). `postgres://…` is a PostgreSQL store and
- * `grpc://HOST:PORT` a thread-store server reached over gRPC; a path is another Codex home.
+ * `grpc://HOST:PORT` (`grpcs://` for TLS) a thread-store server reached over gRPC; a path is
+ * another Codex home.
  */
 
 import { startStateDb } from '@skein/rollout';
 import type { StateDb } from '@skein/state';
 import type { AgentGraph } from '@skein/thread-manager';
 import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
-import { openThreadStore as openStoreSpec } from '@skein/thread-store-remote';
+import {
+  type GrpcStoreOptions,
+  openThreadStore as openStoreSpec,
+} from '@skein/thread-store-remote';
 
 export interface OpenedStore {
   store: ThreadStore;
@@ -23,6 +27,8 @@ export interface StoreEnvironment {
   codexHome: string;
   defaultModelProvider: string;
   log: (line: string) => void;
+  /** Token and CA for `grpc://` / `grpcs://` stores (else from the SKEIN_STORE_* env). */
+  grpc?: GrpcStoreOptions;
 }
 
 export async function openThreadStore(spec: string, env: StoreEnvironment): Promise<OpenedStore> {
@@ -32,6 +38,7 @@ export async function openThreadStore(spec: string, env: StoreEnvironment): Prom
   if (spec === 'local' || spec === '') return openLocalStore(env);
   const opened = await openStoreSpec(spec, {
     openHome: (codexHome) => openLocalStore({ ...env, codexHome }),
+    ...(env.grpc === undefined ? {} : { grpc: env.grpc }),
   });
   return { store: opened.store, close: () => opened.close() };
 }

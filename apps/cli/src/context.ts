@@ -60,8 +60,8 @@ export interface CommandContext {
 export type StoreSpec = { kind: 'local' } | { kind: 'remote'; spec: string };
 
 /**
- * `--store`: absent or `local` is the Codex home, a `postgres://` / `grpc://` URL a remote
- * store, anything else a path to another Codex home (as `--codex-home`). Recognised by
+ * `--store`: absent or `local` is the Codex home, a `postgres://` / `grpc://` / `grpcs://` URL
+ * a remote store (token and CA from SKEIN_STORE_TOKEN[_FILE] / SKEIN_STORE_CA_FILE), anything else a path to another Codex home (as `--codex-home`). Recognised by
  * scheme here, so that `--help` and home-only commands never load the remote clients.
  */
 export function parseStoreSpec(
@@ -69,7 +69,7 @@ export function parseStoreSpec(
 ): StoreSpec & { spec: string; homePath?: string } {
   if (value === undefined || value === '' || value === 'local')
     return { kind: 'local', spec: 'local' };
-  if (/^(postgres(ql)?|grpc):\/\//i.test(value)) return { kind: 'remote', spec: value };
+  if (/^(postgres(ql)?|grpcs?):\/\//i.test(value)) return { kind: 'remote', spec: value };
   return { kind: 'local', spec: value, homePath: value };
 }
 

@@ -35,18 +35,24 @@ export function firstJsonLine<T>(child: ChildProcess, timeoutMs = 60_000): Promi
 export interface RunningServer {
   child: ChildProcess;
   address: string;
+  /** The JSON line the server printed when ready. */
+  ready: Record<string, unknown>;
   stop(): Promise<void>;
 }
 
-/** Starts `thread-store-server` on a free loopback port. */
-export async function startStoreServer(store: string): Promise<RunningServer> {
-  const child = spawn(process.execPath, [appMain, '--listen', '127.0.0.1:0', '--store', store], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const ready = await firstJsonLine<{ listening: string }>(child);
+/** Starts `thread-store-server` on a free loopback port (`args` are added to the command). */
+export async function startStoreServer(
+  store: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningServer> {
+  const command = [appMain, '--listen', '127.0.0.1:0', '--store', store, ...args];
+  const child = spawn(process.execPath, command, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const ready = await firstJsonLine<{ listening: string } & Record<string, unknown>>(child);
   return {
     child,
     address: ready.listening,
+    ready,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -34,3 +34,4 @@ export {
 } from './postgres.js';
 export { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';
+export { makeSelfSignedCert, type SelfSignedCert } from './tls.js';

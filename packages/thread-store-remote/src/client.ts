@@ -59,9 +59,19 @@ export interface RemoteThreadStoreOptions {
   callTimeoutMs?: number;
   /** Largest message accepted or sent, in bytes. Default 64 MiB. */
   maxMessageBytes?: number;
+  /** Bearer token sent with every call (`authorization: Bearer <token>`). */
+  token?: string;
+  /**
+   * Connect over TLS (`grpcs://`). `ca` is PEM of the certificates to trust; without it the
+   * system roots are used.
+   */
+  tls?: { ca?: Buffer } | boolean;
 }
 
-type SessionMethod = (request: unknown) => grpc.ClientReadableStream<unknown>;
+type SessionMethod = (
+  request: unknown,
+  metadata: grpc.Metadata,
+) => grpc.ClientReadableStream<unknown>;
 
 type UnaryMethod = (
   request: unknown,
@@ -75,26 +85,42 @@ const SESSION_METADATA_KEY = 'skein-session-id';
 export class RemoteThreadStore extends ThreadStoreBase {
   private readonly client: grpc.Client;
   private readonly callTimeoutMs: number;
+  /** `Bearer <token>`, sent with every call when a token was given. */
+  private readonly authorization: string | undefined;
   /** Live writers this client opens belong to this session (see `OpenSession`). */
   readonly sessionId = randomUUID();
   private session: grpc.ClientReadableStream<unknown> | undefined;
   private sessionReady: Promise<void> | undefined;
   private sessionsUnsupported = false;
 
-  /** `endpoint` is `host:port` (or `grpc://host:port`). */
+  /** `endpoint` is `host:port` (or `grpc://host:port`, or `grpcs://host:port` for TLS). */
   constructor(
     readonly endpoint: string,
     options: RemoteThreadStoreOptions = {},
   ) {
     super();
-    const target = endpoint.replace(/^grpc:\/\//, '');
+    const target = endpoint.replace(/^grpcs?:\/\//, '');
+    const tls = options.tls ?? /^grpcs:\/\//.test(endpoint);
     const maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
     const Client = threadStoreService();
-    this.client = new Client(target, grpc.credentials.createInsecure(), {
+    const credentials =
+      tls === false
+        ? grpc.credentials.createInsecure()
+        : grpc.credentials.createSsl(tls === true ? null : (tls.ca ?? null));
+    this.client = new Client(target, credentials, {
       'grpc.max_receive_message_length': maxBytes,
       'grpc.max_send_message_length': maxBytes,
     });
     this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
+    this.authorization =
+      options.token === undefined || options.token === '' ? undefined : `Bearer ${options.token}`;
+  }
+
+  private metadata(): grpc.Metadata {
+    const metadata = new grpc.Metadata();
+    metadata.set(SESSION_METADATA_KEY, this.sessionId);
+    if (this.authorization !== undefined) metadata.set('authorization', this.authorization);
+    return metadata;
   }
 
   close(): void {
@@ -113,7 +139,7 @@ export class RemoteThreadStore extends ThreadStoreBase {
     if (this.sessionReady) return this.sessionReady;
     const open = (this.client as unknown as Record<string, SessionMethod>).OpenSession;
     if (!open) return Promise.resolve();
-    const stream = open.call(this.client, { session_id: this.sessionId });
+    const stream = open.call(this.client, { session_id: this.sessionId }, this.metadata());
     this.session = stream;
     const forget = () => {
       if (this.session !== stream) return;
@@ -143,12 +169,10 @@ export class RemoteThreadStore extends ThreadStoreBase {
     const fn = (this.client as unknown as Record<string, UnaryMethod>)[method];
     if (!fn) return Promise.reject(ThreadStoreError.internal(`unknown remote method ${method}`));
     return new Promise<Res>((resolve, reject) => {
-      const metadata = new grpc.Metadata();
-      metadata.set(SESSION_METADATA_KEY, this.sessionId);
       fn.call(
         this.client,
         request,
-        metadata,
+        this.metadata(),
         { deadline: Date.now() + this.callTimeoutMs },
         (error, response) => {
           if (error) reject(fromServiceError(error, threadId));

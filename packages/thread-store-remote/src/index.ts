@@ -1,5 +1,17 @@
+export {
+  AUTHORIZATION_METADATA_KEY,
+  isLocalAddress,
+  readTlsFiles,
+  readTokenFile,
+  type ServerTls,
+  STORE_CA_FILE_ENV,
+  STORE_TOKEN_ENV,
+  STORE_TOKEN_FILE_ENV,
+  storeTokenFrom,
+} from './auth.js';
 export { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
 export {
+  type GrpcStoreOptions,
   type OpenedThreadStore,
   type OpenThreadStoreOptions,
   openThreadStore,

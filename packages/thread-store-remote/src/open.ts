@@ -2,13 +2,21 @@
  * `openThreadStore`: one store spec string → one ThreadStore, for `--store` options.
  *
  * - `postgres://…` / `postgresql://…` → `PostgresThreadStore` (migrates on open)
- * - `grpc://host:port`              → `RemoteThreadStore`
+ * - `grpc://host:port`              → `RemoteThreadStore` (plaintext)
+ * - `grpcs://host:port`             → `RemoteThreadStore` over TLS (`SKEIN_STORE_CA_FILE` or
+ *   `grpc.caFile` to trust a private CA)
+ *
+ *   Both send the bearer token from `grpc.token`, `grpc.tokenFile`, `SKEIN_STORE_TOKEN_FILE`
+ *   or `SKEIN_STORE_TOKEN` (first found), so a CLI needs no flag of its own to reach a server
+ *   that requires one.
  * - anything else                   → a Codex home path, opened by `options.openHome`
  *   (the caller builds its state handle once with `initStateDb` and a `LocalThreadStore`;
  *   this package does not open SQLite itself).
  */
+import { readFileSync } from 'node:fs';
 import { type ThreadStore, ThreadStoreError } from '@skein/thread-store';
 import { PostgresThreadStore, type PostgresThreadStoreOptions } from '@skein/thread-store-postgres';
+import { STORE_CA_FILE_ENV, storeTokenFrom } from './auth.js';
 import { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
 
 export type ThreadStoreKind = 'postgres' | 'grpc' | 'home';
@@ -20,17 +28,57 @@ export interface OpenedThreadStore {
   close(): Promise<void>;
 }
 
+export interface GrpcStoreOptions extends RemoteThreadStoreOptions {
+  /** File holding the bearer token (else `SKEIN_STORE_TOKEN_FILE`, `SKEIN_STORE_TOKEN`). */
+  tokenFile?: string;
+  /** PEM file of CAs to trust for `grpcs://` (else `SKEIN_STORE_CA_FILE`, else system roots). */
+  caFile?: string;
+}
+
 export interface OpenThreadStoreOptions {
   /** Opens a Codex home (a path). Without it a home spec is refused. */
   openHome?: (codexHome: string) => Promise<Omit<OpenedThreadStore, 'kind'>>;
   postgres?: Omit<PostgresThreadStoreOptions, 'connectionString' | 'pool'>;
-  grpc?: RemoteThreadStoreOptions;
+  grpc?: GrpcStoreOptions;
+  /** Where the token and CA variables are read (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function threadStoreKindOf(spec: string): ThreadStoreKind {
   if (/^postgres(ql)?:\/\//i.test(spec)) return 'postgres';
-  if (/^grpc:\/\//i.test(spec)) return 'grpc';
+  if (/^grpcs?:\/\//i.test(spec)) return 'grpc';
   return 'home';
+}
+
+/** The client options for a `grpc://` / `grpcs://` spec: token and CA from flags or env. */
+function remoteOptions(spec: string, options: OpenThreadStoreOptions): RemoteThreadStoreOptions {
+  const env = options.env ?? process.env;
+  const { tokenFile, caFile, ...grpc } = options.grpc ?? {};
+  const tls = /^grpcs:\/\//i.test(spec);
+  const ca = caFile ?? nonEmpty(env[STORE_CA_FILE_ENV]);
+  if (!tls && caFile !== undefined) {
+    throw ThreadStoreError.invalidRequest(`a CA file needs a grpcs:// store, not ${spec}`);
+  }
+  const token = grpc.token ?? storeTokenFrom(tokenFile, env);
+  return {
+    ...grpc,
+    ...(token === undefined ? {} : { token }),
+    tls: grpc.tls ?? (tls ? (ca === undefined ? true : { ca: readCaFile(ca) }) : false),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw ThreadStoreError.invalidRequest(
+      `cannot read the CA file ${path}: ${(error as Error).message}`,
+    );
+  }
 }
 
 export async function openThreadStore(
@@ -43,11 +91,11 @@ export async function openThreadStore(
     return { store, kind, close: () => store.close() };
   }
   if (kind === 'grpc') {
-    const target = spec.replace(/^grpc:\/\//i, '').replace(/\/+$/, '');
+    const target = spec.replace(/^grpcs?:\/\//i, '').replace(/\/+$/, '');
     if (!/^[^/\s]+:\d+$/.test(target)) {
       throw ThreadStoreError.invalidRequest(`invalid grpc store address: ${spec}`);
     }
-    const store = new RemoteThreadStore(target, options.grpc);
+    const store = new RemoteThreadStore(target, remoteOptions(spec, options));
     return { store, kind, close: async () => store.close() };
   }
   if (spec.trim() === '') throw ThreadStoreError.invalidRequest('empty thread store spec');

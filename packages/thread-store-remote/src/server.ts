@@ -11,6 +11,12 @@ import {
   ThreadStoreError,
 } from '@skein/thread-store';
 import type { z } from 'zod';
+import {
+  bearerTokenInterceptor,
+  isLocalAddress,
+  type ServerTls,
+  serverCredentials,
+} from './auth.js';
 import type {
   AppendThreadItemsRequestMessage,
   CreateThreadRequestMessage,
@@ -51,6 +57,13 @@ export interface ThreadStoreServer {
 export interface ServeThreadStoreOptions {
   /** Largest message accepted or sent, in bytes. Default 64 MiB (long histories). */
   maxMessageBytes?: number;
+  /**
+   * Bearer token every call must present (`authorization: Bearer <token>` metadata); calls
+   * without it fail `UNAUTHENTICATED`. Required for an address other machines can reach.
+   */
+  token?: string;
+  /** Serve TLS with this certificate and key instead of plaintext. */
+  tls?: ServerTls;
 }
 
 type Handler<Req, Res> = (request: Req, metadata: grpc.Metadata) => Promise<Res>;
@@ -235,21 +248,31 @@ class ClientSessions {
 
 /**
  * Serves `store` on `address` (`127.0.0.1:0` picks a free port). Resolves once the port is
- * bound.
+ * bound. An address other machines can reach is refused without a token.
  */
 export async function serveThreadStore(
   store: ThreadStore,
   address: string,
   options: ServeThreadStoreOptions = {},
 ): Promise<ThreadStoreServer> {
+  const token = options.token === undefined || options.token === '' ? undefined : options.token;
+  if (token === undefined && !isLocalAddress(address)) {
+    throw new Error(
+      `refusing to serve the thread store on ${address} without authentication: other machines ` +
+        'could read and write every thread. Give a token (--token-file or SKEIN_STORE_TOKEN), ' +
+        'or listen on 127.0.0.1',
+    );
+  }
   const maxBytes = options.maxMessageBytes ?? 64 * 1024 * 1024;
   const server = new grpc.Server({
     'grpc.max_receive_message_length': maxBytes,
     'grpc.max_send_message_length': maxBytes,
+    ...(token === undefined ? {} : { interceptors: [bearerTokenInterceptor(token)] }),
   });
   server.addService(threadStoreService().service, threadStoreHandlers(store));
+  const credentials = serverCredentials(options.tls);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(address, credentials, (error, bound) =>
       error ? reject(error) : resolve(bound),
     );
   });

@@ -10,6 +10,7 @@ import {
   type ThreadStoreErrorCode,
   toThreadStoreError,
 } from '@skein/thread-store';
+import { STORE_TOKEN_ENV, STORE_TOKEN_FILE_ENV } from './auth.js';
 
 const STATUS_OF: Record<ThreadStoreErrorCode, grpc.status> = {
   ThreadNotFound: grpc.status.NOT_FOUND,
@@ -75,6 +76,11 @@ export function fromServiceError(error: unknown, threadId?: string): ThreadStore
     case grpc.status.FAILED_PRECONDITION:
     case grpc.status.ABORTED:
       return ThreadStoreError.conflict(details);
+    case grpc.status.UNAUTHENTICATED:
+    case grpc.status.PERMISSION_DENIED:
+      return ThreadStoreError.internal(
+        `remote thread store refused the call (${details}); give its token with --store-token-file, ${STORE_TOKEN_FILE_ENV} or ${STORE_TOKEN_ENV}`,
+      );
     case grpc.status.UNAVAILABLE:
       return ThreadStoreError.internal(`failed to connect to remote thread store: ${details}`);
     default:
