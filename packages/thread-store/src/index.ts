@@ -31,6 +31,21 @@ export {
   type LocalThreadStoreConfig,
 } from './local/local-thread-store.js';
 export {
+  agentMessageItem,
+  assistantMessageItems,
+  assistantResponseItem,
+  type ConversationMessage,
+  conversationMessages,
+  type MessageItemOptions,
+  messageCompletedItem,
+  turnCompleteItem,
+  turnItems,
+  turnStartedItem,
+  userMessageItem,
+  userMessageItems,
+  userResponseItem,
+} from './messages.js';
+export {
   type PendingMetadataUpdate,
   THREAD_UPDATED_AT_TOUCH_INTERVAL_MS,
   ThreadMetadataSync,
