@@ -29,10 +29,17 @@ export interface WrapOptions {
 
 type Action<T> = (ctx: CommandContext, options: T, args: string[]) => Promise<ExitCode | undefined>;
 
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
-  return n;
+/** A `--limit` parser: a whole number from 1 to `max`; anything else is a usage error. */
+function limitParser(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(
+        `expected a whole number from 1 to ${max.toLocaleString('en-US')}`,
+      );
+    }
+    return n;
+  };
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -111,7 +118,7 @@ export async function runCli(options: RunCliOptions): Promise<ExitCode> {
     });
 
   const { registerCommands } = await import('./commands/index.js');
-  registerCommands(program, wrap, { parseLimit, collect, Option });
+  registerCommands(program, wrap, { limitParser, collect, Option });
 
   try {
     await program.parseAsync([...options.argv], { from: 'user' });
@@ -134,7 +141,7 @@ export type Wrap = <T extends { json?: boolean }>(
 ) => (...raw: unknown[]) => Promise<void>;
 
 export interface CommandHelpers {
-  parseLimit: (value: string) => number;
+  limitParser: (max: number) => (value: string) => number;
   collect: (value: string, previous: string[] | undefined) => string[];
   Option: typeof Option;
 }

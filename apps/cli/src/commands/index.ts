@@ -2,8 +2,11 @@ import type { Command } from 'commander';
 import type { CommandHelpers, Wrap } from '../cli.js';
 import { SOURCE_KINDS } from '../source-kinds.js';
 
-/** Default `thread/list` page size (kept here so `--help` loads no command module). */
+/** `thread/list` page sizes (kept here so `--help` loads no command module). */
 const DEFAULT_PAGE_SIZE = 25;
+const MAX_PAGE_SIZE = 100;
+/** The most results one `search` prints. */
+const MAX_SEARCH_RESULTS = 10_000;
 
 // Command modules load on use: `--help`, `--version` and `debug` never pull in SQLite.
 const list = () => import('./list.js');
@@ -54,7 +57,11 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
       new h.Option('--order <dir>', 'sort direction').choices(['desc', 'asc']).default('desc'),
     )
     .option('--asc', 'oldest first (same as --order asc)')
-    .option('-n, --limit <n>', `page size, 1..100 (default ${DEFAULT_PAGE_SIZE})`, h.parseLimit)
+    .option(
+      '-n, --limit <n>',
+      `page size, 1..${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
+      h.limitParser(MAX_PAGE_SIZE),
+    )
     .option('--cursor <cursor>', 'continue after an earlier page (printed under the table)')
     .option('--all', 'every page, not just the first')
     .option(
@@ -87,7 +94,11 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--content', 'search inside the conversations (case-insensitive), with a snippet each')
     .option('--archived', 'only archived threads')
     .option('--active', 'only active (not archived) threads')
-    .option('-n, --limit <n>', 'at most this many results (default 50)', h.parseLimit)
+    .option(
+      '-n, --limit <n>',
+      `at most this many results, 1..${MAX_SEARCH_RESULTS.toLocaleString('en-US')} (default 50)`,
+      h.limitParser(MAX_SEARCH_RESULTS),
+    )
     .option('--json', 'print an array of app-server Thread objects')
     .action(
       wrap<SearchOptions>(async (ctx, options, [text]) =>
