@@ -46,6 +46,7 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes start with ESC.
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Columns a code point takes on a terminal: 0 (combining, zero-width), 1, or 2 (wide). */
