@@ -26,6 +26,7 @@ import {
   type ThreadId,
   type ThreadStore,
 } from '@skein/thread-store';
+import { describeAccessError } from './access-errors.js';
 import { configuredModelProvider } from './config.js';
 import type { Services, ThreadCountFilter } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
@@ -77,7 +78,8 @@ export async function buildServices(
     // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
     // everything keeps working from the rollout files.
     if (!(error instanceof StateError)) throw error;
-    out.warn(`${error.message}; continuing without the state index (slower, files only)`);
+    const access = describeAccessError(error, [stateDbPath(home), home]);
+    out.warn(`${access ?? error.message}; continuing without the state index (slower, files only)`);
   } finally {
     if (started) progress?.stop();
   }
