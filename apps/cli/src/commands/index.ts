@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandHelpers, Wrap } from '../cli.js';
+import { CliError, EXIT } from '../errors.js';
 import { SOURCE_KINDS } from '../source-kinds.js';
 
 /** `thread/list` page sizes (kept here so `--help` loads no command module). */
@@ -81,6 +82,7 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .argument('<thread>', REF_HELP)
     .option('--full', 'unfold tool calls and reasoning')
     .option('--metadata-only', 'only the metadata, no transcript')
+    .option('--no-pager', 'print straight to the terminal (default: $PAGER or less when long)')
     .option('--json', 'print {thread, archived, items} with the raw rollout items')
     .action(
       wrap<ShowOptions>(async (ctx, options, [ref]) => (await show()).runShow(ctx, ref!, options)),
@@ -218,6 +220,28 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
         async (ctx, options, [file]) => (await transfer()).runImport(ctx, file!, options),
         { allowCreateHome: true, homeFiles: 'import' },
       ),
+    );
+
+  program
+    .command('completion')
+    .description('Print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText(
+      'after',
+      '\nbash: source <(skein completion bash)\nzsh:  source <(skein completion zsh)\nfish: skein completion fish > ~/.config/fish/completions/skein.fish',
+    )
+    .action(
+      wrap<{ json?: boolean }>(async (ctx, _options, [shell]) => {
+        const { COMPLETION_SHELLS, completionScript } = await import('../completion.js');
+        const wanted = COMPLETION_SHELLS.find((known) => known === shell);
+        if (wanted === undefined) {
+          throw CliError.usage(
+            `unknown shell "${shell}" (expected ${COMPLETION_SHELLS.join(', ')})`,
+          );
+        }
+        ctx.out.stdout.write(completionScript(program, wanted));
+        return EXIT.ok;
+      }),
     );
 
   const debug = program.command('debug').description('Inspection tools');
