@@ -160,12 +160,15 @@ function bashScript(name: string, commands: CommandSpec[], global: OptionSpec[])
     ...top.flatMap((c) => c.names),
     ...global.flatMap((o) => (o.long ? [o.long] : [])),
   ]);
+  // Bash's own `${...}` expansions, written as plain strings on purpose.
   return [
     `# ${name} completion for bash: source <(${name} completion bash)`,
     `${fn}() {`,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template.
     '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
     '  local cmd="" i word',
     '  for ((i = 1; i < COMP_CWORD; i++)); do',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template.
     '    word="${COMP_WORDS[i]}"',
     '    case "$word" in',
     ...(globalValueFlags ? [`      ${globalValueFlags}) ((i++)) ;;`] : []),
