@@ -1,3 +1,5 @@
+/** A new thread id (UUIDv7, time-ordered), as Codex makes them. */
+export { newThreadId } from '@skein/state';
 export {
   isThreadStoreError,
   rejectPaginatedHistoryMode,
@@ -8,8 +10,6 @@ export {
   type UnsupportedOperation,
 } from './errors.js';
 export { collectGitInfo } from './git-info.js';
-/** A new thread id (UUIDv7, time-ordered), as Codex makes them. */
-export { newThreadId } from '@skein/state';
 export {
   InMemoryThreadStore,
   type InMemoryThreadStoreCall,
