@@ -143,6 +143,19 @@ describe('openCodexHome on a new home (legacy history)', () => {
     expect(lineKinds(read.path!).slice(-1)).toEqual(['event_msg/task_complete']);
   });
 
+  it('refuses a second writer of an open thread until it is closed', async () => {
+    const dir = tempDir('skein-home-');
+    const first = await open(dir);
+    const thread = await first.threads.create({ cwd: dir });
+    await thread.appendUserMessage('mine');
+    const second = await open(dir); // as another program on the same home would
+    await expect(second.threads.open(thread.id)).rejects.toThrow(/already has an active writer/);
+    await thread.close();
+    const reopened = await second.threads.open(thread.id);
+    await reopened.appendAssistantMessage('now yours');
+    expect((await reopened.read()).messages.map((m) => m.text)).toEqual(['mine', 'now yours']);
+  });
+
   it('refuses a list limit out of range and appends after close', async () => {
     const dir = tempDir('skein-home-');
     const home = await open(dir);

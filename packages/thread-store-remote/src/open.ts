@@ -11,8 +11,16 @@ import { type ThreadStore, ThreadStoreError } from '@skein/thread-store';
 import { PostgresThreadStore, type PostgresThreadStoreOptions } from '@skein/thread-store-postgres';
 import { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
 
+/**
+ * What a store spec names: `postgres` (`postgres://…`), `grpc` (`grpc://host:port`) or a Codex
+ * `home` (a path).
+ */
 export type ThreadStoreKind = 'postgres' | 'grpc' | 'home';
 
+/**
+ * A store `openThreadStore` opened, what kind it is, and how to release what opening it acquired
+ * (pool, channel, state handle).
+ */
 export interface OpenedThreadStore {
   store: ThreadStore;
   kind: ThreadStoreKind;
@@ -20,6 +28,10 @@ export interface OpenedThreadStore {
   close(): Promise<void>;
 }
 
+/**
+ * How `openThreadStore` opens what a spec names: your Codex-home opener (this package opens no
+ * SQLite), and options for PostgreSQL and gRPC stores.
+ */
 export interface OpenThreadStoreOptions {
   /** Opens a Codex home (a path). Without it a home spec is refused. */
   openHome?: (codexHome: string) => Promise<Omit<OpenedThreadStore, 'kind'>>;
@@ -27,12 +39,18 @@ export interface OpenThreadStoreOptions {
   grpc?: RemoteThreadStoreOptions;
 }
 
+/** The kind of store a spec names, by its scheme. */
 export function threadStoreKindOf(spec: string): ThreadStoreKind {
   if (/^postgres(ql)?:\/\//i.test(spec)) return 'postgres';
   if (/^grpc:\/\//i.test(spec)) return 'grpc';
   return 'home';
 }
 
+/**
+ * One store spec string to one `ThreadStore`, for `--store` options: `postgres://…` opens (and
+ * migrates) a `PostgresThreadStore`, `grpc://host:port` a `RemoteThreadStore`, anything else is a
+ * Codex home opened by `options.openHome`.
+ */
 export async function openThreadStore(
   spec: string,
   options: OpenThreadStoreOptions = {},

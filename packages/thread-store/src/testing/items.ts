@@ -6,6 +6,7 @@ import { newThreadId } from '@skein/state';
 import { turnItems } from '../messages.js';
 import type { CreateThreadParams, ResumeThreadParams, RolloutItem, ThreadId } from '../types.js';
 
+/** A `turn_context` item (cwd, model, policies), optionally for a turn. */
 export function turnContextItem(cwd: string, model = 'gpt-test', turnId?: string): RolloutItem {
   return {
     type: 'turn_context',
@@ -21,6 +22,7 @@ export function turnContextItem(cwd: string, model = 'gpt-test', turnId?: string
   };
 }
 
+/** An `event_msg` `token_count` with the given total. */
 export function tokenCountItem(totalTokens: number): RolloutItem {
   const usage = {
     input_tokens: totalTokens,
@@ -46,6 +48,10 @@ export function droppedEventItem(): RolloutItem {
   };
 }
 
+/**
+ * `CreateThreadParams` for a test thread in `cwd` (a new id, source `cli`, a test provider), with
+ * overrides.
+ */
 export function createThreadParams(
   cwd: string | null,
   overrides: Partial<CreateThreadParams> = {},
@@ -62,6 +68,7 @@ export function createThreadParams(
   };
 }
 
+/** `ResumeThreadParams` for a test resume of `threadId`, with overrides. */
 export function resumeThreadParams(
   threadId: ThreadId,
   cwd: string | null,
