@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeTempDir } from '@skein/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, fixture, skein, thread } from './helpers.js';
 
@@ -104,7 +105,10 @@ describe('a home this user cannot write', () => {
     id = thread(installed.manifest, 'plain').id;
     makeReadOnly(home);
   });
-  afterAll(() => makeWritable(home));
+  afterAll(() => {
+    makeWritable(home);
+    removeTempDir(home);
+  });
 
   it('is still listed and shown, with one plain warning', () => {
     const list = skeinAsUser(home, ['list', '--json']);
