@@ -12,6 +12,10 @@ import type { HandlerContext } from './handlers/context.js';
 import { threadMethods } from './handlers/index.js';
 import { AppServer } from './server/app-server.js';
 
+/**
+ * What `createAppServer` serves: the process's one store and manager (built once by the caller),
+ * the home, and the defaults `config.toml` supplies.
+ */
 export interface AppServerOptions {
   store: ThreadStore;
   manager: ThreadManager;
@@ -27,6 +31,11 @@ export interface AppServerOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Assembles the app-server over one store and one manager: the `thread/*` method table, the
+ * manager events that become broadcast notifications, and dropping a closed connection's
+ * subscriptions. Serve it with `serveStdio` or `serveWebSocket`.
+ */
 export function createAppServer(options: AppServerOptions): AppServer {
   const { manager, version } = options;
   const server = new AppServer(

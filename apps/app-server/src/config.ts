@@ -20,6 +20,10 @@ export interface SessionConfig {
   serviceTier: string | null;
 }
 
+/**
+ * The `config.toml` keys the app-server reads: the default provider of `thread/list`, the default
+ * model, the idle unload delay, and the session settings start/resume/fork echo.
+ */
 export interface ServerConfig {
   modelProvider: string;
   model: string | null;
@@ -51,6 +55,10 @@ function parseTomlScalar(raw: string): unknown {
   return undefined;
 }
 
+/**
+ * Reads `config.toml` of a Codex home (missing file or keys: Codex's defaults); a malformed file
+ * is reported, not ignored.
+ */
 export function readServerConfig(codexHome: string): ServerConfig {
   let text = '';
   try {

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { describeAccessError } from './access-errors.js';
 import { type CommandContext, createContext, parseStoreSpec } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './errors.js';
 import { type CliIo, cliIo, type RunCliOptions } from './io.js';
@@ -29,10 +30,17 @@ export interface WrapOptions {
 
 type Action<T> = (ctx: CommandContext, options: T, args: string[]) => Promise<ExitCode | undefined>;
 
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
-  return n;
+/** A `--limit` parser: a whole number from 1 to `max`; anything else is a usage error. */
+function limitParser(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(
+        `expected a whole number from 1 to ${max.toLocaleString('en-US')}`,
+      );
+    }
+    return n;
+  };
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -48,6 +56,9 @@ export async function runCli(options: RunCliOptions): Promise<ExitCode> {
   const io = cliIo(options);
   let exitCode: ExitCode = EXIT.ok;
   const program = new Command();
+  // With --json anywhere, errors are JSON too (even those commander finds before it knows
+  // which command the option belongs to), so scripts parse one format.
+  const json = options.argv.includes('--json');
 
   const wrap =
     <T extends { json?: boolean }>(action: Action<T>, options: WrapOptions = {}) =>
@@ -102,7 +113,8 @@ export async function runCli(options: RunCliOptions): Promise<ExitCode> {
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n`)
     .exitOverride()
     .configureOutput({
-      writeErr: (text) => io.stderr.write(text),
+      // In JSON mode commander's own error text is replaced by the JSON error (reportError).
+      writeErr: (text) => (json ? undefined : io.stderr.write(text)),
       writeOut: (text) => io.stdout.write(text),
       getOutHelpWidth: () => (io.stdout.isTTY ? (io.stdout.columns ?? 80) : 80),
       getErrHelpWidth: () => (io.stderr.isTTY ? (io.stderr.columns ?? 80) : 80),
@@ -111,13 +123,13 @@ export async function runCli(options: RunCliOptions): Promise<ExitCode> {
     });
 
   const { registerCommands } = await import('./commands/index.js');
-  registerCommands(program, wrap, { parseLimit, collect, Option });
+  registerCommands(program, wrap, { limitParser, collect, Option });
 
   try {
     await program.parseAsync([...options.argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    return reportError(io, error);
+    return reportError(io, error, json);
   }
 }
 
@@ -134,13 +146,12 @@ export type Wrap = <T extends { json?: boolean }>(
 ) => (...raw: unknown[]) => Promise<void>;
 
 export interface CommandHelpers {
-  parseLimit: (value: string) => number;
+  limitParser: (max: number) => (value: string) => number;
   collect: (value: string, previous: string[] | undefined) => string[];
   Option: typeof Option;
 }
 
-function reportError(io: CliIo, error: unknown): ExitCode {
-  const out = createOutput({ json: false, env: io.env, stdout: io.stdout, stderr: io.stderr });
+function reportError(io: CliIo, error: unknown, json: boolean): ExitCode {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; they already printed.
     if (
@@ -150,15 +161,35 @@ function reportError(io: CliIo, error: unknown): ExitCode {
     ) {
       return EXIT.ok;
     }
+    if (json) writeJsonError(io, CliError.usage(error.message.replace(/^error: /, '')));
     return EXIT.usage;
   }
   const cliError = toCliError(error);
+  if (json) {
+    writeJsonError(io, cliError);
+    return cliError.exitCode;
+  }
+  const out = createOutput({ json: false, env: io.env, stdout: io.stdout, stderr: io.stderr });
   out.error(cliError.message);
   for (const detail of cliError.details) io.stderr.write(`  ${detail}\n`);
   if (cliError.code === 'Failure' && io.env.SKEIN_DEBUG && error instanceof Error) {
     io.stderr.write(`${error.stack ?? ''}\n`);
   }
   return cliError.exitCode;
+}
+
+/**
+ * An error as `--json` prints it on stderr: `{"error": {"code", "message", "exitCode",
+ * "details"?}}`, one line; the exit code is the same as without `--json`.
+ */
+function writeJsonError(io: CliIo, error: CliError): void {
+  const body = {
+    code: error.code,
+    message: error.message,
+    exitCode: error.exitCode,
+    ...(error.details.length > 0 ? { details: error.details } : {}),
+  };
+  io.stderr.write(`${JSON.stringify({ error: body })}\n`);
 }
 
 /** Maps errors from the packages below onto the CLI's exit codes (by their `code`). */
@@ -179,6 +210,9 @@ export function toCliError(error: unknown): CliError {
         break;
     }
   }
+  // A home or file this user cannot write: say which, in plain words.
+  const access = describeAccessError(error);
+  if (access !== null) return CliError.failure(access, error);
   const message = error instanceof Error ? error.message : String(error);
   return CliError.failure(message, error);
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
+import type { SessionSource, StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
 import { CliError } from './errors.js';
 import { type ResolvedHome, resolveHome } from './home.js';
 import type { CliIo } from './io.js';
@@ -38,7 +38,21 @@ export interface Services {
   /** Indexes a rollout file that was just written into the home (import). */
   indexRolloutFile(path: string, archived: boolean): Promise<void>;
   readThreadQuiet(threadId: ThreadId): Promise<StoredThread | null>;
+  /**
+   * How many listable threads match `filter`, from the state index; absent when the store
+   * cannot count (remote stores, a home without an index).
+   */
+  countThreads?(filter: ThreadCountFilter): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** What `Services.countThreads` filters by (empty `sources` / `providers` = any). */
+export interface ThreadCountFilter {
+  archived: boolean;
+  sources: readonly SessionSource[];
+  providers: readonly string[];
+  cwds: readonly string[] | null;
+  searchTerm: string | null;
 }
 
 export interface CommandContext {

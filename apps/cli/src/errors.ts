@@ -16,6 +16,9 @@ export const EXIT = {
   problems: 5,
 } as const;
 
+/**
+ * One of the `EXIT` codes (0 ok, 1 failure, 2 usage, 3 not found, 4 refused, 5 doctor problems).
+ */
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP = `Exit codes:

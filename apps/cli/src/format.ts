@@ -45,3 +45,52 @@ export function formatBytes(bytes: number): string {
   if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes start with ESC.
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** Columns a code point takes on a terminal: 0 (combining, zero-width), 1, or 2 (wide). */
+function codePointWidth(code: number): number {
+  if ((code >= 0x300 && code <= 0x36f) || (code >= 0x200b && code <= 0x200f) || code === 0xfe0f) {
+    return 0;
+  }
+  const wide =
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1f64f) ||
+    (code >= 0x1f900 && code <= 0x1f9ff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
+  return wide ? 2 : 1;
+}
+
+/** Terminal columns `text` takes (colour codes take none, CJK and emoji two). */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const char of text.replace(ANSI, '')) width += codePointWidth(char.codePointAt(0) ?? 0);
+  return width;
+}
+
+/** `oneLine`, cut to `max` terminal columns instead of characters. */
+export function fitDisplay(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (displayWidth(flat) <= max) return flat;
+  let out = '';
+  let width = 0;
+  for (const char of flat) {
+    const w = codePointWidth(char.codePointAt(0) ?? 0);
+    if (width + w > max - 1) break;
+    out += char;
+    width += w;
+  }
+  return `${out}…`;
+}
+
+/** Pads `text` with spaces to `width` terminal columns. */
+export function padDisplay(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}

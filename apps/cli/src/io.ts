@@ -19,6 +19,10 @@ export interface CliIo {
   readonly cwd: string;
 }
 
+/**
+ * One invocation of `runCli`: its arguments, environment, streams and working directory. Nothing
+ * is taken from `process`, so runs in one process stay apart.
+ */
 export interface RunCliOptions {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;

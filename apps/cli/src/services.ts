@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
 import {
   type BackfillProgress,
+  encodeSessionSource,
   findThreadIdByName,
   initStateDb,
   reconcileRolloutFile,
   startStateDb,
 } from '@skein/rollout';
-import { resetBackfill, type StateDb, StateError, StateRuntime, stateDbPath } from '@skein/state';
+import {
+  containsText,
+  resetBackfill,
+  type StateDb,
+  StateError,
+  StateRuntime,
+  stateDbPath,
+} from '@skein/state';
 import {
   type AgentGraph,
   stateAgentGraph,
@@ -19,8 +27,9 @@ import {
   type ThreadId,
   type ThreadStore,
 } from '@skein/thread-store';
+import { describeAccessError } from './access-errors.js';
 import { configuredModelProvider } from './config.js';
-import type { Services } from './context.js';
+import type { Services, ThreadCountFilter } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
 import { CliError } from './errors.js';
 import type { Output } from './output.js';
@@ -85,7 +94,8 @@ export async function buildServices(
     // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
     // everything keeps working from the rollout files.
     if (!(error instanceof StateError)) throw error;
-    out.warn(`${error.message}; continuing without the state index (slower, files only)`);
+    const access = describeAccessError(error, [stateDbPath(home), home]);
+    out.warn(`${access ?? error.message}; continuing without the state index (slower, files only)`);
   } finally {
     if (started) progress?.stop();
   }
@@ -115,6 +125,9 @@ export async function buildServices(
     async indexRolloutFile(path, archived) {
       if (stateDb) await reconcileRolloutFile(stateDb, path, { archived, codexHome: home });
     },
+    ...(stateDb
+      ? { countThreads: (filter) => countIndexedThreads(stateDb, defaultProvider, filter) }
+      : {}),
     async close() {
       await stateDb?.close();
     },
@@ -134,6 +147,7 @@ interface StoreParts {
     exists: (id: ThreadId) => Promise<boolean>,
   ): Promise<ThreadId | null>;
   indexRolloutFile(path: string, archived: boolean): Promise<void>;
+  countThreads?: Services['countThreads'];
   /** Releases what opening the store acquired. */
   close(): Promise<void>;
 }
@@ -188,6 +202,7 @@ function assembleServices(parts: StoreParts): Services {
     threadIdsWithPrefix: (prefix) => parts.threadIdsWithPrefix(prefix),
     threadIdByName: (name) => parts.threadIdByName(name, (id) => services.threadExists(id)),
     indexRolloutFile: (path, archived) => parts.indexRolloutFile(path, archived),
+    ...(parts.countThreads ? { countThreads: parts.countThreads } : {}),
     async close() {
       await manager.shutdownAll(5_000).catch(() => undefined);
       await parts.close();
@@ -266,4 +281,54 @@ export async function buildStoreServices(
     },
     close: () => opened.close(),
   });
+}
+
+/**
+ * Counts listable threads (those with a preview, as lists show) in the state index with the
+ * listing's filters: what `list` needs to say how many threads its default filters hide,
+ * without reading every row. A row without a provider counts as the default provider's.
+ */
+async function countIndexedThreads(
+  stateDb: StateDb,
+  defaultProvider: string,
+  filter: ThreadCountFilter,
+): Promise<number | null> {
+  const { db, dialect, profile } = stateDb.ctx;
+  let query = db
+    .selectFrom('threads')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('archived', '=', filter.archived ? 1 : 0)
+    .where('preview', '<>', '');
+  if (filter.sources.length > 0) {
+    query = query.where(
+      'source',
+      'in',
+      filter.sources.map((source) => encodeSessionSource(source)),
+    );
+  }
+  if (filter.providers.length > 0) {
+    const providers = [...filter.providers];
+    query = query.where((eb) =>
+      providers.includes(defaultProvider)
+        ? eb.or([eb('model_provider', 'in', providers), eb('model_provider', '=', '')])
+        : eb('model_provider', 'in', providers),
+    );
+  }
+  if (filter.cwds !== null) {
+    if (filter.cwds.length === 0) return 0;
+    query = query.where('cwd', 'in', [...filter.cwds]);
+  }
+  const term = filter.searchTerm;
+  if (term) {
+    const columns = (['name', 'title'] as const).filter((column) => profile.columns.has(column));
+    query = query.where((eb) =>
+      eb.or(columns.map((column) => containsText(dialect, eb.ref(column), term))),
+    );
+  }
+  try {
+    const row = await query.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  } catch {
+    return null;
+  }
 }

@@ -8,6 +8,10 @@ import { existsSync } from 'node:fs';
 import type { ThreadManager } from '@skein/thread-manager';
 import type { RolloutItem, ThreadId } from '@skein/thread-store';
 
+/**
+ * What `runSample` needs: the manager to work through and the texts and settings of the thread it
+ * writes.
+ */
 export interface SampleOptions {
   manager: ThreadManager;
   /** Working directory recorded on the thread. */
@@ -22,6 +26,10 @@ export interface SampleOptions {
   name: string;
 }
 
+/**
+ * What `runSample` did, step by step: the thread started, the turn recorded, the resume, the fork,
+ * the rename, the listing and the manager's events.
+ */
 export interface SampleReport {
   started: { threadId: ThreadId; rolloutPath: string | null; existsBeforeFirstTurn: boolean };
   recorded: { turnId: string; items: number; existsAfterTurn: boolean; status: string };
@@ -128,6 +136,10 @@ export function sampleTurn(options: {
   ];
 }
 
+/**
+ * The sample's whole story on a `ThreadManager`: start a thread, record one turn, shut it down,
+ * resume it, fork it, rename it, list the home's threads; returns what happened.
+ */
 export async function runSample(options: SampleOptions): Promise<SampleReport> {
   const { manager } = options;
   const events: string[] = [];

@@ -8,6 +8,10 @@ import {
 } from '@skein/thread-store-remote';
 import { openHomeStore } from './home.js';
 
+/**
+ * `runServer`'s options: the `host:port` to listen on, the store spec (a Codex home path,
+ * `postgres://…` or `grpc://host:port`), and the provider of threads that name none.
+ */
 export interface RunServerOptions {
   listen: string;
   store: string;

@@ -19,19 +19,28 @@ import {
   variant,
 } from './serde.js';
 
+/** The sandbox modes `thread/start` and friends accept. */
 export const SANDBOX_MODES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+/** The approval policies the wire accepts. */
 export const APPROVAL_POLICIES = ['untrusted', 'on-request', 'never'] as const;
+/** Who reviews approvals: the user, automatic review, or a guardian sub-agent. */
 export const APPROVALS_REVIEWERS = ['user', 'auto_review', 'guardian_subagent'] as const;
+/** The personalities a thread may be started with. */
 export const PERSONALITIES = ['none', 'friendly', 'pragmatic'] as const;
+/** The history modes of the wire (`legacy`, `paginated`). */
 export const HISTORY_MODES = ['legacy', 'paginated'] as const;
+/** The sort directions of `thread/list` and the paged lists. */
 export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
+/** The sort keys `thread/list` accepts. */
 export const THREAD_SORT_KEYS = [
   'created_at',
   'updated_at',
   'recency_at',
   'section_position',
 ] as const;
+/** How much of each turn's items `thread/turns/list` returns. */
 export const TURN_ITEMS_VIEWS = ['notLoaded', 'summary', 'full'] as const;
+/** The source kinds `thread/list`'s `sourceKinds` filter accepts. */
 export const THREAD_SOURCE_KINDS = [
   'cli',
   'vscode',
@@ -45,10 +54,15 @@ export const THREAD_SOURCE_KINDS = [
   'unknown',
 ] as const;
 
+/** A sort direction on the wire. */
 export type SortDirection = (typeof SORT_DIRECTIONS)[number];
+/** A `thread/list` sort key on the wire. */
 export type ThreadSortKeyWire = (typeof THREAD_SORT_KEYS)[number];
+/** A turn items view on the wire. */
 export type TurnItemsView = (typeof TURN_ITEMS_VIEWS)[number];
+/** A source kind of `thread/list`'s filter. */
 export type ThreadSourceKind = (typeof THREAD_SOURCE_KINDS)[number];
+/** A history mode on the wire. */
 export type HistoryModeWire = (typeof HISTORY_MODES)[number];
 
 const approvalPolicy = untagged<unknown>('AskForApproval', [
@@ -74,6 +88,7 @@ const overrides = {
   permissions: opt(json()),
 };
 
+/** Zod schema of `initialize`'s params; failures read as Codex's serde errors (`serdeMessage`). */
 export const initializeParams = struct('InitializeParams', {
   clientInfo: struct('ClientInfo', {
     name: str(),
@@ -88,6 +103,9 @@ export const initializeParams = struct('InitializeParams', {
   ),
 });
 
+/**
+ * Zod schema of `thread/start`'s params; failures read as Codex's serde errors (`serdeMessage`).
+ */
 export const threadStartParams = struct('ThreadStartParams', {
   ...overrides,
   serviceName: opt(str()),
@@ -114,6 +132,9 @@ const initialTurnsPage = struct('ThreadResumeInitialTurnsPage', {
   itemsView: opt(variant(TURN_ITEMS_VIEWS)),
 });
 
+/**
+ * Zod schema of `thread/resume`'s params; failures read as Codex's serde errors (`serdeMessage`).
+ */
 export const threadResumeParams = struct('ThreadResumeParams', {
   threadId: str(),
   ...overrides,
@@ -125,6 +146,7 @@ export const threadResumeParams = struct('ThreadResumeParams', {
   initialTurnsPage: opt(initialTurnsPage),
 });
 
+/** Zod schema of `thread/fork`'s params; failures read as Codex's serde errors (`serdeMessage`). */
 export const threadForkParams = struct('ThreadForkParams', {
   threadId: str(),
   lastTurnId: opt(str()),
@@ -141,11 +163,13 @@ export const threadForkParams = struct('ThreadForkParams', {
   deferGoalContinuation: opt(json()),
 });
 
+/** Zod schema of `thread/read`'s params; failures read as Codex's serde errors (`serdeMessage`). */
 export const threadReadParams = struct('ThreadReadParams', {
   threadId: str(),
   includeTurns: opt(bool()),
 });
 
+/** Zod schema of `thread/list`'s params; failures read as Codex's serde errors (`serdeMessage`). */
 export const threadListParams = struct('ThreadListParams', {
   cursor: opt(str()),
   limit: opt(u32()),
@@ -170,22 +194,41 @@ export const threadListParams = struct('ThreadListParams', {
   includeAttachedThreads: opt(bool()),
 });
 
+/**
+ * Zod schema of `thread/loaded/list`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadLoadedListParams = struct('ThreadLoadedListParams', {
   cursor: opt(str()),
   limit: opt(u32()),
 });
 
+/**
+ * A params schema named `name` with just a `threadId` (archive, unarchive, delete, unsubscribe).
+ */
 export const threadIdParams = (name: string) => struct(name, { threadId: str() });
+/** Zod schema of `thread/archive`'s params (`{threadId}`). */
 export const threadArchiveParams = threadIdParams('ThreadArchiveParams');
+/** Zod schema of `thread/unarchive`'s params (`{threadId}`). */
 export const threadUnarchiveParams = threadIdParams('ThreadUnarchiveParams');
+/** Zod schema of `thread/delete`'s params (`{threadId}`). */
 export const threadDeleteParams = threadIdParams('ThreadDeleteParams');
+/** Zod schema of `thread/unsubscribe`'s params (`{threadId}`). */
 export const threadUnsubscribeParams = threadIdParams('ThreadUnsubscribeParams');
 
+/**
+ * Zod schema of `thread/name/set`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadSetNameParams = struct('ThreadSetNameParams', {
   threadId: str(),
   name: str(),
 });
 
+/**
+ * Zod schema of `thread/metadata/update`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadMetadataUpdateParams = struct('ThreadMetadataUpdateParams', {
   threadId: str(),
   gitInfo: opt(
@@ -200,6 +243,10 @@ export const threadMetadataUpdateParams = struct('ThreadMetadataUpdateParams', {
   daybreakEnabled: opt(bool()),
 });
 
+/**
+ * Zod schema of `thread/turns/list`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadTurnsListParams = struct('ThreadTurnsListParams', {
   threadId: str(),
   cursor: opt(str()),
@@ -208,6 +255,10 @@ export const threadTurnsListParams = struct('ThreadTurnsListParams', {
   itemsView: opt(variant(TURN_ITEMS_VIEWS)),
 });
 
+/**
+ * Zod schema of `thread/items/list`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadItemsListParams = struct('ThreadItemsListParams', {
   threadId: str(),
   turnId: opt(str()),
@@ -217,38 +268,59 @@ export const threadItemsListParams = struct('ThreadItemsListParams', {
 });
 
 // Field order as serde reports missing fields: `operation` before `expectedRevision`.
+/**
+ * Zod schema of `thread/readState/update`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadReadStateUpdateParams = struct('ThreadReadStateUpdateParams', {
   threadId: str(),
   operation: struct('ThreadReadStateOperation', { type: variant(['read', 'unread'] as const) }),
   expectedRevision: str(),
 });
 
+/**
+ * Zod schema of `thread/inject_items`'s params; failures read as Codex's serde errors
+ * (`serdeMessage`).
+ */
 export const threadInjectItemsParams = struct('ThreadInjectItemsParams', {
   threadId: str(),
   items: seq(json()),
 });
 
+/** `initialize`'s params, as parsed. */
 export type InitializeParams = z.output<typeof initializeParams>;
+/** `thread/start`'s params, as parsed. */
 export type ThreadStartParams = z.output<typeof threadStartParams>;
+/** `thread/resume`'s params, as parsed. */
 export type ThreadResumeParams = z.output<typeof threadResumeParams>;
+/** `thread/fork`'s params, as parsed. */
 export type ThreadForkParams = z.output<typeof threadForkParams>;
+/** `thread/read`'s params, as parsed. */
 export type ThreadReadParams = z.output<typeof threadReadParams>;
+/** `thread/list`'s params, as parsed. */
 export type ThreadListParams = z.output<typeof threadListParams>;
+/** `thread/loaded/list`'s params, as parsed. */
 export type ThreadLoadedListParams = z.output<typeof threadLoadedListParams>;
+/** `thread/name/set`'s params, as parsed. */
 export type ThreadSetNameParams = z.output<typeof threadSetNameParams>;
+/** `thread/metadata/update`'s params, as parsed. */
 export type ThreadMetadataUpdateParams = z.output<typeof threadMetadataUpdateParams>;
+/** `thread/turns/list`'s params, as parsed. */
 export type ThreadTurnsListParams = z.output<typeof threadTurnsListParams>;
+/** `thread/items/list`'s params, as parsed. */
 export type ThreadItemsListParams = z.output<typeof threadItemsListParams>;
+/** `thread/readState/update`'s params, as parsed. */
 export type ThreadReadStateUpdateParams = z.output<typeof threadReadStateUpdateParams>;
+/** `thread/inject_items`'s params, as parsed. */
 export type ThreadInjectItemsParams = z.output<typeof threadInjectItemsParams>;
 
-/**
- * Experimental params per method (spec §0.3): sending one (non-null) without
- * `capabilities.experimentalApi` fails `<method>.<field> requires experimentalApi capability`.
- */
 /** Methods 0.169.0 serves only to clients that asked for the experimental API. */
 export const EXPERIMENTAL_METHODS: readonly string[] = ['thread/readState/update'];
 
+/**
+ * Experimental params per method: sending one (non-null) without
+ * `capabilities.experimentalApi` fails `<method>.<field> requires experimentalApi capability`.
+ */
 export const EXPERIMENTAL_PARAMS: Readonly<Record<string, readonly string[]>> = {
   'thread/start': [
     'allowProviderModelFallback',

@@ -36,14 +36,17 @@ function leaf<T>(check: (value: unknown) => string | null): ZodType<T> {
   }) as unknown as ZodType<T>;
 }
 
+/** A string, refused in serde's words (`invalid type: integer `5`, expected a string`). */
 export function str(): ZodType<string> {
   return leaf((v) => (typeof v === 'string' ? null : invalidType(v, 'a string')));
 }
 
+/** A boolean, refused in serde's words. */
 export function bool(): ZodType<boolean> {
   return leaf((v) => (typeof v === 'boolean' ? null : invalidType(v, 'a boolean')));
 }
 
+/** An unsigned 32-bit integer, refused in serde's words. */
 export function u32(): ZodType<number> {
   return leaf((v) => {
     if (typeof v !== 'number' || !Number.isInteger(v)) return invalidType(v, 'u32');
@@ -52,6 +55,7 @@ export function u32(): ZodType<number> {
   });
 }
 
+/** A signed 64-bit integer (a safe JS integer), refused in serde's words. */
 export function i64(): ZodType<number> {
   return leaf((v) => (typeof v === 'number' && Number.isInteger(v) ? null : invalidType(v, 'i64')));
 }
@@ -84,6 +88,7 @@ export function jsonObject(): ZodType<Record<string, unknown>> {
   );
 }
 
+/** A sequence of `item`, refused in serde's words (`expected a sequence`). */
 export function seq<T>(item: ZodType<T>): ZodType<T[]> {
   return z
     .unknown()

@@ -6,12 +6,16 @@
 import type { SessionSource, StoredThread } from '@skein/thread-store';
 import type { WireTurn } from './turns.js';
 
+/**
+ * A thread's status on the wire: `notLoaded`, `idle`, `systemError`, or `active` with its flags.
+ */
 export type WireThreadStatus =
   | { type: 'notLoaded' }
   | { type: 'idle' }
   | { type: 'systemError' }
   | { type: 'active'; activeFlags: string[] };
 
+/** A thread's source on the wire (camelCase variants, as 0.169 serializes them). */
 export type WireSessionSource =
   | 'cli'
   | 'vscode'
@@ -21,18 +25,23 @@ export type WireSessionSource =
   | { custom: string }
   | { subAgent: unknown };
 
+/** A thread's git facts on the wire. */
 export interface WireGitInfo {
   sha: string | null;
   branch: string | null;
   originUrl: string | null;
 }
 
+/** A loaded thread's environment on the wire. */
 export interface WireThreadEnvironment {
   environmentId: string;
   cwd: string;
   runtimeWorkspaceRoots: string[];
 }
 
+/**
+ * The app-server's `Thread` object, every field in 0.169's order (the experimental ones included).
+ */
 export interface WireThread {
   id: string;
   environments: WireThreadEnvironment[] | null;
@@ -100,6 +109,7 @@ export interface ThreadFacts {
   canAcceptDirectInput: boolean | null;
 }
 
+/** Milliseconds to the wire's unix seconds (floor). */
 export const toSeconds = (ms: number): number => Math.floor(ms / 1000);
 
 /** Store `SessionSource` (disk encoding) → wire `SessionSource`. */
@@ -114,6 +124,7 @@ export function wireSessionSource(source: SessionSource): WireSessionSource {
   return 'unknown';
 }
 
+/** A stored thread's git facts on the wire (null when nothing is known). */
 export function wireGitInfo(
   git: { commitHash: string | null; branch: string | null; repositoryUrl: string | null } | null,
 ): WireGitInfo | null {
@@ -171,6 +182,9 @@ export const EXPERIMENTAL_THREAD_FIELDS = [
   'daybreakEnabled',
 ] as const;
 
+/**
+ * A `Thread` without the fields only the experimental schema defines (what stable clients read).
+ */
 export type StableWireThread = Omit<WireThread, (typeof EXPERIMENTAL_THREAD_FIELDS)[number]>;
 
 /** The thread as the stable protocol defines it (field order kept), for tools typed on it. */
@@ -180,6 +194,7 @@ export function stableThread(thread: WireThread): StableWireThread {
   return stable as unknown as StableWireThread;
 }
 
+/** A `Thread` from a thread's facts, its status and (for `includeTurns`) its turns. */
 export function buildThread(
   facts: ThreadFacts,
   status: WireThreadStatus,

@@ -15,8 +15,10 @@ export interface HistoryItem {
   readonly ordinal?: number | undefined;
 }
 
+/** A turn's status on the wire. */
 export type TurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
 
+/** One part of a user message's content on the wire (text with its elements, an image, …). */
 export interface WireUserInput {
   type: string;
   [key: string]: unknown;
@@ -28,6 +30,7 @@ export interface WireCollabAgentState {
   message: string | null;
 }
 
+/** A turn item on the wire (`userMessage`, `agentMessage`, `reasoning`, tool calls, …). */
 export type WireThreadItem =
   | {
       type: 'collabAgentToolCall';
@@ -64,12 +67,14 @@ export type WireThreadItem =
       completedAtMs: number | null;
     };
 
+/** Why a turn failed, on the wire. */
 export interface WireTurnError {
   message: string;
   codexErrorInfo: unknown;
   additionalDetails: string | null;
 }
 
+/** A turn on the wire: id, items (per the view), status, error and times. */
 export interface WireTurn {
   id: string;
   rootTurnId: string | null;
@@ -91,6 +96,10 @@ export interface BuiltTurn {
   itemOrdinals: number[];
 }
 
+/**
+ * Turns rebuilt from a history, with where each came from (for cursors), and whether the history
+ * is paginated.
+ */
 export interface BuiltHistory {
   turns: BuiltTurn[];
   /** Ordinal of the last item line (`item_completed`), for `itemsBackwardsCursor`. */
@@ -430,6 +439,9 @@ export function viewTurn(turn: WireTurn, view: TurnItemsView): WireTurn {
 // ---------------------------------------------------------------------------------------------
 // thread/turns/list cursors (A.17 paginated, A.18 legacy)
 
+/**
+ * A `thread/turns/list` or `thread/items/list` cursor that does not parse or names another thread.
+ */
 export class InvalidTurnsCursor extends Error {}
 
 interface Anchor {
@@ -437,6 +449,10 @@ interface Anchor {
   includeAnchor: boolean;
 }
 
+/**
+ * The cursor of a turn in 0.169's encoding: an ordinal for paginated histories, a turn id
+ * otherwise.
+ */
 export function turnsCursor(
   threadId: string,
   history: BuiltHistory,
@@ -454,6 +470,7 @@ export function turnsCursor(
   return JSON.stringify({ turnId: built.turn.id, includeAnchor });
 }
 
+/** The backwards cursor 0.169 returns for items of a paginated history (null for legacy ones). */
 export function itemsBackwardsCursor(threadId: string, history: BuiltHistory): string | null {
   if (!history.paginated || history.lastItemOrdinal === null) return null;
   return JSON.stringify({
@@ -494,6 +511,7 @@ function parseAnchor(cursor: string, threadId: string, history: BuiltHistory): A
   throw new InvalidTurnsCursor(`invalid cursor: ${cursor}`);
 }
 
+/** A page of `thread/turns/list`: turns and cursors forward and back. */
 export interface TurnsPage {
   data: WireTurn[];
   nextCursor: string | null;

@@ -17,6 +17,10 @@ export type RolloutErrorCode =
   /** A file-system operation failed (the cause carries the Node error). */
   | 'Io';
 
+/**
+ * The error of the rollout package: a closed `code` (`EmptyFile`, `MissingSessionMeta`,
+ * `UnsupportedHistoryMode`, `InvalidCursor`, `Io`, …) and a message.
+ */
 export class RolloutError extends Error {
   override readonly name = 'RolloutError';
   readonly code: RolloutErrorCode;
@@ -27,6 +31,7 @@ export class RolloutError extends Error {
   }
 }
 
+/** Whether `value` is a `RolloutError` (optionally with `code`). */
 export function isRolloutError(value: unknown, code?: RolloutErrorCode): value is RolloutError {
   return value instanceof RolloutError && (code === undefined || value.code === code);
 }

@@ -20,6 +20,10 @@ import type { RolloutItem } from './schema.js';
  * always equals extracting from a full load (`readRollout` + `extractThreadMetadata`).
  */
 
+/**
+ * Options of the file extractors: the default provider, whether the file is archived, and the
+ * Codex home (for index names).
+ */
 export interface ExtractFromFileOptions {
   /** Provider used when the rollout names none. */
   defaultProvider: string;
@@ -29,6 +33,10 @@ export interface ExtractFromFileOptions {
   rolloutPath?: string;
 }
 
+/**
+ * A file's extracted metadata plus what reading it found (whether it had a `session_meta`, lines
+ * skipped).
+ */
 export interface FileMetadataResult extends ExtractedThreadMetadata {
   parseErrors: number;
   unknownLines: number;

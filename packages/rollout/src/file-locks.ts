@@ -48,11 +48,16 @@ export interface HeldFileLock {
   release(): Promise<void>;
 }
 
+/** How long `lockFile` waits for another holder (0: try once). */
 export interface FileLockOptions {
   /** How long to wait for another holder (0 = try once). */
   waitMs: number;
 }
 
+/**
+ * The outcome of `lockFile`: held (release it), busy (another holder, after waiting), or
+ * unavailable (no flock on this system).
+ */
 export type FileLockResult =
   | { locked: true; lock: HeldFileLock }
   /** `held`: another process (or another holder in this one) has it. */

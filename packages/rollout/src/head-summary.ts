@@ -12,8 +12,16 @@ import { type HistoryBase, rolloutLineFromJson, type SessionMetaLine } from './s
 
 /** Records read before giving up on a preview (10, extended by 200 once a meta was seen). */
 export const HEAD_RECORD_LIMIT = 10;
+/**
+ * Records read beyond `HEAD_RECORD_LIMIT` once a `session_meta` was seen, looking for the first
+ * user message.
+ */
 export const HEAD_RECORD_EXTENSION = 200;
 
+/**
+ * What the head of a rollout says: its `session_meta`, the first user message (the preview), and
+ * the creation time.
+ */
 export interface RolloutHeadSummary {
   threadId: ThreadId | null;
   /** The file's own (first) `session_meta`. */

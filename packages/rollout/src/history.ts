@@ -15,6 +15,10 @@ import type { HistoryBase, RolloutLine, SessionMetaLine } from './schema.js';
 /** Maximum chain of forks-of-forks followed. */
 const MAX_BASE_DEPTH = 16;
 
+/**
+ * A thread's history as read: its own lines, plus the lines a Codex 0.169 fork by reference
+ * inherits from its source (and where they came from).
+ */
 export interface ThreadHistory extends RolloutReadResult {
   threadId: ThreadId;
   sessionMeta: SessionMetaLine;

@@ -7,23 +7,32 @@ import { isThreadId, type ThreadId } from '@skein/state/thread-core';
  * The Codex home layout (spec rollout-state §1): where rollouts live and how they are named.
  */
 
+/** The directory of active rollouts in a home (`sessions/YYYY/MM/DD/`). */
 export const SESSIONS_SUBDIR = 'sessions';
+/** The directory of archived rollouts in a home (flat). */
 export const ARCHIVED_SESSIONS_SUBDIR = 'archived_sessions';
+/** The thread name index in a home (`session_index.jsonl`, append-only, the latest line wins). */
 export const SESSION_INDEX_FILE = 'session_index.jsonl';
 /** Codex 0.169's writers hold `flock(LOCK_EX)` on this 0-byte file around index writes. */
 export const SESSION_INDEX_LOCK_FILE = 'session_index.jsonl.lock';
+/** Rollout file names start with this (`rollout-<local time>-<thread id>.jsonl`). */
 export const ROLLOUT_FILE_PREFIX = 'rollout-';
+/** The extension of a plain rollout file. */
 export const ROLLOUT_FILE_SUFFIX = '.jsonl';
+/** Added to a compressed rollout's name (`.jsonl.zst`). */
 export const COMPRESSED_SUFFIX = '.zst';
 
+/** `<home>/sessions`. */
 export function sessionsDir(codexHome: string): string {
   return join(codexHome, SESSIONS_SUBDIR);
 }
 
+/** `<home>/archived_sessions`. */
 export function archivedSessionsDir(codexHome: string): string {
   return join(codexHome, ARCHIVED_SESSIONS_SUBDIR);
 }
 
+/** `<home>/session_index.jsonl`. */
 export function sessionIndexPath(codexHome: string): string {
   return join(codexHome, SESSION_INDEX_FILE);
 }
@@ -31,10 +40,12 @@ export function sessionIndexPath(codexHome: string): string {
 /** Codex 0.169 holds `flock` on this file while a thread's writer is open. */
 export const THREAD_WRITER_LOCKS_SUBDIR = 'thread-writer-locks';
 
+/** Codex 0.169's writer lock of a thread: `<home>/thread-writer-locks/<id>.lock`. */
 export function threadWriterLockPath(codexHome: string, threadId: string): string {
   return join(codexHome, THREAD_WRITER_LOCKS_SUBDIR, `${threadId}.lock`);
 }
 
+/** The lock Codex 0.169 holds while writing the name index: `<home>/session_index.jsonl.lock`. */
 export function sessionIndexLockPath(codexHome: string): string {
   return join(codexHome, SESSION_INDEX_LOCK_FILE);
 }
@@ -65,6 +76,7 @@ export function rolloutPathFor(codexHome: string, threadId: string, createdAt: D
   );
 }
 
+/** What a rollout file name says: thread id, creation time, whether it is compressed. */
 export interface ParsedRolloutFileName {
   /** The thread id (the first UUID after the timestamp). */
   threadId: ThreadId;
@@ -145,6 +157,7 @@ export function plainRolloutPath(path: string): string {
   return path.endsWith(COMPRESSED_SUFFIX) ? path.slice(0, -COMPRESSED_SUFFIX.length) : path;
 }
 
+/** The `.jsonl.zst` path of a rollout path. */
 export function compressedRolloutPath(path: string): string {
   return plainRolloutPath(path) + COMPRESSED_SUFFIX;
 }

@@ -34,9 +34,15 @@ export const INTERACTIVE_SESSION_SOURCES: readonly SessionSource[] = [
   { custom: 'chatgpt' },
 ];
 
+/** What file listing sorts by: creation (file name) or last update (mtime). */
 export type ThreadSortKey = 'created_at' | 'updated_at';
+/** `desc` (newest first) or `asc`. */
 export type SortDirection = 'asc' | 'desc';
 
+/**
+ * `listThreadsFromFiles`: page size and cursor, sort, the archived collection, and `thread/list`'s
+ * filters.
+ */
 export interface ListThreadsOptions {
   pageSize: number;
   /** Opaque cursor from a previous page (`ts|uuid`; `ts` alone is accepted). */
@@ -93,6 +99,7 @@ export interface ThreadListItem {
   sessionMeta: SessionMetaLine;
 }
 
+/** A page of threads listed from the files: items, next cursor, and how many files were scanned. */
 export interface ThreadsPage {
   items: ThreadListItem[];
   /** Resumes after the last item, same direction; null on the last page. */
@@ -109,6 +116,7 @@ export interface ThreadsPage {
 
 // ---- Cursors ----
 
+/** A position in a listing: a time and, to break ties, a thread id. */
 export interface ListCursor {
   timestampMs: number;
   threadId: ThreadId | null;
@@ -121,6 +129,7 @@ export function formatCursorTimestamp(ms: number): string {
   return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
 }
 
+/** A cursor as its opaque text (`<RFC 3339 time>|<thread id>`). */
 export function formatListCursor(cursor: ListCursor): string {
   const ts = formatCursorTimestamp(cursor.timestampMs);
   return cursor.threadId === null ? ts : `${ts}|${cursor.threadId}`;
@@ -304,6 +313,10 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * What summarizing one file for a listing needs: the home, the collection, the filters and the
+ * default provider.
+ */
 export interface ItemContext {
   codexHome: string;
   archived: boolean;
@@ -564,6 +577,7 @@ export async function listThreadsFromFiles(
 
 // ---- Lookup by id ----
 
+/** `findThreadPath`'s options: whether archived threads count, and the id's file name parts. */
 export interface FindThreadPathOptions {
   /** true: only `archived_sessions/`; false: only `sessions/`; undefined: active, then archived. */
   archived?: boolean | undefined;

@@ -107,6 +107,10 @@ export function stripUserMessagePrefix(message: string): string {
   return text.trim();
 }
 
+/**
+ * A user message as metadata uses it: the text (Codex's request marker stripped) and whether it
+ * had images.
+ */
 export interface UserMessageText {
   /** The stripped text ('' when none). Sets title and first user message. */
   text: string;
@@ -114,6 +118,10 @@ export interface UserMessageText {
   preview: string | null;
 }
 
+/**
+ * The text metadata records for a user message (the part after Codex's request marker; `[Image]`
+ * for an image-only message).
+ */
 export function userMessageText(message: string, hasImages: boolean): UserMessageText {
   const text = stripUserMessagePrefix(message);
   if (text !== '') return { text, preview: text };
@@ -319,6 +327,10 @@ export function metadataFromSessionMeta(
   return metadata;
 }
 
+/**
+ * Options of metadata extraction: the provider of threads that name none, and whether the file is
+ * archived.
+ */
 export interface ExtractMetadataOptions {
   /** Absolute rollout path recorded in the metadata. */
   rolloutPath: string;
@@ -328,6 +340,7 @@ export interface ExtractMetadataOptions {
   fallback?: { threadId: ThreadId; createdAtMs: number } | null;
 }
 
+/** Thread metadata extracted from rollout items, and whether a `session_meta` was seen. */
 export interface ExtractedThreadMetadata {
   metadata: ThreadMetadata;
   /** `memory_mode` of the last `session_meta` that has one (null = none recorded). */

@@ -28,6 +28,10 @@ const str = (value: unknown): string | null => (typeof value === 'string' ? valu
 const num = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) ? value : null;
 
+/**
+ * Projects the lines of a Codex 0.169 paginated rollout into `thread_history_1.sqlite`'s turns and
+ * items, as Codex does, line by line from where the projection state stands.
+ */
 export class HistoryProjector {
   /** Turns opened and not yet closed, by id. */
   private readonly open = new Map<string, ProjectedTurn>();

@@ -12,6 +12,10 @@ import {
  * Full load of a rollout with the tolerance rules of spec rollout-state §2.5.
  */
 
+/**
+ * A rollout read in full: its lines (the file's own `session_meta` first) and counts of what was
+ * skipped (blank, malformed, torn).
+ */
 export interface RolloutReadResult {
   /** Every parsed line in file order (ghost snapshots removed, unknown kinds kept opaque). */
   lines: RolloutLine[];

@@ -23,6 +23,10 @@ import { buildSessionMeta } from './session-meta.js';
  * the persistence policy, ordered writes, durable flush.
  */
 
+/**
+ * A new rollout's facts for `RolloutRecorder.create`: home, thread id, cwd, originator, CLI
+ * version, source, provider, lineage and git facts.
+ */
 export interface CreateRolloutRecorderParams {
   codexHome: string;
   threadId: string;
@@ -51,6 +55,10 @@ export interface CreateRolloutRecorderParams {
   materializeOnFlush?: boolean;
 }
 
+/**
+ * When a deferred recorder's file is created, paginated ordinals, and a hook told about every
+ * written line.
+ */
 export interface RecorderMaterializeOptions {
   /**
    * Also materialize a deferred file when `flush`, `shutdown` or `writeBuffered` finds items
@@ -94,6 +102,7 @@ export interface CreateRolloutRecorderWithMetaParams extends RecorderMaterialize
   metaTimestamp?: Date;
 }
 
+/** Options of one `record` call: the lines' timestamp. */
 export interface RecordOptions {
   /** Line timestamp; default: now. */
   timestamp?: Date;

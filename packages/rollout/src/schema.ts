@@ -10,17 +10,25 @@ const nullish = <T extends z.ZodType>(schema: T) => schema.nullable().optional()
 
 /** `SessionSource`: a bare string for unit variants (`"cli"`), an object for data variants. */
 export const SessionSourceSchema = z.union([z.string(), z.record(z.string(), z.unknown())]);
+/**
+ * Where a session came from, in Codex's JSON encoding: a plain kind (`cli`, `vscode`, `exec`, …)
+ * or a single-key object (`{"subagent": …}`, `{"custom": …}`).
+ */
 export type SessionSource = z.infer<typeof SessionSourceSchema>;
 
+/** Zod schema of a `session_meta`'s git facts (commit, branch, repository URL). */
 export const GitInfoSchema = z.looseObject({
   commit_hash: nullish(z.string()),
   branch: nullish(z.string()),
   repository_url: nullish(z.string()),
 });
+/** A `session_meta`'s git facts, as written in the rollout. */
 export type GitInfo = z.infer<typeof GitInfoSchema>;
 
+/** Zod schema of a `session_meta`'s base instructions (`{text}`). */
 export const BaseInstructionsSchema = z.looseObject({ text: z.string() });
 
+/** Zod schema of a dynamic tool spec in a `session_meta` (name, description, input schema). */
 export const DynamicToolSchema = z.looseObject({
   name: z.string(),
   description: z.string().optional(),
@@ -28,6 +36,7 @@ export const DynamicToolSchema = z.looseObject({
   defer_loading: z.boolean().optional(),
   namespace: nullish(z.string()),
 });
+/** A dynamic tool spec recorded in a `session_meta`. */
 export type DynamicTool = z.infer<typeof DynamicToolSchema>;
 
 /** 0.169 fork-by-reference: the fork's history starts with the base thread's first lines. */
@@ -36,6 +45,10 @@ export const HistoryBaseSchema = z.looseObject({
   end_ordinal_exclusive: z.number().optional(),
   end_byte_offset: z.number().optional(),
 });
+/**
+ * Where a Codex 0.169 fork by reference starts: its source thread and the end (ordinal and byte
+ * offset) of the inherited history.
+ */
 export type HistoryBase = z.infer<typeof HistoryBaseSchema>;
 
 /** Payload of `session_meta`: `SessionMeta` flattened with an optional `git` sibling (§2.3). */
@@ -63,6 +76,10 @@ export const SessionMetaLineSchema = z.looseObject({
   history_base: nullish(HistoryBaseSchema),
   git: nullish(GitInfoSchema),
 });
+/**
+ * The payload of a `session_meta` line: id, time, cwd, originator, CLI version, source, provider,
+ * lineage, history mode and the rest Codex records.
+ */
 export type SessionMetaLine = z.infer<typeof SessionMetaLineSchema>;
 
 /** Payload of `turn_context` (§2.4). Written once per user turn; the latest wins. */
@@ -76,16 +93,23 @@ export const TurnContextItemSchema = z.looseObject({
   effort: nullish(z.string()),
   summary: z.unknown().optional(),
 });
+/** The payload of a `turn_context` line: a turn's cwd, model, policies and settings. */
 export type TurnContextItem = z.infer<typeof TurnContextItemSchema>;
 
 /** A model-visible item (`message`, `function_call`, `reasoning`, ...), kept as read. */
 export const ResponseItemSchema = z.looseObject({ type: z.string() });
+/**
+ * The payload of a `response_item` line: a model-visible item (`message`, `function_call`,
+ * `reasoning`, …), kept loose.
+ */
 export type ResponseItem = z.infer<typeof ResponseItemSchema>;
 
+/** Zod schema of a `compacted` line's payload (the summary that replaced compacted history). */
 export const CompactedItemSchema = z.looseObject({
   message: z.string(),
   replacement_history: nullish(z.array(z.unknown())),
 });
+/** The payload of a `compacted` line. */
 export type CompactedItem = z.infer<typeof CompactedItemSchema>;
 
 /**
@@ -94,14 +118,20 @@ export type CompactedItem = z.infer<typeof CompactedItemSchema>;
  * typed views of the events Skein reads are below (`parseEventMsg`).
  */
 export const EventMsgSchema = z.looseObject({ type: z.string() });
+/**
+ * The payload of an `event_msg` line: an event with a string `type` (`user_message`,
+ * `task_started`, `item_completed`, …), kept loose.
+ */
 export type EventMsg = z.infer<typeof EventMsgSchema>;
 
 /** Payloads of the newer line kinds that Skein keeps but does not interpret. */
 export const LooseObjectSchema = z.looseObject({});
+/** An object payload with its keys kept as written. */
 export type LooseObject = z.infer<typeof LooseObjectSchema>;
 
 // ---- Typed events (the ones metadata, previews and history need) ----
 
+/** Zod schema of an `event_msg` `user_message` (the legacy display form of a user message). */
 export const UserMessageEventSchema = z.looseObject({
   type: z.literal('user_message'),
   message: z.string(),
@@ -109,10 +139,14 @@ export const UserMessageEventSchema = z.looseObject({
   local_images: nullish(z.array(z.unknown())),
   text_elements: nullish(z.array(z.unknown())),
 });
+/**
+ * Zod schema of an `event_msg` `agent_message` (the legacy display form of an assistant message).
+ */
 export const AgentMessageEventSchema = z.looseObject({
   type: z.literal('agent_message'),
   message: z.string(),
 });
+/** Zod schema of Codex's token counts (input, cached input, output, reasoning output, total). */
 export const TokenUsageSchema = z.looseObject({
   input_tokens: z.number().optional(),
   cached_input_tokens: z.number().optional(),
@@ -120,7 +154,9 @@ export const TokenUsageSchema = z.looseObject({
   reasoning_output_tokens: z.number().optional(),
   total_tokens: z.number(),
 });
+/** Codex's token counts. */
 export type TokenUsage = z.infer<typeof TokenUsageSchema>;
+/** Zod schema of an `event_msg` `token_count` (total and last token usage, context window). */
 export const TokenCountEventSchema = z.looseObject({
   type: z.literal('token_count'),
   info: nullish(
@@ -146,11 +182,13 @@ export const TaskCompleteEventSchema = z.looseObject({
   completed_at: nullish(z.number()),
   duration_ms: nullish(z.number()),
 });
+/** Zod schema of an `event_msg` `thread_name_updated`. */
 export const ThreadNameUpdatedEventSchema = z.looseObject({
   type: z.literal('thread_name_updated'),
   thread_id: z.string().optional(),
   thread_name: nullish(z.string()),
 });
+/** Zod schema of an `event_msg` `thread_goal_updated`. */
 export const ThreadGoalUpdatedEventSchema = z.looseObject({
   type: z.literal('thread_goal_updated'),
   goal: z.looseObject({ objective: z.string() }),
@@ -161,7 +199,14 @@ export const TurnItemSchema = z.looseObject({
   id: z.string().optional(),
   content: z.array(z.looseObject({ type: z.string() })).optional(),
 });
+/**
+ * An item of a Codex 0.169 `item_completed` event (`UserMessage`, `AgentMessage`, …), kept loose.
+ */
 export type TurnItem = z.infer<typeof TurnItemSchema>;
+/**
+ * Zod schema of an `event_msg` `item_completed` (Codex 0.169's display items, with their thread
+ * and turn).
+ */
 export const ItemCompletedEventSchema = z.looseObject({
   type: z.literal('item_completed'),
   thread_id: z.string().optional(),
@@ -169,15 +214,26 @@ export const ItemCompletedEventSchema = z.looseObject({
   item: TurnItemSchema,
 });
 
+/** An `event_msg` `user_message` payload. */
 export type UserMessageEvent = z.infer<typeof UserMessageEventSchema>;
+/** An `event_msg` `agent_message` payload. */
 export type AgentMessageEvent = z.infer<typeof AgentMessageEventSchema>;
+/** An `event_msg` `token_count` payload. */
 export type TokenCountEvent = z.infer<typeof TokenCountEventSchema>;
+/** An `event_msg` `task_started` payload (a turn opens). */
 export type TaskStartedEvent = z.infer<typeof TaskStartedEventSchema>;
+/** An `event_msg` `task_complete` payload (a turn ends, with its last agent message). */
 export type TaskCompleteEvent = z.infer<typeof TaskCompleteEventSchema>;
+/** An `event_msg` `thread_name_updated` payload. */
 export type ThreadNameUpdatedEvent = z.infer<typeof ThreadNameUpdatedEventSchema>;
+/** An `event_msg` `thread_goal_updated` payload. */
 export type ThreadGoalUpdatedEvent = z.infer<typeof ThreadGoalUpdatedEventSchema>;
+/** An `event_msg` `item_completed` payload. */
 export type ItemCompletedEvent = z.infer<typeof ItemCompletedEventSchema>;
 
+/**
+ * The events Skein reads by type, as a discriminated union (`parseEventMsg` returns one, or null).
+ */
 export type KnownEventMsg =
   | UserMessageEvent
   | AgentMessageEvent
@@ -226,8 +282,10 @@ export const ROLLOUT_ITEM_KINDS = [
   'world_state',
   'token_usage_record',
 ] as const;
+/** A rollout line kind this version knows (`session_meta`, `response_item`, `event_msg`, …). */
 export type RolloutItemKind = (typeof ROLLOUT_ITEM_KINDS)[number];
 
+/** The payload schema of each known line kind, used when parsing a line. */
 export const ROLLOUT_PAYLOAD_SCHEMAS = {
   session_meta: SessionMetaLineSchema,
   response_item: ResponseItemSchema,
@@ -240,11 +298,20 @@ export const ROLLOUT_PAYLOAD_SCHEMAS = {
   token_usage_record: LooseObjectSchema,
 } as const satisfies Record<RolloutItemKind, z.ZodType>;
 
+/** A `session_meta` item. */
 export type SessionMetaItem = { type: 'session_meta'; payload: SessionMetaLine };
+/** A `response_item` item. */
 export type ResponseItemItem = { type: 'response_item'; payload: ResponseItem };
+/** A `compacted` item. */
 export type CompactedRolloutItem = { type: 'compacted'; payload: CompactedItem };
+/** A `turn_context` item. */
 export type TurnContextRolloutItem = { type: 'turn_context'; payload: TurnContextItem };
+/** An `event_msg` item. */
 export type EventMsgItem = { type: 'event_msg'; payload: EventMsg };
+/**
+ * An item of a known kind whose payload Skein keeps without reading it (0.169's `world_state`,
+ * `token_usage_record`, inter-agent lines).
+ */
 export type LooseRolloutItem = {
   type:
     | 'inter_agent_communication'
@@ -256,6 +323,10 @@ export type LooseRolloutItem = {
 /** A line kind this version does not know: kept as read (never thrown, never dropped). */
 export type OpaqueRolloutItem = { type: 'opaque'; kind: string; payload: unknown };
 
+/**
+ * One rollout item: `{type, payload}` with the snake_case kind as tag; kinds this version does not
+ * know are `{type: 'opaque', kind, payload}` (kept, never an error).
+ */
 export type RolloutItem =
   | SessionMetaItem
   | ResponseItemItem
@@ -275,6 +346,10 @@ export type RolloutLine = RolloutItem & {
   metadata?: unknown;
 };
 
+/**
+ * Zod schema of a rollout line's envelope: timestamp, ordinal (0.169 paginated files), type and
+ * payload.
+ */
 export const RolloutEnvelopeSchema = z.looseObject({
   timestamp: z.string(),
   ordinal: z.number().int().nonnegative().optional(),
@@ -283,12 +358,21 @@ export const RolloutEnvelopeSchema = z.looseObject({
   metadata: z.unknown().optional(),
 });
 
+/**
+ * The `session_meta.history_mode` values this version reads; another is a hard error (the file's
+ * format is unknown).
+ */
 export const KNOWN_HISTORY_MODES = ['legacy', 'paginated'] as const;
 
+/** Whether `kind` is a line kind this version knows. */
 export function isKnownItemKind(kind: string): kind is RolloutItemKind {
   return Object.hasOwn(ROLLOUT_PAYLOAD_SCHEMAS, kind);
 }
 
+/**
+ * The result of parsing one line: the line, or why it was skipped (bad JSON, bad envelope, bad
+ * payload).
+ */
 export type LineParseResult =
   | { ok: true; line: RolloutLine }
   | { ok: false; reason: 'json' | 'envelope' | 'payload' };

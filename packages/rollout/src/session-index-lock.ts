@@ -15,8 +15,10 @@ import { sessionIndexLockPath } from './layout.js';
  * again inside its own work.
  */
 
+/** How long a name-index write waits for another holder of the lock (10 s). */
 export const DEFAULT_SESSION_INDEX_LOCK_TIMEOUT_MS = 10_000;
 
+/** How long `withSessionIndexLock` waits for another holder. */
 export interface SessionIndexLockOptions {
   /** How long to wait for another holder before failing (default 10 s). */
   timeoutMs?: number;

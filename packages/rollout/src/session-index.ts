@@ -15,11 +15,13 @@ import { type SessionIndexLockOptions, withSessionIndexLock } from './session-in
  * order, not `updated_at`) wins.
  */
 
+/** Zod schema of a `session_index.jsonl` line: thread id, name, and when it was set. */
 export const SessionIndexEntrySchema = z.looseObject({
   id: z.string(),
   thread_name: z.string(),
   updated_at: z.string().optional(),
 });
+/** A `session_index.jsonl` line. */
 export type SessionIndexEntry = z.infer<typeof SessionIndexEntrySchema>;
 
 /** Bytes per chunk of the backwards scan. */

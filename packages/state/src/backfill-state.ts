@@ -18,6 +18,10 @@ export interface BackfillHost {
   readonly sidecar: Kysely<SidecarDatabase>;
 }
 
+/**
+ * Codex's `backfill_state` row as read: whether the home's rollouts have been imported (`pending`,
+ * `running`, `complete`), the last file imported (watermark), and when.
+ */
 export interface BackfillState {
   status: BackfillStatus;
   lastWatermark: string | null;
@@ -51,6 +55,7 @@ export async function ensureBackfillState(ctx: StateContext, nowMs = Date.now())
     .execute();
 }
 
+/** Reads the backfill row (a DB without one reads as `pending`). */
 export async function readBackfillState(host: BackfillHost): Promise<BackfillState> {
   const row = await host.ctx.db
     .selectFrom('backfill_state')
@@ -78,6 +83,10 @@ export async function readBackfillState(host: BackfillHost): Promise<BackfillSta
   };
 }
 
+/**
+ * The outcome of `claimBackfill`: the caller runs the import, or who else holds it (another live
+ * Skein, Codex's own row, or nobody because it is complete).
+ */
 export type BackfillClaim =
   | { claimed: true }
   /** `skein`: another live Skein process runs it; `codex`: Codex's row is held by someone else. */
@@ -187,6 +196,10 @@ export async function checkpointBackfill(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * Marks the import complete (status, watermark, time) and releases Skein's side of the lease, if
+ * `ownerId` still holds it.
+ */
 export async function markBackfillComplete(
   host: BackfillHost,
   ownerId: string,

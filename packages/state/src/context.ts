@@ -27,6 +27,11 @@ export interface ThreadSearchIndex {
   candidateIds(term: string): string[] | null;
 }
 
+/**
+ * A `StateContext` over a Kysely handle: the dialect (detected when not given), the `threads`
+ * layout it queries (Codex's, or Skein's PostgreSQL schema), the default provider and the time
+ * allocators.
+ */
 export function createStateContext(
   db: Kysely<StateDatabase>,
   options: { dialect?: StateSqlDialect; defaultProvider?: string; profile?: ThreadsProfile } = {},

@@ -13,6 +13,10 @@ export type StateErrorCode =
   /** A compare-and-set lost (a read receipt changed since the caller read it). */
   | 'Conflict';
 
+/**
+ * The one error of this package: a closed `code` (`OpenFailed`, `ReadOnly`, `Conflict`, …) and a
+ * message, with the underlying error as `cause`.
+ */
 export class StateError extends Error {
   override readonly name = 'StateError';
 

@@ -26,6 +26,10 @@ export interface ProjectedTurn {
   rootTurnId: string | null;
 }
 
+/**
+ * One completed item of a paginated thread as projected: its turn, id, rollout ordinal and byte
+ * range, kind and JSON.
+ */
 export interface ProjectedItem {
   turnId: string;
   itemId: string;
@@ -39,11 +43,16 @@ export interface ProjectedItem {
   completedAtMs: number | null;
 }
 
+/** How far a thread's rollout has been projected: the byte offset and ordinal of the next line. */
 export interface ProjectionState {
   nextByteOffset: number;
   nextOrdinal: number;
 }
 
+/**
+ * What one projection step writes for a thread, in one transaction: turns and items upserted and
+ * the new projection state.
+ */
 export interface ProjectionUpdate {
   turns: readonly ProjectedTurn[];
   items: readonly ProjectedItem[];
@@ -52,6 +61,10 @@ export interface ProjectionUpdate {
   expected?: ProjectionState | null;
 }
 
+/**
+ * Codex 0.169's `thread_history_1.sqlite` (from `runtime.historyDb()`): read a thread's projection
+ * state, turns and items; apply a projection step; delete a thread's rows.
+ */
 export class HistoryDb {
   private closed = false;
 

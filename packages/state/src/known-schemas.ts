@@ -23,7 +23,9 @@ export const KNOWN_STATE_SCHEMAS: readonly RecordedCodexDb[] = [state0131, state
 /** Codex history DB (`thread_history_1.sqlite`) schemas. */
 export const KNOWN_HISTORY_SCHEMAS: readonly RecordedCodexDb[] = [history0169];
 
+/** Codex's state DB file in a home (`sqlite_home`): `state_5.sqlite`. */
 export const CODEX_STATE_DB_FILE = 'state_5.sqlite';
+/** Codex 0.169's paginated history DB beside it: `thread_history_1.sqlite`. */
 export const CODEX_HISTORY_DB_FILE = 'thread_history_1.sqlite';
 
 /** A `_sqlx_migrations` row as read from a DB. */
@@ -45,6 +47,10 @@ export type SchemaIdentity =
   | { kind: 'newer'; basedOn: string; unknownVersions: number[] }
   | { kind: 'unknown'; reason: string };
 
+/**
+ * Which recorded Codex schema a DB's `_sqlx_migrations` rows are: a known version, newer than one
+ * (extra migrations), or unknown.
+ */
 export function identifySchema(
   rows: readonly MigrationRow[],
   known: readonly RecordedCodexDb[],
@@ -100,6 +106,7 @@ export function identifySchema(
   };
 }
 
+/** A schema identity in words (`Codex 0.169.0`, `newer than Codex 0.169.0 (…)`, `unknown (…)`). */
 export function describeIdentity(identity: SchemaIdentity): string {
   if (identity.kind === 'known') return `Codex ${identity.codexVersion}`;
   if (identity.kind === 'newer')

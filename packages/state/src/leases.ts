@@ -14,6 +14,9 @@ export interface LeaseHost {
 type LeaseDb = Kysely<{ leases: LeasesTable }>;
 const leasesOf = (host: LeaseHost): LeaseDb => host.db as LeaseDb;
 
+/**
+ * A held lease: its name, holder (process and instance), and when it was taken and last renewed.
+ */
 export interface LeaseRecord {
   name: string;
   owner: LeaseOwner;
@@ -22,10 +25,18 @@ export interface LeaseRecord {
   expiresAtMs: number;
 }
 
+/**
+ * The outcome of `claimLease`: taken (possibly from a dead or expired holder) or held by someone
+ * else.
+ */
 export type LeaseClaim =
   | { claimed: true; lease: LeaseRecord; stolenFrom: LeaseRecord | null }
   | { claimed: false; holder: LeaseRecord };
 
+/**
+ * What `claimLease` takes: the lease's name, the claiming owner, and how long the lease lasts
+ * without renewal.
+ */
 export interface ClaimLeaseParams {
   name: string;
   owner: LeaseOwner;
@@ -50,6 +61,7 @@ function toRecord(row: Selectable<LeasesTable>): LeaseRecord {
   };
 }
 
+/** The current holder of a lease, if any (expired or not). */
 export async function readLease(ctx: LeaseHost, name: string): Promise<LeaseRecord | undefined> {
   const row = await leasesOf(ctx)
     .selectFrom('leases')

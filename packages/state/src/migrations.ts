@@ -315,10 +315,15 @@ export const STATE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.free
   '0006_thread_search_trigram_indexes': threadSearchTrigramIndexes,
 });
 
+/**
+ * The names of Skein's own schema migrations (PostgreSQL and Skein's SQLite layout), in order.
+ * Codex's DBs are never migrated.
+ */
 export const STATE_MIGRATION_NAMES: readonly string[] = Object.keys(STATE_MIGRATIONS).sort();
 
 /** Kysely's bookkeeping tables, named so nobody mistakes them for Codex's `_sqlx_migrations`. */
 export const STATE_MIGRATION_TABLE = 'skein_migration';
+/** Kysely's migration lock table for Skein's own schema. */
 export const STATE_MIGRATION_LOCK_TABLE = 'skein_migration_lock';
 
 /**
@@ -335,6 +340,7 @@ function migrationsTolerating(applied: readonly string[]): MigrationProvider {
   return { getMigrations: async () => all };
 }
 
+/** How `migrateStateSchema` runs: up to a target migration, in which PostgreSQL schema. */
 export interface MigrateStateOptions {
   /** Stop after this migration (tests use it to build every earlier version). */
   target?: string;

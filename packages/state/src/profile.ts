@@ -20,6 +20,7 @@ export interface ThreadsProfile {
   readonly readOnlyReason: string | null;
 }
 
+/** Whether the `threads` table this profile describes has `column`. */
 export function profileHas(profile: ThreadsProfile, column: string): boolean {
   return profile.columns.has(column);
 }

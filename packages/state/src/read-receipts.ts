@@ -11,11 +11,16 @@ import { writeTransaction } from './transactions.js';
  */
 export type FirstUnread = null | { type: 'threadStart' } | { type: 'turn'; turnId: string };
 
+/**
+ * A thread's read receipt: the first unread point (null when read) and the revision a compare-and-
+ * set update names.
+ */
 export interface ReadState {
   firstUnread: FirstUnread;
   revision: string;
 }
 
+/** The read state of a thread with no receipt row: read, at revision `initial:<id>`. */
 export function initialReadState(threadId: string): ReadState {
   return { firstUnread: null, revision: `initial:${threadId}` };
 }
@@ -108,6 +113,7 @@ export async function publishTurnReadReceipt(
   });
 }
 
+/** What `updateReadState` does: mark the thread `read`, or `unread` from its start. */
 export type ReadStateOperation = 'read' | 'unread';
 
 /**

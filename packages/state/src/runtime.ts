@@ -27,6 +27,7 @@ import {
   SqliteBatchUpserter,
 } from './sqlite-upsert.js';
 
+/** The state DB's file name in a home (`state_5.sqlite`). */
 export function stateDbFileName(): string {
   return CODEX_STATE_DB_FILE;
 }
@@ -36,6 +37,10 @@ export function stateDbPath(sqliteHome: string): string {
   return join(sqliteHome, CODEX_STATE_DB_FILE);
 }
 
+/**
+ * How `StateRuntime.open` opens a home's DBs: the directory, the default provider, SQLite's busy
+ * timeout and journal mode, and which recorded Codex schema a home without a DB gets.
+ */
 export interface OpenStateRuntimeOptions {
   /** Directory of the DB files (Codex's `sqlite_home`; the Codex home by default). */
   sqliteHome: string;

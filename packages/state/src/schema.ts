@@ -17,6 +17,10 @@ export interface StateDatabase {
 
 type Int = number | string | bigint;
 
+/**
+ * The `threads` table as Kysely sees it: every column of Codex's layout and of Skein's PostgreSQL
+ * schema (a given DB has a subset; see `ThreadsProfile`).
+ */
 export interface ThreadsTable {
   id: string;
   rollout_path: string;
@@ -80,6 +84,7 @@ export interface ThreadDynamicToolsTable {
   namespace: string | null;
 }
 
+/** `thread_spawn_edges`: which thread spawned which sub-agent thread, and the edge's status. */
 export interface ThreadSpawnEdgesTable {
   parent_thread_id: string;
   child_thread_id: string;
@@ -89,6 +94,7 @@ export interface ThreadSpawnEdgesTable {
   created_at_ms: Int;
 }
 
+/** The state of the one-time import of a home's rollouts. */
 export type BackfillStatus = 'pending' | 'running' | 'complete';
 
 /**
@@ -116,6 +122,10 @@ export interface BackfillStateTable {
   deferred_index_sql: string | null;
 }
 
+/**
+ * Skein's `leases` table (in `skein_1.sqlite`, or PostgreSQL): named leases with their holder and
+ * expiry.
+ */
 export interface LeasesTable {
   /** What the lease guards, e.g. `backfill`. */
   name: string;

@@ -71,4 +71,8 @@ export const SIDECAR_MIGRATIONS: Readonly<Record<string, Migration>> = Object.fr
   '0001_leases_and_progress': leasesAndProgress,
 });
 
+/**
+ * Skein's own file beside Codex's DBs (`skein_1.sqlite`): leases and import counters. Codex
+ * ignores it; losing it loses nothing.
+ */
 export const SIDECAR_FILE_NAME = 'skein_1.sqlite';

@@ -28,6 +28,10 @@ export interface BatchUpsertEntry {
   setMemoryMode?: ThreadMemoryModeValue;
 }
 
+/**
+ * Options of a batched thread upsert (the backfill's): the backfill row to move forward in the
+ * same transaction.
+ */
 export interface BatchUpsertOptions {
   /**
    * Codex's backfill row, heartbeated and moved to `watermark` in the batch's transaction: a

@@ -5,6 +5,7 @@ export type ThreadId = string & { readonly __brand: 'ThreadId' };
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `value` is a thread id (a UUID in its canonical text form). */
 export function isThreadId(value: string): boolean {
   return UUID_PATTERN.test(value);
 }

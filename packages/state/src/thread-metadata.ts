@@ -53,7 +53,12 @@ export interface ThreadMetadata {
   originator: string | null;
 }
 
+/**
+ * A thread's memory mode as stored (`polluted`: Codex's mark for a thread whose memories must not
+ * be used).
+ */
 export type ThreadMemoryModeValue = 'enabled' | 'disabled' | 'polluted';
+/** A thread's history mode as stored: `legacy` rollouts, or Codex 0.169's `paginated` ones. */
 export type ThreadHistoryModeValue = 'legacy' | 'paginated';
 
 /** Defaults of Codex's metadata builder (spec §5.3) for a thread known only by id, path and time. */

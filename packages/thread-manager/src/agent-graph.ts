@@ -5,6 +5,11 @@
 import { listDescendantThreads, type StateContext } from '@skein/state';
 import type { ThreadId, ThreadStore } from '@skein/thread-store';
 
+/**
+ * Where the sub-agent tree comes from, for cascading archive, unarchive and delete:
+ * `stateAgentGraph` (spawn edges in the state DB), `storeAgentGraph` (the store's relation
+ * listing) or your own.
+ */
 export interface AgentGraph {
   /** Persisted spawn descendants of `threadId` (not itself), breadth first. */
   listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[]>;

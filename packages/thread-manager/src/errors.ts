@@ -38,6 +38,7 @@ export type ThreadManagerErrorCode =
   /** Anything unexpected — JSON-RPC -32603. */
   | 'Internal';
 
+/** Every `ThreadManagerErrorCode`, for exhaustive mapping (the app-server's JSON-RPC table). */
 export const THREAD_MANAGER_ERROR_CODES: readonly ThreadManagerErrorCode[] = [
   'ThreadNotLoaded',
   'ThreadNotFound',
@@ -59,6 +60,10 @@ export const THREAD_MANAGER_ERROR_CODES: readonly ThreadManagerErrorCode[] = [
 /** What is unavailable before a thread's first user message (the `<what>` of the message). */
 export type HistoryPurpose = 'includeTurns' | 'thread/turns/list';
 
+/**
+ * The error of the ThreadManager boundary: a `code` and Codex's exact message text for it (`thread
+ * not loaded: <id>`, …). Store errors passed through unchanged stay `ThreadStoreError`s.
+ */
 export class ThreadManagerError extends Error {
   override readonly name = 'ThreadManagerError';
   readonly code: ThreadManagerErrorCode;
@@ -188,6 +193,7 @@ export class ThreadManagerError extends Error {
   }
 }
 
+/** Whether `error` is a `ThreadManagerError` (optionally with one of `codes`). */
 export function isThreadManagerError(
   value: unknown,
   code?: ThreadManagerErrorCode,

@@ -52,6 +52,10 @@ export function isUserMessageItem(item: RolloutItem): boolean {
   );
 }
 
+/**
+ * Whether a history holds a user message (legacy `user_message` or 0.169 `item_completed`
+ * UserMessage): what makes a thread listable.
+ */
 export function hasUserMessage(items: readonly RolloutItem[]): boolean {
   return items.some(isUserMessageItem);
 }
@@ -165,6 +169,11 @@ export function snapshotTruncateBeforeNthUserMessage(
   return items.slice(0, holder === undefined ? target : holder.start);
 }
 
+/**
+ * Applies a fork's snapshot policy to a copied history: `interrupted` closes an unfinished last
+ * turn with Codex's interruption marker, `truncateBeforeNthUserMessage` cuts before the n-th user
+ * message.
+ */
 export function applyForkSnapshot(
   items: readonly RolloutItem[],
   snapshot: ForkSnapshot,

@@ -53,6 +53,12 @@ export interface LoadedThreadHost {
   unloadThread(threadId: ThreadId): Promise<boolean>;
 }
 
+/**
+ * A thread loaded in a `ThreadManager`: its fixed facts (id, cwd, provider, source, history mode,
+ * …), its live status, and the writes (`recordItems`, `persist`, `flush`) and reads
+ * (`loadHistory`, `readStored`) of its `LiveThread`. Get one from `startThread`, `resumeThread` or
+ * `forkThread`.
+ */
 export class LoadedThread {
   readonly threadId: ThreadId;
   readonly sessionId: string;

@@ -58,6 +58,10 @@ export type ConnectionId = string | number;
 /** Codex's default idle-unload delay (`thread_unload_delay_secs = 60`). */
 export const DEFAULT_IDLE_UNLOAD_DELAY_MS = 60_000;
 
+/**
+ * The events a `ThreadManager` emits and their payloads (see the class for when each is emitted
+ * relative to an operation's result).
+ */
 export interface ThreadManagerEvents {
   /** A thread was started or forked (not resumed); `thread.status` is already `idle`. */
   threadStarted: { thread: LoadedThread };
@@ -72,8 +76,14 @@ export interface ThreadManagerEvents {
   closed: { threadId: ThreadId };
 }
 
+/** The name of a `ThreadManagerEvents` event. */
 export type ThreadManagerEventName = keyof ThreadManagerEvents;
 
+/**
+ * A `ThreadManager`'s wiring: its one store, the source and originator it stamps on new threads,
+ * the idle unload delay, the sub-agent graph, and hooks for deferring events and reporting
+ * background errors.
+ */
 export interface ThreadManagerOptions {
   /** The one store of the process. */
   store: ThreadStore;
@@ -97,6 +107,10 @@ export interface ThreadManagerOptions {
   now?: () => number;
 }
 
+/**
+ * A new thread's facts: cwd (required), provider, model, history mode, source, sub-agent parent, a
+ * pre-allocated id, and the connection to subscribe.
+ */
 export interface StartThreadOptions {
   /** Working directory of the thread (the local store requires one). */
   cwd: string;
@@ -122,6 +136,10 @@ export interface StartThreadOptions {
   connectionId?: ConnectionId;
 }
 
+/**
+ * A sub-agent's facts (nickname, role, path), whether it starts from the parent's history, and its
+ * cwd and connection.
+ */
 export interface SpawnSubagentOptions {
   cwd?: string;
   agentNickname?: string | null;
@@ -132,6 +150,10 @@ export interface SpawnSubagentOptions {
   connectionId?: ConnectionId;
 }
 
+/**
+ * Overrides for a cold resume's writer (cwd, provider, memory mode) and the connection to
+ * subscribe.
+ */
 export interface ResumeThreadOptions {
   /** Overrides for the reopened writer (cold resume only). */
   cwd?: string;
@@ -140,6 +162,10 @@ export interface ResumeThreadOptions {
   connectionId?: ConnectionId;
 }
 
+/**
+ * A resume's result: the loaded thread, its stored view, the history it was resumed from, and
+ * whether it was loaded already.
+ */
 export interface ResumedThread {
   thread: LoadedThread;
   /** The stored view (null only for a loaded thread the store cannot read). */
@@ -150,6 +176,10 @@ export interface ResumedThread {
   alreadyLoaded: boolean;
 }
 
+/**
+ * How `forkThread` cuts and stamps the copy: a turn boundary (`lastTurnId` inclusive or
+ * `beforeTurnId`), the snapshot policy (default `interrupted`), and overrides for the new thread.
+ */
 export interface ForkThreadOptions {
   /** Keep history through this turn (inclusive); unknown ⇒ `turn not found: <id>`. */
   lastTurnId?: string;
@@ -167,6 +197,7 @@ export interface ForkThreadOptions {
   connectionId?: ConnectionId;
 }
 
+/** A fork: the new loaded thread, the source's stored view, and the copied (cut) history. */
 export interface ForkedThread {
   thread: LoadedThread;
   /** The source's stored view. */
@@ -175,6 +206,10 @@ export interface ForkedThread {
   history: RolloutItem[];
 }
 
+/**
+ * Whether `readThread` also returns the history, and for which request (it selects Codex's refusal
+ * texts).
+ */
 export interface ReadThreadOptions {
   /** Also return the thread's history (for turns). */
   includeHistory?: boolean;
@@ -191,13 +226,24 @@ export interface ThreadView {
   history: RolloutItem[] | null;
 }
 
+/**
+ * A page of loaded thread ids (`thread/loaded/list`), ascending, with the cursor of the next page.
+ */
 export interface LoadedThreadPage {
   data: ThreadId[];
   nextCursor: ThreadId | null;
 }
 
+/**
+ * What `unsubscribe` did: `unsubscribed`, `notSubscribed` (the connection was not), or `notLoaded`
+ * (no such loaded thread).
+ */
 export type UnsubscribeResult = 'unsubscribed' | 'notSubscribed' | 'notLoaded';
 
+/**
+ * What `shutdownAll` got done within its bound: threads shut down, threads whose shutdown failed,
+ * threads still running at the deadline.
+ */
 export interface ShutdownReport {
   completed: ThreadId[];
   submitFailed: ThreadId[];
@@ -216,6 +262,12 @@ interface Entry {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The process-wide registry of loaded threads over one `ThreadStore`, as Codex's app-server keeps
+ * it: start / resume / fork / read, subscriptions with idle unload, derived status, one metadata
+ * entrypoint, and archive / unarchive / delete cascading over the sub-agent tree. Safe for
+ * concurrent callers in one process.
+ */
 export class ThreadManager {
   readonly #store: ThreadStore;
   readonly #sessionSource: SessionSource;

@@ -18,6 +18,10 @@ export function encodeSessionSource(source: SessionSource): string {
   return typeof source === 'string' ? source : JSON.stringify(source);
 }
 
+/**
+ * Parses a stored session source (a plain kind or the JSON of a data variant) back into a
+ * `SessionSource`.
+ */
 export function decodeSessionSource(text: string): SessionSource {
   if (text.startsWith('{')) {
     try {

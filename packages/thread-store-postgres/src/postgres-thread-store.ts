@@ -90,6 +90,10 @@ import {
   type PgStoreDatabase,
 } from './schema.js';
 
+/**
+ * How `PostgresThreadStore.open` connects (a connection string, or a pool you own), migrates,
+ * leases writers and caches histories.
+ */
 export interface PostgresThreadStoreOptions {
   /** `postgres://user@host:port/db`. Ignored when `pool` is given. */
   connectionString?: string;
@@ -159,6 +163,11 @@ interface LiveWriter {
 type Db = Kysely<PgStoreDatabase>;
 type Tx = Transaction<PgStoreDatabase>;
 
+/**
+ * A `ThreadStore` on PostgreSQL, shared by any number of processes: metadata in `@skein/state`'s
+ * `threads` schema, history in an append-only table. One writer per thread through a fenced lease;
+ * each append is one transaction. Open with `PostgresThreadStore.open`.
+ */
 export class PostgresThreadStore extends ThreadStoreBase {
   private readonly writers = new Map<ThreadId, LiveWriter>();
   /** Threads whose create/resume is in flight here: a concurrent second one is a duplicate. */

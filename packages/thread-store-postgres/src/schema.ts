@@ -74,5 +74,6 @@ export const PG_STORE_MIGRATIONS: Readonly<Record<string, Migration>> = Object.f
   '0002_item_created_at': itemCreatedAt,
 });
 
+/** The table Kysely records the store's applied migrations in. */
 export const PG_STORE_MIGRATION_TABLE = 'skein_pg_store_migration';
 export const PG_STORE_MIGRATION_LOCK_TABLE = 'skein_pg_store_migration_lock';

@@ -54,6 +54,7 @@ import {
   threadPageFromMessage,
 } from './wire.js';
 
+/** Per-call deadline and message size cap of a `RemoteThreadStore`. */
 export interface RemoteThreadStoreOptions {
   /** Per-call deadline. Default 60 s. */
   callTimeoutMs?: number;
@@ -82,6 +83,11 @@ type UnaryMethod = (
 
 const SESSION_METADATA_KEY = 'skein-session-id';
 
+/**
+ * A `ThreadStore` that forwards every call to a `codex.thread_store.v1` server over gRPC (one
+ * channel, reconnecting on its own). Errors arrive as the same `ThreadStoreError` the server's
+ * store raised; reads by rollout path are refused.
+ */
 export class RemoteThreadStore extends ThreadStoreBase {
   private readonly client: grpc.Client;
   private readonly callTimeoutMs: number;

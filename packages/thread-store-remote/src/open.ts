@@ -19,8 +19,16 @@ import { PostgresThreadStore, type PostgresThreadStoreOptions } from '@skein/thr
 import { STORE_CA_FILE_ENV, storeTokenFrom } from './auth.js';
 import { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
 
+/**
+ * What a store spec names: `postgres` (`postgres://…`), `grpc` (`grpc://host:port`) or a Codex
+ * `home` (a path).
+ */
 export type ThreadStoreKind = 'postgres' | 'grpc' | 'home';
 
+/**
+ * A store `openThreadStore` opened, what kind it is, and how to release what opening it acquired
+ * (pool, channel, state handle).
+ */
 export interface OpenedThreadStore {
   store: ThreadStore;
   kind: ThreadStoreKind;
@@ -28,6 +36,7 @@ export interface OpenedThreadStore {
   close(): Promise<void>;
 }
 
+/** Options of a `grpc://` / `grpcs://` store: the client's, plus where its token and CA come from. */
 export interface GrpcStoreOptions extends RemoteThreadStoreOptions {
   /** File holding the bearer token (else `SKEIN_STORE_TOKEN_FILE`, `SKEIN_STORE_TOKEN`). */
   tokenFile?: string;
@@ -35,6 +44,10 @@ export interface GrpcStoreOptions extends RemoteThreadStoreOptions {
   caFile?: string;
 }
 
+/**
+ * How `openThreadStore` opens what a spec names: your Codex-home opener (this package opens no
+ * SQLite), and options for PostgreSQL and gRPC stores.
+ */
 export interface OpenThreadStoreOptions {
   /** Opens a Codex home (a path). Without it a home spec is refused. */
   openHome?: (codexHome: string) => Promise<Omit<OpenedThreadStore, 'kind'>>;
@@ -44,6 +57,7 @@ export interface OpenThreadStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The kind of store a spec names, by its scheme. */
 export function threadStoreKindOf(spec: string): ThreadStoreKind {
   if (/^postgres(ql)?:\/\//i.test(spec)) return 'postgres';
   if (/^grpcs?:\/\//i.test(spec)) return 'grpc';
@@ -81,6 +95,11 @@ function readCaFile(path: string): Buffer {
   }
 }
 
+/**
+ * One store spec string to one `ThreadStore`, for `--store` options: `postgres://…` opens (and
+ * migrates) a `PostgresThreadStore`, `grpc://host:port` a `RemoteThreadStore`, anything else is a
+ * Codex home opened by `options.openHome`.
+ */
 export async function openThreadStore(
   spec: string,
   options: OpenThreadStoreOptions = {},

@@ -8,6 +8,10 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
+/**
+ * The `@grpc/proto-loader` options the service is loaded with (snake_case fields, longs as
+ * strings, defaults filled): what the message shapes here assume.
+ */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   keepCase: true,
   longs: Number,

@@ -46,6 +46,10 @@ import {
   threadPageToMessage,
 } from './wire.js';
 
+/**
+ * A running thread-store gRPC server: the address it bound and how to stop it (draining running
+ * calls).
+ */
 export interface ThreadStoreServer {
   /** `host:port` actually bound (the port resolved when 0 was asked for). */
   address: string;
@@ -54,6 +58,7 @@ export interface ThreadStoreServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Server-side limits of `serveThreadStore`: the largest message accepted or sent. */
 export interface ServeThreadStoreOptions {
   /** Largest message accepted or sent, in bytes. Default 64 MiB (long histories). */
   maxMessageBytes?: number;

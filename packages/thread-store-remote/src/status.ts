@@ -21,8 +21,16 @@ const STATUS_OF: Record<ThreadStoreErrorCode, grpc.status> = {
   Internal: grpc.status.INTERNAL,
 };
 
+/**
+ * The gRPC trailer in which Skein peers carry a `ThreadStoreError`'s exact code, so the client
+ * rebuilds the identical error.
+ */
 export const ERROR_TRAILER = 'skein-error-bin';
 
+/**
+ * The gRPC status a `ThreadStoreError` code travels as (`ThreadNotFound` → NOT_FOUND,
+ * `InvalidRequest` → INVALID_ARGUMENT, …).
+ */
 export function statusCodeOf(code: ThreadStoreErrorCode): grpc.status {
   return STATUS_OF[code];
 }

@@ -19,6 +19,7 @@ export type UnsupportedOperation =
   | 'conversation_retention'
   | 'read_thread_by_rollout_path';
 
+/** Every `ThreadStoreErrorCode`, for exhaustive mapping (gRPC statuses, JSON-RPC codes). */
 export const THREAD_STORE_ERROR_CODES: readonly ThreadStoreErrorCode[] = [
   'ThreadNotFound',
   'InvalidRequest',
@@ -28,6 +29,11 @@ export const THREAD_STORE_ERROR_CODES: readonly ThreadStoreErrorCode[] = [
   'Internal',
 ];
 
+/**
+ * The one error of the `ThreadStore` boundary: a `code` (`ThreadNotFound`, `InvalidRequest`,
+ * `Conflict`, `Unsupported`, `ResourceExhausted`, `Internal`), Codex's display message, the
+ * payload `detail`, and for `Unsupported` the operation's stable name.
+ */
 export class ThreadStoreError extends Error {
   override readonly name = 'ThreadStoreError';
   readonly code: ThreadStoreErrorCode;
@@ -92,6 +98,7 @@ export class ThreadStoreError extends Error {
   }
 }
 
+/** Whether `error` is a `ThreadStoreError` (optionally with one of `codes`). */
 export function isThreadStoreError(value: unknown): value is ThreadStoreError {
   return value instanceof ThreadStoreError;
 }

@@ -82,6 +82,11 @@ function zeroCalls(): InMemoryThreadStoreCalls {
 
 const registry = new Map<string, InMemoryThreadStore>();
 
+/**
+ * A `ThreadStore` in memory, for tests and demos: the full contract (conformance suite) without
+ * files, plus call counters (`calls()`) and a call log. It has no paths: reads by rollout path
+ * fail.
+ */
 export class InMemoryThreadStore extends ThreadStoreBase {
   /** The process-wide store registered under `id`, created on first use. */
   static forId(id: string): InMemoryThreadStore {

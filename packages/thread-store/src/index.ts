@@ -1,3 +1,5 @@
+/** A new thread id (UUIDv7, time-ordered), as Codex makes them. */
+export { newThreadId } from '@skein/state';
 export {
   isThreadStoreError,
   rejectPaginatedHistoryMode,
@@ -30,6 +32,21 @@ export {
   LocalThreadStore,
   type LocalThreadStoreConfig,
 } from './local/local-thread-store.js';
+export {
+  agentMessageItem,
+  assistantMessageItems,
+  assistantResponseItem,
+  type ConversationMessage,
+  conversationMessages,
+  type MessageItemOptions,
+  messageCompletedItem,
+  turnCompleteItem,
+  turnItems,
+  turnStartedItem,
+  userMessageItem,
+  userMessageItems,
+  userResponseItem,
+} from './messages.js';
 export {
   type PendingMetadataUpdate,
   THREAD_UPDATED_AT_TOUCH_INTERVAL_MS,

@@ -47,6 +47,11 @@ function hasLiveRolloutPath(store: ThreadStore): store is ThreadStore & LiveRoll
   return typeof (store as Partial<LiveRolloutPathSource>).liveRolloutPath === 'function';
 }
 
+/**
+ * How a `LiveThread` sends derived metadata: `inline` (each append waits for it; its error fails
+ * the append) or `background` (one worker per thread, coalescing; errors surface at the next
+ * barrier), and the metadata touch interval.
+ */
 export interface LiveThreadOptions extends ThreadMetadataSyncOptions {
   /**
    * `inline` (default, spec §6.4): each append sends its derived metadata before returning, and
@@ -58,6 +63,12 @@ export interface LiveThreadOptions extends ThreadMetadataSyncOptions {
   metadataUpdates?: 'inline' | 'background';
 }
 
+/**
+ * The handle of one thread being written: applies the persistence policy, appends history through
+ * the store, then derives metadata (preview, times, tokens, model, …) from what it appended and
+ * sends it through `updateThreadMetadata`. Operations on one handle run in order. Create with
+ * `LiveThread.create` or `LiveThread.resume`.
+ */
 export class LiveThread {
   readonly threadId: ThreadId;
   readonly store: ThreadStore;

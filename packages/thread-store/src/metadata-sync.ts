@@ -29,11 +29,13 @@ import { SKEIN_CLI_VERSION } from './version.js';
 /** Production interval between persisted `updatedAt`-only touches. */
 export const THREAD_UPDATED_AT_TOUCH_INTERVAL_MS = 5_000;
 
+/** A metadata patch derived from appended items, waiting to be sent. */
 export interface PendingMetadataUpdate {
   patch: ThreadMetadataPatch;
   generation: number;
 }
 
+/** How often a thread's `updated_at` is touched when appends change nothing else. */
 export interface ThreadMetadataSyncOptions {
   /** Minimum time between two persisted bare touches (default 5 s). */
   touchIntervalMs?: number;
@@ -45,6 +47,10 @@ export interface ThreadMetadataSyncOptions {
 
 const THREAD_SOURCES = new Set<string>(['user', 'subagent', 'memory_consolidation']);
 
+/**
+ * Derives thread metadata patches from appended items, as Codex's metadata builder does (first
+ * user message, preview, model, tokens, times), for `LiveThread`.
+ */
 export class ThreadMetadataSync {
   readonly threadId: ThreadId;
   private cwdSeen = false;

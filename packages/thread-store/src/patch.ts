@@ -26,6 +26,7 @@ export const OBSERVED_FACT_FIELDS = [
   'firstUserMessage',
 ] as const satisfies readonly (keyof ThreadMetadataPatch)[];
 
+/** Whether a git patch changes nothing (every key absent). */
 export function isGitInfoPatchEmpty(patch: GitInfoPatch): boolean {
   return GIT_PATCH_KEYS.every((key) => patch[key] === undefined);
 }
@@ -65,6 +66,9 @@ export function mergeThreadMetadataPatch(
   return merged as ThreadMetadataPatch;
 }
 
+/**
+ * Whether a patch carries facts observed in history (as opposed to explicit edits such as a name).
+ */
 export function hasObservedFacts(patch: ThreadMetadataPatch): boolean {
   return OBSERVED_FACT_FIELDS.some((key) => patch[key] !== undefined);
 }

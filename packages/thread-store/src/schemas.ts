@@ -47,11 +47,13 @@ import type {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Zod schema of `ThreadId`: validates one where it enters (a wire, a file, a config). */
 export const threadIdSchema = z
   .string()
   .regex(UUID, 'invalid thread id')
   .transform((value): ThreadId => parseThreadId(value));
 
+/** Zod schema of `JsonValue`: validates one where it enters (a wire, a file, a config). */
 export const jsonValueSchema: z.ZodType<JsonValue> = z.json();
 
 /**
@@ -72,15 +74,28 @@ export const rolloutItemSchema = z
     return rolloutItem as RolloutItem;
   });
 
+/** Zod schema of `ThreadSortKey`: validates one where it enters (a wire, a file, a config). */
 export const threadSortKeySchema = z.enum(['createdAt', 'updatedAt', 'recencyAt']);
+/** Zod schema of `SortDirection`: validates one where it enters (a wire, a file, a config). */
 export const sortDirectionSchema = z.enum(['asc', 'desc']);
+/** Zod schema of `ThreadHistoryMode`: validates one where it enters (a wire, a file, a config). */
 export const threadHistoryModeSchema = z.enum(['legacy', 'paginated']);
+/** Zod schema of `ThreadMemoryMode`: validates one where it enters (a wire, a file, a config). */
 export const threadMemoryModeSchema = z.enum(['enabled', 'disabled']);
+/** Zod schema of `ThreadSource`: validates one where it enters (a wire, a file, a config). */
 export const threadSourceSchema = z.enum(['user', 'subagent', 'memory_consolidation']);
+/**
+ * Zod schema of `StoredTurnItemsView`: validates one where it enters (a wire, a file, a config).
+ */
 export const storedTurnItemsViewSchema = z.enum(['notLoaded', 'summary', 'full']);
+/** Zod schema of `StoredTurnStatus`: validates one where it enters (a wire, a file, a config). */
 export const storedTurnStatusSchema = z.enum(['completed', 'interrupted', 'failed', 'inProgress']);
+/** Zod schema of a `ThreadStoreErrorCode`. */
 export const threadStoreErrorCodeSchema = z.enum(THREAD_STORE_ERROR_CODES as [string, ...string[]]);
 
+/**
+ * Zod schema of `ThreadRelationFilter`: validates one where it enters (a wire, a file, a config).
+ */
 export const threadRelationFilterSchema = z.union([
   z.object({ kind: z.literal('directChildrenOf'), threadId: threadIdSchema }),
   z.object({ kind: z.literal('descendantsOf'), threadId: threadIdSchema }),
@@ -100,6 +115,7 @@ const subAgentSourceSchema = z.union([
   }),
 ]) satisfies z.ZodType<SubAgentSource>;
 
+/** Zod schema of `SessionSource`: validates one where it enters (a wire, a file, a config). */
 export const sessionSourceSchema = z.union([
   z.enum(['cli', 'vscode', 'exec', 'mcp', 'unknown']),
   z.object({ custom: z.string() }),
@@ -107,12 +123,14 @@ export const sessionSourceSchema = z.union([
   z.object({ subagent: subAgentSourceSchema }),
 ]) satisfies z.ZodType<SessionSource>;
 
+/** Zod schema of `GitInfo`: validates one where it enters (a wire, a file, a config). */
 export const gitInfoSchema = z.object({
   commitHash: z.string().nullable(),
   branch: z.string().nullable(),
   repositoryUrl: z.string().nullable(),
 }) satisfies z.ZodType<GitInfo>;
 
+/** Zod schema of `TokenUsage`: validates one where it enters (a wire, a file, a config). */
 export const tokenUsageSchema = z.object({
   inputTokens: z.number(),
   cachedInputTokens: z.number(),
@@ -127,12 +145,16 @@ function clearable<T extends z.ZodType>(schema: T) {
   return schema.nullable().exactOptional();
 }
 
+/** Zod schema of `GitInfoPatch`: validates one where it enters (a wire, a file, a config). */
 export const gitInfoPatchSchema = z.object({
   sha: clearable(z.string()),
   branch: clearable(z.string()),
   originUrl: clearable(z.string()),
 }) satisfies z.ZodType<GitInfoPatch>;
 
+/**
+ * Zod schema of `ThreadMetadataPatch`: validates one where it enters (a wire, a file, a config).
+ */
 export const threadMetadataPatchSchema = z.object({
   name: clearable(z.string()),
   rolloutPath: z.string().exactOptional(),
@@ -160,12 +182,17 @@ export const threadMetadataPatchSchema = z.object({
   historyMode: threadHistoryModeSchema.exactOptional(),
 }) satisfies z.ZodType<ThreadMetadataPatch>;
 
+/**
+ * Zod schema of `ThreadPersistenceMetadata`: validates one where it enters (a wire, a file, a
+ * config).
+ */
 export const threadPersistenceMetadataSchema = z.object({
   cwd: z.string().nullable(),
   modelProvider: z.string(),
   memoryMode: threadMemoryModeSchema,
 }) satisfies z.ZodType<ThreadPersistenceMetadata>;
 
+/** Zod schema of `CreateThreadParams`: validates one where it enters (a wire, a file, a config). */
 export const createThreadParamsSchema = z.object({
   threadId: threadIdSchema,
   sessionId: z.string().optional(),
@@ -184,6 +211,7 @@ export const createThreadParamsSchema = z.object({
   metadata: threadPersistenceMetadataSchema,
 }) satisfies z.ZodType<CreateThreadParams>;
 
+/** Zod schema of `ResumeThreadParams`: validates one where it enters (a wire, a file, a config). */
 export const resumeThreadParamsSchema = z.object({
   threadId: threadIdSchema,
   rolloutPath: z.string().nullish(),
@@ -192,22 +220,35 @@ export const resumeThreadParamsSchema = z.object({
   metadata: threadPersistenceMetadataSchema,
 }) satisfies z.ZodType<ResumeThreadParams>;
 
+/**
+ * Zod schema of `AppendThreadItemsParams`: validates one where it enters (a wire, a file, a
+ * config).
+ */
 export const appendThreadItemsParamsSchema = z.object({
   threadId: threadIdSchema,
   items: z.array(rolloutItemSchema),
 }) satisfies z.ZodType<AppendThreadItemsParams>;
 
+/**
+ * Zod schema of `LoadThreadHistoryParams`: validates one where it enters (a wire, a file, a
+ * config).
+ */
 export const loadThreadHistoryParamsSchema = z.object({
   threadId: threadIdSchema,
   includeArchived: z.boolean().optional(),
 }) satisfies z.ZodType<LoadThreadHistoryParams>;
 
+/** Zod schema of `ReadThreadParams`: validates one where it enters (a wire, a file, a config). */
 export const readThreadParamsSchema = z.object({
   threadId: threadIdSchema,
   includeArchived: z.boolean().optional(),
   includeHistory: z.boolean().optional(),
 }) satisfies z.ZodType<ReadThreadParams>;
 
+/**
+ * Zod schema of `ReadThreadByRolloutPathParams`: validates one where it enters (a wire, a file, a
+ * config).
+ */
 export const readThreadByRolloutPathParamsSchema = z.object({
   rolloutPath: z.string().min(1),
   includeArchived: z.boolean().optional(),
@@ -216,6 +257,7 @@ export const readThreadByRolloutPathParamsSchema = z.object({
 
 const pageSizeSchema = z.number().int().min(0).max(0xffff_ffff);
 
+/** Zod schema of `ListThreadsParams`: validates one where it enters (a wire, a file, a config). */
 export const listThreadsParamsSchema = z.object({
   pageSize: pageSizeSchema,
   cursor: z.string().nullish(),
@@ -230,6 +272,9 @@ export const listThreadsParamsSchema = z.object({
   useStateDbOnly: z.boolean().optional(),
 }) satisfies z.ZodType<ListThreadsParams>;
 
+/**
+ * Zod schema of `SearchThreadsParams`: validates one where it enters (a wire, a file, a config).
+ */
 export const searchThreadsParamsSchema = z.object({
   pageSize: pageSizeSchema,
   cursor: z.string().nullish(),
@@ -240,6 +285,7 @@ export const searchThreadsParamsSchema = z.object({
   searchTerm: z.string(),
 }) satisfies z.ZodType<SearchThreadsParams>;
 
+/** Zod schema of `ListTurnsParams`: validates one where it enters (a wire, a file, a config). */
 export const listTurnsParamsSchema = z.object({
   threadId: threadIdSchema,
   includeArchived: z.boolean().optional(),
@@ -249,6 +295,7 @@ export const listTurnsParamsSchema = z.object({
   itemsView: storedTurnItemsViewSchema.optional(),
 }) satisfies z.ZodType<ListTurnsParams>;
 
+/** Zod schema of `ListItemsParams`: validates one where it enters (a wire, a file, a config). */
 export const listItemsParamsSchema = z.object({
   threadId: threadIdSchema,
   turnId: z.string().nullish(),
@@ -258,16 +305,24 @@ export const listItemsParamsSchema = z.object({
   sortDirection: sortDirectionSchema.optional(),
 }) satisfies z.ZodType<ListItemsParams>;
 
+/**
+ * Zod schema of `UpdateThreadMetadataParams`: validates one where it enters (a wire, a file, a
+ * config).
+ */
 export const updateThreadMetadataParamsSchema = z.object({
   threadId: threadIdSchema,
   patch: threadMetadataPatchSchema,
   includeArchived: z.boolean().optional(),
 }) satisfies z.ZodType<UpdateThreadMetadataParams>;
 
+/**
+ * Zod schema of `ArchiveThreadParams`: validates one where it enters (a wire, a file, a config).
+ */
 export const archiveThreadParamsSchema = z.object({
   threadId: threadIdSchema,
 }) satisfies z.ZodType<ArchiveThreadParams>;
 
+/** Zod schema of `DeleteThreadParams`: validates one where it enters (a wire, a file, a config). */
 export const deleteThreadParamsSchema = z.object({
   threadId: threadIdSchema,
 }) satisfies z.ZodType<DeleteThreadParams>;
@@ -275,11 +330,15 @@ export const deleteThreadParamsSchema = z.object({
 // ---------------------------------------------------------------------------------------------
 // results
 
+/**
+ * Zod schema of `StoredThreadHistory`: validates one where it enters (a wire, a file, a config).
+ */
 export const storedThreadHistorySchema = z.object({
   threadId: threadIdSchema,
   items: z.array(rolloutItemSchema),
 }) satisfies z.ZodType<StoredThreadHistory>;
 
+/** Zod schema of `StoredThread`: validates one where it enters (a wire, a file, a config). */
 export const storedThreadSchema = z.object({
   threadId: threadIdSchema,
   extraConfig: extraConfigSchema.nullable(),
@@ -312,22 +371,29 @@ export const storedThreadSchema = z.object({
   history: storedThreadHistorySchema.nullable(),
 }) satisfies z.ZodType<StoredThread>;
 
+/** Zod schema of `ThreadPage`: validates one where it enters (a wire, a file, a config). */
 export const threadPageSchema = z.object({
   items: z.array(storedThreadSchema),
   nextCursor: z.string().nullable(),
   backwardsCursor: z.string().nullable().exactOptional(),
 }) satisfies z.ZodType<ThreadPage>;
 
+/**
+ * Zod schema of `StoredThreadSearchResult`: validates one where it enters (a wire, a file, a
+ * config).
+ */
 export const storedThreadSearchResultSchema = z.object({
   thread: storedThreadSchema,
   snippet: z.string(),
 }) satisfies z.ZodType<StoredThreadSearchResult>;
 
+/** Zod schema of `ThreadSearchPage`: validates one where it enters (a wire, a file, a config). */
 export const threadSearchPageSchema = z.object({
   items: z.array(storedThreadSearchResultSchema),
   nextCursor: z.string().nullable(),
 }) satisfies z.ZodType<ThreadSearchPage>;
 
+/** Zod schema of `StoredTurn`: validates one where it enters (a wire, a file, a config). */
 export const storedTurnSchema = z.object({
   turnId: z.string(),
   items: z.array(rolloutItemSchema),
@@ -341,12 +407,14 @@ export const storedTurnSchema = z.object({
   durationMs: z.number().nullable(),
 }) satisfies z.ZodType<StoredTurn>;
 
+/** Zod schema of `TurnPage`: validates one where it enters (a wire, a file, a config). */
 export const turnPageSchema = z.object({
   turns: z.array(storedTurnSchema),
   nextCursor: z.string().nullable(),
   backwardsCursor: z.string().nullable(),
 }) satisfies z.ZodType<TurnPage>;
 
+/** Zod schema of `StoredThreadItem`: validates one where it enters (a wire, a file, a config). */
 export const storedThreadItemSchema = z.object({
   turnId: z.string().nullable(),
   itemKey: z.string(),
@@ -355,12 +423,14 @@ export const storedThreadItemSchema = z.object({
   materializedThreadItemJson: z.string(),
 }) satisfies z.ZodType<StoredThreadItem>;
 
+/** Zod schema of `ItemPage`: validates one where it enters (a wire, a file, a config). */
 export const itemPageSchema = z.object({
   items: z.array(storedThreadItemSchema),
   nextCursor: z.string().nullable(),
   backwardsCursor: z.string().nullable(),
 }) satisfies z.ZodType<ItemPage>;
 
+/** Zod schema of a `ThreadStoreError` as JSON (`{code, message, detail}`), as it crosses a wire. */
 export const threadStoreErrorJsonSchema = z.object({
   code: threadStoreErrorCodeSchema,
   message: z.string(),

@@ -16,6 +16,10 @@ export interface SpawnFacts {
   agentPath: string | null;
 }
 
+/**
+ * The sub-agent facts of a thread's source (parent, depth, nickname, role, path), all null for a
+ * thread that was not spawned.
+ */
 export function spawnFactsOf(params: CreateThreadParams): SpawnFacts {
   const spawn = threadSpawnOf(params.source);
   const text = (key: string): string | null => {
@@ -33,6 +37,10 @@ export function spawnFactsOf(params: CreateThreadParams): SpawnFacts {
   };
 }
 
+/**
+ * What a new rollout's `session_meta` takes besides the create params: the creation instant, cwd,
+ * CLI version and git facts.
+ */
 export interface SessionMetaContext {
   /** Creation instant, RFC 3339 UTC. */
   timestamp: string;

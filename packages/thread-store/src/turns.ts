@@ -163,6 +163,7 @@ function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
   return i;
 }
 
+/** `pageTurns`' options: page size, cursor, direction and items view. */
 export interface TurnPageOptions {
   cursor: string | null | undefined;
   pageSize: number;
@@ -208,6 +209,7 @@ function encodeItemCursor(ordinal: number): string {
   return encodeCursor({ o: ordinal });
 }
 
+/** `pageItems`' options: page size, cursor, direction and an optional turn. */
 export interface ItemPageOptions {
   turnId: string | null | undefined;
   cursor: string | null | undefined;

@@ -29,15 +29,25 @@ export type JsonValue =
 // ---------------------------------------------------------------------------------------------
 // §3.1 enums
 
+/** What `listThreads` sorts by: creation, last update, or recency (advanced by turn starts). */
 export type ThreadSortKey = 'createdAt' | 'updatedAt' | 'recencyAt';
+/** `desc` (newest first, the default) or `asc`. */
 export type SortDirection = 'asc' | 'desc';
+/**
+ * How a thread's history is written: `legacy` rollouts, or Codex 0.169's `paginated` ones
+ * (ordinals plus a projection into `thread_history_1.sqlite`).
+ */
 export type ThreadHistoryMode = 'legacy' | 'paginated';
+/** Whether Codex may use a thread for memories. */
 export type ThreadMemoryMode = 'enabled' | 'disabled';
 /** Analytics classification of a thread, as written in `session_meta.thread_source`. */
 export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation';
+/** How much of a turn's items `listTurns` returns: none, display summary items, or all. */
 export type StoredTurnItemsView = 'notLoaded' | 'summary' | 'full';
+/** A turn's outcome: completed, interrupted, failed, or still in progress. */
 export type StoredTurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
 
+/** Lists only the direct children, or all descendants, of a thread in the spawn tree. */
 export type ThreadRelationFilter =
   | { readonly kind: 'directChildrenOf'; readonly threadId: ThreadId }
   | { readonly kind: 'descendantsOf'; readonly threadId: ThreadId };
@@ -51,6 +61,10 @@ export interface ThreadSpawnSource {
   agent_role?: string | null | undefined;
 }
 
+/**
+ * What kind of sub-agent a thread is: review, compact, memory consolidation, a spawned agent (with
+ * its parent and depth), or another.
+ */
 export type SubAgentSource =
   | 'review'
   | 'compact'
@@ -75,12 +89,14 @@ export type SessionSource =
 // ---------------------------------------------------------------------------------------------
 // Shared value types
 
+/** A thread's git facts as stored: commit, branch, repository URL (each may be unknown). */
 export interface GitInfo {
   commitHash: string | null;
   branch: string | null;
   repositoryUrl: string | null;
 }
 
+/** Token counts of a thread, as Codex records them. */
 export interface TokenUsage {
   inputTokens: number;
   cachedInputTokens: number;
@@ -92,6 +108,7 @@ export interface TokenUsage {
 /** Reserved for extra per-thread configuration; empty today. */
 export type ExtraConfig = Record<string, never>;
 
+/** The base instructions a thread was created with (recorded in its `session_meta`). */
 export interface BaseInstructions {
   text: string;
 }
@@ -112,6 +129,7 @@ export type PermissionProfile = JsonValue;
  */
 export type ClearableField<T> = T | null;
 
+/** A change to a thread's git facts: each key absent (unchanged), null (cleared) or a value. */
 export interface GitInfoPatch {
   sha?: ClearableField<string>;
   branch?: ClearableField<string>;
@@ -164,6 +182,10 @@ export interface ThreadPersistenceMetadata {
   memoryMode: ThreadMemoryMode;
 }
 
+/**
+ * `createThread`: a new thread's id (the caller makes it), source, originator, history mode,
+ * lineage (fork, sub-agent parent, paginated fork base) and the facts its writer records.
+ */
 export interface CreateThreadParams {
   threadId: ThreadId;
   /** Shared by a root thread and its sub-agents; defaults to the thread id. */
@@ -197,6 +219,10 @@ export interface HistoryBaseRef {
   endByteOffset: number;
 }
 
+/**
+ * `resumeThread`: the thread (optionally its known rollout path or already-loaded history) and the
+ * facts future writes record.
+ */
 export interface ResumeThreadParams {
   threadId: ThreadId;
   /** A known rollout file (it may lie outside the Codex home). */
@@ -208,23 +234,32 @@ export interface ResumeThreadParams {
   metadata: ThreadPersistenceMetadata;
 }
 
+/**
+ * `appendItems`: raw items for a thread's live writer, in order; the store applies the persistence
+ * policy.
+ */
 export interface AppendThreadItemsParams {
   threadId: ThreadId;
   /** Raw items in order; the store applies the persistence policy. */
   items: readonly RolloutItem[];
 }
 
+/** `loadHistory`: the thread, and whether an archived one may be read. */
 export interface LoadThreadHistoryParams {
   threadId: ThreadId;
   includeArchived?: boolean | undefined;
 }
 
+/** `readThread`: the thread, whether archived ones count, and whether to include the history. */
 export interface ReadThreadParams {
   threadId: ThreadId;
   includeArchived?: boolean | undefined;
   includeHistory?: boolean | undefined;
 }
 
+/**
+ * `readThreadByRolloutPath` (deprecated): a rollout path, absolute or relative to the Codex home.
+ */
 export interface ReadThreadByRolloutPathParams {
   /** Absolute, or relative to the Codex home. */
   rolloutPath: string;
@@ -232,6 +267,10 @@ export interface ReadThreadByRolloutPathParams {
   includeHistory?: boolean | undefined;
 }
 
+/**
+ * `listThreads`: page size and cursor, sort, and `thread/list`'s filters (sources, providers,
+ * cwds, archived, search, relation).
+ */
 export interface ListThreadsParams {
   pageSize: number;
   /** Opaque; taken from an earlier page's `nextCursor` (or `backwardsCursor`). */
@@ -254,6 +293,7 @@ export interface ListThreadsParams {
   useStateDbOnly?: boolean | undefined;
 }
 
+/** `searchThreads`: a required search term, paging, sort and source filters. */
 export interface SearchThreadsParams {
   pageSize: number;
   cursor?: string | null | undefined;
@@ -265,6 +305,7 @@ export interface SearchThreadsParams {
   searchTerm: string;
 }
 
+/** `listTurns`: a thread's turns, paged, with how much of each turn's items to include. */
 export interface ListTurnsParams {
   threadId: ThreadId;
   includeArchived?: boolean | undefined;
@@ -276,6 +317,7 @@ export interface ListTurnsParams {
   itemsView?: StoredTurnItemsView | undefined;
 }
 
+/** `listItems`: a thread's (or one turn's) items, paged. */
 export interface ListItemsParams {
   threadId: ThreadId;
   /** Absent = the whole thread. */
@@ -286,16 +328,22 @@ export interface ListItemsParams {
   sortDirection?: SortDirection | undefined;
 }
 
+/**
+ * `updateThreadMetadata`: the thread, a literal patch, and whether an archived thread may be
+ * patched.
+ */
 export interface UpdateThreadMetadataParams {
   threadId: ThreadId;
   patch: ThreadMetadataPatch;
   includeArchived?: boolean | undefined;
 }
 
+/** `archiveThread` / `unarchiveThread`: the thread. */
 export interface ArchiveThreadParams {
   threadId: ThreadId;
 }
 
+/** `deleteThread`: the thread. */
 export interface DeleteThreadParams {
   threadId: ThreadId;
 }
@@ -303,6 +351,7 @@ export interface DeleteThreadParams {
 // ---------------------------------------------------------------------------------------------
 // §3.3 results
 
+/** A thread's persisted history: every item in replay order, its `session_meta` included. */
 export interface StoredThreadHistory {
   threadId: ThreadId;
   /** Every persisted item in replay order (the session meta included). */
@@ -350,6 +399,9 @@ export interface StoredThread {
   history: StoredThreadHistory | null;
 }
 
+/**
+ * A page of `listThreads`: threads, the cursor of the next page, and one back towards the start.
+ */
 export interface ThreadPage {
   items: StoredThread[];
   nextCursor: string | null;
@@ -357,21 +409,25 @@ export interface ThreadPage {
   backwardsCursor?: string | null;
 }
 
+/** A search hit: the thread and a snippet around the match. */
 export interface StoredThreadSearchResult {
   thread: StoredThread;
   snippet: string;
 }
 
+/** A page of `searchThreads`: hits and the cursor of the next page. */
 export interface ThreadSearchPage {
   items: StoredThreadSearchResult[];
   nextCursor: string | null;
 }
 
+/** Why a turn failed: the message and any further details. */
 export interface StoredTurnError {
   message: string;
   additionalDetails: string | null;
 }
 
+/** A turn as stored: id, items (per the requested view), status, error, and its times. */
 export interface StoredTurn {
   turnId: string;
   /** Per `itemsView`: none, display summary items, or every persisted item. */
@@ -388,12 +444,14 @@ export interface StoredTurn {
   durationMs: number | null;
 }
 
+/** A page of `listTurns`: turns, and cursors forward and back. */
 export interface TurnPage {
   turns: StoredTurn[];
   nextCursor: string | null;
   backwardsCursor: string | null;
 }
 
+/** One item of a paginated history: turn, key, ordinal, time and the item as JSON. */
 export interface StoredThreadItem {
   turnId: string | null;
   itemKey: string;
@@ -403,6 +461,7 @@ export interface StoredThreadItem {
   materializedThreadItemJson: string;
 }
 
+/** A page of `listItems`: items, and cursors forward and back. */
 export interface ItemPage {
   items: StoredThreadItem[];
   nextCursor: string | null;
@@ -419,6 +478,9 @@ export interface ThreadReadState {
   revision: string;
 }
 
+/**
+ * `updateReadState`: mark a thread read or unread, if its receipt is still at `expectedRevision`.
+ */
 export interface UpdateReadStateParams {
   threadId: ThreadId;
   operation: 'read' | 'unread';

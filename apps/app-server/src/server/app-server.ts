@@ -40,6 +40,11 @@ export interface InitializeInfo {
 
 const UNKNOWN_METHOD_LIST = CODEX_CLIENT_METHODS.map((m) => `\`${m}\``).join(', ');
 
+/**
+ * The JSON-RPC server core: connections (`open`, `receive`, `close`), the `initialize` handshake,
+ * dispatch to the method table and delivery of notifications. Transport-free; `serveStdio` and
+ * `serveWebSocket` feed it.
+ */
 export class AppServer {
   readonly #connections = new Map<string, Connection>();
   readonly #queues = new Map<string, Promise<void>>();

@@ -38,6 +38,10 @@ export function serveStdio(
   });
 }
 
+/**
+ * A listening WebSocket transport: the URL it bound (port resolved when 0 was asked for) and how
+ * to stop it.
+ */
 export interface WebSocketListener {
   readonly url: string;
   close(): Promise<void>;

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { readBackfillState, StateRuntime, stateDbPath } from '@skein/state';
+import { unwritableReason } from '../access-errors.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, type ExitCode } from '../errors.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { plural } from '../format.js';
 import { createProgress } from '../progress.js';
 import { buildServices } from '../services.js';
@@ -10,6 +12,8 @@ interface BackfillSummary {
   status: string;
   filesDone: number;
   filesFailed: number;
+  /** Why Skein does not write this home's DB (a schema it does not know), if so. */
+  readOnlyReason: string | null;
 }
 
 async function readSummary(home: string): Promise<BackfillSummary | null> {
@@ -17,9 +21,32 @@ async function readSummary(home: string): Promise<BackfillSummary | null> {
   const runtime = await StateRuntime.open({ sqliteHome: home });
   try {
     const state = await readBackfillState(runtime);
-    return { status: state.status, filesDone: state.filesDone, filesFailed: state.filesFailed };
+    return {
+      status: state.status,
+      filesDone: state.filesDone,
+      filesFailed: state.filesFailed,
+      readOnlyReason: runtime.readOnlyReason,
+    };
   } finally {
     await runtime.close();
+  }
+}
+
+/**
+ * `backfill` and `reindex` write Codex's index in the home: refuse plainly, before anything
+ * else, when this user cannot write it (or the files SQLite keeps beside it).
+ */
+function assertIndexWritable(home: string, command: string): void {
+  const db = stateDbPath(home);
+  for (const path of [db, `${db}-wal`, `${db}-shm`, home]) {
+    if (path !== home && !existsSync(path)) continue;
+    const reason = unwritableReason(path);
+    if (reason !== null) {
+      throw CliError.failure(
+        `skein ${command} cannot build the index: cannot write ${path}: ${reason} (it writes Codex's index, ${basename(db)}, in ${home})`,
+        undefined,
+      );
+    }
   }
 }
 
@@ -30,7 +57,13 @@ async function readSummary(home: string): Promise<BackfillSummary | null> {
  */
 async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
   const { path: home } = await ctx.home();
+  assertIndexWritable(home, reindex ? 'reindex' : 'backfill');
   const before = reindex ? null : await readSummary(home);
+  if (before?.readOnlyReason) {
+    throw CliError.refused(
+      `skein ${reindex ? 'reindex' : 'backfill'} does not write this home's index: ${before.readOnlyReason}`,
+    );
+  }
   const started = Date.now();
   const progress = createProgress(ctx.out, reindex ? 'reindex' : 'backfill');
   const services = await buildServices(home, ctx.out, { progress, reindex, waitForIndex: true });
@@ -39,6 +72,7 @@ async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
     status: 'unavailable',
     filesDone: 0,
     filesFailed: 0,
+    readOnlyReason: null,
   };
   const elapsedMs = Date.now() - started;
   const alreadyComplete = before?.status === 'complete';

@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
 import type { CommandHelpers, Wrap } from '../cli.js';
+import { CliError, EXIT } from '../errors.js';
 import { SOURCE_KINDS } from '../source-kinds.js';
 
-/** Default `thread/list` page size (kept here so `--help` loads no command module). */
+/** `thread/list` page sizes (kept here so `--help` loads no command module). */
 const DEFAULT_PAGE_SIZE = 25;
+const MAX_PAGE_SIZE = 100;
+/** The most results one `search` prints. */
+const MAX_SEARCH_RESULTS = 10_000;
 
 // Command modules load on use: `--help`, `--version` and `debug` never pull in SQLite.
 const list = () => import('./list.js');
@@ -54,7 +58,11 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
       new h.Option('--order <dir>', 'sort direction').choices(['desc', 'asc']).default('desc'),
     )
     .option('--asc', 'oldest first (same as --order asc)')
-    .option('-n, --limit <n>', `page size, 1..100 (default ${DEFAULT_PAGE_SIZE})`, h.parseLimit)
+    .option(
+      '-n, --limit <n>',
+      `page size, 1..${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
+      h.limitParser(MAX_PAGE_SIZE),
+    )
     .option('--cursor <cursor>', 'continue after an earlier page (printed under the table)')
     .option('--all', 'every page, not just the first')
     .option(
@@ -74,6 +82,7 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .argument('<thread>', REF_HELP)
     .option('--full', 'unfold tool calls and reasoning')
     .option('--metadata-only', 'only the metadata, no transcript')
+    .option('--no-pager', 'print straight to the terminal (default: $PAGER or less when long)')
     .option('--json', 'print {thread, archived, items} with the raw rollout items')
     .action(
       wrap<ShowOptions>(async (ctx, options, [ref]) => (await show()).runShow(ctx, ref!, options)),
@@ -87,7 +96,11 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--content', 'search inside the conversations (case-insensitive), with a snippet each')
     .option('--archived', 'only archived threads')
     .option('--active', 'only active (not archived) threads')
-    .option('-n, --limit <n>', 'at most this many results (default 50)', h.parseLimit)
+    .option(
+      '-n, --limit <n>',
+      `at most this many results, 1..${MAX_SEARCH_RESULTS.toLocaleString('en-US')} (default 50)`,
+      h.limitParser(MAX_SEARCH_RESULTS),
+    )
     .option('--json', 'print an array of app-server Thread objects')
     .action(
       wrap<SearchOptions>(async (ctx, options, [text]) =>
@@ -207,6 +220,28 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
         async (ctx, options, [file]) => (await transfer()).runImport(ctx, file!, options),
         { allowCreateHome: true, homeFiles: 'import' },
       ),
+    );
+
+  program
+    .command('completion')
+    .description('Print a shell completion script: bash, zsh or fish')
+    .argument('<shell>', 'bash, zsh or fish')
+    .addHelpText(
+      'after',
+      '\nbash: source <(skein completion bash)\nzsh:  source <(skein completion zsh)\nfish: skein completion fish > ~/.config/fish/completions/skein.fish',
+    )
+    .action(
+      wrap<{ json?: boolean }>(async (ctx, _options, [shell]) => {
+        const { COMPLETION_SHELLS, completionScript } = await import('../completion.js');
+        const wanted = COMPLETION_SHELLS.find((known) => known === shell);
+        if (wanted === undefined) {
+          throw CliError.usage(
+            `unknown shell "${shell}" (expected ${COMPLETION_SHELLS.join(', ')})`,
+          );
+        }
+        ctx.out.stdout.write(completionScript(program, wanted));
+        return EXIT.ok;
+      }),
     );
 
   const debug = program.command('debug').description('Inspection tools');

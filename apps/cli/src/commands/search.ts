@@ -30,7 +30,7 @@ export async function runSearch(
   if (text.trim() === '') throw CliError.usage('search text must not be empty');
   if (options.content) return runContentSearch(ctx, text, options);
   const { store, indexed } = await ctx.services();
-  const limit = Math.max(1, options.limit ?? 50);
+  const limit = options.limit ?? 50;
   const collections = options.archived ? [true] : options.active ? [false] : [false, true];
   const found: StoredThread[] = [];
   const needle = text.toLowerCase();
@@ -92,7 +92,7 @@ async function runContentSearch(
   options: SearchOptions,
 ): Promise<ExitCode> {
   const { store } = await ctx.services();
-  const limit = Math.max(1, options.limit ?? 50);
+  const limit = options.limit ?? 50;
   const collections = options.archived ? [true] : options.active ? [false] : [false, true];
   const found: { thread: StoredThread; snippet: string }[] = [];
   for (const archived of collections) {

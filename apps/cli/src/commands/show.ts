@@ -3,6 +3,7 @@ import type { RolloutItem, StoredThread } from '@skein/thread-store';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { shortDateTime, tildePath } from '../format.js';
+import { writePaged } from '../pager.js';
 import { toThreadJson } from '../thread-json.js';
 import { buildTranscript, renderTranscript } from '../transcript.js';
 
@@ -10,6 +11,8 @@ export interface ShowOptions {
   json?: boolean;
   full?: boolean;
   metadataOnly?: boolean;
+  /** `--no-pager` sets it false. */
+  pager?: boolean;
 }
 
 export async function runShow(
@@ -32,30 +35,33 @@ export async function runShow(
     });
     return EXIT.ok;
   }
-  printMetadata(ctx, thread);
+  // Built whole, then printed through the pager on a terminal (long transcripts).
+  const lines: string[] = [];
+  const emit = (text = '') => lines.push(text);
+  printMetadata(ctx, thread, emit);
   if (!options.metadataOnly) {
-    out.line();
+    emit();
     // A 0.169 fork by reference keeps its base's turns in the base's file: show them first.
     const inherited = await readInheritedItems(home, thread);
     let turnsBefore = 0;
     if (inherited.items.length > 0) {
       const base = buildTranscript(inherited.items);
       turnsBefore = base.filter((entry) => entry.kind === 'turn').length;
-      out.line(out.color.dim(`(history inherited from ${inherited.from.join(' ← ')})`));
-      out.line(
+      emit(out.color.dim(`(history inherited from ${inherited.from.join(' ← ')})`));
+      emit(
         renderTranscript(base, {
           color: out.color,
           full: options.full === true,
           width: out.columns,
         }),
       );
-      out.line();
-      out.line(out.color.dim('(this thread from here on)'));
+      emit();
+      emit(out.color.dim('(this thread from here on)'));
     }
     const entries = buildTranscript(items, turnsBefore);
     if (entries.length === 0) out.note('(no messages)');
     else
-      out.line(
+      emit(
         renderTranscript(entries, {
           color: out.color,
           full: options.full === true,
@@ -63,6 +69,7 @@ export async function runShow(
         }),
       );
   }
+  await writePaged(ctx, `${lines.join('\n')}\n`, { pager: options.pager !== false });
   return EXIT.ok;
 }
 
@@ -101,7 +108,11 @@ function isArchived(thread: StoredThread): boolean {
   );
 }
 
-function printMetadata(ctx: CommandContext, thread: StoredThread): void {
+function printMetadata(
+  ctx: CommandContext,
+  thread: StoredThread,
+  emit: (text: string) => void,
+): void {
   const { out } = ctx;
   const c = out.color;
   const home = ctx.io.env.HOME ?? '';
@@ -136,5 +147,5 @@ function printMetadata(ctx: CommandContext, thread: StoredThread): void {
   if (thread.tokenUsage) rows.push(['tokens', String(thread.tokenUsage.totalTokens)]);
   if (thread.rolloutPath) rows.push(['file', tildePath(thread.rolloutPath, home)]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  for (const [key, value] of rows) out.line(`${c.dim(key.padEnd(width))}  ${value}`);
+  for (const [key, value] of rows) emit(`${c.dim(key.padEnd(width))}  ${value}`);
 }

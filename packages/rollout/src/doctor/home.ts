@@ -36,6 +36,11 @@ interface Diagnosed {
   scan: HomeScan;
 }
 
+/**
+ * Checks a Codex home for drift between its rollouts (the truth), `session_index.jsonl` and
+ * Codex's DBs: unreadable or torn files, stale or missing rows, names in one place only, a
+ * projection behind or ahead, forks whose source is gone. Reads only.
+ */
 export async function diagnoseHome(options: DoctorOptions): Promise<HomeDiagnosis> {
   return (await diagnose(options)).diagnosis;
 }
@@ -107,6 +112,11 @@ const OPEN_PATH_KINDS: ReadonlySet<string> = new Set([
   'backfill-incomplete',
 ]);
 
+/**
+ * Repairs what `diagnoseHome` finds, as Codex would (re-point or drop rows, index files, write a
+ * name's other side, project history), never rewriting a rollout; then diagnoses again and reports
+ * what remains.
+ */
 export async function repairHome(options: DoctorOptions): Promise<HomeRepair> {
   const { diagnosis: before, scan } = await diagnose(options);
   const errors = new Map<string, string>();

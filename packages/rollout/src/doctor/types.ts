@@ -39,6 +39,10 @@ export type ProjectionFindingKind =
 /** Forks by reference against the source rollouts they read through. */
 export type LineageFindingKind = 'fork-source-missing' | 'fork-source-short';
 
+/**
+ * Every kind of finding `diagnoseHome` reports (files, rows, names, projection, lineage, state
+ * DB).
+ */
 export type HomeFindingKind =
   | StateDbFindingKind
   | RolloutFileFindingKind
@@ -47,6 +51,7 @@ export type HomeFindingKind =
   | ProjectionFindingKind
   | LineageFindingKind;
 
+/** One finding of `diagnoseHome`. */
 export type HomeFinding = DoctorFinding<HomeFindingKind>;
 
 /** One rollout file as the scan read it. */
@@ -77,6 +82,7 @@ export interface HomeScan {
   rel(path: string): string;
 }
 
+/** How many rollout files `diagnoseHome` checked (active, archived) and their total size. */
 export interface FilesSummary {
   checked: number;
   active: number;
@@ -84,6 +90,9 @@ export interface FilesSummary {
   bytes: number;
 }
 
+/**
+ * `diagnoseHome`'s result: the home, the files checked, the state DB's summary, and the findings.
+ */
 export interface HomeDiagnosis {
   home: string;
   files: FilesSummary;
@@ -91,6 +100,10 @@ export interface HomeDiagnosis {
   findings: HomeFinding[];
 }
 
+/**
+ * Which home `diagnoseHome` / `repairHome` check, where its DBs are, and the provider of rollouts
+ * that name none.
+ */
 export interface DoctorOptions {
   codexHome: string;
   /** Directory of the DB files (Codex's `sqlite_home`); default: the Codex home. */
@@ -102,6 +115,9 @@ export interface DoctorOptions {
 /** A finding after `repairHome`: whether the repair took, verified by a second diagnosis. */
 export type RepairedFinding = HomeFinding & { repaired: boolean; repairError?: string };
 
+/**
+ * `repairHome`'s result: each finding marked repaired or not, and the diagnosis after the repairs.
+ */
 export interface HomeRepair {
   /** What was found before repairing, each marked repaired or not. */
   findings: RepairedFinding[];

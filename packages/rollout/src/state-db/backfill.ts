@@ -21,6 +21,7 @@ import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
 import { PRESCAN_MIN_FILES, RolloutPrescanner } from './prescan.js';
 
+/** Where an import stands: files and bytes done and in total. */
 export interface BackfillProgress {
   filesDone: number;
   filesTotal: number;
@@ -30,6 +31,10 @@ export interface BackfillProgress {
   bytesTotal: number;
 }
 
+/**
+ * How `runBackfill` imports: the home, default provider, lease duration, batch size, worker
+ * threads, owner and a progress callback.
+ */
 export interface BackfillOptions {
   codexHome: string;
   defaultProvider?: string;
@@ -53,11 +58,16 @@ export interface BackfillOptions {
   owner?: LeaseOwner;
 }
 
+/** A file the import could not read, and why. */
 export interface BackfillFailure {
   path: string;
   error: string;
 }
 
+/**
+ * What an import did: whether it ran (or who held it), files imported, failed and skipped, the
+ * first failures, and how long it took.
+ */
 export interface BackfillOutcome {
   /** False when another process holds the backfill lease (or it was already complete). */
   ran: boolean;
@@ -71,7 +81,9 @@ export interface BackfillOutcome {
   durationMs: number;
 }
 
+/** How long Skein's side of the import lease lasts without a heartbeat (2 min). */
 export const DEFAULT_BACKFILL_LEASE_MS = 120_000;
+/** Files upserted per transaction during an import. */
 export const DEFAULT_BACKFILL_BATCH = 500;
 const MAX_REPORTED_FAILURES = 50;
 /** From this many files an import raises the page cache (the table is written, then read). */

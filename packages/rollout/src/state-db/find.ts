@@ -4,6 +4,7 @@ import { resolveRolloutFile, rolloutPathInHome } from '../layout.js';
 import { type FindThreadPathOptions, findThreadPath, isArchivedRolloutPath } from '../listing.js';
 import { readRepairRolloutPath } from './repair.js';
 
+/** `findThreadPathWithDb`'s options: those of `findThreadPath`, plus the state DB to ask first. */
 export interface FindThreadPathWithDbOptions extends FindThreadPathOptions {
   stateDb?: StateDb | undefined;
 }

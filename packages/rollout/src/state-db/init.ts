@@ -12,6 +12,11 @@ import { readSessionMetaLine } from '../head-summary.js';
 import { parseRolloutFileName, sessionsDir } from '../layout.js';
 import { type BackfillOptions, type BackfillProgress, runBackfill } from './backfill.js';
 
+/**
+ * `initStateDb`'s options: the home, where its DBs are, how long to wait for another process's
+ * import, the provider of rollouts that name none, the schema a home without a DB gets, a progress
+ * callback and import tuning.
+ */
 export interface InitStateDbOptions {
   codexHome: string;
   /** Directory of the DB file; default: the Codex home. */
@@ -34,7 +39,9 @@ export interface InitStateDbOptions {
   signal?: AbortSignal;
 }
 
+/** How long `initStateDb` waits for another process's import before giving up (30 s). */
 export const DEFAULT_BACKFILL_WAIT_MS = 30_000;
+/** How often `initStateDb` looks again while it waits (1 s). */
 export const DEFAULT_BACKFILL_POLL_MS = 1_000;
 
 function openOptions(options: InitStateDbOptions) {

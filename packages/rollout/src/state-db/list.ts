@@ -28,6 +28,10 @@ import { encodeSessionSource } from '../metadata.js';
 import { CwdNormalizer } from './files.js';
 import { readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
 
+/**
+ * `listThreadsWithDb`: the file listing's options plus the state DB, a sort key it knows, and
+ * whether to answer from the DB alone.
+ */
 export interface ListThreadsWithDbOptions extends Omit<ListThreadsOptions, 'sortKey'> {
   sortKey?: ThreadSortKey;
   stateDb?: StateDb | undefined;
@@ -35,6 +39,7 @@ export interface ListThreadsWithDbOptions extends Omit<ListThreadsOptions, 'sort
   useStateDbOnly?: boolean;
 }
 
+/** A page of thread metadata from `listThreadsWithDb`, with cursors. */
 export interface ThreadMetadataPage {
   items: ThreadMetadata[];
   nextCursor: string | null;

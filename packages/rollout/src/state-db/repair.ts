@@ -13,6 +13,10 @@ import { parseRolloutFileName, plainRolloutPath, resolveRolloutFile } from '../l
 import { isArchivedRolloutPath } from '../listing.js';
 import { CwdNormalizer } from './files.js';
 
+/**
+ * How `reconcileRolloutFile` repairs a row: the home (archived flag from the file's location,
+ * index names) or an explicit archived state, and the default provider.
+ */
 export interface RepairOptions {
   /** Lets the archived flag follow the file's location, and supplies index names. */
   codexHome?: string;
@@ -71,6 +75,10 @@ export async function reconcileRolloutFile(
   return (await getThread(db.ctx, metadata.id)) ?? null;
 }
 
+/**
+ * What a read-repair did: nothing, fixed the row in place, rebuilt it from the file, or failed
+ * (best effort, never thrown).
+ */
 export type RepairResult = 'unchanged' | 'repaired' | 'reconciled' | 'failed';
 
 /**

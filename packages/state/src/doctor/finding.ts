@@ -10,6 +10,10 @@
  */
 export type DoctorSeverity = 'error' | 'warning' | 'info';
 
+/**
+ * One thing `skein doctor` found: its kind, severity, where (a home-relative path or a thread id),
+ * what it means, and the repair `repairHome` would make, if any.
+ */
 export interface DoctorFinding<K extends string = string> {
   kind: K;
   severity: DoctorSeverity;

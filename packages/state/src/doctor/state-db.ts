@@ -35,8 +35,13 @@ export type StateDbFindingKind =
   | 'history-db-read-only'
   | 'obsolete-skein-db';
 
+/** A finding about the state DB itself (schema, integrity, backfill, obsolete files). */
 export type StateDbFinding = DoctorFinding<StateDbFindingKind>;
 
+/**
+ * What `inspectStateDb` learned about the home's DB: where it is, which Codex schema it has,
+ * whether Skein writes it, and its backfill state.
+ */
 export interface StateDbSummary {
   path: string;
   exists: boolean;
@@ -58,6 +63,10 @@ export interface StateDbSummary {
   };
 }
 
+/**
+ * `inspectStateDb`'s result: the summary, the findings, and a read-only handle for the checks that
+ * follow (null when no DB can be read).
+ */
 export interface StateDbInspection {
   summary: StateDbSummary;
   findings: StateDbFinding[];

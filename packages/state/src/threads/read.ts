@@ -26,6 +26,7 @@ export function selectThreadRows(
   );
 }
 
+/** A thread's metadata row by id, or undefined. */
 export async function getThread(
   ctx: StateContext,
   id: string,
@@ -36,6 +37,7 @@ export async function getThread(
   return row ? rowToMetadata(row, ctx.profile) : undefined;
 }
 
+/** Metadata rows for many ids (missing ids are left out), in chunks of 500. */
 export async function getThreads(
   ctx: StateContext,
   ids: readonly string[],
@@ -67,9 +69,15 @@ export async function findRolloutPathById(
 // ---------------------------------------------------------------------------------------------
 // Listing
 
+/** A column `listThreads` sorts and pages by. */
 export type ThreadSortKey = 'created_at' | 'updated_at' | 'recency_at';
+/** `desc` (newest first, the default) or `asc`. */
 export type SortDirection = 'asc' | 'desc';
 
+/**
+ * A `listThreads` query: page size and cursor, sort, the archived collection, and filters
+ * (sources, providers, cwds, search term).
+ */
 export interface ListThreadsParams {
   /** Rows per page (1..1000). */
   pageSize: number;
@@ -91,6 +99,10 @@ export interface ListThreadsParams {
   includeHidden?: boolean;
 }
 
+/**
+ * A page of `listThreads`: rows, the cursor of the next page, a cursor back towards the start, and
+ * how many rows were scanned.
+ */
 export interface ThreadPage {
   items: ThreadMetadata[];
   /** Continues after the last item in the same direction; null on the last page. */
@@ -111,6 +123,10 @@ export function threadSortTime(meta: ThreadMetadata, sortKey: ThreadSortKey): nu
   return meta.recencyAtMs || meta.updatedAtMs;
 }
 
+/**
+ * One keyset-paged page of thread rows with `thread/list`'s filters (threads without a preview are
+ * hidden unless asked for). Cursors are stable under concurrent inserts.
+ */
 export async function listThreads(
   ctx: StateContext,
   params: ListThreadsParams,

@@ -37,6 +37,10 @@ export async function insertSpawnEdge(
     .execute();
 }
 
+/**
+ * Sets the status of the spawn edge that names `childId` (`open`, `closed`, …); false if there is
+ * none.
+ */
 export async function setSpawnEdgeStatus(
   ctx: StateContext,
   childId: string,
@@ -50,6 +54,7 @@ export async function setSpawnEdgeStatus(
   return Number(result.numUpdatedRows) > 0;
 }
 
+/** A spawn edge: parent, child and status. */
 export interface SpawnEdge {
   parentId: ThreadId;
   childId: ThreadId;

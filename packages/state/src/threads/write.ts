@@ -36,6 +36,7 @@ export function allocateThreadTimes(
   return { updatedAtMs, recencyAtMs: updatedAtMs, recencySupplied: false };
 }
 
+/** The times an upsert wrote: `updatedAtMs`, and the recency of an insert. */
 export interface UpsertResult {
   updatedAtMs: number;
   /** The recency written on insert (on update the stored value may be kept). */
@@ -118,6 +119,7 @@ export async function insertThreadIfAbsent(
   return inserted;
 }
 
+/** `setThreadArchived`'s change: archived or not, where the rollout now lives, and when. */
 export interface SetArchivedParams {
   archived: boolean;
   /** Where the rollout now lives (moved into or out of `archived_sessions/`). */
@@ -178,6 +180,7 @@ export async function touchThreadUpdatedAt(
 /** A tri-state field: `undefined` leaves it, `null` clears it, a value sets it. */
 export type Clearable<T> = T | null | undefined;
 
+/** A change to a thread's git columns: each field absent (unchanged), null (cleared) or a value. */
 export interface GitInfoPatch {
   sha?: Clearable<string>;
   branch?: Clearable<string>;

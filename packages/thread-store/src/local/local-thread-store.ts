@@ -131,6 +131,10 @@ import {
 } from './rollout-port.js';
 import { searchRolloutFile } from './search.js';
 
+/**
+ * `LocalThreadStore`'s configuration: the Codex home, the provider of threads that name none,
+ * where warnings go, and how git facts are collected.
+ */
 export interface LocalThreadStoreConfig {
   /** The Codex home (`CODEX_HOME`, default `~/.codex`). */
   codexHome: string;
@@ -170,6 +174,12 @@ function itemsOf(lines: readonly RolloutLine[]): RolloutItem[] {
   });
 }
 
+/**
+ * The `ThreadStore` of a Codex home: rollout JSONL files plus Codex's SQLite index (the `StateDb`
+ * an app built once with `initStateDb`; without one, files only), written as Codex writes them.
+ * One writer per thread across processes (Codex's writer lock). `close()` shuts every live writer
+ * down.
+ */
 export class LocalThreadStore extends ThreadStoreBase {
   readonly codexHome: string;
   readonly defaultModelProvider: string;

@@ -22,6 +22,10 @@ import {
   userMessageItem,
 } from './items.js';
 
+/**
+ * What a store under test supports; the suite skips what it lacks (and checks that it is refused
+ * as `Unsupported`).
+ */
 export interface ThreadStoreCapabilities {
   /** Threads have local rollout paths; `readThreadByRolloutPath` works. */
   rolloutPaths: boolean;
@@ -48,6 +52,10 @@ export interface ThreadStoreCapabilities {
   items?: boolean;
 }
 
+/**
+ * A fresh store for one test: the store, a cwd for its threads, how to reopen it over the same
+ * backing, and cleanup.
+ */
 export interface ThreadStoreHarness {
   store: ThreadStore;
   /** A directory threads may use as their cwd. */
@@ -57,6 +65,10 @@ export interface ThreadStoreHarness {
   cleanup?: () => Promise<void> | void;
 }
 
+/**
+ * `describeThreadStoreConformance`'s options: a label, a harness factory, and the store's
+ * capabilities.
+ */
 export interface ThreadStoreConformanceOptions {
   /** Label of the `describe` block. */
   name: string;
@@ -65,6 +77,10 @@ export interface ThreadStoreConformanceOptions {
   capabilities: ThreadStoreCapabilities;
 }
 
+/**
+ * Awaits `promise` and asserts it rejects with a `ThreadStoreError` of one of `codes` (and a
+ * message including `messageIncludes`); returns the error.
+ */
 export async function expectThreadStoreError(
   promise: Promise<unknown>,
   codes: ThreadStoreErrorCode | readonly ThreadStoreErrorCode[],

@@ -1,51 +1,12 @@
-/** Builders for rollout items and store parameters, shared by store tests and the suite. */
+/**
+ * Builders for store parameters and test-only items, shared by store tests and the suite. The
+ * message builders are public (`../messages.ts`) and re-exported here for existing tests.
+ */
 import { newThreadId } from '@skein/state';
+import { turnItems } from '../messages.js';
 import type { CreateThreadParams, ResumeThreadParams, RolloutItem, ThreadId } from '../types.js';
 
-export function userMessageItem(message: string): RolloutItem {
-  return {
-    type: 'event_msg',
-    payload: { type: 'user_message', message, images: [], local_images: [], text_elements: [] },
-  };
-}
-
-export function agentMessageItem(message: string): RolloutItem {
-  return { type: 'event_msg', payload: { type: 'agent_message', message } };
-}
-
-export function assistantResponseItem(text: string): RolloutItem {
-  return {
-    type: 'response_item',
-    payload: { type: 'message', role: 'assistant', content: [{ type: 'output_text', text }] },
-  };
-}
-
-export function turnStartedItem(
-  turnId: string,
-  startedAt = Math.floor(Date.now() / 1000),
-): RolloutItem {
-  return {
-    type: 'event_msg',
-    payload: { type: 'task_started', turn_id: turnId, started_at: startedAt },
-  };
-}
-
-export function turnCompleteItem(
-  turnId: string,
-  lastAgentMessage: string | null = null,
-  completedAt = Math.floor(Date.now() / 1000),
-): RolloutItem {
-  return {
-    type: 'event_msg',
-    payload: {
-      type: 'task_complete',
-      turn_id: turnId,
-      last_agent_message: lastAgentMessage,
-      completed_at: completedAt,
-    },
-  };
-}
-
+/** A `turn_context` item (cwd, model, policies), optionally for a turn. */
 export function turnContextItem(cwd: string, model = 'gpt-test', turnId?: string): RolloutItem {
   return {
     type: 'turn_context',
@@ -61,6 +22,7 @@ export function turnContextItem(cwd: string, model = 'gpt-test', turnId?: string
   };
 }
 
+/** An `event_msg` `token_count` with the given total. */
 export function tokenCountItem(totalTokens: number): RolloutItem {
   const usage = {
     input_tokens: totalTokens,
@@ -86,6 +48,10 @@ export function droppedEventItem(): RolloutItem {
   };
 }
 
+/**
+ * `CreateThreadParams` for a test thread in `cwd` (a new id, source `cli`, a test provider), with
+ * overrides.
+ */
 export function createThreadParams(
   cwd: string | null,
   overrides: Partial<CreateThreadParams> = {},
@@ -102,6 +68,7 @@ export function createThreadParams(
   };
 }
 
+/** `ResumeThreadParams` for a test resume of `threadId`, with overrides. */
 export function resumeThreadParams(
   threadId: ThreadId,
   cwd: string | null,
@@ -117,62 +84,23 @@ export function resumeThreadParams(
 
 /**
  * One complete turn in Codex 0.169's paginated encoding (what its own turns write and what its
- * projection reads): `task_started`, the user's message as a response item and an
- * `item_completed` UserMessage, the agent's reply as an `item_completed` AgentMessage and a
- * response item, then `task_complete`.
+ * projection reads), via the public `turnItems`. `threadId` defaults to a fresh id: the store
+ * tests check ordinals and the projection, not Codex re-reading the file.
  */
 export function paginatedTurnItems(
   turnId: string,
   userText: string,
   agentText: string,
   atMs = Date.now(),
+  threadId: ThreadId = newThreadId(atMs),
 ): RolloutItem[] {
-  const seconds = Math.floor(atMs / 1000);
-  const userItemId = newThreadId(atMs);
-  const agentItemId = `msg_${turnId.replaceAll('-', '').slice(-16)}`;
-  const completed = (item: Record<string, unknown>, ms: number): RolloutItem => ({
-    type: 'event_msg',
-    payload: {
-      type: 'item_completed',
-      turn_id: turnId,
-      item,
-      started_at_ms: ms,
-      completed_at_ms: ms,
-    },
-  });
-  return [
-    {
-      type: 'event_msg',
-      payload: { type: 'task_started', turn_id: turnId, root_turn_id: turnId, started_at: seconds },
-    },
-    {
-      type: 'response_item',
-      payload: { type: 'message', role: 'user', content: [{ type: 'input_text', text: userText }] },
-    },
-    completed(
-      {
-        type: 'UserMessage',
-        id: userItemId,
-        content: [{ type: 'text', text: userText, text_elements: [] }],
-      },
-      atMs,
-    ),
-    completed(
-      { type: 'AgentMessage', id: agentItemId, content: [{ type: 'Text', text: agentText }] },
-      atMs + 1,
-    ),
-    assistantResponseItem(agentText),
-    {
-      type: 'event_msg',
-      payload: {
-        type: 'task_complete',
-        turn_id: turnId,
-        root_turn_id: turnId,
-        last_agent_message: agentText,
-        started_at: seconds,
-        completed_at: seconds,
-        duration_ms: 1,
-      },
-    },
-  ];
+  return turnItems(userText, agentText, { historyMode: 'paginated', turnId, atMs, threadId });
 }
+
+export {
+  agentMessageItem,
+  assistantResponseItem,
+  turnCompleteItem,
+  turnStartedItem,
+  userMessageItem,
+} from '../messages.js';
