@@ -87,7 +87,12 @@ export async function buildServices(
       const opened = await startStateDb(init);
       stateDb = opened.stateDb;
       if (stateDb === undefined && opened.reason !== null) {
-        out.warn(`${opened.reason}; answering from the rollout files meanwhile (slower)`);
+        const access = describeAccessError(opened.error, [stateDbPath(home), home]);
+        out.warn(
+          access === null
+            ? `${opened.reason}; answering from the rollout files meanwhile (slower)`
+            : `${access}; continuing without the state index (slower, files only)`,
+        );
       }
     }
   } catch (error) {

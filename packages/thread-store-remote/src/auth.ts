@@ -10,10 +10,12 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 
+/** The gRPC metadata key a call's `Bearer <token>` travels in. */
 export const AUTHORIZATION_METADATA_KEY = 'authorization';
 
-/** Environment variable holding the token (both sides), and one naming a file holding it. */
+/** Environment variable holding the token (both sides). */
 export const STORE_TOKEN_ENV = 'SKEIN_STORE_TOKEN';
+/** Environment variable naming a file that holds the token (read before `SKEIN_STORE_TOKEN`). */
 export const STORE_TOKEN_FILE_ENV = 'SKEIN_STORE_TOKEN_FILE';
 /** Environment variable naming a PEM file of CA certificates to trust for `grpcs://`. */
 export const STORE_CA_FILE_ENV = 'SKEIN_STORE_CA_FILE';

@@ -132,6 +132,7 @@ export async function openStateDbIfReady(
   return undefined;
 }
 
+/** What `startStateDb` got: a handle now, one later, or the reason there is none. */
 export interface StartedStateDb {
   /** The handle, when the index was (or could at once be made) complete. */
   stateDb: StateDb | undefined;
@@ -142,6 +143,8 @@ export interface StartedStateDb {
   ready: Promise<StateDb | undefined> | null;
   /** Why there is no handle now, for the caller to say once. */
   reason: string | null;
+  /** The error behind `reason` (its `cause` chain names a denied path, say), null with a handle. */
+  error: unknown;
 }
 
 /**
@@ -156,15 +159,20 @@ export async function startStateDb(
 ): Promise<StartedStateDb> {
   const { backgroundWaitMs, ...init } = options;
   try {
-    return { stateDb: await initStateDb({ ...init, waitMs: 0 }), ready: null, reason: null };
+    return {
+      stateDb: await initStateDb({ ...init, waitMs: 0 }),
+      ready: null,
+      reason: null,
+      error: null,
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const heldElsewhere = error instanceof StateError && error.code === 'BackfillTimedOut';
     if (!heldElsewhere || backgroundWaitMs === undefined || backgroundWaitMs <= 0) {
-      return { stateDb: undefined, ready: null, reason };
+      return { stateDb: undefined, ready: null, reason, error };
     }
     const ready = initStateDb({ ...init, waitMs: backgroundWaitMs }).catch(() => undefined);
-    return { stateDb: undefined, ready, reason };
+    return { stateDb: undefined, ready, reason, error };
   }
 }
 
