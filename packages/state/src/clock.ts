@@ -18,7 +18,7 @@ export class TimestampAllocator {
 
   /** Raises the mark (e.g. after reading a newer value another process wrote). */
   observe(ms: number): void {
-    if (ms > this.highWaterMs) this.highWaterMs = ms;
+    if (ms > this.highWaterMs) this.highWaterMs = Math.trunc(ms);
   }
 
   allocate(candidateMs: number): number {

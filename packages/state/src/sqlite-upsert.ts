@@ -92,7 +92,9 @@ export class SqliteBatchUpserter {
     if ((variant & WITH_RECENCY) !== 0 && has('recency_at_ms')) {
       sets.push('recency_at_ms = max(excluded.recency_at_ms, threads.recency_at_ms + 1)');
       if (has('recency_at'))
-        sets.push('recency_at = max(excluded.recency_at_ms, threads.recency_at_ms + 1) / 1000');
+        sets.push(
+          'recency_at = cast(max(excluded.recency_at_ms, threads.recency_at_ms + 1) / 1000 as bigint)',
+        );
     }
     return `insert into threads (${this.columns.join(', ')}) values (${this.columns.map(() => '?').join(', ')})
       on conflict (id) do update set ${sets.join(', ')}`;

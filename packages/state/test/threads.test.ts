@@ -281,6 +281,44 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       expect(await patchThreadMetadata(runtime.ctx, t.id, {})).toBe(true);
     });
 
+    it('stores every time as an integer, as Codex does, through each write path', async () => {
+      // JS numbers bind as REALs: a fractional ms time or a division must not leave one behind.
+      const now = Date.now() + 0.625;
+      const t = sampleThread({ updatedAtMs: now, recencyAtMs: now, createdAtMs: now - 5_000.5 });
+      await upsertThread(runtime.ctx, t);
+      await upsertThread(runtime.ctx, { ...t, recencyAtMs: now + 2_000.25 });
+      await patchThreadMetadata(runtime.ctx, t.id, { advanceRecencyAtMs: now + 4_000.5 });
+      const batched = sampleThread({ updatedAtMs: now + 0.5, recencyAtMs: now + 0.5 });
+      runtime.upsertThreadsBatch([
+        { metadata: batched },
+        { metadata: { ...batched, recencyAtMs: now + 3_000.75 } },
+      ]);
+      await setThreadArchived(runtime.ctx, batched.id, {
+        archived: true,
+        archivedAtMs: now + 6_000.5,
+        updatedAtMs: now + 6_000.5,
+      });
+      const timeColumns = [
+        'created_at',
+        'updated_at',
+        'created_at_ms',
+        'updated_at_ms',
+        'archived_at',
+        ...(modern ? ['recency_at', 'recency_at_ms'] : []),
+      ];
+      const types = runtime.sqlite
+        .prepare(
+          `select ${timeColumns.map((c) => `typeof(${c}) as ${c}`).join(', ')} from threads where id in (?, ?)`,
+        )
+        .all(t.id, batched.id) as Record<string, string>[];
+      expect(types).toHaveLength(2);
+      for (const row of types) {
+        for (const [column, type] of Object.entries(row)) {
+          if (type !== 'null') expect(`${column} ${type}`).toBe(`${column} integer`);
+        }
+      }
+    });
+
     it('puts a name where Codex keeps it: `name` for paginated 0.169 threads, else the title', async () => {
       const legacy = sampleThread();
       const paginated = sampleThread({ historyMode: 'paginated' });

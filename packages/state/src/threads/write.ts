@@ -87,7 +87,7 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
             const later = sql`case when excluded.recency_at_ms > threads.recency_at_ms + 1
               then excluded.recency_at_ms else threads.recency_at_ms + 1 end`;
             set.recency_at_ms = later;
-            if (columns.has('recency_at')) set.recency_at = sql`(${later}) / 1000`;
+            if (columns.has('recency_at')) set.recency_at = sql`cast((${later}) / 1000 as bigint)`;
           }
           return set as never;
         }),
@@ -239,9 +239,10 @@ export async function patchThreadMetadata(
   if (patch.updatedAtMs !== undefined) Object.assign(set, updatedColumns(ctx, patch.updatedAtMs));
   if (patch.advanceRecencyAtMs !== undefined && columns.has('recency_at_ms')) {
     const target = ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
-    const later = sql`case when recency_at_ms < ${target} then ${target} else recency_at_ms end`;
+    // A bound JS number is a REAL to SQLite: cast, or `recency_at` would store a fraction.
+    const later = sql`case when recency_at_ms < ${target} then cast(${target} as bigint) else recency_at_ms end`;
     set.recency_at_ms = later;
-    if (columns.has('recency_at')) set.recency_at = sql`(${later}) / 1000`;
+    if (columns.has('recency_at')) set.recency_at = sql`cast((${later}) / 1000 as bigint)`;
   }
   if (Object.keys(set).length === 0) {
     const row = await ctx.db
