@@ -32,6 +32,16 @@ export {
   type StartPostgresOptions,
   startPostgres,
 } from './postgres.js';
+export {
+  budget,
+  type Figures,
+  LineChild,
+  type ReliabilityProfile,
+  Rng,
+  recordFigures,
+  reliabilityProfile,
+  sleep,
+} from './reliability.js';
 export { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';
 export { makeSelfSignedCert, type SelfSignedCert } from './tls.js';
