@@ -35,11 +35,18 @@ export {
 export {
   budget,
   type Figures,
+  indexedNameOnDisk,
+  injectedSeqsOnDisk,
+  JsonRpcChild,
+  jsonLinesOnDisk,
   LineChild,
+  lostSeqs,
   type ReliabilityProfile,
   Rng,
+  type RpcMessage,
   recordFigures,
   reliabilityProfile,
+  rolloutFilesOnDisk,
   sleep,
 } from './reliability.js';
 export { StdioJsonRpcClient } from './stdio-jsonrpc.js';

@@ -1,5 +1,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 /*
@@ -169,4 +170,180 @@ export class LineChild {
     }
     return this.exited;
   }
+}
+
+export type RpcMessage = Record<string, unknown> & {
+  id?: unknown;
+  method?: string;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+};
+
+/**
+ * A JSON-RPC peer over a child's stdio (newline-delimited JSON, the framing of `codex
+ * app-server`): requests by id, answers kept in the order they arrived, pipelining allowed.
+ */
+export class JsonRpcChild extends LineChild {
+  readonly answers = new Map<string, RpcMessage>();
+  readonly notifications: RpcMessage[] = [];
+  #nextId = 1;
+  #waiters = new Map<string, (message: RpcMessage) => void>();
+
+  constructor(command: string, args: readonly string[], options: SpawnOptions = {}) {
+    super(command, args, options);
+    createInterface({ input: this.child.stdout! }).on('line', (line) => {
+      let message: RpcMessage;
+      try {
+        message = JSON.parse(line) as RpcMessage;
+      } catch {
+        return;
+      }
+      if (message.method !== undefined) {
+        if (this.notifications.length < 10_000) this.notifications.push(message);
+        return;
+      }
+      const key = JSON.stringify(message.id ?? null);
+      this.answers.set(key, message);
+      const waiter = this.#waiters.get(key);
+      if (waiter) {
+        this.#waiters.delete(key);
+        waiter(message);
+      }
+    });
+  }
+
+  /** Writes one raw line (anything: garbage, a huge message, a message without newline). */
+  writeRaw(text: string): boolean {
+    if (!this.running || this.child.stdin?.destroyed) return false;
+    return this.child.stdin!.write(`${text}\n`);
+  }
+
+  /** Sends a request and returns its id (the answer is awaited with `answer`). */
+  send(method: string, params?: unknown, id: string | number = this.#nextId++): string | number {
+    this.writeRaw(JSON.stringify(params === undefined ? { id, method } : { id, method, params }));
+    return id;
+  }
+
+  /** The answer to request `id` (already received or still to come), within `timeoutMs`. */
+  answer(id: unknown, timeoutMs = 30_000): Promise<RpcMessage> {
+    const key = JSON.stringify(id);
+    const seen = this.answers.get(key);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(key);
+        reject(
+          new Error(
+            `no answer to ${key} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`,
+          ),
+        );
+      }, timeoutMs);
+      this.#waiters.set(key, (message) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      void this.exited.then(() => {
+        if (!this.#waiters.has(key)) return;
+        this.#waiters.delete(key);
+        clearTimeout(timer);
+        reject(new Error(`exited before answering ${key}; stderr: ${this.stderr.slice(-2000)}`));
+      });
+    });
+  }
+
+  /** A request and its answer; throws on a JSON-RPC error unless `allowError`. */
+  async request<T = unknown>(method: string, params?: unknown, timeoutMs = 30_000): Promise<T> {
+    const message = await this.answer(this.send(method, params), timeoutMs);
+    if (message.error !== undefined) {
+      throw new Error(`${method}: JSON-RPC error ${message.error.code}: ${message.error.message}`);
+    }
+    return message.result as T;
+  }
+
+  async initialize(experimentalApi = false): Promise<void> {
+    await this.request('initialize', {
+      clientInfo: { name: 'skein_reliability', version: '1.0.0' },
+      ...(experimentalApi ? { capabilities: { experimentalApi: true } } : {}),
+    });
+    this.writeRaw(JSON.stringify({ method: 'initialized' }));
+  }
+}
+
+/** Where a thread's rollout files are on disk: `sessions/…` and `archived_sessions/…`. */
+export function rolloutFilesOnDisk(
+  home: string,
+  threadId: string,
+): { active: string[]; archived: string[] } {
+  const find = (dir: string, out: string[]): string[] => {
+    if (!existsSync(dir)) return out;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) find(path, out);
+      else if (entry.name.startsWith('rollout-') && entry.name.endsWith(`${threadId}.jsonl`))
+        out.push(path);
+    }
+    return out;
+  };
+  return {
+    active: find(join(home, 'sessions'), []),
+    archived: find(join(home, 'archived_sessions'), []),
+  };
+}
+
+/** Every parsed JSON line of a file (torn or malformed lines skipped). */
+export function jsonLinesOnDisk(file: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // a torn tail, or a malformed line: readers skip it too
+    }
+  }
+  return out;
+}
+
+/** The `seq <n>` texts of user `message` response items in a rollout, in file order. */
+export function injectedSeqsOnDisk(file: string): number[] {
+  const out: number[] = [];
+  for (const line of jsonLinesOnDisk(file)) {
+    const payload = line.payload as { type?: string; content?: { text?: string }[] } | undefined;
+    if (line.type !== 'response_item' || payload?.type !== 'message') continue;
+    for (const part of payload.content ?? []) {
+      const match = /^seq (\d+)$/.exec(part?.text ?? '');
+      if (match) out.push(Number(match[1]));
+    }
+  }
+  return out;
+}
+
+/** The name `session_index.jsonl` gives a thread now (its last entry), or null. */
+export function indexedNameOnDisk(home: string, threadId: string): string | null {
+  const file = join(home, 'session_index.jsonl');
+  if (!existsSync(file)) return null;
+  let name: string | null = null;
+  for (const line of jsonLinesOnDisk(file)) {
+    if (line.id === threadId && typeof line.thread_name === 'string') name = line.thread_name;
+  }
+  return name;
+}
+
+/**
+ * Acknowledged sequence numbers missing from `seqs` (`acknowledged`: every number up to it,
+ * or exactly these), and whether `seqs` strictly increases (nothing twice, nothing reordered).
+ */
+export function lostSeqs(
+  seqs: readonly number[],
+  acknowledged: number | ReadonlySet<number>,
+): { lost: number; inOrder: boolean } {
+  const inOrder = seqs.every((seq, index) => index === 0 || seq > seqs[index - 1]!);
+  const present = new Set(seqs);
+  let lost = 0;
+  if (typeof acknowledged === 'number') {
+    for (let n = 1; n <= acknowledged; n += 1) if (!present.has(n)) lost += 1;
+  } else {
+    for (const n of acknowledged) if (!present.has(n)) lost += 1;
+  }
+  return { lost, inOrder };
 }

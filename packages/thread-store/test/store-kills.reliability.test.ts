@@ -13,6 +13,7 @@ import { newThreadId } from '@skein/state';
 import {
   budget,
   LineChild,
+  lostSeqs,
   makeTempDir,
   Rng,
   recordFigures,
@@ -60,15 +61,6 @@ function seqsOnDisk(file: string): number[] {
   return out;
 }
 
-/** Items lost: acknowledged sequence numbers missing; plus whether the order held (1, 2, 3…). */
-function lostOf(seqs: readonly number[], acknowledged: number): { lost: number; inOrder: boolean } {
-  const inOrder = seqs.every((seq, index) => seq === index + 1);
-  const present = new Set(seqs);
-  let lost = 0;
-  for (let n = 1; n <= acknowledged; n += 1) if (!present.has(n)) lost += 1;
-  return { lost, inOrder };
-}
-
 function parseSeqs(text: string | undefined): number[] {
   return text === undefined || text === '-' || text === '' ? [] : text.split(',').map(Number);
 }
@@ -86,7 +78,7 @@ describe('SIGKILL during LiveThread appends and flushes (store API)', () => {
     await db.close();
     const ids = [newThreadId(), newThreadId()];
     const modes = ['legacy', 'paginated'];
-    const acknowledged = new Map(ids.map((id) => [id, 0]));
+    const acknowledged = new Map<string, number>(ids.map((id) => [id, 0]));
     let done = 0;
     let lost = 0;
     let outOfOrder = 0;
@@ -119,7 +111,7 @@ describe('SIGKILL during LiveThread appends and flushes (store API)', () => {
       for (const line of writer.lines) {
         const [kind, id, value] = line.split(' ');
         if (kind === 'resumed' && id !== undefined) {
-          const check = lostOf(parseSeqs(value), acknowledged.get(id) ?? 0);
+          const check = lostSeqs(parseSeqs(value), acknowledged.get(id) ?? 0);
           lost += check.lost;
           if (!check.inOrder) outOfOrder += 1;
         }
@@ -132,7 +124,7 @@ describe('SIGKILL during LiveThread appends and flushes (store API)', () => {
         const files = rolloutFilesOf(home, id);
         if ((acknowledged.get(id) ?? 0) === 0 && files.length === 0) continue;
         expect(files, `one rollout for ${id}`).toHaveLength(1);
-        const check = lostOf(seqsOnDisk(files[0]!), acknowledged.get(id) ?? 0);
+        const check = lostSeqs(seqsOnDisk(files[0]!), acknowledged.get(id) ?? 0);
         lost += check.lost;
         if (!check.inOrder) outOfOrder += 1;
       }
@@ -145,7 +137,7 @@ describe('SIGKILL during LiveThread appends and flushes (store API)', () => {
     expect(exit.code, checker.stderr).toBe(0);
     for (const line of checker.lines.filter((l) => l.startsWith('seqs '))) {
       const [, id, value] = line.split(' ');
-      const check = lostOf(parseSeqs(value), acknowledged.get(id!) ?? 0);
+      const check = lostSeqs(parseSeqs(value), acknowledged.get(id!) ?? 0);
       lost += check.lost;
       if (!check.inOrder) outOfOrder += 1;
     }
