@@ -33,6 +33,8 @@ export {
   startPostgres,
 } from './postgres.js';
 export {
+  type BackfillSnapshot,
+  backfillSnapshot,
   budget,
   type Figures,
   indexedNameOnDisk,
@@ -47,7 +49,9 @@ export {
   recordFigures,
   reliabilityProfile,
   rolloutFilesOnDisk,
+  type SyntheticThread,
   sleep,
+  writeSyntheticHome,
 } from './reliability.js';
 export { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';
