@@ -138,6 +138,10 @@ interface StoreParts {
   close(): Promise<void>;
 }
 
+/** The store's error for a rollout that exists but cannot be read (emptied, no session_meta). */
+const UNREADABLE_ROLLOUT =
+  /failed to read thread \S+: rollout at .* (is empty|does not start with session metadata)/;
+
 /** One ThreadManager over the store; metadata mutations and cascades go through it. */
 function assembleServices(parts: StoreParts): Services {
   const { store } = parts;
@@ -176,7 +180,13 @@ function assembleServices(parts: StoreParts): Services {
       return manager.listAgentSubtreeThreadIds(threadId);
     },
     async threadExists(threadId) {
-      return (await services.readThreadQuiet(threadId)) !== null;
+      try {
+        await store.readThread({ threadId, includeArchived: true, includeHistory: false });
+        return true;
+      } catch (error) {
+        // A thread whose rollout cannot be read still exists: commands say why it fails.
+        return UNREADABLE_ROLLOUT.test((error as Error).message);
+      }
     },
     async readThreadQuiet(threadId) {
       try {

@@ -23,6 +23,7 @@ import {
   RolloutRecorder,
   readHeadSummary,
   readProjectableLines,
+  readSessionMetaLine,
   readThreadHistory,
   resolveRolloutFile,
   rolloutPathFor,
@@ -39,6 +40,7 @@ import {
   getThread,
   getThreads,
   hasReadReceipts,
+  hideUnreadableThread,
   initialReadState,
   isThreadId,
   listChildThreads,
@@ -620,6 +622,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       (includeArchived || (!row.archived && !isArchivedRolloutPath(row.rolloutPath)))
     ) {
       const head = await readHeadSummary(row.rolloutPath).catch(() => undefined);
+      if (head !== undefined && !head.startsWithSessionMeta) {
+        const unreadable = await this.unreadableRollout(threadId, row.rolloutPath);
+        if (unreadable !== null) throw unreadable;
+      }
       const verified = head !== undefined && head.threadId === threadId;
       if (!includeHistory || verified) {
         const thread = await this.mergeRowAndHead(row, verified ? head : undefined);
@@ -635,7 +641,10 @@ export class LocalThreadStore extends ThreadStoreBase {
     const archived = isArchivedRolloutPath(path);
     const thread = await this.storedThreadFromRollout(path, archived);
     if (thread === undefined) {
-      throw ThreadStoreError.internal(`failed to read thread ${threadId} from ${path}`);
+      throw (
+        (await this.unreadableRollout(threadId, path)) ??
+        ThreadStoreError.internal(`failed to read thread ${threadId} from ${path}`)
+      );
     }
     if (!includeArchived && archived) {
       throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
@@ -657,6 +666,36 @@ export class LocalThreadStore extends ThreadStoreBase {
       thread.history = await this.loadHistoryAt(threadId, path);
     }
     return thread;
+  }
+
+  /**
+   * The error for a thread whose rollout exists but cannot be read — emptied, or its first line
+   * is not a valid session_meta — said plainly (an invalid request, never an internal error),
+   * or null when the file reads (or is gone). Its row is hidden from lists the way a
+   * never-messaged thread is (preview cleared), so no list offers a thread that cannot be
+   * opened; the row, its name and its DB-only facts stay, and a reindex of a readable file
+   * lists it again.
+   */
+  private async unreadableRollout(
+    threadId: ThreadId,
+    path: string,
+  ): Promise<ThreadStoreError | null> {
+    let reason: string;
+    try {
+      await readSessionMetaLine(path);
+      return null;
+    } catch (error) {
+      const code = error instanceof RolloutError ? error.code : null;
+      if (code !== 'EmptyFile' && code !== 'MissingSessionMeta') return null;
+      reason = (error as Error).message;
+    }
+    if (this.handle !== undefined && this.handle.ctx.profile.readOnlyReason === null) {
+      await hideUnreadableThread(this.handle.ctx, threadId, plainRolloutPath(path)).catch(
+        (error: unknown) =>
+          this.warn(`could not hide unreadable thread ${threadId}: ${message(error)}`),
+      );
+    }
+    return ThreadStoreError.invalidRequest(`failed to read thread ${threadId}: ${reason}`);
   }
 
   /**
