@@ -227,8 +227,15 @@ export class JsonRpcChild extends LineChild {
     return this.child.stdin!.write(`${text}\n`);
   }
 
-  /** Sends a request and returns its id (the answer is awaited with `answer`). */
-  send(method: string, params?: unknown, id: string | number = this.#nextId++): string | number {
+  /**
+   * Sends a request and returns its id (the answer is awaited with `answer`). Ids of its own
+   * are `rpc-<n>`, so raw messages with numeric ids never collide with them.
+   */
+  send(
+    method: string,
+    params?: unknown,
+    id: string | number = `rpc-${this.#nextId++}`,
+  ): string | number {
     this.writeRaw(JSON.stringify(params === undefined ? { id, method } : { id, method, params }));
     return id;
   }
