@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { parseRolloutFileName, readSessionMetaLine, resolveRolloutFile } from '@skein/rollout';
-import type { ThreadId } from '@skein/thread-store';
+import { linkOutsideHomeMessage, rolloutLinkOutsideHome, type ThreadId } from '@skein/thread-store';
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
@@ -71,6 +71,10 @@ export async function buildBundle(
       throw CliError.notFound(
         `rollout file of thread ${threadId} is missing: ${thread.rolloutPath}`,
       );
+    // Never put a file from outside the home in a bundle (a link out of it).
+    const outside = await rolloutLinkOutsideHome(services.home, file);
+    if (outside !== null)
+      throw CliError.refused(linkOutsideHomeMessage(services.home, file, outside));
     const bytes = await readFile(file);
     const info = await stat(file);
     const archived = /[\\/]archived_sessions[\\/]/.test(file);

@@ -101,6 +101,7 @@ import type {
   UpdateThreadMetadataParams,
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
+import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
 import {
   collectRolloutFiles,
   filterRelation,
@@ -621,6 +622,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       row.rolloutPath !== '' &&
       (includeArchived || (!row.archived && !isArchivedRolloutPath(row.rolloutPath)))
     ) {
+      await this.refuseLinkOutsideHome(row.rolloutPath);
       const head = await readHeadSummary(row.rolloutPath).catch(() => undefined);
       if (head !== undefined && !head.startsWithSessionMeta) {
         const unreadable = await this.unreadableRollout(threadId, row.rolloutPath);
@@ -638,6 +640,7 @@ export class LocalThreadStore extends ThreadStoreBase {
 
     // Step B: the filesystem.
     const path = await this.locateRollout(threadId, includeArchived);
+    await this.refuseLinkOutsideHome(path);
     const archived = isArchivedRolloutPath(path);
     const thread = await this.storedThreadFromRollout(path, archived);
     if (thread === undefined) {
@@ -696,6 +699,17 @@ export class LocalThreadStore extends ThreadStoreBase {
       );
     }
     return ThreadStoreError.invalidRequest(`failed to read thread ${threadId}: ${reason}`);
+  }
+
+  /**
+   * Refuses (Conflict, nothing read or written) a thread whose rollout is a link — or lies
+   * under a linked folder — leading out of the home. A path that does not exist passes.
+   */
+  private async refuseLinkOutsideHome(path: string): Promise<void> {
+    const target = await rolloutLinkOutsideHome(this.codexHome, path);
+    if (target !== null) {
+      throw ThreadStoreError.conflict(linkOutsideHomeMessage(this.codexHome, path, target));
+    }
   }
 
   /**
@@ -780,6 +794,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest(
         `failed to resolve rollout path \`${display}\`: file does not exist`,
       );
+    }
+    // A path in the home must stay in it (a path named outside the home is the caller's own).
+    if (rolloutPathInHome(this.codexHome, resolve(given)) === resolve(given)) {
+      await this.refuseLinkOutsideHome(given);
     }
     const canonical = plainRolloutPath(canonicalize(file));
     const archived = isArchivedRolloutPath(canonical);
@@ -970,11 +988,13 @@ export class LocalThreadStore extends ThreadStoreBase {
       for (let index = 0; index < files.length; index += 16) {
         const batch = files.slice(index, index + 16);
         const found = await Promise.all(
-          batch.map((file) =>
-            resolveRolloutFile(file).then((actual) =>
-              actual === null ? null : searchRolloutFile(actual, term).catch(() => null),
-            ),
-          ),
+          batch.map(async (file) => {
+            const actual = await resolveRolloutFile(file);
+            // Never read through a link out of the home.
+            if (actual === null || (await rolloutLinkOutsideHome(this.codexHome, actual)) !== null)
+              return null;
+            return searchRolloutFile(actual, term).catch(() => null);
+          }),
         );
         batch.forEach((file, i) => {
           const snippet = found[i];
@@ -1255,6 +1275,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       );
     }
     if (found === null) throw ThreadStoreError.invalidRequest(`thread not found: ${threadId}`);
+    await this.refuseLinkOutsideHome(found);
     return found;
   }
 
@@ -1537,6 +1558,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (found === null) {
       throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
     }
+    await this.refuseLinkOutsideHome(found);
     const file = (await resolveRolloutFile(found)) ?? found;
     const source = this.scoped(file, sessionsDir(this.codexHome), 'sessions');
     this.checkFileName(source, threadId);
@@ -1577,6 +1599,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (found === null) {
       throw ThreadStoreError.invalidRequest(`no archived rollout found for thread id ${threadId}`);
     }
+    await this.refuseLinkOutsideHome(found);
     const file = (await resolveRolloutFile(found)) ?? found;
     const source = this.scoped(file, archivedSessionsDir(this.codexHome), 'archived');
     this.checkFileName(source, threadId);
@@ -1646,6 +1669,8 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
       if (found !== null) paths.add(plainRolloutPath(found));
     }
+    // Nothing is deleted when any of the thread's files leads out of the home.
+    for (const path of paths) await this.refuseLinkOutsideHome(path);
     const entry = this.writers.get(threadId);
     if (entry !== undefined) {
       await entry.writer.discard().catch(() => undefined);
