@@ -73,6 +73,17 @@ async function writeThenCrash(
   return { acked: Math.max(0, ...acks), failedBefore };
 }
 
+/** `skein --store <spec> rename` with a name one byte over the 16 KiB bound: refused. */
+async function oversizedRename(spec: string, threadId: string): Promise<string> {
+  const run = new LineChild(
+    process.execPath,
+    [CLI, '--store', spec, 'rename', threadId, 'n'.repeat(16 * 1024 + 1)],
+    { env: { ...process.env, NO_COLOR: '1' } },
+  );
+  const exit = await run.exited;
+  return `${exit.code} ${run.stderr.trim()}`;
+}
+
 /** The `seq <n>` user messages a fresh `skein --store <spec> show <id> --json` lists. */
 async function seqsShown(spec: string, threadId: string): Promise<number[]> {
   const show = new LineChild(process.execPath, [CLI, '--store', spec, 'show', threadId, '--json'], {
@@ -115,6 +126,8 @@ describe('shared stores crashed mid-write', () => {
       if (!check.inOrder) outOfOrder += 1;
       expect({ lost, outOfOrder, crash: done }).toEqual({ lost: 0, outOfOrder: 0, crash: done });
     }
+    const rename = await oversizedRename(url, threadId);
+    expect(rename).toMatch(/^[1-9]\d* .*thread name must be at most 16384 bytes/);
     recordFigures(
       'PostgreSQL store: postgres SIGKILLed mid-write',
       {
@@ -161,6 +174,8 @@ describe('shared stores crashed mid-write', () => {
       if (!shown.inOrder) outOfOrder += 1;
       expect({ lost, outOfOrder, crash: done }).toEqual({ lost: 0, outOfOrder: 0, crash: done });
     }
+    const rename = await oversizedRename(`grpc://${server.address}`, threadId);
+    expect(rename).toMatch(/^[1-9]\d* .*thread name must be at most 16384 bytes/);
     recordFigures(
       'gRPC store server (over a Codex home) SIGKILLed mid-write',
       {
