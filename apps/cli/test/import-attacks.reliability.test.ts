@@ -30,6 +30,8 @@ interface BundleJson {
   threads: BundleEntry[];
 }
 
+const basenameOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
 /** Sets an entry's content (utf8) and the size and hash that go with it. */
 function withContent(entry: BundleEntry, text: string): BundleEntry {
   const bytes = Buffer.from(text, 'utf8');
@@ -146,5 +148,36 @@ describe('import attacks', () => {
     expect(written).toEqual([]);
     expect(changed).toEqual([]);
     expect(existsSync(join(home, 'sessions'))).toBe(true);
+  });
+
+  it('a bundle path leaving the home is refused before anything is written', async () => {
+    const { home, manifest } = fixture('codex-0.131');
+    dirs.push(home);
+    const dir = makeTempDir('skein-rel-bundles-');
+    dirs.push(dir);
+    const exported = join(dir, 'one.json');
+    expect(
+      (await skein(['export', thread(manifest, 'plain').id, '-o', exported], { home })).code,
+    ).toBe(0);
+    const bundle = JSON.parse(readFileSync(exported, 'utf8')) as BundleJson;
+    const target = makeTempDir('skein-rel-import-');
+    dirs.push(target);
+    const escapes = [
+      `../escaped/${basenameOf(bundle.threads[0]!.relativePath)}`,
+      `sessions/2026/01/01/../../../../escaped/${basenameOf(bundle.threads[0]!.relativePath)}`,
+      `/tmp/${basenameOf(bundle.threads[0]!.relativePath)}`,
+    ];
+    for (const [i, relativePath] of escapes.entries()) {
+      const file = join(dir, `escape-${i}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({ ...bundle, threads: [{ ...bundle.threads[0]!, relativePath }] }),
+      );
+      const result = await skein(['import', file], { home: join(target, 'home') });
+      expect(result.code, relativePath).toBe(2);
+      expect(result.stderr).toMatch(/relativePath/);
+    }
+    expect(existsSync(join(target, 'escaped'))).toBe(false);
+    expect(existsSync(join(target, 'home', 'sessions'))).toBe(false);
   });
 });
