@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import {
-  hasInteropTests,
+  hasTierTests,
   LongestFirstSequencer,
   packagesWithTests,
   skeinProject,
@@ -12,7 +12,9 @@ import {
 /**
  * Every package's tests in one vitest run: one project per package and tier. The fast tier
  * (`pnpm test:fast`) needs nothing but this machine; the interop tier (`pnpm test:interop`)
- * runs the real codex from npm. `bash scripts/test.sh` runs both and sums them up.
+ * runs the real codex from npm; the reliability tier (`pnpm test:reliability`) kills, corrupts,
+ * fuzzes and attacks real processes on real homes. `bash scripts/test.sh` runs all three and
+ * sums them up.
  */
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -34,8 +36,11 @@ export default defineConfig({
     sequence: { sequencer: LongestFirstSequencer },
     projects: packagesWithTests(root).flatMap((dir) => [
       skeinProject(root, dir, 'fast'),
-      ...(hasInteropTests(join(root, dir, 'test'))
+      ...(hasTierTests(join(root, dir, 'test'), 'interop')
         ? [skeinProject(root, dir, 'interop', INTEROP_SETUP[dir] ?? [])]
+        : []),
+      ...(hasTierTests(join(root, dir, 'test'), 'reliability')
+        ? [skeinProject(root, dir, 'reliability')]
         : []),
     ]),
   },

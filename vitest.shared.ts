@@ -22,12 +22,21 @@ const TEST_DEFAULTS = {
 
 /**
  * The interop tier: tests that run the real `codex` binary from npm (differential tests, Codex
- * reading what Skein wrote, the app-server schema). Everything else is the fast tier.
+ * reading what Skein wrote, the app-server schema). The reliability tier: kill loops,
+ * corruption, fuzzing and attacks, bounded for CI (`SKEIN_RELIABILITY=long` runs the long
+ * versions). Everything else is the fast tier.
  */
 export const INTEROP_TEST_FILES = '**/*.interop.test.ts';
+export const RELIABILITY_TEST_FILES = '**/*.reliability.test.ts';
 const TEST_FILES = ['test/**/*.test.ts', 'src/**/*.test.ts'];
 
-export type TestTier = 'fast' | 'interop';
+export type TestTier = 'fast' | 'interop' | 'reliability';
+
+/** The file pattern of a tier's own tests (the fast tier is everything else). */
+const TIER_FILES: Record<Exclude<TestTier, 'fast'>, string> = {
+  interop: INTEROP_TEST_FILES,
+  reliability: RELIABILITY_TEST_FILES,
+};
 
 /** A package's own vitest config (`pnpm --filter <pkg> exec vitest run`): both tiers. */
 export function skeinVitestConfig(overrides: ViteUserConfig = {}): ViteUserConfig {
@@ -52,19 +61,19 @@ export function packagesWithTests(root: string): string[] {
   );
 }
 
-/** Whether `dir` holds an `*.interop.test.ts` file (searched recursively). */
-export function hasInteropTests(dir: string): boolean {
+/** Whether `dir` holds a test file of `tier` (`*.<tier>.test.ts`, searched recursively). */
+export function hasTierTests(dir: string, tier: Exclude<TestTier, 'fast'>): boolean {
   if (!existsSync(dir)) return false;
   return readdirSync(dir, { withFileTypes: true }).some((entry) =>
     entry.isDirectory()
-      ? entry.name !== 'node_modules' && hasInteropTests(join(dir, entry.name))
-      : entry.name.endsWith('.interop.test.ts'),
+      ? entry.name !== 'node_modules' && hasTierTests(join(dir, entry.name), tier)
+      : entry.name.endsWith(`.${tier}.test.ts`),
   );
 }
 
 /**
  * The vitest project of one package in one tier, named `<tier>:<package dir>` (`fast:cli`,
- * `interop:app-server`), so `vitest run --project 'fast:*'` runs a whole tier.
+ * `interop:app-server`, `reliability:cli`), so `vitest run --project 'fast:*'` runs a whole tier.
  * `SKEIN_TEST_TIER` lets `ensureCodexCli` refuse to run codex from a fast test.
  */
 export function skeinProject(
@@ -79,12 +88,18 @@ export function skeinProject(
     test: {
       name: `${tier}:${basename(dir)}`,
       root: join(root, dir),
-      include: tier === 'fast' ? TEST_FILES : [`test/${INTEROP_TEST_FILES}`],
+      include: tier === 'fast' ? TEST_FILES : [`test/${TIER_FILES[tier]}`],
       exclude:
-        tier === 'fast' ? ['**/node_modules/**', INTEROP_TEST_FILES] : ['**/node_modules/**'],
+        tier === 'fast'
+          ? ['**/node_modules/**', ...Object.values(TIER_FILES)]
+          : ['**/node_modules/**'],
       env: { SKEIN_TEST_TIER: tier },
       globalSetup,
       ...TEST_DEFAULTS,
+      // The long reliability runs (`pnpm bench:reliability`) take minutes per test.
+      ...(tier === 'reliability' && process.env.SKEIN_RELIABILITY === 'long'
+        ? { testTimeout: 3 * 3_600_000 }
+        : {}),
     },
   };
 }

@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const results = new URL('../.test-results/', import.meta.url).pathname;
-const tiers = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['fast', 'interop'];
+const tiers =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['fast', 'interop', 'reliability'];
 let passed = 0;
 let failed = 0;
 let skipped = 0;

@@ -157,6 +157,13 @@ interface StoreParts {
   close(): Promise<void>;
 }
 
+/**
+ * The store's errors for a rollout that exists but cannot be read (emptied, no session_meta)
+ * or is never followed (a link out of the home).
+ */
+const UNREADABLE_ROLLOUT =
+  /failed to read thread \S+: rollout at .* (is empty|does not start with session metadata)|outside the home .*; links out of the home are never followed/;
+
 /** One ThreadManager over the store; metadata mutations and cascades go through it. */
 function assembleServices(parts: StoreParts): Services {
   const { store } = parts;
@@ -195,7 +202,14 @@ function assembleServices(parts: StoreParts): Services {
       return manager.listAgentSubtreeThreadIds(threadId);
     },
     async threadExists(threadId) {
-      return (await services.readThreadQuiet(threadId)) !== null;
+      try {
+        await store.readThread({ threadId, includeArchived: true, includeHistory: false });
+        return true;
+      } catch (error) {
+        // A thread whose rollout cannot be read, or is refused (a link out of the home), still
+        // exists: the command then says why it fails.
+        return UNREADABLE_ROLLOUT.test((error as Error).message);
+      }
     },
     async readThreadQuiet(threadId) {
       try {

@@ -148,6 +148,7 @@ export {
   type Clearable,
   deleteThread,
   type GitInfoPatch,
+  hideUnreadableThread,
   inheritFirstUserMessage,
   insertThreadIfAbsent,
   patchThreadMetadata,

@@ -32,6 +32,27 @@ export {
   type StartPostgresOptions,
   startPostgres,
 } from './postgres.js';
+export {
+  type BackfillSnapshot,
+  backfillSnapshot,
+  budget,
+  type Figures,
+  indexedNameOnDisk,
+  injectedSeqsOnDisk,
+  JsonRpcChild,
+  jsonLinesOnDisk,
+  LineChild,
+  lostSeqs,
+  type ReliabilityProfile,
+  Rng,
+  type RpcMessage,
+  recordFigures,
+  reliabilityProfile,
+  rolloutFilesOnDisk,
+  type SyntheticThread,
+  sleep,
+  writeSyntheticHome,
+} from './reliability.js';
 export { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';
 export { makeSelfSignedCert, type SelfSignedCert } from './tls.js';

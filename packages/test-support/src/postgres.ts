@@ -25,6 +25,13 @@ export interface PostgresServer {
    */
   psql(sql: string, database?: string): string;
   /**
+   * Crashes the server as a power cut would leave it: SIGKILL to the postmaster and every
+   * process it started, no shutdown checkpoint. Resolves once they are all gone.
+   */
+  crash(): Promise<void>;
+  /** Starts the server again on the same data dir and port (crash recovery runs first). */
+  restart(): Promise<void>;
+  /**
    * Stops the server (smart shutdown, fast after 3 s if connections stay open) and removes its
    * temp dir. Idempotent.
    */
@@ -181,6 +188,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     throw new Error(`PostgreSQL did not start: ${String(lastError)}\n${log}`);
   }
 
+  const startedOptions = [
+    `-p ${port}`,
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${String(value)}`),
+  ].join(' ');
   const url = `postgres://${SERVER_USER}@127.0.0.1:${port}/postgres`;
   let stopped = false;
   const pgCtlStop = (mode: 'smart' | 'fast' | 'immediate', waitSeconds = 60): void =>
@@ -274,8 +285,57 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       return newDatabase(template.name);
     },
     psql: runSql,
+    async crash(): Promise<void> {
+      const pidFile = join(dataDir, 'postmaster.pid');
+      const postmaster = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+      const family = [postmaster, ...childPids(postmaster)];
+      for (const pid of family) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // Bounded: every process gone within ~10 s (they hold the shared memory a restart needs).
+      for (let i = 0; i < 500 && family.some(isAlive); i += 1) await sleepMs(20);
+    },
+    async restart(): Promise<void> {
+      runAsServerUser(
+        join(binDir, 'pg_ctl'),
+        ['-D', dataDir, '-l', logFile, '-o', startedOptions, '-w', '-t', '60', 'start'],
+        rootDir,
+      );
+    },
     async stop(): Promise<void> {
       stopNow('gentle');
     },
   };
 }
+
+/** The pids whose parent is `pid` (from /proc). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command (which may hold spaces) start after the last `)`.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) out.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return out;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

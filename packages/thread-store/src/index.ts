@@ -27,6 +27,7 @@ export {
   LiveThreadInitGuard,
   type LiveThreadOptions,
 } from './live-thread.js';
+export { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './local/home-links.js';
 export {
   deleteRolloutFile,
   LocalThreadStore,

@@ -14,6 +14,13 @@ import {
 import type { ZodType } from 'zod';
 import { RpcError, toRpcError } from '../errors.js';
 import { Connection, type Outbound } from './connection.js';
+import {
+  checkParamBounds,
+  jsonDepthExceeds,
+  leadingRequestId,
+  MAX_JSON_DEPTH,
+  messageTooLarge,
+} from './limits.js';
 import { decodeMessage, type RequestId } from './rpc.js';
 
 /** What a handler gets for one request. */
@@ -111,6 +118,25 @@ export class AppServer {
     return next;
   }
 
+  /**
+   * A message a transport cut off at its size bound (only its first bytes were kept): answered
+   * with a clear error when those bytes carry a request id, else logged; in order with the
+   * connection's other requests. The connection goes on.
+   */
+  rejectOversized(connection: Connection, prefix: string, maxBytes: number): Promise<void> {
+    const previous = this.#queues.get(connection.id) ?? Promise.resolve();
+    const next = previous.then(() => {
+      const id = leadingRequestId(prefix);
+      const error = messageTooLarge(maxBytes);
+      this.log(
+        `dropped a message larger than ${maxBytes} bytes${id === null ? '' : ` (request ${JSON.stringify(id)})`}`,
+      );
+      if (id !== null) connection.send({ error: { code: error.code, message: error.message }, id });
+    });
+    this.#queues.set(connection.id, next);
+    return next;
+  }
+
   /** Resolves when every queued request has been answered. */
   async idle(): Promise<void> {
     await Promise.all(this.#queues.values());
@@ -129,6 +155,16 @@ export class AppServer {
         // `initialized` needs no action: the connection is live once `initialize` succeeded.
         return;
       case 'request':
+        if (jsonDepthExceeds(text)) {
+          connection.send({
+            error: {
+              code: -32600,
+              message: `Invalid request: nesting deeper than ${MAX_JSON_DEPTH} levels`,
+            },
+            id: message.id,
+          });
+          return;
+        }
         await this.#request(
           connection,
           message.id,
@@ -198,6 +234,7 @@ export class AppServer {
     if (method === 'initialize') return this.#initialize(connection, parsed.data as never);
     if (!connection.initialized) throw RpcError.invalidRequest('Not initialized');
     const raw = params as Record<string, unknown>;
+    checkParamBounds(method, raw);
     if (!connection.experimentalApi) {
       if (EXPERIMENTAL_METHODS.includes(method)) {
         throw RpcError.invalidRequest(`${method} requires experimentalApi capability`);

@@ -4,18 +4,26 @@
  * required off loopback).
  */
 import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
-import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { AppServer } from './app-server.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
 import { hostHeaderName, isLoopbackHost } from './loopback.js';
 import { authorizeUpgrade, type WsAuth } from './ws-auth.js';
 
-/** Serves one connection over stdin/stdout; resolves when stdin ends. */
+/** What a bounded reader keeps of an over-long line: enough to find its request id. */
+const OVERSIZED_PREFIX_BYTES = 4096;
+
+/**
+ * Serves one connection over stdin/stdout; resolves when stdin ends. Lines are read as bytes
+ * and bounded like websocket messages: a line over `maxLineBytes` is never held in memory (only
+ * its first bytes, for its id); it is answered with a clear error and the next line is read.
+ */
 export function serveStdio(
   server: AppServer,
   input: NodeJS.ReadableStream = process.stdin,
   output: NodeJS.WritableStream = process.stdout,
+  maxLineBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
 ): Promise<void> {
   const connection = server.open({
     send: (text) => {
@@ -23,18 +31,56 @@ export function serveStdio(
     },
     close: () => {},
   });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  lines.on('line', (line) => {
-    if (line.trim() === '') return;
-    void server.receive(connection, line);
+  let parts: Buffer[] = [];
+  let length = 0;
+  /** The first bytes of a line past the bound, while the rest of it is skipped. */
+  let oversized: Buffer | null = null;
+  const finishLine = () => {
+    if (oversized !== null) {
+      void server.rejectOversized(connection, oversized.toString('utf8'), maxLineBytes);
+    } else {
+      let line = Buffer.concat(parts, length).toString('utf8');
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line.trim() !== '') void server.receive(connection, line);
+    }
+    parts = [];
+    length = 0;
+    oversized = null;
+  };
+  const take = (chunk: Buffer) => {
+    if (oversized !== null) return;
+    if (length + chunk.length > maxLineBytes) {
+      oversized = Buffer.concat([...parts, chunk]).subarray(0, OVERSIZED_PREFIX_BYTES);
+      parts = [];
+      length = 0;
+      return;
+    }
+    parts.push(chunk);
+    length += chunk.length;
+  };
+  input.on('data', (data: Buffer | string) => {
+    let chunk = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let newline = chunk.indexOf(0x0a); newline >= 0; newline = chunk.indexOf(0x0a)) {
+      take(chunk.subarray(0, newline));
+      finishLine();
+      chunk = chunk.subarray(newline + 1);
+    }
+    if (chunk.length > 0) take(chunk);
   });
   return new Promise((resolveDone) => {
-    lines.on('close', () => {
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      // A last line without a newline is still a message.
+      if (length > 0 || oversized !== null) finishLine();
       void server.idle().then(() => {
         server.close(connection);
         resolveDone();
       });
-    });
+    };
+    input.on('end', end);
+    input.on('close', end);
   });
 }
 
@@ -47,8 +93,7 @@ export interface WebSocketListener {
   close(): Promise<void>;
 }
 
-/** Largest JSON-RPC message accepted on a websocket: 16 MiB, where 0.169.0 also drops them. */
-export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+export { DEFAULT_MAX_MESSAGE_BYTES } from './limits.js';
 
 export interface WebSocketOptions {
   /** Credentials every upgrade must present; required for a non-loopback bind. */

@@ -1,5 +1,5 @@
 import { type RolloutLine, readRollout, readThreadHistory } from '@skein/rollout';
-import type { RolloutItem, StoredThread } from '@skein/thread-store';
+import type { RolloutItem, StoredThread, ThreadStore } from '@skein/thread-store';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { shortDateTime, tildePath } from '../format.js';
@@ -24,8 +24,8 @@ export async function runShow(
   const threadId = await ctx.resolveThread(ref);
   const thread = await store.readThread({ threadId, includeArchived: true, includeHistory: false });
   // The transcript comes from the rollout file itself (the store refuses to load paginated
-  // 0.169 histories; the file always has them).
-  const items = options.metadataOnly ? [] : await readRolloutItems(thread);
+  // 0.169 histories; the file always has them), or from the store when there is no file.
+  const items = options.metadataOnly ? [] : await readRolloutItems(store, thread);
   const out = ctx.out;
   if (out.json) {
     out.printJson({
@@ -95,9 +95,15 @@ async function readInheritedItems(
   }
 }
 
-/** Every parsed line of the thread's rollout, as on disk (`timestamp`, `type`, `payload`, …). */
-async function readRolloutItems(thread: StoredThread): Promise<RolloutItem[]> {
-  if (!thread.rolloutPath) return thread.history?.items ?? [];
+/**
+ * Every parsed line of the thread's rollout, as on disk (`timestamp`, `type`, `payload`, …);
+ * for a store without rollout files (PostgreSQL, gRPC), the history the store keeps.
+ */
+async function readRolloutItems(store: ThreadStore, thread: StoredThread): Promise<RolloutItem[]> {
+  if (!thread.rolloutPath) {
+    const history = await store.loadHistory({ threadId: thread.threadId, includeArchived: true });
+    return history.items;
+  }
   const read = await readRollout(thread.rolloutPath);
   return asItems(read.lines);
 }

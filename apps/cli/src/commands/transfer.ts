@@ -1,9 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import { parseRolloutFileName, resolveRolloutFile } from '@skein/rollout';
-import type { ThreadId } from '@skein/thread-store';
+import { parseRolloutFileName, readSessionMetaLine, resolveRolloutFile } from '@skein/rollout';
+import { linkOutsideHomeMessage, rolloutLinkOutsideHome, type ThreadId } from '@skein/thread-store';
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
@@ -60,6 +71,10 @@ export async function buildBundle(
       throw CliError.notFound(
         `rollout file of thread ${threadId} is missing: ${thread.rolloutPath}`,
       );
+    // Never put a file from outside the home in a bundle (a link out of it).
+    const outside = await rolloutLinkOutsideHome(services.home, file);
+    if (outside !== null)
+      throw CliError.refused(linkOutsideHomeMessage(services.home, file, outside));
     const bytes = await readFile(file);
     const info = await stat(file);
     const archived = /[\\/]archived_sessions[\\/]/.test(file);
@@ -156,6 +171,46 @@ async function writeNoClobber(target: string, bytes: Buffer, mtimeMs: number): P
   }
 }
 
+/**
+ * What an entry says against what its rollout holds, checked before anything is written: the
+ * file name must name the entry's thread and the rollout's first line must be a session_meta
+ * with the same id (entry ids are unique, so no two entries hold one thread). An entry id is
+ * only a label: trusting it let a bundle write a second rollout for an existing thread and
+ * show that thread under another id.
+ */
+async function contentMismatches(bundle: Bundle, files: Map<string, Buffer>): Promise<string[]> {
+  const problems: string[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'skein-import-check-'));
+  try {
+    for (const [index, thread] of bundle.threads.entries()) {
+      const named = parseRolloutFileName(basename(thread.relativePath))?.threadId ?? null;
+      if (named !== thread.id) {
+        problems.push(
+          `${thread.id}: its file name ${basename(thread.relativePath)} names thread ${named ?? 'none'}`,
+        );
+        continue;
+      }
+      // Read as the readers read it (plain or .zst), from a private copy.
+      const copy = join(dir, `${index}-${basename(thread.relativePath)}`);
+      await writeFile(copy, files.get(thread.id)!);
+      let metaId: string;
+      try {
+        metaId = String((await readSessionMetaLine(copy)).id).toLowerCase();
+      } catch (error) {
+        problems.push(
+          `${thread.id}: ${(error as Error).message.replace(copy, thread.relativePath)}`,
+        );
+        continue;
+      }
+      if (metaId !== thread.id)
+        problems.push(`${thread.id}: its rollout's session_meta is thread ${metaId}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return problems;
+}
+
 export async function runImport(
   ctx: CommandContext,
   file: string,
@@ -173,7 +228,16 @@ export async function runImport(
   const services = await ctx.services();
   const home = services.home;
 
-  // Refuse before writing anything: an import never overwrites or merges into a thread.
+  // Refuse before writing anything: each rollout must be the thread its entry names.
+  const mismatches = await contentMismatches(bundle, files);
+  if (mismatches.length > 0) {
+    throw CliError.refused(
+      `nothing imported: ${mismatches.length} bundle entr${mismatches.length === 1 ? 'y does' : 'ies do'} not hold the thread ${mismatches.length === 1 ? 'it names' : 'they name'}`,
+      mismatches,
+    );
+  }
+
+  // An import never overwrites or merges into a thread.
   const clashes: string[] = [];
   for (const thread of bundle.threads) {
     const target = join(home, ...thread.relativePath.split('/'));

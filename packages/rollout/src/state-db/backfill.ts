@@ -20,6 +20,7 @@ import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
 import { PRESCAN_MIN_FILES, RolloutPrescanner } from './prescan.js';
+import { hideUnreadableRollouts } from './unreadable.js';
 
 /** Where an import stands: files and bytes done and in total. */
 export interface BackfillProgress {
@@ -162,6 +163,8 @@ export async function runBackfill(
     const failures: BackfillFailure[] = [];
     const inherits: { id: string; baseId: string }[] = [];
     const paginated: { id: string; path: string }[] = [];
+    /** Every file that failed (rows of unreadable ones are hidden from lists at the end). */
+    const failedPaths: string[] = [];
     let imported = 0;
 
     const commit = (chunk: BackfillFile[], outcomes: ExtractOutcome[]) => {
@@ -170,6 +173,7 @@ export async function runBackfill(
       for (const outcome of outcomes) {
         if (!outcome.ok) {
           failed += 1;
+          failedPaths.push(outcome.path);
           if (failures.length < MAX_REPORTED_FAILURES)
             failures.push({ path: outcome.path, error: outcome.error });
           continue;
@@ -244,6 +248,7 @@ export async function runBackfill(
     }
     await inheritBasePreviews(runtime, inherits);
     await projectPaginatedHistories(runtime, paginated);
+    await hideUnreadableRollouts(runtime, failedPaths);
     await markBackfillComplete(runtime, owner.id, files.at(-1)?.watermark ?? watermark);
     released = true;
     return {

@@ -30,3 +30,4 @@ export {
   readRepairRolloutPath,
   reconcileRolloutFile,
 } from './repair.js';
+export { hideUnreadableRollouts } from './unreadable.js';

@@ -307,3 +307,27 @@ export async function inheritFirstUserMessage(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/**
+ * Hides a thread whose rollout can no longer be read (emptied, or its first line is not a
+ * valid session_meta) from lists, the way lists hide a never-messaged thread: its preview is
+ * cleared and nothing else. The row, its name and its DB-only facts stay, so nothing is lost
+ * if the file comes back; a reindex of a readable file gives the preview back (an upsert never
+ * clears one). Only a row that still points at `rolloutPath` is touched. Returns whether a row
+ * changed.
+ */
+export async function hideUnreadableThread(
+  ctx: StateContext,
+  id: string,
+  rolloutPath: string,
+): Promise<boolean> {
+  assertWritable(ctx);
+  const result = await ctx.db
+    .updateTable('threads')
+    .set({ preview: '' })
+    .where('id', '=', id)
+    .where('rollout_path', '=', rolloutPath)
+    .where('preview', '<>', '')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -23,6 +23,7 @@ import {
   RolloutRecorder,
   readHeadSummary,
   readProjectableLines,
+  readSessionMetaLine,
   readThreadHistory,
   resolveRolloutFile,
   rolloutPathFor,
@@ -39,6 +40,7 @@ import {
   getThread,
   getThreads,
   hasReadReceipts,
+  hideUnreadableThread,
   initialReadState,
   isThreadId,
   listChildThreads,
@@ -99,6 +101,7 @@ import type {
   UpdateThreadMetadataParams,
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
+import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
 import {
   collectRolloutFiles,
   filterRelation,
@@ -629,7 +632,12 @@ export class LocalThreadStore extends ThreadStoreBase {
       row.rolloutPath !== '' &&
       (includeArchived || (!row.archived && !isArchivedRolloutPath(row.rolloutPath)))
     ) {
+      await this.refuseLinkOutsideHome(row.rolloutPath);
       const head = await readHeadSummary(row.rolloutPath).catch(() => undefined);
+      if (head !== undefined && !head.startsWithSessionMeta) {
+        const unreadable = await this.unreadableRollout(threadId, row.rolloutPath);
+        if (unreadable !== null) throw unreadable;
+      }
       const verified = head !== undefined && head.threadId === threadId;
       if (!includeHistory || verified) {
         const thread = await this.mergeRowAndHead(row, verified ? head : undefined);
@@ -642,10 +650,14 @@ export class LocalThreadStore extends ThreadStoreBase {
 
     // Step B: the filesystem.
     const path = await this.locateRollout(threadId, includeArchived);
+    await this.refuseLinkOutsideHome(path);
     const archived = isArchivedRolloutPath(path);
     const thread = await this.storedThreadFromRollout(path, archived);
     if (thread === undefined) {
-      throw ThreadStoreError.internal(`failed to read thread ${threadId} from ${path}`);
+      throw (
+        (await this.unreadableRollout(threadId, path)) ??
+        ThreadStoreError.internal(`failed to read thread ${threadId} from ${path}`)
+      );
     }
     if (!includeArchived && archived) {
       throw ThreadStoreError.invalidRequest(`thread ${threadId} is archived`);
@@ -667,6 +679,47 @@ export class LocalThreadStore extends ThreadStoreBase {
       thread.history = await this.loadHistoryAt(threadId, path);
     }
     return thread;
+  }
+
+  /**
+   * The error for a thread whose rollout exists but cannot be read — emptied, or its first line
+   * is not a valid session_meta — said plainly (an invalid request, never an internal error),
+   * or null when the file reads (or is gone). Its row is hidden from lists the way a
+   * never-messaged thread is (preview cleared), so no list offers a thread that cannot be
+   * opened; the row, its name and its DB-only facts stay, and a reindex of a readable file
+   * lists it again.
+   */
+  private async unreadableRollout(
+    threadId: ThreadId,
+    path: string,
+  ): Promise<ThreadStoreError | null> {
+    let reason: string;
+    try {
+      await readSessionMetaLine(path);
+      return null;
+    } catch (error) {
+      const code = error instanceof RolloutError ? error.code : null;
+      if (code !== 'EmptyFile' && code !== 'MissingSessionMeta') return null;
+      reason = (error as Error).message;
+    }
+    if (this.handle !== undefined && this.handle.ctx.profile.readOnlyReason === null) {
+      await hideUnreadableThread(this.handle.ctx, threadId, plainRolloutPath(path)).catch(
+        (error: unknown) =>
+          this.warn(`could not hide unreadable thread ${threadId}: ${message(error)}`),
+      );
+    }
+    return ThreadStoreError.invalidRequest(`failed to read thread ${threadId}: ${reason}`);
+  }
+
+  /**
+   * Refuses (Conflict, nothing read or written) a thread whose rollout is a link — or lies
+   * under a linked folder — leading out of the home. A path that does not exist passes.
+   */
+  private async refuseLinkOutsideHome(path: string): Promise<void> {
+    const target = await rolloutLinkOutsideHome(this.codexHome, path);
+    if (target !== null) {
+      throw ThreadStoreError.conflict(linkOutsideHomeMessage(this.codexHome, path, target));
+    }
   }
 
   /**
@@ -751,6 +804,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest(
         `failed to resolve rollout path \`${display}\`: file does not exist`,
       );
+    }
+    // A path in the home must stay in it (a path named outside the home is the caller's own).
+    if (rolloutPathInHome(this.codexHome, resolve(given)) === resolve(given)) {
+      await this.refuseLinkOutsideHome(given);
     }
     const canonical = plainRolloutPath(canonicalize(file));
     const archived = isArchivedRolloutPath(canonical);
@@ -941,11 +998,13 @@ export class LocalThreadStore extends ThreadStoreBase {
       for (let index = 0; index < files.length; index += 16) {
         const batch = files.slice(index, index + 16);
         const found = await Promise.all(
-          batch.map((file) =>
-            resolveRolloutFile(file).then((actual) =>
-              actual === null ? null : searchRolloutFile(actual, term).catch(() => null),
-            ),
-          ),
+          batch.map(async (file) => {
+            const actual = await resolveRolloutFile(file);
+            // Never read through a link out of the home.
+            if (actual === null || (await rolloutLinkOutsideHome(this.codexHome, actual)) !== null)
+              return null;
+            return searchRolloutFile(actual, term).catch(() => null);
+          }),
         );
         batch.forEach((file, i) => {
           const snippet = found[i];
@@ -1226,6 +1285,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       );
     }
     if (found === null) throw ThreadStoreError.invalidRequest(`thread not found: ${threadId}`);
+    await this.refuseLinkOutsideHome(found);
     return found;
   }
 
@@ -1508,6 +1568,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (found === null) {
       throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
     }
+    await this.refuseLinkOutsideHome(found);
     const file = (await resolveRolloutFile(found)) ?? found;
     const source = this.scoped(file, sessionsDir(this.codexHome), 'sessions');
     this.checkFileName(source, threadId);
@@ -1548,6 +1609,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (found === null) {
       throw ThreadStoreError.invalidRequest(`no archived rollout found for thread id ${threadId}`);
     }
+    await this.refuseLinkOutsideHome(found);
     const file = (await resolveRolloutFile(found)) ?? found;
     const source = this.scoped(file, archivedSessionsDir(this.codexHome), 'archived');
     this.checkFileName(source, threadId);
@@ -1617,6 +1679,8 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
       if (found !== null) paths.add(plainRolloutPath(found));
     }
+    // Nothing is deleted when any of the thread's files leads out of the home.
+    for (const path of paths) await this.refuseLinkOutsideHome(path);
     const entry = this.writers.get(threadId);
     if (entry !== undefined) {
       await entry.writer.discard().catch(() => undefined);
