@@ -126,6 +126,20 @@ const warm = median([1, 2, 3].map(() => run(['list']).ms));
 const indexOnly = median([1, 2, 3].map(() => run(['list', '--index-only']).ms));
 const json = median([1, 2, 3].map(() => run(['list', '--json', '--limit', '100']).ms));
 const page = JSON.parse(run(['list', '--json', '--sort', 'updated', '--limit', '100']).stdout);
+/** A shell pipeline's wall time (`skein list --all | head -1`: how soon skein stops for head). */
+function runShell(pipeline) {
+  const t0 = process.hrtime.bigint();
+  const result = spawnSync('bash', ['-o', 'pipefail', '-c', pipeline], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  if (result.status !== 0) throw new Error(`${pipeline} exited ${result.status}: ${result.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+const quoted = (s) => `'${s.replaceAll("'", `'\\''`)}'`;
+const listAll = `${quoted(process.execPath)} ${quoted(CLI)} --codex-home ${quoted(home)} list --all`;
+const all = median([1, 2, 3].map(() => runShell(`${listAll} > /dev/null`)));
+const allHead = median([1, 2, 3].map(() => runShell(`${listAll} | head -1 > /dev/null`)));
 const search = median([1, 2].map(() => run(['search', `bug #${(THREADS - 5) * 7}`]).ms));
 const doctor = run(['doctor', '--json']);
 const report = JSON.parse(doctor.stdout);
@@ -140,6 +154,8 @@ row('skein list, warm (median of 3)', warm, 500);
 row('skein list --index-only (useStateDbOnly)', indexOnly, 500);
 row('skein list --json --limit 100', json, 700);
 console.log(`${'  updated-sort page size'.padEnd(40)} ${String(page.length).padStart(6)} threads`);
+row('skein list --all (every row, median of 3)', all);
+row('skein list --all | head -1 (median of 3)', allHead, baseline + 1000);
 row('skein search (median of 2)', search, 1500);
 row(`skein doctor (${report.files.checked} files)`, doctor.ms, 5000);
 if (!keep) rmSync(home, { recursive: true, force: true });

@@ -43,21 +43,6 @@ class ClosingReader extends Writable {
   }
 }
 
-function timeProcess(shell: string): { ms: number; stdout: string; stderr: string; code: number } {
-  const t0 = performance.now();
-  const run = spawnSync('sh', ['-c', shell], {
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
-    timeout: 120_000,
-  });
-  return {
-    ms: performance.now() - t0,
-    stdout: run.stdout,
-    stderr: run.stderr,
-    code: run.status ?? -1,
-  };
-}
-
 describe('skein list on 10,000 threads', () => {
   it('prints every row with --all (table and JSON) and says how many the defaults hide', async () => {
     const shown = THREADS - big.hidden;
@@ -90,45 +75,42 @@ describe('skein list on 10,000 threads', () => {
 
   it('stops at once when the reader goes away (in-process)', async () => {
     const full = new ClosingReader(Number.POSITIVE_INFINITY);
-    const t0 = performance.now();
     const fullCode = await runCli({
       argv: ['--codex-home', home, 'list', '--all'],
       env: { ...process.env, NO_COLOR: '1' },
       stdout: full,
       stderr: new ClosingReader(Number.POSITIVE_INFINITY),
     });
-    const fullMs = performance.now() - t0;
     expect(fullCode).toBe(0);
 
     const head = new ClosingReader(100); // gone after the first chunk
-    const t1 = performance.now();
     const code = await runCli({
       argv: ['--codex-home', home, 'list', '--all'],
       env: { ...process.env, NO_COLOR: '1' },
       stdout: head,
       stderr: new ClosingReader(Number.POSITIVE_INFINITY),
     });
-    const headMs = performance.now() - t1;
     expect(code).toBe(0);
     expect(head.writesAfterClose).toBe(0);
-    // One store page (100 rows) was written, not 8,000.
+    // One store page (100 rows) was written, not 8,000. (How long each takes is a benchmark
+    // figure: apps/cli/bench/cli.bench.mjs.)
     expect(head.received).toBeLessThan(full.received / 20);
-    expect(headMs).toBeLessThan(fullMs / 3);
   });
 
-  it('`skein list --all | head -1` ends as soon as head does', () => {
+  it('`skein list --all | head -1` ends quietly and successfully when head does', () => {
     const quoted = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-    const base = `${quoted(process.execPath)} ${quoted(CLI)} --codex-home ${quoted(home)} list --all`;
-    const full = timeProcess(`${base} > /dev/null`);
-    expect(full.code).toBe(0);
-    const head = timeProcess(`${base} | head -1; echo "skein exit: \${PIPESTATUS:-?}"`);
-    expect(head.code).toBe(0);
-    expect(head.stdout.split('\n')[0]).toMatch(/name \/ preview/);
-    expect(head.stderr).toBe('');
-    const floor = timeProcess(`${quoted(process.execPath)} ${quoted(CLI)} --version`);
-    // The piped run costs about one page over the process floor; the full one 80 pages more.
-    expect(head.ms).toBeLessThan(full.ms / 2);
-    expect(head.ms - floor.ms).toBeLessThan(3_000);
+    const command = `${quoted(process.execPath)} ${quoted(CLI)} --codex-home ${quoted(home)} list --all`;
+    // pipefail: the pipeline's status is skein's, so a crash on the closed pipe (EPIPE, a
+    // SIGPIPE death) fails here.
+    const run = spawnSync('bash', ['-o', 'pipefail', '-c', `${command} | head -1`], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+      timeout: 120_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.split('\n')[0]).toMatch(/name \/ preview/);
+    expect(run.stdout.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toBe('');
   });
 
   it('refuses a --limit out of range instead of clamping it', async () => {
