@@ -462,10 +462,9 @@ export async function listThreadsFromFiles(
           ],
   };
   const budget = new ScanBudget(options.maxScanEntries ?? MAX_SCAN_ENTRIES);
-  const names =
-    options.searchTerm !== undefined && options.searchTerm !== ''
-      ? await readSessionIndexNames(codexHome)
-      : null;
+  // Codex keeps the threads whose session-index name contains the term (an empty term: every
+  // named thread).
+  const names = options.searchTerm !== undefined ? await readSessionIndexNames(codexHome) : null;
 
   const items: ThreadListItem[] = [];
   let scanned = 0;

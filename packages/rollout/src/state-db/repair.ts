@@ -19,6 +19,11 @@ export interface RepairOptions {
   /** The file's archived state; default: from its location under `codexHome`. */
   archived?: boolean;
   defaultProvider?: string;
+  /**
+   * Whether a fork by reference takes its base's preview (default). Codex's list-time
+   * reconcile derives the preview from the fork's own file, which holds only its own turns.
+   */
+  inheritPreview?: boolean;
 }
 
 const cwds = new CwdNormalizer();
@@ -65,7 +70,7 @@ export async function reconcileRolloutFile(
     memoryMode:
       mode !== null && MEMORY_MODES.has(mode) ? (mode as ThreadMemoryModeValue) : 'enabled',
   });
-  if (extracted.historyBase !== null) {
+  if (extracted.historyBase !== null && options.inheritPreview !== false) {
     await inheritFirstUserMessage(db.ctx, metadata.id, extracted.historyBase.thread_id);
   }
   return (await getThread(db.ctx, metadata.id)) ?? null;

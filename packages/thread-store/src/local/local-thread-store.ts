@@ -99,9 +99,10 @@ import type {
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
 import {
+  codexCursorText,
   collectRolloutFiles,
   filterRelation,
-  type MemoryPage,
+  type ListedPage,
   metadataMatches,
   pageMetadata,
   parseListCursor,
@@ -773,14 +774,15 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
       return { items: [], nextCursor: null, backwardsCursor: null };
     }
-    let page: MemoryPage;
+    let page: ListedPage;
     try {
       page = await this.listPage(params, cursor, pageSize, sortKey, direction, archived);
     } catch (error) {
       throw toThreadStoreError(error, 'failed to list threads');
     }
-    const items = page.items.map((metadata) =>
-      storedThreadFromMetadata(
+    const fromFiles = page.origin === 'filesystem';
+    const items = page.items.map((metadata) => {
+      const thread = storedThreadFromMetadata(
         {
           ...metadata,
           name: null,
@@ -788,22 +790,34 @@ export class LocalThreadStore extends ThreadStoreBase {
           archivedAtMs: archived ? metadata.archivedAtMs : null,
         },
         this.defaultModelProvider,
-      ),
-    );
-    // Names: the explicit name or a distinct title, then one batch lookup in the name index.
+      );
+      if (!fromFiles) {
+        // Codex 0.169's DB rows carry the whole-second `created_at` column and no spawn parent
+        // (a relation listing names it from the spawn edges).
+        thread.createdAtMs = Math.floor(thread.createdAtMs / 1000) * 1000;
+        if (params.relationFilter == null) thread.parentThreadId = null;
+      }
+      return thread;
+    });
+    // Names as Codex 0.169 resolves them: a paginated thread's `name` column only; a legacy
+    // thread's title when it differs from its first message, else the session index.
     const missing: string[] = [];
     page.items.forEach((metadata, index) => {
       const thread = items[index] as StoredThread;
       const explicit = metadata.name !== null && metadata.name.trim() !== '' ? metadata.name : null;
-      thread.name = nameFromTitle(explicit ?? distinctTitle(metadata), thread.preview);
-      if (thread.name === null) missing.push(metadata.id);
+      const paginated = metadata.historyMode === 'paginated';
+      thread.name = nameFromTitle(
+        paginated ? explicit : (explicit ?? distinctTitle(metadata)),
+        thread.preview,
+      );
+      if (thread.name === null && !paginated) missing.push(metadata.id);
     });
     if (missing.length > 0) {
       const names = await findThreadNames(this.codexHome, missing).catch(
         () => new Map<string, string>(),
       );
       for (const thread of items) {
-        if (thread.name === null) {
+        if (thread.name === null && missing.includes(thread.threadId)) {
           thread.name = nameFromTitle(names.get(thread.threadId), thread.preview);
         }
       }
@@ -836,7 +850,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     sortKey: ReturnType<typeof stateSortKey>,
     direction: 'asc' | 'desc',
     archived: boolean,
-  ): Promise<MemoryPage> {
+  ): Promise<ListedPage> {
     const db = this.handle;
     const relation = params.relationFilter ?? null;
     if (relation === null) {
@@ -853,7 +867,7 @@ export class LocalThreadStore extends ThreadStoreBase {
           ? { modelProviders: params.modelProviders }
           : {}),
         ...(params.cwdFilters != null ? { cwdFilters: params.cwdFilters } : {}),
-        ...(params.searchTerm ? { searchTerm: params.searchTerm } : {}),
+        ...(params.searchTerm != null ? { searchTerm: params.searchTerm } : {}),
         defaultProvider: this.defaultModelProvider,
         archived,
         stateDb: db,
@@ -899,7 +913,8 @@ export class LocalThreadStore extends ThreadStoreBase {
         names,
       }),
     );
-    return pageMetadata(filtered, sortKey, direction, cursor, pageSize);
+    const page = pageMetadata(filtered, sortKey, direction, cursor, pageSize);
+    return { ...page, nextCursor: codexCursorText(page.nextCursor), origin: 'state_db' };
   }
 
   /**
