@@ -91,6 +91,11 @@ export class LoadedThread {
       history: readonly RolloutItem[];
       /** Whether a rollout already exists in the store. */
       materialized: boolean;
+      /**
+       * Whether `info.model`/`info.reasoningEffort` stand even though the history's turn
+       * contexts name others (a fork runs on the session's settings, not its source's).
+       */
+      settingsGiven?: boolean;
     },
   ) {
     this.threadId = info.threadId;
@@ -117,7 +122,7 @@ export class LoadedThread {
     this.#recordedItems = options.history.length > 0;
     this.#materialized = options.materialized;
     if (this.ephemeral) this.#ephemeralHistory.push(...options.history);
-    this.#observeTurnContext(options.history);
+    if (options.settingsGiven !== true) this.#observeTurnContext(options.history);
   }
 
   /** The rollout path (precomputed before the file exists); null for ephemeral/pathless threads. */

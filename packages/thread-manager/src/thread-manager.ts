@@ -160,6 +160,12 @@ export interface ForkThreadOptions {
   ephemeral?: boolean;
   cwd?: string;
   modelProvider?: string;
+  /**
+   * The model and reasoning effort the fork runs on (Codex 0.169 forks onto the session's
+   * configured model and records it); absent = the source's.
+   */
+  model?: string | null;
+  reasoningEffort?: string | null;
   source?: SessionSource;
   threadSource?: ThreadSource | null;
   originator?: string;
@@ -553,6 +559,11 @@ export class ThreadManager {
       metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },
     };
     const name = source?.name ?? sourceEntry?.thread.name ?? null;
+    const model = options.model !== undefined ? options.model : (source?.model ?? null);
+    const reasoningEffort =
+      options.reasoningEffort !== undefined
+        ? options.reasoningEffort
+        : (source?.reasoningEffort ?? null);
     let live: LiveThread | null = null;
     if (!ephemeral) {
       const created = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
@@ -561,9 +572,14 @@ export class ThreadManager {
         await created.persist();
         // A fork by reference has no messages of its own yet: it shows its source's preview.
         const preview = historyBase !== null && source?.preview ? source.preview : null;
-        if (name !== null || preview !== null) {
+        if (name !== null || preview !== null || model !== null || reasoningEffort !== null) {
           await created.updateMetadata(
-            { ...(name !== null ? { name } : {}), ...(preview !== null ? { preview } : {}) },
+            {
+              ...(name !== null ? { name } : {}),
+              ...(preview !== null ? { preview } : {}),
+              ...(model !== null ? { model } : {}),
+              ...(reasoningEffort !== null ? { reasoningEffort } : {}),
+            },
             false,
           );
         }
@@ -584,8 +600,8 @@ export class ThreadManager {
         parentThreadId: null,
         cwd,
         modelProvider,
-        model: source?.model ?? null,
-        reasoningEffort: source?.reasoningEffort ?? null,
+        model,
+        reasoningEffort,
         source: params.source,
         threadSource: params.threadSource ?? null,
         originator: params.originator,
@@ -595,7 +611,13 @@ export class ThreadManager {
         createdAtMs: now,
         name,
       },
-      { live, host: this.#host, history: items, materialized: !ephemeral },
+      {
+        live,
+        host: this.#host,
+        history: items,
+        materialized: !ephemeral,
+        settingsGiven: options.model !== undefined || options.reasoningEffort !== undefined,
+      },
     );
     this.#register(thread, { silent: true });
     if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);

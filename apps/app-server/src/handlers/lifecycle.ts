@@ -256,6 +256,9 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         ephemeral: params.ephemeral === true,
         ...(cwd === undefined ? {} : { cwd }),
         ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
+        // 0.169.0 forks onto the session's model and effort, not the source's.
+        model: configuredModel(ctx.session, params.model),
+        reasoningEffort: ctx.session.reasoningEffort,
         threadSource: (params.threadSource ?? null) as ThreadSource | null,
         originator,
         connectionId: connection.id,

@@ -4,6 +4,7 @@ import {
   buildThread,
   sourceMatchesKind,
   storedThreadFacts,
+  THREAD_SOURCE_KINDS,
   type ThreadListParams,
   type ThreadLoadedListParams,
   type ThreadSourceKind,
@@ -39,16 +40,23 @@ const SORT_KEYS: Record<string, ThreadSortKey> = {
   recency_at: 'recencyAt',
 };
 
-/** The store's `allowedSources` for kinds it can express exactly; undefined = post-filter. */
-function storeSources(kinds: readonly ThreadSourceKind[]): SessionSource[] | undefined {
-  const out: SessionSource[] = [];
-  for (const kind of kinds) {
-    if (kind === 'cli' || kind === 'vscode' || kind === 'exec' || kind === 'unknown')
-      out.push(kind);
-    else if (kind === 'appServer') out.push('mcp');
-    else return undefined;
+/**
+ * The store's `allowedSources` for the requested kinds, as 0.169.0 computes them: the
+ * interactive kinds go to the store; any other kind makes the store list every source (no
+ * source filter: its listing may then answer from the DB alone) and the rows are filtered here.
+ * Every kind at once is no filter at all.
+ */
+function storeSources(kinds: readonly ThreadSourceKind[]): {
+  allowed: SessionSource[];
+  postFilter: boolean;
+} {
+  if (THREAD_SOURCE_KINDS.every((kind) => kinds.includes(kind))) {
+    return { allowed: [], postFilter: false };
   }
-  return out;
+  if (kinds.some((kind) => kind !== 'cli' && kind !== 'vscode')) {
+    return { allowed: [], postFilter: true };
+  }
+  return { allowed: kinds.map((kind) => (kind === 'cli' ? 'cli' : 'vscode')), postFilter: false };
 }
 
 /** `invalid parent thread id: ...` / `invalid ancestor thread id: ...`, as 0.169.0 words them. */
@@ -108,7 +116,7 @@ export async function listThreads(
     params.sourceKinds === undefined || params.sourceKinds.length === 0
       ? ['cli', 'vscode']
       : params.sourceKinds;
-  const allowedSources = storeSources(kinds);
+  const sources = storeSources(kinds);
   const relationFilter =
     params.parentThreadId !== undefined
       ? ({
@@ -140,13 +148,14 @@ export async function listThreads(
     modelProviders,
     archived: params.archived === true,
     useStateDbOnly: params.useStateDbOnly === true,
-    ...(allowedSources === undefined ? {} : { allowedSources }),
+    allowedSources: sources.allowed,
     ...(cwdFilters === undefined ? {} : { cwdFilters }),
     ...(params.searchTerm === undefined ? {} : { searchTerm: params.searchTerm }),
     ...(relationFilter === undefined ? {} : { relationFilter: relationFilter as never }),
   };
   const keep = (thread: StoredThread): boolean =>
-    !excluded.has(thread.threadId) && kinds.some((kind) => sourceMatchesKind(thread.source, kind));
+    !excluded.has(thread.threadId) &&
+    (!sources.postFilter || kinds.some((kind) => sourceMatchesKind(thread.source, kind)));
 
   // Pages as 0.169.0 gathers them: ask the store for what the page still needs, keep the rows
   // the store could not filter itself, and go on from the store's cursor (which says where the

@@ -905,7 +905,9 @@ export class LocalThreadStore extends ThreadStoreBase {
         : new Map<string, string>();
     const filtered = candidates.filter((metadata) =>
       metadataMatches(metadata, {
-        allowedSources: params.allowedSources,
+        // Codex 0.169 lists a thread's spawned children whatever their source (a relation is
+        // about sub-agents, whose source the interactive default would exclude).
+        allowedSources: relation === null ? params.allowedSources : undefined,
         modelProviders: params.modelProviders,
         cwdFilters: params.cwdFilters,
         defaultProvider: this.defaultModelProvider,
