@@ -187,6 +187,32 @@ describe('request-shape errors (A.23, captured from 0.169.0)', () => {
     });
   });
 
+  it('refuses projects it does not keep and attached threads without a search term', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize({ experimentalApi: true });
+    // Skein keeps no projects: any project id names a missing one.
+    expect(errorOf(await client.request('thread/list', { projectId: 'no-such-project' }))).toEqual({
+      code: -32602,
+      message: 'project not found: no-such-project',
+    });
+    expect(errorOf(await client.request('thread/list', { projectId: '' }))).toEqual({
+      code: -32602,
+      message: 'projectId must not be empty',
+    });
+    for (const params of [
+      { includeAttachedThreads: true },
+      { includeAttachedThreads: true, searchTerm: '  ' },
+    ]) {
+      expect(errorOf(await client.request('thread/list', params))).toEqual({
+        code: -32600,
+        message: 'includeAttachedThreads requires a non-empty searchTerm',
+      });
+    }
+    expect(
+      await client.request('thread/list', { includeAttachedThreads: true, searchTerm: 'x' }),
+    ).toMatchObject({ result: { data: [] } });
+  });
+
   it('names every Codex method for an unknown one, and keeps serving after garbage', async () => {
     const client = track(inProcessServer().client());
     await client.initialize();

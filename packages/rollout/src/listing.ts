@@ -388,14 +388,16 @@ export async function summarizeRolloutFile(
   if (head.historyBase !== null) {
     preview = (await inheritedPreview(context.codexHome, head.historyBase.thread_id)) ?? preview;
   }
-  if (preview === null) return null;
+  // Codex lists an archived thread that never had a message (its preview empty); an active
+  // one only once it has one.
+  if (preview === null && !context.archived) return null;
   const updatedAtMs = mtimeMs ?? head.file.mtimeMs;
   const createdAt = head.createdAt ?? meta.timestamp;
   const spawn = threadSpawnOf(meta.source);
   return {
     path: head.file.path,
     threadId: head.threadId,
-    preview,
+    preview: preview ?? '',
     firstUserMessage: head.firstUserMessage,
     cwd: meta.cwd,
     source,

@@ -167,3 +167,15 @@ describe('file pages compare cursors at the file-name second', () => {
     expect(desc.items.map((i) => i.threadId)).toEqual([b.id, a.id]);
   });
 });
+
+describe('never-messaged threads', () => {
+  it('are listed once archived (empty preview), never while active', async () => {
+    const home = makeTempDir();
+    const active = writeLegacyRollout(home, { index: 0, userMessage: null });
+    const archived = writeLegacyRollout(home, { index: 1, userMessage: null, archived: true });
+    expect((await listThreadsFromFiles(home, { pageSize: 5 })).items).toEqual([]);
+    const page = await listThreadsFromFiles(home, { pageSize: 5, archived: true });
+    expect(page.items.map((i) => [i.threadId, i.preview])).toEqual([[archived.id, '']]);
+    expect(active.id).not.toBe(archived.id);
+  });
+});

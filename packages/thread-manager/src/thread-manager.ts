@@ -30,7 +30,7 @@ import {
   type UpdateReadStateParams,
 } from '@skein/thread-store';
 import { type AgentGraph, defaultAgentGraph } from './agent-graph.js';
-import { type HistoryPurpose, ThreadManagerError } from './errors.js';
+import { type HistoryPurpose, isThreadManagerError, ThreadManagerError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import {
   applyForkSnapshot,
@@ -397,6 +397,12 @@ export class ThreadManager {
       // Idle, unsubscribed and asked for other settings: reload it with them (Codex does too).
       await this.#prepareForRemoval(threadId);
     } else if (entry !== undefined) {
+      // Codex 0.169 resumes a loaded paginated thread by listing its turns: one it has not
+      // written yet has none to list.
+      const pristine = entry.thread;
+      if (!pristine.ephemeral && pristine.historyMode === 'paginated' && !pristine.hasUserMessage) {
+        throw ThreadManagerError.unsupported('list_turns');
+      }
       const history = await entry.thread.loadHistory();
       const stored = await entry.thread.readStored();
       if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
@@ -487,6 +493,24 @@ export class ThreadManager {
    * Reads a stored thread with its history for resume/fork: missing ⇒ `no rollout found`,
    * archived ⇒ `session <id> is archived. ...`.
    */
+  /**
+   * Codex 0.169's answer when the history of a thread it knows as paginated (a row, say, made
+   * by a metadata update before the first message) cannot be read because the file is
+   * missing; null when the thread is not such a one.
+   */
+  async #missingLineage(threadId: ThreadId): Promise<ThreadManagerError | null> {
+    try {
+      const stored = await this.#store.readThread({ threadId, includeArchived: true });
+      if (stored.historyMode !== 'paginated') return null;
+    } catch {
+      return null;
+    }
+    return ThreadManagerError.invalidRequest(
+      `invalid paginated history lineage for ${threadId}: missing source rollout`,
+      threadId,
+    );
+  }
+
   async #readStoredForHistory(threadId: ThreadId): Promise<StoredThread> {
     let stored: StoredThread;
     try {
@@ -514,10 +538,26 @@ export class ThreadManager {
     let source: StoredThread | null;
     let sourceHistory: RolloutItem[];
     if (sourceEntry !== undefined) {
-      sourceHistory = await sourceEntry.thread.loadHistory();
+      try {
+        sourceHistory = await sourceEntry.thread.loadHistory();
+      } catch (error) {
+        // A paginated source never written (no message yet): Codex 0.169 forks it all the same.
+        const pristine =
+          sourceEntry.thread.historyMode === 'paginated' && !sourceEntry.thread.hasUserMessage;
+        if (!pristine || !isThreadManagerError(error, 'NoRolloutFound')) throw error;
+        sourceHistory = [];
+      }
       source = await sourceEntry.thread.readStored();
     } else {
-      const stored = await this.#readStoredForHistory(sourceId);
+      let stored: StoredThread;
+      try {
+        stored = await this.#readStoredForHistory(sourceId);
+      } catch (error) {
+        if (isThreadManagerError(error, 'NoRolloutFound')) {
+          throw (await this.#missingLineage(sourceId)) ?? error;
+        }
+        throw error;
+      }
       sourceHistory = stored.history?.items ?? [];
       source = { ...stored, history: null };
     }
@@ -542,8 +582,14 @@ export class ThreadManager {
       source?.historyMode ?? sourceEntry?.thread.historyMode ?? this.#store.defaultHistoryMode();
     // A durable fork of a paginated thread references its source's history (Codex 0.169):
     // nothing is copied; the fork's file starts where the (cut) source history ends.
+    // A loaded source never written (no message yet) has no history to reference: the fork
+    // starts empty (Codex 0.169 forks it all the same).
+    const sourceWritten = sourceEntry === undefined || sourceEntry.thread.materialized;
     const historyBase =
-      historyMode === 'paginated' && !ephemeral && this.#store.forkBase !== undefined
+      historyMode === 'paginated' &&
+      !ephemeral &&
+      sourceWritten &&
+      this.#store.forkBase !== undefined
         ? await this.#store.forkBase(sourceId, forkCut(items, options))
         : null;
     const params: CreateThreadParams = {
@@ -718,9 +764,8 @@ export class ThreadManager {
     if (options.includeHistory === true && loaded !== null) {
       if (loaded.ephemeral) throw ThreadManagerError.ephemeralHistory(threadId, purpose);
       if (!loaded.hasUserMessage) {
-        if (loaded.historyMode === 'paginated' && purpose === 'includeTurns') {
-          throw ThreadManagerError.unsupported('list_turns');
-        }
+        // Codex 0.169 has no turns to list for a paginated thread it has not written yet.
+        if (loaded.historyMode === 'paginated') throw ThreadManagerError.unsupported('list_turns');
         throw ThreadManagerError.notMaterialized(threadId, purpose);
       }
     }
@@ -733,7 +778,11 @@ export class ThreadManager {
           includeHistory: options.includeHistory === true,
         });
       } catch (error) {
-        if (isMissingThread(error)) throw ThreadManagerError.threadNotLoaded(threadId);
+        if (isMissingThread(error)) {
+          const lineage =
+            options.includeHistory === true ? await this.#missingLineage(threadId) : null;
+          throw lineage ?? ThreadManagerError.threadNotLoaded(threadId);
+        }
         throw error;
       }
     } else if (!loaded.ephemeral) {
@@ -745,7 +794,11 @@ export class ThreadManager {
         history = await loaded.loadHistory();
       } else {
         history = stored?.history?.items ?? [];
-        if (!hasUserMessage(history)) throw ThreadManagerError.notMaterialized(threadId, purpose);
+        // A stored paginated thread without a message (named, say, before its first turn) has
+        // an empty history in Codex 0.169; a legacy one has nothing to read yet.
+        if (!hasUserMessage(history) && stored?.historyMode !== 'paginated') {
+          throw ThreadManagerError.notMaterialized(threadId, purpose);
+        }
       }
     }
     if (stored !== null) stored = { ...stored, history: null };

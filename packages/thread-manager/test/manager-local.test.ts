@@ -1,5 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { getThread, insertSpawnEdge, listDescendantThreads, newThreadId } from '@skein/state';
+import {
+  defaultThreadMetadata,
+  getThread,
+  insertSpawnEdge,
+  listDescendantThreads,
+  newThreadId,
+  upsertThread,
+} from '@skein/state';
 import type { RolloutItem } from '@skein/thread-store';
 import {
   agentMessageItem,
@@ -189,6 +196,70 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
       `no rollout found for thread id ${id}`,
     );
     expect(thread.rolloutPath !== null && existsSync(thread.rolloutPath)).toBe(false);
+  });
+
+  it('a paginated one: no turns to list or resume, a fork all the same (Codex 0.169)', async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
+    const { manager, cwd } = harness;
+    const pristine = await manager.startThread({ cwd, historyMode: 'paginated' });
+    const id = pristine.threadId;
+    for (const purpose of ['includeTurns', 'thread/turns/list'] as const) {
+      await expectError(
+        manager.readThread(id, { includeHistory: true, historyPurpose: purpose }),
+        'Unsupported',
+        'list_turns is not supported yet',
+      );
+    }
+    await expectError(manager.resumeThread(id), 'Unsupported', 'list_turns is not supported yet');
+    const fork = await manager.forkThread(id);
+    expect(fork.thread.forkedFromId).toBe(id);
+    expect(fork.thread.historyMode).toBe('paginated');
+    expect(fork.history).toEqual([]);
+    expect((await fork.thread.readStored())?.forkedFromId).toBe(id);
+    expect(manager.listLoadedThreadIds()).toEqual([id, fork.thread.threadId].sort());
+  });
+
+  it('a stored paginated one: empty turns; a row without its file: missing lineage', async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
+    const { manager, cwd, stateDb, home } = harness;
+    // Named before any message: Codex keeps it (row and rollout), with no turns yet.
+    const named = await manager.startThread({ cwd, historyMode: 'paginated', connectionId: 'c' });
+    await manager.setThreadName(named.threadId, 'Before the first turn');
+    manager.unsubscribe(named.threadId, 'c');
+    await afterResults();
+    if (manager.isLoaded(named.threadId)) await nextEvent(manager, 'closed', named.threadId);
+    const view = await manager.readThread(named.threadId, {
+      includeHistory: true,
+      historyPurpose: 'thread/turns/list',
+    });
+    expect(view.stored?.historyMode).toBe('paginated');
+    expect(view.history?.filter((item) => item.type !== 'session_meta')).toEqual([]);
+
+    // A row Codex wrote for a paginated thread whose rollout does not exist.
+    const orphan = newThreadId(Date.now());
+    await upsertThread(stateDb.ctx, {
+      ...defaultThreadMetadata(
+        orphan,
+        `${home}/sessions/2026/01/01/rollout-2026-01-01T00-00-00-${orphan}.jsonl`,
+        Date.now(),
+        'vscode',
+        'test-provider',
+      ),
+      cwd,
+      historyMode: 'paginated',
+    });
+    const lineage = `invalid paginated history lineage for ${orphan}: missing source rollout`;
+    await expectError(
+      manager.readThread(orphan, { includeHistory: true }),
+      'InvalidRequest',
+      lineage,
+    );
+    await expectError(manager.forkThread(orphan), 'InvalidRequest', lineage);
+    await expectError(
+      manager.resumeThread(orphan),
+      'NoRolloutFound',
+      `no rollout found for thread id ${orphan}`,
+    );
   });
 
   it('vanishes when unloaded', async () => {

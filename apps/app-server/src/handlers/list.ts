@@ -86,6 +86,17 @@ export async function listThreads(
   if (params.originators !== undefined && params.originators.length > 0) {
     throw RpcError.invalidParams('originator filtering is not supported by the local app-server');
   }
+  // Skein keeps no projects: every project id names none (0.169.0's words for a missing one).
+  if (params.projectId !== undefined && params.projectId !== null) {
+    if (params.projectId === '') throw RpcError.invalidParams('projectId must not be empty');
+    throw RpcError.invalidParams(`project not found: ${params.projectId}`);
+  }
+  if (
+    params.includeAttachedThreads === true &&
+    (params.searchTerm === undefined || params.searchTerm.trim() === '')
+  ) {
+    throw RpcError.invalidRequest('includeAttachedThreads requires a non-empty searchTerm');
+  }
   const excluded = new Set<string>();
   if (params.excludedThreadIds !== undefined) {
     if (params.excludedThreadIds.length > MAX_EXCLUDED) {
@@ -104,9 +115,9 @@ export async function listThreads(
     throw RpcError.invalidRequest('parentThreadId and ancestorThreadId are mutually exclusive');
   }
   const empty: ListedPage = { data: [], readStates: {}, nextCursor: null, backwardsCursor: null };
-  // Skein keeps no sections, projects or attachments: every thread is unsectioned and
-  // unassigned, so a filter on one of them matches nothing.
-  if (typeof params.sectionId === 'string' || params.projectId !== undefined) return empty;
+  // Skein keeps no sections or attachments: every thread is unsectioned, so a filter on one
+  // of them matches nothing.
+  if (typeof params.sectionId === 'string') return empty;
   if (params.attachedToThreadId !== undefined) return empty;
 
   const limit = clampLimit(params.limit);
