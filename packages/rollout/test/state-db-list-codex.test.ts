@@ -67,8 +67,18 @@ describe('a listing filtered by source answers from the files', () => {
   });
 
   it('re-derives the rows only the DB page holds, and writes nothing else', async () => {
-    const { home, threads, db } = await setup(4);
+    const home = makeTempDir();
+    const threads = [
+      writeLegacyRollout(home, { index: 0, git: { commit_hash: 'filesha', branch: 'main' } }),
+      ...[1, 2, 3].map((index) => writeLegacyRollout(home, { index })),
+    ];
+    const db = await initStateDb({ codexHome: home, createSchema: '0.169.0' });
+    handles.push(db);
     const oldest = threads[0] as WrittenThread;
+    // Its git info was cleared by a metadata update: re-deriving does not bring it back.
+    db.sqlite
+      .prepare('UPDATE threads SET git_sha = NULL, git_branch = NULL WHERE id = ?')
+      .run(oldest.id);
     const newest = threads[3] as WrittenThread;
     // The oldest file claims in the DB to be the newest thread: the DB page (one row) has it,
     // the files' page (the two newest files) does not.
@@ -79,6 +89,7 @@ describe('a listing filtered by source answers from the files', () => {
     const rederived = await getThread(db.ctx, oldest.id);
     expect(rederived?.model).toBe('gpt-5');
     expect(rederived?.createdAtMs).toBe(oldest.mtimeMs - 30_000);
+    expect([rederived?.gitSha, rederived?.gitBranch]).toEqual([null, null]);
     // A file on the page keeps its row as it was.
     expect((await getThread(db.ctx, newest.id))?.model).toBe('db-model');
   });

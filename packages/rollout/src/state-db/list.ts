@@ -290,7 +290,13 @@ export async function listThreadsWithDb(
       numScanned: scan.numScannedFiles,
     };
   }
-  const repair = { codexHome, archived, defaultProvider, inheritPreview: false } as const;
+  const repair = {
+    codexHome,
+    archived,
+    defaultProvider,
+    inheritPreview: false,
+    keepRowGit: true,
+  } as const;
   try {
     for (const item of scan.items) {
       if (search !== undefined) {

@@ -24,6 +24,12 @@ export interface RepairOptions {
    * reconcile derives the preview from the fork's own file, which holds only its own turns.
    */
   inheritPreview?: boolean;
+  /**
+   * Whether an existing row keeps its git columns as they are, even empty (Codex's list-time
+   * reconcile leaves git info that a metadata update cleared cleared); default: the row's git
+   * fields win where set, the rollout's fill the others.
+   */
+  keepRowGit?: boolean;
 }
 
 const cwds = new CwdNormalizer();
@@ -61,6 +67,11 @@ export async function reconcileRolloutFile(
   const existing = await getThread(db.ctx, metadata.id);
   if (existing && existing.title !== '' && existing.title !== existing.firstUserMessage) {
     metadata.title = existing.title;
+  }
+  if (existing && options.keepRowGit === true) {
+    metadata.gitSha = existing.gitSha;
+    metadata.gitBranch = existing.gitBranch;
+    metadata.gitOriginUrl = existing.gitOriginUrl;
   }
   metadata.archived = archived;
   metadata.archivedAtMs = archived ? (existing?.archivedAtMs ?? extracted.mtimeMs) : null;

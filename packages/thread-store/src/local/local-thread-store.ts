@@ -15,6 +15,7 @@ import {
   type HeldFileLock,
   listThreadsWithDb,
   lockFileCreatingDir,
+  parseRfc3339Ms,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -29,6 +30,7 @@ import {
   rolloutPathInHome,
   type SessionMetaLine,
   sessionsDir,
+  threadSpawnOf,
   threadWriterLockPath,
   unarchivedPathFor,
   warnLocksUnavailable,
@@ -85,6 +87,7 @@ import type {
   ReadThreadParams,
   ResumeThreadParams,
   SearchThreadsParams,
+  SessionSource,
   StoredThread,
   StoredThreadHistory,
   ThreadHistoryMode,
@@ -611,7 +614,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       const head = await readHeadSummary(row.rolloutPath).catch(() => undefined);
       const verified = head !== undefined && head.threadId === threadId;
       if (!includeHistory || verified) {
-        const thread = await this.mergeRowAndHead(row, verified ? head : undefined);
+        let thread = await this.mergeRowAndHead(row, verified ? head : undefined);
+        if (!includeHistory && verified && head !== undefined) {
+          thread = legacyRolloutView(thread, head, this.defaultModelProvider) ?? thread;
+        }
         if (includeHistory) {
           thread.history = await this.loadHistoryAt(threadId, row.rolloutPath);
         }
@@ -1661,6 +1667,58 @@ export async function deleteRolloutFile(path: string, threadId: string): Promise
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw ThreadStoreError.internal(`failed to delete rollout file \`${path}\`: ${message(error)}`);
   }
+}
+
+/**
+ * A legacy thread as Codex 0.169 reads it without its history: the rollout head's view (its
+ * creation time, which also stands for the update time, its first message, versions, source,
+ * parent and fork source as the session meta names them), with what only the DB knows laid
+ * over it (recency, cwd, name, model, reasoning effort, git, permissions). Null for a
+ * paginated thread (its display metadata lives in SQLite) or a head without a message.
+ */
+const LEGACY_THREAD_SOURCES: ReadonlySet<string> = new Set([
+  'user',
+  'subagent',
+  'memory_consolidation',
+]);
+
+function legacyRolloutView(
+  merged: StoredThread,
+  head: RolloutHeadSummary,
+  defaultProvider: string,
+): StoredThread | null {
+  const meta = head.sessionMeta;
+  if (meta === null || meta.history_mode === 'paginated' || merged.historyMode === 'paginated') {
+    return null;
+  }
+  if (head.preview === null || head.preview === '') return null;
+  const createdAtMs = parseRfc3339Ms(head.createdAt ?? meta.timestamp) ?? merged.createdAtMs;
+  const spawn = threadSpawnOf(meta.source);
+  return {
+    ...merged,
+    preview: head.preview,
+    firstUserMessage: head.firstUserMessage,
+    createdAtMs,
+    updatedAtMs: createdAtMs,
+    cwd: merged.cwd !== '' ? merged.cwd : meta.cwd,
+    cliVersion: meta.cli_version ?? '',
+    originator:
+      typeof meta.originator === 'string' && meta.originator !== '' ? meta.originator : null,
+    source: meta.source === undefined ? merged.source : (meta.source as SessionSource),
+    modelProvider:
+      typeof meta.model_provider === 'string' && meta.model_provider !== ''
+        ? meta.model_provider
+        : defaultProvider,
+    threadSource: LEGACY_THREAD_SOURCES.has(meta.thread_source ?? '')
+      ? (meta.thread_source as StoredThread['threadSource'])
+      : null,
+    parentThreadId: toThreadIdOrNull(meta.parent_thread_id),
+    forkedFromId: toThreadIdOrNull(meta.forked_from_id),
+    agentNickname:
+      meta.agent_nickname ??
+      (typeof spawn?.agent_nickname === 'string' ? spawn.agent_nickname : null),
+    agentRole: meta.agent_role ?? meta.agent_type ?? null,
+  };
 }
 
 function toThreadIdOrNull(value: string | null | undefined): ThreadId | null {
