@@ -144,6 +144,31 @@ describe('listings Codex answers from its DB', () => {
     );
   });
 
+  it('a DB search matches the name, the title and the preview, case-sensitively', async () => {
+    const { home, threads, db } = await setup(5);
+    const [a, b, c] = threads as WrittenThread[];
+    tamper(db, (a as WrittenThread).id, { title: 'Quokka title' });
+    tamper(db, (b as WrittenThread).id, { name: 'Quokka name' });
+    // A fork by reference: its own title, the preview it inherits.
+    tamper(db, (c as WrittenThread).id, { title: 'Own words', preview: 'Quokka inherited' });
+    const search = (term: string, pageSize = 10, cursor?: string) =>
+      listThreadsWithDb(home, {
+        pageSize,
+        stateDb: db,
+        searchTerm: term,
+        useStateDbOnly: true,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+    expect(ids(await search('Quokka'))).toEqual([c, b, a].map((t) => (t as WrittenThread).id));
+    expect(ids(await search('quokka'))).toEqual([]);
+    const first = await search('Quokka', 2);
+    expect(ids(first)).toHaveLength(2);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await search('Quokka', 2, first.nextCursor as string);
+    expect(ids(second)).toEqual([(a as WrittenThread).id]);
+    expect(second.nextCursor).toBeNull();
+  });
+
   it('a search the DB answers: its rows re-derived from their files first', async () => {
     const { home, threads, db } = await setup(3);
     const t = threads[0] as WrittenThread;

@@ -614,7 +614,10 @@ export class ThreadManager {
     if (!ephemeral) {
       const created = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
       try {
-        if (historyBase === null && items.length > 0) await created.appendItems(items);
+        // The copied history's turns are the source's: they publish no read receipt (0.169).
+        if (historyBase === null && items.length > 0) {
+          await created.appendItems(items, { receipts: false });
+        }
         await created.persist();
         // A fork by reference has no messages of its own yet: it shows its source's preview.
         const preview = historyBase !== null && source?.preview ? source.preview : null;

@@ -262,6 +262,22 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
     );
   });
 
+  it("a fork's copied turns publish no read receipt (its source's do)", async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
+    const { manager, cwd } = harness;
+    const source = await manager.startThread({ cwd, historyMode: 'legacy' });
+    await source.recordItems(turn(cwd, 't1', 'one'));
+    await source.flush();
+    const fork = await manager.forkThread(source.threadId);
+    await fork.thread.flush();
+    const states = await manager.readStates([source.threadId, fork.thread.threadId]);
+    expect(states.get(source.threadId)?.revision).not.toBe(`initial:${source.threadId}`);
+    expect(states.get(fork.thread.threadId)).toEqual({
+      firstUnread: null,
+      revision: `initial:${fork.thread.threadId}`,
+    });
+  });
+
   it('vanishes when unloaded', async () => {
     const { manager, cwd, events, home } = await open();
     const thread = await manager.startThread({ cwd, connectionId: 'c' });

@@ -8,6 +8,7 @@ import {
   type ThreadId,
   type ThreadMetadata,
   type ThreadSortKey,
+  threadSortTime,
 } from '@skein/state';
 import {
   COMPRESSED_SUFFIX,
@@ -173,6 +174,65 @@ function reprintDbCursor(cursor: string | null): string | null {
     : codexCursor(parsed.timestampMs, parsed.threadId);
 }
 
+/** Whether a row matches a search as Codex 0.169's DB does: in its name, title or preview. */
+function rowMatchesSearch(row: ThreadMetadata, term: string): boolean {
+  return (row.name ?? '').includes(term) || row.title.includes(term) || row.preview.includes(term);
+}
+
+/** DB rows read per query while searching (the term is tested here, see `listFromDbSearching`). */
+const SEARCH_SCAN_PAGE = 200;
+/** Upper bound on queries for one searched page. */
+const MAX_SEARCH_ROUNDS = 500;
+
+/**
+ * A searched DB page. Codex 0.169 matches the term in a row's name, title and preview (a fork
+ * by reference is found by the preview it inherits); the state query matches names and titles
+ * only, so the rows are read in the listing's order and tested here, which keeps the order,
+ * the cursors and the filters of the query.
+ */
+async function listFromDbSearching(
+  db: StateDb,
+  codexHome: string,
+  options: ListThreadsWithDbOptions,
+  term: string,
+): Promise<ThreadMetadataPage> {
+  const params = dbParams(options);
+  const pageSize = params.pageSize;
+  const found: ThreadMetadata[] = [];
+  let cursor = params.cursor ?? null;
+  let scanned = 0;
+  for (let round = 0; round < MAX_SEARCH_ROUNDS && found.length <= pageSize; round += 1) {
+    const page = await listThreads(db.ctx, {
+      ...params,
+      searchTerm: null,
+      cursor,
+      pageSize: SEARCH_SCAN_PAGE,
+    });
+    scanned += page.numScanned;
+    for (const item of page.items) {
+      if (found.length > pageSize) break;
+      if (!rowMatchesSearch(item, term)) continue;
+      const path = rolloutPathInHome(codexHome, item.rolloutPath);
+      if (path !== null && rolloutFileExists(path)) found.push({ ...item, rolloutPath: path });
+    }
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  }
+  const items = found.slice(0, pageSize);
+  const last = items[items.length - 1];
+  const sortKey = params.sortKey ?? 'created_at';
+  return {
+    items,
+    nextCursor:
+      found.length > pageSize && last !== undefined
+        ? codexCursor(threadSortTime(last, sortKey), last.id)
+        : null,
+    backwardsCursor: null,
+    origin: 'state_db',
+    numScanned: scanned,
+  };
+}
+
 /**
  * One DB page whose rows all point at files that exist (a stale row is skipped, and kept: a
  * later find-by-id repairs it). Fetches further pages to fill up, a bounded number of times.
@@ -182,6 +242,9 @@ async function listFromDb(
   codexHome: string,
   options: ListThreadsWithDbOptions,
 ): Promise<ThreadMetadataPage> {
+  if (options.searchTerm !== undefined && options.searchTerm !== '') {
+    return listFromDbSearching(db, codexHome, options, options.searchTerm);
+  }
   const params = dbParams(options);
   const items: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
