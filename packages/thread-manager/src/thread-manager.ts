@@ -36,7 +36,6 @@ import {
   applyForkSnapshot,
   eventType,
   type ForkSnapshot,
-  hasUserMessage,
   truncateBeforeTurn,
   truncateThroughTurn,
 } from './history.js';
@@ -796,12 +795,9 @@ export class ThreadManager {
       if (loaded !== null) {
         history = await loaded.loadHistory();
       } else {
+        // A stored thread without a message yet (named, say, before its first turn) has an
+        // empty history in Codex 0.169, whatever its mode.
         history = stored?.history?.items ?? [];
-        // A stored paginated thread without a message (named, say, before its first turn) has
-        // an empty history in Codex 0.169; a legacy one has nothing to read yet.
-        if (!hasUserMessage(history) && stored?.historyMode !== 'paginated') {
-          throw ThreadManagerError.notMaterialized(threadId, purpose);
-        }
       }
     }
     if (stored !== null) stored = { ...stored, history: null };

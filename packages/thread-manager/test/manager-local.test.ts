@@ -219,7 +219,7 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
     expect(manager.listLoadedThreadIds()).toEqual([id, fork.thread.threadId].sort());
   });
 
-  it('a stored paginated one: empty turns; a row without its file: missing lineage', async () => {
+  it('a stored one: empty turns; a paginated row without its file: missing lineage', async () => {
     harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
     const { manager, cwd, stateDb, home } = harness;
     // Named before any message: Codex keeps it (row and rollout), with no turns yet.
@@ -234,6 +234,18 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
     });
     expect(view.stored?.historyMode).toBe('paginated');
     expect(view.history?.filter((item) => item.type !== 'session_meta')).toEqual([]);
+    // So does a legacy one.
+    const legacy = await manager.startThread({ cwd, historyMode: 'legacy', connectionId: 'c' });
+    await manager.setThreadName(legacy.threadId, 'Legacy, before the first turn');
+    manager.unsubscribe(legacy.threadId, 'c');
+    await afterResults();
+    if (manager.isLoaded(legacy.threadId)) await nextEvent(manager, 'closed', legacy.threadId);
+    const legacyView = await manager.readThread(legacy.threadId, {
+      includeHistory: true,
+      historyPurpose: 'thread/turns/list',
+    });
+    expect(legacyView.stored?.historyMode).toBe('legacy');
+    expect(legacyView.history?.filter((item) => item.type !== 'session_meta')).toEqual([]);
 
     // A row Codex wrote for a paginated thread whose rollout does not exist.
     const orphan = newThreadId(Date.now());

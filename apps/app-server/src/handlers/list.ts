@@ -158,7 +158,9 @@ export async function listThreads(
     sortDirection,
     modelProviders,
     archived: params.archived === true,
-    useStateDbOnly: params.useStateDbOnly === true,
+    // A section filter (`sectionId: null` = unsectioned, which every Skein thread is) makes
+    // 0.169.0 answer from its DB alone.
+    useStateDbOnly: params.useStateDbOnly === true || params.sectionId === null,
     allowedSources: sources.allowed,
     ...(cwdFilters === undefined ? {} : { cwdFilters }),
     ...(params.searchTerm === undefined ? {} : { searchTerm: params.searchTerm }),
