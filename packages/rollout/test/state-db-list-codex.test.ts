@@ -125,6 +125,19 @@ describe('listings Codex answers from its DB', () => {
     expect(db.sqlite.prepare('select * from threads order by id').all()).toEqual(before);
   });
 
+  it('recency: the rows only the DB page holds are re-derived, then the DB page answers', async () => {
+    const { home, threads, db } = await setup(4);
+    const oldest = threads[0] as WrittenThread;
+    // The oldest file is the most recent thread in the DB; the files (by mtime) do not show it.
+    tamper(db, oldest.id, { recency_at_ms: oldest.mtimeMs + 3_600_000, model: 'db-model' });
+    const page = await listThreadsWithDb(home, { pageSize: 1, stateDb: db, sortKey: 'recency_at' });
+    expect(page.origin).toBe('state_db');
+    expect(ids(page)).toEqual([oldest.id]);
+    expect(page.items[0]?.model).toBe('gpt-5');
+    // Re-deriving leaves recency alone.
+    expect(page.items[0]?.recencyAtMs).toBe(oldest.mtimeMs + 3_600_000);
+  });
+
   it('no filter at all: the DB page, with cursors in milliseconds', async () => {
     const { home, threads, db } = await setup(3);
     const t = threads[1] as WrittenThread;

@@ -257,7 +257,7 @@ describe('LocalThreadStore reads', () => {
 
   it('a legacy thread read without history is its rollout head with the DB facts laid over', async () => {
     const h = await setup(true);
-    const params = createThreadParams(h.cwd, { historyMode: 'legacy' });
+    const params = createThreadParams(h.cwd, { historyMode: 'legacy', threadSource: 'user' });
     const live = await LiveThread.create(h.local, params, noGit);
     await live.appendItems([userMessageItem('Legacy hello')]);
     await live.shutdown();
@@ -283,6 +283,8 @@ describe('LocalThreadStore reads', () => {
     expect(thread.cliVersion).not.toBe('9.9.9');
     expect(thread.originator).toBe('skein_test');
     expect(thread.updatedAtMs).toBe(thread.createdAtMs);
+    // Codex's rollout view carries no thread source.
+    expect(thread.threadSource).toBeNull();
     // From the DB: what only it knows.
     expect(thread.model).toBe('db-model');
     expect(thread.cwd).toBe('/db/cwd');

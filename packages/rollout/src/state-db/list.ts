@@ -297,10 +297,10 @@ function fileCursorOf(item: ThreadListItem, sortKey: 'created_at' | 'updated_at'
  * Thread listing with an optional state DB, as Codex 0.169 answers `thread/list` (spec
  * rollout-state §4.5, observed on the real binary):
  *
- * - `useStateDbOnly`, and every `recency_at` listing (the files cannot order by recency): the DB
- *   page alone; nothing is repaired.
- * - Otherwise the files are walked first — newest first, twice the page (the overfetch Codex
- *   repairs from); oldest first, the page — filtered by what each rollout head says (source,
+ * - `useStateDbOnly`: the DB page alone; nothing is repaired.
+ * - Otherwise the files are walked first (a `recency_at` listing walks them by mtime) — newest
+ *   first, twice the page (the overfetch Codex repairs from); oldest first, the page — filtered
+ *   by what each rollout head says (source,
  *   provider, cwd; a search by the session-index names). Every file found gets its row's path
  *   and archived flag repaired (a search re-derives the whole row). Then the DB page with the
  *   same filters and cursor is read, and:
@@ -309,6 +309,7 @@ function fileCursorOf(item: ThreadListItem, sortKey: 'created_at' | 'updated_at'
  *   - with any filter (sources, providers, cwd — the app-server always sends sources): the rows
  *     only the DB page holds are re-derived from their files (a fork's preview then becomes its
  *     own first message), and the files' page is returned, DB facts laid over (`fileRowWithDb`);
+ *     a `recency_at` listing returns the DB page read again instead;
  *   - with no filter at all: the DB page.
  * Without a DB: the files' page.
  */
@@ -319,7 +320,7 @@ export async function listThreadsWithDb(
   if (options.cwdFilters !== undefined && options.cwdFilters.length === 0) return EMPTY('state_db');
   const db = options.stateDb;
   const sortKey = options.sortKey ?? 'created_at';
-  if (db !== undefined && (options.useStateDbOnly || sortKey === 'recency_at')) {
+  if (db !== undefined && options.useStateDbOnly) {
     try {
       return await listFromDb(db, codexHome, options);
     } catch {
@@ -382,9 +383,15 @@ export async function listThreadsWithDb(
       options.cwdFilters !== undefined ||
       search !== undefined;
     if (!filtered) return dbPage;
+    let rederived = false;
     for (const row of dbPage.items) {
       if (fileIds.has(row.id)) continue;
       await reconcileRolloutFile(db, row.rolloutPath, repair).catch(() => null);
+      rederived = true;
+    }
+    // The files cannot order by recency: that listing answers with the DB page, as re-derived.
+    if (sortKey === 'recency_at') {
+      return rederived ? await listFromDb(db, codexHome, options) : dbPage;
     }
     const rows = await getThreads(
       db.ctx,

@@ -563,6 +563,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (metadata === undefined) return undefined;
     const thread = storedThreadFromMetadata({ ...metadata, name: null }, this.defaultModelProvider);
     thread.rolloutPath = plainRolloutPath(path);
+    // Codex 0.169 names the parent its session meta names (a 0.131 sub-agent's names none).
+    const meta = await readFirstSessionMeta(path).catch(() => null);
+    thread.parentThreadId = toThreadIdOrNull(meta?.parent_thread_id);
     thread.name = nameFromTitle(
       await findThreadName(this.codexHome, metadata.id).catch(() => null),
       thread.preview,
@@ -668,7 +671,8 @@ export class LocalThreadStore extends ThreadStoreBase {
     const meta = head?.sessionMeta ?? null;
     if (meta !== null) {
       thread.forkedFromId = toThreadIdOrNull(meta.forked_from_id) ?? thread.forkedFromId;
-      thread.parentThreadId = thread.parentThreadId ?? toThreadIdOrNull(meta.parent_thread_id);
+      // Codex 0.169 names the parent its session meta names (a 0.131 sub-agent's names none).
+      thread.parentThreadId = toThreadIdOrNull(meta.parent_thread_id);
       if (
         thread.originator === null &&
         typeof meta.originator === 'string' &&
@@ -1676,12 +1680,6 @@ export async function deleteRolloutFile(path: string, threadId: string): Promise
  * over it (recency, cwd, name, model, reasoning effort, git, permissions). Null for a
  * paginated thread (its display metadata lives in SQLite) or a head without a message.
  */
-const LEGACY_THREAD_SOURCES: ReadonlySet<string> = new Set([
-  'user',
-  'subagent',
-  'memory_consolidation',
-]);
-
 function legacyRolloutView(
   merged: StoredThread,
   head: RolloutHeadSummary,
@@ -1709,9 +1707,8 @@ function legacyRolloutView(
       typeof meta.model_provider === 'string' && meta.model_provider !== ''
         ? meta.model_provider
         : defaultProvider,
-    threadSource: LEGACY_THREAD_SOURCES.has(meta.thread_source ?? '')
-      ? (meta.thread_source as StoredThread['threadSource'])
-      : null,
+    // Codex's rollout view of a thread carries no thread source.
+    threadSource: null,
     parentThreadId: toThreadIdOrNull(meta.parent_thread_id),
     forkedFromId: toThreadIdOrNull(meta.forked_from_id),
     agentNickname:
