@@ -153,6 +153,18 @@ export class LoadedThread {
     return this.#materialized;
   }
 
+  /** Whether history items were recorded (a thread persisted bare has none). */
+  get hasRecordedItems(): boolean {
+    return this.#recordedItems;
+  }
+
+  /** Whether anything of this durable thread is written (pending appends flushed first). */
+  async isWritten(): Promise<boolean> {
+    if (this.#live === null || this.#closed) return false;
+    await this.flush();
+    return this.#materialized;
+  }
+
   /** Whether the thread was unloaded (later writes fail `ThreadNotFound`). */
   get closed(): boolean {
     return this.#closed;

@@ -398,8 +398,13 @@ export class ThreadManager {
     } else if (entry !== undefined) {
       // Codex 0.169 resumes a loaded paginated thread by listing its turns: one it has not
       // written yet has none to list.
-      const pristine = entry.thread;
-      if (!pristine.ephemeral && pristine.historyMode === 'paginated' && !pristine.hasUserMessage) {
+      const bare = entry.thread;
+      if (
+        !bare.ephemeral &&
+        bare.historyMode === 'paginated' &&
+        !bare.hasRecordedItems &&
+        (await bare.isWritten())
+      ) {
         throw ThreadManagerError.unsupported('list_turns');
       }
       const history = await entry.thread.loadHistory();
@@ -540,10 +545,13 @@ export class ThreadManager {
       try {
         sourceHistory = await sourceEntry.thread.loadHistory();
       } catch (error) {
-        // A paginated source never written (no message yet): Codex 0.169 forks it all the same.
-        const pristine =
-          sourceEntry.thread.historyMode === 'paginated' && !sourceEntry.thread.hasUserMessage;
-        if (!pristine || !isThreadManagerError(error, 'NoRolloutFound')) throw error;
+        // A paginated source written bare (its turns read before its first message): Codex
+        // 0.169 forks it all the same, from nothing.
+        const bare =
+          sourceEntry.thread.historyMode === 'paginated' &&
+          !sourceEntry.thread.hasRecordedItems &&
+          sourceEntry.thread.materialized;
+        if (!bare || !isThreadManagerError(error, 'NoRolloutFound')) throw error;
         sourceHistory = [];
       }
       source = await sourceEntry.thread.readStored();
@@ -766,8 +774,17 @@ export class ThreadManager {
     if (options.includeHistory === true && loaded !== null) {
       if (loaded.ephemeral) throw ThreadManagerError.ephemeralHistory(threadId, purpose);
       if (!loaded.hasUserMessage) {
-        // Codex 0.169 has no turns to list for a paginated thread it has not written yet.
-        if (loaded.historyMode === 'paginated') throw ThreadManagerError.unsupported('list_turns');
+        // Codex 0.169 on a paginated thread before its first message: asked for its turns by
+        // `thread/read`, it writes the thread out bare and has none to list; a thread written
+        // bare has none to list for `thread/turns/list` either. Otherwise (never written, or
+        // written with items but no message) it is not materialized yet.
+        if (loaded.historyMode === 'paginated' && !loaded.hasRecordedItems) {
+          const written = await loaded.isWritten();
+          if (purpose === 'includeTurns' && !written) await loaded.persist();
+          if (purpose === 'includeTurns' || written) {
+            throw ThreadManagerError.unsupported('list_turns');
+          }
+        }
         throw ThreadManagerError.notMaterialized(threadId, purpose);
       }
     }

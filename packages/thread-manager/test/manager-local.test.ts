@@ -198,11 +198,18 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
     expect(thread.rolloutPath !== null && existsSync(thread.rolloutPath)).toBe(false);
   });
 
-  it('a paginated one: no turns to list or resume, a fork all the same (Codex 0.169)', async () => {
+  it('a paginated one: written bare by a turns read, then no turns to list or resume, a fork all the same (Codex 0.169)', async () => {
     harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
     const { manager, cwd } = harness;
     const pristine = await manager.startThread({ cwd, historyMode: 'paginated' });
     const id = pristine.threadId;
+    await expectError(
+      manager.readThread(id, { includeHistory: true, historyPurpose: 'thread/turns/list' }),
+      'NotMaterialized',
+      `thread ${id} is not materialized yet; thread/turns/list is unavailable before first user message`,
+    );
+    expect(await pristine.isWritten()).toBe(false);
+    // Asked for its turns by thread/read, Codex writes it out bare: no turns to list from then.
     for (const purpose of ['includeTurns', 'thread/turns/list'] as const) {
       await expectError(
         manager.readThread(id, { includeHistory: true, historyPurpose: purpose }),
@@ -210,6 +217,7 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
         'list_turns is not supported yet',
       );
     }
+    expect(await pristine.isWritten()).toBe(true);
     await expectError(manager.resumeThread(id), 'Unsupported', 'list_turns is not supported yet');
     const fork = await manager.forkThread(id);
     expect(fork.thread.forkedFromId).toBe(id);

@@ -126,6 +126,23 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         }
       }
       const cwd = resolveCwd(ctx, params.cwd);
+      const excludeTurns = params.excludeTurns === true;
+      // 0.169.0 warns about full-history hydration of a paginated thread before it loads it.
+      let warned = false;
+      if (!excludeTurns) {
+        const known =
+          ctx.manager.lookupThread(threadId) ??
+          (await readStored(ctx, threadId, { includeArchived: true, includeHistory: false }).catch(
+            () => null,
+          ));
+        if (known?.historyMode === 'paginated') {
+          connection.notify('deprecationNotice', {
+            summary: DEPRECATION_EXCLUDE_TURNS,
+            details: null,
+          });
+          warned = true;
+        }
+      }
       const resumed = await ctx.manager.resumeThread(threadId, {
         connectionId: connection.id,
         ...(cwd === undefined ? {} : { cwd }),
@@ -135,9 +152,8 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         resumed.history as HistoryItem[],
         ctx.statusOf(threadId).type === 'active',
       );
-      const excludeTurns = params.excludeTurns === true;
       const historyMode = resumed.stored?.historyMode ?? resumed.thread.historyMode;
-      if (!excludeTurns && historyMode === 'paginated') {
+      if (!excludeTurns && historyMode === 'paginated' && !warned) {
         connection.notify('deprecationNotice', {
           summary: DEPRECATION_EXCLUDE_TURNS,
           details: null,
@@ -152,11 +168,16 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         reasoningEffort: resumed.thread.reasoningEffort,
         recorded: recordedSettings(resumed.history),
       });
-      // 0.169.0 reports the usage it knows: a paginated thread's always, a legacy thread's
-      // only when its turns were read; then the (empty) goal snapshot.
-      if (!excludeTurns || historyMode === 'paginated') {
-        announceTokenUsage(call as Call<unknown>, threadId, resumed.history);
-      }
+      // 0.169.0 reports the usage it knows: when the turns were read, and for a paginated
+      // thread it loads (not a fork by reference, whose usage is its source's) even without
+      // them; then the (empty) goal snapshot.
+      const referenceFork = historyMode === 'paginated' && thread.forkedFromId !== null;
+      const usageKnown = resumed.alreadyLoaded
+        ? !excludeTurns
+        : historyMode === 'paginated'
+          ? !referenceFork
+          : !excludeTurns;
+      if (usageKnown) announceTokenUsage(call as Call<unknown>, threadId, resumed.history);
       call.after(() => connection.notify('thread/goal/cleared', { threadId }));
       const lastTurn = history.turns.at(-1);
       const initial = params.initialTurnsPage;
