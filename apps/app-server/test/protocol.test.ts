@@ -6,6 +6,9 @@
  */
 
 import { CODEX_CLIENT_METHODS } from '@skein/app-server-protocol';
+import { initStateDb } from '@skein/rollout';
+import { makeTempDir, removeTempDir } from '@skein/test-support';
+import { LocalThreadStore } from '@skein/thread-store';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { inProcessServer, type TestClient } from './support/in-process.js';
 import { codexSchema, validateReceived } from './support/schema.js';
@@ -211,6 +214,29 @@ describe('request-shape errors (A.23, captured from 0.169.0)', () => {
     expect(
       await client.request('thread/list', { includeAttachedThreads: true, searchTerm: 'x' }),
     ).toMatchObject({ result: { data: [] } });
+  });
+
+  it('answers a read-state update of an unknown thread as 0.169.0 does, on a Codex home', async () => {
+    const home = makeTempDir('skein-protocol-home-');
+    const stateDb = await initStateDb({ codexHome: home, createSchema: '0.169.0' });
+    try {
+      const store = new LocalThreadStore(
+        { codexHome: home, defaultModelProvider: 'openai' },
+        stateDb,
+      );
+      const client = track(inProcessServer({ store }).client());
+      await client.initialize({ experimentalApi: true });
+      const unknown = '01a20129-0000-7000-8000-00000000d1ff';
+      const answer = await client.request('thread/readState/update', {
+        threadId: unknown,
+        expectedRevision: 'x',
+        operation: { type: 'read' },
+      });
+      expect(errorOf(answer)).toEqual({ code: -32600, message: `thread not loaded: ${unknown}` });
+    } finally {
+      await stateDb.close();
+      removeTempDir(home);
+    }
   });
 
   it('names every Codex method for an unknown one, and keeps serving after garbage', async () => {

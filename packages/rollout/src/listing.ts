@@ -408,7 +408,9 @@ export async function summarizeRolloutFile(
     gitSha: nonEmpty(meta.git?.commit_hash),
     gitBranch: nonEmpty(meta.git?.branch),
     gitOriginUrl: nonEmpty(meta.git?.repository_url),
-    parentThreadId: toId(meta.parent_thread_id) ?? toId(spawn?.parent_thread_id),
+    // The parent the session meta names (Codex 0.169 lists a 0.131 sub-agent, whose meta names
+    // none, without one).
+    parentThreadId: toId(meta.parent_thread_id),
     forkedFromId: toId(meta.forked_from_id),
     agentNickname:
       nonEmpty(meta.agent_nickname) ??

@@ -589,9 +589,9 @@ export class ThreadManager {
       source?.historyMode ?? sourceEntry?.thread.historyMode ?? this.#store.defaultHistoryMode();
     // A durable fork of a paginated thread references its source's history (Codex 0.169):
     // nothing is copied; the fork's file starts where the (cut) source history ends.
-    // A loaded source never written (no message yet) has no history to reference: the fork
-    // starts empty (Codex 0.169 forks it all the same).
-    const sourceWritten = sourceEntry === undefined || sourceEntry.thread.materialized;
+    // A loaded source with no history (written bare) has nothing to reference: the fork starts
+    // empty and leaves the source free to be deleted (Codex 0.169).
+    const sourceWritten = sourceEntry === undefined || sourceEntry.thread.hasRecordedItems;
     const historyBase =
       historyMode === 'paginated' &&
       !ephemeral &&

@@ -225,6 +225,8 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
     expect(fork.history).toEqual([]);
     expect((await fork.thread.readStored())?.forkedFromId).toBe(id);
     expect(manager.listLoadedThreadIds()).toEqual([id, fork.thread.threadId].sort());
+    // The fork references nothing of its source, which can go.
+    await manager.deleteThread(id);
   });
 
   it('a stored one: empty turns; a paginated row without its file: missing lineage', async () => {
