@@ -11,6 +11,7 @@
  *   `deleted`) are emitted through `scheduleAfterResult` (default `setImmediate`), i.e. after
  *   the caller's `await` continuation has run, so write the response in that continuation.
  */
+import { eventUserMessage } from '@skein/rollout';
 import { newThreadId } from '@skein/state';
 import {
   type CreateThreadParams,
@@ -626,8 +627,11 @@ export class ThreadManager {
           await created.appendItems(items, { receipts: false });
         }
         await created.persist();
-        // A fork by reference has no messages of its own yet: it shows its source's preview.
-        const preview = historyBase !== null && source?.preview ? source.preview : null;
+        // A fork by reference has no messages of its own yet: it shows its source's preview,
+        // or, cut at a turn, the first message of the history it keeps (Codex 0.169).
+        const cut = options.lastTurnId !== undefined || options.beforeTurnId !== undefined;
+        const inherited = cut ? (firstUserMessageOf(items) ?? source?.preview) : source?.preview;
+        const preview = historyBase !== null && inherited ? inherited : null;
         if (name !== null || preview !== null || model !== null || reasoningEffort !== null) {
           await created.updateMetadata(
             {
@@ -1444,4 +1448,14 @@ function forkCut(
   throw ThreadManagerError.invalidRequest(
     `cannot fork before turn ${options.beforeTurnId}: no completed turn precedes it`,
   );
+}
+
+/** The text of the first user message among rollout items (its list preview), if any. */
+function firstUserMessageOf(items: readonly RolloutItem[]): string | null {
+  for (const item of items) {
+    if (item.type !== 'event_msg') continue;
+    const text = eventUserMessage(item.payload as Parameters<typeof eventUserMessage>[0]);
+    if (text?.preview) return text.preview;
+  }
+  return null;
 }

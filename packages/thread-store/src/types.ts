@@ -33,8 +33,11 @@ export type ThreadSortKey = 'createdAt' | 'updatedAt' | 'recencyAt';
 export type SortDirection = 'asc' | 'desc';
 export type ThreadHistoryMode = 'legacy' | 'paginated';
 export type ThreadMemoryMode = 'enabled' | 'disabled';
-/** Analytics classification of a thread, as written in `session_meta.thread_source`. */
-export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation';
+/**
+ * Analytics classification of a thread, as written in `session_meta.thread_source`: Codex's
+ * kinds, or a client's own label (0.169 keeps a custom one, e.g. `nightly-digest`).
+ */
+export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation' | (string & {});
 export type StoredTurnItemsView = 'notLoaded' | 'summary' | 'full';
 export type StoredTurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
 

@@ -299,6 +299,19 @@ describe('LocalThreadStore reads', () => {
     ]);
   });
 
+  it("answers a client's own thread source as stored", async () => {
+    const h = await setup(true);
+    const { threadId } = await recorded(h, 'Automation run');
+    const db = h.stateDb as StateDb;
+    await db.db
+      .updateTable('threads')
+      .set({ thread_source: 'nightly-digest' })
+      .where('id', '=', threadId)
+      .execute();
+    const thread = await h.local.readThread({ threadId, includeHistory: true });
+    expect(thread.threadSource).toBe('nightly-digest');
+  });
+
   it('serves a summary from a row whose rollout is gone', async () => {
     const h = await setup(true);
     const { threadId, path } = await recorded(h, 'row only');
