@@ -312,6 +312,17 @@ describe('LocalThreadStore reads', () => {
     expect(thread.threadSource).toBe('nightly-digest');
   });
 
+  it('lists a 0.131 row without an originator as 0.169 does (none), reads it from the rollout', async () => {
+    const harness = await localHarness(true, '0.131.0');
+    harnesses.push(harness);
+    const h = { ...harness, local: harness.store as LocalThreadStore };
+    const { threadId } = await recorded(h, 'Old home');
+    // Every source and provider: the DB page.
+    const page = await h.local.listThreads({ pageSize: 10, allowedSources: [], modelProviders: [] });
+    expect(page.items.find((t) => t.threadId === threadId)?.originator ?? null).toBeNull();
+    expect((await h.local.readThread({ threadId })).originator).toBe('skein_test');
+  });
+
   it('serves a summary from a row whose rollout is gone', async () => {
     const h = await setup(true);
     const { threadId, path } = await recorded(h, 'row only');

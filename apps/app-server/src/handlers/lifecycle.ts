@@ -21,7 +21,7 @@ import {
   type ForkThreadOptions,
   isThreadManagerError,
 } from '@skein/thread-manager';
-import type { StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
+import type { RolloutItem, StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import type { Call, MethodHandler } from '../server/app-server.js';
 import {
@@ -33,7 +33,13 @@ import {
 } from './common.js';
 import type { HandlerContext } from './context.js';
 import { clampLimit } from './list.js';
-import { configuredModel, recordedSettings, sessionEcho, tokenUsageOf } from './session.js';
+import {
+  configuredModel,
+  recordedSettings,
+  sessionEcho,
+  settingsAppliedItem,
+  tokenUsageOf,
+} from './session.js';
 
 function resolveCwd(ctx: HandlerContext, cwd: string | undefined): string | undefined {
   return cwd === undefined ? undefined : resolve(ctx.cwd, cwd);
@@ -168,6 +174,13 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         reasoningEffort: resumed.thread.reasoningEffort,
         recorded: recordedSettings(resumed.history),
       });
+      // 0.169.0 records the settings it resumes a legacy thread with (the rollout grows, the
+      // row's update time moves).
+      if (!resumed.alreadyLoaded && historyMode === 'legacy' && !resumed.thread.ephemeral) {
+        await resumed.thread.recordItems([
+          settingsAppliedItem(ctx.session, params, threadId, session) as RolloutItem,
+        ]);
+      }
       // 0.169.0 reports the usage it knows: when the turns were read, and for a paginated
       // thread it loads (not a fork by reference, whose usage is its source's) even without
       // them; then the (empty) goal snapshot.

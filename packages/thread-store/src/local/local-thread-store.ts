@@ -832,25 +832,7 @@ export class LocalThreadStore extends ThreadStoreBase {
         }
       }
     }
-    await this.fillOriginators(items);
     return { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor };
-  }
-
-  /**
-   * A DB with no `originator` column (Codex 0.131's) leaves it to the rollouts, where 0.169
-   * (which adds the column when it migrates such a DB) reads it from too.
-   */
-  private async fillOriginators(items: StoredThread[]): Promise<void> {
-    if (this.handle === undefined || this.handle.profile.columns.has('originator')) return;
-    await Promise.all(
-      items.map(async (thread) => {
-        if (thread.originator !== null || thread.rolloutPath === null) return;
-        const meta = await readFirstSessionMeta(thread.rolloutPath).catch(() => null);
-        if (typeof meta?.originator === 'string' && meta.originator !== '') {
-          thread.originator = meta.originator;
-        }
-      }),
-    );
   }
 
   private async listPage(
