@@ -228,3 +228,24 @@ describe('never-messaged threads', () => {
     expect(active.id).not.toBe(archived.id);
   });
 });
+
+describe('a 0.131 DB (no originator column)', () => {
+  it('shows the originator of rows a listing re-derived, as 0.169 (which adds the column) does', async () => {
+    const home = makeTempDir();
+    const threads = [0, 1, 2].map((index) => writeLegacyRollout(home, { index }));
+    const db = await initStateDb({ codexHome: home, createSchema: '0.131.0' });
+    handles.push(db);
+    const everything = { pageSize: 10, stateDb: db, allowedSources: [] };
+    const originators = async () =>
+      new Map(
+        (await listThreadsWithDb(home, everything)).items.map((t) => [t.id, t.originator]),
+      );
+    expect([...(await originators()).values()]).toEqual([null, null, null]);
+    const searched = threads[1] as WrittenThread;
+    const page = await listThreadsWithDb(home, { ...everything, searchTerm: 'thread 1' });
+    expect(page.items.map((t) => [t.id, t.originator])).toEqual([[searched.id, 'codex_cli_rs']]);
+    const after = await originators();
+    expect(after.get(searched.id)).toBe('codex_cli_rs');
+    expect(after.get((threads[0] as WrittenThread).id)).toBeNull();
+  });
+});

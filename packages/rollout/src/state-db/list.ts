@@ -10,6 +10,7 @@ import {
   type ThreadSortKey,
   threadSortTime,
 } from '@skein/state';
+import { readHeadSummary } from '../head-summary.js';
 import {
   COMPRESSED_SUFFIX,
   parseRolloutFileName,
@@ -27,7 +28,7 @@ import {
 } from '../listing.js';
 import { encodeSessionSource } from '../metadata.js';
 import { CwdNormalizer } from './files.js';
-import { readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
+import { type RepairOptions, readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
 
 export interface ListThreadsWithDbOptions extends Omit<ListThreadsOptions, 'sortKey'> {
   sortKey?: ThreadSortKey;
@@ -284,6 +285,42 @@ async function listFromDb(
   };
 }
 
+/**
+ * Originators Codex 0.169 would have written while re-deriving rows, for a DB without the
+ * `originator` column (a 0.131 schema Skein does not migrate): 0.169 adds the column and fills
+ * it from the rollout when it re-derives a row, so its later DB pages show it.
+ */
+const rederivedOriginators = new WeakMap<StateDb, Map<string, string>>();
+
+/** Re-derives a row from its rollout as Codex's list does (see `listThreadsWithDb`). */
+async function rederive(db: StateDb, path: string, repair: RepairOptions): Promise<void> {
+  await reconcileRolloutFile(db, path, repair).catch(() => null);
+  if (db.profile.columns.has('originator')) return;
+  const head = await readHeadSummary(path).catch(() => null);
+  const originator = head?.sessionMeta?.originator;
+  if (head?.threadId == null || typeof originator !== 'string' || originator === '') return;
+  let known = rederivedOriginators.get(db);
+  if (known === undefined) {
+    known = new Map();
+    rederivedOriginators.set(db, known);
+  }
+  known.set(head.threadId, originator);
+}
+
+/** A DB page with the originators re-deriving gave rows of a DB that cannot hold them. */
+function withRederivedOriginators(db: StateDb, page: ThreadMetadataPage): ThreadMetadataPage {
+  const known = rederivedOriginators.get(db);
+  if (known === undefined) return page;
+  return {
+    ...page,
+    items: page.items.map((item) =>
+      item.originator === null && known.has(item.id)
+        ? { ...item, originator: known.get(item.id) as string }
+        : item,
+    ),
+  };
+}
+
 /** Where a page of files resumes: the file-name second (created) or the mtime (updated). */
 function fileCursorOf(item: ThreadListItem, sortKey: 'created_at' | 'updated_at'): string {
   const ms =
@@ -322,7 +359,7 @@ export async function listThreadsWithDb(
   const sortKey = options.sortKey ?? 'created_at';
   if (db !== undefined && options.useStateDbOnly) {
     try {
-      return await listFromDb(db, codexHome, options);
+      return withRederivedOriginators(db, await listFromDb(db, codexHome, options));
     } catch {
       return EMPTY('state_db');
     }
@@ -364,7 +401,7 @@ export async function listThreadsWithDb(
   try {
     for (const item of scan.items) {
       if (search !== undefined) {
-        await reconcileRolloutFile(db, item.path, repair).catch(() => null);
+        await rederive(db, item.path, repair);
       } else {
         await readRepairRolloutPath(db, item.path, { ...repair, threadId: item.threadId });
       }
@@ -372,26 +409,27 @@ export async function listThreadsWithDb(
     const dbPage = await listFromDb(db, codexHome, options);
     const fileIds = new Set(scan.items.map((item) => item.threadId as string));
     if (search !== undefined && (dbPage.items.length > 0 || options.cursor)) {
-      for (const row of dbPage.items) {
-        await reconcileRolloutFile(db, row.rolloutPath, repair).catch(() => null);
-      }
-      return await listFromDb(db, codexHome, options);
+      for (const row of dbPage.items) await rederive(db, row.rolloutPath, repair);
+      return withRederivedOriginators(db, await listFromDb(db, codexHome, options));
     }
     const filtered =
       (options.allowedSources ?? INTERACTIVE_SESSION_SOURCES).length > 0 ||
       (options.modelProviders !== undefined && options.modelProviders.length > 0) ||
       options.cwdFilters !== undefined ||
       search !== undefined;
-    if (!filtered) return dbPage;
+    if (!filtered) return withRederivedOriginators(db, dbPage);
     let rederived = false;
     for (const row of dbPage.items) {
       if (fileIds.has(row.id)) continue;
-      await reconcileRolloutFile(db, row.rolloutPath, repair).catch(() => null);
+      await rederive(db, row.rolloutPath, repair);
       rederived = true;
     }
     // The files cannot order by recency: that listing answers with the DB page, as re-derived.
     if (sortKey === 'recency_at') {
-      return rederived ? await listFromDb(db, codexHome, options) : dbPage;
+      return withRederivedOriginators(
+        db,
+        rederived ? await listFromDb(db, codexHome, options) : dbPage,
+      );
     }
     const rows = await getThreads(
       db.ctx,
