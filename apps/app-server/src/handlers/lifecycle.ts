@@ -165,7 +165,15 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
           details: null,
         });
       }
-      const stored: StoredThread | null = resumed.stored;
+      // A legacy thread is answered as 0.169.0 reads it without its history (its rollout view),
+      // read before the settings below are recorded.
+      const stored: StoredThread | null =
+        historyMode === 'legacy' && !resumed.thread.ephemeral
+          ? ((await readStored(ctx, threadId, {
+              includeArchived: false,
+              includeHistory: false,
+            }).catch(() => null)) ?? resumed.stored)
+          : resumed.stored;
       const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
       const session = sessionEcho(ctx.session, params, {
         model: params.model ?? resumed.thread.model ?? configuredModel(ctx.session),
