@@ -239,6 +239,23 @@ describe('request-shape errors (A.23, captured from 0.169.0)', () => {
     }
   });
 
+  it("answers no read state on thread/read for a thread with a client's own source", async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize({ experimentalApi: true });
+    const readStateOfNew = async (threadSource: string) => {
+      const started = await client.request('thread/start', { threadSource });
+      const id = ((started.result as { thread: { id: string } }).thread as { id: string }).id;
+      await client.request('thread/inject_items', {
+        threadId: id,
+        items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] }],
+      });
+      const read = await client.request('thread/read', { threadId: id });
+      return (read.result as { readState: unknown }).readState;
+    };
+    expect(await readStateOfNew('user')).toMatchObject({ firstUnread: null });
+    expect(await readStateOfNew('nightly-digest')).toBeNull();
+  });
+
   it('names every Codex method for an unknown one, and keeps serving after garbage', async () => {
     const client = track(inProcessServer().client());
     await client.initialize();
