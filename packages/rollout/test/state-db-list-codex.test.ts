@@ -237,9 +237,7 @@ describe('a 0.131 DB (no originator column)', () => {
     handles.push(db);
     const everything = { pageSize: 10, stateDb: db, allowedSources: [] };
     const originators = async () =>
-      new Map(
-        (await listThreadsWithDb(home, everything)).items.map((t) => [t.id, t.originator]),
-      );
+      new Map((await listThreadsWithDb(home, everything)).items.map((t) => [t.id, t.originator]));
     expect([...(await originators()).values()]).toEqual([null, null, null]);
     const searched = threads[1] as WrittenThread;
     const page = await listThreadsWithDb(home, { ...everything, searchTerm: 'thread 1' });

@@ -318,7 +318,11 @@ describe('LocalThreadStore reads', () => {
     const h = { ...harness, local: harness.store as LocalThreadStore };
     const { threadId } = await recorded(h, 'Old home');
     // Every source and provider: the DB page.
-    const page = await h.local.listThreads({ pageSize: 10, allowedSources: [], modelProviders: [] });
+    const page = await h.local.listThreads({
+      pageSize: 10,
+      allowedSources: [],
+      modelProviders: [],
+    });
     expect(page.items.find((t) => t.threadId === threadId)?.originator ?? null).toBeNull();
     expect((await h.local.readThread({ threadId })).originator).toBe('skein_test');
   });
