@@ -6,6 +6,9 @@
  */
 
 import { CODEX_CLIENT_METHODS } from '@skein/app-server-protocol';
+import { initStateDb } from '@skein/rollout';
+import { makeTempDir, removeTempDir } from '@skein/test-support';
+import { LocalThreadStore } from '@skein/thread-store';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { inProcessServer, type TestClient } from './support/in-process.js';
 import { codexSchema, validateReceived } from './support/schema.js';
@@ -185,6 +188,72 @@ describe('request-shape errors (A.23, captured from 0.169.0)', () => {
       code: -32602,
       message: 'excludedThreadIds accepts at most 100 entries',
     });
+  });
+
+  it('refuses projects it does not keep and attached threads without a search term', async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize({ experimentalApi: true });
+    // Skein keeps no projects: any project id names a missing one.
+    expect(errorOf(await client.request('thread/list', { projectId: 'no-such-project' }))).toEqual({
+      code: -32602,
+      message: 'project not found: no-such-project',
+    });
+    expect(errorOf(await client.request('thread/list', { projectId: '' }))).toEqual({
+      code: -32602,
+      message: 'projectId must not be empty',
+    });
+    for (const params of [
+      { includeAttachedThreads: true },
+      { includeAttachedThreads: true, searchTerm: '  ' },
+    ]) {
+      expect(errorOf(await client.request('thread/list', params))).toEqual({
+        code: -32600,
+        message: 'includeAttachedThreads requires a non-empty searchTerm',
+      });
+    }
+    expect(
+      await client.request('thread/list', { includeAttachedThreads: true, searchTerm: 'x' }),
+    ).toMatchObject({ result: { data: [] } });
+  });
+
+  it('answers a read-state update of an unknown thread as 0.169.0 does, on a Codex home', async () => {
+    const home = makeTempDir('skein-protocol-home-');
+    const stateDb = await initStateDb({ codexHome: home, createSchema: '0.169.0' });
+    try {
+      const store = new LocalThreadStore(
+        { codexHome: home, defaultModelProvider: 'openai' },
+        stateDb,
+      );
+      const client = track(inProcessServer({ store }).client());
+      await client.initialize({ experimentalApi: true });
+      const unknown = '01a20129-0000-7000-8000-00000000d1ff';
+      const answer = await client.request('thread/readState/update', {
+        threadId: unknown,
+        expectedRevision: 'x',
+        operation: { type: 'read' },
+      });
+      expect(errorOf(answer)).toEqual({ code: -32600, message: `thread not loaded: ${unknown}` });
+    } finally {
+      await stateDb.close();
+      removeTempDir(home);
+    }
+  });
+
+  it("answers no read state on thread/read for a thread with a client's own source", async () => {
+    const client = track(inProcessServer().client());
+    await client.initialize({ experimentalApi: true });
+    const readStateOfNew = async (threadSource: string) => {
+      const started = await client.request('thread/start', { threadSource });
+      const id = ((started.result as { thread: { id: string } }).thread as { id: string }).id;
+      await client.request('thread/inject_items', {
+        threadId: id,
+        items: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x' }] }],
+      });
+      const read = await client.request('thread/read', { threadId: id });
+      return (read.result as { readState: unknown }).readState;
+    };
+    expect(await readStateOfNew('user')).toMatchObject({ firstUnread: null });
+    expect(await readStateOfNew('nightly-digest')).toBeNull();
   });
 
   it('names every Codex method for an unknown one, and keeps serving after garbage', async () => {

@@ -487,6 +487,19 @@ function script(manifest: FixtureManifest): Step[] {
       method: 'thread/fork',
       params: () => ({ threadId: UNKNOWN_ID, excludeTurns: true }),
     },
+    // Resume of a fork (by reference in a 0.169 home): the deprecation notice comes before the
+    // load, and the usage a fork shares with its source is not reported; resumed again while
+    // loaded, without turns, nothing but the goal snapshot.
+    {
+      label: 'resume-fork-turns',
+      method: 'thread/resume',
+      params: () => ({ threadId: fork.id, excludeTurns: false }),
+    },
+    {
+      label: 'resume-fork-again',
+      method: 'thread/resume',
+      params: () => ({ threadId: fork.id, excludeTurns: true }),
+    },
     { label: 'list-end', method: 'thread/list', params: () => ({ ...all }) },
   ];
   void firstListed;

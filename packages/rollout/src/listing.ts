@@ -401,14 +401,16 @@ export async function summarizeRolloutFile(
   if (head.historyBase !== null) {
     preview = (await inheritedPreview(context.codexHome, head.historyBase.thread_id)) ?? preview;
   }
-  if (preview === null) return null;
+  // Codex lists an archived thread that never had a message (its preview empty); an active
+  // one only once it has one.
+  if (preview === null && !context.archived) return null;
   const updatedAtMs = mtimeMs ?? head.file.mtimeMs;
   const createdAt = head.createdAt ?? meta.timestamp;
   const spawn = threadSpawnOf(meta.source);
   return {
     path: head.file.path,
     threadId: head.threadId,
-    preview,
+    preview: preview ?? '',
     firstUserMessage: head.firstUserMessage,
     cwd: meta.cwd,
     source,
@@ -419,7 +421,9 @@ export async function summarizeRolloutFile(
     gitSha: nonEmpty(meta.git?.commit_hash),
     gitBranch: nonEmpty(meta.git?.branch),
     gitOriginUrl: nonEmpty(meta.git?.repository_url),
-    parentThreadId: toId(meta.parent_thread_id) ?? toId(spawn?.parent_thread_id),
+    // The parent the session meta names (Codex 0.169 lists a 0.131 sub-agent, whose meta names
+    // none, without one).
+    parentThreadId: toId(meta.parent_thread_id),
     forkedFromId: toId(meta.forked_from_id),
     agentNickname:
       nonEmpty(meta.agent_nickname) ??
@@ -475,10 +479,9 @@ export async function listThreadsFromFiles(
           ],
   };
   const budget = new ScanBudget(options.maxScanEntries ?? MAX_SCAN_ENTRIES);
-  const names =
-    options.searchTerm !== undefined && options.searchTerm !== ''
-      ? await readSessionIndexNames(codexHome)
-      : null;
+  // Codex keeps the threads whose session-index name contains the term (an empty term: every
+  // named thread).
+  const names = options.searchTerm !== undefined ? await readSessionIndexNames(codexHome) : null;
 
   const items: ThreadListItem[] = [];
   let scanned = 0;

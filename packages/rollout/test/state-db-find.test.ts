@@ -101,7 +101,8 @@ describe('listThreadsWithDb', () => {
     });
     expect(dbOnly.items.map((t) => t.id)).not.toContain(late.id);
     const repaired = await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
-    expect(repaired.origin).toBe('state_db');
+    // A listing filtered by source (the default) answers from the files.
+    expect(repaired.origin).toBe('filesystem');
     expect(repaired.items[0]?.id).toBe(late.id);
     expect((await getThread(db.ctx, late.id))?.preview).toBe(late.preview);
   });

@@ -26,6 +26,8 @@ export function writeLegacyRollout(
     userMessage?: string | null;
     cwd?: string;
     idMs?: number;
+    /** The session meta's git block. */
+    git?: { commit_hash?: string; branch?: string; repository_url?: string };
   },
 ): WrittenThread {
   const startMs = options.idMs ?? Date.UTC(2025, 2, 1) + options.index * 61_000;
@@ -46,6 +48,7 @@ export function writeLegacyRollout(
       timestamp: ts,
       type: 'session_meta',
       payload: {
+        ...(options.git === undefined ? {} : { git: options.git }),
         id,
         timestamp: ts,
         cwd,

@@ -7,9 +7,9 @@ import { initStateDb, listThreadsWithDb } from '../src/index.js';
 import { type WrittenThread, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
 
 /*
- * Scan-and-repair answers from the DB after checking the files by directory listings and
- * stats. These tests write rollouts behind the DB's back (as the Codex CLI would) after a
- * first listing has filled every cache, and expect the next default listing to show them.
+ * Listings walk the files first (as Codex 0.169 does), so what other processes wrote behind the
+ * DB's back shows up in the next listing. These tests write rollouts after a first listing and
+ * expect the next default listing to show them.
  */
 
 const handles: StateDb[] = [];
@@ -114,16 +114,24 @@ describe('scan-and-repair sees what other processes wrote', () => {
     }
   });
 
-  it('a name only in session_index.jsonl is not copied into the DB (Codex searches its own columns)', async () => {
+  it('a name only in session_index.jsonl is found by the files, not by the DB alone', async () => {
     const { home, db, active } = await setup(4);
     const named = active[0] as WrittenThread;
     appendFileSync(
       join(home, 'session_index.jsonl'),
       `${JSON.stringify({ id: named.id, thread_name: 'zebra crossing', updated_at: new Date().toISOString() })}\n`,
     );
-    const before = db.sqlite.prepare('select * from threads order by id').all();
+    // Codex 0.169 searches the files by their session-index names and, when its DB finds
+    // nothing, answers with what the files found; the DB alone searches its own columns.
     const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, searchTerm: 'zebra' });
-    expect(ids(page)).toEqual([]);
-    expect(db.sqlite.prepare('select * from threads order by id').all()).toEqual(before);
+    expect(ids(page)).toEqual([named.id]);
+    expect(page.origin).toBe('filesystem');
+    const dbOnly = await listThreadsWithDb(home, {
+      pageSize: 50,
+      stateDb: db,
+      searchTerm: 'zebra',
+      useStateDbOnly: true,
+    });
+    expect(ids(dbOnly)).toEqual([]);
   });
 });

@@ -97,6 +97,11 @@ export class LoadedThread {
       history: readonly RolloutItem[];
       /** Whether a rollout already exists in the store. */
       materialized: boolean;
+      /**
+       * Whether `info.model`/`info.reasoningEffort` stand even though the history's turn
+       * contexts name others (a fork runs on the session's settings, not its source's).
+       */
+      settingsGiven?: boolean;
     },
   ) {
     this.threadId = info.threadId;
@@ -123,7 +128,7 @@ export class LoadedThread {
     this.#recordedItems = options.history.length > 0;
     this.#materialized = options.materialized;
     if (this.ephemeral) this.#ephemeralHistory.push(...options.history);
-    this.#observeTurnContext(options.history);
+    if (options.settingsGiven !== true) this.#observeTurnContext(options.history);
   }
 
   /** The rollout path (precomputed before the file exists); null for ephemeral/pathless threads. */
@@ -151,6 +156,18 @@ export class LoadedThread {
 
   /** True when the store holds a rollout for this thread (after persist or a flushed append). */
   get materialized(): boolean {
+    return this.#materialized;
+  }
+
+  /** Whether history items were recorded (a thread persisted bare has none). */
+  get hasRecordedItems(): boolean {
+    return this.#recordedItems;
+  }
+
+  /** Whether anything of this durable thread is written (pending appends flushed first). */
+  async isWritten(): Promise<boolean> {
+    if (this.#live === null || this.#closed) return false;
+    await this.flush();
     return this.#materialized;
   }
 

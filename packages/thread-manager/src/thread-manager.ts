@@ -11,6 +11,7 @@
  *   `deleted`) are emitted through `scheduleAfterResult` (default `setImmediate`), i.e. after
  *   the caller's `await` continuation has run, so write the response in that continuation.
  */
+import { eventUserMessage } from '@skein/rollout';
 import { newThreadId } from '@skein/state';
 import {
   type CreateThreadParams,
@@ -30,13 +31,12 @@ import {
   type UpdateReadStateParams,
 } from '@skein/thread-store';
 import { type AgentGraph, defaultAgentGraph } from './agent-graph.js';
-import { type HistoryPurpose, ThreadManagerError } from './errors.js';
+import { type HistoryPurpose, isThreadManagerError, ThreadManagerError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import {
   applyForkSnapshot,
   eventType,
   type ForkSnapshot,
-  hasUserMessage,
   truncateBeforeTurn,
   truncateThroughTurn,
 } from './history.js';
@@ -190,6 +190,12 @@ export interface ForkThreadOptions {
   ephemeral?: boolean;
   cwd?: string;
   modelProvider?: string;
+  /**
+   * The model and reasoning effort the fork runs on (Codex 0.169 forks onto the session's
+   * configured model and records it); absent = the source's.
+   */
+  model?: string | null;
+  reasoningEffort?: string | null;
   source?: SessionSource;
   threadSource?: ThreadSource | null;
   originator?: string;
@@ -443,6 +449,17 @@ export class ThreadManager {
       // Idle, unsubscribed and asked for other settings: reload it with them (Codex does too).
       await this.#prepareForRemoval(threadId);
     } else if (entry !== undefined) {
+      // Codex 0.169 resumes a loaded paginated thread by listing its turns: one it has not
+      // written yet has none to list.
+      const bare = entry.thread;
+      if (
+        !bare.ephemeral &&
+        bare.historyMode === 'paginated' &&
+        !bare.hasRecordedItems &&
+        (await bare.isWritten())
+      ) {
+        throw ThreadManagerError.unsupported('list_turns');
+      }
       const history = await entry.thread.loadHistory();
       const stored = await entry.thread.readStored();
       if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
@@ -533,6 +550,24 @@ export class ThreadManager {
    * Reads a stored thread with its history for resume/fork: missing ⇒ `no rollout found`,
    * archived ⇒ `session <id> is archived. ...`.
    */
+  /**
+   * Codex 0.169's answer when the history of a thread it knows as paginated (a row, say, made
+   * by a metadata update before the first message) cannot be read because the file is
+   * missing; null when the thread is not such a one.
+   */
+  async #missingLineage(threadId: ThreadId): Promise<ThreadManagerError | null> {
+    try {
+      const stored = await this.#store.readThread({ threadId, includeArchived: true });
+      if (stored.historyMode !== 'paginated') return null;
+    } catch {
+      return null;
+    }
+    return ThreadManagerError.invalidRequest(
+      `invalid paginated history lineage for ${threadId}: missing source rollout`,
+      threadId,
+    );
+  }
+
   async #readStoredForHistory(threadId: ThreadId): Promise<StoredThread> {
     let stored: StoredThread;
     try {
@@ -560,10 +595,29 @@ export class ThreadManager {
     let source: StoredThread | null;
     let sourceHistory: RolloutItem[];
     if (sourceEntry !== undefined) {
-      sourceHistory = await sourceEntry.thread.loadHistory();
+      try {
+        sourceHistory = await sourceEntry.thread.loadHistory();
+      } catch (error) {
+        // A paginated source written bare (its turns read before its first message): Codex
+        // 0.169 forks it all the same, from nothing.
+        const bare =
+          sourceEntry.thread.historyMode === 'paginated' &&
+          !sourceEntry.thread.hasRecordedItems &&
+          sourceEntry.thread.materialized;
+        if (!bare || !isThreadManagerError(error, 'NoRolloutFound')) throw error;
+        sourceHistory = [];
+      }
       source = await sourceEntry.thread.readStored();
     } else {
-      const stored = await this.#readStoredForHistory(sourceId);
+      let stored: StoredThread;
+      try {
+        stored = await this.#readStoredForHistory(sourceId);
+      } catch (error) {
+        if (isThreadManagerError(error, 'NoRolloutFound')) {
+          throw (await this.#missingLineage(sourceId)) ?? error;
+        }
+        throw error;
+      }
       sourceHistory = stored.history?.items ?? [];
       source = { ...stored, history: null };
     }
@@ -588,8 +642,14 @@ export class ThreadManager {
       source?.historyMode ?? sourceEntry?.thread.historyMode ?? this.#store.defaultHistoryMode();
     // A durable fork of a paginated thread references its source's history (Codex 0.169):
     // nothing is copied; the fork's file starts where the (cut) source history ends.
+    // A loaded source with no history (written bare) has nothing to reference: the fork starts
+    // empty and leaves the source free to be deleted (Codex 0.169).
+    const sourceWritten = sourceEntry === undefined || sourceEntry.thread.hasRecordedItems;
     const historyBase =
-      historyMode === 'paginated' && !ephemeral && this.#store.forkBase !== undefined
+      historyMode === 'paginated' &&
+      !ephemeral &&
+      sourceWritten &&
+      this.#store.forkBase !== undefined
         ? await this.#store.forkBase(sourceId, forkCut(items, options))
         : null;
     const params: CreateThreadParams = {
@@ -605,17 +665,33 @@ export class ThreadManager {
       metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },
     };
     const name = source?.name ?? sourceEntry?.thread.name ?? null;
+    const model = options.model !== undefined ? options.model : (source?.model ?? null);
+    const reasoningEffort =
+      options.reasoningEffort !== undefined
+        ? options.reasoningEffort
+        : (source?.reasoningEffort ?? null);
     let live: LiveThread | null = null;
     if (!ephemeral) {
       const created = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
       try {
-        if (historyBase === null && items.length > 0) await created.appendItems(items);
+        // The copied history's turns are the source's: they publish no read receipt (0.169).
+        if (historyBase === null && items.length > 0) {
+          await created.appendItems(items, { receipts: false });
+        }
         await created.persist();
-        // A fork by reference has no messages of its own yet: it shows its source's preview.
-        const preview = historyBase !== null && source?.preview ? source.preview : null;
-        if (name !== null || preview !== null) {
+        // A fork by reference has no messages of its own yet: it shows its source's preview,
+        // or, cut at a turn, the first message of the history it keeps (Codex 0.169).
+        const cut = options.lastTurnId !== undefined || options.beforeTurnId !== undefined;
+        const inherited = cut ? (firstUserMessageOf(items) ?? source?.preview) : source?.preview;
+        const preview = historyBase !== null && inherited ? inherited : null;
+        if (name !== null || preview !== null || model !== null || reasoningEffort !== null) {
           await created.updateMetadata(
-            { ...(name !== null ? { name } : {}), ...(preview !== null ? { preview } : {}) },
+            {
+              ...(name !== null ? { name } : {}),
+              ...(preview !== null ? { preview } : {}),
+              ...(model !== null ? { model } : {}),
+              ...(reasoningEffort !== null ? { reasoningEffort } : {}),
+            },
             false,
           );
         }
@@ -636,8 +712,8 @@ export class ThreadManager {
         parentThreadId: null,
         cwd,
         modelProvider,
-        model: source?.model ?? null,
-        reasoningEffort: source?.reasoningEffort ?? null,
+        model,
+        reasoningEffort,
         source: params.source,
         threadSource: params.threadSource ?? null,
         originator: params.originator,
@@ -647,7 +723,13 @@ export class ThreadManager {
         createdAtMs: now,
         name,
       },
-      { live, host: this.#host, history: items, materialized: !ephemeral },
+      {
+        live,
+        host: this.#host,
+        history: items,
+        materialized: !ephemeral,
+        settingsGiven: options.model !== undefined || options.reasoningEffort !== undefined,
+      },
     );
     this.#register(thread, { silent: true });
     if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
@@ -748,8 +830,16 @@ export class ThreadManager {
     if (options.includeHistory === true && loaded !== null) {
       if (loaded.ephemeral) throw ThreadManagerError.ephemeralHistory(threadId, purpose);
       if (!loaded.hasUserMessage) {
-        if (loaded.historyMode === 'paginated' && purpose === 'includeTurns') {
-          throw ThreadManagerError.unsupported('list_turns');
+        // Codex 0.169 on a paginated thread before its first message: asked for its turns by
+        // `thread/read`, it writes the thread out bare and has none to list; a thread written
+        // bare has none to list for `thread/turns/list` either. Otherwise (never written, or
+        // written with items but no message) it is not materialized yet.
+        if (loaded.historyMode === 'paginated' && !loaded.hasRecordedItems) {
+          const written = await loaded.isWritten();
+          if (purpose === 'includeTurns' && !written) await loaded.persist();
+          if (purpose === 'includeTurns' || written) {
+            throw ThreadManagerError.unsupported('list_turns');
+          }
         }
         throw ThreadManagerError.notMaterialized(threadId, purpose);
       }
@@ -763,7 +853,11 @@ export class ThreadManager {
           includeHistory: options.includeHistory === true,
         });
       } catch (error) {
-        if (isMissingThread(error)) throw ThreadManagerError.threadNotLoaded(threadId);
+        if (isMissingThread(error)) {
+          const lineage =
+            options.includeHistory === true ? await this.#missingLineage(threadId) : null;
+          throw lineage ?? ThreadManagerError.threadNotLoaded(threadId);
+        }
         throw error;
       }
     } else if (!loaded.ephemeral) {
@@ -774,8 +868,9 @@ export class ThreadManager {
       if (loaded !== null) {
         history = await loaded.loadHistory();
       } else {
+        // A stored thread without a message yet (named, say, before its first turn) has an
+        // empty history in Codex 0.169, whatever its mode.
         history = stored?.history?.items ?? [];
-        if (!hasUserMessage(history)) throw ThreadManagerError.notMaterialized(threadId, purpose);
       }
     }
     if (stored !== null) stored = { ...stored, history: null };
@@ -1405,4 +1500,14 @@ function forkCut(
   throw ThreadManagerError.invalidRequest(
     `cannot fork before turn ${options.beforeTurnId}: no completed turn precedes it`,
   );
+}
+
+/** The text of the first user message among rollout items (its list preview), if any. */
+function firstUserMessageOf(items: readonly RolloutItem[]): string | null {
+  for (const item of items) {
+    if (item.type !== 'event_msg') continue;
+    const text = eventUserMessage(item.payload as Parameters<typeof eventUserMessage>[0]);
+    if (text?.preview) return text.preview;
+  }
+  return null;
 }

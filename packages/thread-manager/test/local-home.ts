@@ -18,17 +18,23 @@ export interface LocalHarness {
 }
 
 /** Builds the state handle for a home the way apps do (open, migrate, backfill). */
-export async function openStateDb(home: string): Promise<StateDb> {
-  return initStateDb({ codexHome: home, defaultProvider: 'test-provider' });
+export async function openStateDb(home: string, createSchema?: string): Promise<StateDb> {
+  return initStateDb({
+    codexHome: home,
+    defaultProvider: 'test-provider',
+    ...(createSchema === undefined ? {} : { createSchema }),
+  });
 }
 
 /** A temp Codex home with a real state DB, a LocalThreadStore and a ThreadManager over it. */
 export async function openLocalHarness(
   options: Partial<ThreadManagerOptions> = {},
+  /** The Codex schema of the home's new state DB (`0.169.0`: paginated threads). */
+  createSchema?: string,
 ): Promise<LocalHarness> {
   const home = makeTempDir('skein-manager-home-');
   const cwd = makeTempDir('skein-manager-cwd-');
-  const stateDb = await openStateDb(home);
+  const stateDb = await openStateDb(home, createSchema);
   const store = new LocalThreadStore(
     { codexHome: home, defaultModelProvider: 'test-provider', warn: () => {} },
     stateDb,

@@ -339,6 +339,26 @@ describe('fork', () => {
     ]);
   });
 
+  it("runs on the model and effort it is given, not its source's, and records them", async () => {
+    const { manager } = makeManager();
+    const source = await manager.startThread({ cwd: CWD });
+    await source.recordItems(turn('t1', 'one'));
+    expect(source.model).toBe('gpt-test');
+
+    const inherited = await manager.forkThread(source.threadId);
+    expect(inherited.thread.model).toBe('gpt-test');
+
+    const fork = await manager.forkThread(source.threadId, {
+      model: 'configured-model',
+      reasoningEffort: 'high',
+    });
+    expect(fork.thread.model).toBe('configured-model');
+    expect(fork.thread.reasoningEffort).toBe('high');
+    const stored = await fork.thread.readStored();
+    expect(stored?.model).toBe('configured-model');
+    expect(stored?.reasoningEffort).toBe('high');
+  });
+
   it('closes a mid-turn source history like an interrupt', async () => {
     const { manager } = makeManager();
     const source = await manager.startThread({ cwd: CWD });

@@ -1,5 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { getThread, insertSpawnEdge, listDescendantThreads, newThreadId } from '@skein/state';
+import {
+  defaultThreadMetadata,
+  getThread,
+  insertSpawnEdge,
+  listDescendantThreads,
+  newThreadId,
+  upsertThread,
+} from '@skein/state';
 import type { RolloutItem } from '@skein/thread-store';
 import {
   agentMessageItem,
@@ -189,6 +196,108 @@ describe('deferred persistence (spec §4) on a never-used thread', () => {
       `no rollout found for thread id ${id}`,
     );
     expect(thread.rolloutPath !== null && existsSync(thread.rolloutPath)).toBe(false);
+  });
+
+  it('a paginated one: written bare by a turns read, then no turns to list or resume, a fork all the same (Codex 0.169)', async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
+    const { manager, cwd } = harness;
+    const pristine = await manager.startThread({ cwd, historyMode: 'paginated' });
+    const id = pristine.threadId;
+    await expectError(
+      manager.readThread(id, { includeHistory: true, historyPurpose: 'thread/turns/list' }),
+      'NotMaterialized',
+      `thread ${id} is not materialized yet; thread/turns/list is unavailable before first user message`,
+    );
+    expect(await pristine.isWritten()).toBe(false);
+    // Asked for its turns by thread/read, Codex writes it out bare: no turns to list from then.
+    for (const purpose of ['includeTurns', 'thread/turns/list'] as const) {
+      await expectError(
+        manager.readThread(id, { includeHistory: true, historyPurpose: purpose }),
+        'Unsupported',
+        'list_turns is not supported yet',
+      );
+    }
+    expect(await pristine.isWritten()).toBe(true);
+    await expectError(manager.resumeThread(id), 'Unsupported', 'list_turns is not supported yet');
+    const fork = await manager.forkThread(id);
+    expect(fork.thread.forkedFromId).toBe(id);
+    expect(fork.thread.historyMode).toBe('paginated');
+    expect(fork.history).toEqual([]);
+    expect((await fork.thread.readStored())?.forkedFromId).toBe(id);
+    expect(manager.listLoadedThreadIds()).toEqual([id, fork.thread.threadId].sort());
+    // The fork references nothing of its source, which can go.
+    await manager.deleteThread(id);
+  });
+
+  it('a stored one: empty turns; a paginated row without its file: missing lineage', async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
+    const { manager, cwd, stateDb, home } = harness;
+    // Named before any message: Codex keeps it (row and rollout), with no turns yet.
+    const named = await manager.startThread({ cwd, historyMode: 'paginated', connectionId: 'c' });
+    await manager.setThreadName(named.threadId, 'Before the first turn');
+    manager.unsubscribe(named.threadId, 'c');
+    await afterResults();
+    if (manager.isLoaded(named.threadId)) await nextEvent(manager, 'closed', named.threadId);
+    const view = await manager.readThread(named.threadId, {
+      includeHistory: true,
+      historyPurpose: 'thread/turns/list',
+    });
+    expect(view.stored?.historyMode).toBe('paginated');
+    expect(view.history?.filter((item) => item.type !== 'session_meta')).toEqual([]);
+    // So does a legacy one.
+    const legacy = await manager.startThread({ cwd, historyMode: 'legacy', connectionId: 'c' });
+    await manager.setThreadName(legacy.threadId, 'Legacy, before the first turn');
+    manager.unsubscribe(legacy.threadId, 'c');
+    await afterResults();
+    if (manager.isLoaded(legacy.threadId)) await nextEvent(manager, 'closed', legacy.threadId);
+    const legacyView = await manager.readThread(legacy.threadId, {
+      includeHistory: true,
+      historyPurpose: 'thread/turns/list',
+    });
+    expect(legacyView.stored?.historyMode).toBe('legacy');
+    expect(legacyView.history?.filter((item) => item.type !== 'session_meta')).toEqual([]);
+
+    // A row Codex wrote for a paginated thread whose rollout does not exist.
+    const orphan = newThreadId(Date.now());
+    await upsertThread(stateDb.ctx, {
+      ...defaultThreadMetadata(
+        orphan,
+        `${home}/sessions/2026/01/01/rollout-2026-01-01T00-00-00-${orphan}.jsonl`,
+        Date.now(),
+        'vscode',
+        'test-provider',
+      ),
+      cwd,
+      historyMode: 'paginated',
+    });
+    const lineage = `invalid paginated history lineage for ${orphan}: missing source rollout`;
+    await expectError(
+      manager.readThread(orphan, { includeHistory: true }),
+      'InvalidRequest',
+      lineage,
+    );
+    await expectError(manager.forkThread(orphan), 'InvalidRequest', lineage);
+    await expectError(
+      manager.resumeThread(orphan),
+      'NoRolloutFound',
+      `no rollout found for thread id ${orphan}`,
+    );
+  });
+
+  it("a fork's copied turns publish no read receipt (its source's do)", async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0 }, '0.169.0');
+    const { manager, cwd } = harness;
+    const source = await manager.startThread({ cwd, historyMode: 'legacy' });
+    await source.recordItems(turn(cwd, 't1', 'one'));
+    await source.flush();
+    const fork = await manager.forkThread(source.threadId);
+    await fork.thread.flush();
+    const states = await manager.readStates([source.threadId, fork.thread.threadId]);
+    expect(states.get(source.threadId)?.revision).not.toBe(`initial:${source.threadId}`);
+    expect(states.get(fork.thread.threadId)).toEqual({
+      firstUnread: null,
+      revision: `initial:${fork.thread.threadId}`,
+    });
   });
 
   it('vanishes when unloaded', async () => {

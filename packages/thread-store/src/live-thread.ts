@@ -151,7 +151,14 @@ export class LiveThread {
   }
 
   /** Appends raw items (the policy filters them), then sends the derived metadata. */
-  appendItems(items: readonly RolloutItem[]): Promise<void> {
+  appendItems(
+    items: readonly RolloutItem[],
+    options: {
+      /** Publish read receipts for the turns these items complete (default); a fork's copy of
+       * its source's history completes no turn of its own. */
+      receipts?: boolean;
+    } = {},
+  ): Promise<void> {
     return this.serialize(async () => {
       if (items.length === 0) return;
       // The widest policy (paginated keeps all legacy keeps): the store applies its thread's own.
@@ -159,7 +166,7 @@ export class LiveThread {
       await this.store.appendItems({ threadId: this.threadId, items });
       if (canonical.length === 0) return;
       for (const item of canonical) {
-        const turnId = completedTurnId(item);
+        const turnId = options.receipts === false ? null : completedTurnId(item);
         if (turnId !== null) this.completedTurns.push(turnId);
       }
       const update = this.sync.observeAppendedItems(canonical);

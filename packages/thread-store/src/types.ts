@@ -40,8 +40,11 @@ export type SortDirection = 'asc' | 'desc';
 export type ThreadHistoryMode = 'legacy' | 'paginated';
 /** Whether Codex may use a thread for memories. */
 export type ThreadMemoryMode = 'enabled' | 'disabled';
-/** Analytics classification of a thread, as written in `session_meta.thread_source`. */
-export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation';
+/**
+ * Analytics classification of a thread, as written in `session_meta.thread_source`: Codex's
+ * kinds, or a client's own label (0.169 keeps a custom one, e.g. `nightly-digest`).
+ */
+export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation' | (string & {});
 /** How much of a turn's items `listTurns` returns: none, display summary items, or all. */
 export type StoredTurnItemsView = 'notLoaded' | 'summary' | 'full';
 /** A turn's outcome: completed, interrupted, failed, or still in progress. */

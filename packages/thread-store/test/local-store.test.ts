@@ -255,6 +255,78 @@ describe('LocalThreadStore reads', () => {
     expect((await row(db, a.threadId))?.rolloutPath).toBe(a.path);
   });
 
+  it('a legacy thread read without history is its rollout head with the DB facts laid over', async () => {
+    const h = await setup(true);
+    const params = createThreadParams(h.cwd, { historyMode: 'legacy', threadSource: 'user' });
+    const live = await LiveThread.create(h.local, params, noGit);
+    await live.appendItems([userMessageItem('Legacy hello')]);
+    await live.shutdown();
+    const db = h.stateDb as StateDb;
+    const before = (await row(db, params.threadId)) as ThreadMetadata;
+    await db.db
+      .updateTable('threads')
+      .set({
+        cli_version: '9.9.9',
+        originator: 'db-orig',
+        preview: 'db preview',
+        model: 'db-model',
+        cwd: '/db/cwd',
+        git_branch: 'db-branch',
+        updated_at_ms: before.updatedAtMs + 60_000,
+        recency_at_ms: before.updatedAtMs + 90_000,
+      })
+      .where('id', '=', params.threadId)
+      .execute();
+    const thread = await h.local.readThread({ threadId: params.threadId });
+    // From the rollout: its first message, versions, and its creation time for both times.
+    expect(thread.preview).toBe('Legacy hello');
+    expect(thread.cliVersion).not.toBe('9.9.9');
+    expect(thread.originator).toBe('skein_test');
+    expect(thread.updatedAtMs).toBe(thread.createdAtMs);
+    // Codex's rollout view carries no thread source.
+    expect(thread.threadSource).toBeNull();
+    // From the DB: what only it knows.
+    expect(thread.model).toBe('db-model');
+    expect(thread.cwd).toBe('/db/cwd');
+    expect(thread.gitInfo?.branch).toBe('db-branch');
+    expect(thread.recencyAtMs).toBe(before.updatedAtMs + 90_000);
+    // With its history, Codex answers from the DB row.
+    const full = await h.local.readThread({ threadId: params.threadId, includeHistory: true });
+    expect([full.preview, full.cliVersion, full.updatedAtMs]).toEqual([
+      'db preview',
+      '9.9.9',
+      before.updatedAtMs + 60_000,
+    ]);
+  });
+
+  it("answers a client's own thread source as stored", async () => {
+    const h = await setup(true);
+    const { threadId } = await recorded(h, 'Automation run');
+    const db = h.stateDb as StateDb;
+    await db.db
+      .updateTable('threads')
+      .set({ thread_source: 'nightly-digest' })
+      .where('id', '=', threadId)
+      .execute();
+    const thread = await h.local.readThread({ threadId, includeHistory: true });
+    expect(thread.threadSource).toBe('nightly-digest');
+  });
+
+  it('lists a 0.131 row without an originator as 0.169 does (none), reads it from the rollout', async () => {
+    const harness = await localHarness(true, '0.131.0');
+    harnesses.push(harness);
+    const h = { ...harness, local: harness.store as LocalThreadStore };
+    const { threadId } = await recorded(h, 'Old home');
+    // Every source and provider: the DB page.
+    const page = await h.local.listThreads({
+      pageSize: 10,
+      allowedSources: [],
+      modelProviders: [],
+    });
+    expect(page.items.find((t) => t.threadId === threadId)?.originator ?? null).toBeNull();
+    expect((await h.local.readThread({ threadId })).originator).toBe('skein_test');
+  });
+
   it('serves a summary from a row whose rollout is gone', async () => {
     const h = await setup(true);
     const { threadId, path } = await recorded(h, 'row only');

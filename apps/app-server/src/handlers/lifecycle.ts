@@ -21,7 +21,7 @@ import {
   type ForkThreadOptions,
   isThreadManagerError,
 } from '@skein/thread-manager';
-import type { StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
+import type { RolloutItem, StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import type { Call, MethodHandler } from '../server/app-server.js';
 import {
@@ -33,7 +33,13 @@ import {
 } from './common.js';
 import type { HandlerContext } from './context.js';
 import { clampLimit } from './list.js';
-import { configuredModel, recordedSettings, sessionEcho, tokenUsageOf } from './session.js';
+import {
+  configuredModel,
+  recordedSettings,
+  sessionEcho,
+  settingsAppliedItem,
+  tokenUsageOf,
+} from './session.js';
 
 function resolveCwd(ctx: HandlerContext, cwd: string | undefined): string | undefined {
   return cwd === undefined ? undefined : resolve(ctx.cwd, cwd);
@@ -126,6 +132,23 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         }
       }
       const cwd = resolveCwd(ctx, params.cwd);
+      const excludeTurns = params.excludeTurns === true;
+      // 0.169.0 warns about full-history hydration of a paginated thread before it loads it.
+      let warned = false;
+      if (!excludeTurns) {
+        const known =
+          ctx.manager.lookupThread(threadId) ??
+          (await readStored(ctx, threadId, { includeArchived: true, includeHistory: false }).catch(
+            () => null,
+          ));
+        if (known?.historyMode === 'paginated') {
+          connection.notify('deprecationNotice', {
+            summary: DEPRECATION_EXCLUDE_TURNS,
+            details: null,
+          });
+          warned = true;
+        }
+      }
       const resumed = await ctx.manager.resumeThread(threadId, {
         connectionId: connection.id,
         ...(cwd === undefined ? {} : { cwd }),
@@ -135,15 +158,22 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         resumed.history as HistoryItem[],
         ctx.statusOf(threadId).type === 'active',
       );
-      const excludeTurns = params.excludeTurns === true;
       const historyMode = resumed.stored?.historyMode ?? resumed.thread.historyMode;
-      if (!excludeTurns && historyMode === 'paginated') {
+      if (!excludeTurns && historyMode === 'paginated' && !warned) {
         connection.notify('deprecationNotice', {
           summary: DEPRECATION_EXCLUDE_TURNS,
           details: null,
         });
       }
-      const stored: StoredThread | null = resumed.stored;
+      // A legacy thread is answered as 0.169.0 reads it without its history (its rollout view),
+      // read before the settings below are recorded.
+      const stored: StoredThread | null =
+        historyMode === 'legacy' && !resumed.thread.ephemeral
+          ? ((await readStored(ctx, threadId, {
+              includeArchived: false,
+              includeHistory: false,
+            }).catch(() => null)) ?? resumed.stored)
+          : resumed.stored;
       const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
       const session = sessionEcho(ctx.session, params, {
         model: params.model ?? resumed.thread.model ?? configuredModel(ctx.session),
@@ -152,11 +182,23 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         reasoningEffort: resumed.thread.reasoningEffort,
         recorded: recordedSettings(resumed.history),
       });
-      // 0.169.0 reports the usage it knows: a paginated thread's always, a legacy thread's
-      // only when its turns were read; then the (empty) goal snapshot.
-      if (!excludeTurns || historyMode === 'paginated') {
-        announceTokenUsage(call as Call<unknown>, threadId, resumed.history);
+      // 0.169.0 records the settings it resumes a legacy thread with (the rollout grows, the
+      // row's update time moves).
+      if (!resumed.alreadyLoaded && historyMode === 'legacy' && !resumed.thread.ephemeral) {
+        await resumed.thread.recordItems([
+          settingsAppliedItem(ctx.session, params, threadId, session) as RolloutItem,
+        ]);
       }
+      // 0.169.0 reports the usage it knows: when the turns were read, and for a paginated
+      // thread it loads (not a fork by reference, whose usage is its source's) even without
+      // them; then the (empty) goal snapshot.
+      const referenceFork = historyMode === 'paginated' && thread.forkedFromId !== null;
+      const usageKnown = resumed.alreadyLoaded
+        ? !excludeTurns
+        : historyMode === 'paginated'
+          ? !referenceFork
+          : !excludeTurns;
+      if (usageKnown) announceTokenUsage(call as Call<unknown>, threadId, resumed.history);
       call.after(() => connection.notify('thread/goal/cleared', { threadId }));
       const lastTurn = history.turns.at(-1);
       const initial = params.initialTurnsPage;
@@ -256,6 +298,9 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         ephemeral: params.ephemeral === true,
         ...(cwd === undefined ? {} : { cwd }),
         ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
+        // 0.169.0 forks onto the session's model and effort, not the source's.
+        model: configuredModel(ctx.session, params.model),
+        reasoningEffort: ctx.session.reasoningEffort,
         threadSource: (params.threadSource ?? null) as ThreadSource | null,
         originator,
         connectionId: connection.id,

@@ -4,6 +4,7 @@ import {
   buildThread,
   sourceMatchesKind,
   storedThreadFacts,
+  THREAD_SOURCE_KINDS,
   type ThreadListParams,
   type ThreadLoadedListParams,
   type ThreadSourceKind,
@@ -21,14 +22,6 @@ import type {
 import { RpcError } from '../errors.js';
 import type { MethodHandler } from '../server/app-server.js';
 import type { HandlerContext } from './context.js';
-import {
-  type CursorPrecision,
-  formatListCursor,
-  keeps,
-  type ListCursor,
-  parseListCursor,
-  storeStartCursor,
-} from './list-cursor.js';
 import { readStatesOf, type WireReadState } from './read-state.js';
 
 const DEFAULT_LIMIT = 25;
@@ -47,16 +40,23 @@ const SORT_KEYS: Record<string, ThreadSortKey> = {
   recency_at: 'recencyAt',
 };
 
-/** The store's `allowedSources` for kinds it can express exactly; undefined = post-filter. */
-function storeSources(kinds: readonly ThreadSourceKind[]): SessionSource[] | undefined {
-  const out: SessionSource[] = [];
-  for (const kind of kinds) {
-    if (kind === 'cli' || kind === 'vscode' || kind === 'exec' || kind === 'unknown')
-      out.push(kind);
-    else if (kind === 'appServer') out.push('mcp');
-    else return undefined;
+/**
+ * The store's `allowedSources` for the requested kinds, as 0.169.0 computes them: the
+ * interactive kinds go to the store; any other kind makes the store list every source (no
+ * source filter: its listing may then answer from the DB alone) and the rows are filtered here.
+ * Every kind at once is no filter at all.
+ */
+function storeSources(kinds: readonly ThreadSourceKind[]): {
+  allowed: SessionSource[];
+  postFilter: boolean;
+} {
+  if (THREAD_SOURCE_KINDS.every((kind) => kinds.includes(kind))) {
+    return { allowed: [], postFilter: false };
   }
-  return out;
+  if (kinds.some((kind) => kind !== 'cli' && kind !== 'vscode')) {
+    return { allowed: [], postFilter: true };
+  }
+  return { allowed: kinds.map((kind) => (kind === 'cli' ? 'cli' : 'vscode')), postFilter: false };
 }
 
 /** `invalid parent thread id: ...` / `invalid ancestor thread id: ...`, as 0.169.0 words them. */
@@ -86,6 +86,17 @@ export async function listThreads(
   if (params.originators !== undefined && params.originators.length > 0) {
     throw RpcError.invalidParams('originator filtering is not supported by the local app-server');
   }
+  // Skein keeps no projects: every project id names none (0.169.0's words for a missing one).
+  if (params.projectId !== undefined && params.projectId !== null) {
+    if (params.projectId === '') throw RpcError.invalidParams('projectId must not be empty');
+    throw RpcError.invalidParams(`project not found: ${params.projectId}`);
+  }
+  if (
+    params.includeAttachedThreads === true &&
+    (params.searchTerm === undefined || params.searchTerm.trim() === '')
+  ) {
+    throw RpcError.invalidRequest('includeAttachedThreads requires a non-empty searchTerm');
+  }
   const excluded = new Set<string>();
   if (params.excludedThreadIds !== undefined) {
     if (params.excludedThreadIds.length > MAX_EXCLUDED) {
@@ -104,9 +115,9 @@ export async function listThreads(
     throw RpcError.invalidRequest('parentThreadId and ancestorThreadId are mutually exclusive');
   }
   const empty: ListedPage = { data: [], readStates: {}, nextCursor: null, backwardsCursor: null };
-  // Skein keeps no sections, projects or attachments: every thread is unsectioned and
-  // unassigned, so a filter on one of them matches nothing.
-  if (typeof params.sectionId === 'string' || params.projectId !== undefined) return empty;
+  // Skein keeps no sections or attachments: every thread is unsectioned, so a filter on one
+  // of them matches nothing.
+  if (typeof params.sectionId === 'string') return empty;
   if (params.attachedToThreadId !== undefined) return empty;
 
   const limit = clampLimit(params.limit);
@@ -116,7 +127,7 @@ export async function listThreads(
     params.sourceKinds === undefined || params.sourceKinds.length === 0
       ? ['cli', 'vscode']
       : params.sourceKinds;
-  const allowedSources = storeSources(kinds);
+  const sources = storeSources(kinds);
   const relationFilter =
     params.parentThreadId !== undefined
       ? ({
@@ -147,65 +158,50 @@ export async function listThreads(
     sortDirection,
     modelProviders,
     archived: params.archived === true,
-    useStateDbOnly: params.useStateDbOnly === true,
-    ...(allowedSources === undefined ? {} : { allowedSources }),
+    // A section filter (`sectionId: null` = unsectioned, which every Skein thread is) makes
+    // 0.169.0 answer from its DB alone.
+    useStateDbOnly: params.useStateDbOnly === true || params.sectionId === null,
+    allowedSources: sources.allowed,
     ...(cwdFilters === undefined ? {} : { cwdFilters }),
     ...(params.searchTerm === undefined ? {} : { searchTerm: params.searchTerm }),
     ...(relationFilter === undefined ? {} : { relationFilter: relationFilter as never }),
   };
-  // 0.169.0 walks the rollout files for a plain listing of interactive threads and queries its
-  // state DB otherwise; the two print and compare cursors differently (list-cursor.ts).
-  const fromDb =
-    params.searchTerm !== undefined ||
-    params.useStateDbOnly === true ||
-    !kinds.every((kind) => kind === 'cli' || kind === 'vscode');
-  const precision: CursorPrecision = sortKey === 'createdAt' && !fromDb ? 'second' : 'ms';
-  const start: ListCursor | null =
-    params.cursor === undefined ? null : parseListCursor(params.cursor);
   const keep = (thread: StoredThread): boolean =>
     !excluded.has(thread.threadId) &&
-    kinds.some((kind) => sourceMatchesKind(thread.source, kind)) &&
-    (start === null ||
-      keeps(start, sortDirection, precision, sortTimeMs(thread, sortKey), thread.threadId));
+    (!sources.postFilter || kinds.some((kind) => sourceMatchesKind(thread.source, kind)));
 
+  // Pages as 0.169.0 gathers them: ask the store for what the page still needs, keep the rows
+  // the store could not filter itself, and go on from the store's cursor (which says where the
+  // store's page ended, whatever was dropped from it) until the page is full or the store is
+  // done. The client's cursor goes to the store as it came: the store reads both the file-name
+  // form and the DB form it hands out.
   const collected: StoredThread[] = [];
-  let cursor: string | undefined =
-    start === null ? undefined : storeStartCursor(start, sortDirection, precision);
+  let cursor: string | undefined = params.cursor;
   let nextCursor: string | null = null;
-  const seen = new Set<string>();
   for (let round = 0; round < MAX_STORE_PAGES && collected.length < limit; round += 1) {
-    // Never ask for more than the page still needs: the store cursor then always sits on
-    // the last row returned, so no row is skipped between pages.
     const page = await ctx.store.listThreads({
       ...base,
       pageSize: limit - collected.length,
       ...(cursor === undefined ? {} : { cursor }),
     });
-    for (const thread of page.items) if (keep(thread)) collected.push(thread);
+    for (const thread of page.items) {
+      if (collected.length < limit && keep(thread)) collected.push(thread);
+    }
     nextCursor = page.nextCursor;
-    if (nextCursor === null || seen.has(nextCursor)) {
+    if (collected.length >= limit || nextCursor === null) break;
+    if (nextCursor === cursor) {
       nextCursor = null;
       break;
     }
-    seen.add(nextCursor);
     cursor = nextCursor;
   }
 
-  // Seen on the real binary: a sub-agent row names its parent when the listing filters by
-  // provider (explicitly or the default) on the plain path, or by relation; not with
-  // `modelProviders: []`, a search or `useStateDbOnly`.
-  const showsParent =
-    relationFilter !== undefined ||
-    (modelProviders.length > 0 &&
-      params.useStateDbOnly !== true &&
-      params.searchTerm === undefined);
   const data = collected.map((stored) => {
     const facts = storedThreadFacts(stored);
     // 0.169.0's list rows carry no fork source and no thread source (`thread/read` reports
-    // them), and the spawn parent only where it reads it (showsParent).
+    // them); the spawn parent is the store's to give (a row read from its rollout has it).
     facts.forkedFromId = null;
     facts.threadSource = null;
-    if (!showsParent) facts.parentThreadId = null;
     // A loaded thread shows its environment; `canAcceptDirectInput` stays null in lists.
     const live = ctx.loaded(stored.threadId);
     if (live !== undefined) {
@@ -216,24 +212,13 @@ export async function listThreads(
     return buildThread(facts, ctx.statusOf(stored.threadId));
   });
   const first = collected[0];
-  let anchorMs = first === undefined ? 0 : sortTimeMs(first, sortKey);
-  // The DB path anchors a creation-time page on the whole-second `created_at` column.
-  if (fromDb && sortKey === 'createdAt') anchorMs = Math.floor(anchorMs / 1000) * 1000;
+  // 0.169.0: the first row's sort time one millisecond further back, always with milliseconds.
   const backwardsCursor =
     first === undefined
       ? null
-      : new Date(anchorMs + (sortDirection === 'desc' ? -1 : 1)).toISOString();
-  const last = collected.at(-1);
+      : new Date(sortTimeMs(first, sortKey) + (sortDirection === 'desc' ? -1 : 1)).toISOString();
   const readStates: Record<string, WireReadState> = await readStatesOf(ctx, collected);
-  return {
-    data,
-    readStates,
-    nextCursor:
-      nextCursor === null || last === undefined
-        ? null
-        : formatListCursor(sortTimeMs(last, sortKey), last.threadId, precision),
-    backwardsCursor,
-  };
+  return { data, readStates, nextCursor, backwardsCursor };
 }
 
 export function listHandler(ctx: HandlerContext): MethodHandler<ThreadListParams> {

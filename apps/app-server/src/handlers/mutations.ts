@@ -175,6 +175,16 @@ export function readStateUpdateHandler(
       const stored = await readStored(ctx, threadId, {
         includeArchived: true,
         includeHistory: false,
+      }).catch((error: unknown) => {
+        // The local store's word for an unknown thread.
+        if (
+          error instanceof ThreadStoreError &&
+          error.code === 'InvalidRequest' &&
+          error.detail.startsWith('no rollout found for thread id')
+        ) {
+          return null;
+        }
+        throw error;
       });
       if (stored === null && ctx.loaded(threadId) === undefined) {
         throw RpcError.invalidRequest(`thread not loaded: ${threadId}`);

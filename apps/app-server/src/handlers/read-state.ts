@@ -35,10 +35,21 @@ export async function readStatesOf(
   return out;
 }
 
-/** The read state of one stored thread, or null for a sub-agent thread. */
+/** Thread sources Codex knows; any other is a client's own label. */
+const CODEX_THREAD_SOURCES: ReadonlySet<string> = new Set([
+  'user',
+  'subagent',
+  'memory_consolidation',
+]);
+
+/**
+ * The read state of one stored thread, or null for a sub-agent thread and (on `thread/read`,
+ * as 0.169.0 answers; its list still shows one) a thread with a client's own thread source.
+ */
 export async function readStateOf(
   ctx: HandlerContext,
-  thread: Pick<StoredThread, 'threadId' | 'source'>,
+  thread: Pick<StoredThread, 'threadId' | 'source' | 'threadSource'>,
 ): Promise<WireReadState | null> {
+  if (thread.threadSource !== null && !CODEX_THREAD_SOURCES.has(thread.threadSource)) return null;
   return (await readStatesOf(ctx, [thread]))[thread.threadId] ?? null;
 }

@@ -93,6 +93,7 @@ export function turnsListHandler(ctx: HandlerContext): MethodHandler<ThreadTurns
 }
 
 const ITEMS_UNSUPPORTED = 'thread/items/list is not supported yet';
+const LINEAGE_MISSING = 'invalid paginated history lineage for ';
 const ITEMS_SCOPE = 'itemsByCreatedAtOrdinal';
 
 interface ItemEntry {
@@ -152,17 +153,25 @@ export function itemsListHandler(ctx: HandlerContext): MethodHandler<ThreadItems
     async handle({ params }) {
       const threadId = parseThreadIdParam(params.threadId) as ThreadId;
       let items: HistoryItem[];
+      let storedMode: string | undefined;
       try {
-        ({ items } = await readViewWithHistory(ctx, threadId, 'thread/turns/list'));
+        const read = await readViewWithHistory(ctx, threadId, 'thread/turns/list');
+        items = read.items;
+        storedMode = read.view.stored?.historyMode;
       } catch (error) {
         if (error instanceof RpcError && error.code === INTERNAL_ERROR) throw error;
+        // A paginated thread whose file is missing is reported as such, as turns/list does.
+        if (isThreadManagerError(error) && error.message.startsWith(LINEAGE_MISSING)) throw error;
         if (error instanceof RpcError || isThreadManagerError(error)) {
           throw RpcError.unsupported(ITEMS_UNSUPPORTED);
         }
         throw error;
       }
       const history = buildTurns(items, isRunning(ctx, threadId));
-      if (!history.paginated) throw RpcError.unsupported(ITEMS_UNSUPPORTED);
+      // A paginated thread with nothing recorded yet pages as empty.
+      if (!history.paginated && storedMode !== 'paginated') {
+        throw RpcError.unsupported(ITEMS_UNSUPPORTED);
+      }
       const cursor = params.cursor === undefined ? null : parseItemsCursor(params.cursor, threadId);
       const direction = params.sortDirection ?? 'asc';
       const sign = direction === 'asc' ? 1 : -1;

@@ -99,6 +99,88 @@ export function sessionEcho(
   };
 }
 
+/** A filesystem permission entry of Codex's managed permission profile. */
+function pathEntry(path: string, access: 'read' | 'write', skipMissing = false) {
+  return {
+    path: { type: 'path', path },
+    access,
+    ...(skipMissing ? { missing_path_behavior: 'skip' } : {}),
+  };
+}
+
+/**
+ * The permission profile 0.169.0 records for a sandbox mode (as written into its rollouts):
+ * read-only reads the whole disk; workspace-write also writes the workspace and the temp
+ * directories, but only reads the workspace's `.git`, `.agents`, `.codex` and `.aws`.
+ */
+function permissionProfile(mode: string | null, cwd: string): Record<string, unknown> {
+  const root = { path: { type: 'special', value: { kind: 'root' } }, access: 'read' };
+  if (mode === 'danger-full-access') return { type: 'disabled' };
+  if (mode !== 'workspace-write') {
+    return {
+      type: 'managed',
+      file_system: { type: 'restricted', entries: [root] },
+      network: 'restricted',
+    };
+  }
+  return {
+    type: 'managed',
+    file_system: {
+      type: 'restricted',
+      entries: [
+        root,
+        pathEntry(cwd, 'write'),
+        { path: { type: 'special', value: { kind: 'slash_tmp' } }, access: 'write' },
+        { path: { type: 'special', value: { kind: 'tmpdir' } }, access: 'write' },
+        ...['.git', '.agents', '.codex', '.aws'].map((dir) =>
+          pathEntry(`${cwd}/${dir}`, 'read', true),
+        ),
+      ],
+    },
+    network: 'restricted',
+  };
+}
+
+/**
+ * The `thread_settings_applied` event 0.169.0 appends to a legacy thread it resumes: the
+ * settings the session now runs with, in the rollout's own spelling.
+ */
+export function settingsAppliedItem(
+  config: SessionConfig,
+  request: SessionRequest,
+  threadId: string,
+  echo: SessionEcho,
+): { type: 'event_msg'; payload: Record<string, unknown> } {
+  const serviceTier = request.serviceTier !== undefined ? request.serviceTier : config.serviceTier;
+  return {
+    type: 'event_msg',
+    payload: {
+      type: 'thread_settings_applied',
+      thread_id: threadId,
+      thread_settings: {
+        model: echo.model,
+        model_provider_id: echo.modelProvider,
+        ...(serviceTier === null || serviceTier === undefined ? {} : { service_tier: serviceTier }),
+        approval_policy: echo.approvalPolicy,
+        approvals_reviewer: echo.approvalsReviewer,
+        requested_approvals_reviewer: echo.approvalsReviewer,
+        permission_profile: permissionProfile(request.sandbox ?? config.sandboxMode, echo.cwd),
+        cwd: echo.cwd,
+        runtime_workspace_roots: echo.runtimeWorkspaceRoots,
+        collaboration_mode: {
+          mode: 'default',
+          settings: {
+            model: echo.model,
+            reasoning_effort: echo.reasoningEffort,
+            developer_instructions: null,
+          },
+        },
+        disabled_plugin_ids: [],
+      },
+    },
+  };
+}
+
 interface HistoryLine {
   readonly type: string;
   readonly payload: unknown;

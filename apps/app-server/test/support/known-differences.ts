@@ -12,79 +12,35 @@ export interface KnownDifference {
   reason: string;
 }
 
-const ANY = /.*/;
-/** Steps that resume or fork a 0.169 (paginated) thread, or depend on one having been resumed/forked. */
-const PAGINATED_RUNTIME =
-  /^(resume-cold|resume-loaded|resume-read|resume-inject.*|resume-unsubscribe|archive-loaded.*|fork|fork-read|list-end)$/;
+/** The 0.131 home read by 0.169.0, which migrates its state DB (DIFFERENCES.md §2). */
+const ON_0131_HOME = 'codex-0.131';
 
-export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
+interface ScopedDifference extends KnownDifference {
+  /** The fixture the rule is for; absent = both. */
+  fixture?: string;
+}
+
+export const KNOWN_DIFFERENCES: readonly ScopedDifference[] = [
   {
-    steps: /^(fork|fork-read|list-end|list-recency-asc|list-subagents)$/,
-    paths: /\.originator$/,
+    steps: /^(unarchive-plain|unarchive-parent|archive-loaded-unarchive)$/,
+    paths: /^\.result\.thread\.(recencyAt|updatedAt)$/,
     reason:
-      "seen only with the 0.131 home under codex 0.169.0: a fork of a legacy thread reports the originator of the inherited session_meta where 0.169.0 reports the forking client, and some listed threads (sub-agents among them) have no originator in Skein's index where 0.169.0 reports one (open)",
+      "the local store's unarchive stamps the update time and recency with now; 0.169.0 keeps them (store mutation paths, DIFFERENCES.md §4)",
   },
   {
-    steps: /^(start|start-ephemeral|start-read|start-resume)$/,
-    paths: /\.historyMode$/,
+    fixture: ON_0131_HOME,
+    steps: /^(start|start-read|start-resume|start-ephemeral)$/,
+    paths: /^\.(result|notifications\[0\]\.params)\.thread\.historyMode$/,
     reason:
-      'Skein writes the legacy rollout format for new threads (ARCHITECTURE decision 3); 0.169.0 writes paginated',
+      '0.169.0 writes paginated threads even in a 0.131 home (creating thread_history_1.sqlite); Skein writes legacy ones there (ARCHITECTURE decision 3, DIFFERENCES.md §2)',
   },
   {
-    steps: /^list-back$/,
-    paths: ANY,
+    fixture: ON_0131_HOME,
+    steps:
+      /^(list-search-empty|list-vscode|list-db-only|list-excluded|read-T5|meta-(set|partial|clear-sha|clear-all)|resume-read|list-end)$/,
+    paths: /^\.result\.(thread|data\[\d+\])\.recencyAt$/,
     reason:
-      'paging back with backwardsCursor: Skein returns the anchor thread too (the documented intent); 0.169.0 skips it (spec §2.5 caveat)',
-  },
-  {
-    steps: ANY,
-    paths: /\.(recencyAt|updatedAt)$/,
-    reason:
-      "Skein's state index is its own (ARCHITECTURE decision 2), built from the rollout files: recency and update times come from the files, not from Codex's state_5.sqlite",
-  },
-  {
-    steps: /^list-/,
-    paths: /\.data\[\d+\]\.forkedFromId$/,
-    reason:
-      "0.169.0's SQLite-backed list leaves forkedFromId null for forks; Skein's index takes it from the fork's session_meta (thread/read agrees on both)",
-  },
-  {
-    steps: ANY,
-    paths: /\.gitInfo(\.(sha|branch|originUrl))?$/,
-    reason:
-      "git metadata updates made by Codex live only in Codex's SQLite (decision 1: lost when only SQLite held them); Skein reports the rollout's session_meta git block",
-  },
-  {
-    steps: ANY,
-    paths: /\.(preview|parentThreadId|threadSource)$/,
-    reason:
-      "the index is rebuilt from rollouts: a 0.169 fork-by-reference previews its own first message, and a sub-agent's spawn facts come from its rollout, not Codex's SQLite",
-  },
-  {
-    steps: /^(list-recency-asc|list-updated)$/,
-    paths:
-      /\.(data\[\d+\]\.(id|sessionId|createdAt|path|cwd|name|model|cliVersion|environments|status\.type)|backwardsCursor)$/,
-    reason:
-      'ordering by recency/update time follows those index times (see above), so the order differs',
-  },
-  {
-    steps: /^list-(combo|search-.*)$/,
-    paths:
-      /\.(data\.length|data\[\d+\]\.(id|sessionId|createdAt|path|cwd|name)|backwardsCursor|nextCursor)$/,
-    reason:
-      "search text of a 0.169 fork by reference: Skein's index takes the fork's title from its inherited history, 0.169.0 searches the fork's own first message",
-  },
-  {
-    steps: /^list-subagents$/,
-    paths: /\.backwardsCursor$/,
-    reason:
-      'the sub-agent filter runs in the app-server over the store page; its anchor time is the rollout time in ms',
-  },
-  {
-    steps: PAGINATED_RUNTIME,
-    paths: ANY,
-    reason:
-      'the local store refuses to resume or fork 0.169 paginated threads (Unsupported paginated_threads, -32601); reading them works',
+      '0.169.0 adds recency_at to a 0.131 DB and moves it only on turn starts; Skein, which does not migrate the DB, reads recency as the update time, which re-derivations and metadata updates move (DIFFERENCES.md §2)',
   },
 ];
 
@@ -108,7 +64,8 @@ export function isKnown(
     ? [...KNOWN_DIFFERENCES, ...OLDER_PROTOCOL_DIFFERENCES]
     : KNOWN_DIFFERENCES;
   return rules.find((rule) => {
-    if (rule.steps === PAGINATED_RUNTIME && fixture !== 'codex-0.169') return false;
+    const scoped = (rule as ScopedDifference).fixture;
+    if (scoped !== undefined && scoped !== fixture) return false;
     return rule.steps.test(step) && rule.paths.test(path);
   });
 }

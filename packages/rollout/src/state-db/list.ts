@@ -1,5 +1,4 @@
-import { type Dirent, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import {
   defaultThreadMetadata,
   getThreads,
@@ -9,24 +8,27 @@ import {
   type ThreadId,
   type ThreadMetadata,
   type ThreadSortKey,
+  threadSortTime,
 } from '@skein/state';
+import { readHeadSummary } from '../head-summary.js';
 import {
-  archivedSessionsDir,
   COMPRESSED_SUFFIX,
   parseRolloutFileName,
   plainRolloutPath,
   rolloutPathInHome,
-  sessionsDir,
 } from '../layout.js';
 import {
+  formatCursorTimestamp,
+  formatListCursor,
   INTERACTIVE_SESSION_SOURCES,
   type ListThreadsOptions,
   listThreadsFromFiles,
+  parseListCursor,
   type ThreadListItem,
 } from '../listing.js';
 import { encodeSessionSource } from '../metadata.js';
 import { CwdNormalizer } from './files.js';
-import { readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
+import { type RepairOptions, readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
 
 /**
  * `listThreadsWithDb`: the file listing's options plus the state DB, a sort key it knows, and
@@ -42,10 +44,18 @@ export interface ListThreadsWithDbOptions extends Omit<ListThreadsOptions, 'sort
 /** A page of thread metadata from `listThreadsWithDb`, with cursors. */
 export interface ThreadMetadataPage {
   items: ThreadMetadata[];
+  /**
+   * Continues after the last item, as Codex 0.169 prints it: a page read from the files resumes
+   * at the file-name second (`2026-11-22T03:37:16Z|<id>`) or the file mtime; a DB page at the
+   * sort column's milliseconds, trailing zeros dropped (`2026-11-22T03:37:18.04Z|<id>`).
+   */
   nextCursor: string | null;
   /** Anchor of the first item for the opposite direction (DB pages only). */
   backwardsCursor: string | null;
-  /** Where the page came from. */
+  /**
+   * Where the page came from. `filesystem`: the rows are the rollout heads (ids, order, times,
+   * cwd, source, versions), with what only the DB knows laid over them (see `fileRowWithDb`).
+   */
   origin: 'state_db' | 'filesystem';
   /** Rows or files examined. */
   numScanned: number;
@@ -95,18 +105,57 @@ export function threadListItemToMetadata(
   };
 }
 
+/**
+ * A row of a page read from the files, as Codex 0.169 answers it: what the rollout head says,
+ * with the DB row laid over where the head has nothing or the DB knows better — the model and
+ * reasoning effort, recency, the git fields the DB holds (each one; a field it lacks keeps the
+ * rollout's), the title and name (for naming), and for a paginated thread the preview (its file
+ * may hold only a suffix of the history, so its display metadata lives in SQLite).
+ */
+export function fileRowWithDb(
+  item: ThreadListItem,
+  row: ThreadMetadata | undefined,
+  defaultProvider: string,
+): ThreadMetadata {
+  const fromFile = threadListItemToMetadata(item, defaultProvider);
+  if (row === undefined) return fromFile;
+  return {
+    ...fromFile,
+    title: row.title,
+    name: row.name,
+    firstUserMessage: row.firstUserMessage,
+    preview:
+      item.historyMode === 'paginated' && row.preview !== '' ? row.preview : fromFile.preview,
+    model: row.model,
+    reasoningEffort: row.reasoningEffort,
+    recencyAtMs: row.recencyAtMs,
+    threadSource: row.threadSource,
+    tokensUsed: row.tokensUsed,
+    sandboxPolicy: row.sandboxPolicy,
+    approvalMode: row.approvalMode,
+    memoryMode: row.memoryMode,
+    gitSha: row.gitSha ?? fromFile.gitSha,
+    gitBranch: row.gitBranch ?? fromFile.gitBranch,
+    gitOriginUrl: row.gitOriginUrl ?? fromFile.gitOriginUrl,
+  };
+}
+
 function dbParams(options: ListThreadsWithDbOptions): ListThreadsParams {
   const sources = options.allowedSources ?? INTERACTIVE_SESSION_SOURCES;
+  const archived = options.archived ?? false;
   return {
     pageSize: Math.max(1, Math.min(1000, Math.floor(options.pageSize))),
     cursor: options.cursor ?? null,
     sortKey: options.sortKey ?? 'created_at',
     sortDirection: options.sortDirection ?? 'desc',
-    archived: options.archived ?? false,
+    archived,
     sources: sources.map(encodeSessionSource),
-    modelProviders: options.modelProviders ?? null,
+    modelProviders:
+      options.modelProviders && options.modelProviders.length > 0 ? options.modelProviders : null,
     cwds: options.cwdFilters ? options.cwdFilters.map((c) => cwds.normalize(c)) : null,
     searchTerm: options.searchTerm ?? null,
+    // Codex's archived listing also shows never-messaged threads (their preview is empty).
+    includeHidden: archived,
   };
 }
 
@@ -115,6 +164,79 @@ function rolloutFileExists(path: string): boolean {
     statSync(path, { throwIfNoEntry: false }) !== undefined ||
     statSync(path + COMPRESSED_SUFFIX, { throwIfNoEntry: false }) !== undefined
   );
+}
+
+/** A cursor as Codex prints it: `<RFC 3339, fraction without trailing zeros>|<id>`. */
+function codexCursor(timestampMs: number, id: string): string {
+  return formatListCursor({ timestampMs, threadId: id as ThreadId });
+}
+
+/** A DB cursor (`encodeThreadCursor`) reprinted the way Codex prints its DB cursors. */
+function reprintDbCursor(cursor: string | null): string | null {
+  if (cursor === null) return null;
+  const parsed = parseListCursor(cursor);
+  return parsed.threadId === null
+    ? formatCursorTimestamp(parsed.timestampMs)
+    : codexCursor(parsed.timestampMs, parsed.threadId);
+}
+
+/** Whether a row matches a search as Codex 0.169's DB does: in its name, title or preview. */
+function rowMatchesSearch(row: ThreadMetadata, term: string): boolean {
+  return (row.name ?? '').includes(term) || row.title.includes(term) || row.preview.includes(term);
+}
+
+/** DB rows read per query while searching (the term is tested here, see `listFromDbSearching`). */
+const SEARCH_SCAN_PAGE = 200;
+/** Upper bound on queries for one searched page. */
+const MAX_SEARCH_ROUNDS = 500;
+
+/**
+ * A searched DB page. Codex 0.169 matches the term in a row's name, title and preview (a fork
+ * by reference is found by the preview it inherits); the state query matches names and titles
+ * only, so the rows are read in the listing's order and tested here, which keeps the order,
+ * the cursors and the filters of the query.
+ */
+async function listFromDbSearching(
+  db: StateDb,
+  codexHome: string,
+  options: ListThreadsWithDbOptions,
+  term: string,
+): Promise<ThreadMetadataPage> {
+  const params = dbParams(options);
+  const pageSize = params.pageSize;
+  const found: ThreadMetadata[] = [];
+  let cursor = params.cursor ?? null;
+  let scanned = 0;
+  for (let round = 0; round < MAX_SEARCH_ROUNDS && found.length <= pageSize; round += 1) {
+    const page = await listThreads(db.ctx, {
+      ...params,
+      searchTerm: null,
+      cursor,
+      pageSize: SEARCH_SCAN_PAGE,
+    });
+    scanned += page.numScanned;
+    for (const item of page.items) {
+      if (found.length > pageSize) break;
+      if (!rowMatchesSearch(item, term)) continue;
+      const path = rolloutPathInHome(codexHome, item.rolloutPath);
+      if (path !== null && rolloutFileExists(path)) found.push({ ...item, rolloutPath: path });
+    }
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  }
+  const items = found.slice(0, pageSize);
+  const last = items[items.length - 1];
+  const sortKey = params.sortKey ?? 'created_at';
+  return {
+    items,
+    nextCursor:
+      found.length > pageSize && last !== undefined
+        ? codexCursor(threadSortTime(last, sortKey), last.id)
+        : null,
+    backwardsCursor: null,
+    origin: 'state_db',
+    numScanned: scanned,
+  };
 }
 
 /**
@@ -126,6 +248,9 @@ async function listFromDb(
   codexHome: string,
   options: ListThreadsWithDbOptions,
 ): Promise<ThreadMetadataPage> {
+  if (options.searchTerm !== undefined && options.searchTerm !== '') {
+    return listFromDbSearching(db, codexHome, options, options.searchTerm);
+  }
   const params = dbParams(options);
   const items: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
@@ -148,7 +273,7 @@ async function listFromDb(
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
         items,
-        nextCursor: page.nextCursor,
+        nextCursor: reprintDbCursor(page.nextCursor),
         backwardsCursor,
         origin: 'state_db',
         numScanned: scanned,
@@ -156,17 +281,79 @@ async function listFromDb(
     }
     cursor = page.nextCursor;
   }
-  return { items, nextCursor: cursor, backwardsCursor, origin: 'state_db', numScanned: scanned };
+  return {
+    items,
+    nextCursor: reprintDbCursor(cursor),
+    backwardsCursor,
+    origin: 'state_db',
+    numScanned: scanned,
+  };
 }
 
 /**
- * Thread listing with an optional state DB (spec rollout-state §4.5). Without a DB: the
- * filesystem listing. With `useStateDbOnly`: the DB alone. Otherwise scan-and-repair: the DB is
- * first brought up to date with the files (`syncCollection`: directory walk and stats, reading
- * only files that are new, moved or written since), then the page is the DB's, which also has
- * what only the DB knows (git updates, recency, read state); files behind the page that changed
- * since they were last checked are reconciled and the page queried again. A DB failure falls
- * back to the filesystem page.
+ * Originators Codex 0.169 would have written while re-deriving rows, for a DB without the
+ * `originator` column (a 0.131 schema Skein does not migrate): 0.169 adds the column and fills
+ * it from the rollout when it re-derives a row, so its later DB pages show it.
+ */
+const rederivedOriginators = new WeakMap<StateDb, Map<string, string>>();
+
+/** Re-derives a row from its rollout as Codex's list does (see `listThreadsWithDb`). */
+async function rederive(db: StateDb, path: string, repair: RepairOptions): Promise<void> {
+  await reconcileRolloutFile(db, path, repair).catch(() => null);
+  if (db.profile.columns.has('originator')) return;
+  const head = await readHeadSummary(path).catch(() => null);
+  const originator = head?.sessionMeta?.originator;
+  if (head?.threadId == null || typeof originator !== 'string' || originator === '') return;
+  let known = rederivedOriginators.get(db);
+  if (known === undefined) {
+    known = new Map();
+    rederivedOriginators.set(db, known);
+  }
+  known.set(head.threadId, originator);
+}
+
+/** A DB page with the originators re-deriving gave rows of a DB that cannot hold them. */
+function withRederivedOriginators(db: StateDb, page: ThreadMetadataPage): ThreadMetadataPage {
+  const known = rederivedOriginators.get(db);
+  if (known === undefined) return page;
+  return {
+    ...page,
+    items: page.items.map((item) =>
+      item.originator === null && known.has(item.id)
+        ? { ...item, originator: known.get(item.id) as string }
+        : item,
+    ),
+  };
+}
+
+/** Where a page of files resumes: the file-name second (created) or the mtime (updated). */
+function fileCursorOf(item: ThreadListItem, sortKey: 'created_at' | 'updated_at'): string {
+  const ms =
+    sortKey === 'created_at'
+      ? (parseRolloutFileName(item.path)?.timestampMs ?? item.createdAtMs)
+      : item.updatedAtMs;
+  return codexCursor(ms, item.threadId);
+}
+
+/**
+ * Thread listing with an optional state DB, as Codex 0.169 answers `thread/list` (spec
+ * rollout-state §4.5, observed on the real binary):
+ *
+ * - `useStateDbOnly`: the DB page alone; nothing is repaired.
+ * - Otherwise the files are walked first (a `recency_at` listing walks them by mtime) — newest
+ *   first, twice the page (the overfetch Codex repairs from); oldest first, the page — filtered
+ *   by what each rollout head says (source,
+ *   provider, cwd; a search by the session-index names). Every file found gets its row's path
+ *   and archived flag repaired (a search re-derives the whole row). Then the DB page with the
+ *   same filters and cursor is read, and:
+ *   - with a search, when the DB page has rows or a cursor was given: its rows are re-derived
+ *     from their files and the DB page is read again and returned;
+ *   - with any filter (sources, providers, cwd — the app-server always sends sources): the rows
+ *     only the DB page holds are re-derived from their files (a fork's preview then becomes its
+ *     own first message), and the files' page is returned, DB facts laid over (`fileRowWithDb`);
+ *     a `recency_at` listing returns the DB page read again instead;
+ *   - with no filter at all: the DB page.
+ * Without a DB: the files' page.
  */
 export async function listThreadsWithDb(
   codexHome: string,
@@ -174,222 +361,99 @@ export async function listThreadsWithDb(
 ): Promise<ThreadMetadataPage> {
   if (options.cwdFilters !== undefined && options.cwdFilters.length === 0) return EMPTY('state_db');
   const db = options.stateDb;
+  const sortKey = options.sortKey ?? 'created_at';
   if (db !== undefined && options.useStateDbOnly) {
     try {
-      return await listFromDb(db, codexHome, options);
+      return withRederivedOriginators(db, await listFromDb(db, codexHome, options));
     } catch {
       return EMPTY('state_db');
     }
   }
-  const fsSort =
-    options.sortKey === 'created_at' || options.sortKey === undefined ? 'created_at' : 'updated_at';
+  const fsSort = sortKey === 'created_at' ? 'created_at' : 'updated_at';
   const { stateDb: _db, useStateDbOnly: _only, ...fsOptions } = options;
   const defaultProvider = options.defaultProvider ?? db?.defaultProvider ?? 'openai';
-  if (db === undefined) {
-    const page = await listThreadsFromFiles(codexHome, { ...fsOptions, sortKey: fsSort });
-    return {
-      items: page.items.map((item) => threadListItemToMetadata(item, defaultProvider)),
-      nextCursor: page.nextCursor,
-      backwardsCursor: null,
-      origin: 'filesystem',
-      numScanned: page.numScannedFiles,
-    };
-  }
+  const pageSize = Math.max(1, Math.floor(options.pageSize));
+  const direction = options.sortDirection ?? 'desc';
   const archived = options.archived ?? false;
-  try {
-    await syncCollection(db, codexHome, archived, defaultProvider);
-    return await listFromDb(db, codexHome, options);
-  } catch {
-    const fsPage = await listThreadsFromFiles(codexHome, { ...fsOptions, sortKey: fsSort });
+  const search = options.searchTerm ?? undefined;
+  const scan = await listThreadsFromFiles(codexHome, {
+    ...fsOptions,
+    sortKey: fsSort,
+    pageSize: direction === 'desc' ? pageSize * 2 : pageSize,
+    ...(search === undefined ? {} : { searchTerm: search }),
+  });
+  const fileItems = scan.items.slice(0, pageSize);
+  const fileNext =
+    scan.items.length > pageSize
+      ? fileCursorOf(fileItems[fileItems.length - 1] as ThreadListItem, fsSort)
+      : scan.nextCursor;
+  if (db === undefined) {
     return {
-      items: fsPage.items.map((item) => threadListItemToMetadata(item, defaultProvider)),
-      nextCursor: fsPage.nextCursor,
+      items: fileItems.map((item) => threadListItemToMetadata(item, defaultProvider)),
+      nextCursor: fileNext,
       backwardsCursor: null,
       origin: 'filesystem',
-      numScanned: fsPage.numScannedFiles,
+      numScanned: scan.numScannedFiles,
     };
   }
-}
-
-// ---- Scan-and-repair without reading heads ----------------------------------------------------
-
-/** One rollout file found by the directory walk. */
-interface TreeFile {
-  /** The file on disk (plain, or `.zst` when only that exists). */
-  file: string;
-  /** The plain `.jsonl` path the DB stores. */
-  plain: string;
-  threadId: string;
-}
-
-interface CachedDir {
-  /** Distinct for every read of a directory: a tree's signature is its dirs' generations. */
-  generation: number;
-  mtimeMs: number;
-  files: TreeFile[];
-  subdirs: string[];
-}
-
-interface RootSync {
-  /** Files whose DB row was checked. */
-  verified: Set<string>;
-  /** Signature of the tree whose every file was checked (no new or vanished file since). */
-  checkedTree: string | null;
-}
-
-/**
- * A directory's listing is reused while its mtime is unchanged. A listing read within this
- * window of the directory's mtime is not trusted (a file created in the same clock tick would
- * not move the mtime), so it is read again next time.
- */
-const DIR_MTIME_SETTLE_MS = 2000;
-const MAX_TREE_DEPTH = 4;
-const dirCache = new Map<string, CachedDir>();
-let dirGeneration = 0;
-const syncStates = new WeakMap<StateDb, Map<string, RootSync>>();
-
-function readDirCached(dir: string): CachedDir | null {
-  let mtimeMs: number;
+  const repair = {
+    codexHome,
+    archived,
+    defaultProvider,
+    inheritPreview: false,
+    keepRowGit: true,
+  } as const;
   try {
-    mtimeMs = statSync(dir).mtimeMs;
-  } catch {
-    dirCache.delete(dir);
-    return null;
-  }
-  const cached = dirCache.get(dir);
-  if (cached && cached.mtimeMs === mtimeMs) return cached;
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return null;
-  }
-  const plainNames = new Set<string>();
-  for (const entry of entries) {
-    if (!entry.isDirectory() && !entry.name.endsWith(COMPRESSED_SUFFIX)) plainNames.add(entry.name);
-  }
-  dirGeneration += 1;
-  const out: CachedDir = { generation: dirGeneration, mtimeMs, files: [], subdirs: [] };
-  for (const entry of entries) {
-    const full = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      out.subdirs.push(full);
-      continue;
+    for (const item of scan.items) {
+      if (search !== undefined) {
+        await rederive(db, item.path, repair);
+      } else {
+        await readRepairRolloutPath(db, item.path, { ...repair, threadId: item.threadId });
+      }
     }
-    const parsed = parseRolloutFileName(entry.name);
-    if (parsed === null) continue;
-    const compressed = entry.name.endsWith(COMPRESSED_SUFFIX);
-    if (compressed && plainNames.has(entry.name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
-    out.files.push({ file: full, plain: plainRolloutPath(full), threadId: parsed.threadId });
-  }
-  if (Date.now() - mtimeMs > DIR_MTIME_SETTLE_MS) dirCache.set(dir, out);
-  else dirCache.delete(dir);
-  return out;
-}
-
-/**
- * The directories of a collection root, each listed (cached by mtime; one `stat` per directory
- * when nothing moved). The signature changes whenever any directory of the tree was read again;
- * the files are gathered only when asked, as an unchanged tree needs none of them.
- */
-function walkRolloutTree(
-  root: string,
-  nested: boolean,
-): { listings: CachedDir[]; signature: string } {
-  const listings: CachedDir[] = [];
-  const generations: number[] = [];
-  const visit = (dir: string, depth: number) => {
-    const listing = readDirCached(dir);
-    if (listing === null) return;
-    listings.push(listing);
-    generations.push(listing.generation);
-    if (nested && depth < MAX_TREE_DEPTH) for (const sub of listing.subdirs) visit(sub, depth + 1);
-  };
-  visit(root, 0);
-  return { listings, signature: generations.join(',') };
-}
-
-function syncStateFor(db: StateDb, root: string): RootSync {
-  let roots = syncStates.get(db);
-  if (roots === undefined) {
-    roots = new Map();
-    syncStates.set(db, roots);
-  }
-  let state = roots.get(root);
-  if (state === undefined) {
-    state = { verified: new Set(), checkedTree: null };
-    roots.set(root, state);
-  }
-  return state;
-}
-
-/** Whether a row must be rebuilt from (or re-pointed at) the file found at `found`. */
-function rowNeedsRepair(
-  codexHome: string,
-  row: ThreadMetadata | undefined,
-  found: TreeFile,
-  archived: boolean,
-): 'none' | 'path' | 'reconcile' {
-  if (row === undefined) return 'reconcile';
-  if (row.rolloutPath !== found.plain) {
-    // A row naming another home (this one was copied or moved) is re-pointed here.
-    if (rolloutPathInHome(codexHome, row.rolloutPath) !== row.rolloutPath) return 'path';
-    // Re-point only a stale row (its file is gone or is another thread's): a thread may own
-    // several files (revert copies), and flipping between them would churn.
-    const rowFile = parseRolloutFileName(row.rolloutPath);
-    const rowFileAlive = rolloutFileExists(row.rolloutPath);
-    if (rowFileAlive && rowFile?.threadId === found.threadId) return 'none';
-    return 'path';
-  }
-  return row.archived !== archived ? 'path' : 'none';
-}
-
-/**
- * Brings the DB up to date with one collection's files without reading rollout heads: walks the
- * directories (cached by directory mtime), checks files it has not seen before against their
- * rows in one query, and repairs only rows that are missing (a file no DB writer indexed) or
- * point elsewhere (a file moved behind the DB's back). A row whose file is where it says is
- * left alone, whatever the file's mtime: every writer Skein shares a home with (Codex, Skein)
- * keeps its rows in step with its appends, and Codex's own list writes nothing (spec
- * codex-db-effects §2.1). Names are not copied into rows: Codex reads them from the session
- * index, and so does every Skein answer.
- */
-async function syncCollection(
-  db: StateDb,
-  codexHome: string,
-  archived: boolean,
-  defaultProvider: string,
-): Promise<void> {
-  const root = archived ? archivedSessionsDir(codexHome) : sessionsDir(codexHome);
-  const state = syncStateFor(db, root);
-  const { listings, signature } = walkRolloutTree(root, !archived);
-  // No directory changed since every file was checked: nothing new, moved or deleted.
-  if (state.checkedTree === signature) return;
-  const toCheck: TreeFile[] = [];
-  const present = new Set<string>();
-  for (const found of listings.flatMap((listing) => listing.files)) {
-    present.add(found.file);
-    if (!state.verified.has(found.file)) toCheck.push(found);
-  }
-  for (const path of state.verified) if (!present.has(path)) state.verified.delete(path);
-  if (toCheck.length > 0) {
+    const dbPage = await listFromDb(db, codexHome, options);
+    const fileIds = new Set(scan.items.map((item) => item.threadId as string));
+    if (search !== undefined && (dbPage.items.length > 0 || options.cursor)) {
+      for (const row of dbPage.items) await rederive(db, row.rolloutPath, repair);
+      return withRederivedOriginators(db, await listFromDb(db, codexHome, options));
+    }
+    const filtered =
+      (options.allowedSources ?? INTERACTIVE_SESSION_SOURCES).length > 0 ||
+      (options.modelProviders !== undefined && options.modelProviders.length > 0) ||
+      options.cwdFilters !== undefined ||
+      search !== undefined;
+    if (!filtered) return withRederivedOriginators(db, dbPage);
+    let rederived = false;
+    for (const row of dbPage.items) {
+      if (fileIds.has(row.id)) continue;
+      await rederive(db, row.rolloutPath, repair);
+      rederived = true;
+    }
+    // The files cannot order by recency: that listing answers with the DB page, as re-derived.
+    if (sortKey === 'recency_at') {
+      return withRederivedOriginators(
+        db,
+        rederived ? await listFromDb(db, codexHome, options) : dbPage,
+      );
+    }
     const rows = await getThreads(
       db.ctx,
-      toCheck.map((found) => found.threadId),
+      fileItems.map((item) => item.threadId),
     );
-    const repair = { codexHome, archived, defaultProvider };
-    for (const found of toCheck) {
-      const action = rowNeedsRepair(codexHome, rows.get(found.threadId), found, archived);
-      if (action === 'reconcile') {
-        await reconcileRolloutFile(db, found.file, repair).catch(() => null);
-      } else if (action === 'path') {
-        await readRepairRolloutPath(db, found.file, {
-          ...repair,
-          threadId: found.threadId as ThreadId,
-        });
-      }
-      state.verified.add(found.file);
-    }
+    return {
+      items: fileItems.map((item) => fileRowWithDb(item, rows.get(item.threadId), defaultProvider)),
+      nextCursor: fileNext,
+      backwardsCursor: null,
+      origin: 'filesystem',
+      numScanned: scan.numScannedFiles,
+    };
+  } catch {
+    return {
+      items: fileItems.map((item) => threadListItemToMetadata(item, defaultProvider)),
+      nextCursor: fileNext,
+      backwardsCursor: null,
+      origin: 'filesystem',
+      numScanned: scan.numScannedFiles,
+    };
   }
-  state.checkedTree = signature;
 }

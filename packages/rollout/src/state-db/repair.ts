@@ -23,6 +23,17 @@ export interface RepairOptions {
   /** The file's archived state; default: from its location under `codexHome`. */
   archived?: boolean;
   defaultProvider?: string;
+  /**
+   * Whether a fork by reference takes its base's preview (default). Codex's list-time
+   * reconcile derives the preview from the fork's own file, which holds only its own turns.
+   */
+  inheritPreview?: boolean;
+  /**
+   * Whether an existing row keeps its git columns as they are, even empty (Codex's list-time
+   * reconcile leaves git info that a metadata update cleared cleared); default: the row's git
+   * fields win where set, the rollout's fill the others.
+   */
+  keepRowGit?: boolean;
 }
 
 const cwds = new CwdNormalizer();
@@ -61,6 +72,11 @@ export async function reconcileRolloutFile(
   if (existing && existing.title !== '' && existing.title !== existing.firstUserMessage) {
     metadata.title = existing.title;
   }
+  if (existing && options.keepRowGit === true) {
+    metadata.gitSha = existing.gitSha;
+    metadata.gitBranch = existing.gitBranch;
+    metadata.gitOriginUrl = existing.gitOriginUrl;
+  }
   metadata.archived = archived;
   metadata.archivedAtMs = archived ? (existing?.archivedAtMs ?? extracted.mtimeMs) : null;
   await upsertThread(db.ctx, metadata);
@@ -69,7 +85,7 @@ export async function reconcileRolloutFile(
     memoryMode:
       mode !== null && MEMORY_MODES.has(mode) ? (mode as ThreadMemoryModeValue) : 'enabled',
   });
-  if (extracted.historyBase !== null) {
+  if (extracted.historyBase !== null && options.inheritPreview !== false) {
     await inheritFirstUserMessage(db.ctx, metadata.id, extracted.historyBase.thread_id);
   }
   return (await getThread(db.ctx, metadata.id)) ?? null;

@@ -6,7 +6,12 @@
 import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeSessionSource, parseRolloutFileName } from '@skein/rollout';
+import {
+  encodeSessionSource,
+  formatListCursor,
+  parseRolloutFileName,
+  parseListCursor as parseRolloutListCursor,
+} from '@skein/rollout';
 import {
   decodeThreadCursor,
   encodeThreadCursor,
@@ -78,6 +83,16 @@ export interface MemoryPage {
   items: ThreadMetadata[];
   nextCursor: string | null;
   backwardsCursor: string | null;
+}
+
+/** A page and where its rows came from (see `ThreadMetadataPage` in `@skein/rollout`). */
+export interface ListedPage extends MemoryPage {
+  origin: 'state_db' | 'filesystem';
+}
+
+/** A cursor reprinted the way Codex prints it (fraction without trailing zeros). */
+export function codexCursorText(cursor: string | null): string | null {
+  return cursor === null ? null : formatListCursor(parseRolloutListCursor(cursor));
 }
 
 /** Sorts, applies the cursor strictly-after rule, and cuts one page. */

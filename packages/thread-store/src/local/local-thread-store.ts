@@ -15,6 +15,7 @@ import {
   type HeldFileLock,
   listThreadsWithDb,
   lockFileCreatingDir,
+  parseRfc3339Ms,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -30,6 +31,7 @@ import {
   rolloutPathInHome,
   type SessionMetaLine,
   sessionsDir,
+  threadSpawnOf,
   threadWriterLockPath,
   unarchivedPathFor,
   warnLocksUnavailable,
@@ -88,6 +90,7 @@ import type {
   ReadThreadParams,
   ResumeThreadParams,
   SearchThreadsParams,
+  SessionSource,
   StoredThread,
   StoredThreadHistory,
   ThreadHistoryMode,
@@ -103,9 +106,10 @@ import type {
 import { SKEIN_CLI_VERSION } from '../version.js';
 import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
 import {
+  codexCursorText,
   collectRolloutFiles,
   filterRelation,
-  type MemoryPage,
+  type ListedPage,
   metadataMatches,
   pageMetadata,
   parseListCursor,
@@ -584,6 +588,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (metadata === undefined) return undefined;
     const thread = storedThreadFromMetadata({ ...metadata, name: null }, this.defaultModelProvider);
     thread.rolloutPath = plainRolloutPath(path);
+    // Codex 0.169 names the parent its session meta names (a 0.131 sub-agent's names none).
+    const meta = await readFirstSessionMeta(path).catch(() => null);
+    thread.parentThreadId = toThreadIdOrNull(meta?.parent_thread_id);
     thread.name = nameFromTitle(
       await findThreadName(this.codexHome, metadata.id).catch(() => null),
       thread.preview,
@@ -640,7 +647,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
       const verified = head !== undefined && head.threadId === threadId;
       if (!includeHistory || verified) {
-        const thread = await this.mergeRowAndHead(row, verified ? head : undefined);
+        let thread = await this.mergeRowAndHead(row, verified ? head : undefined);
+        if (!includeHistory && verified && head !== undefined) {
+          thread = legacyRolloutView(thread, head, this.defaultModelProvider) ?? thread;
+        }
         if (includeHistory) {
           thread.history = await this.loadHistoryAt(threadId, row.rolloutPath);
         }
@@ -736,7 +746,8 @@ export class LocalThreadStore extends ThreadStoreBase {
     const meta = head?.sessionMeta ?? null;
     if (meta !== null) {
       thread.forkedFromId = toThreadIdOrNull(meta.forked_from_id) ?? thread.forkedFromId;
-      thread.parentThreadId = thread.parentThreadId ?? toThreadIdOrNull(meta.parent_thread_id);
+      // Codex 0.169 names the parent its session meta names (a 0.131 sub-agent's names none).
+      thread.parentThreadId = toThreadIdOrNull(meta.parent_thread_id);
       if (
         thread.originator === null &&
         typeof meta.originator === 'string' &&
@@ -852,14 +863,15 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
       return { items: [], nextCursor: null, backwardsCursor: null };
     }
-    let page: MemoryPage;
+    let page: ListedPage;
     try {
       page = await this.listPage(params, cursor, pageSize, sortKey, direction, archived);
     } catch (error) {
       throw toThreadStoreError(error, 'failed to list threads');
     }
-    const items = page.items.map((metadata) =>
-      storedThreadFromMetadata(
+    const fromFiles = page.origin === 'filesystem';
+    const items = page.items.map((metadata) => {
+      const thread = storedThreadFromMetadata(
         {
           ...metadata,
           name: null,
@@ -867,45 +879,39 @@ export class LocalThreadStore extends ThreadStoreBase {
           archivedAtMs: archived ? metadata.archivedAtMs : null,
         },
         this.defaultModelProvider,
-      ),
-    );
-    // Names: the explicit name or a distinct title, then one batch lookup in the name index.
+      );
+      if (!fromFiles) {
+        // Codex 0.169's DB rows carry the whole-second `created_at` column and no spawn parent
+        // (a relation listing names it from the spawn edges).
+        thread.createdAtMs = Math.floor(thread.createdAtMs / 1000) * 1000;
+        if (params.relationFilter == null) thread.parentThreadId = null;
+      }
+      return thread;
+    });
+    // Names as Codex 0.169 resolves them: a paginated thread's `name` column only; a legacy
+    // thread's title when it differs from its first message, else the session index.
     const missing: string[] = [];
     page.items.forEach((metadata, index) => {
       const thread = items[index] as StoredThread;
       const explicit = metadata.name !== null && metadata.name.trim() !== '' ? metadata.name : null;
-      thread.name = nameFromTitle(explicit ?? distinctTitle(metadata), thread.preview);
-      if (thread.name === null) missing.push(metadata.id);
+      const paginated = metadata.historyMode === 'paginated';
+      thread.name = nameFromTitle(
+        paginated ? explicit : (explicit ?? distinctTitle(metadata)),
+        thread.preview,
+      );
+      if (thread.name === null && !paginated) missing.push(metadata.id);
     });
     if (missing.length > 0) {
       const names = await findThreadNames(this.codexHome, missing).catch(
         () => new Map<string, string>(),
       );
       for (const thread of items) {
-        if (thread.name === null) {
+        if (thread.name === null && missing.includes(thread.threadId)) {
           thread.name = nameFromTitle(names.get(thread.threadId), thread.preview);
         }
       }
     }
-    await this.fillOriginators(items);
     return { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor };
-  }
-
-  /**
-   * A DB with no `originator` column (Codex 0.131's) leaves it to the rollouts, where 0.169
-   * (which adds the column when it migrates such a DB) reads it from too.
-   */
-  private async fillOriginators(items: StoredThread[]): Promise<void> {
-    if (this.handle === undefined || this.handle.profile.columns.has('originator')) return;
-    await Promise.all(
-      items.map(async (thread) => {
-        if (thread.originator !== null || thread.rolloutPath === null) return;
-        const meta = await readFirstSessionMeta(thread.rolloutPath).catch(() => null);
-        if (typeof meta?.originator === 'string' && meta.originator !== '') {
-          thread.originator = meta.originator;
-        }
-      }),
-    );
   }
 
   private async listPage(
@@ -915,7 +921,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     sortKey: ReturnType<typeof stateSortKey>,
     direction: 'asc' | 'desc',
     archived: boolean,
-  ): Promise<MemoryPage> {
+  ): Promise<ListedPage> {
     const db = this.handle;
     const relation = params.relationFilter ?? null;
     if (relation === null) {
@@ -932,7 +938,7 @@ export class LocalThreadStore extends ThreadStoreBase {
           ? { modelProviders: params.modelProviders }
           : {}),
         ...(params.cwdFilters != null ? { cwdFilters: params.cwdFilters } : {}),
-        ...(params.searchTerm ? { searchTerm: params.searchTerm } : {}),
+        ...(params.searchTerm != null ? { searchTerm: params.searchTerm } : {}),
         defaultProvider: this.defaultModelProvider,
         archived,
         stateDb: db,
@@ -970,7 +976,9 @@ export class LocalThreadStore extends ThreadStoreBase {
         : new Map<string, string>();
     const filtered = candidates.filter((metadata) =>
       metadataMatches(metadata, {
-        allowedSources: params.allowedSources,
+        // Codex 0.169 lists a thread's spawned children whatever their source (a relation is
+        // about sub-agents, whose source the interactive default would exclude).
+        allowedSources: relation === null ? params.allowedSources : undefined,
         modelProviders: params.modelProviders,
         cwdFilters: params.cwdFilters,
         defaultProvider: this.defaultModelProvider,
@@ -978,7 +986,8 @@ export class LocalThreadStore extends ThreadStoreBase {
         names,
       }),
     );
-    return pageMetadata(filtered, sortKey, direction, cursor, pageSize);
+    const page = pageMetadata(filtered, sortKey, direction, cursor, pageSize);
+    return { ...page, nextCursor: codexCursorText(page.nextCursor), origin: 'state_db' };
   }
 
   /**
@@ -1733,6 +1742,51 @@ export async function deleteRolloutFile(path: string, threadId: string): Promise
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw ThreadStoreError.internal(`failed to delete rollout file \`${path}\`: ${message(error)}`);
   }
+}
+
+/**
+ * A legacy thread as Codex 0.169 reads it without its history: the rollout head's view (its
+ * creation time, which also stands for the update time, its first message, versions, source,
+ * parent and fork source as the session meta names them), with what only the DB knows laid
+ * over it (recency, cwd, name, model, reasoning effort, git, permissions). Null for a
+ * paginated thread (its display metadata lives in SQLite) or a head without a message.
+ */
+function legacyRolloutView(
+  merged: StoredThread,
+  head: RolloutHeadSummary,
+  defaultProvider: string,
+): StoredThread | null {
+  const meta = head.sessionMeta;
+  if (meta === null || meta.history_mode === 'paginated' || merged.historyMode === 'paginated') {
+    return null;
+  }
+  if (head.preview === null || head.preview === '') return null;
+  const createdAtMs = parseRfc3339Ms(head.createdAt ?? meta.timestamp) ?? merged.createdAtMs;
+  const spawn = threadSpawnOf(meta.source);
+  return {
+    ...merged,
+    preview: head.preview,
+    firstUserMessage: head.firstUserMessage,
+    createdAtMs,
+    updatedAtMs: createdAtMs,
+    cwd: merged.cwd !== '' ? merged.cwd : meta.cwd,
+    cliVersion: meta.cli_version ?? '',
+    originator:
+      typeof meta.originator === 'string' && meta.originator !== '' ? meta.originator : null,
+    source: meta.source === undefined ? merged.source : (meta.source as SessionSource),
+    modelProvider:
+      typeof meta.model_provider === 'string' && meta.model_provider !== ''
+        ? meta.model_provider
+        : defaultProvider,
+    // Codex's rollout view of a thread carries no thread source.
+    threadSource: null,
+    parentThreadId: toThreadIdOrNull(meta.parent_thread_id),
+    forkedFromId: toThreadIdOrNull(meta.forked_from_id),
+    agentNickname:
+      meta.agent_nickname ??
+      (typeof spawn?.agent_nickname === 'string' ? spawn.agent_nickname : null),
+    agentRole: meta.agent_role ?? meta.agent_type ?? null,
+  };
 }
 
 function toThreadIdOrNull(value: string | null | undefined): ThreadId | null {

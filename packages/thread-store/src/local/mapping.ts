@@ -6,8 +6,6 @@ import type { ThreadMetadata } from '@skein/state';
 import { gitInfoFromParts } from '../patch.js';
 import type { PermissionProfile, SessionSource, StoredThread, ThreadSource } from '../types.js';
 
-const THREAD_SOURCES = new Set<string>(['user', 'subagent', 'memory_consolidation']);
-
 /**
  * Canonical form of a cwd for comparisons; unchanged when the path does not exist. The native
  * realpath is one syscall where the JS one lstats every path component (it ran 50 times a page).
@@ -93,8 +91,9 @@ export function storedThreadFromMetadata(
     cliVersion: metadata.cliVersion,
     source: decodeSessionSource(metadata.source) as SessionSource,
     historyMode: metadata.historyMode,
+    // Codex answers a custom thread source (a client's own label) as it is stored.
     threadSource:
-      metadata.threadSource !== null && THREAD_SOURCES.has(metadata.threadSource)
+      metadata.threadSource !== null && metadata.threadSource !== ''
         ? (metadata.threadSource as ThreadSource)
         : null,
     agentNickname: metadata.agentNickname,

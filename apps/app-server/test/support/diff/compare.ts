@@ -200,6 +200,8 @@ export interface KnownDifference {
   role?: string | null;
   /** One exact JSON path (as reported, e.g. `.response.result.thread.preview`). */
   path: string;
+  /** When given, the entry excuses only these two values (codex's, Skein's), compared as JSON. */
+  values?: readonly [unknown, unknown];
   reason: string;
 }
 
@@ -220,12 +222,27 @@ export interface Comparison {
   total: number;
   /** Percentage of steps whose answers and notifications are equal. */
   agreement: number;
+  /** Steps whose every difference is a known one (not counted as agreeing). */
+  knownOnly: number;
+  /** Entries of the known list that excused something in this run. */
+  usedKnown: ReadonlySet<KnownDifference>;
   /** Differences no known entry excuses. */
   unexplained: { label: string; path: string; codex: unknown; skein: unknown }[];
 }
 
-function matches(entry: KnownDifference, step: StepRecord, path: string): boolean {
-  if (entry.path !== path) return false;
+function matches(
+  entry: KnownDifference,
+  step: StepRecord,
+  difference: { path: string; codex: unknown; skein: unknown },
+): boolean {
+  if (entry.path !== difference.path) return false;
+  if (
+    entry.values !== undefined &&
+    (JSON.stringify(entry.values[0]) !== JSON.stringify(difference.codex) ||
+      JSON.stringify(entry.values[1]) !== JSON.stringify(difference.skein))
+  ) {
+    return false;
+  }
   if (entry.step !== undefined) return entry.step === step.label || entry.step === step.stepLabel;
   return entry.kind === step.kind && entry.role === step.role;
 }
@@ -252,13 +269,15 @@ export function compareRecording(
   };
   const steps: StepComparison[] = [];
   const unexplained: Comparison['unexplained'] = [];
+  const usedKnown = new Set<KnownDifference>();
   for (const step of recording.steps) {
     ids.pair(rawExchange(step.codex), rawExchange(step.skein));
     const codex = norm.codex.exchange(step.codex);
     const skein = norm.skein.exchange(step.skein);
     const diffs = differences(codex, skein).map((d) => {
-      const entry = known.find((k) => matches(k, step, d.path));
+      const entry = known.find((k) => matches(k, step, d));
       if (entry === undefined) unexplained.push({ label: step.label, ...d });
+      else usedKnown.add(entry);
       return entry === undefined ? d : { ...d, known: entry.reason };
     });
     steps.push({
@@ -273,12 +292,17 @@ export function compareRecording(
     });
   }
   const agreeing = steps.filter((s) => s.equal).length;
+  const knownOnly = steps.filter(
+    (s) => !s.equal && s.differences.every((d) => d.known !== undefined),
+  ).length;
   return {
     steps,
     agreeing,
     total: steps.length,
     agreement: steps.length === 0 ? 0 : (100 * agreeing) / steps.length,
     unexplained,
+    knownOnly,
+    usedKnown,
   };
 }
 

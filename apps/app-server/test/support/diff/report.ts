@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     seed,
     agreement: comparison.agreement,
     agreeing: comparison.agreeing,
+    knownOnly: comparison.knownOnly,
     total: comparison.total,
     unexplained: comparison.unexplained.length,
     groups,
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
   }
   const out: string[] = [];
   out.push(
-    `home ${run.home}, seed ${seed}: ${comparison.agreeing}/${comparison.total} steps agree (${comparison.agreement.toFixed(1)}%)`,
+    `home ${run.home}, seed ${seed}: ${comparison.agreeing}/${comparison.total} steps agree (${comparison.agreement.toFixed(1)}%); ${comparison.knownOnly} more differ only by known differences`,
   );
   out.push(`${groups.length} groups of differences (method path: steps; example):`);
   for (const group of groups) {
