@@ -5,7 +5,7 @@
  * binaries (0.169, 0.131, and a 0.131 home continued by 0.169). A persisted thread must read
  * with its turns; a thread the manifest says was never written or was deleted must not read.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FIXTURE_NAMES,
@@ -103,6 +103,18 @@ function messagesOf(thread: WireThread) {
   return { user, agent };
 }
 
+/**
+ * The parent a thread read answers: Codex 0.169 takes it from the session meta's own
+ * `parent_thread_id`, which 0.131 never wrote (its sub-agents name the parent only inside
+ * `source`); the spawn edge itself is checked through the relation listing.
+ */
+function readParentOf(rolloutPath: string | null, manifestParent: string | null): string | null {
+  if (rolloutPath === null || manifestParent === null) return manifestParent;
+  const head = readFileSync(rolloutPath, 'utf8').split('\n', 1)[0] ?? '';
+  const meta = JSON.parse(head) as { payload?: { parent_thread_id?: string | null } };
+  return meta.payload?.parent_thread_id != null ? manifestParent : null;
+}
+
 const gitOf = (git: ManifestThread['gitInfo']) =>
   git === null || (git.sha == null && git.branch == null && git.originUrl == null)
     ? null
@@ -144,13 +156,21 @@ describe.each(homes())("$label: the manifest through Skein's app-server", ({ mak
         const checks: [string, unknown, unknown][] = [
           ['name', thread.name, t.name],
           ['archived', thread.path?.includes('/archived_sessions/') ?? false, t.archived],
-          ['parentThreadId', thread.parentThreadId, t.parentThreadId],
+          ['parentThreadId', thread.parentThreadId, readParentOf(thread.path, t.parentThreadId)],
           ['forkedFromId', thread.forkedFromId, t.forkedFromId],
           ['gitInfo', thread.gitInfo, gitOf(t.gitInfo)],
           ['turns', thread.turns.length, t.turnCount],
           ['userMessages', messagesOf(thread).user, t.userMessages],
           ['agentMessages', messagesOf(thread).agent, t.agentMessages],
         ];
+        if (t.parentThreadId !== null) {
+          const children = await server.request('thread/list', {
+            parentThreadId: t.parentThreadId,
+            archived: t.archived,
+          });
+          const ids = ((children.result as { data?: { id: string }[] })?.data ?? []).map((c) => c.id);
+          checks.push(['spawnEdge', ids.includes(t.id), true]);
+        }
         for (const [field, skein, manifest] of checks) {
           if (JSON.stringify(skein) !== JSON.stringify(manifest)) {
             mismatches.push(

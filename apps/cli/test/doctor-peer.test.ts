@@ -37,6 +37,16 @@ interface Listed {
   forkedFromId: string | null;
   name: string | null;
   path: string | null;
+  source: unknown;
+}
+
+/**
+ * The thread that spawned a sub-agent, as its source names it: a DB-only listing answers
+ * `parentThreadId: null` for every row (as Codex 0.169 does), the source keeps the edge.
+ */
+function spawnParentOf(t: Listed): string | null {
+  const source = t.source as { subAgent?: { thread_spawn?: { parent_thread_id?: string } } };
+  return t.parentThreadId ?? source?.subAgent?.thread_spawn?.parent_thread_id ?? null;
 }
 
 interface DoctorJson {
@@ -89,11 +99,11 @@ describe('doctor on homes only Codex and Skein touched', () => {
 
     const active = await listAll(home);
     const byMode = (mode: string) =>
-      active.filter((t) => t.historyMode === mode && t.parentThreadId === null);
+      active.filter((t) => t.historyMode === mode && spawnParentOf(t) === null);
     const referenced = new Set(
       [...active, ...(await listAll(home, true))].flatMap((t) => [
         t.forkedFromId,
-        t.parentThreadId,
+        spawnParentOf(t),
       ]),
     );
     const paginated = byMode('paginated');
@@ -103,7 +113,7 @@ describe('doctor on homes only Codex and Skein touched', () => {
     for (const t of renamed) await ok(home, ['rename', t.id, `Renamed by Skein ${t.historyMode}`]);
 
     // A parent with sub-agents archived and unarchived (the cascade), another kept archived.
-    const parent = active.find((t) => active.some((c) => c.parentThreadId === t.id));
+    const parent = active.find((t) => active.some((c) => spawnParentOf(c) === t.id));
     const archivedToo = [...paginated, ...legacy].find(
       (t) => t.id !== parent?.id && !renamed.includes(t) && !referenced.has(t.id),
     );

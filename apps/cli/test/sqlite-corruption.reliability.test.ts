@@ -3,7 +3,9 @@
  * pages in the middle, and over the write-ahead log of a process killed after a rename. Every
  * time, a fresh `skein` and a fresh app-server must still show every thread the home had, with
  * its name (including the rename acknowledged just before) and archived state: the rollouts
- * and `session_index.jsonl` are the truth, the DB is rebuilt from them.
+ * and `session_index.jsonl` are the truth, the DB is rebuilt from them. A damaged WAL tail is
+ * dropped by SQLite itself, and with it the DB half of the rename: Codex 0.169 lists names from
+ * the DB, so `skein doctor` must name that drift and `--repair` write the index's name back.
  */
 import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +27,19 @@ async function skeinJson<T>(home: string, args: string[]): Promise<T> {
   if (exit.code !== 0)
     throw new Error(`skein ${args.join(' ')} exited ${exit.code}: ${run.stderr}`);
   return JSON.parse(run.lines.join('\n')) as T;
+}
+
+/** `skein doctor [--repair] --json`: its exit code and the kinds and subjects it found. */
+async function doctor(home: string, repair: boolean): Promise<{ code: number; found: string[] }> {
+  const args = ['--codex-home', home, 'doctor', ...(repair ? ['--repair'] : []), '--json'];
+  const run = new LineChild(process.execPath, [CLI, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  const exit = await run.exited;
+  const report = JSON.parse(run.lines.join('\n')) as {
+    findings: { kind: string; subject: string }[];
+  };
+  return { code: exit.code ?? -1, found: report.findings.map((f) => `${f.kind} ${f.subject}`) };
 }
 
 type Seen = Map<string, { name: string | null; archived: boolean }>;
@@ -106,6 +121,15 @@ describe('a corrupt state DB', () => {
       const expected = new Map(before);
       expected.set(renamed, { name, archived: false });
 
+      if (kind === 'wal') {
+        const check = await doctor(home, false);
+        // Whatever the garbage hit, what doctor finds is the rename's lost DB half, no more.
+        for (const found of check.found) expect(found).toMatch(new RegExp(`^name-\\S+ ${renamed}$`));
+        if (check.found.length > 0) {
+          expect(check.code).toBe(5);
+          expect(await doctor(home, true)).toMatchObject({ code: 0 });
+        }
+      }
       const after = await everyThread(home);
       // A damaged file was moved aside and rebuilt from the rollouts.
       if (existsSync(join(home, 'db-backups'))) rebuilt += 1;

@@ -10,11 +10,13 @@ import {
   inheritFirstUserMessage,
   type LeaseOwner,
   markBackfillComplete,
+  patchThreadMetadata,
   readBackfillState,
   StateError,
   type StateRuntime,
 } from '@skein/state';
 import { resolveRolloutFile } from '../layout.js';
+import { readSessionIndexNames } from '../session-index.js';
 import { HistoryProjector, readProjectableLines } from '../projection.js';
 import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
@@ -249,6 +251,7 @@ export async function runBackfill(
     await inheritBasePreviews(runtime, inherits);
     await projectPaginatedHistories(runtime, paginated);
     await hideUnreadableRollouts(runtime, failedPaths);
+    if (runtime.recoveredBackupDir !== null) await restoreIndexNames(runtime, options.codexHome);
     await markBackfillComplete(runtime, owner.id, files.at(-1)?.watermark ?? watermark);
     released = true;
     return {
@@ -270,6 +273,19 @@ export async function runBackfill(
   } finally {
     if (cacheSize !== null) runtime.sqlite.pragma(`cache_size = ${cacheSize}`);
     await Promise.all([...spawned.map((worker) => worker.terminate()), prescanner?.close()]);
+  }
+}
+
+/**
+ * A DB rebuilt after corruption lost the names only it held; the session index keeps every
+ * name Codex or Skein set, so they are written back (where the schema keeps each thread's
+ * name, as a rename does). Codex's own first backfill leaves names to the index; a recovery
+ * must not lose what was stored.
+ */
+async function restoreIndexNames(runtime: StateRuntime, codexHome: string): Promise<void> {
+  const names = await readSessionIndexNames(codexHome);
+  for (const [id, name] of names) {
+    if (name.trim() !== '') await patchThreadMetadata(runtime.ctx, id, { name });
   }
 }
 
