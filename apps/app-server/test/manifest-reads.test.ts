@@ -168,7 +168,9 @@ describe.each(homes())("$label: the manifest through Skein's app-server", ({ mak
             parentThreadId: t.parentThreadId,
             archived: t.archived,
           });
-          const ids = ((children.result as { data?: { id: string }[] })?.data ?? []).map((c) => c.id);
+          const ids = ((children.result as { data?: { id: string }[] })?.data ?? []).map(
+            (c) => c.id,
+          );
           checks.push(['spawnEdge', ids.includes(t.id), true]);
         }
         for (const [field, skein, manifest] of checks) {

@@ -124,7 +124,8 @@ describe('a corrupt state DB', () => {
       if (kind === 'wal') {
         const check = await doctor(home, false);
         // Whatever the garbage hit, what doctor finds is the rename's lost DB half, no more.
-        for (const found of check.found) expect(found).toMatch(new RegExp(`^name-\\S+ ${renamed}$`));
+        for (const found of check.found)
+          expect(found).toMatch(new RegExp(`^name-\\S+ ${renamed}$`));
         if (check.found.length > 0) {
           expect(check.code).toBe(5);
           expect(await doctor(home, true)).toMatchObject({ code: 0 });

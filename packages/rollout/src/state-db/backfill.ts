@@ -16,8 +16,8 @@ import {
   type StateRuntime,
 } from '@skein/state';
 import { resolveRolloutFile } from '../layout.js';
-import { readSessionIndexNames } from '../session-index.js';
 import { HistoryProjector, readProjectableLines } from '../projection.js';
+import { readSessionIndexNames } from '../session-index.js';
 import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
