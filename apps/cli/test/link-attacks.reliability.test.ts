@@ -162,21 +162,41 @@ describe('links leaving the home', () => {
     });
   }
 
-  // KNOWN HOLE, left to the listing code (packages/rollout/src/listing.ts and state-db/list.ts,
-  // being changed elsewhere): lists still offer a thread whose rollout leads out of the home,
-  // though every command then refuses it. Expected to fail until the listing skips such files;
-  // then make this an ordinary `it`.
-  it.fails('list does not offer a thread whose rollout leads out of the home (pending: listing code)', async () => {
+  /** Ids `skein list` offers, on the files-first path (default filters) and the DB alone. */
+  async function listedIds(home: string): Promise<string[][]> {
+    const out: string[][] = [];
+    for (const extra of [[], ['--source', 'any', '--provider', 'any']]) {
+      const listed = await skein(['list', '--all', ...extra, '--json'], { home });
+      expect(listed.code).toBe(0);
+      out.push((JSON.parse(listed.stdout) as { id: string }[]).map((t) => t.id));
+    }
+    return out;
+  }
+
+  it('list does not offer a thread whose rollout leads out of the home', async () => {
     const { home, manifest } = fixture('codex-0.131');
     const outside = makeTempDir('skein-rel-outside-');
     dirs.push(home, outside);
     const id = thread(manifest, 'plain').id;
+    const kept = thread(manifest, 'recent').id;
     const file = rolloutFilesOnDisk(home, id).active[0]!;
     renameSync(file, join(outside, basename(file)));
     symlinkSync(join(outside, basename(file)), file);
-    const listed = await skein(['list', '--all', '--json'], { home });
-    expect(listed.code).toBe(0);
-    expect((JSON.parse(listed.stdout) as { id: string }[]).map((t) => t.id)).not.toContain(id);
+    for (const ids of await listedIds(home)) {
+      expect(ids).not.toContain(id);
+      expect(ids).toContain(kept);
+    }
+  });
+
+  it('list does not offer the threads of a day folder linked out of the home', async () => {
+    const { home, manifest } = fixture('codex-0.169');
+    const outside = makeTempDir('skein-rel-outside-day-');
+    dirs.push(home, outside);
+    const id = thread(manifest, 'plain').id;
+    const day = dirname(rolloutFilesOnDisk(home, id).active[0]!);
+    renameSync(day, join(outside, 'day'));
+    symlinkSync(join(outside, 'day'), day);
+    for (const ids of await listedIds(home)) expect(ids).not.toContain(id);
   });
 
   it('a copied home (cp -a) never reads or writes the original', async () => {

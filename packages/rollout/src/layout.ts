@@ -1,6 +1,6 @@
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, lstatSync, realpathSync } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { isThreadId, type ThreadId } from '@skein/state/thread-core';
 
 /*
@@ -230,4 +230,66 @@ export function rolloutPathInHome(codexHome: string, storedPath: string): string
     return `${home}/${rest}`;
   }
   return null;
+}
+
+/**
+ * The home's boundary for links, as lists see it: a rollout that is a symlink, or lies in a
+ * linked folder, and leads out of the home is not offered (nothing outside the home a process
+ * was given is read through it; the stores refuse such a thread and `skein doctor` reports
+ * it). Folders are resolved once per boundary, so a page of rows costs one `lstat` each.
+ */
+export class HomeBoundary {
+  readonly #roots: string[];
+  readonly #folders = new Map<string, boolean>();
+
+  constructor(codexHome: string) {
+    const given = resolve(codexHome);
+    let real = given;
+    try {
+      real = realpathSync.native(given);
+    } catch {
+      // a missing home has nothing to list; the given path is the only root
+    }
+    this.#roots = real === given ? [given] : [given, real];
+  }
+
+  #inside(real: string): boolean {
+    return this.#roots.some((root) => real.startsWith(`${root}${sep}`));
+  }
+
+  #folderInside(folder: string): boolean {
+    let inside = this.#folders.get(folder);
+    if (inside === undefined) {
+      try {
+        inside = this.#inside(realpathSync.native(folder));
+      } catch {
+        inside = false;
+      }
+      this.#folders.set(folder, inside);
+    }
+    return inside;
+  }
+
+  /** Whether a link found in a folder walk (already known to be a symlink) stays inside. */
+  linkInside(path: string): boolean {
+    try {
+      return this.#inside(realpathSync.native(path));
+    } catch {
+      return false; // dangling: nothing to offer
+    }
+  }
+
+  /**
+   * Whether the rollout at `path` (plain, or its `.zst`) exists and really lies inside the
+   * home: its folder resolves inside, and it is not a link leading out.
+   */
+  rolloutInside(path: string): boolean {
+    if (!this.#folderInside(dirname(path))) return false;
+    for (const file of [path, path + COMPRESSED_SUFFIX]) {
+      const entry = lstatSync(file, { throwIfNoEntry: false });
+      if (entry === undefined) continue;
+      return entry.isSymbolicLink() ? this.linkInside(file) : true;
+    }
+    return false;
+  }
 }

@@ -1,12 +1,13 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isThreadId, parseThreadId, type ThreadId } from '@skein/state';
 import { errnoCode, RolloutError } from './errors.js';
 import { readHeadSummary } from './head-summary.js';
 import {
   archivedSessionsDir,
   COMPRESSED_SUFFIX,
+  HomeBoundary,
   normalizeCwd,
   type ParsedRolloutFileName,
   parseFileTimestamp,
@@ -197,9 +198,24 @@ async function readDirSafe(dir: string, root: boolean): Promise<Dirent[]> {
   }
 }
 
-/** Rollout files of one directory, plain shadowing `.zst`, in (name ts, uuid) order. */
-function rolloutFilesIn(dir: string, entries: Dirent[], direction: SortDirection): Candidate[] {
-  const names = new Set(entries.filter((e) => !e.isDirectory()).map((e) => e.name));
+/**
+ * Rollout files of one directory, plain shadowing `.zst`, in (name ts, uuid) order. A link
+ * leading out of the home is not a rollout of it (linked folders are not walked at all: their
+ * entries are not directories).
+ */
+function rolloutFilesIn(
+  dir: string,
+  entries: Dirent[],
+  direction: SortDirection,
+  boundary: HomeBoundary,
+): Candidate[] {
+  const names = new Set(
+    entries
+      .filter(
+        (e) => !e.isDirectory() && (!e.isSymbolicLink() || boundary.linkInside(join(dir, e.name))),
+      )
+      .map((e) => e.name),
+  );
   const out: Candidate[] = [];
   for (const name of names) {
     const parsed = parseRolloutFileName(name);
@@ -233,6 +249,7 @@ async function* nestedCandidates(
 ): AsyncGenerator<Candidate> {
   const cursorDay =
     cursor === null ? null : new Date(cursor.timestampMs).toISOString().slice(0, 10);
+  const boundary = new HomeBoundary(dirname(root));
   const years = await readDirSafe(root, true);
   budget.take(years.length);
   for (const year of numericDirs(years, 4, direction)) {
@@ -250,7 +267,8 @@ async function* nestedCandidates(
           continue;
         }
         const dir = join(root, year, month, day);
-        const files = rolloutFilesIn(dir, await readDirSafe(dir, false), direction).filter(
+        const entries = await readDirSafe(dir, false);
+        const files = rolloutFilesIn(dir, entries, direction, boundary).filter(
           (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
         );
         // Only files past the cursor count against the cap, so a huge day directory is
@@ -268,7 +286,8 @@ async function flatCandidates(
   cursor: ListCursor | null,
   budget: ScanBudget,
 ): Promise<Candidate[]> {
-  const files = rolloutFilesIn(root, await readDirSafe(root, true), direction).filter(
+  const boundary = new HomeBoundary(dirname(root));
+  const files = rolloutFilesIn(root, await readDirSafe(root, true), direction, boundary).filter(
     (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
   );
   const allowed = budget.take(files.length);

@@ -28,7 +28,7 @@ export interface RolloutFilesDiagnosis {
 export async function diagnoseRolloutFiles(codexHome: string): Promise<RolloutFilesDiagnosis> {
   const home = resolve(codexHome);
   const rel = (path: string) => relative(home, path) || path;
-  const refs = collectRolloutFiles(home).flatMap((file) => {
+  const refs = collectRolloutFiles(home, false, true).flatMap((file) => {
     const parsed = parseRolloutFileName(file.rolloutPath);
     return parsed === null ? [] : [{ ...file, nameId: parsed.threadId as ThreadId }];
   });

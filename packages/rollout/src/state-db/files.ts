@@ -1,6 +1,11 @@
 import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { ARCHIVED_SESSIONS_SUBDIR, COMPRESSED_SUFFIX, SESSIONS_SUBDIR } from '../layout.js';
+import {
+  ARCHIVED_SESSIONS_SUBDIR,
+  COMPRESSED_SUFFIX,
+  HomeBoundary,
+  SESSIONS_SUBDIR,
+} from '../layout.js';
 
 /** One rollout file the backfill imports. */
 export interface BackfillFile {
@@ -26,8 +31,14 @@ function isRolloutName(name: string): boolean {
  * Every rollout under `sessions/` and `archived_sessions/`, at any depth (backfill does not
  * care about the date layout), plain shadowing `.zst`, sorted by watermark.
  */
-export function collectRolloutFiles(codexHome: string, withSizes = false): BackfillFile[] {
+export function collectRolloutFiles(
+  codexHome: string,
+  withSizes = false,
+  /** Doctor's walk keeps them, to report each one; every other reader leaves them out. */
+  keepLinksOutside = false,
+): BackfillFile[] {
   const home = resolve(codexHome);
+  const boundary = new HomeBoundary(home);
   const out: BackfillFile[] = [];
   const walk = (dir: string, relDir: string, archived: boolean, depth: number) => {
     let entries: Dirent[];
@@ -47,6 +58,9 @@ export function collectRolloutFiles(codexHome: string, withSizes = false): Backf
         continue;
       }
       if (!isRolloutName(entry.name)) continue;
+      // A link leading out of the home is not one of its rollouts (linked folders are not
+      // walked: their entries are not directories).
+      if (!keepLinksOutside && entry.isSymbolicLink() && !boundary.linkInside(full)) continue;
       const compressed = entry.name.endsWith(COMPRESSED_SUFFIX);
       if (compressed && names.has(entry.name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
       const plainRel = compressed ? rel.slice(0, -COMPRESSED_SUFFIX.length) : rel;

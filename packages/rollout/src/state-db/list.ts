@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import {
   defaultThreadMetadata,
   getThreads,
@@ -12,7 +11,7 @@ import {
 } from '@skein/state';
 import { readHeadSummary } from '../head-summary.js';
 import {
-  COMPRESSED_SUFFIX,
+  HomeBoundary,
   parseRolloutFileName,
   plainRolloutPath,
   rolloutPathInHome,
@@ -159,13 +158,6 @@ function dbParams(options: ListThreadsWithDbOptions): ListThreadsParams {
   };
 }
 
-function rolloutFileExists(path: string): boolean {
-  return (
-    statSync(path, { throwIfNoEntry: false }) !== undefined ||
-    statSync(path + COMPRESSED_SUFFIX, { throwIfNoEntry: false }) !== undefined
-  );
-}
-
 /** A cursor as Codex prints it: `<RFC 3339, fraction without trailing zeros>|<id>`. */
 function codexCursor(timestampMs: number, id: string): string {
   return formatListCursor({ timestampMs, threadId: id as ThreadId });
@@ -204,6 +196,7 @@ async function listFromDbSearching(
 ): Promise<ThreadMetadataPage> {
   const params = dbParams(options);
   const pageSize = params.pageSize;
+  const boundary = new HomeBoundary(codexHome);
   const found: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
@@ -219,7 +212,7 @@ async function listFromDbSearching(
       if (found.length > pageSize) break;
       if (!rowMatchesSearch(item, term)) continue;
       const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && rolloutFileExists(path)) found.push({ ...item, rolloutPath: path });
+      if (path !== null && boundary.rolloutInside(path)) found.push({ ...item, rolloutPath: path });
     }
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
@@ -252,6 +245,7 @@ async function listFromDb(
     return listFromDbSearching(db, codexHome, options, options.searchTerm);
   }
   const params = dbParams(options);
+  const boundary = new HomeBoundary(codexHome);
   const items: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
@@ -266,9 +260,10 @@ async function listFromDb(
     if (round === 0) backwardsCursor = page.backwardsCursor;
     // Synchronous stats: a page of them costs far less than scheduling as many promises.
     for (const item of page.items) {
-      // Only files of this home (a row of a copied home names the old one: see the sync).
+      // Only files of this home (a row of a copied home names the old one: see the sync),
+      // and none whose file leads out of it through a link.
       const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && rolloutFileExists(path)) items.push({ ...item, rolloutPath: path });
+      if (path !== null && boundary.rolloutInside(path)) items.push({ ...item, rolloutPath: path });
     }
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
