@@ -270,12 +270,19 @@ export class HomeBoundary {
     return inside;
   }
 
-  /** Whether a link found in a folder walk (already known to be a symlink) stays inside. */
+  /**
+   * Whether a link found in a folder walk (already known to be a symlink) stays inside. A
+   * dangling link leads nowhere: it stays, and reads as the missing file it is.
+   */
   linkInside(path: string): boolean {
+    return this.#linkTarget(path) !== 'outside';
+  }
+
+  #linkTarget(path: string): 'inside' | 'outside' | 'dangling' {
     try {
-      return this.#inside(realpathSync.native(path));
+      return this.#inside(realpathSync.native(path)) ? 'inside' : 'outside';
     } catch {
-      return false; // dangling: nothing to offer
+      return 'dangling';
     }
   }
 
@@ -288,7 +295,8 @@ export class HomeBoundary {
     for (const file of [path, path + COMPRESSED_SUFFIX]) {
       const entry = lstatSync(file, { throwIfNoEntry: false });
       if (entry === undefined) continue;
-      return entry.isSymbolicLink() ? this.linkInside(file) : true;
+      // A dangling link is a missing file here: nothing to offer.
+      return entry.isSymbolicLink() ? this.#linkTarget(file) === 'inside' : true;
     }
     return false;
   }

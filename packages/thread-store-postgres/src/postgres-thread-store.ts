@@ -296,7 +296,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
     );
     if (existing) throw ThreadStoreError.conflict(`thread ${threadId} already exists`);
     await this.claimWriterLease(threadId);
-    const createdAtMs = Date.now();
+    const createdAtMs = Math.trunc(params.createdAtMs ?? Date.now());
     this.writers.set(threadId, {
       threadId,
       sessionId: params.sessionId ?? threadId,

@@ -349,7 +349,7 @@ export function historyModeOf(items: readonly RolloutItem[]): ThreadHistoryMode 
 
 function synthesizedSessionMeta(params: CreateThreadParams): RolloutItem {
   const payload = sessionMetaForCreate(params, {
-    timestamp: new Date().toISOString(),
+    timestamp: new Date(params.createdAtMs ?? Date.now()).toISOString(),
     cwd: params.metadata.cwd ?? '',
     cliVersion: 'test',
   });

@@ -100,7 +100,8 @@ export class LiveThread {
     options: LiveThreadOptions = {},
   ): Promise<LiveThread> {
     const sync = await ThreadMetadataSync.forCreate(params, options);
-    await store.createThread(params);
+    // The sync's creation time is the thread's: the store writes it into the session meta.
+    await store.createThread({ ...params, createdAtMs: params.createdAtMs ?? sync.createdAtMs });
     return new LiveThread(store, params.threadId, sync, options);
   }
 

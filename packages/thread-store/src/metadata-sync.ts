@@ -57,6 +57,8 @@ export class ThreadMetadataSync {
   private previewSeen = false;
   private firstUserMessageSeen = false;
   private titleSeen = false;
+  /** The creation time a new thread's sync records (undefined for a resumed thread). */
+  createdAtMs: number | undefined;
   private pending: ThreadMetadataPatch | undefined;
   private generation = 0;
   private lastTouchPersistedAtMs: number | undefined;
@@ -76,7 +78,8 @@ export class ThreadMetadataSync {
     options: ThreadMetadataSyncOptions = {},
   ): Promise<ThreadMetadataSync> {
     const sync = new ThreadMetadataSync(params.threadId, options);
-    const created = sync.now();
+    const created = params.createdAtMs ?? sync.now();
+    sync.createdAtMs = created;
     const cwd = params.metadata.cwd ?? '';
     const git = cwd === '' ? null : await (options.collectGitInfo ?? collectGitInfo)(cwd);
     const spawn = spawnFactsOf(params);

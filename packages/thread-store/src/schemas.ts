@@ -195,6 +195,7 @@ export const threadPersistenceMetadataSchema = z.object({
 /** Zod schema of `CreateThreadParams`: validates one where it enters (a wire, a file, a config). */
 export const createThreadParamsSchema = z.object({
   threadId: threadIdSchema,
+  createdAtMs: z.number().int().nonnegative().optional(),
   sessionId: z.string().optional(),
   extraConfig: extraConfigSchema.nullish(),
   forkedFromId: threadIdSchema.nullish(),

@@ -191,6 +191,12 @@ export interface ThreadPersistenceMetadata {
  */
 export interface CreateThreadParams {
   threadId: ThreadId;
+  /**
+   * When the thread was created (ms since the epoch); the store's clock when absent. One time
+   * for the rollout's session meta and the row, so a thread never moves in created order after
+   * it was first listed (`LiveThread.create` sets it).
+   */
+  createdAtMs?: number | undefined;
   /** Shared by a root thread and its sub-agents; defaults to the thread id. */
   sessionId?: string | undefined;
   extraConfig?: ExtraConfig | null | undefined;

@@ -309,7 +309,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest('local thread store requires a cwd');
     }
     const lock = await this.takeWriterLock(threadId);
-    const createdAt = new Date();
+    const createdAt = new Date(params.createdAtMs ?? Date.now());
     const path = rolloutPathFor(this.codexHome, threadId, createdAt);
     const firstOrdinal =
       historyMode === 'paginated' ? (params.historyBase?.endOrdinalExclusive ?? 0) : undefined;

@@ -167,6 +167,29 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
       expect(messages).toEqual(['first', 'second', 'third']);
     });
 
+    it('keeps one creation time: the one given, in the session meta and every read', async () => {
+      const h = await setup();
+      // Whole seconds: a local store names its rollout file by the second.
+      const createdAtMs = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+      const params = { ...createThreadParams(h.cwd), createdAtMs };
+      const live = await LiveThread.create(h.store, params, { collectGitInfo: async () => null });
+      await live.appendItems([userMessageItem('when was I made?')]);
+      await live.persist();
+      await live.flush();
+      await live.appendItems([agentMessageItem('an hour ago')]);
+      await live.flush();
+      const history = await h.store.loadHistory({ threadId: params.threadId });
+      const meta = history.items[0]?.payload as { timestamp?: string } | undefined;
+      expect(meta?.timestamp).toBe(new Date(createdAtMs).toISOString());
+      expect((await h.store.readThread({ threadId: params.threadId })).createdAtMs).toBe(
+        createdAtMs,
+      );
+      await live.shutdown();
+      expect((await h.store.readThread({ threadId: params.threadId })).createdAtMs).toBe(
+        createdAtMs,
+      );
+    });
+
     it('applies the persistence policy to raw appends', async () => {
       const h = await setup();
       const params = createThreadParams(h.cwd);
