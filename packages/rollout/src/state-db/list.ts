@@ -382,15 +382,15 @@ export async function listThreadsWithDb(
     scan.items.length > pageSize
       ? fileCursorOf(fileItems[fileItems.length - 1] as ThreadListItem, fsSort)
       : scan.nextCursor;
-  if (db === undefined) {
-    return {
-      items: fileItems.map((item) => threadListItemToMetadata(item, defaultProvider)),
-      nextCursor: fileNext,
-      backwardsCursor: null,
-      origin: 'filesystem',
-      numScanned: scan.numScannedFiles,
-    };
-  }
+  /** The files' page as the files alone say it (no DB, or the DB failed mid-listing). */
+  const filesOnly = (): ThreadMetadataPage => ({
+    items: fileItems.map((item) => threadListItemToMetadata(item, defaultProvider)),
+    nextCursor: fileNext,
+    backwardsCursor: null,
+    origin: 'filesystem',
+    numScanned: scan.numScannedFiles,
+  });
+  if (db === undefined) return filesOnly();
   const repair = {
     codexHome,
     archived,
@@ -443,12 +443,6 @@ export async function listThreadsWithDb(
       numScanned: scan.numScannedFiles,
     };
   } catch {
-    return {
-      items: fileItems.map((item) => threadListItemToMetadata(item, defaultProvider)),
-      nextCursor: fileNext,
-      backwardsCursor: null,
-      origin: 'filesystem',
-      numScanned: scan.numScannedFiles,
-    };
+    return filesOnly();
   }
 }
