@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
+import { encodeSessionSource } from '@skein/protocol';
 import {
   type BackfillProgress,
-  encodeSessionSource,
   findThreadIdByName,
   initStateDb,
   reconcileRolloutFile,

@@ -1,4 +1,4 @@
-import type { ThreadId } from '@skein/state';
+import type { ThreadId } from '@skein/protocol';
 import { RolloutError } from './errors.js';
 import { forEachRolloutLine } from './lines.js';
 import { findThreadPath } from './listing.js';

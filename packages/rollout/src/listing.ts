@@ -1,7 +1,22 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isThreadId, parseThreadId, type ThreadId } from '@skein/state';
+import {
+  decodeThreadCursor,
+  encodeSessionSource,
+  encodeThreadCursor,
+  isAfterThreadCursor,
+  isThreadId,
+  parseFileTimestamp,
+  parseRfc3339Ms,
+  parseThreadId,
+  type SessionSource,
+  type SessionSourceJson,
+  type SortDirection,
+  type ThreadCursor,
+  type ThreadId,
+  type ThreadSortKey,
+} from '@skein/protocol';
 import { errnoCode, RolloutError } from './errors.js';
 import { readHeadSummary } from './head-summary.js';
 import {
@@ -9,13 +24,12 @@ import {
   COMPRESSED_SUFFIX,
   normalizeCwd,
   type ParsedRolloutFileName,
-  parseFileTimestamp,
   parseRolloutFileName,
   plainRolloutPath,
   sessionsDir,
 } from './layout.js';
-import { encodeSessionSource, parseRfc3339Ms, threadSpawnOf } from './metadata.js';
-import type { SessionMetaLine, SessionSource } from './schema.js';
+import { threadSpawnOf } from './metadata.js';
+import type { SessionMetaLine } from './schema.js';
 import { findThreadNamesByIds, readSessionIndexNames } from './session-index.js';
 
 /*
@@ -34,11 +48,6 @@ export const INTERACTIVE_SESSION_SOURCES: readonly SessionSource[] = [
   { custom: 'chatgpt' },
 ];
 
-/** What file listing sorts by: creation (file name) or last update (mtime). */
-export type ThreadSortKey = 'created_at' | 'updated_at';
-/** `desc` (newest first) or `asc`. */
-export type SortDirection = 'asc' | 'desc';
-
 /**
  * `listThreadsFromFiles`: page size and cursor, sort, the archived collection, and `thread/list`'s
  * filters.
@@ -47,6 +56,10 @@ export interface ListThreadsOptions {
   pageSize: number;
   /** Opaque cursor from a previous page (`ts|uuid`; `ts` alone is accepted). */
   cursor?: string | null | undefined;
+  /**
+   * Creation (the file name's time) or last update (the file's mtime); the files know no
+   * recency, so `recencyAt` sorts by last update.
+   */
   sortKey?: ThreadSortKey;
   sortDirection?: SortDirection;
   /** Allowed `session_meta.source` values; undefined = interactive sources; [] = all. */
@@ -73,7 +86,8 @@ export interface ThreadListItem {
   preview: string;
   firstUserMessage: string | null;
   cwd: string;
-  source: SessionSource;
+  /** `session_meta.source` as written (unchecked; Codex's default `vscode` when absent). */
+  source: SessionSourceJson;
   /** `source` as the DB stores it. */
   sourceEncoded: string;
   modelProvider: string | null;
@@ -114,39 +128,6 @@ export interface ThreadsPage {
   reachedScanCap: boolean;
 }
 
-// ---- Cursors ----
-
-/** A position in a listing: a time and, to break ties, a thread id. */
-export interface ListCursor {
-  timestampMs: number;
-  threadId: ThreadId | null;
-}
-
-/** RFC 3339 UTC with the fewest fraction digits (`…:00Z`, `…:18.67Z`). */
-export function formatCursorTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  const fraction = iso.slice(20, 23).replace(/0+$/, '');
-  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
-}
-
-/** A cursor as its opaque text (`<RFC 3339 time>|<thread id>`). */
-export function formatListCursor(cursor: ListCursor): string {
-  const ts = formatCursorTimestamp(cursor.timestampMs);
-  return cursor.threadId === null ? ts : `${ts}|${cursor.threadId}`;
-}
-
-/** Parses `ts` or `ts|uuid` (ts: RFC 3339 or `YYYY-MM-DDThh-mm-ss`); throws InvalidCursor. */
-export function parseListCursor(token: string): ListCursor {
-  const bar = token.lastIndexOf('|');
-  const tsText = bar >= 0 ? token.slice(0, bar) : token;
-  const idText = bar >= 0 ? token.slice(bar + 1) : null;
-  const timestampMs = parseRfc3339Ms(tsText) ?? parseFileTimestamp(tsText);
-  if (timestampMs === null || (idText !== null && !isThreadId(idText))) {
-    throw new RolloutError('InvalidCursor', `invalid cursor: ${token}`);
-  }
-  return { timestampMs, threadId: idText === null ? null : parseThreadId(idText) };
-}
-
 // ---- Candidate discovery ----
 
 interface Candidate {
@@ -166,13 +147,6 @@ function compareKeys(
 ): number {
   const primary = aMs - bMs || (aId < bId ? -1 : aId > bId ? 1 : 0);
   return direction === 'asc' ? primary : -primary;
-}
-
-/** Whether (ms, id) comes strictly after the cursor in the listing order. */
-function isAfterCursor(ms: number, id: string, cursor: ListCursor, direction: SortDirection) {
-  if (cursor.threadId === null)
-    return direction === 'asc' ? ms > cursor.timestampMs : ms < cursor.timestampMs;
-  return compareKeys(ms, id, cursor.timestampMs, cursor.threadId, direction) > 0;
 }
 
 class ScanBudget {
@@ -228,7 +202,7 @@ function numericDirs(entries: Dirent[], width: number, direction: SortDirection)
 async function* nestedCandidates(
   root: string,
   direction: SortDirection,
-  cursor: ListCursor | null,
+  cursor: ThreadCursor | null,
   budget: ScanBudget,
 ): AsyncGenerator<Candidate> {
   const cursorDay =
@@ -251,7 +225,8 @@ async function* nestedCandidates(
         }
         const dir = join(root, year, month, day);
         const files = rolloutFilesIn(dir, await readDirSafe(dir, false), direction).filter(
-          (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
+          (c) =>
+            cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
         );
         // Only files past the cursor count against the cap, so a huge day directory is
         // still paged through to its end rather than cut at the same spot on every page.
@@ -265,11 +240,11 @@ async function* nestedCandidates(
 async function flatCandidates(
   root: string,
   direction: SortDirection,
-  cursor: ListCursor | null,
+  cursor: ThreadCursor | null,
   budget: ScanBudget,
 ): Promise<Candidate[]> {
   const files = rolloutFilesIn(root, await readDirSafe(root, true), direction).filter(
-    (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
+    (c) => cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
   );
   const allowed = budget.take(files.length);
   return files.slice(0, allowed);
@@ -298,7 +273,7 @@ async function mtimeMsOf(path: string): Promise<number> {
 
 // ---- Building items ----
 
-function sameSource(a: SessionSource, b: SessionSource): boolean {
+function sameSource(a: SessionSourceJson, b: SessionSourceJson): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
@@ -374,7 +349,7 @@ export async function summarizeRolloutFile(
     context.modelProviders.length > 0 ||
     context.cwdFilters !== undefined;
   if (filtering && !head.startsWithSessionMeta) return null;
-  const source: SessionSource = meta.source ?? 'vscode';
+  const source: SessionSourceJson = meta.source ?? 'vscode';
   if (
     context.allowedSources.length > 0 &&
     !context.allowedSources.some((s) => sameSource(s, source))
@@ -451,9 +426,12 @@ export async function listThreadsFromFiles(
   options: ListThreadsOptions,
 ): Promise<ThreadsPage> {
   const pageSize = Math.max(1, Math.floor(options.pageSize));
-  const sortKey = options.sortKey ?? 'created_at';
+  const sortKey = options.sortKey ?? 'createdAt';
   const direction = options.sortDirection ?? 'desc';
-  const cursor = options.cursor ? parseListCursor(options.cursor) : null;
+  const cursor = options.cursor ? decodeThreadCursor(options.cursor) : null;
+  if (options.cursor && cursor === null) {
+    throw new RolloutError('InvalidCursor', `invalid cursor: ${options.cursor}`);
+  }
   const empty: ThreadsPage = {
     items: [],
     nextCursor: null,
@@ -502,7 +480,7 @@ export async function listThreadsFromFiles(
     const flush = async (): Promise<boolean> => {
       const built = await Promise.all(
         batch.map((c) =>
-          summarizeRolloutFile(c.path, context, sortKey === 'updated_at' ? c.keyMs : undefined),
+          summarizeRolloutFile(c.path, context, sortKey === 'createdAt' ? undefined : c.keyMs),
         ),
       );
       scanned += batch.length;
@@ -520,7 +498,7 @@ export async function listThreadsFromFiles(
     for await (const candidate of candidates) {
       if (
         cursor !== null &&
-        !isAfterCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
+        !isAfterThreadCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
       ) {
         continue;
       }
@@ -532,7 +510,7 @@ export async function listThreadsFromFiles(
     if (batch.length > 0) await flush();
   };
 
-  if (sortKey === 'created_at') {
+  if (sortKey === 'createdAt') {
     if (archived) {
       await consume(await flatCandidates(root, direction, cursor, budget));
     } else {
@@ -560,9 +538,9 @@ export async function listThreadsFromFiles(
   for (const item of items) item.name = indexNames.get(item.threadId) ?? null;
 
   const keyOf = (item: ThreadListItem): string =>
-    formatListCursor({
+    encodeThreadCursor({
       timestampMs:
-        sortKey === 'created_at'
+        sortKey === 'createdAt'
           ? (parseRolloutFileName(item.path)?.timestampMs ?? item.createdAtMs)
           : item.updatedAtMs,
       threadId: item.threadId,

@@ -1,6 +1,6 @@
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isThreadId, type ThreadId } from '@skein/state';
+import { isThreadId, type ThreadId } from '@skein/protocol';
 import { z } from 'zod';
 import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { readSessionMetaLine } from './head-summary.js';

@@ -8,10 +8,12 @@
  * and fsynced) before its promise resolves, so what it wrote survives a crash and is what Codex
  * reads: the model-visible `response_item` and the display event of the thread's history mode.
  */
+
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { newThreadId } from '@skein/protocol';
 import { initStateDb } from '@skein/rollout';
-import { newThreadId, type StateDb } from '@skein/state';
+import type { StateDb } from '@skein/state';
 import { type LoadedThread, stateAgentGraph, ThreadManager } from '@skein/thread-manager';
 import {
   assistantMessageItems,

@@ -1,4 +1,5 @@
-import { findRolloutPathById, isThreadId, type StateDb } from '@skein/state';
+import { isThreadId } from '@skein/protocol';
+import { findRolloutPathById, type StateDb } from '@skein/state';
 import { readSessionMetaLine } from '../head-summary.js';
 import { resolveRolloutFile, rolloutPathInHome } from '../layout.js';
 import { type FindThreadPathOptions, findThreadPath, isArchivedRolloutPath } from '../listing.js';

@@ -4,18 +4,27 @@
  * Explicit mutations are also written where SQLite-less readers see them: names to
  * `session_index.jsonl`, memory mode and git to a `session_meta` line in the rollout.
  */
+
 import { realpathSync } from 'node:fs';
 import { lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import {
+  decodeThreadCursor,
+  encodeSessionSource,
+  isThreadId,
+  parseRfc3339Ms,
+  parseThreadId,
+  type SortDirection,
+  type ThreadCursor,
+  type ThreadSortKey,
+} from '@skein/protocol';
+import {
   archivedPathFor,
   archivedSessionsDir,
   compressedRolloutPath,
-  encodeSessionSource,
   type HeldFileLock,
   listThreadsWithDb,
   lockFileCreatingDir,
-  parseRfc3339Ms,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -44,11 +53,9 @@ import {
   hasReadReceipts,
   hideUnreadableThread,
   initialReadState,
-  isThreadId,
   listChildThreads,
   listDescendantThreads,
   paginatedThreadsCreatedSince,
-  parseThreadId,
   patchThreadMetadata,
   publishTurnReadReceipt,
   readReadStates,
@@ -106,15 +113,12 @@ import type {
 import { SKEIN_CLI_VERSION } from '../version.js';
 import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
 import {
-  codexCursorText,
-  collectRolloutFiles,
+  collectionRolloutFiles,
   filterRelation,
   type ListedPage,
   metadataMatches,
   pageMetadata,
-  parseListCursor,
   scanRolloutMetadata,
-  stateSortKey,
 } from './listing.js';
 import {
   distinctTitle,
@@ -848,16 +852,12 @@ export class LocalThreadStore extends ThreadStoreBase {
   // Listing
 
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
-    let cursor: ReturnType<typeof parseListCursor> | null = null;
-    if (params.cursor) {
-      try {
-        cursor = parseListCursor(params.cursor);
-      } catch {
-        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-      }
+    const cursor = params.cursor ? decodeThreadCursor(params.cursor) : null;
+    if (params.cursor && cursor === null) {
+      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
     const pageSize = Math.max(0, Math.trunc(params.pageSize));
-    const sortKey = stateSortKey(params.sortKey);
+    const sortKey = params.sortKey ?? 'createdAt';
     const direction = params.sortDirection ?? 'desc';
     const archived = params.archived ?? false;
     if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
@@ -916,10 +916,10 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   private async listPage(
     params: ListThreadsParams,
-    cursor: ReturnType<typeof parseListCursor> | null,
+    cursor: ThreadCursor | null,
     pageSize: number,
-    sortKey: ReturnType<typeof stateSortKey>,
-    direction: 'asc' | 'desc',
+    sortKey: ThreadSortKey,
+    direction: SortDirection,
     archived: boolean,
   ): Promise<ListedPage> {
     const db = this.handle;
@@ -958,13 +958,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       candidates = [...rows.values()].filter((row) => row.archived === archived);
     } else {
       // Relations need the whole tree: every rollout of the collection.
-      const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
-      candidates = await scanRolloutMetadata(
-        root,
-        archived,
-        this.defaultModelProvider,
-        this.codexHome,
-      );
+      candidates = await scanRolloutMetadata(this.codexHome, archived, this.defaultModelProvider);
       if (relation !== null) candidates = filterRelation(candidates, relation);
     }
     const names =
@@ -987,7 +981,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       }),
     );
     const page = pageMetadata(filtered, sortKey, direction, cursor, pageSize);
-    return { ...page, nextCursor: codexCursorText(page.nextCursor), origin: 'state_db' };
+    return { ...page, origin: 'state_db' };
   }
 
   /**
@@ -1000,10 +994,9 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest('thread/search requires search_term');
     }
     const archived = params.archived ?? false;
-    const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
     const snippets = new Map<string, string>();
     try {
-      const files = await collectRolloutFiles(root, !archived);
+      const files = collectionRolloutFiles(this.codexHome, archived);
       for (let index = 0; index < files.length; index += 16) {
         const batch = files.slice(index, index + 16);
         const found = await Promise.all(
