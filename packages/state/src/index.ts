@@ -126,6 +126,7 @@ export {
   type ThreadMemoryModeValue,
   type ThreadMetadata,
 } from './thread-metadata.js';
+export { type CountThreadsFilter, countListableThreads } from './threads/count.js';
 export {
   findRolloutPathById,
   getThread,
