@@ -11,11 +11,11 @@ import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
 import { type OpenedHomeStore, openHomeStore } from '@skein/thread-stores';
 import { describeAccessError } from './access-errors.js';
 import { configuredModelProvider } from './config.js';
-import type { Services, ThreadCountFilter } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
 import { CliError } from './errors.js';
 import type { Output } from './output.js';
 import type { ProgressReporter } from './progress.js';
+import type { Services, ThreadCountFilter } from './services-contract.js';
 
 export interface BuildServicesOptions {
   progress?: ProgressReporter;

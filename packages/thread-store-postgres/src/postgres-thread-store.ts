@@ -1123,6 +1123,7 @@ export async function migratePostgresThreadStore(db: Kysely<PgStoreDatabase>): P
   if (result.error) {
     throw ThreadStoreError.internal(
       `postgres thread store migration failed: ${String(result.error)}`,
+      result.error,
     );
   }
 }

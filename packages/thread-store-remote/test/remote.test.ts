@@ -306,3 +306,21 @@ describe('RemoteThreadStore JSON-carried calls', () => {
     );
   });
 });
+
+describe('fromServiceError', () => {
+  it('keeps the gRPC error as the cause of an Internal error', () => {
+    for (const code of [
+      grpc.status.UNAVAILABLE,
+      grpc.status.UNAUTHENTICATED,
+      grpc.status.DATA_LOSS,
+    ]) {
+      const service = Object.assign(new Error('boom'), {
+        code,
+        details: 'boom',
+        metadata: new grpc.Metadata(),
+      });
+      const error = fromServiceError(service);
+      expect([error.code, error.cause]).toEqual(['Internal', service]);
+    }
+  });
+});

@@ -508,6 +508,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `shutdown cleanup task failed for thread ${threadId}: ${message(error)}`,
+        error,
       );
     }
     await this.syncMaterializedRolloutPath(threadId, entry.writer);
@@ -523,6 +524,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `discard cleanup task failed for thread ${threadId}: ${message(error)}`,
+        error,
       );
     } finally {
       if (this.writers.get(threadId) === entry) this.writers.delete(threadId);
@@ -558,7 +560,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       const read = await readThreadHistory(this.codexHome, file);
       return { threadId, items: itemsOf([...read.inheritedLines, ...read.lines]) };
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
+      throw ThreadStoreError.internal(
+        `failed to load thread history ${path}: ${message(error)}`,
+        error,
+      );
     }
   }
 
@@ -1098,7 +1103,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       const read = await readThreadHistory(this.codexHome, file);
       return [...read.inheritedLines, ...read.lines];
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
+      throw ThreadStoreError.internal(
+        `failed to load thread history ${path}: ${message(error)}`,
+        error,
+      );
     }
   }
 
@@ -1198,6 +1206,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       } catch (error) {
         throw ThreadStoreError.internal(
           `failed to update thread metadata for ${threadId}: ${message(error)}`,
+          error,
         );
       }
     }
@@ -1209,6 +1218,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update thread metadata for ${threadId}: ${message(error)}`,
+        error,
       );
     }
     if (existing === undefined && rolloutPath === null) {
@@ -1259,6 +1269,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update thread metadata for ${threadId}: ${message(error)}`,
+        error,
       );
     }
     if (patch.memoryMode !== undefined) {
@@ -1267,6 +1278,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       } catch (error) {
         throw ThreadStoreError.internal(
           `failed to update memory mode for ${threadId}: ${message(error)}`,
+          error,
         );
       }
     }
@@ -1357,7 +1369,7 @@ export class LocalThreadStore extends ThreadStoreBase {
           await appendThreadName(this.codexHome, threadId, patch.name);
         }
       } catch (error) {
-        throw ThreadStoreError.internal(`failed to index thread name: ${message(error)}`);
+        throw ThreadStoreError.internal(`failed to index thread name: ${message(error)}`, error);
       }
     }
     if (resolvedGit !== undefined && db !== undefined) {
@@ -1451,6 +1463,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to resolve ${rootName} directory ${root}: ${message(error)}`,
+        error,
       );
     }
     let real: string;
@@ -1579,7 +1592,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       await mkdir(archivedSessionsDir(this.codexHome), { recursive: true });
       await rename(source, target);
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`);
+      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`, error);
     }
     if (this.handle !== undefined) {
       const archivedPath = archivedPathFor(this.codexHome, basename(source));
@@ -1626,7 +1639,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       await mkdir(join(target, '..'), { recursive: true });
       await rename(source, target);
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`);
+      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`, error);
     }
     const now = new Date();
     try {
@@ -1634,6 +1647,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update unarchived thread timestamp: ${message(error)}`,
+        error,
       );
     }
     if (this.handle !== undefined) {
@@ -1701,6 +1715,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to delete thread name index entries for ${threadId}: ${message(error)}`,
+        error,
       );
     }
     let rowDeleted = false;
@@ -1733,7 +1748,10 @@ export async function deleteRolloutFile(path: string, threadId: string): Promise
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ThreadStoreError.internal(`failed to delete rollout file \`${path}\`: ${message(error)}`);
+    throw ThreadStoreError.internal(
+      `failed to delete rollout file \`${path}\`: ${message(error)}`,
+      error,
+    );
   }
 }
 
