@@ -11,6 +11,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ThreadManager } from '@skein/thread-manager';
+import { openThreadStore } from '@skein/thread-stores';
 import { Command, Option } from 'commander';
 import { createAppServer } from './app.js';
 import { readServerConfig } from './config.js';
@@ -21,10 +22,11 @@ import {
   type WsAuthFlags,
   wsAuthSettingsFromFlags,
 } from './server/ws-auth.js';
-import { openThreadStore } from './store.js';
 import { SKEIN_APP_SERVER_VERSION } from './version.js';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** How long a server started beside another process's backfill waits to switch to the index. */
+const BACKGROUND_INDEX_WAIT_MS = 30 * 60_000;
 
 function codexHomeFromEnv(): string {
   const fromEnv = process.env.CODEX_HOME;
@@ -75,8 +77,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const opened = await openThreadStore(options.store, {
     codexHome,
-    defaultModelProvider: config.modelProvider,
-    log,
+    home: {
+      defaultModelProvider: config.modelProvider,
+      // Never make startup wait on another process's import: answer from the files, and switch
+      // to the index when that import completes.
+      backgroundWaitMs: BACKGROUND_INDEX_WAIT_MS,
+      warn: log,
+      onIndexUnavailable: (reason) =>
+        log(`skein-app-server: ${reason}; answering from the rollout files meanwhile`),
+      onIndexReady: () => log('skein-app-server: the state index is ready; answering from it'),
+    },
     grpc: {
       ...(options.storeTokenFile === undefined ? {} : { tokenFile: options.storeTokenFile }),
       ...(options.storeCaFile === undefined ? {} : { caFile: options.storeCaFile }),
@@ -87,7 +97,6 @@ async function main(argv: readonly string[]): Promise<number> {
     sessionSource: 'vscode',
     defaultModelProvider: config.modelProvider,
     idleUnloadDelayMs: config.threadUnloadDelaySecs * 1000,
-    ...(opened.agentGraph === undefined ? {} : { agentGraph: opened.agentGraph }),
     onBackgroundError: (error) => log(`[skein-app-server] background error: ${String(error)}`),
   });
   const server = createAppServer({

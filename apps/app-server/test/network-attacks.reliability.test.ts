@@ -14,7 +14,7 @@ import {
   recordFigures,
   removeTempDir,
 } from '@skein/test-support';
-import { openThreadStore } from '@skein/thread-store-remote';
+import { openRemoteThreadStore } from '@skein/thread-store-remote';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SKEIN_MAIN } from './support/differential.js';
 import { type Attempt, attempt, isListening, startListening } from './support/ws-listener.js';
@@ -132,17 +132,17 @@ describe('network listeners', () => {
     const outcomes: Record<string, string> = {};
     const call = async (label: string, token: string | null) => {
       // The token only as given here: an empty environment, never the outer shell's.
-      const opened = await openThreadStore(`grpc://${ready.listening}`, {
+      const store = openRemoteThreadStore(`grpc://${ready.listening}`, {
         env: {},
         ...(token === null ? {} : { grpc: { token } }),
       });
       try {
-        await opened.store.listThreads({ pageSize: 1 });
+        await store.listThreads({ pageSize: 1 });
         outcomes[label] = 'served';
       } catch (error) {
         outcomes[label] = `refused: ${(error as Error).message}`;
       } finally {
-        await opened.close();
+        store.close();
       }
     };
     try {

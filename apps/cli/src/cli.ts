@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { describeAccessError } from './access-errors.js';
-import { type CommandContext, createContext, parseStoreSpec } from './context.js';
+import type { Action, WrapOptions } from './command-types.js';
+import { createContext, parseStoreSpec } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './errors.js';
 import { type CliIo, cliIo, type RunCliOptions } from './io.js';
 import { createOutput } from './output.js';
@@ -16,19 +17,6 @@ interface GlobalOptions {
   codexHome?: string;
   store?: string;
 }
-
-/** Per-command wiring options. */
-export interface WrapOptions {
-  /** `import` may create the home it imports into. */
-  allowCreateHome?: boolean;
-  /**
-   * The command works on a Codex home's files (rollout bytes, the SQLite index), so it names
-   * itself here and refuses a `--store` that is not the local home.
-   */
-  homeFiles?: string;
-}
-
-type Action<T> = (ctx: CommandContext, options: T, args: string[]) => Promise<ExitCode | undefined>;
 
 /** A `--limit` parser: a whole number from 1 to `max`; anything else is a usage error. */
 function limitParser(max: number): (value: string) => number {
@@ -138,17 +126,6 @@ function hasColors(io: CliIo, stream: CliIo['stdout']): boolean {
   if (io.env.NO_COLOR || io.env.FORCE_COLOR === '0' || io.env.FORCE_COLOR === 'false') return false;
   if (io.env.FORCE_COLOR || io.env.CLICOLOR_FORCE !== undefined) return true;
   return stream.isTTY === true;
-}
-
-export type Wrap = <T extends { json?: boolean }>(
-  action: Action<T>,
-  options?: WrapOptions,
-) => (...raw: unknown[]) => Promise<void>;
-
-export interface CommandHelpers {
-  limitParser: (max: number) => (value: string) => number;
-  collect: (value: string, previous: string[] | undefined) => string[];
-  Option: typeof Option;
 }
 
 function reportError(io: CliIo, error: unknown, json: boolean): ExitCode {

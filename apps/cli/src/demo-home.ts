@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { newThreadId } from '@skein/protocol';
 import {
   appendSessionIndexEntry,
   archivedPathFor,
@@ -9,7 +10,6 @@ import {
   RolloutRecorder,
   type SessionSource,
 } from '@skein/rollout';
-import { newThreadId } from '@skein/state';
 import { SKEIN_VERSION } from './version.js';
 
 /**

@@ -1,39 +1,21 @@
-import { existsSync } from 'node:fs';
-import {
-  type BackfillProgress,
-  encodeSessionSource,
-  findThreadIdByName,
-  initStateDb,
-  reconcileRolloutFile,
-  startStateDb,
-} from '@skein/rollout';
-import {
-  containsText,
-  resetBackfill,
-  type StateDb,
-  StateError,
-  StateRuntime,
-  stateDbPath,
-} from '@skein/state';
+import { encodeSessionSource } from '@skein/protocol';
+import { type BackfillProgress, findThreadIdByName, reconcileRolloutFile } from '@skein/rollout';
+import { countListableThreads, type StateDb, stateDbPath } from '@skein/state';
 import {
   type AgentGraph,
   stateAgentGraph,
   storeAgentGraph,
   ThreadManager,
 } from '@skein/thread-manager';
-import {
-  LocalThreadStore,
-  type StoredThread,
-  type ThreadId,
-  type ThreadStore,
-} from '@skein/thread-store';
+import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
+import { type OpenedHomeStore, openHomeStore } from '@skein/thread-stores';
 import { describeAccessError } from './access-errors.js';
 import { configuredModelProvider } from './config.js';
-import type { Services, ThreadCountFilter } from './context.js';
 import { walkRolloutFiles } from './disk-lookup.js';
 import { CliError } from './errors.js';
 import type { Output } from './output.js';
 import type { ProgressReporter } from './progress.js';
+import type { Services, ThreadCountFilter } from './services-contract.js';
 
 export interface BuildServicesOptions {
   progress?: ProgressReporter;
@@ -47,8 +29,9 @@ export interface BuildServicesOptions {
 }
 
 /**
- * The main-like wiring: the state handle once (`initStateDb`: open, migrate, backfill under
- * the lease, verify), one LocalThreadStore over it, one ThreadManager over the store.
+ * The main-like wiring: the home's store once (`openHomeStore`: the state handle built once, a
+ * LocalThreadStore over it, the files alone when the index is unavailable), one ThreadManager
+ * over the store.
  */
 export async function buildServices(
   home: string,
@@ -56,62 +39,44 @@ export async function buildServices(
   options: BuildServicesOptions = {},
 ): Promise<Services> {
   const defaultProvider = configuredModelProvider(home);
-  if (options.reindex && existsSync(stateDbPath(home))) {
-    const runtime = await StateRuntime.open({ sqliteHome: home, defaultProvider });
-    try {
-      await resetBackfill(runtime);
-    } finally {
-      await runtime.close();
-    }
-  }
   const progress = options.progress;
   let started = false;
-  let stateDb: StateDb | undefined;
-  const init = {
-    codexHome: home,
-    defaultProvider,
-    onProgress: (p: BackfillProgress) => {
-      if (!progress) return;
-      if (!started) {
-        progress.start(p.filesTotal, p.bytesTotal);
-        started = true;
-      }
-      progress.update(p.filesDone, p.bytesDone);
-    },
-  };
+  let opened: OpenedHomeStore;
   try {
-    if (options.waitForIndex) {
-      stateDb = await initStateDb(init);
-    } else {
-      // Never make a command wait on another process's import: answer from the files.
-      const opened = await startStateDb(init);
-      stateDb = opened.stateDb;
-      if (stateDb === undefined && opened.reason !== null) {
-        const access = describeAccessError(opened.error, [stateDbPath(home), home]);
-        out.warn(
-          access === null
-            ? `${opened.reason}; answering from the rollout files meanwhile (slower)`
-            : `${access}; continuing without the state index (slower, files only)`,
-        );
-      }
-    }
-  } catch (error) {
-    // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
-    // everything keeps working from the rollout files.
-    if (!(error instanceof StateError)) throw error;
-    const access = describeAccessError(error, [stateDbPath(home), home]);
-    out.warn(`${access ?? error.message}; continuing without the state index (slower, files only)`);
+    opened = await openHomeStore(home, {
+      defaultModelProvider: defaultProvider,
+      create: true,
+      // By default never make a command wait on another process's import: answer from the files.
+      waitForIndex: options.waitForIndex ?? false,
+      reindex: options.reindex ?? false,
+      onProgress: (p: BackfillProgress) => {
+        if (!progress) return;
+        if (!started) {
+          progress.start(p.filesTotal, p.bytesTotal);
+          started = true;
+        }
+        progress.update(p.filesDone, p.bytesDone);
+      },
+      warn: (message) => out.warn(message),
+      // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
+      // everything keeps working from the rollout files.
+      onIndexUnavailable: (reason, error) => {
+        const access = describeAccessError(error, [stateDbPath(home), home]);
+        if (options.waitForIndex) {
+          out.warn(`${access ?? reason}; continuing without the state index (slower, files only)`);
+        } else {
+          out.warn(
+            access === null
+              ? `${reason}; answering from the rollout files meanwhile (slower)`
+              : `${access}; continuing without the state index (slower, files only)`,
+          );
+        }
+      },
+    });
   } finally {
     if (started) progress?.stop();
   }
-  const store = new LocalThreadStore(
-    {
-      codexHome: home,
-      defaultModelProvider: defaultProvider,
-      warn: (message) => out.warn(message),
-    },
-    stateDb,
-  );
+  const { store, stateDb } = opened;
   return assembleServices({
     home,
     defaultProvider,
@@ -133,9 +98,7 @@ export async function buildServices(
     ...(stateDb
       ? { countThreads: (filter) => countIndexedThreads(stateDb, defaultProvider, filter) }
       : {}),
-    async close() {
-      await stateDb?.close();
-    },
+    close: () => opened.close(),
   });
 }
 
@@ -265,12 +228,14 @@ export async function buildStoreServices(
   spec: string,
   homeFlag: string | undefined,
 ): Promise<Services> {
-  const { openThreadStore } = await import('@skein/thread-store-remote');
+  const { openThreadStore } = await import('@skein/thread-stores');
   const configHome = homeFlag ?? process.env.CODEX_HOME;
   const defaultProvider = configHome ? configuredModelProvider(configHome) : 'openai';
   let opened: Awaited<ReturnType<typeof openThreadStore>>;
   try {
-    opened = await openThreadStore(spec);
+    opened = await openThreadStore(spec, {
+      home: { defaultModelProvider: defaultProvider },
+    });
   } catch (error) {
     throw CliError.failure(`cannot open the store ${spec}: ${(error as Error).message}`, error);
   }
@@ -303,50 +268,24 @@ export async function buildStoreServices(
 }
 
 /**
- * Counts listable threads (those with a preview, as lists show) in the state index with the
- * listing's filters: what `list` needs to say how many threads its default filters hide,
- * without reading every row. A row without a provider counts as the default provider's.
+ * Counts listable threads in the state index with the listing's filters (the state package's
+ * query): what `list` needs to say how many threads its default filters hide. Null when the
+ * index cannot answer.
  */
 async function countIndexedThreads(
   stateDb: StateDb,
   defaultProvider: string,
   filter: ThreadCountFilter,
 ): Promise<number | null> {
-  const { db, dialect, profile } = stateDb.ctx;
-  let query = db
-    .selectFrom('threads')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('archived', '=', filter.archived ? 1 : 0)
-    .where('preview', '<>', '');
-  if (filter.sources.length > 0) {
-    query = query.where(
-      'source',
-      'in',
-      filter.sources.map((source) => encodeSessionSource(source)),
-    );
-  }
-  if (filter.providers.length > 0) {
-    const providers = [...filter.providers];
-    query = query.where((eb) =>
-      providers.includes(defaultProvider)
-        ? eb.or([eb('model_provider', 'in', providers), eb('model_provider', '=', '')])
-        : eb('model_provider', 'in', providers),
-    );
-  }
-  if (filter.cwds !== null) {
-    if (filter.cwds.length === 0) return 0;
-    query = query.where('cwd', 'in', [...filter.cwds]);
-  }
-  const term = filter.searchTerm;
-  if (term) {
-    const columns = (['name', 'title'] as const).filter((column) => profile.columns.has(column));
-    query = query.where((eb) =>
-      eb.or(columns.map((column) => containsText(dialect, eb.ref(column), term))),
-    );
-  }
   try {
-    const row = await query.executeTakeFirst();
-    return Number(row?.n ?? 0);
+    return await countListableThreads(stateDb.ctx, {
+      archived: filter.archived,
+      sources: filter.sources.map((source) => encodeSessionSource(source)),
+      providers: filter.providers,
+      defaultProvider,
+      cwds: filter.cwds,
+      searchTerm: filter.searchTerm ?? null,
+    });
   } catch {
     return null;
   }

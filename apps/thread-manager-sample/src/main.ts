@@ -2,17 +2,17 @@
 /**
  * `skein-thread-manager-sample`: the smallest complete ThreadManager program.
  *
- * It builds the state handle once (`initStateDb`: open, migrate, backfill), one
- * `LocalThreadStore` over the Codex home and one `ThreadManager`, then starts a thread,
- * records a turn, resumes it, forks it, renames it and lists the home's threads.
+ * It opens the Codex home's store once (`openHomeStore`: the state handle built once with
+ * `initStateDb` — open, migrate, backfill — and a `LocalThreadStore` over it) and one
+ * `ThreadManager`, then starts a thread, records a turn, resumes it, forks it, renames it and
+ * lists the home's threads.
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stateAgentGraph, ThreadManager } from '@skein/thread-manager';
-import { LocalThreadStore } from '@skein/thread-store';
+import { stateAgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
+import { openHomeStore } from '@skein/thread-stores';
 import { Command } from 'commander';
 import { formatReport, runSample } from './sample.js';
-import { openStateDb } from './state-db.js';
 
 interface CliOptions {
   codexHome?: string;
@@ -47,17 +47,20 @@ async function main(argv: readonly string[]): Promise<void> {
   const codexHome = resolve(options.codexHome ?? defaultCodexHome());
 
   // Main-like entrypoint: the state handle and the store are built once, here.
-  const stateDb = await openStateDb(codexHome, options.modelProvider);
-  const store = new LocalThreadStore(
-    { codexHome, defaultModelProvider: options.modelProvider },
-    stateDb,
-  );
+  const opened = await openHomeStore(codexHome, {
+    defaultModelProvider: options.modelProvider,
+    create: true,
+    waitForIndex: true,
+    onIndexUnavailable: (reason) =>
+      process.stderr.write(`warning: ${reason}; using the rollout files alone\n`),
+  });
+  const { store, stateDb } = opened;
   const manager = new ThreadManager({
     store,
     sessionSource: 'exec',
     originator: 'skein_thread_manager_sample',
     defaultModelProvider: options.modelProvider,
-    agentGraph: stateAgentGraph(stateDb),
+    agentGraph: stateDb ? stateAgentGraph(stateDb) : storeAgentGraph(store),
   });
   try {
     const report = await runSample({
@@ -76,7 +79,7 @@ async function main(argv: readonly string[]): Promise<void> {
     );
   } finally {
     await manager.shutdownAll(10_000);
-    await stateDb.close();
+    await opened.close();
   }
 }
 

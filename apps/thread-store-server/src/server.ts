@@ -1,12 +1,11 @@
 import {
   isLocalAddress,
-  openThreadStore,
   readTlsFiles,
   type ServerTls,
   serveThreadStore,
   storeTokenFrom,
 } from '@skein/thread-store-remote';
-import { openHomeStore } from './home.js';
+import { openThreadStore } from '@skein/thread-stores';
 
 /**
  * `runServer`'s options: the `host:port` to listen on, the store spec (a Codex home path,
@@ -59,7 +58,13 @@ function accessFor(options: RunServerOptions): Access {
 export async function runServer(options: RunServerOptions): Promise<void> {
   const access = accessFor(options);
   const opened = await openThreadStore(options.store, {
-    openHome: (home) => openHomeStore(home, options.defaultProvider),
+    home: {
+      defaultModelProvider: options.defaultProvider,
+      waitForIndex: true,
+      warn: (message) => process.stderr.write(`warning: ${message}\n`),
+      onIndexUnavailable: (reason) =>
+        process.stderr.write(`warning: ${reason}; serving from the rollout files (slower)\n`),
+    },
     postgres: {
       defaultModelProvider: options.defaultProvider,
       onPoolError: (error) =>

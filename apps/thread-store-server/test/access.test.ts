@@ -26,7 +26,7 @@ import {
   turnStartedItem,
   userMessageItem,
 } from '@skein/thread-store/testing';
-import { openThreadStore } from '@skein/thread-store-remote';
+import { openRemoteThreadStore } from '@skein/thread-store-remote';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appMain, type RunningServer, startStoreServer } from './helpers.js';
 
@@ -75,10 +75,11 @@ async function startServer(args: readonly string[], env = cleanEnv()): Promise<R
 
 /** A listed conversation written through an authorized client. */
 async function seed(spec: string, question: string): Promise<ThreadId> {
-  const opened = await openThreadStore(spec, {
+  const store = openRemoteThreadStore(spec, {
     env: {},
     grpc: { tokenFile, caFile: cert.certFile },
   });
+  const opened = { store, close: async () => store.close() };
   try {
     const threadId = randomUUID() as ThreadId;
     const cwd = tempDir('skein-store-cwd-');
@@ -220,13 +221,13 @@ describe('the token from the environment', () => {
   it('demands SKEIN_STORE_TOKEN when it is set, with no flag', async () => {
     const server = await startServer([], cleanEnv({ SKEIN_STORE_TOKEN: TOKEN }));
     const spec = `grpc://${server.address}`;
-    const refused = await openThreadStore(spec, { env: {} });
-    const allowed = await openThreadStore(spec, { env: { SKEIN_STORE_TOKEN: TOKEN } });
+    const refused = openRemoteThreadStore(spec, { env: {} });
+    const allowed = openRemoteThreadStore(spec, { env: { SKEIN_STORE_TOKEN: TOKEN } });
     try {
-      await expect(refused.store.listThreads({ pageSize: 1 })).rejects.toThrow(
+      await expect(refused.listThreads({ pageSize: 1 })).rejects.toThrow(
         'refused the call (missing bearer token)',
       );
-      expect((await allowed.store.listThreads({ pageSize: 1 })).items).toEqual([]);
+      expect((await allowed.listThreads({ pageSize: 1 })).items).toEqual([]);
     } finally {
       await refused.close();
       await allowed.close();

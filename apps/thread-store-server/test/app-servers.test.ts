@@ -30,7 +30,7 @@ import {
   turnStartedItem,
   userMessageItem,
 } from '@skein/thread-store/testing';
-import { openThreadStore } from '@skein/thread-store-remote';
+import { openThreadStore } from '@skein/thread-stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startStoreServer } from './helpers.js';
 
@@ -258,7 +258,7 @@ describe('two app-servers over one store server backed by PostgreSQL', () => {
   it('write and list concurrently; every thread is there exactly once with its name and history', async () => {
     const url = await postgres!.createDatabase();
     storeServer = await startStoreServer(url);
-    const direct = await openThreadStore(url);
+    const direct = await openThreadStore(url, { home: { defaultModelProvider: 'openai' } });
     try {
       const cwd = makeTempDir('skein-scale-out-cwd-');
       tempDirs.push(cwd);
@@ -425,7 +425,7 @@ describe('sub-agent cascades through an app-server over gRPC', () => {
   it('archives, unarchives and deletes parent → child → grandchild stored in PostgreSQL', async () => {
     const url = await postgres!.createDatabase();
     const server = await startStoreServer(url);
-    const direct = await openThreadStore(url);
+    const direct = await openThreadStore(url, { home: { defaultModelProvider: 'openai' } });
     try {
       const cwd = makeTempDir('skein-cascade-cwd-');
       const home = makeTempDir('skein-cascade-home-');

@@ -4,7 +4,12 @@
  * failure yields serde's wording. Experimental fields are parsed here; which ones need the
  * `experimentalApi` capability is listed in `EXPERIMENTAL_PARAMS` (the server gates them).
  */
+import { SORT_DIRECTIONS, type SortDirection } from '@skein/protocol';
 import type { z } from 'zod';
+
+// The sort directions are the shared vocabulary's; the wire's list accepts exactly those.
+export { SORT_DIRECTIONS, type SortDirection };
+
 import {
   bool,
   clearable,
@@ -29,8 +34,6 @@ export const APPROVALS_REVIEWERS = ['user', 'auto_review', 'guardian_subagent'] 
 export const PERSONALITIES = ['none', 'friendly', 'pragmatic'] as const;
 /** The history modes of the wire (`legacy`, `paginated`). */
 export const HISTORY_MODES = ['legacy', 'paginated'] as const;
-/** The sort directions of `thread/list` and the paged lists. */
-export const SORT_DIRECTIONS = ['asc', 'desc'] as const;
 /** The sort keys `thread/list` accepts. */
 export const THREAD_SORT_KEYS = [
   'created_at',
@@ -54,8 +57,6 @@ export const THREAD_SOURCE_KINDS = [
   'unknown',
 ] as const;
 
-/** A sort direction on the wire. */
-export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 /** A `thread/list` sort key on the wire. */
 export type ThreadSortKeyWire = (typeof THREAD_SORT_KEYS)[number];
 /** A turn items view on the wire. */

@@ -1,4 +1,4 @@
-import { isThreadId, type ThreadId } from '@skein/state/thread-core';
+import { isThreadId, type ThreadId } from '@skein/protocol';
 
 /** Every failure the rollout package reports, as a closed set of codes. */
 export type RolloutErrorCode =

@@ -1,7 +1,7 @@
-import type { ThreadId } from '@skein/state';
+import type { ThreadId } from '@skein/protocol';
 import { RolloutError } from './errors.js';
+import { findThreadPath } from './find-thread-path.js';
 import { forEachRolloutLine } from './lines.js';
-import { findThreadPath } from './listing.js';
 import { RolloutLineDecoder, type RolloutReadResult, readRolloutHistory } from './reader.js';
 import type { HistoryBase, RolloutLine, SessionMetaLine } from './schema.js';
 

@@ -2,6 +2,7 @@ export * from './doctor/index.js';
 export * from './errors.js';
 export * from './extract-file.js';
 export * from './file-locks.js';
+export * from './find-thread-path.js';
 export * from './git-info.js';
 export * from './head-summary.js';
 export * from './history.js';

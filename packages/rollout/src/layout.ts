@@ -1,7 +1,7 @@
 import { constants as fsConstants, lstatSync, realpathSync } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { isThreadId, type ThreadId } from '@skein/state/thread-core';
+import { isThreadId, parseFileTimestamp, type ThreadId } from '@skein/protocol';
 
 /*
  * The Codex home layout (spec rollout-state §1): where rollouts live and how they are named.
@@ -91,26 +91,8 @@ export interface ParsedRolloutFileName {
   compressed: boolean;
 }
 
-const FILE_TS_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2})-(\d{2})-(\d{2})$/;
-
-/** Parses `YYYY-MM-DDThh-mm-ss` as UTC; null when it is not that shape or not a real time. */
-export function parseFileTimestamp(text: string): number | null {
-  const match = FILE_TS_PATTERN.exec(text);
-  if (match === null) return null;
-  const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
-  const check = new Date(ms);
-  if (check.getUTCDate() !== d) return null;
-  return ms;
-}
+/** Parses a file name's `YYYY-MM-DDThh-mm-ss` (UTC); the shared vocabulary's, exported here too. */
+export { parseFileTimestamp } from '@skein/protocol';
 
 /**
  * Parses a rollout file name (`.zst` allowed). Non-rollout names give null. The id is found by

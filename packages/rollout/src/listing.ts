@@ -1,8 +1,24 @@
 import type { Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isThreadId, parseThreadId, type ThreadId } from '@skein/state';
-import { errnoCode, RolloutError } from './errors.js';
+import {
+  decodeThreadCursor,
+  encodeSessionSource,
+  encodeThreadCursor,
+  isAfterThreadCursor,
+  isThreadId,
+  parseFileTimestamp,
+  parseRfc3339Ms,
+  parseThreadId,
+  type SessionSource,
+  type SessionSourceJson,
+  type SortDirection,
+  type ThreadCursor,
+  type ThreadId,
+  type ThreadSortKey,
+} from '@skein/protocol';
+import { RolloutError } from './errors.js';
+import { findThreadPath, readDirSafe } from './find-thread-path.js';
 import { readHeadSummary } from './head-summary.js';
 import {
   archivedSessionsDir,
@@ -10,13 +26,11 @@ import {
   HomeBoundary,
   normalizeCwd,
   type ParsedRolloutFileName,
-  parseFileTimestamp,
   parseRolloutFileName,
-  plainRolloutPath,
   sessionsDir,
 } from './layout.js';
-import { encodeSessionSource, parseRfc3339Ms, threadSpawnOf } from './metadata.js';
-import type { SessionMetaLine, SessionSource } from './schema.js';
+import { threadSpawnOf } from './metadata.js';
+import type { SessionMetaLine } from './schema.js';
 import { findThreadNamesByIds, readSessionIndexNames } from './session-index.js';
 
 /*
@@ -35,11 +49,6 @@ export const INTERACTIVE_SESSION_SOURCES: readonly SessionSource[] = [
   { custom: 'chatgpt' },
 ];
 
-/** What file listing sorts by: creation (file name) or last update (mtime). */
-export type ThreadSortKey = 'created_at' | 'updated_at';
-/** `desc` (newest first) or `asc`. */
-export type SortDirection = 'asc' | 'desc';
-
 /**
  * `listThreadsFromFiles`: page size and cursor, sort, the archived collection, and `thread/list`'s
  * filters.
@@ -48,6 +57,10 @@ export interface ListThreadsOptions {
   pageSize: number;
   /** Opaque cursor from a previous page (`ts|uuid`; `ts` alone is accepted). */
   cursor?: string | null | undefined;
+  /**
+   * Creation (the file name's time) or last update (the file's mtime); the files know no
+   * recency, so `recencyAt` sorts by last update.
+   */
   sortKey?: ThreadSortKey;
   sortDirection?: SortDirection;
   /** Allowed `session_meta.source` values; undefined = interactive sources; [] = all. */
@@ -74,7 +87,8 @@ export interface ThreadListItem {
   preview: string;
   firstUserMessage: string | null;
   cwd: string;
-  source: SessionSource;
+  /** `session_meta.source` as written (unchecked; Codex's default `vscode` when absent). */
+  source: SessionSourceJson;
   /** `source` as the DB stores it. */
   sourceEncoded: string;
   modelProvider: string | null;
@@ -115,39 +129,6 @@ export interface ThreadsPage {
   reachedScanCap: boolean;
 }
 
-// ---- Cursors ----
-
-/** A position in a listing: a time and, to break ties, a thread id. */
-export interface ListCursor {
-  timestampMs: number;
-  threadId: ThreadId | null;
-}
-
-/** RFC 3339 UTC with the fewest fraction digits (`…:00Z`, `…:18.67Z`). */
-export function formatCursorTimestamp(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  const fraction = iso.slice(20, 23).replace(/0+$/, '');
-  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`;
-}
-
-/** A cursor as its opaque text (`<RFC 3339 time>|<thread id>`). */
-export function formatListCursor(cursor: ListCursor): string {
-  const ts = formatCursorTimestamp(cursor.timestampMs);
-  return cursor.threadId === null ? ts : `${ts}|${cursor.threadId}`;
-}
-
-/** Parses `ts` or `ts|uuid` (ts: RFC 3339 or `YYYY-MM-DDThh-mm-ss`); throws InvalidCursor. */
-export function parseListCursor(token: string): ListCursor {
-  const bar = token.lastIndexOf('|');
-  const tsText = bar >= 0 ? token.slice(0, bar) : token;
-  const idText = bar >= 0 ? token.slice(bar + 1) : null;
-  const timestampMs = parseRfc3339Ms(tsText) ?? parseFileTimestamp(tsText);
-  if (timestampMs === null || (idText !== null && !isThreadId(idText))) {
-    throw new RolloutError('InvalidCursor', `invalid cursor: ${token}`);
-  }
-  return { timestampMs, threadId: idText === null ? null : parseThreadId(idText) };
-}
-
 // ---- Candidate discovery ----
 
 interface Candidate {
@@ -169,13 +150,6 @@ function compareKeys(
   return direction === 'asc' ? primary : -primary;
 }
 
-/** Whether (ms, id) comes strictly after the cursor in the listing order. */
-function isAfterCursor(ms: number, id: string, cursor: ListCursor, direction: SortDirection) {
-  if (cursor.threadId === null)
-    return direction === 'asc' ? ms > cursor.timestampMs : ms < cursor.timestampMs;
-  return compareKeys(ms, id, cursor.timestampMs, cursor.threadId, direction) > 0;
-}
-
 class ScanBudget {
   examined = 0;
   capped = false;
@@ -185,16 +159,6 @@ class ScanBudget {
     this.examined += allowed;
     if (allowed < count) this.capped = true;
     return allowed;
-  }
-}
-
-async function readDirSafe(dir: string, root: boolean): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || (!root && code === 'ENOTDIR')) return [];
-    throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
   }
 }
 
@@ -244,7 +208,7 @@ function numericDirs(entries: Dirent[], width: number, direction: SortDirection)
 async function* nestedCandidates(
   root: string,
   direction: SortDirection,
-  cursor: ListCursor | null,
+  cursor: ThreadCursor | null,
   budget: ScanBudget,
 ): AsyncGenerator<Candidate> {
   const cursorDay =
@@ -269,7 +233,8 @@ async function* nestedCandidates(
         const dir = join(root, year, month, day);
         const entries = await readDirSafe(dir, false);
         const files = rolloutFilesIn(dir, entries, direction, boundary).filter(
-          (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
+          (c) =>
+            cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
         );
         // Only files past the cursor count against the cap, so a huge day directory is
         // still paged through to its end rather than cut at the same spot on every page.
@@ -283,12 +248,12 @@ async function* nestedCandidates(
 async function flatCandidates(
   root: string,
   direction: SortDirection,
-  cursor: ListCursor | null,
+  cursor: ThreadCursor | null,
   budget: ScanBudget,
 ): Promise<Candidate[]> {
   const boundary = new HomeBoundary(dirname(root));
   const files = rolloutFilesIn(root, await readDirSafe(root, true), direction, boundary).filter(
-    (c) => cursor === null || isAfterCursor(c.keyMs, c.parsed.threadId, cursor, direction),
+    (c) => cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
   );
   const allowed = budget.take(files.length);
   return files.slice(0, allowed);
@@ -317,7 +282,7 @@ async function mtimeMsOf(path: string): Promise<number> {
 
 // ---- Building items ----
 
-function sameSource(a: SessionSource, b: SessionSource): boolean {
+function sameSource(a: SessionSourceJson, b: SessionSourceJson): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }
 
@@ -393,7 +358,7 @@ export async function summarizeRolloutFile(
     context.modelProviders.length > 0 ||
     context.cwdFilters !== undefined;
   if (filtering && !head.startsWithSessionMeta) return null;
-  const source: SessionSource = meta.source ?? 'vscode';
+  const source: SessionSourceJson = meta.source ?? 'vscode';
   if (
     context.allowedSources.length > 0 &&
     !context.allowedSources.some((s) => sameSource(s, source))
@@ -470,9 +435,12 @@ export async function listThreadsFromFiles(
   options: ListThreadsOptions,
 ): Promise<ThreadsPage> {
   const pageSize = Math.max(1, Math.floor(options.pageSize));
-  const sortKey = options.sortKey ?? 'created_at';
+  const sortKey = options.sortKey ?? 'createdAt';
   const direction = options.sortDirection ?? 'desc';
-  const cursor = options.cursor ? parseListCursor(options.cursor) : null;
+  const cursor = options.cursor ? decodeThreadCursor(options.cursor) : null;
+  if (options.cursor && cursor === null) {
+    throw new RolloutError('InvalidCursor', `invalid cursor: ${options.cursor}`);
+  }
   const empty: ThreadsPage = {
     items: [],
     nextCursor: null,
@@ -521,7 +489,7 @@ export async function listThreadsFromFiles(
     const flush = async (): Promise<boolean> => {
       const built = await Promise.all(
         batch.map((c) =>
-          summarizeRolloutFile(c.path, context, sortKey === 'updated_at' ? c.keyMs : undefined),
+          summarizeRolloutFile(c.path, context, sortKey === 'createdAt' ? undefined : c.keyMs),
         ),
       );
       scanned += batch.length;
@@ -539,7 +507,7 @@ export async function listThreadsFromFiles(
     for await (const candidate of candidates) {
       if (
         cursor !== null &&
-        !isAfterCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
+        !isAfterThreadCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
       ) {
         continue;
       }
@@ -551,7 +519,7 @@ export async function listThreadsFromFiles(
     if (batch.length > 0) await flush();
   };
 
-  if (sortKey === 'created_at') {
+  if (sortKey === 'createdAt') {
     if (archived) {
       await consume(await flatCandidates(root, direction, cursor, budget));
     } else {
@@ -579,9 +547,9 @@ export async function listThreadsFromFiles(
   for (const item of items) item.name = indexNames.get(item.threadId) ?? null;
 
   const keyOf = (item: ThreadListItem): string =>
-    formatListCursor({
+    encodeThreadCursor({
       timestampMs:
-        sortKey === 'created_at'
+        sortKey === 'createdAt'
           ? (parseRolloutFileName(item.path)?.timestampMs ?? item.createdAtMs)
           : item.updatedAtMs,
       threadId: item.threadId,
@@ -595,98 +563,4 @@ export async function listThreadsFromFiles(
     numScannedFiles: scanned,
     reachedScanCap: budget.capped,
   };
-}
-
-// ---- Lookup by id ----
-
-/** `findThreadPath`'s options: whether archived threads count, and the id's file name parts. */
-export interface FindThreadPathOptions {
-  /** true: only `archived_sessions/`; false: only `sessions/`; undefined: active, then archived. */
-  archived?: boolean | undefined;
-}
-
-/** Local-time day directories a UUIDv7's creation time may have been filed under. */
-function likelyDayDirs(root: string, id: string): string[] {
-  if (id[14] !== '7') return [];
-  const ms = Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-  if (!Number.isFinite(ms) || ms <= 0) return [];
-  const dirs: string[] = [];
-  for (const offset of [0, -86_400_000, 86_400_000]) {
-    const d = new Date(ms + offset);
-    dirs.push(
-      join(
-        root,
-        String(d.getFullYear()).padStart(4, '0'),
-        String(d.getMonth() + 1).padStart(2, '0'),
-        String(d.getDate()).padStart(2, '0'),
-      ),
-    );
-  }
-  return dirs;
-}
-
-function matchIn(dir: string, entries: Dirent[], id: string): string | null {
-  let compressed: string | null = null;
-  for (const entry of entries) {
-    if (entry.isDirectory()) continue;
-    const parsed = parseRolloutFileName(entry.name);
-    if (parsed === null || parsed.threadId !== id) continue;
-    if (!parsed.compressed) return join(dir, entry.name);
-    compressed ??= join(dir, entry.name);
-  }
-  return compressed;
-}
-
-async function searchTree(root: string, id: string, depth = 0): Promise<string | null> {
-  if (depth > 6) return null;
-  const entries = await readDirSafe(root, depth === 0);
-  const here = matchIn(root, entries, id);
-  if (here !== null) return here;
-  const dirs = entries
-    .filter((e) => e.isDirectory())
-    .map((e) => e.name)
-    .sort()
-    .reverse();
-  for (const name of dirs) {
-    const found = await searchTree(join(root, name), id, depth + 1);
-    if (found !== null) return found;
-  }
-  return null;
-}
-
-async function findIn(root: string, id: string, nested: boolean): Promise<string | null> {
-  if (nested) {
-    for (const dir of likelyDayDirs(root, id)) {
-      const hit = matchIn(dir, await readDirSafe(dir, false), id);
-      if (hit !== null) return hit;
-    }
-  }
-  return searchTree(root, id);
-}
-
-/**
- * The rollout file of a thread, found by file name: `sessions/` (trying the day directories a
- * UUIDv7 points at first, then the whole tree) and/or `archived_sessions/`. Returns the plain
- * path, or the `.zst` one when only that exists; null when absent or `threadId` is no UUID.
- */
-export async function findThreadPath(
-  codexHome: string,
-  threadId: string,
-  options: FindThreadPathOptions = {},
-): Promise<string | null> {
-  if (!isThreadId(threadId)) return null;
-  const id = threadId.toLowerCase();
-  if (options.archived !== true) {
-    const active = await findIn(sessionsDir(codexHome), id, true);
-    if (active !== null) return active;
-  }
-  if (options.archived !== false) {
-    return findIn(archivedSessionsDir(codexHome), id, false);
-  }
-  return null;
-}
-
-/** Whether a rollout path lies under `archived_sessions/` of the home. */
-export function isArchivedRolloutPath(codexHome: string, path: string): boolean {
-  return plainRolloutPath(path).startsWith(`${archivedSessionsDir(codexHome)}/`);
 }

@@ -1,18 +1,20 @@
 import {
-  defaultThreadMetadata,
+  DEFAULT_SESSION_SOURCE,
+  encodeSessionSource,
   isThreadId,
+  parseFileTimestamp,
+  parseRfc3339Ms,
   parseThreadId,
+  type SessionSourceJson,
   type ThreadId,
-  type ThreadMetadata,
-} from '@skein/state/thread-core';
-import { parseFileTimestamp } from './layout.js';
+} from '@skein/protocol';
+import { defaultThreadMetadata, type ThreadMetadata } from '@skein/state/thread-core';
 import {
   type EventMsg,
   type HistoryBase,
   parseEventMsg,
   type RolloutItem,
   type SessionMetaLine,
-  type SessionSource,
   type TurnContextItem,
   type TurnItem,
 } from './schema.js';
@@ -22,72 +24,24 @@ import {
  * code serves backfill (whole files) and LiveThread's metadata sync (appended batches).
  */
 
-/** Unit `SessionSource` variants; any other bare string decodes to `unknown`. */
-const UNIT_SOURCES = new Set(['cli', 'vscode', 'exec', 'mcp', 'unknown']);
-
-/** Codex's default when a `session_meta` has no `source`. */
-export const DEFAULT_SESSION_SOURCE = 'vscode';
-
-/** `SessionSource` as stored in the DB: a bare string for unit variants, else compact JSON. */
-export function encodeSessionSource(source: SessionSource | undefined | null): string {
-  if (source === undefined || source === null) return DEFAULT_SESSION_SOURCE;
-  if (typeof source === 'string') return UNIT_SOURCES.has(source) ? source : 'unknown';
-  return JSON.stringify(source);
-}
-
-/** Decodes the DB encoding back into a `SessionSource` value. */
-export function decodeSessionSource(encoded: string): SessionSource {
-  if (encoded.startsWith('{')) {
-    try {
-      const value: unknown = JSON.parse(encoded);
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-        return value as Record<string, unknown>;
-      }
-    } catch {
-      // fall through: not JSON
-    }
-  }
-  return UNIT_SOURCES.has(encoded) ? encoded : 'unknown';
-}
+// The source codec and Codex's time forms are the shared vocabulary's; this package's API keeps
+// exporting them.
+export {
+  DEFAULT_SESSION_SOURCE,
+  decodeSessionSource,
+  encodeSessionSource,
+  parseRfc3339Ms,
+} from '@skein/protocol';
 
 /** The sub-agent spawn block of a `{"subagent":{"thread_spawn":{...}}}` source, if any. */
 export function threadSpawnOf(
-  source: SessionSource | undefined | null,
+  source: SessionSourceJson | undefined | null,
 ): Record<string, unknown> | null {
   if (typeof source !== 'object' || source === null) return null;
   const subagent = source.subagent;
   if (typeof subagent !== 'object' || subagent === null) return null;
   const spawn = (subagent as Record<string, unknown>).thread_spawn;
   return typeof spawn === 'object' && spawn !== null ? (spawn as Record<string, unknown>) : null;
-}
-
-const RFC3339_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$/;
-
-/** RFC 3339 (any number of fraction digits, truncated to ms) to epoch ms; null if invalid. */
-export function parseRfc3339Ms(text: string): number | null {
-  const match = RFC3339_PATTERN.exec(text);
-  if (match === null) return null;
-  const [, y, mo, d, h, mi, s, fraction, zone] = match as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string | undefined,
-    string,
-  ];
-  const ms = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
-  let value = Date.UTC(+y, +mo - 1, +d, +h, +mi, +s, ms);
-  if (Number.isNaN(value)) return null;
-  if (zone !== 'Z' && zone !== 'z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const offsetMinutes = Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
-    value -= sign * offsetMinutes * 60_000;
-  }
-  return value;
 }
 
 /** A `session_meta.timestamp`: RFC 3339, or the file-name form `YYYY-MM-DDThh-mm-ss` (UTC). */

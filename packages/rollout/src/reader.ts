@@ -1,4 +1,4 @@
-import { parseThreadId, type ThreadId } from '@skein/state/thread-core';
+import { parseThreadId, type ThreadId } from '@skein/protocol';
 import { RolloutError } from './errors.js';
 import { forEachRolloutLine, isBlankLine, type RolloutFileInfo } from './lines.js';
 import {

@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ThreadId } from '@skein/state';
+import type { SessionSource, ThreadId } from '@skein/protocol';
 import { Decompress } from 'fzstd';
 import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { readGitInfo } from './git-info.js';
@@ -13,7 +13,6 @@ import {
   type GitInfo,
   type RolloutItem,
   type SessionMetaLine,
-  type SessionSource,
   serializeRolloutLine,
 } from './schema.js';
 import { buildSessionMeta } from './session-meta.js';

@@ -8,13 +8,13 @@ import { z } from 'zod';
 
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullable().optional();
 
-/** `SessionSource`: a bare string for unit variants (`"cli"`), an object for data variants. */
-export const SessionSourceSchema = z.union([z.string(), z.record(z.string(), z.unknown())]);
 /**
- * Where a session came from, in Codex's JSON encoding: a plain kind (`cli`, `vscode`, `exec`, …)
- * or a single-key object (`{"subagent": …}`, `{"custom": …}`).
+ * A `session_meta.source` as the disk may hold it: a bare string for unit variants (`"cli"`), an
+ * object for data variants; tolerant, so a source this version does not know is kept as written.
+ * Its checked form is `SessionSource` of `@skein/protocol`.
  */
-export type SessionSource = z.infer<typeof SessionSourceSchema>;
+export const SessionSourceSchema = z.union([z.string(), z.record(z.string(), z.unknown())]);
+export type { SessionSource, SessionSourceJson } from '@skein/protocol';
 
 /** Zod schema of a `session_meta`'s git facts (commit, branch, repository URL). */
 export const GitInfoSchema = z.looseObject({

@@ -1,6 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isThreadId, type ThreadId } from '@skein/state/thread-core';
+import { isThreadId, type ThreadId } from '@skein/protocol';
 import { errnoCode, RolloutError } from './errors.js';
 import { sessionIndexPath } from './layout.js';
 

@@ -1,11 +1,11 @@
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isThreadId, type ThreadId } from '@skein/state';
+import { isThreadId, type ThreadId } from '@skein/protocol';
 import { z } from 'zod';
 import { errnoCode, RolloutError, requireThreadId } from './errors.js';
+import { findThreadPath } from './find-thread-path.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { sessionIndexPath } from './layout.js';
-import { findThreadPath } from './listing.js';
 import { currentSessionIndexNames } from './session-index-cache.js';
 import { type SessionIndexLockOptions, withSessionIndexLock } from './session-index-lock.js';
 

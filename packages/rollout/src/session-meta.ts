@@ -1,5 +1,6 @@
+import type { SessionSource } from '@skein/protocol';
 import { threadSpawnOf } from './metadata.js';
-import type { GitInfo, HistoryBase, SessionMetaLine, SessionSource } from './schema.js';
+import type { GitInfo, HistoryBase, SessionMetaLine } from './schema.js';
 
 /** What a new thread's first line says about it, in the writer's words. */
 export interface SessionMetaFields {

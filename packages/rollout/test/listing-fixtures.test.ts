@@ -86,7 +86,7 @@ describe.each(FIXTURE_NAMES)('fixture %s through the filesystem', (fixture) => {
     // updated_at: by mtime, newest first; the manifest's "recent" thread comes first.
     const byUpdated = await listThreadsFromFiles(home, {
       pageSize: 100,
-      sortKey: 'updated_at',
+      sortKey: 'updatedAt',
       allowedSources: [],
     });
     const recentKey = (manifest.roles as Record<string, string>).recent;

@@ -7,7 +7,6 @@ import {
   isRolloutError,
   type ListThreadsOptions,
   listThreadsFromFiles,
-  parseListCursor,
   type ThreadListItem,
 } from '../src/index.js';
 import { sessionMetaLine, userMessageLine, writeRolloutFile, zstdStore } from './helpers.js';
@@ -94,7 +93,7 @@ describe('filesystem listing', () => {
       cursor: second.backwardsCursor,
     });
     expect(back.items.map((i) => i.threadId)).toEqual([uuid(5), uuid(9)]);
-    for (const sortKey of ['created_at', 'updated_at'] as const) {
+    for (const sortKey of ['createdAt', 'updatedAt'] as const) {
       const asc = await listThreadsFromFiles(home, {
         pageSize: 3,
         allowedSources: [],
@@ -122,17 +121,17 @@ describe('filesystem listing', () => {
     utimesSync(c, 2000, 2000.5);
     const page = await listThreadsFromFiles(home, {
       pageSize: 10,
-      sortKey: 'updated_at',
+      sortKey: 'updatedAt',
       allowedSources: [],
     });
     expect(page.items.map((i) => i.threadId)).toEqual([uuid(3), uuid(1), uuid(2)]);
     expect(page.items.map((i) => i.updatedAtMs)).toEqual([2000500, 2000500, 1000250]);
     expect(page.items[0]?.updatedAt).toBe('1970-01-01T00:33:20.500Z');
-    const paged = await pages(home, { pageSize: 1, sortKey: 'updated_at', allowedSources: [] });
+    const paged = await pages(home, { pageSize: 1, sortKey: 'updatedAt', allowedSources: [] });
     expect(paged.ids).toEqual([uuid(3), uuid(1), uuid(2)]);
     const asc = await pages(home, {
       pageSize: 1,
-      sortKey: 'updated_at',
+      sortKey: 'updatedAt',
       sortDirection: 'asc',
       allowedSources: [],
     });
@@ -262,20 +261,23 @@ describe('filesystem listing', () => {
     expect(archived.items.every((i) => i.archived)).toBe(true);
   });
 
-  it('parses cursors in every accepted form and rejects garbage', () => {
-    expect(parseListCursor('2025-01-03T12:00:00Z').timestampMs).toBe(Date.UTC(2025, 0, 3, 12));
-    expect(parseListCursor(`2025-01-03T09:00:00Z|${uuid(4)}`).threadId).toBe(uuid(4));
-    expect(parseListCursor('2025-01-03T12-00-00').timestampMs).toBe(Date.UTC(2025, 0, 3, 12));
-    expect(parseListCursor('2026-11-22T02:52:18.67Z').timestampMs).toBe(
-      Date.UTC(2026, 10, 22, 2, 52, 18, 670),
-    );
-    for (const bad of ['garbage', '2025-01-03T12:00:00Z|nope', '', '|']) {
-      expect(() => parseListCursor(bad)).toThrow();
-      try {
-        parseListCursor(bad);
-      } catch (error) {
-        expect(isRolloutError(error, 'InvalidCursor')).toBe(true);
-      }
+  it('resumes from a cursor in every accepted form and rejects a garbage one', async () => {
+    const home = await makeTempDir();
+    for (let i = 1; i <= 3; i += 1) writeThread(home, uuid(i), `2025-01-0${i}T12-00-00`);
+    const after = async (cursor: string) =>
+      (await listThreadsFromFiles(home, { pageSize: 10, cursor, allowedSources: [] })).items.map(
+        (item) => item.threadId,
+      );
+    // Newest first: everything strictly before the cursor's position.
+    expect(await after('2025-01-03T12:00:00Z')).toEqual([uuid(2), uuid(1)]);
+    expect(await after('2025-01-03T12-00-00')).toEqual([uuid(2), uuid(1)]);
+    expect(await after('2025-01-02T12:59:59.5+01:00')).toEqual([uuid(1)]);
+    expect(await after(`2025-01-02T12:00:00Z|${uuid(3)}`)).toEqual([uuid(2), uuid(1)]);
+    for (const bad of ['garbage', '2025-01-03T12:00:00Z|nope', '|']) {
+      const error = await listThreadsFromFiles(home, { pageSize: 10, cursor: bad }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(isRolloutError(error, 'InvalidCursor')).toBe(true);
     }
   });
 });

@@ -118,7 +118,7 @@ describe('listings Codex answers from its DB', () => {
     const t = threads[1] as WrittenThread;
     tamper(db, t.id, { cli_version: '9.9.9', recency_at_ms: t.mtimeMs + 600_000 });
     const before = db.sqlite.prepare('select * from threads order by id').all();
-    const page = await listThreadsWithDb(home, { pageSize: 5, stateDb: db, sortKey: 'recency_at' });
+    const page = await listThreadsWithDb(home, { pageSize: 5, stateDb: db, sortKey: 'recencyAt' });
     expect(page.origin).toBe('state_db');
     expect(page.items[0]?.id).toBe(t.id);
     expect(page.items[0]?.cliVersion).toBe('9.9.9');
@@ -130,7 +130,7 @@ describe('listings Codex answers from its DB', () => {
     const oldest = threads[0] as WrittenThread;
     // The oldest file is the most recent thread in the DB; the files (by mtime) do not show it.
     tamper(db, oldest.id, { recency_at_ms: oldest.mtimeMs + 3_600_000, model: 'db-model' });
-    const page = await listThreadsWithDb(home, { pageSize: 1, stateDb: db, sortKey: 'recency_at' });
+    const page = await listThreadsWithDb(home, { pageSize: 1, stateDb: db, sortKey: 'recencyAt' });
     expect(page.origin).toBe('state_db');
     expect(ids(page)).toEqual([oldest.id]);
     expect(page.items[0]?.model).toBe('gpt-5');
@@ -146,7 +146,7 @@ describe('listings Codex answers from its DB', () => {
       pageSize: 2,
       stateDb: db,
       allowedSources: [],
-      sortKey: 'updated_at',
+      sortKey: 'updatedAt',
     });
     expect(page.origin).toBe('state_db');
     expect(ids(page)).toEqual([threads[2]?.id, t.id]);

@@ -31,7 +31,7 @@ async function setup(count: number) {
   handles.push(db);
   // The first look fills the directory cache and the checked-file state.
   await listThreadsWithDb(home, { pageSize: 50, stateDb: db });
-  await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey: 'updated_at' });
+  await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey: 'updatedAt' });
   await listThreadsWithDb(home, { pageSize: 50, stateDb: db, archived: true });
   return { home, threads, db, active: threads.filter((t) => !t.archived) };
 }
@@ -65,7 +65,7 @@ describe('scan-and-repair sees what other processes wrote', () => {
     const later = Math.floor(Date.now() / 1000) + 60;
     utimesSync(touched.path, later, later);
     const before = db.sqlite.prepare('select * from threads order by id').all();
-    for (const sortKey of ['updated_at', 'created_at', 'recency_at'] as const) {
+    for (const sortKey of ['updatedAt', 'createdAt', 'recencyAt'] as const) {
       const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey });
       expect(ids(page)).toContain(touched.id);
     }
@@ -107,7 +107,7 @@ describe('scan-and-repair sees what other processes wrote', () => {
     const { home, db, active } = await setup(6);
     const victim = active[2] as WrittenThread;
     rmSync(victim.path);
-    for (const sortKey of ['created_at', 'updated_at', 'recency_at'] as const) {
+    for (const sortKey of ['createdAt', 'updatedAt', 'recencyAt'] as const) {
       const page = await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey });
       expect(ids(page)).not.toContain(victim.id);
       expect(page.items).toHaveLength(active.length - 1);

@@ -1,23 +1,30 @@
 /**
  * `openCodexHome`: the common case in one call. It builds what an app's main builds — the state
- * handle once (`initStateDb`: open Codex's `state_5.sqlite`, import the home's rollouts under
- * Codex's backfill lease), one `LocalThreadStore` over the home and one `ThreadManager` over
- * the store — and hands back threads that speak in messages instead of rollout items.
+ * handle once and one `LocalThreadStore` over the home (`openHomeStore` of `@skein/thread-stores`:
+ * `initStateDb` opens Codex's `state_5.sqlite` and imports the home's rollouts under Codex's
+ * backfill lease), and one `ThreadManager` over the store — and hands back threads that speak in
+ * messages instead of rollout items.
  *
  * Every append goes through the same `LiveThread` as the low-level API and is flushed (written
  * and fsynced) before its promise resolves, so what it wrote survives a crash and is what Codex
  * reads: the model-visible `response_item` and the display event of the thread's history mode.
  */
+
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { initStateDb } from '@skein/rollout';
-import { newThreadId, type StateDb } from '@skein/state';
-import { type LoadedThread, stateAgentGraph, ThreadManager } from '@skein/thread-manager';
+import { newThreadId } from '@skein/protocol';
+import type { StateDb } from '@skein/state';
+import {
+  type LoadedThread,
+  stateAgentGraph,
+  storeAgentGraph,
+  ThreadManager,
+} from '@skein/thread-manager';
 import {
   assistantMessageItems,
   type ConversationMessage,
   conversationMessages,
-  LocalThreadStore,
+  type LocalThreadStore,
   type RolloutItem,
   type SessionSource,
   type StoredThread,
@@ -27,6 +34,7 @@ import {
   turnStartedItem,
   userMessageItems,
 } from '@skein/thread-store';
+import { openHomeStore } from '@skein/thread-stores';
 
 /** Options of `openCodexHome`. */
 export interface OpenCodexHomeOptions {
@@ -151,7 +159,11 @@ export interface CodexHome {
   /** The layers underneath, for what the common case does not cover. */
   readonly manager: ThreadManager;
   readonly store: LocalThreadStore;
-  readonly stateDb: StateDb;
+  /**
+   * The state index; undefined when it could not be opened or filled (the home is then served
+   * from its rollout files, and `warn` said why).
+   */
+  readonly stateDb: StateDb | undefined;
   /** Closes open turns, flushes and closes every thread, then the state DB. */
   close(): Promise<void>;
 }
@@ -172,25 +184,21 @@ export async function openCodexHome(
   const path = resolve(dir);
   if (options.create !== false) mkdirSync(path, { recursive: true });
   const modelProvider = options.modelProvider ?? 'openai';
-  const stateDb = await initStateDb({
-    codexHome: path,
-    defaultProvider: modelProvider,
+  const warn = options.warn ?? ((message: string) => console.warn(message));
+  const opened = await openHomeStore(path, {
+    defaultModelProvider: modelProvider,
+    waitForIndex: true,
     ...(options.codexVersion !== undefined ? { createSchema: options.codexVersion } : {}),
+    warn,
+    onIndexUnavailable: (reason) => warn(`${reason}; using the rollout files alone`),
   });
-  const store = new LocalThreadStore(
-    {
-      codexHome: path,
-      defaultModelProvider: modelProvider,
-      ...(options.warn !== undefined ? { warn: options.warn } : {}),
-    },
-    stateDb,
-  );
+  const { store, stateDb } = opened;
   const manager = new ThreadManager({
     store,
     sessionSource: options.source ?? 'cli',
     originator: options.originator ?? 'skein',
     defaultModelProvider: modelProvider,
-    agentGraph: stateAgentGraph(stateDb),
+    agentGraph: stateDb ? stateAgentGraph(stateDb) : storeAgentGraph(store),
     // Threads stay loaded until closed: the program decides, not an idle timer.
     idleUnloadDelayMs: 0,
   });
@@ -273,7 +281,7 @@ export async function openCodexHome(
         for (const thread of [...open]) await thread.close();
         await manager.shutdownAll(SHUTDOWN_TIMEOUT_MS);
       } finally {
-        await stateDb.close();
+        await opened.close();
       }
     },
   };

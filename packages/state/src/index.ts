@@ -1,3 +1,17 @@
+// The shared vocabulary this package's API speaks, declared in @skein/protocol.
+export {
+  type ClearableField,
+  decodeThreadCursor,
+  encodeThreadCursor,
+  type GitInfoPatch,
+  isThreadId,
+  newThreadId,
+  parseThreadId,
+  type SortDirection,
+  type ThreadCursor,
+  type ThreadId,
+  type ThreadSortKey,
+} from '@skein/protocol';
 export {
   abandonBackfill,
   BACKFILL_LEASE,
@@ -14,7 +28,6 @@ export {
 } from './backfill-state.js';
 export { TimestampAllocator } from './clock.js';
 export { createStateContext, type StateContext, seedStateClocks } from './context.js';
-export { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from './cursor.js';
 export { containsText, detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
 export type { DoctorFinding, DoctorSeverity } from './doctor/finding.js';
 export { dropProjectionRowsFrom, projectedThreadIds, projectionKeys } from './doctor/projection.js';
@@ -107,13 +120,13 @@ export type {
 } from './schema.js';
 export { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
-export { isThreadId, newThreadId, parseThreadId, type ThreadId } from './thread-id.js';
 export {
   defaultThreadMetadata,
   type ThreadHistoryModeValue,
   type ThreadMemoryModeValue,
   type ThreadMetadata,
 } from './thread-metadata.js';
+export { type CountThreadsFilter, countListableThreads } from './threads/count.js';
 export {
   findRolloutPathById,
   getThread,
@@ -121,10 +134,8 @@ export {
   type ListThreadsParams,
   listThreads,
   paginatedThreadsCreatedSince,
-  type SortDirection,
   selectThreadRows,
   type ThreadPage,
-  type ThreadSortKey,
   threadSortTime,
 } from './threads/read.js';
 export {
@@ -145,9 +156,7 @@ export {
 export {
   allocateThreadTimes,
   assertWritable,
-  type Clearable,
   deleteThread,
-  type GitInfoPatch,
   hideUnreadableThread,
   inheritFirstUserMessage,
   insertThreadIfAbsent,

@@ -1,3 +1,4 @@
+import type { ThreadSortKey } from '@skein/protocol';
 /**
  * Which physical `threads` table the query layer talks to. Skein's queries run on two layouts:
  * - `codex`: Codex's own `state_5.sqlite`, whose columns depend on the Codex version that
@@ -33,13 +34,13 @@ export function storesLegacySandboxPolicy(profile: ThreadsProfile): boolean {
   return profile.layout === 'codex' && !profile.columns.has('history_mode');
 }
 
-/** The column a sort key reads, with `recency_at` falling back where the DB has none. */
+/** The column a sort key reads, with `recencyAt` falling back where the DB has none. */
 export function sortColumnOf(
   profile: ThreadsProfile,
-  sortKey: 'created_at' | 'updated_at' | 'recency_at',
+  sortKey: ThreadSortKey,
 ): 'created_at_ms' | 'updated_at_ms' | 'recency_at_ms' {
-  if (sortKey === 'created_at') return 'created_at_ms';
-  if (sortKey === 'recency_at' && profile.columns.has('recency_at_ms')) return 'recency_at_ms';
+  if (sortKey === 'createdAt') return 'created_at_ms';
+  if (sortKey === 'recencyAt' && profile.columns.has('recency_at_ms')) return 'recency_at_ms';
   return 'updated_at_ms';
 }
 

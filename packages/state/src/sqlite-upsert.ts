@@ -1,7 +1,7 @@
+import type { ThreadId } from '@skein/protocol';
 import type { Database, Statement } from 'better-sqlite3';
 import type { StateContext } from './context.js';
 import { StateError } from './errors.js';
-import type { ThreadId } from './thread-id.js';
 import {
   defaultThreadMetadata,
   type ThreadMemoryModeValue,

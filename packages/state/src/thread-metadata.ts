@@ -1,4 +1,4 @@
-import type { ThreadId } from './thread-id.js';
+import type { ThreadId } from '@skein/protocol';
 
 /**
  * One thread's row in the state index, in Skein's names (camelCase, times in integer ms).

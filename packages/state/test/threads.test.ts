@@ -396,9 +396,9 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       keep: (t: ThreadMetadata) => boolean,
     ): string[] {
       const key = (t: ThreadMetadata) =>
-        sortKey === 'created_at'
+        sortKey === 'createdAt'
           ? t.createdAtMs
-          : sortKey === 'updated_at' || !modern
+          : sortKey === 'updatedAt' || !modern
             ? t.updatedAtMs
             : t.recencyAtMs;
       const sorted = threads
@@ -420,7 +420,7 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       throw new Error('did not terminate');
     }
 
-    for (const sortKey of ['created_at', 'updated_at', 'recency_at'] as const) {
+    for (const sortKey of ['createdAt', 'updatedAt', 'recencyAt'] as const) {
       for (const dir of ['asc', 'desc'] as const) {
         it(`pages by ${sortKey} ${dir} without gaps or duplicates`, async () => {
           expect(await pageThrough({ pageSize: 7, sortKey, sortDirection: dir })).toEqual(
@@ -439,7 +439,7 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
         sortDirection: 'asc',
       });
       expect(back.items.map((t) => t.id).reverse()).toEqual(first.items.map((t) => t.id));
-      expect(decodeThreadCursor(second.backwardsCursor!).id).toBe(second.items[0]!.id);
+      expect(decodeThreadCursor(second.backwardsCursor!)?.threadId).toBe(second.items[0]!.id);
     });
 
     it('filters by archived, sources, providers, cwd list and search term', async () => {
@@ -452,19 +452,19 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
           .map((t) => t.id),
       );
       expect(await ids({ sources: ['exec'] })).toEqual(
-        expected('created_at', 'desc', (t) => t.source === 'exec'),
+        expected('createdAt', 'desc', (t) => t.source === 'exec'),
       );
-      expect(await ids({ sources: [] })).toEqual(expected('created_at', 'desc', () => true));
+      expect(await ids({ sources: [] })).toEqual(expected('createdAt', 'desc', () => true));
       expect(await ids({ modelProviders: ['other'] })).toEqual(
-        expected('created_at', 'desc', (t) => t.modelProvider === 'other'),
+        expected('createdAt', 'desc', (t) => t.modelProvider === 'other'),
       );
       expect(await ids({ cwds: ['/p/1', '/p/2'] })).toEqual(
-        expected('created_at', 'desc', (t) => t.cwd !== '/p/0'),
+        expected('createdAt', 'desc', (t) => t.cwd !== '/p/0'),
       );
       expect(await ids({ cwds: [] })).toEqual([]);
       expect(await ids({ searchTerm: 'Even' })).toEqual(
         expected(
-          'created_at',
+          'createdAt',
           'desc',
           (t) => t.title.includes('Even') || (modern && (t.name ?? '').includes('Even')),
         ),
@@ -488,7 +488,6 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       ).rejects.toMatchObject({
         code: 'InvalidCursor',
       });
-      expect(decodeThreadCursor('2025-01-03T12-00-00').tsMs).toBe(Date.UTC(2025, 0, 3, 12));
     });
   });
 });

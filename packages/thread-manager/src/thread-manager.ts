@@ -11,8 +11,8 @@
  *   `deleted`) are emitted through `scheduleAfterResult` (default `setImmediate`), i.e. after
  *   the caller's `await` continuation has run, so write the response in that continuation.
  */
+import { newThreadId } from '@skein/protocol';
 import { eventUserMessage } from '@skein/rollout';
-import { newThreadId } from '@skein/state';
 import {
   type CreateThreadParams,
   type GitInfoPatch,

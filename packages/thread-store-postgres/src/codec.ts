@@ -2,43 +2,19 @@
  * Column encodings shared by reads and writes: sources, permission profiles and token usage are
  * stored the way the SQLite index stores them, so one query layer serves both dialects.
  */
-import type { ThreadId, ThreadMetadata } from '@skein/state';
+import { decodeSessionSource, type ThreadId } from '@skein/protocol';
+import type { ThreadMetadata } from '@skein/state';
 import {
   gitInfoFromParts,
   type PermissionProfile,
-  type SessionSource,
   type StoredThread,
   type ThreadSource,
   type TokenUsage,
   tokenUsageSchema,
 } from '@skein/thread-store';
 
-/** Unit variants as the plain string, data variants as compact JSON (Codex's encoding). */
-export function encodeSessionSource(source: SessionSource): string {
-  return typeof source === 'string' ? source : JSON.stringify(source);
-}
-
-/**
- * Parses a stored session source (a plain kind or the JSON of a data variant) back into a
- * `SessionSource`.
- */
-export function decodeSessionSource(text: string): SessionSource {
-  if (text.startsWith('{')) {
-    try {
-      return JSON.parse(text) as SessionSource;
-    } catch {
-      return 'unknown';
-    }
-  }
-  if (text.startsWith('"')) {
-    try {
-      return JSON.parse(text) as SessionSource;
-    } catch {
-      return 'unknown';
-    }
-  }
-  return text === '' ? 'unknown' : (text as SessionSource);
-}
+// The source codec is the shared vocabulary's (one encoding for both dialects), exported here too.
+export { decodeSessionSource, encodeSessionSource } from '@skein/protocol';
 
 /** A permission profile is stored as its JSON text; a bare legacy name stays a string. */
 export function encodePermissionProfile(profile: PermissionProfile): string {

@@ -13,15 +13,14 @@
  *   lock, then inserts all items in multi-row INSERTs. Different threads touch different rows,
  *   so their appends never wait on each other.
  */
+import { decodeThreadCursor, encodeSessionSource, encodeThreadCursor } from '@skein/protocol';
 import {
   buildMissingPgSearchIndexes,
   claimLease,
   containsText,
   createStateContext,
   currentLeaseOwner,
-  decodeThreadCursor,
   defaultThreadMetadata,
-  encodeThreadCursor,
   heartbeatLease,
   insertSpawnEdge,
   insertThreadIfAbsent,
@@ -76,12 +75,7 @@ import {
 } from '@skein/thread-store';
 import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import {
-  encodePermissionProfile,
-  encodeSessionSource,
-  storedThreadFromMetadata,
-  type ThreadExtras,
-} from './codec.js';
+import { encodePermissionProfile, storedThreadFromMetadata, type ThreadExtras } from './codec.js';
 import { HistoryLineCache } from './history-cache.js';
 import {
   PG_STORE_MIGRATION_LOCK_TABLE,
@@ -478,13 +472,9 @@ export class PostgresThreadStore extends ThreadStoreBase {
     const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
     const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null };
     if (params.cwdFilters && params.cwdFilters.length === 0) return empty;
-    let anchor: ReturnType<typeof decodeThreadCursor> | null = null;
-    if (params.cursor != null && params.cursor !== '') {
-      try {
-        anchor = decodeThreadCursor(params.cursor);
-      } catch {
-        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-      }
+    const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
+    if (params.cursor && anchor === null) {
+      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
     const sortKey = params.sortKey ?? 'createdAt';
     const direction = params.sortDirection ?? 'desc';
@@ -536,7 +526,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
       }
       if (anchor) {
         const op = direction === 'desc' ? '<' : '>';
-        const { tsMs, id } = anchor;
+        const { timestampMs: tsMs, threadId: id } = anchor;
         // A row-value comparison is an index range on (column, id); the equivalent OR form
         // would make deep pages scan every row before the cursor.
         query = query.where((eb) =>
@@ -555,13 +545,13 @@ export class PostgresThreadStore extends ThreadStoreBase {
       const items = metas.map((meta) => storedThreadFromMetadata(meta, extras.get(meta.id)));
       const positionOf = (meta: ThreadMetadata) =>
         encodeThreadCursor({
-          tsMs:
+          timestampMs:
             sortKey === 'createdAt'
               ? meta.createdAtMs
               : sortKey === 'updatedAt'
                 ? meta.updatedAtMs
                 : meta.recencyAtMs,
-          id: meta.id,
+          threadId: meta.id,
         });
       const first = metas[0];
       const last = metas[metas.length - 1];
@@ -585,13 +575,9 @@ export class PostgresThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
     }
     const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
-    let anchor: ReturnType<typeof decodeThreadCursor> | null = null;
-    if (params.cursor != null && params.cursor !== '') {
-      try {
-        anchor = decodeThreadCursor(params.cursor);
-      } catch {
-        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-      }
+    const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
+    if (params.cursor && anchor === null) {
+      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
     const sortKey = params.sortKey ?? 'createdAt';
     const direction = params.sortDirection ?? 'desc';
@@ -618,7 +604,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
       if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
       if (anchor) {
         const op = direction === 'desc' ? '<' : '>';
-        const { tsMs, id } = anchor;
+        const { timestampMs: tsMs, threadId: id } = anchor;
         query = query.where((eb) =>
           id === null
             ? eb(column, op, tsMs)
@@ -655,7 +641,7 @@ export class PostgresThreadStore extends ThreadStoreBase {
         items,
         nextCursor:
           rows.length > pageSize && last
-            ? encodeThreadCursor({ tsMs: position(last), id: last.id })
+            ? encodeThreadCursor({ timestampMs: position(last), threadId: last.id })
             : null,
       };
     });
@@ -1137,6 +1123,7 @@ export async function migratePostgresThreadStore(db: Kysely<PgStoreDatabase>): P
   if (result.error) {
     throw ThreadStoreError.internal(
       `postgres thread store migration failed: ${String(result.error)}`,
+      result.error,
     );
   }
 }

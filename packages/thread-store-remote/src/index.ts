@@ -12,11 +12,9 @@ export {
 export { RemoteThreadStore, type RemoteThreadStoreOptions } from './client.js';
 export {
   type GrpcStoreOptions,
-  type OpenedThreadStore,
-  type OpenThreadStoreOptions,
-  openThreadStore,
-  type ThreadStoreKind,
-  threadStoreKindOf,
+  isGrpcStoreSpec,
+  type OpenRemoteThreadStoreOptions,
+  openRemoteThreadStore,
 } from './open.js';
 export {
   PROTO_LOADER_OPTIONS,

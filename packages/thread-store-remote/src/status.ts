@@ -77,7 +77,7 @@ export function fromServiceError(error: unknown, threadId?: string): ThreadStore
     case grpc.status.NOT_FOUND:
       return threadId
         ? ThreadStoreError.threadNotFound(threadId)
-        : ThreadStoreError.internal(`remote thread store request failed: ${details}`);
+        : ThreadStoreError.internal(`remote thread store request failed: ${details}`, error);
     case grpc.status.INVALID_ARGUMENT:
       return ThreadStoreError.invalidRequest(details);
     case grpc.status.ALREADY_EXISTS:
@@ -88,12 +88,17 @@ export function fromServiceError(error: unknown, threadId?: string): ThreadStore
     case grpc.status.PERMISSION_DENIED:
       return ThreadStoreError.internal(
         `remote thread store refused the call (${details}); give its token with --store-token-file, ${STORE_TOKEN_FILE_ENV} or ${STORE_TOKEN_ENV}`,
+        error,
       );
     case grpc.status.UNAVAILABLE:
-      return ThreadStoreError.internal(`failed to connect to remote thread store: ${details}`);
+      return ThreadStoreError.internal(
+        `failed to connect to remote thread store: ${details}`,
+        error,
+      );
     default:
       return ThreadStoreError.internal(
         `remote thread store request failed: ${grpc.status[service.code] ?? service.code}: ${details}`,
+        error,
       );
   }
 }

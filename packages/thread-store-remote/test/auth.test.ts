@@ -16,7 +16,7 @@ import { createThreadParams, userMessageItem } from '@skein/thread-store/testing
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   isLocalAddress,
-  openThreadStore,
+  openRemoteThreadStore,
   RemoteThreadStore,
   readTlsFiles,
   serveThreadStore,
@@ -202,31 +202,30 @@ describe('TLS', () => {
       { SKEIN_STORE_TOKEN_FILE: join(dir, 'token'), SKEIN_STORE_CA_FILE: cert.certFile },
     ];
     for (const env of environments) {
-      const opened = await openThreadStore(spec, { env });
-      cleanups.push(() => opened.close());
-      expect(opened.kind).toBe('grpc');
-      expect(await roundTrip(opened.store)).toEqual(WRITTEN);
+      const opened = openRemoteThreadStore(spec, { env });
+      cleanups.push(async () => opened.close());
+      expect(await roundTrip(opened)).toEqual(WRITTEN);
     }
-    const byOptions = await openThreadStore(spec, {
+    const byOptions = openRemoteThreadStore(spec, {
       env: {},
       grpc: { tokenFile: join(dir, 'token'), caFile: cert.certFile },
     });
-    cleanups.push(() => byOptions.close());
-    expect(await roundTrip(byOptions.store)).toEqual(WRITTEN);
+    cleanups.push(async () => byOptions.close());
+    expect(await roundTrip(byOptions)).toEqual(WRITTEN);
 
-    const tokenless = await openThreadStore(spec, { env: { SKEIN_STORE_CA_FILE: cert.certFile } });
-    cleanups.push(() => tokenless.close());
-    await expect(tokenless.store.listThreads({ pageSize: 1 })).rejects.toThrow(
+    const tokenless = openRemoteThreadStore(spec, { env: { SKEIN_STORE_CA_FILE: cert.certFile } });
+    cleanups.push(async () => tokenless.close());
+    await expect(tokenless.listThreads({ pageSize: 1 })).rejects.toThrow(
       /refused the call \(missing bearer token\)/,
     );
-    await expect(
-      openThreadStore(`grpc://127.0.0.1:${server.port}`, {
+    expect(() =>
+      openRemoteThreadStore(`grpc://127.0.0.1:${server.port}`, {
         env: {},
         grpc: { caFile: cert.certFile },
       }),
-    ).rejects.toThrow('a CA file needs a grpcs:// store');
-    await expect(
-      openThreadStore(spec, { env: {}, grpc: { tokenFile: join(dir, 'missing') } }),
-    ).rejects.toThrow('cannot read the store token file');
+    ).toThrow('a CA file needs a grpcs:// store');
+    expect(() =>
+      openRemoteThreadStore(spec, { env: {}, grpc: { tokenFile: join(dir, 'missing') } }),
+    ).toThrow('cannot read the store token file');
   });
 });

@@ -13,11 +13,11 @@ import { MIGRATED_STORE_TEMPLATE } from '@skein/thread-store-postgres/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   fromServiceError,
-  openThreadStore,
+  isGrpcStoreSpec,
+  openRemoteThreadStore,
   RemoteThreadStore,
   serveThreadStore,
   type ThreadStoreServer,
-  threadStoreKindOf,
   threadStoreService,
 } from '../src/index.js';
 
@@ -265,29 +265,20 @@ describe('RemoteThreadStore over gRPC', () => {
     expect(error.message).toContain('failed to connect to remote thread store');
   });
 
-  it('opens stores from spec strings', async () => {
-    expect(threadStoreKindOf('postgres://u@127.0.0.1:5432/db')).toBe('postgres');
-    expect(threadStoreKindOf('postgresql://u@127.0.0.1/db')).toBe('postgres');
-    expect(threadStoreKindOf('grpc://127.0.0.1:50051')).toBe('grpc');
-    expect(threadStoreKindOf('/home/me/.codex')).toBe('home');
-    await expectThreadStoreError(openThreadStore('grpc://no-port'), 'InvalidRequest');
-    await expectThreadStoreError(openThreadStore('/tmp/some-home'), 'InvalidRequest');
-
-    const url = await postgres.createDatabase();
-    const viaPg = await openThreadStore(url);
-    cleanups.push(() => viaPg.close());
-    const params = createThreadParams('/w');
-    await viaPg.store.createThread(params);
-    await viaPg.store.persistThread(params.threadId);
-    await viaPg.store.shutdownThread(params.threadId);
-    const server = await serveThreadStore(viaPg.store, '127.0.0.1:0');
-    cleanups.push(() => server.close());
-    const viaGrpc = await openThreadStore(`grpc://${server.address}`);
-    cleanups.push(() => viaGrpc.close());
-    expect(viaGrpc.kind).toBe('grpc');
-    expect((await viaGrpc.store.readThread({ threadId: params.threadId })).threadId).toBe(
-      params.threadId,
-    );
+  it('opens a grpc:// spec and refuses any other', async () => {
+    const { server } = await pgBehindServer();
+    expect(isGrpcStoreSpec(`grpc://${server.address}`)).toBe(true);
+    expect(isGrpcStoreSpec('postgres://u@127.0.0.1/db')).toBe(false);
+    for (const spec of ['grpc://no-port', '/tmp/some-home', 'postgres://u@127.0.0.1/db']) {
+      expect(() => openRemoteThreadStore(spec)).toThrow(`invalid grpc store address: ${spec}`);
+    }
+    const client = openRemoteThreadStore(`grpc://${server.address}/`);
+    cleanups.push(async () => client.close());
+    expect(await client.listThreads({ pageSize: 1 })).toEqual({
+      items: [],
+      nextCursor: null,
+      backwardsCursor: null,
+    });
   });
 });
 
@@ -313,5 +304,23 @@ describe('RemoteThreadStore JSON-carried calls', () => {
       'InvalidRequest',
       'requires search_term',
     );
+  });
+});
+
+describe('fromServiceError', () => {
+  it('keeps the gRPC error as the cause of an Internal error', () => {
+    for (const code of [
+      grpc.status.UNAVAILABLE,
+      grpc.status.UNAUTHENTICATED,
+      grpc.status.DATA_LOSS,
+    ]) {
+      const service = Object.assign(new Error('boom'), {
+        code,
+        details: 'boom',
+        metadata: new grpc.Metadata(),
+      });
+      const error = fromServiceError(service);
+      expect([error.code, error.cause]).toEqual(['Internal', service]);
+    }
   });
 });

@@ -15,7 +15,7 @@
  * `assistantMessageItems` build the halves for programs that write as a conversation goes.
  * Times are taken from `atMs` (default now), so a caller can reproduce a file exactly.
  */
-import { newThreadId } from '@skein/state';
+import { newThreadId } from '@skein/protocol';
 import type { RolloutItem, ThreadHistoryMode, ThreadId } from './types.js';
 
 /** Where a message belongs and when it was made. */

@@ -6,8 +6,16 @@
  * Tri-state patch fields use `exactOptional()` + `nullable()`: an absent key stays absent and
  * `null` stays `null` (clear).
  */
+import {
+  clearableFieldSchema,
+  gitInfoPatchSchema,
+  gitInfoSchema,
+  sessionSourceSchema,
+  sortDirectionSchema,
+  threadIdSchema,
+  threadSortKeySchema,
+} from '@skein/protocol';
 import { rolloutLineFromJson } from '@skein/rollout';
-import { parseThreadId, type ThreadId } from '@skein/state';
 import { z } from 'zod';
 import { THREAD_STORE_ERROR_CODES } from './errors.js';
 import type {
@@ -15,8 +23,6 @@ import type {
   ArchiveThreadParams,
   CreateThreadParams,
   DeleteThreadParams,
-  GitInfo,
-  GitInfoPatch,
   ItemPage,
   JsonValue,
   ListItemsParams,
@@ -28,13 +34,11 @@ import type {
   ResumeThreadParams,
   RolloutItem,
   SearchThreadsParams,
-  SessionSource,
   StoredThread,
   StoredThreadHistory,
   StoredThreadItem,
   StoredThreadSearchResult,
   StoredTurn,
-  SubAgentSource,
   ThreadMetadataPatch,
   ThreadPage,
   ThreadPersistenceMetadata,
@@ -45,13 +49,15 @@ import type {
   UpdateThreadMetadataParams,
 } from './types.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Zod schema of `ThreadId`: validates one where it enters (a wire, a file, a config). */
-export const threadIdSchema = z
-  .string()
-  .regex(UUID, 'invalid thread id')
-  .transform((value): ThreadId => parseThreadId(value));
+// The shared vocabulary's schemas, exported here as before.
+export {
+  gitInfoPatchSchema,
+  gitInfoSchema,
+  sessionSourceSchema,
+  sortDirectionSchema,
+  threadIdSchema,
+  threadSortKeySchema,
+};
 
 /** Zod schema of `JsonValue`: validates one where it enters (a wire, a file, a config). */
 export const jsonValueSchema: z.ZodType<JsonValue> = z.json();
@@ -74,10 +80,6 @@ export const rolloutItemSchema = z
     return rolloutItem as RolloutItem;
   });
 
-/** Zod schema of `ThreadSortKey`: validates one where it enters (a wire, a file, a config). */
-export const threadSortKeySchema = z.enum(['createdAt', 'updatedAt', 'recencyAt']);
-/** Zod schema of `SortDirection`: validates one where it enters (a wire, a file, a config). */
-export const sortDirectionSchema = z.enum(['asc', 'desc']);
 /** Zod schema of `ThreadHistoryMode`: validates one where it enters (a wire, a file, a config). */
 export const threadHistoryModeSchema = z.enum(['legacy', 'paginated']);
 /** Zod schema of `ThreadMemoryMode`: validates one where it enters (a wire, a file, a config). */
@@ -101,35 +103,6 @@ export const threadRelationFilterSchema = z.union([
   z.object({ kind: z.literal('descendantsOf'), threadId: threadIdSchema }),
 ]) satisfies z.ZodType<ThreadRelationFilter>;
 
-const subAgentSourceSchema = z.union([
-  z.enum(['review', 'compact', 'memory_consolidation']),
-  z.object({ other: z.string() }),
-  z.object({
-    thread_spawn: z.object({
-      parent_thread_id: z.string(),
-      depth: z.number().int(),
-      agent_path: z.string().nullish(),
-      agent_nickname: z.string().nullish(),
-      agent_role: z.string().nullish(),
-    }),
-  }),
-]) satisfies z.ZodType<SubAgentSource>;
-
-/** Zod schema of `SessionSource`: validates one where it enters (a wire, a file, a config). */
-export const sessionSourceSchema = z.union([
-  z.enum(['cli', 'vscode', 'exec', 'mcp', 'unknown']),
-  z.object({ custom: z.string() }),
-  z.object({ internal: z.string() }),
-  z.object({ subagent: subAgentSourceSchema }),
-]) satisfies z.ZodType<SessionSource>;
-
-/** Zod schema of `GitInfo`: validates one where it enters (a wire, a file, a config). */
-export const gitInfoSchema = z.object({
-  commitHash: z.string().nullable(),
-  branch: z.string().nullable(),
-  repositoryUrl: z.string().nullable(),
-}) satisfies z.ZodType<GitInfo>;
-
 /** Zod schema of `TokenUsage`: validates one where it enters (a wire, a file, a config). */
 export const tokenUsageSchema = z.object({
   inputTokens: z.number(),
@@ -141,22 +114,11 @@ export const tokenUsageSchema = z.object({
 
 const extraConfigSchema = z.object({}).transform((): Record<string, never> => ({}));
 
-function clearable<T extends z.ZodType>(schema: T) {
-  return schema.nullable().exactOptional();
-}
-
-/** Zod schema of `GitInfoPatch`: validates one where it enters (a wire, a file, a config). */
-export const gitInfoPatchSchema = z.object({
-  sha: clearable(z.string()),
-  branch: clearable(z.string()),
-  originUrl: clearable(z.string()),
-}) satisfies z.ZodType<GitInfoPatch>;
-
 /**
  * Zod schema of `ThreadMetadataPatch`: validates one where it enters (a wire, a file, a config).
  */
 export const threadMetadataPatchSchema = z.object({
-  name: clearable(z.string()),
+  name: clearableFieldSchema(z.string()),
   rolloutPath: z.string().exactOptional(),
   preview: z.string().exactOptional(),
   title: z.string().exactOptional(),
@@ -167,10 +129,10 @@ export const threadMetadataPatchSchema = z.object({
   updatedAtMs: z.number().exactOptional(),
   advanceRecencyAtMs: z.number().exactOptional(),
   source: sessionSourceSchema.exactOptional(),
-  threadSource: clearable(threadSourceSchema),
-  agentNickname: clearable(z.string()),
-  agentRole: clearable(z.string()),
-  agentPath: clearable(z.string()),
+  threadSource: clearableFieldSchema(threadSourceSchema),
+  agentNickname: clearableFieldSchema(z.string()),
+  agentRole: clearableFieldSchema(z.string()),
+  agentPath: clearableFieldSchema(z.string()),
   cwd: z.string().exactOptional(),
   cliVersion: z.string().exactOptional(),
   approvalMode: z.string().exactOptional(),

@@ -1,10 +1,10 @@
+import type { ThreadId } from '@skein/protocol';
 import {
   buildSessionMeta,
   type GitInfo as RolloutGitInfo,
   type SessionMetaLine,
   threadSpawnOf,
 } from '@skein/rollout';
-import type { ThreadId } from '@skein/state';
 import type { CreateThreadParams } from './types.js';
 
 /** What a created thread's source says about the sub-agent it is (all null for a top thread). */

@@ -6,7 +6,8 @@
  * at each user message. Items before the first turn (the session meta, the first turn context)
  * belong to no turn.
  */
-import { parseRfc3339Ms, type RolloutLine } from '@skein/rollout';
+import { parseRfc3339Ms } from '@skein/protocol';
+import type { RolloutLine } from '@skein/rollout';
 import { z } from 'zod';
 import { ThreadStoreError } from './errors.js';
 import type {

@@ -7,15 +7,37 @@
  * Tri-state fields (`ClearableField`) keep the difference between an absent key (leave the
  * value unchanged) and `null` (clear it) end to end, including through JSON.
  */
+import type {
+  ClearableField,
+  GitInfo,
+  GitInfoPatch,
+  SessionSource,
+  SortDirection,
+  SubAgentSource,
+  ThreadId,
+  ThreadSortKey,
+  ThreadSpawnSource,
+} from '@skein/protocol';
 import type { RolloutItem } from '@skein/rollout';
-import type { ThreadId } from '@skein/state';
 
 /**
  * Rollout items are the rollout package's: `{type, payload}` with the snake_case kind as tag
  * (`session_meta`, `response_item`, `event_msg`, ...), and `{type: 'opaque', kind, payload}`
  * for kinds this version does not know.
  */
-export type { RolloutItem, ThreadId };
+/** The shared vocabulary of every layer (`@skein/protocol`), part of this boundary's types. */
+export type {
+  ClearableField,
+  GitInfo,
+  GitInfoPatch,
+  RolloutItem,
+  SessionSource,
+  SortDirection,
+  SubAgentSource,
+  ThreadId,
+  ThreadSortKey,
+  ThreadSpawnSource,
+};
 
 /** A JSON value carried opaquely (permission profiles, dynamic tool specs, ...). */
 export type JsonValue =
@@ -29,10 +51,6 @@ export type JsonValue =
 // ---------------------------------------------------------------------------------------------
 // §3.1 enums
 
-/** What `listThreads` sorts by: creation, last update, or recency (advanced by turn starts). */
-export type ThreadSortKey = 'createdAt' | 'updatedAt' | 'recencyAt';
-/** `desc` (newest first, the default) or `asc`. */
-export type SortDirection = 'asc' | 'desc';
 /**
  * How a thread's history is written: `legacy` rollouts, or Codex 0.169's `paginated` ones
  * (ordinals plus a projection into `thread_history_1.sqlite`).
@@ -55,49 +73,8 @@ export type ThreadRelationFilter =
   | { readonly kind: 'directChildrenOf'; readonly threadId: ThreadId }
   | { readonly kind: 'descendantsOf'; readonly threadId: ThreadId };
 
-/** A thread-spawn sub-agent's facts, in the on-disk (snake_case) encoding. */
-export interface ThreadSpawnSource {
-  parent_thread_id: string;
-  depth: number;
-  agent_path?: string | null | undefined;
-  agent_nickname?: string | null | undefined;
-  agent_role?: string | null | undefined;
-}
-
-/**
- * What kind of sub-agent a thread is: review, compact, memory consolidation, a spawned agent (with
- * its parent and depth), or another.
- */
-export type SubAgentSource =
-  | 'review'
-  | 'compact'
-  | 'memory_consolidation'
-  | { other: string }
-  | { thread_spawn: ThreadSpawnSource };
-
-/**
- * The runtime source of a session, in Codex's JSON encoding: unit variants are plain strings,
- * data variants single-key objects (`{"custom":"atlas"}`, `{"subagent":"review"}`, ...).
- */
-export type SessionSource =
-  | 'cli'
-  | 'vscode'
-  | 'exec'
-  | 'mcp'
-  | 'unknown'
-  | { custom: string }
-  | { internal: string }
-  | { subagent: SubAgentSource };
-
 // ---------------------------------------------------------------------------------------------
 // Shared value types
-
-/** A thread's git facts as stored: commit, branch, repository URL (each may be unknown). */
-export interface GitInfo {
-  commitHash: string | null;
-  branch: string | null;
-  repositoryUrl: string | null;
-}
 
 /** Token counts of a thread, as Codex records them. */
 export interface TokenUsage {
@@ -122,22 +99,6 @@ export type AskForApproval = string;
 export type ReasoningEffort = string;
 /** A permission profile, carried as its JSON value. */
 export type PermissionProfile = JsonValue;
-
-// ---------------------------------------------------------------------------------------------
-// §3.4 tri-state fields
-
-/**
- * A three-state field for patches: key absent = leave unchanged, `null` = clear, value = set.
- * Declare it as an optional property: `name?: ClearableField<string>`.
- */
-export type ClearableField<T> = T | null;
-
-/** A change to a thread's git facts: each key absent (unchanged), null (cleared) or a value. */
-export interface GitInfoPatch {
-  sha?: ClearableField<string>;
-  branch?: ClearableField<string>;
-  originUrl?: ClearableField<string>;
-}
 
 // ---------------------------------------------------------------------------------------------
 // §3.5 the metadata patch

@@ -1,36 +1,13 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readBackfillState, StateRuntime, stateDbPath } from '@skein/state';
+import { readBackfillSummary } from '@skein/rollout';
+import { stateDbPath } from '@skein/state';
 import { unwritableReason } from '../access-errors.js';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { plural } from '../format.js';
 import { createProgress } from '../progress.js';
 import { buildServices } from '../services.js';
-
-interface BackfillSummary {
-  status: string;
-  filesDone: number;
-  filesFailed: number;
-  /** Why Skein does not write this home's DB (a schema it does not know), if so. */
-  readOnlyReason: string | null;
-}
-
-async function readSummary(home: string): Promise<BackfillSummary | null> {
-  if (!existsSync(stateDbPath(home))) return null;
-  const runtime = await StateRuntime.open({ sqliteHome: home });
-  try {
-    const state = await readBackfillState(runtime);
-    return {
-      status: state.status,
-      filesDone: state.filesDone,
-      filesFailed: state.filesFailed,
-      readOnlyReason: runtime.readOnlyReason,
-    };
-  } finally {
-    await runtime.close();
-  }
-}
 
 /**
  * `backfill` and `reindex` write Codex's index in the home: refuse plainly, before anything
@@ -58,7 +35,7 @@ function assertIndexWritable(home: string, command: string): void {
 async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
   const { path: home } = await ctx.home();
   assertIndexWritable(home, reindex ? 'reindex' : 'backfill');
-  const before = reindex ? null : await readSummary(home);
+  const before = reindex ? null : await readBackfillSummary(home);
   if (before?.readOnlyReason) {
     throw CliError.refused(
       `skein ${reindex ? 'reindex' : 'backfill'} does not write this home's index: ${before.readOnlyReason}`,
@@ -68,7 +45,7 @@ async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
   const progress = createProgress(ctx.out, reindex ? 'reindex' : 'backfill');
   const services = await buildServices(home, ctx.out, { progress, reindex, waitForIndex: true });
   await services.close();
-  const summary = (await readSummary(home)) ?? {
+  const summary = (await readBackfillSummary(home)) ?? {
     status: 'unavailable',
     filesDone: 0,
     filesFailed: 0,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHelpers, Wrap } from '../cli.js';
+import type { CommandHelpers, Wrap } from '../command-types.js';
 import { CliError, EXIT } from '../errors.js';
 import { SOURCE_KINDS } from '../source-kinds.js';
 

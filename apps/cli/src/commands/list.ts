@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 import { sourceMatchesKind } from '@skein/app-server-protocol';
 import type { ListThreadsParams, StoredThread, ThreadSortKey } from '@skein/thread-store';
-import type { CommandContext, Services } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { displayWidth, fitDisplay, padDisplay, shortDateTime, tildePath } from '../format.js';
 import type { Output } from '../output.js';
+import type { Services } from '../services-contract.js';
 import { isSourceKind, SOURCE_KINDS, type SourceKind, sourceFilterFor } from '../source-kinds.js';
 import { StreamWriter } from '../stream-writer.js';
 import { displayTitle, toThreadJson } from '../thread-json.js';

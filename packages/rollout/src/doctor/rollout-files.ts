@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import type { ThreadId } from '@skein/state';
+import type { ThreadId } from '@skein/protocol';
 import { parseRolloutFileName, resolveRolloutFile } from '../layout.js';
 import { forEachRolloutLine } from '../lines.js';
 import { type HistoryBase, parseRolloutLine } from '../schema.js';

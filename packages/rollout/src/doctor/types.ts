@@ -1,4 +1,5 @@
-import type { DoctorFinding, StateDbFindingKind, StateDbSummary, ThreadId } from '@skein/state';
+import type { ThreadId } from '@skein/protocol';
+import type { DoctorFinding, StateDbFindingKind, StateDbSummary } from '@skein/state';
 import type { HistoryBase } from '../schema.js';
 
 /** Findings about the rollout files themselves (reported; a rollout is never rewritten). */

@@ -1,7 +1,12 @@
-import { findRolloutPathById, isThreadId, type StateDb } from '@skein/state';
+import { isThreadId } from '@skein/protocol';
+import { findRolloutPathById, type StateDb } from '@skein/state';
+import {
+  type FindThreadPathOptions,
+  findThreadPath,
+  isArchivedRolloutPath,
+} from '../find-thread-path.js';
 import { readSessionMetaLine } from '../head-summary.js';
 import { resolveRolloutFile, rolloutPathInHome } from '../layout.js';
-import { type FindThreadPathOptions, findThreadPath, isArchivedRolloutPath } from '../listing.js';
 import { readRepairRolloutPath } from './repair.js';
 
 /** `findThreadPathWithDb`'s options: those of `findThreadPath`, plus the state DB to ask first. */

@@ -7,6 +7,7 @@ export {
   DEFAULT_BACKFILL_LEASE_MS,
   runBackfill,
 } from './backfill.js';
+export { type BackfillSummary, readBackfillSummary, requestReindex } from './backfill-status.js';
 export { type BackfillFile, CwdNormalizer, collectRolloutFiles } from './files.js';
 export { type FindThreadPathWithDbOptions, findThreadPathWithDb } from './find.js';
 export {

@@ -1,12 +1,16 @@
 import {
+  encodeSessionSource,
+  encodeThreadCursor,
+  type ThreadId,
+  type ThreadSortKey,
+} from '@skein/protocol';
+import {
   defaultThreadMetadata,
   getThreads,
   type ListThreadsParams,
   listThreads,
   type StateDb,
-  type ThreadId,
   type ThreadMetadata,
-  type ThreadSortKey,
   threadSortTime,
 } from '@skein/state';
 import { readHeadSummary } from '../head-summary.js';
@@ -17,15 +21,11 @@ import {
   rolloutPathInHome,
 } from '../layout.js';
 import {
-  formatCursorTimestamp,
-  formatListCursor,
   INTERACTIVE_SESSION_SOURCES,
   type ListThreadsOptions,
   listThreadsFromFiles,
-  parseListCursor,
   type ThreadListItem,
 } from '../listing.js';
-import { encodeSessionSource } from '../metadata.js';
 import { CwdNormalizer } from './files.js';
 import { type RepairOptions, readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
 
@@ -145,7 +145,7 @@ function dbParams(options: ListThreadsWithDbOptions): ListThreadsParams {
   return {
     pageSize: Math.max(1, Math.min(1000, Math.floor(options.pageSize))),
     cursor: options.cursor ?? null,
-    sortKey: options.sortKey ?? 'created_at',
+    sortKey: options.sortKey ?? 'createdAt',
     sortDirection: options.sortDirection ?? 'desc',
     archived,
     sources: sources.map(encodeSessionSource),
@@ -160,16 +160,7 @@ function dbParams(options: ListThreadsWithDbOptions): ListThreadsParams {
 
 /** A cursor as Codex prints it: `<RFC 3339, fraction without trailing zeros>|<id>`. */
 function codexCursor(timestampMs: number, id: string): string {
-  return formatListCursor({ timestampMs, threadId: id as ThreadId });
-}
-
-/** A DB cursor (`encodeThreadCursor`) reprinted the way Codex prints its DB cursors. */
-function reprintDbCursor(cursor: string | null): string | null {
-  if (cursor === null) return null;
-  const parsed = parseListCursor(cursor);
-  return parsed.threadId === null
-    ? formatCursorTimestamp(parsed.timestampMs)
-    : codexCursor(parsed.timestampMs, parsed.threadId);
+  return encodeThreadCursor({ timestampMs, threadId: id as ThreadId });
 }
 
 /** Whether a row matches a search as Codex 0.169's DB does: in its name, title or preview. */
@@ -219,7 +210,7 @@ async function listFromDbSearching(
   }
   const items = found.slice(0, pageSize);
   const last = items[items.length - 1];
-  const sortKey = params.sortKey ?? 'created_at';
+  const sortKey = params.sortKey ?? 'createdAt';
   return {
     items,
     nextCursor:
@@ -268,7 +259,7 @@ async function listFromDb(
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
         items,
-        nextCursor: reprintDbCursor(page.nextCursor),
+        nextCursor: page.nextCursor,
         backwardsCursor,
         origin: 'state_db',
         numScanned: scanned,
@@ -278,7 +269,7 @@ async function listFromDb(
   }
   return {
     items,
-    nextCursor: reprintDbCursor(cursor),
+    nextCursor: cursor,
     backwardsCursor,
     origin: 'state_db',
     numScanned: scanned,
@@ -322,9 +313,9 @@ function withRederivedOriginators(db: StateDb, page: ThreadMetadataPage): Thread
 }
 
 /** Where a page of files resumes: the file-name second (created) or the mtime (updated). */
-function fileCursorOf(item: ThreadListItem, sortKey: 'created_at' | 'updated_at'): string {
+function fileCursorOf(item: ThreadListItem, sortKey: 'createdAt' | 'updatedAt'): string {
   const ms =
-    sortKey === 'created_at'
+    sortKey === 'createdAt'
       ? (parseRolloutFileName(item.path)?.timestampMs ?? item.createdAtMs)
       : item.updatedAtMs;
   return codexCursor(ms, item.threadId);
@@ -356,7 +347,7 @@ export async function listThreadsWithDb(
 ): Promise<ThreadMetadataPage> {
   if (options.cwdFilters !== undefined && options.cwdFilters.length === 0) return EMPTY('state_db');
   const db = options.stateDb;
-  const sortKey = options.sortKey ?? 'created_at';
+  const sortKey = options.sortKey ?? 'createdAt';
   if (db !== undefined && options.useStateDbOnly) {
     try {
       return withRederivedOriginators(db, await listFromDb(db, codexHome, options));
@@ -364,7 +355,7 @@ export async function listThreadsWithDb(
       return EMPTY('state_db');
     }
   }
-  const fsSort = sortKey === 'created_at' ? 'created_at' : 'updated_at';
+  const fsSort = sortKey === 'createdAt' ? 'createdAt' : 'updatedAt';
   const { stateDb: _db, useStateDbOnly: _only, ...fsOptions } = options;
   const defaultProvider = options.defaultProvider ?? db?.defaultProvider ?? 'openai';
   const pageSize = Math.max(1, Math.floor(options.pageSize));
@@ -425,7 +416,7 @@ export async function listThreadsWithDb(
       rederived = true;
     }
     // The files cannot order by recency: that listing answers with the DB page, as re-derived.
-    if (sortKey === 'recency_at') {
+    if (sortKey === 'recencyAt') {
       return withRederivedOriginators(
         db,
         rederived ? await listFromDb(db, codexHome, options) : dbPage,

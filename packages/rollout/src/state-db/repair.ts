@@ -9,8 +9,8 @@ import {
   upsertThread,
 } from '@skein/state';
 import { extractThreadMetadataFromFile } from '../extract-file.js';
+import { isArchivedRolloutPath } from '../find-thread-path.js';
 import { parseRolloutFileName, plainRolloutPath, resolveRolloutFile } from '../layout.js';
-import { isArchivedRolloutPath } from '../listing.js';
 import { CwdNormalizer } from './files.js';
 
 /**

@@ -1,6 +1,11 @@
+import {
+  decodeThreadCursor,
+  encodeThreadCursor,
+  type SortDirection,
+  type ThreadSortKey,
+} from '@skein/protocol';
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { StateContext } from '../context.js';
-import { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from '../cursor.js';
 import { containsText } from '../dialect.js';
 import { StateError } from '../errors.js';
 import { sortColumnOf } from '../profile.js';
@@ -69,11 +74,6 @@ export async function findRolloutPathById(
 // ---------------------------------------------------------------------------------------------
 // Listing
 
-/** A column `listThreads` sorts and pages by. */
-export type ThreadSortKey = 'created_at' | 'updated_at' | 'recency_at';
-/** `desc` (newest first, the default) or `asc`. */
-export type SortDirection = 'asc' | 'desc';
-
 /**
  * A `listThreads` query: page size and cursor, sort, the archived collection, and filters
  * (sources, providers, cwds, search term).
@@ -118,8 +118,8 @@ export interface ThreadPage {
 
 /** Reads a thread's position for a sort key (what cursors encode). */
 export function threadSortTime(meta: ThreadMetadata, sortKey: ThreadSortKey): number {
-  if (sortKey === 'created_at') return meta.createdAtMs;
-  if (sortKey === 'updated_at') return meta.updatedAtMs;
+  if (sortKey === 'createdAt') return meta.createdAtMs;
+  if (sortKey === 'updatedAt') return meta.updatedAtMs;
   return meta.recencyAtMs || meta.updatedAtMs;
 }
 
@@ -137,10 +137,13 @@ export async function listThreads(
   }
   const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null, numScanned: 0 };
   if (params.cwds && params.cwds.length === 0) return empty;
-  const sortKey = params.sortKey ?? 'created_at';
+  const sortKey = params.sortKey ?? 'createdAt';
   const direction = params.sortDirection ?? 'desc';
   const column = sortColumnOf(ctx.profile, sortKey);
-  const anchor: ThreadCursor | null = params.cursor ? decodeThreadCursor(params.cursor) : null;
+  const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
+  if (params.cursor && anchor === null) {
+    throw new StateError('InvalidCursor', `invalid cursor: ${params.cursor}`);
+  }
 
   const term = params.searchTerm;
   // The search index narrows a rare term to a few ids; the substring test below stays the rule.
@@ -173,11 +176,11 @@ export async function listThreads(
     const op = direction === 'desc' ? '<' : '>';
     const at = ref(column);
     query = query.where((eb: Eb) =>
-      anchor.id === null
-        ? eb(at, op, anchor.tsMs)
+      anchor.threadId === null
+        ? eb(at, op, anchor.timestampMs)
         : eb.or([
-            eb(at, op, anchor.tsMs),
-            eb.and([eb(at, '=', anchor.tsMs), eb(ref('id'), op, anchor.id)]),
+            eb(at, op, anchor.timestampMs),
+            eb.and([eb(at, '=', anchor.timestampMs), eb(ref('id'), op, anchor.threadId)]),
           ]),
     );
   }
@@ -190,7 +193,7 @@ export async function listThreads(
   const more = rows.length > pageSize;
   const items = rows.slice(0, pageSize).map((row) => rowToMetadata(row, ctx.profile));
   const cursorOf = (meta: ThreadMetadata) =>
-    encodeThreadCursor({ tsMs: threadSortTime(meta, sortKey), id: meta.id });
+    encodeThreadCursor({ timestampMs: threadSortTime(meta, sortKey), threadId: meta.id });
   const first = items[0];
   const last = items[items.length - 1];
   return {

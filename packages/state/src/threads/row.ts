@@ -1,3 +1,4 @@
+import type { ThreadId } from '@skein/protocol';
 import type { Insertable, Selectable } from 'kysely';
 import {
   profileHas,
@@ -6,7 +7,6 @@ import {
   type ThreadsProfile,
 } from '../profile.js';
 import type { ThreadsTable } from '../schema.js';
-import type { ThreadId } from '../thread-id.js';
 import type { ThreadMemoryModeValue, ThreadMetadata } from '../thread-metadata.js';
 
 /** A `threads` row as read: the table's columns plus the spawn parent from the edge table. */

@@ -1,6 +1,6 @@
+import type { ThreadId } from '@skein/protocol';
 import { sql } from 'kysely';
 import type { StateContext } from '../context.js';
-import type { ThreadId } from '../thread-id.js';
 
 /** Parent id of a `{"subagent":{"thread_spawn":{"parent_thread_id":…}}}` source, else null. */
 export function spawnParentOfSource(source: string): string | null {

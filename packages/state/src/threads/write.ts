@@ -1,3 +1,4 @@
+import type { ClearableField, GitInfoPatch } from '@skein/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { StateError } from '../errors.js';
@@ -177,16 +178,6 @@ export async function touchThreadUpdatedAt(
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** A tri-state field: `undefined` leaves it, `null` clears it, a value sets it. */
-export type Clearable<T> = T | null | undefined;
-
-/** A change to a thread's git columns: each field absent (unchanged), null (cleared) or a value. */
-export interface GitInfoPatch {
-  sha?: Clearable<string>;
-  branch?: Clearable<string>;
-  originUrl?: Clearable<string>;
-}
-
 /** The literal metadata patch: only present fields change. */
 export interface ThreadRowPatch {
   /**
@@ -194,7 +185,7 @@ export interface ThreadRowPatch {
    * stores a paginated thread's name in `name` and a legacy thread's in `title`; a DB without
    * a `name` column (0.131) keeps it in `title`.
    */
-  name?: Clearable<string>;
+  name?: ClearableField<string>;
   title?: string;
   memoryMode?: ThreadMemoryModeValue;
   /** `null` clears all three git fields; an object patches field by field. */

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RecordingState, TranscriptEntry } from './record.js';
+import type { RecordingState, TranscriptEntry } from './recording-state.js';
 
 /**
  * Where recorded homes pretend to have lived. The recorder's temporary root has the same

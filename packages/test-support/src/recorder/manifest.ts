@@ -14,7 +14,7 @@ import {
   type WrittenHome,
   withDatabase,
 } from './home-writer.js';
-import type { GitProject, RecordingState } from './record.js';
+import type { GitProject, RecordingState } from './recording-state.js';
 import { MODEL, PROVIDERS } from './scenario.js';
 import type { GitInfo, ThreadRecord } from './thread-book.js';
 

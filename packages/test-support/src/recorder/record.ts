@@ -14,7 +14,8 @@ import { ensureCodexCli } from '../codex-cli.js';
 import { AppServerSession, type JsonObject } from './app-server-session.js';
 import { PLACEHOLDER_ROOT, writeRecordedHome } from './home-writer.js';
 import { buildManifest, type RecordedManifest } from './manifest.js';
-import { MockModelServer, type ModelRequestRecord } from './mock-model.js';
+import { MockModelServer } from './mock-model.js';
+import type { CensusEntry, RecordingState, SkippedStep } from './recording-state.js';
 import {
   MODEL,
   PROVIDERS,
@@ -36,25 +37,13 @@ import {
 const TURN_TIMEOUT_MS = 60_000;
 const SPAWN_TIMEOUT_MS = 60_000;
 
-export interface TranscriptEntry {
-  t: number;
-  label: string;
-  dir: string;
-  msg: unknown;
-}
-
-export interface CensusEntry {
-  read?: JsonObject;
-  readError?: string;
-  turns?: JsonObject[];
-  turnsError?: string;
-}
-
-export interface SkippedStep {
-  run: string;
-  step: string;
-  reason: string;
-}
+export type {
+  CensusEntry,
+  GitProject,
+  RecordingState,
+  SkippedStep,
+  TranscriptEntry,
+} from './recording-state.js';
 
 export interface RecordOptions {
   scenario: Scenario;
@@ -79,34 +68,6 @@ export interface RecordResult {
   checkProblems: string[];
   skippedSteps: SkippedStep[];
   tempRoot?: string;
-}
-
-export interface GitProject {
-  project: string;
-  head: string;
-  branch: string;
-  originUrl: string;
-}
-
-/** Context handed to the home writer and manifest builder. */
-export interface RecordingState {
-  scenario: Scenario;
-  root: string;
-  codexHome: string;
-  projectsDir: string;
-  git: GitProject;
-  book: ThreadBook;
-  transcript: TranscriptEntry[];
-  modelRequests: ModelRequestRecord[];
-  census: Map<string, CensusEntry>;
-  censusVersion: string;
-  skippedSteps: SkippedStep[];
-  /** Recorder failures: a leaked path, a thread that should be readable and is not, … */
-  problems: string[];
-  /** Where the census (a fresh Codex reading the finished home) disagrees with the wire. */
-  apiDifferences: string[];
-  configToml: string;
-  startedAt: Date;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,43 +3,21 @@
  * one (or for relation filters, which need the whole tree) candidates are collected and paged
  * here with the same cursor format and `(time, id)` strict-after rule as the DB query.
  */
-import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename } from 'node:path';
 import {
   encodeSessionSource,
-  formatListCursor,
-  parseRolloutFileName,
-  parseListCursor as parseRolloutListCursor,
-} from '@skein/rollout';
-import {
-  decodeThreadCursor,
   encodeThreadCursor,
+  isAfterThreadCursor,
+  type SessionSource,
+  type SortDirection,
   type ThreadCursor,
-  type ThreadMetadata,
-  threadSortTime,
-} from '@skein/state';
-import type {
-  SessionSource,
-  SortDirection,
-  ThreadRelationFilter,
-  ThreadSortKey,
-} from '../types.js';
+  type ThreadSortKey,
+} from '@skein/protocol';
+import { collectRolloutFiles, parseRolloutFileName } from '@skein/rollout';
+import { type ThreadMetadata, threadSortTime } from '@skein/state';
+import type { ThreadRelationFilter } from '../types.js';
 import { normalizeThreadCwd } from './mapping.js';
 import { readRolloutMetadata } from './rollout-port.js';
-
-export type StateSortKey = 'created_at' | 'updated_at' | 'recency_at';
-
-export function stateSortKey(key: ThreadSortKey | undefined): StateSortKey {
-  if (key === 'updatedAt') return 'updated_at';
-  if (key === 'recencyAt') return 'recency_at';
-  return 'created_at';
-}
-
-/** Parses a list cursor; throws the caller's error on anything malformed. */
-export function parseListCursor(cursor: string): ThreadCursor {
-  return decodeThreadCursor(cursor);
-}
 
 export interface MetadataFilter {
   allowedSources?: readonly SessionSource[] | undefined;
@@ -90,15 +68,10 @@ export interface ListedPage extends MemoryPage {
   origin: 'state_db' | 'filesystem';
 }
 
-/** A cursor reprinted the way Codex prints it (fraction without trailing zeros). */
-export function codexCursorText(cursor: string | null): string | null {
-  return cursor === null ? null : formatListCursor(parseRolloutListCursor(cursor));
-}
-
 /** Sorts, applies the cursor strictly-after rule, and cuts one page. */
 export function pageMetadata(
   candidates: readonly ThreadMetadata[],
-  sortKey: StateSortKey,
+  sortKey: ThreadSortKey,
   direction: SortDirection,
   cursor: ThreadCursor | null,
   pageSize: number,
@@ -111,17 +84,13 @@ export function pageMetadata(
   };
   const sorted = [...candidates].sort(compare);
   const after = cursor
-    ? sorted.filter((meta) => {
-        const time = threadSortTime(meta, sortKey);
-        const delta = sign * (time - cursor.tsMs);
-        if (delta > 0) return true;
-        if (delta < 0 || cursor.id === null) return false;
-        return sign * (meta.id < cursor.id ? -1 : meta.id > cursor.id ? 1 : 0) > 0;
-      })
+    ? sorted.filter((meta) =>
+        isAfterThreadCursor(threadSortTime(meta, sortKey), meta.id, cursor, direction),
+      )
     : sorted;
   const items = after.slice(0, pageSize);
   const cursorOf = (meta: ThreadMetadata) =>
-    encodeThreadCursor({ tsMs: threadSortTime(meta, sortKey), id: meta.id });
+    encodeThreadCursor({ timestampMs: threadSortTime(meta, sortKey), threadId: meta.id });
   const first = items[0];
   const last = items[items.length - 1];
   return {
@@ -131,42 +100,29 @@ export function pageMetadata(
   };
 }
 
-/** Every rollout file (plain path) under the active tree or the flat archived directory. */
-export async function collectRolloutFiles(root: string, nested: boolean): Promise<string[]> {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const visit = async (dir: string, depth: number): Promise<void> => {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (nested && depth < 4) await visit(path, depth + 1);
-      } else if (entry.isFile() && parseRolloutFileName(entry.name) !== null) {
-        const plain = path.endsWith('.zst') ? path.slice(0, -4) : path;
-        if (!seen.has(plain)) {
-          seen.add(plain);
-          out.push(plain);
-        }
-      }
-    }
-  };
-  await visit(root, 0);
-  return out;
+/**
+ * Every rollout file (plain path) of one collection, as Codex's listing sees it: the dated tree
+ * under `sessions/` (at most four levels deep), or the flat `archived_sessions/` directory.
+ */
+export function collectionRolloutFiles(codexHome: string, archived: boolean): string[] {
+  const maxSegments = archived ? 2 : 6;
+  return collectRolloutFiles(codexHome)
+    .filter(
+      (file) =>
+        file.archived === archived &&
+        file.watermark.split('/').length <= maxSegments &&
+        parseRolloutFileName(basename(file.rolloutPath)) !== null,
+    )
+    .map((file) => file.rolloutPath);
 }
 
 /** Metadata of every readable rollout in a collection (unreadable files are skipped). */
 export async function scanRolloutMetadata(
-  root: string,
+  codexHome: string,
   archived: boolean,
   defaultProvider: string,
-  codexHome?: string,
 ): Promise<ThreadMetadata[]> {
-  const files = await collectRolloutFiles(root, !archived);
+  const files = collectionRolloutFiles(codexHome, archived);
   const out: ThreadMetadata[] = [];
   const batch = 32;
   for (let index = 0; index < files.length; index += batch) {

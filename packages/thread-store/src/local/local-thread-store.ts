@@ -4,18 +4,27 @@
  * Explicit mutations are also written where SQLite-less readers see them: names to
  * `session_index.jsonl`, memory mode and git to a `session_meta` line in the rollout.
  */
+
 import { realpathSync } from 'node:fs';
 import { lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import {
+  decodeThreadCursor,
+  encodeSessionSource,
+  isThreadId,
+  parseRfc3339Ms,
+  parseThreadId,
+  type SortDirection,
+  type ThreadCursor,
+  type ThreadSortKey,
+} from '@skein/protocol';
+import {
   archivedPathFor,
   archivedSessionsDir,
   compressedRolloutPath,
-  encodeSessionSource,
   type HeldFileLock,
   listThreadsWithDb,
   lockFileCreatingDir,
-  parseRfc3339Ms,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -44,11 +53,9 @@ import {
   hasReadReceipts,
   hideUnreadableThread,
   initialReadState,
-  isThreadId,
   listChildThreads,
   listDescendantThreads,
   paginatedThreadsCreatedSince,
-  parseThreadId,
   patchThreadMetadata,
   publishTurnReadReceipt,
   readReadStates,
@@ -106,15 +113,12 @@ import type {
 import { SKEIN_CLI_VERSION } from '../version.js';
 import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
 import {
-  codexCursorText,
-  collectRolloutFiles,
+  collectionRolloutFiles,
   filterRelation,
   type ListedPage,
   metadataMatches,
   pageMetadata,
-  parseListCursor,
   scanRolloutMetadata,
-  stateSortKey,
 } from './listing.js';
 import {
   distinctTitle,
@@ -504,6 +508,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `shutdown cleanup task failed for thread ${threadId}: ${message(error)}`,
+        error,
       );
     }
     await this.syncMaterializedRolloutPath(threadId, entry.writer);
@@ -519,6 +524,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `discard cleanup task failed for thread ${threadId}: ${message(error)}`,
+        error,
       );
     } finally {
       if (this.writers.get(threadId) === entry) this.writers.delete(threadId);
@@ -554,7 +560,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       const read = await readThreadHistory(this.codexHome, file);
       return { threadId, items: itemsOf([...read.inheritedLines, ...read.lines]) };
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
+      throw ThreadStoreError.internal(
+        `failed to load thread history ${path}: ${message(error)}`,
+        error,
+      );
     }
   }
 
@@ -848,16 +857,12 @@ export class LocalThreadStore extends ThreadStoreBase {
   // Listing
 
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
-    let cursor: ReturnType<typeof parseListCursor> | null = null;
-    if (params.cursor) {
-      try {
-        cursor = parseListCursor(params.cursor);
-      } catch {
-        throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-      }
+    const cursor = params.cursor ? decodeThreadCursor(params.cursor) : null;
+    if (params.cursor && cursor === null) {
+      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
     const pageSize = Math.max(0, Math.trunc(params.pageSize));
-    const sortKey = stateSortKey(params.sortKey);
+    const sortKey = params.sortKey ?? 'createdAt';
     const direction = params.sortDirection ?? 'desc';
     const archived = params.archived ?? false;
     if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
@@ -916,10 +921,10 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   private async listPage(
     params: ListThreadsParams,
-    cursor: ReturnType<typeof parseListCursor> | null,
+    cursor: ThreadCursor | null,
     pageSize: number,
-    sortKey: ReturnType<typeof stateSortKey>,
-    direction: 'asc' | 'desc',
+    sortKey: ThreadSortKey,
+    direction: SortDirection,
     archived: boolean,
   ): Promise<ListedPage> {
     const db = this.handle;
@@ -958,13 +963,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       candidates = [...rows.values()].filter((row) => row.archived === archived);
     } else {
       // Relations need the whole tree: every rollout of the collection.
-      const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
-      candidates = await scanRolloutMetadata(
-        root,
-        archived,
-        this.defaultModelProvider,
-        this.codexHome,
-      );
+      candidates = await scanRolloutMetadata(this.codexHome, archived, this.defaultModelProvider);
       if (relation !== null) candidates = filterRelation(candidates, relation);
     }
     const names =
@@ -987,7 +986,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       }),
     );
     const page = pageMetadata(filtered, sortKey, direction, cursor, pageSize);
-    return { ...page, nextCursor: codexCursorText(page.nextCursor), origin: 'state_db' };
+    return { ...page, origin: 'state_db' };
   }
 
   /**
@@ -1000,10 +999,9 @@ export class LocalThreadStore extends ThreadStoreBase {
       throw ThreadStoreError.invalidRequest('thread/search requires search_term');
     }
     const archived = params.archived ?? false;
-    const root = archived ? archivedSessionsDir(this.codexHome) : sessionsDir(this.codexHome);
     const snippets = new Map<string, string>();
     try {
-      const files = await collectRolloutFiles(root, !archived);
+      const files = collectionRolloutFiles(this.codexHome, archived);
       for (let index = 0; index < files.length; index += 16) {
         const batch = files.slice(index, index + 16);
         const found = await Promise.all(
@@ -1105,7 +1103,10 @@ export class LocalThreadStore extends ThreadStoreBase {
       const read = await readThreadHistory(this.codexHome, file);
       return [...read.inheritedLines, ...read.lines];
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to load thread history ${path}: ${message(error)}`);
+      throw ThreadStoreError.internal(
+        `failed to load thread history ${path}: ${message(error)}`,
+        error,
+      );
     }
   }
 
@@ -1205,6 +1206,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       } catch (error) {
         throw ThreadStoreError.internal(
           `failed to update thread metadata for ${threadId}: ${message(error)}`,
+          error,
         );
       }
     }
@@ -1216,6 +1218,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update thread metadata for ${threadId}: ${message(error)}`,
+        error,
       );
     }
     if (existing === undefined && rolloutPath === null) {
@@ -1266,6 +1269,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update thread metadata for ${threadId}: ${message(error)}`,
+        error,
       );
     }
     if (patch.memoryMode !== undefined) {
@@ -1274,6 +1278,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       } catch (error) {
         throw ThreadStoreError.internal(
           `failed to update memory mode for ${threadId}: ${message(error)}`,
+          error,
         );
       }
     }
@@ -1364,7 +1369,7 @@ export class LocalThreadStore extends ThreadStoreBase {
           await appendThreadName(this.codexHome, threadId, patch.name);
         }
       } catch (error) {
-        throw ThreadStoreError.internal(`failed to index thread name: ${message(error)}`);
+        throw ThreadStoreError.internal(`failed to index thread name: ${message(error)}`, error);
       }
     }
     if (resolvedGit !== undefined && db !== undefined) {
@@ -1458,6 +1463,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to resolve ${rootName} directory ${root}: ${message(error)}`,
+        error,
       );
     }
     let real: string;
@@ -1586,7 +1592,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       await mkdir(archivedSessionsDir(this.codexHome), { recursive: true });
       await rename(source, target);
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`);
+      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`, error);
     }
     if (this.handle !== undefined) {
       const archivedPath = archivedPathFor(this.codexHome, basename(source));
@@ -1633,7 +1639,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       await mkdir(join(target, '..'), { recursive: true });
       await rename(source, target);
     } catch (error) {
-      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`);
+      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`, error);
     }
     const now = new Date();
     try {
@@ -1641,6 +1647,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to update unarchived thread timestamp: ${message(error)}`,
+        error,
       );
     }
     if (this.handle !== undefined) {
@@ -1708,6 +1715,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw ThreadStoreError.internal(
         `failed to delete thread name index entries for ${threadId}: ${message(error)}`,
+        error,
       );
     }
     let rowDeleted = false;
@@ -1740,7 +1748,10 @@ export async function deleteRolloutFile(path: string, threadId: string): Promise
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ThreadStoreError.internal(`failed to delete rollout file \`${path}\`: ${message(error)}`);
+    throw ThreadStoreError.internal(
+      `failed to delete rollout file \`${path}\`: ${message(error)}`,
+      error,
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 /** Mapping between the state/rollout `ThreadMetadata` shape and the store's `StoredThread`. */
+
 import { realpathSync } from 'node:fs';
 import { sep } from 'node:path';
-import { decodeSessionSource, plainRolloutPath } from '@skein/rollout';
+import { decodeSessionSource } from '@skein/protocol';
+import { plainRolloutPath } from '@skein/rollout';
 import type { ThreadMetadata } from '@skein/state';
 import { gitInfoFromParts } from '../patch.js';
 import type { PermissionProfile, SessionSource, StoredThread, ThreadSource } from '../types.js';

@@ -1,5 +1,6 @@
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
+import type { ThreadId } from '@skein/protocol';
 import {
   appendRolloutItems,
   appendSessionIndexEntry,
@@ -18,7 +19,7 @@ import {
   type SessionMetaLine,
   streamRollout,
 } from '@skein/rollout';
-import type { StateDb, ThreadId, ThreadMetadata } from '@skein/state';
+import type { StateDb, ThreadMetadata } from '@skein/state';
 
 /** Appends one item as a line to an existing rollout (for threads without a live writer). */
 export async function appendRolloutItemToPath(path: string, item: RolloutItem): Promise<void> {

@@ -4,7 +4,7 @@
  * the caller declares capabilities; a capability a store lacks must reject with the documented
  * error, never answer with an empty result.
  */
-import { newThreadId } from '@skein/state';
+import { newThreadId } from '@skein/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ThreadStoreError, type ThreadStoreErrorCode } from '../errors.js';
 import { LiveThread } from '../live-thread.js';

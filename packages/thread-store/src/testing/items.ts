@@ -2,7 +2,7 @@
  * Builders for store parameters and test-only items, shared by store tests and the suite. The
  * message builders are public (`../messages.ts`) and re-exported here for existing tests.
  */
-import { newThreadId } from '@skein/state';
+import { newThreadId } from '@skein/protocol';
 import { turnItems } from '../messages.js';
 import type { CreateThreadParams, ResumeThreadParams, RolloutItem, ThreadId } from '../types.js';
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 
 /** A thread id: a lowercase hyphenated UUID string (v7 for threads Skein creates). */
 export type ThreadId = string & { readonly __brand: 'ThreadId' };
@@ -37,3 +38,9 @@ export function newThreadId(nowMs: number = Date.now()): ThreadId {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` as ThreadId;
 }
+
+/** Zod schema of `ThreadId`: validates one where it enters (a wire, a file, a config). */
+export const threadIdSchema = z
+  .string()
+  .refine(isThreadId, 'invalid thread id')
+  .transform((value): ThreadId => value.toLowerCase() as ThreadId);
