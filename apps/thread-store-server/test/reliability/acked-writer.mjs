@@ -4,7 +4,7 @@
 // until killed, until the store fails (prints `failed <reason>`, exits 3) or maxMs passes.
 // argv: <spec> <threadId> <batch> <maxMs>
 import { LiveThread } from '@skein/thread-store';
-import { openThreadStore } from '@skein/thread-store-remote';
+import { openThreadStore } from '@skein/thread-stores';
 
 const [spec, threadId, batchText, maxMsText] = process.argv.slice(2);
 const batch = Number(batchText);
@@ -22,7 +22,7 @@ function seqsOf(items) {
 
 let opened;
 try {
-  opened = await openThreadStore(spec);
+  opened = await openThreadStore(spec, {});
   const store = opened.store;
   let items = null;
   try {
