@@ -7,6 +7,7 @@ import { createStateContext, type StateContext, seedStateClocks } from './contex
 import { replayRecordedSchema } from './create-db.js';
 import { StateError } from './errors.js';
 import { HistoryDb } from './history-db.js';
+import { verifyIntegrity } from './integrity.js';
 import {
   CODEX_HISTORY_DB_FILE,
   CODEX_STATE_DB_FILE,
@@ -419,12 +420,7 @@ function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
     // As Codex creates its DBs (auto_vacuum = INCREMENTAL); settable only before the first page.
     if (fresh) sqlite.pragma('auto_vacuum = 2');
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    const check = sqlite.pragma('quick_check(1)', { simple: true });
-    if (check !== 'ok') {
-      throw Object.assign(new Error(`quick_check failed: ${String(check)}`), {
-        code: 'SQLITE_CORRUPT',
-      });
-    }
+    verifyIntegrity(sqlite, path);
     const journal = options.journalMode ?? 'WAL';
     if (String(sqlite.pragma('journal_mode', { simple: true })).toUpperCase() !== journal)
       sqlite.pragma(`journal_mode = ${journal}`);
