@@ -10,10 +10,7 @@ import { startStateDb } from '@skein/rollout';
 import type { StateDb } from '@skein/state';
 import type { AgentGraph } from '@skein/thread-manager';
 import { InMemoryThreadStore, LocalThreadStore, type ThreadStore } from '@skein/thread-store';
-import {
-  type GrpcStoreOptions,
-  openThreadStore as openStoreSpec,
-} from '@skein/thread-store-remote';
+import type { GrpcStoreOptions } from '@skein/thread-store-remote';
 
 export interface OpenedStore {
   store: ThreadStore;
@@ -36,6 +33,8 @@ export async function openThreadStore(spec: string, env: StoreEnvironment): Prom
     return { store: new InMemoryThreadStore(), close: async () => {} };
   }
   if (spec === 'local' || spec === '') return openLocalStore(env);
+  // Loaded only for a remote store: the gRPC and PostgreSQL clients cost a local start ~50 ms.
+  const { openThreadStore: openStoreSpec } = await import('@skein/thread-store-remote');
   const opened = await openStoreSpec(spec, {
     openHome: (codexHome) => openLocalStore({ ...env, codexHome }),
     ...(env.grpc === undefined ? {} : { grpc: env.grpc }),

@@ -27,6 +27,7 @@ import {
   type BatchUpsertOptions,
   SqliteBatchUpserter,
 } from './sqlite-upsert.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** The state DB's file name in a home (`state_5.sqlite`). */
 export function stateDbFileName(): string {
@@ -216,7 +217,9 @@ export class StateRuntime {
       created = createIfEmpty(sqlite, schemaToCreate(dir, options));
       const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
       const profile = readProfile(sqlite, identity);
-      const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const db = new Kysely<StateDatabase>({
+        dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      });
       const ctx = createStateContext(db, {
         dialect: 'sqlite',
         profile,

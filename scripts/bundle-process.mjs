@@ -1,21 +1,21 @@
-// Bundles the `skein` process (`dist/main.js`) after `tsc`: one ES module file per entry plus
-// shared chunks, so a run loads a handful of files instead of ~360 modules (issue 18). The
-// command modules stay dynamic imports (their own chunks, loaded by the command that needs
-// them). The backfill and prescan workers are entries of their own: the rollout code starts
-// them as `new URL('./<name>-worker.js', import.meta.url)`, so they and every chunk sit in
-// `dist/` beside `main.js`. Native and network-only packages stay external (resolved from
-// this package's dependencies at run time). `dist/index.js` (the library) stays tsc's output.
+// Bundles an app's process entry (`src/main.ts` -> `dist/main.js`) after its `tsc` build: one
+// ES module file per entry plus shared chunks, so a start loads a handful of files instead of
+// hundreds of modules (issue 18). Run from the app's directory (apps/cli, apps/app-server).
+// Dynamic imports (the CLI's command modules) stay their own chunks, loaded when used. The
+// backfill and prescan workers are entries of their own: the rollout code starts them as
+// `new URL('./<name>-worker.js', import.meta.url)`, so they and every chunk sit in `dist/`
+// beside `main.js`. Native and network-only packages stay external (resolved from the app's
+// dependencies at run time). The rest of `dist/` (the library, `index.js`) stays tsc's output.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = process.cwd();
 const dist = join(root, 'dist');
-const rolloutStateDb = join(
-  dirname(fileURLToPath(import.meta.resolve('@skein/rollout'))),
-  'state-db',
-);
+// esbuild and the rollout package as the app resolves them.
+const requireFromApp = createRequire(join(root, 'package.json'));
+const { build } = requireFromApp('esbuild');
+const rolloutStateDb = join(dirname(requireFromApp.resolve('@skein/rollout')), 'state-db');
 const workers = ['backfill-worker', 'prescan-worker'];
 
 // Chunks of an earlier bundle (their names carry a content hash).
@@ -35,8 +35,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunk-[hash]',
-  // Native addon, the PostgreSQL driver and the gRPC client (which reads its .proto files).
-  external: ['better-sqlite3', 'pg', '@skein/thread-store-remote'],
+  // Native addon, the PostgreSQL driver, ws (optional native add-ons) and the gRPC client (which
+  // reads its .proto files).
+  external: ['better-sqlite3', 'pg', 'ws', '@skein/thread-store-remote'],
   // CommonJS dependencies (commander's helpers, cli-table3) call require for Node built-ins.
   banner: {
     js: "import { createRequire as __skeinCreateRequire } from 'node:module'; const require = __skeinCreateRequire(import.meta.url);",
