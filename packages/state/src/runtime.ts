@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, SqliteDialect } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
@@ -378,8 +378,16 @@ function createIfEmpty(sqlite: Database, recorded: RecordedCodexDb | undefined):
     .immediate();
 }
 
+/** One prepared statement per connection: the cookie is read on every `ctx` access. */
+const schemaVersionStatements = new WeakMap<Database, Statement<[], unknown>>();
+
 function schemaVersionOf(sqlite: Database): number {
-  return Number(sqlite.pragma('schema_version', { simple: true }));
+  let statement = schemaVersionStatements.get(sqlite);
+  if (statement === undefined) {
+    statement = sqlite.prepare<[], unknown>('pragma schema_version').pluck();
+    schemaVersionStatements.set(sqlite, statement);
+  }
+  return Number(statement.get());
 }
 
 function readMigrationRows(sqlite: Database): MigrationRow[] {
