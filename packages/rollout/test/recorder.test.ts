@@ -298,13 +298,19 @@ describe('RolloutRecorder', () => {
         }) as never,
       onWritten: (lines) => {
         for (const line of lines)
-          written.push({ type: line.item.type, ordinal: line.ordinal, ...line });
+          written.push({
+            type: line.item.type,
+            ordinal: line.ordinal,
+            start: line.start,
+            end: line.end,
+          });
       },
     });
+    // 0.169's `metadata` sibling, carried by the item as a read line carries it.
     const withMetadata = {
       ...assistant('naïve ☃ — "quoted"\n'),
       metadata: { turn_id: 't1' },
-    } as RolloutItem;
+    } as unknown as RolloutItem;
     const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 6, 0));
     recorder.record([user('ünïcode ✓'), withMetadata, agent('done')], { timestamp: at });
     await recorder.shutdown();
