@@ -6,7 +6,7 @@
 // `new URL('./<name>-worker.js', import.meta.url)`, so they and every chunk sit in `dist/`
 // beside `main.js`. Native and network-only packages stay external (resolved from the app's
 // dependencies at run time). The rest of `dist/` (the library, `index.js`) stays tsc's output.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -17,6 +17,22 @@ const requireFromApp = createRequire(join(root, 'package.json'));
 const { build } = requireFromApp('esbuild');
 const rolloutStateDb = join(dirname(requireFromApp.resolve('@skein/rollout')), 'state-db');
 const workers = ['backfill-worker', 'prescan-worker'];
+
+// The gRPC store client reads its .proto from `../proto` beside its own module; in the bundle
+// that module is a chunk in `dist/`, so the file is copied to `dist/proto` and looked up there.
+const remoteDir = dirname(dirname(requireFromApp.resolve('@skein/thread-store-remote')));
+const protoBesideBundle = {
+  name: 'proto-beside-bundle',
+  setup(build) {
+    build.onLoad({ filter: /thread-store-remote[\\/]dist[\\/]proto\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes("'../proto/")) throw new Error(`bundle: no proto path in ${args.path}`);
+      return { contents: source.replaceAll("'../proto/", "'./proto/"), loader: 'js' };
+    });
+  },
+};
+rmSync(join(dist, 'proto'), { recursive: true, force: true });
+cpSync(join(remoteDir, 'proto'), join(dist, 'proto'), { recursive: true });
 
 // Chunks of an earlier bundle (their names carry a content hash).
 for (const name of readdirSync(dist)) {
@@ -35,9 +51,11 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   chunkNames: 'chunk-[hash]',
-  // Native addon, the PostgreSQL driver, ws (optional native add-ons) and the gRPC client (which
-  // reads its .proto files).
-  external: ['better-sqlite3', 'pg', 'ws', '@skein/thread-store-remote'],
+  // The native addon, and client libraries with optional native parts or runtime requires:
+  // resolved from the app's dependencies. Every @skein package is inside the bundle, so a class
+  // (an error type tested with instanceof) has one identity, remote stores included.
+  external: ['better-sqlite3', 'pg', 'ws', '@grpc/grpc-js', '@grpc/proto-loader'],
+  plugins: [protoBesideBundle],
   // CommonJS dependencies (commander's helpers, cli-table3) call require for Node built-ins.
   banner: {
     js: "import { createRequire as __skeinCreateRequire } from 'node:module'; const require = __skeinCreateRequire(import.meta.url);",
