@@ -157,9 +157,10 @@ export async function listThreads(
   // cwd filter (its own archived+cwd index) keep theirs.
   const offIndex = (name: string) =>
     candidates !== null ||
-    name === 'source' ||
-    name === 'model_provider' ||
-    (name === 'archived' && !params.archived && !params.cwds);
+    (ctx.dialect === 'sqlite' &&
+      (name === 'source' ||
+        name === 'model_provider' ||
+        (name === 'archived' && !params.archived && !params.cwds)));
   const ref = (name: string) =>
     offIndex(name) ? sql`+${sql.ref(`threads.${name}`)}` : sql.ref(`threads.${name}`);
   let query = selectThreadRows(ctx).where(ref('archived'), '=', params.archived ? 1 : 0);
