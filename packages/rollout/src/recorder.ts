@@ -1,4 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, writeSync } from 'node:fs';
 import { type FileHandle, link, mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { SessionSource, ThreadId } from '@skein/protocol';
@@ -14,6 +14,7 @@ import {
   type RolloutItem,
   type SessionMetaLine,
   serializeRolloutLine,
+  serializeStampedItem,
 } from './schema.js';
 import { buildSessionMeta } from './session-meta.js';
 
@@ -292,14 +293,18 @@ export class RolloutRecorder {
    */
   record(items: readonly RolloutItem[], options: RecordOptions = {}): void {
     if (this.#state === 'closed') throw new RolloutError('RecorderClosed', 'recorder is closed');
-    const timestamp = (options.timestamp ?? new Date()).toISOString();
+    const quotedTimestamp = JSON.stringify((options.timestamp ?? new Date()).toISOString());
     let kept = 0;
     for (const item of items) {
       const ordinal = this.#nextOrdinal;
       if (!isPersistedRolloutItem(item, ordinal === null ? 'legacy' : 'paginated')) continue;
       if (ordinal !== null) this.#nextOrdinal = ordinal + 1;
-      const line = ordinal === null ? { ...item, timestamp } : { ...item, timestamp, ordinal };
-      this.#pending.push({ text: serializeRolloutLine(line), item, ordinal });
+      // Serialized once, here; the write joins these texts into one buffer.
+      this.#pending.push({
+        text: serializeStampedItem(item, quotedTimestamp, ordinal),
+        item,
+        ordinal,
+      });
       kept += 1;
       if (isUserMessage(item)) this.#persistRequested = true;
     }
@@ -433,8 +438,9 @@ export class RolloutRecorder {
   /** One `write()` of all lines on the append fd; on error reopen and retry once. */
   async #writeWithRetry(lines: PendingLine[]): Promise<void> {
     const lead = this.#needsLeadingNewline ? '\n' : '';
-    const encoded = lines.map((line) => Buffer.from(`${line.text}\n`, 'utf8'));
-    const bytes = Buffer.concat([Buffer.from(lead, 'utf8'), ...encoded]);
+    let text = lead;
+    for (const line of lines) text += `${line.text}\n`;
+    const bytes = Buffer.from(text, 'utf8');
     try {
       await this.#writeAll(bytes);
     } catch {
@@ -445,9 +451,9 @@ export class RolloutRecorder {
     let at = this.#size + lead.length;
     this.#size += bytes.length;
     if (this.#onWritten === null) return;
-    const written = lines.map((line, index) => {
+    const written = lines.map((line) => {
       const start = at;
-      at += (encoded[index] as Buffer).length;
+      at += Buffer.byteLength(line.text, 'utf8') + 1;
       return { item: line.item, ordinal: line.ordinal, start, end: at };
     });
     try {
@@ -465,9 +471,13 @@ export class RolloutRecorder {
         0o644,
       );
     }
+    // A synchronous write: a batch lands in the page cache in microseconds, while a trip
+    // through the thread pool costs more than the write itself. The fsync (which waits on the
+    // disk) stays asynchronous.
+    const fd = this.#handle.fd;
     let offset = 0;
     while (offset < bytes.length) {
-      const { bytesWritten } = await this.#handle.write(bytes, offset, bytes.length - offset, null);
+      const bytesWritten = writeSync(fd, bytes, offset, bytes.length - offset, null);
       if (bytesWritten <= 0) throw new RolloutError('Io', `no progress writing ${this.path}`);
       offset += bytesWritten;
     }

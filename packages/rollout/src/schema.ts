@@ -459,6 +459,31 @@ export function serializeRolloutLine(line: RolloutLine): string {
   return JSON.stringify(out);
 }
 
+/**
+ * `serializeRolloutLine` of an item stamped with a timestamp (and an ordinal), without building
+ * the line object first: the writer's hot path. `quotedTimestamp` is `JSON.stringify(timestamp)`
+ * (one per batch). The same bytes as `serializeRolloutLine({ ...item, timestamp, ordinal })`.
+ */
+export function serializeStampedItem(
+  item: RolloutItem,
+  quotedTimestamp: string,
+  ordinal: number | null,
+): string {
+  const extra = item as { ordinal?: unknown; metadata?: unknown };
+  const lineOrdinal = ordinal ?? extra.ordinal;
+  let text = `{"timestamp":${quotedTimestamp}`;
+  const quotedOrdinal = lineOrdinal === undefined ? undefined : JSON.stringify(lineOrdinal);
+  if (quotedOrdinal !== undefined) text += `,"ordinal":${quotedOrdinal}`;
+  text += `,"type":${JSON.stringify(itemDiskType(item))}`;
+  const payload = JSON.stringify(item.payload);
+  if (payload !== undefined) text += `,"payload":${payload}`;
+  if (extra.metadata !== undefined) {
+    const metadata = JSON.stringify(extra.metadata);
+    if (metadata !== undefined) text += `,"metadata":${metadata}`;
+  }
+  return `${text}}`;
+}
+
 /** The writer's timestamp format: UTC with exactly three fraction digits. */
 export function formatRolloutTimestamp(date: Date): string {
   return date.toISOString();

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isThreadId, type ThreadId } from '@skein/protocol';
@@ -71,6 +72,24 @@ export async function currentSessionIndexNames(
   codexHome: string,
 ): Promise<ReadonlyMap<ThreadId, string>> {
   const path = resolve(sessionIndexPath(codexHome));
+  // The common case answered from a stat alone (no open, no thrown ENOENT): no file, or a file
+  // exactly as the snapshot last read it (the same test the read below applies).
+  const seen = statSync(path, { throwIfNoEntry: false });
+  if (seen === undefined) {
+    snapshots.delete(path);
+    return new Map();
+  }
+  const known = snapshots.get(path);
+  if (
+    known !== undefined &&
+    seen.isFile() &&
+    known.dev === seen.dev &&
+    known.ino === seen.ino &&
+    seen.size === known.consumed &&
+    seen.mtimeMs === known.mtimeMs
+  ) {
+    return known.latest;
+  }
   let handle: FileHandle;
   try {
     handle = await open(path, 'r');

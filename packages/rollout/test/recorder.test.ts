@@ -272,6 +272,70 @@ describe('RolloutRecorder', () => {
     ]);
   });
 
+  it("writes ordinals and metadata in the line format and reports each line's byte range", async () => {
+    const home = makeTempDir();
+    const threadId = newThreadId();
+    const path = join(
+      home,
+      'sessions',
+      '2026',
+      '01',
+      '02',
+      formatRolloutFileName(threadId, new Date()),
+    );
+    const written: { type: string; ordinal: number | null; start: number; end: number }[] = [];
+    const recorder = RolloutRecorder.createWithSessionMeta({
+      path,
+      threadId,
+      firstOrdinal: 7,
+      metaTimestamp: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)),
+      buildSessionMeta: async () =>
+        ({
+          id: threadId,
+          timestamp: '2026-01-02T03:04:05.006Z',
+          cwd: '/w',
+          source: 'cli',
+        }) as never,
+      onWritten: (lines) => {
+        for (const line of lines)
+          written.push({
+            type: line.item.type,
+            ordinal: line.ordinal,
+            start: line.start,
+            end: line.end,
+          });
+      },
+    });
+    // 0.169's `metadata` sibling, carried by the item as a read line carries it.
+    const withMetadata = {
+      ...assistant('naïve ☃ — "quoted"\n'),
+      metadata: { turn_id: 't1' },
+    } as unknown as RolloutItem;
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 6, 0));
+    recorder.record([user('ünïcode ✓'), withMetadata, agent('done')], { timestamp: at });
+    await recorder.shutdown();
+    const bytes = readFileSync(path);
+    const lines = bytes.toString('utf8').split('\n').slice(0, -1);
+    expect(lines.slice(1)).toEqual([
+      JSON.stringify({ timestamp: at.toISOString(), ordinal: 8, ...user('ünïcode ✓') }),
+      JSON.stringify({
+        timestamp: at.toISOString(),
+        ordinal: 9,
+        type: 'response_item',
+        payload: withMetadata.payload,
+        metadata: { turn_id: 't1' },
+      }),
+      JSON.stringify({ timestamp: at.toISOString(), ordinal: 10, ...agent('done') }),
+    ]);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ ordinal: 7, type: 'session_meta' });
+    // Each reported range is exactly its line and its newline.
+    expect(written.map((w) => w.ordinal)).toEqual([7, 8, 9, 10]);
+    for (const [index, range] of written.entries()) {
+      expect(bytes.subarray(range.start, range.end).toString('utf8')).toBe(`${lines[index]}\n`);
+    }
+    expect(written.at(-1)?.end).toBe(bytes.length);
+  });
+
   it('writeBuffered rejects with the write error and keeps the items for a retry', async () => {
     const home = makeTempDir();
     const threadId = newThreadId();

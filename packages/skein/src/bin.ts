@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// The `skein` command (`npx skein`, `npm install -g skein`): the CLI of `@skein/cli`.
-import { runMain } from '@skein/cli';
-
-await runMain();
+// The `skein` command (`npx skein`, `npm install -g skein`): `@skein/cli`'s bundled process
+// entry, which loads a few files instead of every module of the library (issue 18).
+import '@skein/cli/main';

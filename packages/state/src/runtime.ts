@@ -1,12 +1,13 @@
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, SqliteDialect } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
 import { replayRecordedSchema } from './create-db.js';
 import { StateError } from './errors.js';
 import { HistoryDb } from './history-db.js';
+import { verifyIntegrity } from './integrity.js';
 import {
   CODEX_HISTORY_DB_FILE,
   CODEX_STATE_DB_FILE,
@@ -26,6 +27,7 @@ import {
   type BatchUpsertOptions,
   SqliteBatchUpserter,
 } from './sqlite-upsert.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** The state DB's file name in a home (`state_5.sqlite`). */
 export function stateDbFileName(): string {
@@ -215,7 +217,9 @@ export class StateRuntime {
       created = createIfEmpty(sqlite, schemaToCreate(dir, options));
       const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
       const profile = readProfile(sqlite, identity);
-      const db = new Kysely<StateDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const db = new Kysely<StateDatabase>({
+        dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      });
       const ctx = createStateContext(db, {
         dialect: 'sqlite',
         profile,
@@ -374,8 +378,16 @@ function createIfEmpty(sqlite: Database, recorded: RecordedCodexDb | undefined):
     .immediate();
 }
 
+/** One prepared statement per connection: the cookie is read on every `ctx` access. */
+const schemaVersionStatements = new WeakMap<Database, Statement<[], unknown>>();
+
 function schemaVersionOf(sqlite: Database): number {
-  return Number(sqlite.pragma('schema_version', { simple: true }));
+  let statement = schemaVersionStatements.get(sqlite);
+  if (statement === undefined) {
+    statement = sqlite.prepare<[], unknown>('pragma schema_version').pluck();
+    schemaVersionStatements.set(sqlite, statement);
+  }
+  return Number(statement.get());
 }
 
 function readMigrationRows(sqlite: Database): MigrationRow[] {
@@ -419,12 +431,7 @@ function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
     // As Codex creates its DBs (auto_vacuum = INCREMENTAL); settable only before the first page.
     if (fresh) sqlite.pragma('auto_vacuum = 2');
     sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    const check = sqlite.pragma('quick_check(1)', { simple: true });
-    if (check !== 'ok') {
-      throw Object.assign(new Error(`quick_check failed: ${String(check)}`), {
-        code: 'SQLITE_CORRUPT',
-      });
-    }
+    verifyIntegrity(sqlite, path);
     const journal = options.journalMode ?? 'WAL';
     if (String(sqlite.pragma('journal_mode', { simple: true })).toUpperCase() !== journal)
       sqlite.pragma(`journal_mode = ${journal}`);

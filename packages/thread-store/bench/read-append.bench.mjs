@@ -2,7 +2,20 @@
 // one rollout of 1 session meta + 1 user message + 10,000 user messages of 1,024 characters
 // (~11 MB), read 20 times through the SQLite-backed read and through a live writer (p50, p95,
 // max), plus append throughput with a flush every 50 items. Imports the built dist.
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+// Issue 18's row: 20-item turns, each `appendItems` + `flushThread` (fsync), against the
+// machine's floor measured in the same run: the same bytes, a turn at a time, with `write` +
+// `fsync` on one fd (aim: >= 0.8x of it). SKEIN_BENCH_TURNS sets the turn count.
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newThreadId, StateRuntime } from '@skein/state';
@@ -25,6 +38,59 @@ function userMessage(text) {
       text_elements: [],
     },
   };
+}
+
+/** One agent turn of 20 items: the user's message, 8 tool calls with their output, the answer. */
+function turnItems(turn) {
+  const items = [
+    userMessage(`Turn ${turn}: please fix the failing test in module ${turn % 17}`),
+    {
+      type: 'response_item',
+      payload: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: `Turn ${turn}: please fix the failing test` }],
+      },
+    },
+  ];
+  for (let call = 0; call < 8; call += 1) {
+    const callId = `call_${turn}_${call}`;
+    items.push({
+      type: 'response_item',
+      payload: {
+        type: 'function_call',
+        name: 'shell',
+        arguments: JSON.stringify({
+          command: ['rg', '-n', `symbol${call}`, 'src/'],
+          workdir: '/w',
+        }),
+        call_id: callId,
+      },
+    });
+    items.push({
+      type: 'response_item',
+      payload: {
+        type: 'function_call_output',
+        call_id: callId,
+        output: `src/module${call}.ts:${call * 10}: ${'const value = compute(input);\n'.repeat(12)}`,
+      },
+    });
+  }
+  items.push({
+    type: 'response_item',
+    payload: {
+      type: 'message',
+      role: 'assistant',
+      content: [
+        { type: 'output_text', text: `Fixed it in turn ${turn}. ${'Explanation. '.repeat(20)}` },
+      ],
+    },
+  });
+  items.push({
+    type: 'event_msg',
+    payload: { type: 'agent_message', message: `Fixed it in turn ${turn}.`, phase: null },
+  });
+  return items;
 }
 
 function percentiles(samples) {
@@ -67,6 +133,83 @@ try {
     { codexHome: home, defaultModelProvider: 'test-provider', collectGitInfo: noGit },
     stateDb,
   );
+
+  // Issue 18's append row: 20-item turns, flushed (fsynced) per turn, against write + fsync of
+  // the same bytes, alternating in blocks so both see the same disk. Once in the temp dir (a
+  // real disk: fsync dominates) and once on /dev/shm when there is one (tmpfs: fsync is nearly
+  // free, so the ratio shows what Skein's own work per item costs).
+  const TURNS = Number(process.env.SKEIN_BENCH_TURNS ?? 1000);
+  const BLOCK = 100;
+  const turns = Array.from({ length: TURNS }, (_, turn) => turnItems(turn));
+  async function turnsRow(label, dir) {
+    const turnHome = join(dir, `skein-append-bench-${process.pid}`);
+    mkdirSync(turnHome, { recursive: true });
+    const turnDb = await StateRuntime.open({
+      sqliteHome: turnHome,
+      defaultProvider: 'test-provider',
+    });
+    const turnStore = new LocalThreadStore(
+      { codexHome: turnHome, defaultModelProvider: 'test-provider', collectGitInfo: noGit },
+      turnDb,
+    );
+    try {
+      const turnParams = createParams(cwd);
+      await turnStore.createThread(turnParams);
+      const id = turnParams.threadId;
+      // Materialize the file first (session_meta), outside the timing.
+      await turnStore.appendItems({ threadId: id, items: [userMessage('start')] });
+      await turnStore.flushThread(id);
+      const path = turnStore.liveRolloutPath(id);
+      const rawFd = openSync(join(turnHome, 'raw.jsonl'), 'a');
+      let skeinMs = 0;
+      let rawMs = 0;
+      for (let from = 0; from < TURNS; from += BLOCK) {
+        const before = statSync(path).size;
+        const block = turns.slice(from, from + BLOCK);
+        skeinMs += (
+          await timed(async () => {
+            for (const items of block) {
+              await turnStore.appendItems({ threadId: id, items });
+              await turnStore.flushThread(id);
+            }
+          })
+        ).ms;
+        // The bytes Skein just wrote, a turn (20 lines) at a time.
+        const bytes = readFileSync(path).subarray(before);
+        const chunks = [];
+        let start = 0;
+        while (start < bytes.length) {
+          let end = start;
+          for (let line = 0; line < 20; line += 1) end = bytes.indexOf(10, end) + 1;
+          chunks.push(bytes.subarray(start, end));
+          start = end;
+        }
+        rawMs += (
+          await timed(async () => {
+            for (const chunk of chunks) {
+              writeSync(rawFd, chunk);
+              fsyncSync(rawFd);
+            }
+          })
+        ).ms;
+      }
+      closeSync(rawFd);
+      await turnStore.shutdownThread(id);
+      const skeinRate = (TURNS * 20 * 1000) / skeinMs;
+      const rawRate = (TURNS * 20 * 1000) / rawMs;
+      console.log(
+        `appends, 20-item turns, flush (fsync) per turn, ${label}: ${TURNS} turns, ` +
+          `appendItems + flushThread ${Math.round(skeinRate)} items/s; write + fsync of the same bytes ` +
+          `${Math.round(rawRate)} items/s; ratio ${(skeinRate / rawRate).toFixed(2)}x (aim >= 0.80x)`,
+      );
+    } finally {
+      await turnStore.close();
+      await turnDb.close();
+      rmSync(turnHome, { recursive: true, force: true });
+    }
+  }
+  await turnsRow('temp dir (disk)', root);
+  if (existsSync('/dev/shm')) await turnsRow('/dev/shm (tmpfs)', '/dev/shm');
 
   // Append throughput through the store (history only), one item per append.
   const params = createParams(cwd);

@@ -1,6 +1,6 @@
 import type { StateDb } from '@skein/state';
 import { InMemoryThreadStore, type ThreadStore, ThreadStoreError } from '@skein/thread-store';
-import { type GrpcStoreOptions, openRemoteThreadStore } from '@skein/thread-store-remote';
+import type { GrpcStoreOptions } from '@skein/thread-store-remote';
 import { type OpenHomeStoreOptions, openHomeStore } from './open-home.js';
 import { type ThreadStoreKind, threadStoreKindOf } from './spec.js';
 
@@ -62,6 +62,8 @@ export async function openThreadStore(
     return { store, kind, stateDb: undefined, close: () => store.close() };
   }
   if (kind === 'grpc') {
+    // Loaded only for a remote store: the gRPC client costs a local start ~50 ms.
+    const { openRemoteThreadStore } = await import('@skein/thread-store-remote');
     const store = openRemoteThreadStore(spec, {
       ...(options.grpc === undefined ? {} : { grpc: options.grpc }),
       ...(options.env === undefined ? {} : { env: options.env }),

@@ -153,8 +153,19 @@ export async function listThreads(
   // it takes `archived = ?` for selective and walks half the table instead of looking up the
   // ids by primary key. A unary `+` keeps a term out of index selection without changing what
   // it matches.
+  // Without candidates, a page walks the sort column's index and stops after a page of rows:
+  // `source`, `model_provider` and a non-archived listing's `archived` are kept out of index
+  // selection too (without statistics SQLite would look them up and sort all the rows they
+  // match: 10x slower for the default listing). An archived listing (usually few rows) and a
+  // cwd filter (its own archived+cwd index) keep theirs.
+  const offIndex = (name: string) =>
+    candidates !== null ||
+    (ctx.dialect === 'sqlite' &&
+      (name === 'source' ||
+        name === 'model_provider' ||
+        (name === 'archived' && !params.archived && !params.cwds)));
   const ref = (name: string) =>
-    candidates === null ? sql.ref(`threads.${name}`) : sql`+${sql.ref(`threads.${name}`)}`;
+    offIndex(name) ? sql`+${sql.ref(`threads.${name}`)}` : sql.ref(`threads.${name}`);
   let query = selectThreadRows(ctx).where(ref('archived'), '=', params.archived ? 1 : 0);
   if (!params.includeHidden) query = query.where(ref('preview'), '<>', '');
   if (params.sources && params.sources.length > 0)

@@ -164,6 +164,8 @@ interface LiveWriterEntry {
   projection?: ThreadProjection | undefined;
   /** Codex's writer lock (`thread-writer-locks/<id>.lock`), held while the writer is open. */
   lock?: HeldFileLock | undefined;
+  /** The row was seen naming the writer's file: later flushes skip the lookup. */
+  rowPathSynced?: boolean;
 }
 
 function message(error: unknown): string {
@@ -483,18 +485,25 @@ export class LocalThreadStore extends ThreadStoreBase {
     await this.syncMaterializedRolloutPath(threadId, writer);
   }
 
-  /** Soft: points an existing row at the writer's file when they differ. */
+  /**
+   * Soft: points an existing row at the writer's file when they differ. Once the row names the
+   * file, later flushes of the same writer skip the lookup (a flush per turn stays one fsync).
+   */
   private async syncMaterializedRolloutPath(
     threadId: ThreadId,
     writer: RolloutRecorder,
   ): Promise<void> {
     const db = this.handle;
     if (db === undefined || !writer.materialized) return;
+    const entry = this.writers.get(threadId);
+    if (entry?.writer === writer && entry.rowPathSynced === true) return;
     try {
       const row = await getThread(db.ctx, threadId);
       if (row !== undefined && row.rolloutPath !== writer.path) {
         await upsertThread(db.ctx, { ...row, rolloutPath: writer.path, recencyAtMs: 0 });
       }
+      // No row yet: the rows this store writes name the writer's file (see below).
+      if (entry?.writer === writer) entry.rowPathSynced = true;
     } catch (error) {
       this.warn(`failed to sync rollout path for thread ${threadId}: ${message(error)}`);
     }
@@ -1211,6 +1220,9 @@ export class LocalThreadStore extends ThreadStoreBase {
       }
     }
     const entry = this.writers.get(threadId);
+    // A patch naming another file: the next flush looks at the row again.
+    if (entry !== undefined && patch.rolloutPath != null && patch.rolloutPath !== entry.writer.path)
+      entry.rowPathSynced = false;
     let rolloutPath = patch.rolloutPath ?? entry?.writer.path ?? null;
     let existing: ThreadMetadata | undefined;
     try {

@@ -14,12 +14,28 @@ import type { PermissionProfile, SessionSource, StoredThread, ThreadSource } fro
  */
 export function normalizeThreadCwd(cwd: string): string {
   if (cwd === '') return cwd;
-  try {
-    return realpathSync.native(cwd);
-  } catch {
-    return cwd;
+  // A page's rows share few cwds: one realpath per cwd for the current synchronous run (the
+  // memo is dropped at the next turn of the event loop, so no answer outlives the page).
+  let memo = cwdMemo;
+  if (memo === null) {
+    memo = new Map();
+    cwdMemo = memo;
+    setImmediate(() => {
+      cwdMemo = null;
+    });
   }
+  const known = memo.get(cwd);
+  if (known !== undefined) return known;
+  let normalized = cwd;
+  try {
+    normalized = realpathSync.native(cwd);
+  } catch {
+    // a cwd that does not exist (any more) stays as given
+  }
+  memo.set(cwd, normalized);
+  return normalized;
 }
+let cwdMemo: Map<string, string> | null = null;
 
 /** Whether a cwd exists (so its normalized form is meaningful). */
 export function cwdExists(cwd: string): boolean {

@@ -1,0 +1,186 @@
+import { type BigIntStats, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { SIDECAR_FILE_NAME } from './sidecar.js';
+
+/**
+ * When a DB is opened, SQLite's `quick_check` proves it intact. The check reads every page
+ * (tens of milliseconds on a 10,000-thread home), and a DB nobody wrote since it last passed
+ * cannot have become corrupt through SQLite. So the files' signature (inode, size and
+ * nanosecond mtime of the DB and of its write-ahead log) is kept in Skein's sidecar after a
+ * passing check, and the next open checks again only when the signature differs: any commit,
+ * by Codex or Skein, changes the WAL, and any damage written behind SQLite's back changes an
+ * mtime. As git does for its index (racy-git), a signature whose newest mtime is not clearly
+ * older than the check is not trusted: a write in the same clock tick as the check could keep
+ * the size and the coarse mtime. `skein doctor` runs its own full `integrity_check` regardless.
+ */
+
+/**
+ * How much older than the check the newest mtime must be for a signature to be trusted: more
+ * than a kernel clock tick on file systems with sub-second times; two seconds on those that
+ * keep whole seconds (or two, FAT).
+ */
+const RACY_MARGIN_NS = 100_000_000n;
+const RACY_MARGIN_COARSE_NS = 2_000_000_000n;
+/** How long recording a signature may wait on the sidecar (best effort: else check next time). */
+const RECORD_BUSY_MS = 50;
+
+interface FilesSignature {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  /** 0 when there is no WAL or it is empty (nothing in it to read). */
+  walSize: bigint;
+  walMtimeNs: bigint;
+}
+
+function signatureOf(path: string): FilesSignature | null {
+  const db = statSync(path, { bigint: true, throwIfNoEntry: false });
+  if (db === undefined) return null;
+  const wal: BigIntStats | undefined = statSync(`${path}-wal`, {
+    bigint: true,
+    throwIfNoEntry: false,
+  });
+  const walSize = wal?.size ?? 0n;
+  return {
+    dev: db.dev,
+    ino: db.ino,
+    size: db.size,
+    mtimeNs: db.mtimeNs,
+    walSize,
+    walMtimeNs: walSize > 0n && wal !== undefined ? wal.mtimeNs : 0n,
+  };
+}
+
+const TABLE = 'skein_checked_files';
+
+/** The signature recorded for `name` after its last passing check, if any. */
+function recordedSignature(
+  sidecarPath: string,
+  name: string,
+): (FilesSignature & { checkedAtNs: bigint }) | null {
+  let sidecar: Database | undefined;
+  try {
+    sidecar = new BetterSqlite3(sidecarPath, { readonly: true, fileMustExist: true });
+    sidecar.defaultSafeIntegers(true);
+    const row = sidecar
+      .prepare(
+        `select dev, ino, size, mtime_ns, wal_size, wal_mtime_ns, checked_at_ns from ${TABLE} where name = ?`,
+      )
+      .get(name) as Record<string, bigint> | undefined;
+    if (row === undefined) return null;
+    return {
+      dev: BigInt(row.dev ?? -1n),
+      ino: BigInt(row.ino ?? -1n),
+      size: BigInt(row.size ?? -1n),
+      mtimeNs: BigInt(row.mtime_ns ?? -1n),
+      walSize: BigInt(row.wal_size ?? -1n),
+      walMtimeNs: BigInt(row.wal_mtime_ns ?? -1n),
+      checkedAtNs: BigInt(row.checked_at_ns ?? 0n),
+    };
+  } catch {
+    // No sidecar yet, no table yet, or it is busy or damaged: check.
+    return null;
+  } finally {
+    sidecar?.close();
+  }
+}
+
+function sameFiles(a: FilesSignature, b: FilesSignature): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeNs === b.mtimeNs &&
+    a.walSize === b.walSize &&
+    a.walMtimeNs === b.walMtimeNs
+  );
+}
+
+/** Keeps the signature of files that just passed their check (best effort). */
+function recordSignature(
+  sidecarPath: string,
+  name: string,
+  signature: FilesSignature,
+  checkedAtNs: bigint,
+): void {
+  // The runtime creates the sidecar (with its own settings): until it exists, check each time.
+  if (statSync(sidecarPath, { throwIfNoEntry: false }) === undefined) return;
+  let sidecar: Database | undefined;
+  try {
+    sidecar = new BetterSqlite3(sidecarPath, { fileMustExist: true });
+    sidecar.pragma(`busy_timeout = ${RECORD_BUSY_MS}`);
+    sidecar.pragma('synchronous = NORMAL');
+    sidecar.exec(
+      `create table if not exists ${TABLE} (name text primary key, dev integer not null,
+         ino integer not null, size integer not null, mtime_ns integer not null,
+         wal_size integer not null, wal_mtime_ns integer not null, checked_at_ns integer not null)`,
+    );
+    sidecar
+      .prepare(
+        `insert into ${TABLE} (name, dev, ino, size, mtime_ns, wal_size, wal_mtime_ns, checked_at_ns)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (name) do update set dev = excluded.dev, ino = excluded.ino,
+           size = excluded.size, mtime_ns = excluded.mtime_ns, wal_size = excluded.wal_size,
+           wal_mtime_ns = excluded.wal_mtime_ns, checked_at_ns = excluded.checked_at_ns`,
+      )
+      .run(
+        name,
+        signature.dev,
+        signature.ino,
+        signature.size,
+        signature.mtimeNs,
+        signature.walSize,
+        signature.walMtimeNs,
+        checkedAtNs,
+      );
+  } catch {
+    // Busy or read-only: the next open checks again.
+  } finally {
+    sidecar?.close();
+  }
+}
+
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * Proves the DB open on `sqlite` (the file at `path`) intact with `quick_check`, unless its
+ * files are exactly as they were at a passing check recorded earlier (see above). Throws an
+ * error with code `SQLITE_CORRUPT` when the check fails. The sidecar itself is small and is
+ * always checked.
+ */
+export function verifyIntegrity(sqlite: Database, path: string): void {
+  const sidecarPath = join(dirname(path), SIDECAR_FILE_NAME);
+  const ownFile = basename(path) === SIDECAR_FILE_NAME;
+  const name = basename(path);
+  const before = ownFile ? null : signatureOf(path);
+  if (before !== null && before.size > 0n) {
+    const recorded = recordedSignature(sidecarPath, name);
+    let newest = before.mtimeNs;
+    if (before.walMtimeNs > newest) newest = before.walMtimeNs;
+    const margin = newest % 1_000_000_000n === 0n ? RACY_MARGIN_COARSE_NS : RACY_MARGIN_NS;
+    if (
+      recorded !== null &&
+      sameFiles(recorded, before) &&
+      newest + margin < recorded.checkedAtNs
+    ) {
+      return;
+    }
+  }
+  const checkedAtNs = nowNs();
+  const check = sqlite.pragma('quick_check(1)', { simple: true });
+  if (check !== 'ok') {
+    throw Object.assign(new Error(`quick_check failed: ${String(check)}`), {
+      code: 'SQLITE_CORRUPT',
+    });
+  }
+  if (before === null || before.size === 0n) return;
+  // Recorded only when nothing changed while the check ran (another writer may be busy).
+  const after = signatureOf(path);
+  if (after !== null && sameFiles(before, after)) {
+    recordSignature(sidecarPath, name, after, checkedAtNs);
+  }
+}
