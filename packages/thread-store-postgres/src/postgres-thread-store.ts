@@ -15,9 +15,9 @@
  */
 import { decodeThreadCursor, encodeSessionSource, encodeThreadCursor } from '@skein/protocol';
 import {
+  afterThreadCursor,
   buildMissingPgSearchIndexes,
   claimLease,
-  containsText,
   createStateContext,
   currentLeaseOwner,
   defaultThreadMetadata,
@@ -27,6 +27,8 @@ import {
   type LeaseOwner,
   listChildThreads,
   listDescendantThreads,
+  listThreads as listStateThreads,
+  MAX_THREAD_PAGE_SIZE,
   migrateStateSchema,
   releaseLease,
   type StateContext,
@@ -123,7 +125,7 @@ export interface SearchIndexBuild {
 }
 
 /** Largest page `listThreads` returns; bigger requests are clamped. */
-export const MAX_PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = MAX_THREAD_PAGE_SIZE;
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 const LEASE_PREFIX = 'thread-writer:';
@@ -465,100 +467,41 @@ export class PostgresThreadStore extends ThreadStoreBase {
     );
   }
 
+  /** The state package's listing query (the SQLite index's), on this database's dialect. */
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
-    if (!Number.isInteger(params.pageSize) || params.pageSize < 1) {
+    if (!(params.pageSize >= 1)) {
       throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
     }
-    const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
-    const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null };
-    if (params.cwdFilters && params.cwdFilters.length === 0) return empty;
-    const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
-    if (params.cursor && anchor === null) {
+    if (params.cursor && decodeThreadCursor(params.cursor) === null) {
       throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
-    const sortKey = params.sortKey ?? 'createdAt';
-    const direction = params.sortDirection ?? 'desc';
-    const column =
-      sortKey === 'updatedAt'
-        ? 'updated_at_ms'
-        : sortKey === 'recencyAt'
-          ? 'recency_at_ms'
-          : 'created_at_ms';
-
     return this.run(async () => {
-      let relationIds: string[] | null = null;
+      let threadIds: string[] | null = null;
       const relation = params.relationFilter;
       if (relation != null) {
-        relationIds =
+        const edges =
           relation.kind === 'directChildrenOf'
-            ? (await listChildThreads(this.ctx, relation.threadId)).map((edge) => edge.childId)
-            : (await listDescendantThreads(this.ctx, relation.threadId)).map(
-                (edge) => edge.childId,
-              );
-        if (relationIds.length === 0) return empty;
+            ? await listChildThreads(this.ctx, relation.threadId)
+            : await listDescendantThreads(this.ctx, relation.threadId);
+        threadIds = edges.map((edge) => edge.childId);
       }
-      let query = this.db
-        .selectFrom('threads')
-        .selectAll()
-        .where('archived', '=', params.archived === true ? 1 : 0)
-        // As Codex lists: a thread nobody has written to (no preview) stays hidden. This is also
-        // the predicate of the partial `(archived, <sort>, id)` indexes the page walks.
-        .where('preview', '<>', '');
-      if (relationIds) query = query.where('id', 'in', relationIds);
-      const sources = params.allowedSources ?? [];
-      if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
-      if (params.modelProviders != null && params.modelProviders.length > 0) {
-        query = query.where('model_provider', 'in', [...params.modelProviders]);
-      }
-      if (params.cwdFilters != null) query = query.where('cwd', 'in', [...params.cwdFilters]);
-      const term = params.searchTerm;
-      if (term) {
-        // Case-sensitive substring, written so the trigram indexes (state migration 0006) can
-        // answer it; without them it is a scan with the same result.
-        // The name and the title, as Codex 0.169 searches (never the preview: a fork's inherited
-        // preview must not make it match).
-        query = query.where((eb) =>
-          eb.or([
-            containsText('postgres', eb.ref('name'), term),
-            containsText('postgres', eb.ref('title'), term),
-          ]),
-        );
-      }
-      if (anchor) {
-        const op = direction === 'desc' ? '<' : '>';
-        const { timestampMs: tsMs, threadId: id } = anchor;
-        // A row-value comparison is an index range on (column, id); the equivalent OR form
-        // would make deep pages scan every row before the cursor.
-        query = query.where((eb) =>
-          id === null
-            ? eb(column, op, tsMs)
-            : eb(eb.refTuple(column, 'id'), op, eb.tuple(tsMs, id)),
-        );
-      }
-      const rows = await query
-        .orderBy(column, direction)
-        .orderBy('id', direction)
-        .limit(pageSize + 1)
-        .execute();
-      const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
-      const extras = await this.extrasFor(metas.map((meta) => meta.id));
-      const items = metas.map((meta) => storedThreadFromMetadata(meta, extras.get(meta.id)));
-      const positionOf = (meta: ThreadMetadata) =>
-        encodeThreadCursor({
-          timestampMs:
-            sortKey === 'createdAt'
-              ? meta.createdAtMs
-              : sortKey === 'updatedAt'
-                ? meta.updatedAtMs
-                : meta.recencyAtMs,
-          threadId: meta.id,
-        });
-      const first = metas[0];
-      const last = metas[metas.length - 1];
+      const page = await listStateThreads(this.ctx, {
+        pageSize: params.pageSize,
+        cursor: params.cursor ?? null,
+        sortKey: params.sortKey ?? 'createdAt',
+        sortDirection: params.sortDirection ?? 'desc',
+        archived: params.archived === true,
+        sources: (params.allowedSources ?? []).map(encodeSessionSource),
+        modelProviders: params.modelProviders ?? null,
+        cwds: params.cwdFilters ?? null,
+        searchTerm: params.searchTerm ?? null,
+        threadIds,
+      });
+      const extras = await this.extrasFor(page.items.map((meta) => meta.id));
       return {
-        items,
-        nextCursor: rows.length > pageSize && last ? positionOf(last) : null,
-        backwardsCursor: first ? positionOf(first) : null,
+        items: page.items.map((meta) => storedThreadFromMetadata(meta, extras.get(meta.id))),
+        nextCursor: page.nextCursor,
+        backwardsCursor: page.backwardsCursor,
       };
     });
   }
@@ -603,12 +546,8 @@ export class PostgresThreadStore extends ThreadStoreBase {
       const sources = params.allowedSources ?? [];
       if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
       if (anchor) {
-        const op = direction === 'desc' ? '<' : '>';
-        const { timestampMs: tsMs, threadId: id } = anchor;
-        query = query.where((eb) =>
-          id === null
-            ? eb(column, op, tsMs)
-            : eb(eb.refTuple(column, 'id'), op, eb.tuple(tsMs, id)),
+        query = query.where(
+          afterThreadCursor('postgres', sql.ref(column), sql.ref('id'), direction, anchor),
         );
       }
       const rows = await query

@@ -55,6 +55,7 @@ import {
   initialReadState,
   listChildThreads,
   listDescendantThreads,
+  MAX_THREAD_PAGE_SIZE,
   paginatedThreadsCreatedSince,
   patchThreadMetadata,
   publishTurnReadReceipt,
@@ -861,11 +862,14 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (params.cursor && cursor === null) {
       throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
-    const pageSize = Math.max(0, Math.trunc(params.pageSize));
+    if (!(params.pageSize >= 1)) {
+      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
+    }
+    const pageSize = Math.min(Math.trunc(params.pageSize), MAX_THREAD_PAGE_SIZE);
     const sortKey = params.sortKey ?? 'createdAt';
     const direction = params.sortDirection ?? 'desc';
     const archived = params.archived ?? false;
-    if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
+    if (params.cwdFilters != null && params.cwdFilters.length === 0) {
       return { items: [], nextCursor: null, backwardsCursor: null };
     }
     let page: ListedPage;
@@ -998,6 +1002,9 @@ export class LocalThreadStore extends ThreadStoreBase {
     if (term.trim() === '') {
       throw ThreadStoreError.invalidRequest('thread/search requires search_term');
     }
+    if (!(params.pageSize >= 1)) {
+      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
+    }
     const archived = params.archived ?? false;
     const snippets = new Map<string, string>();
     try {
@@ -1021,8 +1028,8 @@ export class LocalThreadStore extends ThreadStoreBase {
     } catch (error) {
       throw toThreadStoreError(error, 'failed to search rollout contents');
     }
-    const pageSize = Math.max(0, Math.trunc(params.pageSize));
-    if (snippets.size === 0 || pageSize === 0) return { items: [], nextCursor: null };
+    const pageSize = Math.min(Math.trunc(params.pageSize), MAX_THREAD_PAGE_SIZE);
+    if (snippets.size === 0) return { items: [], nextCursor: null };
     const sortKey = params.sortKey ?? 'createdAt';
     const scanSize = Math.min(1000, Math.max(256, Math.min(2048, pageSize * 8)));
     const listParams = {
