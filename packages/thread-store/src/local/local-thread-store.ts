@@ -8,22 +8,12 @@
 import { realpathSync } from 'node:fs';
 import { lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import {
-  decodeThreadCursor,
-  encodeSessionSource,
-  isThreadId,
-  parseRfc3339Ms,
-  parseThreadId,
-  type SortDirection,
-  type ThreadCursor,
-  type ThreadSortKey,
-} from '@skein/protocol';
+import { encodeSessionSource, isThreadId, parseRfc3339Ms, parseThreadId } from '@skein/protocol';
 import {
   archivedPathFor,
   archivedSessionsDir,
   compressedRolloutPath,
   type HeldFileLock,
-  listThreadsWithDb,
   lockFileCreatingDir,
   plainRolloutPath,
   RolloutError,
@@ -49,13 +39,9 @@ import {
   defaultThreadMetadata,
   deleteThread as deleteThreadRow,
   getThread,
-  getThreads,
   hasReadReceipts,
   hideUnreadableThread,
   initialReadState,
-  listChildThreads,
-  listDescendantThreads,
-  MAX_THREAD_PAGE_SIZE,
   paginatedThreadsCreatedSince,
   patchThreadMetadata,
   publishTurnReadReceipt,
@@ -113,14 +99,7 @@ import type {
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
 import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
-import {
-  collectionRolloutFiles,
-  filterRelation,
-  type ListedPage,
-  metadataMatches,
-  pageMetadata,
-  scanRolloutMetadata,
-} from './listing.js';
+import { type LocalListingContext, listLocalThreads } from './list-threads.js';
 import {
   distinctTitle,
   isArchivedRolloutPath,
@@ -134,14 +113,13 @@ import {
   appendThreadName,
   findRolloutPath,
   findThreadName,
-  findThreadNames,
   pathExists,
   readFirstSessionMeta,
   readRolloutMetadata,
   reconcileRollout,
   removeThreadNameEntries,
 } from './rollout-port.js';
-import { searchRolloutFile } from './search.js';
+import { searchLocalThreads } from './search-threads.js';
 
 /**
  * `LocalThreadStore`'s configuration: the Codex home, the provider of threads that name none,
@@ -858,139 +836,16 @@ export class LocalThreadStore extends ThreadStoreBase {
   // Listing
 
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
-    const cursor = params.cursor ? decodeThreadCursor(params.cursor) : null;
-    if (params.cursor && cursor === null) {
-      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-    }
-    if (!(params.pageSize >= 1)) {
-      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
-    }
-    const pageSize = Math.min(Math.trunc(params.pageSize), MAX_THREAD_PAGE_SIZE);
-    const sortKey = params.sortKey ?? 'createdAt';
-    const direction = params.sortDirection ?? 'desc';
-    const archived = params.archived ?? false;
-    if (params.cwdFilters != null && params.cwdFilters.length === 0) {
-      return { items: [], nextCursor: null, backwardsCursor: null };
-    }
-    let page: ListedPage;
-    try {
-      page = await this.listPage(params, cursor, pageSize, sortKey, direction, archived);
-    } catch (error) {
-      throw toThreadStoreError(error, 'failed to list threads');
-    }
-    const fromFiles = page.origin === 'filesystem';
-    const items = page.items.map((metadata) => {
-      const thread = storedThreadFromMetadata(
-        {
-          ...metadata,
-          name: null,
-          archived,
-          archivedAtMs: archived ? metadata.archivedAtMs : null,
-        },
-        this.defaultModelProvider,
-      );
-      if (!fromFiles) {
-        // Codex 0.169's DB rows carry the whole-second `created_at` column and no spawn parent
-        // (a relation listing names it from the spawn edges).
-        thread.createdAtMs = Math.floor(thread.createdAtMs / 1000) * 1000;
-        if (params.relationFilter == null) thread.parentThreadId = null;
-      }
-      return thread;
-    });
-    // Names as Codex 0.169 resolves them: a paginated thread's `name` column only; a legacy
-    // thread's title when it differs from its first message, else the session index.
-    const missing: string[] = [];
-    page.items.forEach((metadata, index) => {
-      const thread = items[index] as StoredThread;
-      const explicit = metadata.name !== null && metadata.name.trim() !== '' ? metadata.name : null;
-      const paginated = metadata.historyMode === 'paginated';
-      thread.name = nameFromTitle(
-        paginated ? explicit : (explicit ?? distinctTitle(metadata)),
-        thread.preview,
-      );
-      if (thread.name === null && !paginated) missing.push(metadata.id);
-    });
-    if (missing.length > 0) {
-      const names = await findThreadNames(this.codexHome, missing).catch(
-        () => new Map<string, string>(),
-      );
-      for (const thread of items) {
-        if (thread.name === null && missing.includes(thread.threadId)) {
-          thread.name = nameFromTitle(names.get(thread.threadId), thread.preview);
-        }
-      }
-    }
-    return { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor };
+    return listLocalThreads(this.listingContext(), params);
   }
 
-  private async listPage(
-    params: ListThreadsParams,
-    cursor: ThreadCursor | null,
-    pageSize: number,
-    sortKey: ThreadSortKey,
-    direction: SortDirection,
-    archived: boolean,
-  ): Promise<ListedPage> {
-    const db = this.handle;
-    const relation = params.relationFilter ?? null;
-    if (relation === null) {
-      // The rollout package's listing: DB pages after scan-and-repair from the files (or the
-      // DB alone with `useStateDbOnly`); the files alone without a handle.
-      return listThreadsWithDb(this.codexHome, {
-        pageSize,
-        cursor: params.cursor ?? null,
-        sortKey,
-        sortDirection: direction,
-        allowedSources:
-          params.allowedSources && params.allowedSources.length > 0 ? params.allowedSources : [],
-        ...(params.modelProviders != null && params.modelProviders.length > 0
-          ? { modelProviders: params.modelProviders }
-          : {}),
-        ...(params.cwdFilters != null ? { cwdFilters: params.cwdFilters } : {}),
-        ...(params.searchTerm != null ? { searchTerm: params.searchTerm } : {}),
-        defaultProvider: this.defaultModelProvider,
-        archived,
-        stateDb: db,
-        useStateDbOnly: params.useStateDbOnly ?? false,
-      });
-    }
-    let candidates: ThreadMetadata[];
-    if (db !== undefined && relation !== null) {
-      const edges =
-        relation.kind === 'directChildrenOf'
-          ? await listChildThreads(db.ctx, relation.threadId)
-          : await listDescendantThreads(db.ctx, relation.threadId);
-      const rows = await getThreads(
-        db.ctx,
-        edges.map((edge) => edge.childId),
-      );
-      candidates = [...rows.values()].filter((row) => row.archived === archived);
-    } else {
-      // Relations need the whole tree: every rollout of the collection.
-      candidates = await scanRolloutMetadata(this.codexHome, archived, this.defaultModelProvider);
-      if (relation !== null) candidates = filterRelation(candidates, relation);
-    }
-    const names =
-      params.searchTerm && db === undefined
-        ? await findThreadNames(
-            this.codexHome,
-            candidates.map((meta) => meta.id),
-          )
-        : new Map<string, string>();
-    const filtered = candidates.filter((metadata) =>
-      metadataMatches(metadata, {
-        // Codex 0.169 lists a thread's spawned children whatever their source (a relation is
-        // about sub-agents, whose source the interactive default would exclude).
-        allowedSources: relation === null ? params.allowedSources : undefined,
-        modelProviders: params.modelProviders,
-        cwdFilters: params.cwdFilters,
-        defaultProvider: this.defaultModelProvider,
-        searchTerm: params.searchTerm,
-        names,
-      }),
-    );
-    const page = pageMetadata(filtered, sortKey, direction, cursor, pageSize);
-    return { ...page, origin: 'state_db' };
+  /** What the listing operations read: the home, the default provider, the state handle. */
+  private listingContext(): LocalListingContext {
+    return {
+      codexHome: this.codexHome,
+      defaultModelProvider: this.defaultModelProvider,
+      stateDb: this.handle,
+    };
   }
 
   /**
@@ -998,75 +853,10 @@ export class LocalThreadStore extends ThreadStoreBase {
    * order with the listing's filters and cursors, each with a snippet of its first match.
    */
   override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
-    const term = params.searchTerm;
-    if (term.trim() === '') {
-      throw ThreadStoreError.invalidRequest('thread/search requires search_term');
-    }
-    if (!(params.pageSize >= 1)) {
-      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
-    }
-    const archived = params.archived ?? false;
-    const snippets = new Map<string, string>();
-    try {
-      const files = collectionRolloutFiles(this.codexHome, archived);
-      for (let index = 0; index < files.length; index += 16) {
-        const batch = files.slice(index, index + 16);
-        const found = await Promise.all(
-          batch.map(async (file) => {
-            const actual = await resolveRolloutFile(file);
-            // Never read through a link out of the home.
-            if (actual === null || (await rolloutLinkOutsideHome(this.codexHome, actual)) !== null)
-              return null;
-            return searchRolloutFile(actual, term).catch(() => null);
-          }),
-        );
-        batch.forEach((file, i) => {
-          const snippet = found[i];
-          if (snippet != null) snippets.set(plainRolloutPath(file), snippet);
-        });
-      }
-    } catch (error) {
-      throw toThreadStoreError(error, 'failed to search rollout contents');
-    }
-    const pageSize = Math.min(Math.trunc(params.pageSize), MAX_THREAD_PAGE_SIZE);
-    if (snippets.size === 0) return { items: [], nextCursor: null };
-    const sortKey = params.sortKey ?? 'createdAt';
-    const scanSize = Math.min(1000, Math.max(256, Math.min(2048, pageSize * 8)));
-    const listParams = {
-      sortKey,
-      ...(params.sortDirection !== undefined ? { sortDirection: params.sortDirection } : {}),
-      ...(params.allowedSources !== undefined ? { allowedSources: params.allowedSources } : {}),
-      archived,
-    };
-    // Each match remembers the page cursor it was found under and its index on that page, so
-    // the next cursor is the listing's own (its key and tie-break), whatever the source.
-    const results: {
-      result: ThreadSearchPage['items'][number];
-      from: string | null;
-      at: number;
-    }[] = [];
-    let cursor = params.cursor ?? null;
-    for (let round = 0; round < 1000 && results.length <= pageSize; round += 1) {
-      const page = await this.listThreads({ ...listParams, pageSize: scanSize, cursor });
-      page.items.forEach((thread, at) => {
-        const snippet = thread.rolloutPath === null ? undefined : snippets.get(thread.rolloutPath);
-        if (snippet !== undefined) results.push({ result: { thread, snippet }, from: cursor, at });
-      });
-      if (page.nextCursor === null) break;
-      cursor = page.nextCursor;
-    }
-    const items = results.slice(0, pageSize).map((entry) => entry.result);
-    const last = results[pageSize - 1];
-    let nextCursor: string | null = null;
-    if (results.length > pageSize && last !== undefined) {
-      const upTo = await this.listThreads({
-        ...listParams,
-        pageSize: last.at + 1,
-        cursor: last.from,
-      });
-      nextCursor = upTo.nextCursor;
-    }
-    return { items, nextCursor };
+    return searchLocalThreads(
+      { codexHome: this.codexHome, listThreads: (list) => this.listThreads(list) },
+      params,
+    );
   }
 
   override async listTurns(params: ListTurnsParams): Promise<TurnPage> {
