@@ -1,7 +1,6 @@
 export {
   type AgentGraph,
   defaultAgentGraph,
-  stateAgentGraph,
   storeAgentGraph,
 } from './agent-graph.js';
 export {

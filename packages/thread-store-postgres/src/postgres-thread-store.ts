@@ -467,6 +467,13 @@ export class PostgresThreadStore extends ThreadStoreBase {
     );
   }
 
+  /** The spawn edges (open and closed), through the state package's query. */
+  async listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[]> {
+    return this.run(async () =>
+      (await listDescendantThreads(this.ctx, threadId)).map((edge) => edge.childId),
+    );
+  }
+
   /** The state package's listing query (the SQLite index's), on this database's dialect. */
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
     if (!(params.pageSize >= 1)) {

@@ -42,6 +42,7 @@ import {
   hasReadReceipts,
   hideUnreadableThread,
   initialReadState,
+  listDescendantThreads,
   paginatedThreadsCreatedSince,
   patchThreadMetadata,
   publishTurnReadReceipt,
@@ -837,6 +838,17 @@ export class LocalThreadStore extends ThreadStoreBase {
 
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
     return listLocalThreads(this.listingContext(), params);
+  }
+
+  /** The state index's spawn edges (open and closed); null while there is no index. */
+  async listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[] | null> {
+    const db = this.handle;
+    if (db === undefined) return null;
+    try {
+      return (await listDescendantThreads(db.ctx, threadId)).map((edge) => edge.childId);
+    } catch (error) {
+      throw toThreadStoreError(error, `failed to list spawn descendants of ${threadId}`);
+    }
   }
 
   /** What the listing operations read: the home, the default provider, the state handle. */
