@@ -6,11 +6,10 @@
  */
 
 import { realpathSync } from 'node:fs';
-import { lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { lstat, mkdir, rename, stat, utimes } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { encodeSessionSource, isThreadId, parseRfc3339Ms, parseThreadId } from '@skein/protocol';
 import {
-  archivedPathFor,
   archivedSessionsDir,
   compressedRolloutPath,
   type HeldFileLock,
@@ -29,7 +28,6 @@ import {
   rolloutPathFor,
   rolloutPathInHome,
   type SessionMetaLine,
-  sessionsDir,
   threadSpawnOf,
   threadWriterLockPath,
   unarchivedPathFor,
@@ -37,13 +35,11 @@ import {
 } from '@skein/rollout';
 import {
   defaultThreadMetadata,
-  deleteThread as deleteThreadRow,
   getThread,
   hasReadReceipts,
   hideUnreadableThread,
   initialReadState,
   listDescendantThreads,
-  paginatedThreadsCreatedSince,
   patchThreadMetadata,
   publishTurnReadReceipt,
   readReadStates,
@@ -99,6 +95,9 @@ import type {
   UpdateThreadMetadataParams,
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
+import { archiveLocalThread } from './archive-thread.js';
+import { deleteLocalThread } from './delete-thread.js';
+import type { LocalFileOpsHost } from './file-ops-host.js';
 import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
 import { type LocalListingContext, listLocalThreads } from './list-threads.js';
 import {
@@ -120,6 +119,7 @@ import {
   reconcileRollout,
   removeThreadNameEntries,
 } from './rollout-port.js';
+import { checkRolloutFileName, scopedRolloutPath } from './rollout-scope.js';
 import { searchLocalThreads } from './search-threads.js';
 
 /**
@@ -1265,42 +1265,6 @@ export class LocalThreadStore extends ThreadStoreBase {
   // -------------------------------------------------------------------------------------------
   // Archive, unarchive, delete
 
-  private scoped(path: string, root: string, rootName: string): string {
-    let rootReal: string;
-    try {
-      rootReal = realpathSync(root);
-    } catch (error) {
-      throw ThreadStoreError.internal(
-        `failed to resolve ${rootName} directory ${root}: ${message(error)}`,
-        error,
-      );
-    }
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${path}\` must be in ${rootName} directory`,
-      );
-    }
-    const rel = relative(rootReal, real);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${path}\` must be in ${rootName} directory`,
-      );
-    }
-    return real;
-  }
-
-  private checkFileName(path: string, threadId: ThreadId): void {
-    const name = basename(path);
-    if (!name.endsWith(`${threadId}.jsonl`) && !name.endsWith(`${threadId}.jsonl.zst`)) {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${path}\` does not match thread id ${threadId}`,
-      );
-    }
-  }
-
   // -------------------------------------------------------------------------------------------
   // Read receipts (Codex 0.169's thread_read_receipts)
 
@@ -1357,69 +1321,6 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
   }
 
-  /** `cannot delete thread <id>: forked history still references it` when a fork reads it. */
-  private async refuseIfForkReferences(threadId: ThreadId): Promise<void> {
-    const db = this.handle;
-    if (db === undefined) return;
-    const row = await getThread(db.ctx, threadId).catch(() => undefined);
-    if (row === undefined || row.historyMode !== 'paginated') return;
-    const candidates = await paginatedThreadsCreatedSince(db.ctx, row.createdAtMs).catch(() => []);
-    for (const candidate of candidates) {
-      if (candidate.id === threadId) continue;
-      const path = rolloutPathInHome(this.codexHome, candidate.rolloutPath);
-      if (path === null) continue;
-      const file = (await resolveRolloutFile(path)) ?? path;
-      const meta = await readFirstSessionMeta(file).catch(() => null);
-      if (meta?.history_base?.thread_id?.toLowerCase() === threadId) {
-        throw ThreadStoreError.invalidRequest(
-          `cannot delete thread ${threadId}: forked history still references it`,
-        );
-      }
-    }
-  }
-
-  async archiveThread(params: ArchiveThreadParams): Promise<void> {
-    const { threadId } = params;
-    await this.assertNoOtherWriter(threadId);
-    let found: string | null;
-    try {
-      found = await findRolloutPath(this.codexHome, threadId, false, this.handle);
-    } catch (error) {
-      throw ThreadStoreError.invalidRequest(
-        `failed to locate thread id ${threadId}: ${message(error)}`,
-      );
-    }
-    if (found === null) {
-      throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
-    }
-    await this.refuseLinkOutsideHome(found);
-    const file = (await resolveRolloutFile(found)) ?? found;
-    const source = this.scoped(file, sessionsDir(this.codexHome), 'sessions');
-    this.checkFileName(source, threadId);
-    const target = join(archivedSessionsDir(this.codexHome), basename(source));
-    try {
-      await mkdir(archivedSessionsDir(this.codexHome), { recursive: true });
-      await rename(source, target);
-    } catch (error) {
-      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`, error);
-    }
-    if (this.handle !== undefined) {
-      const archivedPath = archivedPathFor(this.codexHome, basename(source));
-      // As Codex: the row's update time becomes the moved file's mtime (kept by the rename).
-      const mtimeMs = await stat(target)
-        .then((info) => Math.floor(info.mtimeMs))
-        .catch(() => undefined);
-      await setThreadArchived(this.handle.ctx, threadId, {
-        archived: true,
-        rolloutPath: archivedPath,
-        archivedAtMs: Date.now(),
-        ...(mtimeMs !== undefined ? { updatedAtMs: mtimeMs } : {}),
-      }).catch((error: unknown) =>
-        this.warn(`failed to mark thread ${threadId} archived: ${message(error)}`),
-      );
-    }
-  }
-
   async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
     const { threadId } = params;
     let found: string | null;
@@ -1435,8 +1336,8 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
     await this.refuseLinkOutsideHome(found);
     const file = (await resolveRolloutFile(found)) ?? found;
-    const source = this.scoped(file, archivedSessionsDir(this.codexHome), 'archived');
-    this.checkFileName(source, threadId);
+    const source = scopedRolloutPath(file, archivedSessionsDir(this.codexHome), 'archived');
+    checkRolloutFileName(source, threadId);
     const restoredPlain = unarchivedPathFor(this.codexHome, basename(source));
     if (restoredPlain === null) {
       throw ThreadStoreError.invalidRequest(
@@ -1481,86 +1382,33 @@ export class LocalThreadStore extends ThreadStoreBase {
     return thread;
   }
 
-  /**
-   * Hard delete: the active and archived files (plain and `.zst`), name entries, the rows
-   * (thread, edges, read receipt) and the paginated projection. Refused, with nothing written,
-   * while a paginated fork still reads its history through this thread (as Codex refuses).
-   * A crash midway leaves some of these behind; deleting again finishes the job.
-   */
-  async deleteThread(params: DeleteThreadParams): Promise<void> {
-    const { threadId } = params;
-    await this.refuseIfForkReferences(threadId);
-    await this.assertNoOtherWriter(threadId);
-    const paths = new Set<string>();
-    for (const archived of [false, true]) {
-      let found: string | null;
-      try {
-        found = await findRolloutPath(this.codexHome, threadId, archived, this.handle);
-      } catch (error) {
-        const what = archived ? 'archived thread id' : 'thread id';
-        throw ThreadStoreError.invalidRequest(
-          `failed to locate ${what} ${threadId}: ${message(error)}`,
-        );
-      }
-      if (found !== null) paths.add(plainRolloutPath(found));
-    }
-    // Nothing is deleted when any of the thread's files leads out of the home.
-    for (const path of paths) await this.refuseLinkOutsideHome(path);
-    const entry = this.writers.get(threadId);
-    if (entry !== undefined) {
-      await entry.writer.discard().catch(() => undefined);
-      this.writers.delete(threadId);
-      await entry.lock?.release();
-      if (entry.writer.materialized) paths.add(entry.writer.path);
-    }
-    let deletedAny = false;
-    for (const path of paths) {
-      for (const candidate of [path, compressedRolloutPath(path)]) {
-        if (await deleteRolloutFile(candidate, threadId)) deletedAny = true;
-      }
-    }
-    try {
-      await removeThreadNameEntries(this.codexHome, threadId);
-    } catch (error) {
-      throw ThreadStoreError.internal(
-        `failed to delete thread name index entries for ${threadId}: ${message(error)}`,
-        error,
-      );
-    }
-    let rowDeleted = false;
-    if (this.handle !== undefined) {
-      try {
-        rowDeleted = await deleteThreadRow(this.handle.ctx, threadId);
-        const history = this.handle.historyDb();
-        if (history !== undefined && history.readOnlyReason === null)
-          history.deleteThread(threadId);
-      } catch (error) {
-        this.warn(`failed to delete state rows for thread ${threadId}: ${message(error)}`);
-      }
-    }
-    if (paths.size === 0 && !deletedAny && !rowDeleted) {
-      throw ThreadStoreError.threadNotFound(threadId);
-    }
+  /** Moves the thread's rollout to `archived_sessions/` (see archive-thread.ts). */
+  async archiveThread(params: ArchiveThreadParams): Promise<void> {
+    return archiveLocalThread(this.fileOpsHost(), params);
   }
-}
 
-/** Deletes one rollout file; a vanished file counts as already deleted (returns false). */
-export async function deleteRolloutFile(path: string, threadId: string): Promise<boolean> {
-  const name = basename(path);
-  if (!name.endsWith(`${threadId}.jsonl`) && !name.endsWith(`${threadId}.jsonl.zst`)) {
-    throw ThreadStoreError.invalidRequest(
-      `rollout path \`${path}\` does not match thread id ${threadId}`,
-    );
+  /** Deletes the thread's files, name entries and rows (see delete-thread.ts). */
+  async deleteThread(params: DeleteThreadParams): Promise<void> {
+    return deleteLocalThread(this.fileOpsHost(), params);
   }
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ThreadStoreError.internal(
-      `failed to delete rollout file \`${path}\`: ${message(error)}`,
-      error,
-    );
+
+  /** What the file operations (archive, delete) need of the store, without its internals. */
+  private fileOpsHost(): LocalFileOpsHost {
+    return {
+      codexHome: this.codexHome,
+      stateDb: this.handle,
+      warn: this.warn,
+      assertNoOtherWriter: (threadId) => this.assertNoOtherWriter(threadId),
+      refuseLinkOutsideHome: (path) => this.refuseLinkOutsideHome(path),
+      dropLiveWriter: async (threadId) => {
+        const entry = this.writers.get(threadId);
+        if (entry === undefined) return null;
+        await entry.writer.discard().catch(() => undefined);
+        this.writers.delete(threadId);
+        await entry.lock?.release();
+        return entry.writer.materialized ? entry.writer.path : null;
+      },
+    };
   }
 }
 
