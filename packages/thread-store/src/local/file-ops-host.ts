@@ -2,7 +2,7 @@ import type { ThreadId } from '@skein/protocol';
 import type { StateDb } from '@skein/state';
 
 /**
- * What `LocalThreadStore`'s file operations (archive, delete) need of the store, handed to them
+ * What `LocalThreadStore`'s file operations (archive, unarchive, delete) need of the store, handed to them
  * by the class without its internals: the home, the state handle of the moment, where warnings
  * go, and the writer rules.
  */

@@ -6,12 +6,10 @@
  */
 
 import { realpathSync } from 'node:fs';
-import { lstat, mkdir, rename, stat, utimes } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { lstat, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { encodeSessionSource, isThreadId, parseRfc3339Ms, parseThreadId } from '@skein/protocol';
 import {
-  archivedSessionsDir,
-  compressedRolloutPath,
   type HeldFileLock,
   lockFileCreatingDir,
   plainRolloutPath,
@@ -30,7 +28,6 @@ import {
   type SessionMetaLine,
   threadSpawnOf,
   threadWriterLockPath,
-  unarchivedPathFor,
   warnLocksUnavailable,
 } from '@skein/rollout';
 import {
@@ -45,7 +42,6 @@ import {
   readReadStates,
   type StateDb,
   StateError,
-  setThreadArchived,
   type ThreadMetadata,
   touchThreadUpdatedAt,
   updateReadState,
@@ -119,8 +115,8 @@ import {
   reconcileRollout,
   removeThreadNameEntries,
 } from './rollout-port.js';
-import { checkRolloutFileName, scopedRolloutPath } from './rollout-scope.js';
 import { searchLocalThreads } from './search-threads.js';
+import { unarchiveLocalThread } from './unarchive-thread.js';
 
 /**
  * `LocalThreadStore`'s configuration: the Codex home, the provider of threads that name none,
@@ -1321,54 +1317,10 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
   }
 
+  /** Moves the thread's rollout back under `sessions/` (see unarchive-thread.ts), then reads it. */
   async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
     const { threadId } = params;
-    let found: string | null;
-    try {
-      found = await findRolloutPath(this.codexHome, threadId, true, this.handle);
-    } catch (error) {
-      throw ThreadStoreError.invalidRequest(
-        `failed to locate archived thread id ${threadId}: ${message(error)}`,
-      );
-    }
-    if (found === null) {
-      throw ThreadStoreError.invalidRequest(`no archived rollout found for thread id ${threadId}`);
-    }
-    await this.refuseLinkOutsideHome(found);
-    const file = (await resolveRolloutFile(found)) ?? found;
-    const source = scopedRolloutPath(file, archivedSessionsDir(this.codexHome), 'archived');
-    checkRolloutFileName(source, threadId);
-    const restoredPlain = unarchivedPathFor(this.codexHome, basename(source));
-    if (restoredPlain === null) {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${source}\` missing filename timestamp`,
-      );
-    }
-    const target = source.endsWith('.zst') ? compressedRolloutPath(restoredPlain) : restoredPlain;
-    try {
-      await mkdir(join(target, '..'), { recursive: true });
-      await rename(source, target);
-    } catch (error) {
-      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`, error);
-    }
-    const now = new Date();
-    try {
-      await utimes(target, now, now);
-    } catch (error) {
-      throw ThreadStoreError.internal(
-        `failed to update unarchived thread timestamp: ${message(error)}`,
-        error,
-      );
-    }
-    if (this.handle !== undefined) {
-      await setThreadArchived(this.handle.ctx, threadId, {
-        archived: false,
-        rolloutPath: restoredPlain,
-        updatedAtMs: now.getTime(),
-      }).catch((error: unknown) =>
-        this.warn(`failed to mark thread ${threadId} unarchived: ${message(error)}`),
-      );
-    }
+    const restoredPlain = await unarchiveLocalThread(this.fileOpsHost(), params);
     const thread = await this.storedThreadFromRollout(restoredPlain, false);
     if (thread === undefined) {
       throw ThreadStoreError.internal(`failed to read unarchived thread ${restoredPlain}`);
@@ -1392,7 +1344,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     return deleteLocalThread(this.fileOpsHost(), params);
   }
 
-  /** What the file operations (archive, delete) need of the store, without its internals. */
+  /** What the file operations (archive, unarchive, delete) need of the store, without its internals. */
   private fileOpsHost(): LocalFileOpsHost {
     return {
       codexHome: this.codexHome,
