@@ -29,6 +29,13 @@ import {
   type UpdateReadStateParams,
 } from '@skein/thread-store';
 import { type AgentGraph, defaultAgentGraph } from './agent-graph.js';
+import {
+  archiveThreadTree,
+  type CascadeHost,
+  deleteThreadTree,
+  listAgentSubtree,
+  unarchiveThreadTree,
+} from './cascades.js';
 import { isThreadManagerError, ThreadManagerError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import {
@@ -47,7 +54,7 @@ import {
   sameStatus,
   type ThreadStatus,
 } from './status.js';
-import { isMissingThread, isStoreError } from './store-errors.js';
+import { isMissingThread } from './store-errors.js';
 import {
   type ConnectionId,
   DEFAULT_IDLE_UNLOAD_DELAY_MS,
@@ -1080,27 +1087,7 @@ export class ThreadManager {
    * descendants the store does not know yet (live sub-agents), de-duplicated.
    */
   async listAgentSubtreeThreadIds(threadId: ThreadId): Promise<ThreadId[]> {
-    const order: ThreadId[] = [threadId];
-    const seen = new Set<ThreadId>(order);
-    for (const id of await this.#agentGraph.listSpawnDescendants(threadId)) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      order.push(id);
-    }
-    // Live descendants: loaded threads whose parent chain reaches a member.
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const id of this.listLoadedThreadIds()) {
-        const parent = this.#entries.get(id)?.thread.parentThreadId;
-        if (!seen.has(id) && parent != null && seen.has(parent)) {
-          seen.add(id);
-          order.push(id);
-          grew = true;
-        }
-      }
-    }
-    return order;
+    return listAgentSubtree(this.#cascadeHost(), threadId);
   }
 
   /**
@@ -1111,34 +1098,7 @@ export class ThreadManager {
    * root, then descendants in reverse discovery order (P, G, C).
    */
   async archiveThread(threadId: ThreadId): Promise<{ archivedThreadIds: ThreadId[] }> {
-    const entry = this.#entries.get(threadId);
-    if (entry !== undefined) {
-      if (entry.thread.ephemeral) throw ThreadManagerError.noRolloutFound(threadId);
-      if (!entry.thread.materialized) await entry.thread.persist();
-    } else {
-      await this.#assertActiveStored(threadId);
-    }
-    const subtree = await this.listAgentSubtreeThreadIds(threadId);
-    for (const member of subtree) await this.#prepareForRemoval(member);
-    try {
-      await this.#store.archiveThread({ threadId });
-    } catch (error) {
-      if (isMissingThread(error)) {
-        throw ThreadManagerError.noRolloutFound(threadId, error);
-      }
-      throw error;
-    }
-    const descendants: ThreadId[] = [];
-    for (const member of subtree.slice(1)) {
-      if (await this.#tryStoreOperation(() => this.#store.archiveThread({ threadId: member }))) {
-        descendants.push(member);
-      }
-    }
-    const archivedThreadIds = [threadId, ...descendants.reverse()];
-    this.#emitAfterResult(
-      archivedThreadIds.map((id) => () => this.#events.emit('archived', { threadId: id })),
-    );
-    return { archivedThreadIds };
+    return archiveThreadTree(this.#cascadeHost(), threadId);
   }
 
   /**
@@ -1149,26 +1109,7 @@ export class ThreadManager {
   async unarchiveThread(
     threadId: ThreadId,
   ): Promise<{ thread: StoredThread; unarchivedThreadIds: ThreadId[] }> {
-    let thread: StoredThread;
-    try {
-      thread = await this.#store.unarchiveThread({ threadId });
-    } catch (error) {
-      if (isMissingThread(error)) {
-        throw ThreadManagerError.noArchivedRolloutFound(threadId, error);
-      }
-      throw error;
-    }
-    const unarchivedThreadIds: ThreadId[] = [threadId];
-    const subtree = await this.listAgentSubtreeThreadIds(threadId);
-    for (const member of subtree.slice(1)) {
-      if (await this.#tryStoreOperation(() => this.#store.unarchiveThread({ threadId: member }))) {
-        unarchivedThreadIds.push(member);
-      }
-    }
-    this.#emitAfterResult(
-      unarchivedThreadIds.map((id) => () => this.#events.emit('unarchived', { threadId: id })),
-    );
-    return { thread, unarchivedThreadIds };
+    return unarchiveThreadTree(this.#cascadeHost(), threadId);
   }
 
   /**
@@ -1178,57 +1119,23 @@ export class ThreadManager {
    * `deleted` events after the result, deepest first, root last (G, C, P).
    */
   async deleteThread(threadId: ThreadId): Promise<{ deletedThreadIds: ThreadId[] }> {
-    const entry = this.#entries.get(threadId);
-    if (entry?.thread.ephemeral === true) throw ThreadManagerError.threadNotPersisted(threadId);
-    const rootWasLoaded = entry !== undefined;
-    if (!rootWasLoaded) {
-      try {
-        await this.#store.readThread({ threadId, includeArchived: true });
-      } catch (error) {
-        if (isMissingThread(error)) {
-          throw ThreadManagerError.noRolloutFound(threadId, error);
-        }
-        throw error;
-      }
-    }
-    const subtree = await this.listAgentSubtreeThreadIds(threadId);
-    for (const member of subtree) await this.#prepareForRemoval(member);
-    const deletedThreadIds: ThreadId[] = [];
-    for (const member of [...subtree].reverse()) {
-      if (member !== threadId) {
-        if (await this.#tryStoreOperation(() => this.#store.deleteThread({ threadId: member }))) {
-          deletedThreadIds.push(member);
-        }
-        continue;
-      }
-      try {
-        await this.#store.deleteThread({ threadId });
-      } catch (error) {
-        // A loaded thread that never materialized has nothing stored: deleting it is unloading it.
-        if (!(rootWasLoaded && isMissingThread(error))) {
-          if (isMissingThread(error)) {
-            throw ThreadManagerError.noRolloutFound(threadId, error);
-          }
-          throw error;
-        }
-      }
-      deletedThreadIds.push(threadId);
-    }
-    this.#emitAfterResult(
-      deletedThreadIds.map((id) => () => this.#events.emit('deleted', { threadId: id })),
-    );
-    return { deletedThreadIds };
+    return deleteThreadTree(this.#cascadeHost(), threadId);
   }
 
-  /** Runs a cascade step on a descendant; a missing or already-moved one is skipped. */
-  async #tryStoreOperation(operation: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await operation();
-      return true;
-    } catch (error) {
-      if (isMissingThread(error) || isStoreError(error, 'InvalidRequest', 'Conflict')) return false;
-      throw error;
-    }
+  /** What the cascades need of the manager, without its internals. */
+  #cascadeHost(): CascadeHost {
+    return {
+      store: this.#store,
+      agentGraph: this.#agentGraph,
+      loadedThread: (threadId) => this.#entries.get(threadId)?.thread,
+      loadedThreadIds: () => this.listLoadedThreadIds(),
+      assertActiveStored: (threadId) => this.#assertActiveStored(threadId),
+      prepareForRemoval: (threadId) => this.#prepareForRemoval(threadId),
+      emitAfterResult: (kind, threadIds) =>
+        this.#emitAfterResult(
+          threadIds.map((id) => () => this.#events.emit(kind, { threadId: id })),
+        ),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
