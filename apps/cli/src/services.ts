@@ -1,12 +1,7 @@
 import { encodeSessionSource } from '@skein/protocol';
 import { type BackfillProgress, findThreadIdByName, reconcileRolloutFile } from '@skein/rollout';
 import { countListableThreads, type StateDb, stateDbPath } from '@skein/state';
-import {
-  type AgentGraph,
-  stateAgentGraph,
-  storeAgentGraph,
-  ThreadManager,
-} from '@skein/thread-manager';
+import { type AgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
 import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
 import { type OpenedHomeStore, openHomeStore } from '@skein/thread-stores';
 import { describeAccessError } from './access-errors.js';
@@ -82,7 +77,7 @@ export async function buildServices(
     defaultProvider,
     store,
     indexed: stateDb !== undefined,
-    agentGraph: stateDb ? stateAgentGraph(stateDb.ctx) : storeAgentGraph(store),
+    agentGraph: storeAgentGraph(store),
     async threadIdsWithPrefix(prefix) {
       const files = await walkRolloutFiles(home);
       return [

@@ -9,7 +9,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stateAgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
+import { storeAgentGraph, ThreadManager } from '@skein/thread-manager';
 import { openHomeStore } from '@skein/thread-stores';
 import { Command } from 'commander';
 import { formatReport, runSample } from './sample.js';
@@ -54,13 +54,13 @@ async function main(argv: readonly string[]): Promise<void> {
     onIndexUnavailable: (reason) =>
       process.stderr.write(`warning: ${reason}; using the rollout files alone\n`),
   });
-  const { store, stateDb } = opened;
+  const { store } = opened;
   const manager = new ThreadManager({
     store,
     sessionSource: 'exec',
     originator: 'skein_thread_manager_sample',
     defaultModelProvider: options.modelProvider,
-    agentGraph: stateDb ? stateAgentGraph(stateDb) : storeAgentGraph(store),
+    agentGraph: storeAgentGraph(store),
   });
   try {
     const report = await runSample({

@@ -14,12 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { newThreadId } from '@skein/protocol';
 import type { StateDb } from '@skein/state';
-import {
-  type LoadedThread,
-  stateAgentGraph,
-  storeAgentGraph,
-  ThreadManager,
-} from '@skein/thread-manager';
+import { type LoadedThread, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
 import {
   assistantMessageItems,
   type ConversationMessage,
@@ -198,7 +193,7 @@ export async function openCodexHome(
     sessionSource: options.source ?? 'cli',
     originator: options.originator ?? 'skein',
     defaultModelProvider: modelProvider,
-    agentGraph: stateDb ? stateAgentGraph(stateDb) : storeAgentGraph(store),
+    agentGraph: storeAgentGraph(store),
     // Threads stay loaded until closed: the program decides, not an idle timer.
     idleUnloadDelayMs: 0,
   });

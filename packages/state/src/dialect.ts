@@ -1,3 +1,4 @@
+import type { SortDirection, ThreadCursor } from '@skein/protocol';
 import {
   type Expression,
   type Kysely,
@@ -6,10 +7,13 @@ import {
   SqliteAdapter,
   sql,
 } from 'kysely';
+import { postgresAfterKey } from './postgres/keyset.js';
+import { sqliteAfterKey } from './sqlite/keyset.js';
 
 /**
  * The SQL dialects the query layer runs on. Queries are written against `Kysely<StateDatabase>`;
- * the few spots where the dialects differ take the dialect and go through this file.
+ * the few spots where the dialects differ take the dialect and go through this file, which
+ * dispatches to `sqlite/` and `postgres/` (as Kysely keeps its dialects).
  */
 export type StateSqlDialect = 'sqlite' | 'postgres';
 
@@ -48,4 +52,21 @@ export function containsText(
  */
 export function likeSubstringPattern(needle: string): string {
   return `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * Keyset paging: rows strictly after `cursor` in a listing sorted by `(column, id)` in
+ * `direction` (one rule for every store, spec rollout-state §4.4). A cursor without an id passes
+ * every row at its time.
+ */
+export function afterThreadCursor(
+  dialect: StateSqlDialect,
+  column: Expression<unknown>,
+  id: Expression<unknown>,
+  direction: SortDirection,
+  cursor: ThreadCursor,
+): Expression<SqlBool> {
+  const op = direction === 'desc' ? '<' : '>';
+  const after = dialect === 'postgres' ? postgresAfterKey : sqliteAfterKey;
+  return after(column, id, op, cursor.timestampMs, cursor.threadId);
 }

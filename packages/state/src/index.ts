@@ -28,7 +28,12 @@ export {
 } from './backfill-state.js';
 export { TimestampAllocator } from './clock.js';
 export { createStateContext, type StateContext, seedStateClocks } from './context.js';
-export { containsText, detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
+export {
+  afterThreadCursor,
+  containsText,
+  detectStateSqlDialect,
+  type StateSqlDialect,
+} from './dialect.js';
 export type { DoctorFinding, DoctorSeverity } from './doctor/finding.js';
 export { dropProjectionRowsFrom, projectedThreadIds, projectionKeys } from './doctor/projection.js';
 export {
@@ -133,6 +138,7 @@ export {
   getThreads,
   type ListThreadsParams,
   listThreads,
+  MAX_THREAD_PAGE_SIZE,
   paginatedThreadsCreatedSince,
   selectThreadRows,
   type ThreadPage,

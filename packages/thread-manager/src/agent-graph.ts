@@ -1,42 +1,28 @@
 /**
  * Where the sub-agent tree comes from. Cascading archive / unarchive / delete need a thread's
  * persisted spawn descendants in discovery (breadth-first) order, open and closed edges alike.
+ * They come through the store (its spawn-edge index, else its relation listing): the manager
+ * touches no SQL.
  */
-import { listDescendantThreads, type StateContext } from '@skein/state';
 import type { ThreadId, ThreadStore } from '@skein/thread-store';
 
 /**
  * Where the sub-agent tree comes from, for cascading archive, unarchive and delete:
- * `stateAgentGraph` (spawn edges in the state DB), `storeAgentGraph` (the store's relation
- * listing) or your own.
+ * `storeAgentGraph` (the store's spawn edges or relation listing) or your own.
  */
 export interface AgentGraph {
   /** Persisted spawn descendants of `threadId` (not itself), breadth first. */
   listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[]>;
 }
-
-/**
- * The spawn edges of the state DB (`thread_spawn_edges`, open and closed), through the state
- * package's query. Takes the handle apps build with `initStateDb` (or a bare `StateContext`).
- */
-export function stateAgentGraph(state: StateContext | { readonly ctx: StateContext }): AgentGraph {
-  const ctx = 'ctx' in state ? state.ctx : state;
-  return {
-    async listSpawnDescendants(threadId) {
-      const edges = await listDescendantThreads(ctx, threadId);
-      return edges.map((edge) => edge.childId);
-    },
-  };
-}
-
 /** Bounds the breadth-first walk: a corrupt edge set must not loop forever. */
 const MAX_TREE_NODES = 10_000;
 const CHILD_PAGE_SIZE = 100;
 
 /**
- * A graph over the store's own relation filter (`directChildrenOf`), for stores without a
- * state handle (a home without its index, PostgreSQL, a gRPC store): active and archived
- * collections, every provider. Children are ordered by id.
+ * The store's sub-agent tree: its spawn-edge index when it has one
+ * (`ThreadStore.listSpawnDescendants`: a home's state DB, PostgreSQL), else a breadth-first walk
+ * of its own relation filter (`directChildrenOf`; a home answering from its files, a gRPC
+ * store): active and archived collections, every provider, children ordered by id.
  *
  * No source list is passed: a spawned child's source is `{subagent:{thread_spawn:{...}}}`,
  * whose payload (parent id, depth, nickname) no fixed list can name, and stores match sources
@@ -65,6 +51,8 @@ export function storeAgentGraph(store: ThreadStore): AgentGraph {
   }
   return {
     async listSpawnDescendants(threadId) {
+      const indexed = await store.listSpawnDescendants?.(threadId);
+      if (indexed != null) return indexed;
       const seen = new Set<ThreadId>([threadId]);
       const order: ThreadId[] = [];
       const queue: ThreadId[] = [threadId];
@@ -82,14 +70,7 @@ export function storeAgentGraph(store: ThreadStore): AgentGraph {
   };
 }
 
-/**
- * The state DB's edges when the store exposes its handle (`LocalThreadStore.stateDb`), else
- * the store's own relation listing.
- */
+/** The graph a `ThreadManager` uses unless told otherwise: `storeAgentGraph(store)`. */
 export function defaultAgentGraph(store: ThreadStore): AgentGraph {
-  const stateDb = (store as { readonly stateDb?: unknown }).stateDb;
-  if (typeof stateDb === 'object' && stateDb !== null && 'ctx' in stateDb) {
-    return stateAgentGraph(stateDb as { readonly ctx: StateContext });
-  }
   return storeAgentGraph(store);
 }

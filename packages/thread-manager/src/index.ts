@@ -1,7 +1,6 @@
 export {
   type AgentGraph,
   defaultAgentGraph,
-  stateAgentGraph,
   storeAgentGraph,
 } from './agent-graph.js';
 export {
@@ -34,6 +33,7 @@ export {
   type ThreadActiveFlag,
   type ThreadStatus,
 } from './status.js';
+export { ThreadManager } from './thread-manager.js';
 export {
   type ConnectionId,
   DEFAULT_IDLE_UNLOAD_DELAY_MS,
@@ -46,10 +46,9 @@ export {
   type ShutdownReport,
   type SpawnSubagentOptions,
   type StartThreadOptions,
-  ThreadManager,
   type ThreadManagerEventName,
   type ThreadManagerEvents,
   type ThreadManagerOptions,
   type ThreadView,
   type UnsubscribeResult,
-} from './thread-manager.js';
+} from './types.js';

@@ -3,9 +3,9 @@ export {
   encodeSessionSource,
   storedThreadFromMetadata,
 } from './codec.js';
+export { migratePostgresThreadStore } from './migrate.js';
 export {
   MAX_PAGE_SIZE,
-  migratePostgresThreadStore,
   PostgresThreadStore,
   type PostgresThreadStoreOptions,
   type SearchIndexBuild,

@@ -13,11 +13,10 @@
  *   lock, then inserts all items in multi-row INSERTs. Different threads touch different rows,
  *   so their appends never wait on each other.
  */
-import { decodeThreadCursor, encodeSessionSource, encodeThreadCursor } from '@skein/protocol';
+import { decodeThreadCursor, encodeSessionSource } from '@skein/protocol';
 import {
   buildMissingPgSearchIndexes,
   claimLease,
-  containsText,
   createStateContext,
   currentLeaseOwner,
   defaultThreadMetadata,
@@ -27,7 +26,8 @@ import {
   type LeaseOwner,
   listChildThreads,
   listDescendantThreads,
-  migrateStateSchema,
+  listThreads as listStateThreads,
+  MAX_THREAD_PAGE_SIZE,
   releaseLease,
   type StateContext,
   type StateDatabase,
@@ -73,16 +73,13 @@ import {
   toThreadStoreError,
   type UpdateThreadMetadataParams,
 } from '@skein/thread-store';
-import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { encodePermissionProfile, storedThreadFromMetadata, type ThreadExtras } from './codec.js';
 import { HistoryLineCache } from './history-cache.js';
-import {
-  PG_STORE_MIGRATION_LOCK_TABLE,
-  PG_STORE_MIGRATION_TABLE,
-  PG_STORE_MIGRATIONS,
-  type PgStoreDatabase,
-} from './schema.js';
+import { migratePostgresThreadStore } from './migrate.js';
+import type { PgStoreDatabase } from './schema.js';
+import { searchPostgresThreads } from './search-threads.js';
 
 /**
  * How `PostgresThreadStore.open` connects (a connection string, or a pool you own), migrates,
@@ -123,7 +120,7 @@ export interface SearchIndexBuild {
 }
 
 /** Largest page `listThreads` returns; bigger requests are clamped. */
-export const MAX_PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = MAX_THREAD_PAGE_SIZE;
 /** Rows per INSERT statement (4 parameters each, well under PostgreSQL's 65535). */
 const INSERT_CHUNK = 1000;
 const LEASE_PREFIX = 'thread-writer:';
@@ -465,186 +462,59 @@ export class PostgresThreadStore extends ThreadStoreBase {
     );
   }
 
+  /** The spawn edges (open and closed), through the state package's query. */
+  async listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[]> {
+    return this.run(async () =>
+      (await listDescendantThreads(this.ctx, threadId)).map((edge) => edge.childId),
+    );
+  }
+
+  /** The state package's listing query (the SQLite index's), on this database's dialect. */
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
-    if (!Number.isInteger(params.pageSize) || params.pageSize < 1) {
+    if (!(params.pageSize >= 1)) {
       throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
     }
-    const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
-    const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null };
-    if (params.cwdFilters && params.cwdFilters.length === 0) return empty;
-    const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
-    if (params.cursor && anchor === null) {
+    if (params.cursor && decodeThreadCursor(params.cursor) === null) {
       throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
     }
-    const sortKey = params.sortKey ?? 'createdAt';
-    const direction = params.sortDirection ?? 'desc';
-    const column =
-      sortKey === 'updatedAt'
-        ? 'updated_at_ms'
-        : sortKey === 'recencyAt'
-          ? 'recency_at_ms'
-          : 'created_at_ms';
-
     return this.run(async () => {
-      let relationIds: string[] | null = null;
+      let threadIds: string[] | null = null;
       const relation = params.relationFilter;
       if (relation != null) {
-        relationIds =
+        const edges =
           relation.kind === 'directChildrenOf'
-            ? (await listChildThreads(this.ctx, relation.threadId)).map((edge) => edge.childId)
-            : (await listDescendantThreads(this.ctx, relation.threadId)).map(
-                (edge) => edge.childId,
-              );
-        if (relationIds.length === 0) return empty;
+            ? await listChildThreads(this.ctx, relation.threadId)
+            : await listDescendantThreads(this.ctx, relation.threadId);
+        threadIds = edges.map((edge) => edge.childId);
       }
-      let query = this.db
-        .selectFrom('threads')
-        .selectAll()
-        .where('archived', '=', params.archived === true ? 1 : 0)
-        // As Codex lists: a thread nobody has written to (no preview) stays hidden. This is also
-        // the predicate of the partial `(archived, <sort>, id)` indexes the page walks.
-        .where('preview', '<>', '');
-      if (relationIds) query = query.where('id', 'in', relationIds);
-      const sources = params.allowedSources ?? [];
-      if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
-      if (params.modelProviders != null && params.modelProviders.length > 0) {
-        query = query.where('model_provider', 'in', [...params.modelProviders]);
-      }
-      if (params.cwdFilters != null) query = query.where('cwd', 'in', [...params.cwdFilters]);
-      const term = params.searchTerm;
-      if (term) {
-        // Case-sensitive substring, written so the trigram indexes (state migration 0006) can
-        // answer it; without them it is a scan with the same result.
-        // The name and the title, as Codex 0.169 searches (never the preview: a fork's inherited
-        // preview must not make it match).
-        query = query.where((eb) =>
-          eb.or([
-            containsText('postgres', eb.ref('name'), term),
-            containsText('postgres', eb.ref('title'), term),
-          ]),
-        );
-      }
-      if (anchor) {
-        const op = direction === 'desc' ? '<' : '>';
-        const { timestampMs: tsMs, threadId: id } = anchor;
-        // A row-value comparison is an index range on (column, id); the equivalent OR form
-        // would make deep pages scan every row before the cursor.
-        query = query.where((eb) =>
-          id === null
-            ? eb(column, op, tsMs)
-            : eb(eb.refTuple(column, 'id'), op, eb.tuple(tsMs, id)),
-        );
-      }
-      const rows = await query
-        .orderBy(column, direction)
-        .orderBy('id', direction)
-        .limit(pageSize + 1)
-        .execute();
-      const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
-      const extras = await this.extrasFor(metas.map((meta) => meta.id));
-      const items = metas.map((meta) => storedThreadFromMetadata(meta, extras.get(meta.id)));
-      const positionOf = (meta: ThreadMetadata) =>
-        encodeThreadCursor({
-          timestampMs:
-            sortKey === 'createdAt'
-              ? meta.createdAtMs
-              : sortKey === 'updatedAt'
-                ? meta.updatedAtMs
-                : meta.recencyAtMs,
-          threadId: meta.id,
-        });
-      const first = metas[0];
-      const last = metas[metas.length - 1];
+      const page = await listStateThreads(this.ctx, {
+        pageSize: params.pageSize,
+        cursor: params.cursor ?? null,
+        sortKey: params.sortKey ?? 'createdAt',
+        sortDirection: params.sortDirection ?? 'desc',
+        archived: params.archived === true,
+        sources: (params.allowedSources ?? []).map(encodeSessionSource),
+        modelProviders: params.modelProviders ?? null,
+        cwds: params.cwdFilters ?? null,
+        searchTerm: params.searchTerm ?? null,
+        threadIds,
+      });
+      const extras = await this.extrasFor(page.items.map((meta) => meta.id));
       return {
-        items,
-        nextCursor: rows.length > pageSize && last ? positionOf(last) : null,
-        backwardsCursor: first ? positionOf(first) : null,
+        items: page.items.map((meta) => storedThreadFromMetadata(meta, extras.get(meta.id))),
+        nextCursor: page.nextCursor,
+        backwardsCursor: page.backwardsCursor,
       };
     });
   }
 
   /**
-   * Content search over the visible messages of each thread's history (user and agent
-   * messages), newest first by the sort key, one snippet per thread around its first match.
-   * Case-insensitive substring.
+   * Content search over the visible messages of each thread's history (see search-threads.ts).
    */
   override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
-    const term = params.searchTerm;
-    if (term === '') throw ThreadStoreError.invalidRequest('thread/search requires search_term');
-    if (!Number.isInteger(params.pageSize) || params.pageSize < 1) {
-      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
-    }
-    const pageSize = Math.min(params.pageSize, MAX_PAGE_SIZE);
-    const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
-    if (params.cursor && anchor === null) {
-      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-    }
-    const sortKey = params.sortKey ?? 'createdAt';
-    const direction = params.sortDirection ?? 'desc';
-    const column =
-      sortKey === 'updatedAt'
-        ? 'updated_at_ms'
-        : sortKey === 'recencyAt'
-          ? 'recency_at_ms'
-          : 'created_at_ms';
-    const visibleText = sql<string>`(i.item_json::jsonb -> 'payload' ->> 'message')`;
-    const needle = term.toLowerCase();
-    const matches = (threadId: ReturnType<typeof sql.ref>) => sql<boolean>`EXISTS (
-      SELECT 1 FROM thread_store_items i
-      WHERE i.thread_id = ${threadId} AND i.item_json::jsonb ->> 'type' = 'event_msg'
-        AND strpos(lower(${visibleText}), ${needle}) > 0)`;
-    return this.run(async () => {
-      let query = this.db
-        .selectFrom('threads')
-        .selectAll()
-        .where('archived', '=', params.archived === true ? 1 : 0)
-        .where('preview', '<>', '')
-        .where(matches(sql.ref('threads.id')));
-      const sources = params.allowedSources ?? [];
-      if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
-      if (anchor) {
-        const op = direction === 'desc' ? '<' : '>';
-        const { timestampMs: tsMs, threadId: id } = anchor;
-        query = query.where((eb) =>
-          id === null
-            ? eb(column, op, tsMs)
-            : eb(eb.refTuple(column, 'id'), op, eb.tuple(tsMs, id)),
-        );
-      }
-      const rows = await query
-        .orderBy(column, direction)
-        .orderBy('id', direction)
-        .limit(pageSize + 1)
-        .execute();
-      const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
-      const extras = await this.extrasFor(metas.map((meta) => meta.id));
-      const items = [];
-      for (const meta of metas) {
-        const first = await sql<{ text: string }>`
-          SELECT ${visibleText} AS text FROM thread_store_items i
-          WHERE i.thread_id = ${meta.id} AND i.item_json::jsonb ->> 'type' = 'event_msg'
-            AND strpos(lower(${visibleText}), ${needle}) > 0
-          ORDER BY i.seq LIMIT 1`.execute(this.db);
-        items.push({
-          thread: storedThreadFromMetadata(meta, extras.get(meta.id)),
-          snippet: snippetAround(first.rows[0]?.text ?? '', term),
-        });
-      }
-      const last = metas[metas.length - 1];
-      const position = (meta: ThreadMetadata) =>
-        sortKey === 'createdAt'
-          ? meta.createdAtMs
-          : sortKey === 'updatedAt'
-            ? meta.updatedAtMs
-            : meta.recencyAtMs;
-      return {
-        items,
-        nextCursor:
-          rows.length > pageSize && last
-            ? encodeThreadCursor({ timestampMs: position(last), threadId: last.id })
-            : null,
-      };
-    });
+    return this.run(() =>
+      searchPostgresThreads({ db: this.db, extrasFor: (ids) => this.extrasFor(ids) }, params),
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1095,37 +965,8 @@ export class PostgresThreadStore extends ThreadStoreBase {
   }
 }
 
-/** Up to ~40 characters before and ~80 after the first match, on one line. */
-function snippetAround(text: string, term: string): string {
-  const at = text.toLowerCase().indexOf(term.toLowerCase());
-  if (at < 0) return text.slice(0, 120);
-  const start = Math.max(0, at - 40);
-  const end = Math.min(text.length, at + term.length + 80);
-  const body = text.slice(start, end).replace(/\s+/g, ' ').trim();
-  return `${start > 0 ? '…' : ''}${body}${end < text.length ? '…' : ''}`;
-}
-
 function leaseLostError(threadId: string): ThreadStoreError {
   return ThreadStoreError.conflict(`thread ${threadId}: writer lease lost to another writer`);
-}
-
-/** Applies the state schema's migrations, then the store's own. Safe to run concurrently. */
-export async function migratePostgresThreadStore(db: Kysely<PgStoreDatabase>): Promise<void> {
-  // Kysely's migrator takes a PostgreSQL advisory lock, so concurrent openers queue up.
-  await migrateStateSchema(db);
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...PG_STORE_MIGRATIONS }) },
-    migrationTableName: PG_STORE_MIGRATION_TABLE,
-    migrationLockTableName: PG_STORE_MIGRATION_LOCK_TABLE,
-  });
-  const result = await migrator.migrateToLatest();
-  if (result.error) {
-    throw ThreadStoreError.internal(
-      `postgres thread store migration failed: ${String(result.error)}`,
-      result.error,
-    );
-  }
 }
 
 /** Inserts items after the thread's current last item; caller holds the transaction. */

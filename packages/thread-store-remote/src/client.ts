@@ -291,6 +291,9 @@ export class RemoteThreadStore extends ThreadStoreBase {
   }
 
   override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
+    if (!(params.pageSize >= 1)) {
+      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
+    }
     return (await this.jsonCall(
       'SearchThreads',
       params,

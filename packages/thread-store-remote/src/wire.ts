@@ -446,6 +446,11 @@ const SORT_KEYS = {
 } as const;
 
 export function listThreadsToMessage(params: ListThreadsParams): ListThreadsRequestMessage {
+  // page_size is a uint32 on the wire: a negative one cannot be sent, so it is refused here as
+  // every store refuses it.
+  if (!(params.pageSize >= 1)) {
+    throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
+  }
   if (params.pageSize > 0xffff_ffff) {
     throw ThreadStoreError.invalidRequest(`page_size is too large: ${params.pageSize}`);
   }

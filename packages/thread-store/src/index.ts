@@ -29,10 +29,10 @@ export {
 } from './live-thread.js';
 export { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './local/home-links.js';
 export {
-  deleteRolloutFile,
   LocalThreadStore,
   type LocalThreadStoreConfig,
 } from './local/local-thread-store.js';
+export { deleteRolloutFile } from './local/rollout-scope.js';
 export {
   agentMessageItem,
   assistantMessageItems,

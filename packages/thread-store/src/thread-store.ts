@@ -75,6 +75,13 @@ export interface ThreadStore {
   unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread>;
   /** Hard-deletes the persisted data and its metadata. */
   deleteThread(params: DeleteThreadParams): Promise<void>;
+  /**
+   * A thread's persisted spawn descendants (not itself), breadth first, open and closed edges
+   * alike: what cascading archive, unarchive and delete walk. Null while the store has no
+   * spawn-edge index (a home answering from its files); stores without one leave it out, and
+   * callers then walk `directChildrenOf` listings.
+   */
+  listSpawnDescendants?(threadId: ThreadId): Promise<ThreadId[] | null>;
 
   /**
    * Read receipts (Codex 0.169's `thread_read_receipts`), for the given threads; a thread

@@ -6,7 +6,7 @@ import {
 } from '@skein/protocol';
 import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import type { StateContext } from '../context.js';
-import { containsText } from '../dialect.js';
+import { afterThreadCursor, containsText } from '../dialect.js';
 import { StateError } from '../errors.js';
 import { sortColumnOf } from '../profile.js';
 import type { StateDatabase } from '../schema.js';
@@ -74,12 +74,15 @@ export async function findRolloutPathById(
 // ---------------------------------------------------------------------------------------------
 // Listing
 
+/** The most rows one `listThreads` page holds; a larger page size reads this many. */
+export const MAX_THREAD_PAGE_SIZE = 1000;
+
 /**
  * A `listThreads` query: page size and cursor, sort, the archived collection, and filters
  * (sources, providers, cwds, search term).
  */
 export interface ListThreadsParams {
-  /** Rows per page (1..1000). */
+  /** Rows per page: at least 1 (else `InvalidArgument`); more than 1000 reads 1000. */
   pageSize: number;
   /** `nextCursor` or `backwardsCursor` of an earlier page (see `ThreadPage`). */
   cursor?: string | null;
@@ -97,6 +100,8 @@ export interface ListThreadsParams {
   searchTerm?: string | null;
   /** Also list threads without a preview (never-messaged threads); lists hide them by default. */
   includeHidden?: boolean;
+  /** Only these threads (a relation's members); absent/null = all, `[]` = nothing. */
+  threadIds?: readonly string[] | null;
 }
 
 /**
@@ -131,12 +136,13 @@ export async function listThreads(
   ctx: StateContext,
   params: ListThreadsParams,
 ): Promise<ThreadPage> {
-  const pageSize = Math.trunc(params.pageSize);
-  if (!(pageSize >= 1 && pageSize <= 1000)) {
-    throw new StateError('InvalidArgument', `page size must be 1..1000, got ${params.pageSize}`);
+  if (!(params.pageSize >= 1)) {
+    throw new StateError('InvalidArgument', `page_size must be at least 1: ${params.pageSize}`);
   }
+  const pageSize = Math.min(Math.trunc(params.pageSize), MAX_THREAD_PAGE_SIZE);
   const empty: ThreadPage = { items: [], nextCursor: null, backwardsCursor: null, numScanned: 0 };
   if (params.cwds && params.cwds.length === 0) return empty;
+  if (params.threadIds && params.threadIds.length === 0) return empty;
   const sortKey = params.sortKey ?? 'createdAt';
   const direction = params.sortDirection ?? 'desc';
   const column = sortColumnOf(ctx.profile, sortKey);
@@ -175,6 +181,7 @@ export async function listThreads(
   }
   if (params.cwds) query = query.where(ref('cwd'), 'in', [...params.cwds]);
   if (candidates !== null) query = query.where('threads.id', 'in', candidates);
+  if (params.threadIds) query = query.where('threads.id', 'in', [...params.threadIds]);
   if (term) {
     // Codex 0.169 matches the explicit name and the title (the first user message or a legacy
     // name), never the preview: a fork's inherited preview does not make it match.
@@ -184,16 +191,7 @@ export async function listThreads(
     );
   }
   if (anchor) {
-    const op = direction === 'desc' ? '<' : '>';
-    const at = ref(column);
-    query = query.where((eb: Eb) =>
-      anchor.threadId === null
-        ? eb(at, op, anchor.timestampMs)
-        : eb.or([
-            eb(at, op, anchor.timestampMs),
-            eb.and([eb(at, '=', anchor.timestampMs), eb(ref('id'), op, anchor.threadId)]),
-          ]),
-    );
+    query = query.where(afterThreadCursor(ctx.dialect, ref(column), ref('id'), direction, anchor));
   }
   const rows = (await query
     .orderBy(ref(column), direction)

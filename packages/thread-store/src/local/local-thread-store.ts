@@ -6,24 +6,11 @@
  */
 
 import { realpathSync } from 'node:fs';
-import { lstat, mkdir, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { lstat, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { encodeSessionSource, isThreadId, parseRfc3339Ms, parseThreadId } from '@skein/protocol';
 import {
-  decodeThreadCursor,
-  encodeSessionSource,
-  isThreadId,
-  parseRfc3339Ms,
-  parseThreadId,
-  type SortDirection,
-  type ThreadCursor,
-  type ThreadSortKey,
-} from '@skein/protocol';
-import {
-  archivedPathFor,
-  archivedSessionsDir,
-  compressedRolloutPath,
   type HeldFileLock,
-  listThreadsWithDb,
   lockFileCreatingDir,
   plainRolloutPath,
   RolloutError,
@@ -39,29 +26,22 @@ import {
   rolloutPathFor,
   rolloutPathInHome,
   type SessionMetaLine,
-  sessionsDir,
   threadSpawnOf,
   threadWriterLockPath,
-  unarchivedPathFor,
   warnLocksUnavailable,
 } from '@skein/rollout';
 import {
   defaultThreadMetadata,
-  deleteThread as deleteThreadRow,
   getThread,
-  getThreads,
   hasReadReceipts,
   hideUnreadableThread,
   initialReadState,
-  listChildThreads,
   listDescendantThreads,
-  paginatedThreadsCreatedSince,
   patchThreadMetadata,
   publishTurnReadReceipt,
   readReadStates,
   type StateDb,
   StateError,
-  setThreadArchived,
   type ThreadMetadata,
   touchThreadUpdatedAt,
   updateReadState,
@@ -111,15 +91,11 @@ import type {
   UpdateThreadMetadataParams,
 } from '../types.js';
 import { SKEIN_CLI_VERSION } from '../version.js';
+import { archiveLocalThread } from './archive-thread.js';
+import { deleteLocalThread } from './delete-thread.js';
+import type { LocalFileOpsHost } from './file-ops-host.js';
 import { linkOutsideHomeMessage, rolloutLinkOutsideHome } from './home-links.js';
-import {
-  collectionRolloutFiles,
-  filterRelation,
-  type ListedPage,
-  metadataMatches,
-  pageMetadata,
-  scanRolloutMetadata,
-} from './listing.js';
+import { type LocalListingContext, listLocalThreads } from './list-threads.js';
 import {
   distinctTitle,
   isArchivedRolloutPath,
@@ -133,14 +109,14 @@ import {
   appendThreadName,
   findRolloutPath,
   findThreadName,
-  findThreadNames,
   pathExists,
   readFirstSessionMeta,
   readRolloutMetadata,
   reconcileRollout,
   removeThreadNameEntries,
 } from './rollout-port.js';
-import { searchRolloutFile } from './search.js';
+import { searchLocalThreads } from './search-threads.js';
+import { unarchiveLocalThread } from './unarchive-thread.js';
 
 /**
  * `LocalThreadStore`'s configuration: the Codex home, the provider of threads that name none,
@@ -866,136 +842,27 @@ export class LocalThreadStore extends ThreadStoreBase {
   // Listing
 
   async listThreads(params: ListThreadsParams): Promise<ThreadPage> {
-    const cursor = params.cursor ? decodeThreadCursor(params.cursor) : null;
-    if (params.cursor && cursor === null) {
-      throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
-    }
-    const pageSize = Math.max(0, Math.trunc(params.pageSize));
-    const sortKey = params.sortKey ?? 'createdAt';
-    const direction = params.sortDirection ?? 'desc';
-    const archived = params.archived ?? false;
-    if (pageSize === 0 || (params.cwdFilters != null && params.cwdFilters.length === 0)) {
-      return { items: [], nextCursor: null, backwardsCursor: null };
-    }
-    let page: ListedPage;
-    try {
-      page = await this.listPage(params, cursor, pageSize, sortKey, direction, archived);
-    } catch (error) {
-      throw toThreadStoreError(error, 'failed to list threads');
-    }
-    const fromFiles = page.origin === 'filesystem';
-    const items = page.items.map((metadata) => {
-      const thread = storedThreadFromMetadata(
-        {
-          ...metadata,
-          name: null,
-          archived,
-          archivedAtMs: archived ? metadata.archivedAtMs : null,
-        },
-        this.defaultModelProvider,
-      );
-      if (!fromFiles) {
-        // Codex 0.169's DB rows carry the whole-second `created_at` column and no spawn parent
-        // (a relation listing names it from the spawn edges).
-        thread.createdAtMs = Math.floor(thread.createdAtMs / 1000) * 1000;
-        if (params.relationFilter == null) thread.parentThreadId = null;
-      }
-      return thread;
-    });
-    // Names as Codex 0.169 resolves them: a paginated thread's `name` column only; a legacy
-    // thread's title when it differs from its first message, else the session index.
-    const missing: string[] = [];
-    page.items.forEach((metadata, index) => {
-      const thread = items[index] as StoredThread;
-      const explicit = metadata.name !== null && metadata.name.trim() !== '' ? metadata.name : null;
-      const paginated = metadata.historyMode === 'paginated';
-      thread.name = nameFromTitle(
-        paginated ? explicit : (explicit ?? distinctTitle(metadata)),
-        thread.preview,
-      );
-      if (thread.name === null && !paginated) missing.push(metadata.id);
-    });
-    if (missing.length > 0) {
-      const names = await findThreadNames(this.codexHome, missing).catch(
-        () => new Map<string, string>(),
-      );
-      for (const thread of items) {
-        if (thread.name === null && missing.includes(thread.threadId)) {
-          thread.name = nameFromTitle(names.get(thread.threadId), thread.preview);
-        }
-      }
-    }
-    return { items, nextCursor: page.nextCursor, backwardsCursor: page.backwardsCursor };
+    return listLocalThreads(this.listingContext(), params);
   }
 
-  private async listPage(
-    params: ListThreadsParams,
-    cursor: ThreadCursor | null,
-    pageSize: number,
-    sortKey: ThreadSortKey,
-    direction: SortDirection,
-    archived: boolean,
-  ): Promise<ListedPage> {
+  /** The state index's spawn edges (open and closed); null while there is no index. */
+  async listSpawnDescendants(threadId: ThreadId): Promise<ThreadId[] | null> {
     const db = this.handle;
-    const relation = params.relationFilter ?? null;
-    if (relation === null) {
-      // The rollout package's listing: DB pages after scan-and-repair from the files (or the
-      // DB alone with `useStateDbOnly`); the files alone without a handle.
-      return listThreadsWithDb(this.codexHome, {
-        pageSize,
-        cursor: params.cursor ?? null,
-        sortKey,
-        sortDirection: direction,
-        allowedSources:
-          params.allowedSources && params.allowedSources.length > 0 ? params.allowedSources : [],
-        ...(params.modelProviders != null && params.modelProviders.length > 0
-          ? { modelProviders: params.modelProviders }
-          : {}),
-        ...(params.cwdFilters != null ? { cwdFilters: params.cwdFilters } : {}),
-        ...(params.searchTerm != null ? { searchTerm: params.searchTerm } : {}),
-        defaultProvider: this.defaultModelProvider,
-        archived,
-        stateDb: db,
-        useStateDbOnly: params.useStateDbOnly ?? false,
-      });
+    if (db === undefined) return null;
+    try {
+      return (await listDescendantThreads(db.ctx, threadId)).map((edge) => edge.childId);
+    } catch (error) {
+      throw toThreadStoreError(error, `failed to list spawn descendants of ${threadId}`);
     }
-    let candidates: ThreadMetadata[];
-    if (db !== undefined && relation !== null) {
-      const edges =
-        relation.kind === 'directChildrenOf'
-          ? await listChildThreads(db.ctx, relation.threadId)
-          : await listDescendantThreads(db.ctx, relation.threadId);
-      const rows = await getThreads(
-        db.ctx,
-        edges.map((edge) => edge.childId),
-      );
-      candidates = [...rows.values()].filter((row) => row.archived === archived);
-    } else {
-      // Relations need the whole tree: every rollout of the collection.
-      candidates = await scanRolloutMetadata(this.codexHome, archived, this.defaultModelProvider);
-      if (relation !== null) candidates = filterRelation(candidates, relation);
-    }
-    const names =
-      params.searchTerm && db === undefined
-        ? await findThreadNames(
-            this.codexHome,
-            candidates.map((meta) => meta.id),
-          )
-        : new Map<string, string>();
-    const filtered = candidates.filter((metadata) =>
-      metadataMatches(metadata, {
-        // Codex 0.169 lists a thread's spawned children whatever their source (a relation is
-        // about sub-agents, whose source the interactive default would exclude).
-        allowedSources: relation === null ? params.allowedSources : undefined,
-        modelProviders: params.modelProviders,
-        cwdFilters: params.cwdFilters,
-        defaultProvider: this.defaultModelProvider,
-        searchTerm: params.searchTerm,
-        names,
-      }),
-    );
-    const page = pageMetadata(filtered, sortKey, direction, cursor, pageSize);
-    return { ...page, origin: 'state_db' };
+  }
+
+  /** What the listing operations read: the home, the default provider, the state handle. */
+  private listingContext(): LocalListingContext {
+    return {
+      codexHome: this.codexHome,
+      defaultModelProvider: this.defaultModelProvider,
+      stateDb: this.handle,
+    };
   }
 
   /**
@@ -1003,72 +870,10 @@ export class LocalThreadStore extends ThreadStoreBase {
    * order with the listing's filters and cursors, each with a snippet of its first match.
    */
   override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
-    const term = params.searchTerm;
-    if (term.trim() === '') {
-      throw ThreadStoreError.invalidRequest('thread/search requires search_term');
-    }
-    const archived = params.archived ?? false;
-    const snippets = new Map<string, string>();
-    try {
-      const files = collectionRolloutFiles(this.codexHome, archived);
-      for (let index = 0; index < files.length; index += 16) {
-        const batch = files.slice(index, index + 16);
-        const found = await Promise.all(
-          batch.map(async (file) => {
-            const actual = await resolveRolloutFile(file);
-            // Never read through a link out of the home.
-            if (actual === null || (await rolloutLinkOutsideHome(this.codexHome, actual)) !== null)
-              return null;
-            return searchRolloutFile(actual, term).catch(() => null);
-          }),
-        );
-        batch.forEach((file, i) => {
-          const snippet = found[i];
-          if (snippet != null) snippets.set(plainRolloutPath(file), snippet);
-        });
-      }
-    } catch (error) {
-      throw toThreadStoreError(error, 'failed to search rollout contents');
-    }
-    const pageSize = Math.max(0, Math.trunc(params.pageSize));
-    if (snippets.size === 0 || pageSize === 0) return { items: [], nextCursor: null };
-    const sortKey = params.sortKey ?? 'createdAt';
-    const scanSize = Math.min(1000, Math.max(256, Math.min(2048, pageSize * 8)));
-    const listParams = {
-      sortKey,
-      ...(params.sortDirection !== undefined ? { sortDirection: params.sortDirection } : {}),
-      ...(params.allowedSources !== undefined ? { allowedSources: params.allowedSources } : {}),
-      archived,
-    };
-    // Each match remembers the page cursor it was found under and its index on that page, so
-    // the next cursor is the listing's own (its key and tie-break), whatever the source.
-    const results: {
-      result: ThreadSearchPage['items'][number];
-      from: string | null;
-      at: number;
-    }[] = [];
-    let cursor = params.cursor ?? null;
-    for (let round = 0; round < 1000 && results.length <= pageSize; round += 1) {
-      const page = await this.listThreads({ ...listParams, pageSize: scanSize, cursor });
-      page.items.forEach((thread, at) => {
-        const snippet = thread.rolloutPath === null ? undefined : snippets.get(thread.rolloutPath);
-        if (snippet !== undefined) results.push({ result: { thread, snippet }, from: cursor, at });
-      });
-      if (page.nextCursor === null) break;
-      cursor = page.nextCursor;
-    }
-    const items = results.slice(0, pageSize).map((entry) => entry.result);
-    const last = results[pageSize - 1];
-    let nextCursor: string | null = null;
-    if (results.length > pageSize && last !== undefined) {
-      const upTo = await this.listThreads({
-        ...listParams,
-        pageSize: last.at + 1,
-        cursor: last.from,
-      });
-      nextCursor = upTo.nextCursor;
-    }
-    return { items, nextCursor };
+    return searchLocalThreads(
+      { codexHome: this.codexHome, listThreads: (list) => this.listThreads(list) },
+      params,
+    );
   }
 
   override async listTurns(params: ListTurnsParams): Promise<TurnPage> {
@@ -1468,42 +1273,6 @@ export class LocalThreadStore extends ThreadStoreBase {
   // -------------------------------------------------------------------------------------------
   // Archive, unarchive, delete
 
-  private scoped(path: string, root: string, rootName: string): string {
-    let rootReal: string;
-    try {
-      rootReal = realpathSync(root);
-    } catch (error) {
-      throw ThreadStoreError.internal(
-        `failed to resolve ${rootName} directory ${root}: ${message(error)}`,
-        error,
-      );
-    }
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${path}\` must be in ${rootName} directory`,
-      );
-    }
-    const rel = relative(rootReal, real);
-    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${path}\` must be in ${rootName} directory`,
-      );
-    }
-    return real;
-  }
-
-  private checkFileName(path: string, threadId: ThreadId): void {
-    const name = basename(path);
-    if (!name.endsWith(`${threadId}.jsonl`) && !name.endsWith(`${threadId}.jsonl.zst`)) {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${path}\` does not match thread id ${threadId}`,
-      );
-    }
-  }
-
   // -------------------------------------------------------------------------------------------
   // Read receipts (Codex 0.169's thread_read_receipts)
 
@@ -1560,117 +1329,10 @@ export class LocalThreadStore extends ThreadStoreBase {
     }
   }
 
-  /** `cannot delete thread <id>: forked history still references it` when a fork reads it. */
-  private async refuseIfForkReferences(threadId: ThreadId): Promise<void> {
-    const db = this.handle;
-    if (db === undefined) return;
-    const row = await getThread(db.ctx, threadId).catch(() => undefined);
-    if (row === undefined || row.historyMode !== 'paginated') return;
-    const candidates = await paginatedThreadsCreatedSince(db.ctx, row.createdAtMs).catch(() => []);
-    for (const candidate of candidates) {
-      if (candidate.id === threadId) continue;
-      const path = rolloutPathInHome(this.codexHome, candidate.rolloutPath);
-      if (path === null) continue;
-      const file = (await resolveRolloutFile(path)) ?? path;
-      const meta = await readFirstSessionMeta(file).catch(() => null);
-      if (meta?.history_base?.thread_id?.toLowerCase() === threadId) {
-        throw ThreadStoreError.invalidRequest(
-          `cannot delete thread ${threadId}: forked history still references it`,
-        );
-      }
-    }
-  }
-
-  async archiveThread(params: ArchiveThreadParams): Promise<void> {
-    const { threadId } = params;
-    await this.assertNoOtherWriter(threadId);
-    let found: string | null;
-    try {
-      found = await findRolloutPath(this.codexHome, threadId, false, this.handle);
-    } catch (error) {
-      throw ThreadStoreError.invalidRequest(
-        `failed to locate thread id ${threadId}: ${message(error)}`,
-      );
-    }
-    if (found === null) {
-      throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
-    }
-    await this.refuseLinkOutsideHome(found);
-    const file = (await resolveRolloutFile(found)) ?? found;
-    const source = this.scoped(file, sessionsDir(this.codexHome), 'sessions');
-    this.checkFileName(source, threadId);
-    const target = join(archivedSessionsDir(this.codexHome), basename(source));
-    try {
-      await mkdir(archivedSessionsDir(this.codexHome), { recursive: true });
-      await rename(source, target);
-    } catch (error) {
-      throw ThreadStoreError.internal(`failed to archive thread: ${message(error)}`, error);
-    }
-    if (this.handle !== undefined) {
-      const archivedPath = archivedPathFor(this.codexHome, basename(source));
-      // As Codex: the row's update time becomes the moved file's mtime (kept by the rename).
-      const mtimeMs = await stat(target)
-        .then((info) => Math.floor(info.mtimeMs))
-        .catch(() => undefined);
-      await setThreadArchived(this.handle.ctx, threadId, {
-        archived: true,
-        rolloutPath: archivedPath,
-        archivedAtMs: Date.now(),
-        ...(mtimeMs !== undefined ? { updatedAtMs: mtimeMs } : {}),
-      }).catch((error: unknown) =>
-        this.warn(`failed to mark thread ${threadId} archived: ${message(error)}`),
-      );
-    }
-  }
-
+  /** Moves the thread's rollout back under `sessions/` (see unarchive-thread.ts), then reads it. */
   async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
     const { threadId } = params;
-    let found: string | null;
-    try {
-      found = await findRolloutPath(this.codexHome, threadId, true, this.handle);
-    } catch (error) {
-      throw ThreadStoreError.invalidRequest(
-        `failed to locate archived thread id ${threadId}: ${message(error)}`,
-      );
-    }
-    if (found === null) {
-      throw ThreadStoreError.invalidRequest(`no archived rollout found for thread id ${threadId}`);
-    }
-    await this.refuseLinkOutsideHome(found);
-    const file = (await resolveRolloutFile(found)) ?? found;
-    const source = this.scoped(file, archivedSessionsDir(this.codexHome), 'archived');
-    this.checkFileName(source, threadId);
-    const restoredPlain = unarchivedPathFor(this.codexHome, basename(source));
-    if (restoredPlain === null) {
-      throw ThreadStoreError.invalidRequest(
-        `rollout path \`${source}\` missing filename timestamp`,
-      );
-    }
-    const target = source.endsWith('.zst') ? compressedRolloutPath(restoredPlain) : restoredPlain;
-    try {
-      await mkdir(join(target, '..'), { recursive: true });
-      await rename(source, target);
-    } catch (error) {
-      throw ThreadStoreError.internal(`failed to unarchive thread: ${message(error)}`, error);
-    }
-    const now = new Date();
-    try {
-      await utimes(target, now, now);
-    } catch (error) {
-      throw ThreadStoreError.internal(
-        `failed to update unarchived thread timestamp: ${message(error)}`,
-        error,
-      );
-    }
-    if (this.handle !== undefined) {
-      await setThreadArchived(this.handle.ctx, threadId, {
-        archived: false,
-        rolloutPath: restoredPlain,
-        updatedAtMs: now.getTime(),
-      }).catch((error: unknown) =>
-        this.warn(`failed to mark thread ${threadId} unarchived: ${message(error)}`),
-      );
-    }
+    const restoredPlain = await unarchiveLocalThread(this.fileOpsHost(), params);
     const thread = await this.storedThreadFromRollout(restoredPlain, false);
     if (thread === undefined) {
       throw ThreadStoreError.internal(`failed to read unarchived thread ${restoredPlain}`);
@@ -1684,86 +1346,33 @@ export class LocalThreadStore extends ThreadStoreBase {
     return thread;
   }
 
-  /**
-   * Hard delete: the active and archived files (plain and `.zst`), name entries, the rows
-   * (thread, edges, read receipt) and the paginated projection. Refused, with nothing written,
-   * while a paginated fork still reads its history through this thread (as Codex refuses).
-   * A crash midway leaves some of these behind; deleting again finishes the job.
-   */
-  async deleteThread(params: DeleteThreadParams): Promise<void> {
-    const { threadId } = params;
-    await this.refuseIfForkReferences(threadId);
-    await this.assertNoOtherWriter(threadId);
-    const paths = new Set<string>();
-    for (const archived of [false, true]) {
-      let found: string | null;
-      try {
-        found = await findRolloutPath(this.codexHome, threadId, archived, this.handle);
-      } catch (error) {
-        const what = archived ? 'archived thread id' : 'thread id';
-        throw ThreadStoreError.invalidRequest(
-          `failed to locate ${what} ${threadId}: ${message(error)}`,
-        );
-      }
-      if (found !== null) paths.add(plainRolloutPath(found));
-    }
-    // Nothing is deleted when any of the thread's files leads out of the home.
-    for (const path of paths) await this.refuseLinkOutsideHome(path);
-    const entry = this.writers.get(threadId);
-    if (entry !== undefined) {
-      await entry.writer.discard().catch(() => undefined);
-      this.writers.delete(threadId);
-      await entry.lock?.release();
-      if (entry.writer.materialized) paths.add(entry.writer.path);
-    }
-    let deletedAny = false;
-    for (const path of paths) {
-      for (const candidate of [path, compressedRolloutPath(path)]) {
-        if (await deleteRolloutFile(candidate, threadId)) deletedAny = true;
-      }
-    }
-    try {
-      await removeThreadNameEntries(this.codexHome, threadId);
-    } catch (error) {
-      throw ThreadStoreError.internal(
-        `failed to delete thread name index entries for ${threadId}: ${message(error)}`,
-        error,
-      );
-    }
-    let rowDeleted = false;
-    if (this.handle !== undefined) {
-      try {
-        rowDeleted = await deleteThreadRow(this.handle.ctx, threadId);
-        const history = this.handle.historyDb();
-        if (history !== undefined && history.readOnlyReason === null)
-          history.deleteThread(threadId);
-      } catch (error) {
-        this.warn(`failed to delete state rows for thread ${threadId}: ${message(error)}`);
-      }
-    }
-    if (paths.size === 0 && !deletedAny && !rowDeleted) {
-      throw ThreadStoreError.threadNotFound(threadId);
-    }
+  /** Moves the thread's rollout to `archived_sessions/` (see archive-thread.ts). */
+  async archiveThread(params: ArchiveThreadParams): Promise<void> {
+    return archiveLocalThread(this.fileOpsHost(), params);
   }
-}
 
-/** Deletes one rollout file; a vanished file counts as already deleted (returns false). */
-export async function deleteRolloutFile(path: string, threadId: string): Promise<boolean> {
-  const name = basename(path);
-  if (!name.endsWith(`${threadId}.jsonl`) && !name.endsWith(`${threadId}.jsonl.zst`)) {
-    throw ThreadStoreError.invalidRequest(
-      `rollout path \`${path}\` does not match thread id ${threadId}`,
-    );
+  /** Deletes the thread's files, name entries and rows (see delete-thread.ts). */
+  async deleteThread(params: DeleteThreadParams): Promise<void> {
+    return deleteLocalThread(this.fileOpsHost(), params);
   }
-  try {
-    await unlink(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw ThreadStoreError.internal(
-      `failed to delete rollout file \`${path}\`: ${message(error)}`,
-      error,
-    );
+
+  /** What the file operations (archive, unarchive, delete) need of the store, without its internals. */
+  private fileOpsHost(): LocalFileOpsHost {
+    return {
+      codexHome: this.codexHome,
+      stateDb: this.handle,
+      warn: this.warn,
+      assertNoOtherWriter: (threadId) => this.assertNoOtherWriter(threadId),
+      refuseLinkOutsideHome: (path) => this.refuseLinkOutsideHome(path),
+      dropLiveWriter: async (threadId) => {
+        const entry = this.writers.get(threadId);
+        if (entry === undefined) return null;
+        await entry.writer.discard().catch(() => undefined);
+        this.writers.delete(threadId);
+        await entry.lock?.release();
+        return entry.writer.materialized ? entry.writer.path : null;
+      },
+    };
   }
 }
 

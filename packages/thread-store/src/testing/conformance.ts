@@ -4,7 +4,7 @@
  * the caller declares capabilities; a capability a store lacks must reject with the documented
  * error, never answer with an empty result.
  */
-import { newThreadId } from '@skein/protocol';
+import { decodeThreadCursor, encodeThreadCursor, newThreadId } from '@skein/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ThreadStoreError, type ThreadStoreErrorCode } from '../errors.js';
 import { LiveThread } from '../live-thread.js';
@@ -517,6 +517,39 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
             const sorted = [...keys].sort((a, b) => (sortDirection === 'asc' ? a - b : b - a));
             expect(keys).toEqual(sorted);
           }
+        }
+      });
+
+      it('refuses a page size below 1 with InvalidRequest, on lists and searches', async () => {
+        const h = await setup();
+        await recordThread(h, 'one thread');
+        for (const pageSize of [0, -1]) {
+          await expectThreadStoreError(
+            h.store.listThreads({ pageSize }),
+            'InvalidRequest',
+            'page_size must be at least 1',
+          );
+          if (caps.search) {
+            await expectThreadStoreError(
+              h.store.searchThreads({ searchTerm: 'one', pageSize }),
+              'InvalidRequest',
+              'page_size must be at least 1',
+            );
+          }
+        }
+      });
+
+      it('prints one cursor format: the last item as <RFC 3339 UTC>|<thread id>', async () => {
+        const h = await setup();
+        for (let index = 0; index < 3; index += 1) await recordThread(h, `cursor ${index}`);
+        for (const sortKey of ['createdAt', 'updatedAt', 'recencyAt'] as const) {
+          const page = await h.store.listThreads({ pageSize: 2, sortKey });
+          const last = page.items.at(-1);
+          const next = page.nextCursor === null ? null : decodeThreadCursor(page.nextCursor);
+          expect(next?.threadId).toBe(last?.threadId);
+          // Codex's text: RFC 3339 UTC, the fraction without trailing zeros.
+          expect(page.nextCursor).toBe(next === null ? null : encodeThreadCursor(next));
+          expect(page.nextCursor).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z\|/);
         }
       });
 
