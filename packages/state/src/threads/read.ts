@@ -1,10 +1,11 @@
-import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { decodeThreadCursor, encodeThreadCursor, type ThreadCursor } from '../cursor.js';
 import { containsText } from '../dialect.js';
 import { StateError } from '../errors.js';
 import { sortColumnOf } from '../profile.js';
 import type { StateDatabase } from '../schema.js';
+import { recencyInSidecar, refreshSidecarRecency, SIDECAR_SCHEMA } from '../sidecar/recency.js';
 import type { ThreadMetadata } from '../thread-metadata.js';
 import { rowToMetadata, type ThreadRow } from './row.js';
 
@@ -20,10 +21,37 @@ export function selectThreadRows(
 ): SelectQueryBuilder<StateDatabase, 'threads', any> {
   const query = ctx.db.selectFrom('threads').selectAll('threads');
   if (ctx.profile.layout !== 'codex') return query;
-  return query.select(
+  const withParent = query.select(
     sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
       where e.child_thread_id = threads.id)`.as('spawn_parent_id'),
   );
+  if (!recencyInSidecar(ctx)) return withParent;
+  return withParent.select(
+    sql<number>`(select r.recency_at_ms from ${sql.raw(SIDECAR_SCHEMA)}.skein_thread_recency r
+      where r.thread_id = threads.id)`.as('recency_at_ms'),
+  );
+}
+
+/**
+ * `selectThreadRows` driven by the sidecar's recency rows (alias `sr`), for a recency listing on
+ * a Codex 0.131 DB.
+ */
+function selectSidecarRecencyRows(
+  ctx: StateContext,
+  // biome-ignore lint/suspicious/noExplicitAny: the selection's shape is ThreadRow.
+): SelectQueryBuilder<StateDatabase, 'threads', any> {
+  // biome-ignore lint/suspicious/noExplicitAny: the sidecar table is not in Codex's schema type.
+  const db = ctx.db as Kysely<any>;
+  return db
+    .selectFrom(`${SIDECAR_SCHEMA}.skein_thread_recency as sr`)
+    .crossJoin('threads')
+    .whereRef('threads.id', '=', 'sr.thread_id')
+    .selectAll('threads')
+    .select([
+      'sr.recency_at_ms as recency_at_ms',
+      sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
+        where e.child_thread_id = threads.id)`.as('spawn_parent_id'),
+    ]);
 }
 
 /** A thread's metadata row by id, or undefined. */
@@ -152,7 +180,17 @@ export async function listThreads(
   // it matches.
   const ref = (name: string) =>
     candidates === null ? sql.ref(`threads.${name}`) : sql`+${sql.ref(`threads.${name}`)}`;
-  let query = selectThreadRows(ctx).where(ref('archived'), '=', params.archived ? 1 : 0);
+  // A Codex 0.131 DB's recency lives in the sidecar: the listing walks the sidecar's recency
+  // index (the outer table of a CROSS JOIN, which SQLite keeps outer) and looks each row up.
+  const sidecarRecency = sortKey === 'recency_at' && recencyInSidecar(ctx);
+  if (sidecarRecency) await refreshSidecarRecency(ctx);
+  const sortRef = sidecarRecency ? sql.ref('sr.recency_at_ms') : ref(column);
+  const idRef = sidecarRecency ? sql.ref('sr.thread_id') : ref('id');
+  let query = (sidecarRecency ? selectSidecarRecencyRows(ctx) : selectThreadRows(ctx)).where(
+    ref('archived'),
+    '=',
+    params.archived ? 1 : 0,
+  );
   if (!params.includeHidden) query = query.where(ref('preview'), '<>', '');
   if (params.sources && params.sources.length > 0)
     query = query.where(ref('source'), 'in', [...params.sources]);
@@ -171,19 +209,19 @@ export async function listThreads(
   }
   if (anchor) {
     const op = direction === 'desc' ? '<' : '>';
-    const at = ref(column);
+    const at = sortRef;
     query = query.where((eb: Eb) =>
       anchor.id === null
         ? eb(at, op, anchor.tsMs)
         : eb.or([
             eb(at, op, anchor.tsMs),
-            eb.and([eb(at, '=', anchor.tsMs), eb(ref('id'), op, anchor.id)]),
+            eb.and([eb(at, '=', anchor.tsMs), eb(idRef, op, anchor.id)]),
           ]),
     );
   }
   const rows = (await query
-    .orderBy(ref(column), direction)
-    .orderBy(ref('id'), direction)
+    .orderBy(sortRef, direction)
+    .orderBy(idRef, direction)
     .limit(pageSize + 1)
     .execute()) as ThreadRow[];
   const numScanned = rows.length;
