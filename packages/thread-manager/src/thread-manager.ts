@@ -91,6 +91,11 @@ export interface ThreadManagerOptions {
   sessionSource?: SessionSource;
   /** Originator stamped on new threads (the app-server passes the client name). */
   originator?: string;
+  /**
+   * `cli_version` recorded on threads this manager starts or forks (the Codex version whose
+   * format the program writes); default: the store's own (`SKEIN_CLI_VERSION`).
+   */
+  cliVersion?: string;
   /** Provider recorded when a start does not name one. */
   defaultModelProvider?: string;
   /** Idle unload delay after the last subscriber leaves; 0 = immediately. Default 60 s. */
@@ -278,6 +283,7 @@ export class ThreadManager {
   readonly #store: ThreadStore;
   readonly #sessionSource: SessionSource;
   readonly #originator: string;
+  readonly #cliVersion: string | undefined;
   readonly #defaultModelProvider: string;
   readonly #idleUnloadDelayMs: number;
   readonly #agentGraph: AgentGraph;
@@ -298,6 +304,7 @@ export class ThreadManager {
     this.#store = options.store;
     this.#sessionSource = options.sessionSource ?? 'vscode';
     this.#originator = options.originator ?? 'skein';
+    this.#cliVersion = options.cliVersion;
     this.#defaultModelProvider = options.defaultModelProvider ?? 'openai';
     this.#idleUnloadDelayMs = Math.max(
       0,
@@ -384,6 +391,7 @@ export class ThreadManager {
       source: options.source ?? this.#sessionSource,
       threadSource: options.threadSource ?? null,
       originator: options.originator ?? this.#originator,
+      ...(this.#cliVersion === undefined ? {} : { cliVersion: this.#cliVersion }),
       baseInstructions:
         options.baseInstructions == null ? null : { text: options.baseInstructions },
       dynamicTools: options.dynamicTools ?? [],
@@ -660,6 +668,7 @@ export class ThreadManager {
       source: options.source ?? this.#sessionSource,
       threadSource: options.threadSource ?? null,
       originator: options.originator ?? this.#originator,
+      ...(this.#cliVersion === undefined ? {} : { cliVersion: this.#cliVersion }),
       historyMode,
       historyBase,
       metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },

@@ -90,7 +90,7 @@ export class ThreadMetadataSync {
       agentRole: spawn.agentRole,
       agentPath: spawn.agentPath,
       cwd,
-      cliVersion: SKEIN_CLI_VERSION,
+      cliVersion: params.cliVersion ?? SKEIN_CLI_VERSION,
       memoryMode: params.metadata.memoryMode,
     };
     if (git !== null) patch.gitInfo = gitInfoPatchFromObserved(git);

@@ -355,7 +355,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     return sessionMetaForCreate(params, {
       timestamp: createdAt.toISOString(),
       cwd,
-      cliVersion: SKEIN_CLI_VERSION,
+      cliVersion: params.cliVersion ?? SKEIN_CLI_VERSION,
       git: git === null ? null : gitLineOf(git),
     });
   }
@@ -1651,6 +1651,11 @@ export class LocalThreadStore extends ThreadStoreBase {
       }).catch((error: unknown) =>
         this.warn(`failed to mark thread ${threadId} unarchived: ${message(error)}`),
       );
+    }
+    // Codex 0.169 answers the restored thread as a read does: its own recency and (legacy) the
+    // rollout view's times, not the moved file's.
+    if (this.handle !== undefined && (await this.stateRow(threadId)) !== undefined) {
+      return this.readThread({ threadId });
     }
     const thread = await this.storedThreadFromRollout(restoredPlain, false);
     if (thread === undefined) {
