@@ -22,7 +22,7 @@ import {
   wsAuthSettingsFromFlags,
 } from './server/ws-auth.js';
 import { openThreadStore } from './store.js';
-import { SKEIN_APP_SERVER_VERSION } from './version.js';
+import { CODEX_PROTOCOL_VERSION, SKEIN_APP_SERVER_VERSION } from './version.js';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -85,6 +85,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const manager = new ThreadManager({
     store: opened.store,
     sessionSource: 'vscode',
+    cliVersion: CODEX_PROTOCOL_VERSION,
     defaultModelProvider: config.modelProvider,
     idleUnloadDelayMs: config.threadUnloadDelaySecs * 1000,
     ...(opened.agentGraph === undefined ? {} : { agentGraph: opened.agentGraph }),
