@@ -465,8 +465,10 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
           (t) => t.title.includes('Even') || (modern && (t.name ?? '').includes('Even')),
         ),
       );
-      // The preview is not searched (a fork's inherited preview must not make it match).
-      expect(await ids({ searchTerm: 'Preview-only' })).toEqual([]);
+      // The preview is searched too, as 0.169 searches its DB.
+      expect(await ids({ searchTerm: 'Preview-only' })).toEqual(
+        expected('created_at', 'desc', (t) => t.preview.includes('Preview-only')),
+      );
       expect(await ids({ searchTerm: 'even' })).toEqual([]); // case-sensitive
       const hidden = threads[7]!;
       expect(await ids({})).not.toContain(hidden.id);

@@ -121,7 +121,7 @@ export interface ListThreadsParams {
   modelProviders?: readonly string[] | null;
   /** Exact cwds; absent/null = all, `[]` = nothing. */
   cwds?: readonly string[] | null;
-  /** Case-sensitive substring of the name or the title (Codex 0.169's search). */
+  /** Case-sensitive substring of the name, the title or the preview (Codex 0.169's search). */
   searchTerm?: string | null;
   /** Also list threads without a preview (never-messaged threads); lists hide them by default. */
   includeHidden?: boolean;
@@ -200,9 +200,9 @@ export async function listThreads(
   if (params.cwds) query = query.where(ref('cwd'), 'in', [...params.cwds]);
   if (candidates !== null) query = query.where('threads.id', 'in', candidates);
   if (term) {
-    // Codex 0.169 matches the explicit name and the title (the first user message or a legacy
-    // name), never the preview: a fork's inherited preview does not make it match.
-    const searched = ['name', 'title'].filter((c) => ctx.profile.columns.has(c));
+    // Codex 0.169's DB search matches the explicit name, the title (the first user message or a
+    // legacy name) and the preview (a fork by reference is found by the preview it inherits).
+    const searched = ['name', 'title', 'preview'].filter((c) => ctx.profile.columns.has(c));
     query = query.where((eb: Eb) =>
       eb.or(searched.map((c) => containsText(ctx.dialect, sql.ref(`threads.${c}`), term))),
     );
