@@ -108,7 +108,7 @@ export class ThreadMetadataSync {
     const sync = new ThreadMetadataSync(params.threadId, options);
     sync.cwdSeen = (params.metadata.cwd ?? '') !== '';
     if (params.history != null) {
-      const observed = sync.observeItems(params.history, {});
+      const observed = sync.observeItems(ownItems(params.history, params.threadId), {});
       if (observed !== undefined && !isThreadMetadataPatchEmpty(observed)) {
         sync.pending = observed;
         sync.generation = 1;
@@ -315,4 +315,21 @@ export function tokenUsageOf(info: unknown): TokenUsage | undefined {
     reasoningOutputTokens: numberField(record, 'reasoning_output_tokens'),
     totalTokens: numberField(record, 'total_tokens'),
   };
+}
+
+/**
+ * The items a resumed thread wrote itself. A paginated fork by reference's history starts with
+ * the lines it reads through its source (opened by the source's session meta) and goes on from
+ * its own session meta; Codex 0.169 derives nothing of the fork's metadata from the inherited
+ * part (its preview stays the fork's own). Any other history is the thread's own throughout.
+ */
+function ownItems(history: readonly RolloutItem[], threadId: ThreadId): readonly RolloutItem[] {
+  const first = history[0];
+  if (first?.type !== 'session_meta') return history;
+  const sessionOf = (item: RolloutItem) => stringField(payloadRecord(item), 'id')?.toLowerCase();
+  if (sessionOf(first) === threadId) return history;
+  const own = history.findIndex(
+    (item) => item.type === 'session_meta' && sessionOf(item) === threadId,
+  );
+  return own > 0 ? history.slice(own) : history;
 }
