@@ -536,7 +536,8 @@ export class ThreadManager {
         reasoningEffort: stored.reasoningEffort,
         source: stored.source,
         threadSource: stored.threadSource,
-        originator: this.#originator,
+        // A resumed thread stays the one its creator wrote (a fork of it inherits that).
+        originator: stored.originator ?? this.#originator,
         historyMode: stored.historyMode,
         memoryMode: options.memoryMode ?? 'enabled',
         loadedAtMs: this.#now(),

@@ -297,8 +297,8 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         ...(params.beforeTurnId === undefined ? {} : { beforeTurnId: params.beforeTurnId }),
         ephemeral: params.ephemeral === true,
         ...(cwd === undefined ? {} : { cwd }),
-        ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
-        // 0.169.0 forks onto the session's model and effort, not the source's.
+        // 0.169.0 forks onto the session's provider, model and effort, not the source's.
+        modelProvider: params.modelProvider ?? ctx.defaultModelProvider,
         model: configuredModel(ctx.session, params.model),
         reasoningEffort: ctx.session.reasoningEffort,
         threadSource: (params.threadSource ?? null) as ThreadSource | null,
