@@ -571,6 +571,19 @@ describe('fork', () => {
   });
 });
 
+describe('originator of a resumed thread', () => {
+  it("keeps the creator's, which a fork then inherits (another client resuming it is not its creator)", async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0, originator: 'resuming_client' });
+    const { manager, cwd } = harness;
+    const thread = await manager.startThread({ cwd, originator: 'creating_client' });
+    await thread.recordItems(turn(cwd, 't1', 'made by the creator'));
+    await manager.unloadThread(thread.threadId);
+    const resumed = await manager.resumeThread(thread.threadId, {});
+    expect(resumed.alreadyLoaded).toBe(false);
+    expect(resumed.thread.originator).toBe('creating_client');
+  });
+});
+
 describe('metadata routing on the local store', () => {
   it('renames a cold thread without loading it, archived threads are refused', async () => {
     const { manager, cwd, home } = await open();
