@@ -45,8 +45,6 @@ export interface ThreadMetadataSyncOptions {
   collectGitInfo?: typeof collectGitInfo;
 }
 
-const THREAD_SOURCES = new Set<string>(['user', 'subagent', 'memory_consolidation']);
-
 /**
  * Derives thread metadata patches from appended items, as Codex's metadata builder does (first
  * user message, preview, model, tokens, times), for `LiveThread`.
@@ -138,10 +136,9 @@ export class ThreadMetadataSync {
       const source = payload.source;
       if (source !== undefined) patch.source = source as SessionSource;
       const threadSource = stringField(payload, 'thread_source');
+      // A client's own source (`nightly-digest`) is kept as written, as 0.169 keeps it.
       patch.threadSource =
-        threadSource !== undefined && THREAD_SOURCES.has(threadSource)
-          ? (threadSource as ThreadSource)
-          : null;
+        threadSource !== undefined && threadSource !== '' ? (threadSource as ThreadSource) : null;
       patch.agentNickname = stringField(payload, 'agent_nickname') ?? null;
       patch.agentRole =
         stringField(payload, 'agent_role') ?? stringField(payload, 'agent_type') ?? null;

@@ -104,6 +104,19 @@ describe('ThreadMetadataSync', () => {
     expect(sync.takePendingUpdate()).toBeUndefined();
   });
 
+  it("keeps a client's own thread source from the session meta on resume", () => {
+    const threadId = newThreadId();
+    const meta = sessionMeta(threadId);
+    const custom: RolloutItem = {
+      ...meta,
+      payload: { ...(meta.payload as Record<string, unknown>), thread_source: 'nightly-digest' },
+    } as RolloutItem;
+    const sync = ThreadMetadataSync.forResume(
+      resumeThreadParams(threadId, '/w', { history: [custom, userMessageItem('digest')] }),
+    );
+    expect(sync.takePendingUpdate()?.patch.threadSource).toBe('nightly-digest');
+  });
+
   it("derives a resumed fork by reference's metadata from its own lines, not its source's", () => {
     const sourceId = newThreadId();
     const forkId = newThreadId();
