@@ -36,6 +36,7 @@ import { clampLimit } from './list.js';
 import {
   configuredModel,
   recordedSettings,
+  sameAsLastSettings,
   sessionEcho,
   settingsAppliedItem,
   tokenUsageOf,
@@ -183,11 +184,12 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         recorded: recordedSettings(resumed.history),
       });
       // 0.169.0 records the settings it resumes a legacy thread with (the rollout grows, the
-      // row's update time moves).
+      // row's update time moves), unless they are the ones the thread last recorded.
       if (!resumed.alreadyLoaded && historyMode === 'legacy' && !resumed.thread.ephemeral) {
-        await resumed.thread.recordItems([
-          settingsAppliedItem(ctx.session, params, threadId, session) as RolloutItem,
-        ]);
+        const applied = settingsAppliedItem(ctx.session, params, threadId, session);
+        if (!sameAsLastSettings(resumed.history, applied)) {
+          await resumed.thread.recordItems([applied as RolloutItem]);
+        }
       }
       // 0.169.0 reports the usage it knows: when the turns were read, and for a paginated
       // thread it loads (not a fork by reference, whose usage is its source's) even without
