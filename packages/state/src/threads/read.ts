@@ -121,7 +121,10 @@ export interface ListThreadsParams {
   modelProviders?: readonly string[] | null;
   /** Exact cwds; absent/null = all, `[]` = nothing. */
   cwds?: readonly string[] | null;
-  /** Case-sensitive substring of the name, the title or the preview (Codex 0.169's search). */
+  /**
+   * Case-sensitive substring of the name, the title or (Codex's DB, as 0.169 searches it) the
+   * preview.
+   */
   searchTerm?: string | null;
   /** Also list threads without a preview (never-messaged threads); lists hide them by default. */
   includeHidden?: boolean;
@@ -200,9 +203,13 @@ export async function listThreads(
   if (params.cwds) query = query.where(ref('cwd'), 'in', [...params.cwds]);
   if (candidates !== null) query = query.where('threads.id', 'in', candidates);
   if (term) {
-    // Codex 0.169's DB search matches the explicit name, the title (the first user message or a
-    // legacy name) and the preview (a fork by reference is found by the preview it inherits).
-    const searched = ['name', 'title', 'preview'].filter((c) => ctx.profile.columns.has(c));
+    // On Codex's DB, as 0.169's DB search: the explicit name, the title (the first user message
+    // or a legacy name) and the preview (a fork by reference is found by the preview it
+    // inherits). Skein's PostgreSQL schema keeps the PostgreSQL store's rule (name and title,
+    // which its trigram indexes answer).
+    const columns =
+      ctx.profile.layout === 'codex' ? ['name', 'title', 'preview'] : ['name', 'title'];
+    const searched = columns.filter((c) => ctx.profile.columns.has(c));
     query = query.where((eb: Eb) =>
       eb.or(searched.map((c) => containsText(ctx.dialect, sql.ref(`threads.${c}`), term))),
     );
