@@ -526,7 +526,7 @@ export class ThreadManager {
     const thread = new LoadedThread(
       {
         threadId,
-        sessionId: threadId,
+        sessionId: resumedSessionId(history, threadId, stored.source),
         ephemeral: false,
         forkedFromId: stored.forkedFromId,
         parentThreadId: stored.parentThreadId,
@@ -1520,4 +1520,25 @@ function firstUserMessageOf(items: readonly RolloutItem[]): string | null {
     if (text?.preview) return text.preview;
   }
   return null;
+}
+
+/**
+ * The session a cold-resumed thread runs in, as 0.169 answers it: the session its own session
+ * meta names (a sub-agent shares its root's); a sub-agent whose meta names none (0.131 wrote it)
+ * gets a session of its own, new; any other thread is its own session.
+ */
+function resumedSessionId(
+  history: readonly RolloutItem[],
+  threadId: ThreadId,
+  source: SessionSource,
+): string {
+  const meta = history.find(
+    (item) =>
+      item.type === 'session_meta' &&
+      String((item.payload as { id?: unknown }).id ?? '').toLowerCase() === threadId,
+  );
+  const named = (meta?.payload as { session_id?: unknown } | undefined)?.session_id;
+  if (typeof named === 'string' && named !== '') return named;
+  const subAgent = typeof source === 'object' && source !== null && 'subagent' in source;
+  return subAgent ? newThreadId() : threadId;
 }

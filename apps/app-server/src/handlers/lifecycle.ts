@@ -176,6 +176,9 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
             }).catch(() => null)) ?? resumed.stored)
           : resumed.stored;
       const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
+      // The resumed session knows the thread source its session meta records, where the row
+      // has none (a row 0.131 wrote); later reads answer the row's again, as 0.169.0 does.
+      thread.threadSource ??= sessionMetaThreadSource(resumed.history, threadId);
       const session = sessionEcho(ctx.session, params, {
         model: params.model ?? resumed.thread.model ?? configuredModel(ctx.session),
         modelProvider: resumed.thread.modelProvider,
@@ -342,4 +345,20 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
       };
     },
   };
+}
+
+/** The `thread_source` a thread's own session meta records, or null. */
+function sessionMetaThreadSource(
+  history: readonly { type: string; payload: unknown }[],
+  threadId: string,
+): string | null {
+  for (const item of history) {
+    if (item.type !== 'session_meta') continue;
+    const payload = item.payload as { id?: unknown; thread_source?: unknown };
+    if (String(payload.id ?? '').toLowerCase() !== threadId) continue;
+    return typeof payload.thread_source === 'string' && payload.thread_source !== ''
+      ? payload.thread_source
+      : null;
+  }
+  return null;
 }
