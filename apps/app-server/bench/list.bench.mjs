@@ -254,6 +254,22 @@ try {
       () => server.request('thread/list', { ...all, limit: 25, sortKey: 'updated_at' }),
     ],
     [
+      // The home has no DB: Skein creates 0.131's, whose recency lives in the sidecar.
+      'first page, recency_at sort (sidecar)',
+      () => server.request('thread/list', { ...all, limit: 25, sortKey: 'recency_at' }),
+    ],
+    [
+      'next page, recency_at sort, DB only',
+      () =>
+        server.request('thread/list', {
+          ...all,
+          limit: 25,
+          sortKey: 'recency_at',
+          useStateDbOnly: true,
+          cursor: first.nextCursor,
+        }),
+    ],
+    [
       'search term, first page',
       () => server.request('thread/list', { ...all, limit: 25, searchTerm: 'module 42' }),
     ],

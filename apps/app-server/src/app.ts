@@ -11,6 +11,7 @@ import type { SessionConfig } from './config.js';
 import type { HandlerContext } from './handlers/context.js';
 import { threadMethods } from './handlers/index.js';
 import { AppServer } from './server/app-server.js';
+import { CODEX_PROTOCOL_VERSION } from './version.js';
 
 /**
  * What `createAppServer` serves: the process's one store and manager (built once by the caller),
@@ -26,7 +27,7 @@ export interface AppServerOptions {
   defaultModel?: string | null;
   /** config.toml's session settings (default: none set). */
   session?: SessionConfig;
-  /** The version Skein reports (user agent, `cliVersion` of live threads). */
+  /** The version Skein reports in the user agent. */
   version: string;
   log?: (line: string) => void;
 }
@@ -62,7 +63,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
       sandboxMode: null,
       serviceTier: null,
     },
-    cliVersion: version,
+    cliVersion: CODEX_PROTOCOL_VERSION,
     statusOf: (threadId) => manager.statusOf(threadId as never) as WireThreadStatus,
     loadedThreadIds: () => manager.listLoadedThreadIds(),
     loaded: (threadId) => manager.lookupThread(threadId as never),

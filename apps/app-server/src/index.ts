@@ -12,4 +12,4 @@ export {
   serveWebSocket,
   type WebSocketListener,
 } from './server/transports.js';
-export { SKEIN_APP_SERVER_VERSION } from './version.js';
+export { CODEX_PROTOCOL_VERSION, SKEIN_APP_SERVER_VERSION } from './version.js';

@@ -22,7 +22,7 @@ import {
   type WsAuthFlags,
   wsAuthSettingsFromFlags,
 } from './server/ws-auth.js';
-import { SKEIN_APP_SERVER_VERSION } from './version.js';
+import { CODEX_PROTOCOL_VERSION, SKEIN_APP_SERVER_VERSION } from './version.js';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How long a server started beside another process's backfill waits to switch to the index. */
@@ -95,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const manager = new ThreadManager({
     store: opened.store,
     sessionSource: 'vscode',
+    cliVersion: CODEX_PROTOCOL_VERSION,
     defaultModelProvider: config.modelProvider,
     idleUnloadDelayMs: config.threadUnloadDelaySecs * 1000,
     onBackgroundError: (error) => log(`[skein-app-server] background error: ${String(error)}`),

@@ -24,16 +24,17 @@ const SEED = Number(process.env.SKEIN_DIFF_SEED ?? '1');
  * a config.toml setting what start/resume/fork echo.
  *
  * The 0.169 home answers like 0.169.0 but for the known differences (each one step and one
- * path): on seed 1 every difference must be one of them, and every one of them must still
- * occur (a fixed difference leaves the list). The 0.131 home is a ratchet on the agreement share
- * while the state layer cannot store what 0.169.0 adds when it migrates a 0.131 DB (recency,
- * read receipts; DIFFERENCES.md §2).
+ * path; none are left): on seed 1 every difference must be one of them, and every one of them
+ * must still occur (a fixed difference leaves the list). The 0.131 home is a ratchet on the
+ * agreement share: new threads there are legacy threads in Skein (the 0.131 schema has no
+ * history mode; ARCHITECTURE decision 3) where 0.169.0, which migrates the DB, writes paginated
+ * ones (DIFFERENCES.md §2).
  */
 const HOMES: { home: FixtureName; configToml?: string; floor: number; allKnown: boolean }[] = [
-  { home: 'codex-0.169', floor: 89, allKnown: true },
+  { home: 'codex-0.169', floor: 98, allKnown: true },
   {
     home: 'codex-0.131',
-    floor: 63,
+    floor: 95,
     allKnown: false,
     configToml: [
       'approval_policy = "never"',

@@ -9,6 +9,7 @@ import { CODEX_CLIENT_METHODS } from '@skein/app-server-protocol';
 import { initStateDb } from '@skein/rollout';
 import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { LocalThreadStore } from '@skein/thread-store';
+import { userMessageItem } from '@skein/thread-store/testing';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { inProcessServer, type TestClient } from './support/in-process.js';
 import { codexSchema, validateReceived } from './support/schema.js';
@@ -399,5 +400,27 @@ describe('delivery', () => {
     expect((await watcher.request('thread/unsubscribe', { threadId })).result).toEqual({
       status: 'notLoaded',
     });
+  });
+});
+
+describe('threads Skein creates (0.169.0 answers)', () => {
+  it('record 0.169.0 as cliVersion, and fork onto the session provider with the source originator', async () => {
+    const server = inProcessServer();
+    const client = track(server.client());
+    await client.initialize();
+    const start = await client.request('thread/start', { cwd: '/tmp/p', modelProvider: 'other' });
+    const source = (start.result as { thread: Record<string, unknown> }).thread;
+    expect([source.cliVersion, source.modelProvider]).toEqual(['0.169.0', 'other']);
+    // The source gets a first message (a fork needs history to copy).
+    await server.manager
+      .lookupThread(source.id as never)
+      ?.recordItems([userMessageItem('fork me')]);
+    const forked = await client.request('thread/fork', { threadId: source.id, excludeTurns: true });
+    const fork = (forked.result as { thread: Record<string, unknown> }).thread;
+    expect([fork.cliVersion, fork.modelProvider, fork.originator]).toEqual([
+      '0.169.0',
+      'openai',
+      source.originator,
+    ]);
   });
 });

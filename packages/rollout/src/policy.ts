@@ -41,16 +41,15 @@ const PERSISTED_EVENTS: ReadonlySet<string> = new Set([
   'web_search_end',
   'image_generation_end',
   'sub_agent_activity',
+  // The settings a session applies: 0.169 records them in legacy rollouts too (on resume).
+  'thread_settings_applied',
 ]);
 
 /** `item_completed` is kept only for these turn items. */
 const PERSISTED_COMPLETED_ITEMS: ReadonlySet<string> = new Set(['Plan', 'Sleep']);
 
 /** Events 0.169 adds to a paginated rollout (turn items are `item_completed` there). */
-const PAGINATED_EVENTS: ReadonlySet<string> = new Set([
-  'item_completed',
-  'thread_settings_applied',
-]);
+const PAGINATED_EVENTS: ReadonlySet<string> = new Set(['item_completed']);
 
 /**
  * Which history a policy is for: `legacy` lines, or 0.169's `paginated` history, which also

@@ -136,10 +136,16 @@ describe('RolloutRecorder', () => {
       payload: { type: 'item_completed', item: { type: 'Plan' } },
     };
     expect(isPersistedRolloutItem(plan)).toBe(true);
-    recorder.record([user('x'), ...dropped, plan]);
+    // The settings 0.169 records when it resumes a legacy thread stay in a legacy rollout.
+    const settings: RolloutItem = {
+      type: 'event_msg',
+      payload: { type: 'thread_settings_applied', thread_id: 't', settings: {} },
+    };
+    expect(isPersistedRolloutItem(settings, 'legacy')).toBe(true);
+    recorder.record([user('x'), ...dropped, plan, settings]);
     await recorder.shutdown();
     const read = await readRollout(recorder.path);
-    expect(read.lines).toHaveLength(3);
+    expect(read.lines).toHaveLength(4);
   });
 
   it('persist twice leaves identical bytes', async () => {

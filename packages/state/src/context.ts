@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { TimestampAllocator } from './clock.js';
 import { detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
 import { SKEIN_THREADS_PROFILE, type ThreadsProfile } from './profile.js';
@@ -20,6 +20,21 @@ export interface StateContext {
   readonly defaultProvider: string;
   /** A text index that narrows search terms to candidate ids (SQLite); absent = scan. */
   readonly search?: ThreadSearchIndex;
+  /** What Skein's sidecar holds in place of a Codex 0.131 DB (absent: nothing). */
+  readonly sidecar?: SidecarStandIns;
+}
+
+/**
+ * What Skein's sidecar (`skein_1.sqlite`, attached to Codex's connection as `skein`) keeps for a
+ * Codex DB that lacks it — what Codex 0.169 adds when it migrates a 0.131 DB.
+ */
+export interface SidecarStandIns {
+  /** Recency (`skein.skein_thread_recency`) in place of `threads.recency_at_ms`. */
+  readonly recency: boolean;
+  /** Read receipts (`skein.thread_read_receipts`) in place of Codex's table. */
+  readonly readReceipts: boolean;
+  /** `data_version` of Codex's DB when the sidecar's recency rows were last completed. */
+  seenDataVersion: number;
 }
 
 export interface ThreadSearchIndex {
@@ -58,4 +73,9 @@ export async function seedStateClocks(ctx: StateContext): Promise<void> {
     .executeTakeFirst();
   ctx.updatedClock.observe(Number(row?.maxUpdated ?? 0));
   ctx.recencyClock.observe(Number(row?.maxRecency ?? 0));
+  if (ctx.sidecar?.recency) {
+    const { rows } = await sql<{ maxRecency: number | null }>`select max(recency_at_ms) as
+      maxRecency from skein.skein_thread_recency`.execute(ctx.db);
+    ctx.recencyClock.observe(Number(rows[0]?.maxRecency ?? 0));
+  }
 }

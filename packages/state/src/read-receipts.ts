@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import type { StateContext } from './context.js';
 import { StateError } from './errors.js';
+import type { StateDatabase } from './schema.js';
+import { SIDECAR_SCHEMA } from './sidecar/recency.js';
 import { assertWritable } from './threads/write.js';
 import { writeTransaction } from './transactions.js';
 
@@ -25,9 +28,19 @@ export function initialReadState(threadId: string): ReadState {
   return { firstUnread: null, revision: `initial:${threadId}` };
 }
 
-/** Whether this DB keeps read receipts (a Codex 0.131 DB does not). */
+/**
+ * Whether read receipts can be kept: in Codex's `thread_read_receipts` (0.169), or for a 0.131
+ * DB in the sidecar's table of the same shape (what 0.169 would add when migrating it).
+ */
 export function hasReadReceipts(ctx: StateContext): boolean {
-  return ctx.profile.tables.has('thread_read_receipts');
+  return ctx.profile.tables.has('thread_read_receipts') || ctx.sidecar?.readReceipts === true;
+}
+
+/** The handle whose `thread_read_receipts` is the receipts table: Codex's, or the sidecar's. */
+function receiptsIn<T extends Kysely<StateDatabase>>(db: T, ctx: StateContext): T {
+  return ctx.profile.tables.has('thread_read_receipts')
+    ? db
+    : (db.withSchema(SIDECAR_SCHEMA) as unknown as T);
 }
 
 function decode(firstUnread: string | null): FirstUnread {
@@ -47,7 +60,7 @@ export async function readReadStates(
   for (let i = 0; i < threadIds.length; i += 500) {
     const chunk = threadIds.slice(i, i + 500);
     if (chunk.length === 0) break;
-    const rows = await ctx.db
+    const rows = await receiptsIn(ctx.db, ctx)
       .selectFrom('thread_read_receipts')
       .select(['thread_id', 'first_unread_turn', 'revision'])
       .where('thread_id', 'in', chunk)
@@ -83,7 +96,7 @@ export async function publishTurnReadReceipt(
       .where('id', '=', threadId)
       .executeTakeFirst();
     if (thread === undefined) return;
-    await trx
+    await receiptsIn(trx, ctx)
       .insertInto('thread_read_receipts')
       .values({
         thread_id: threadId,
@@ -128,12 +141,13 @@ export async function updateReadState(
   expectedRevision: string | null,
 ): Promise<ReadState> {
   if (!hasReadReceipts(ctx)) {
-    throw new StateError('ReadOnly', 'this state DB (Codex 0.131 schema) keeps no read receipts');
+    throw new StateError('ReadOnly', 'this state DB keeps no read receipts');
   }
   assertWritable(ctx);
   const firstUnread = operation === 'read' ? null : '';
   const revision = randomUUID();
-  return writeTransaction(ctx, async (trx) => {
+  return writeTransaction(ctx, async (db) => {
+    const trx = receiptsIn(db, ctx);
     const row = await trx
       .selectFrom('thread_read_receipts')
       .select(['revision'])

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, type Migration, Migrator, SqliteDialect, WithSchemaPlugin } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
 import { replayRecordedSchema } from './create-db.js';
@@ -21,6 +21,8 @@ import {
 } from './known-schemas.js';
 import { codexThreadsProfile, type ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
+import { attachSidecarStandIns } from './sidecar/attach.js';
+import { SIDECAR_SCHEMA } from './sidecar/recency.js';
 import { SIDECAR_FILE_NAME, SIDECAR_MIGRATIONS, type SidecarDatabase } from './sidecar.js';
 import {
   type BatchUpsertEntry,
@@ -129,7 +131,15 @@ export class StateRuntime {
     if (version === this.#schemaVersion) return;
     this.#schemaVersion = version;
     this.#identity = identifySchema(readMigrationRows(this.sqlite), KNOWN_STATE_SCHEMAS);
-    this.#ctx = { ...this.#ctx, profile: readProfile(this.sqlite, this.#identity) };
+    const profile = readProfile(this.sqlite, this.#identity);
+    const { sidecar: previous, ...rest } = this.#ctx;
+    const sidecar = attachSidecarStandIns(
+      this.sqlite,
+      join(this.sqliteHome, SIDECAR_FILE_NAME),
+      profile,
+      previous,
+    );
+    this.#ctx = sidecar ? { ...rest, profile, sidecar } : { ...rest, profile };
     // Prepared statements of the bulk path name the old columns.
     this.upserter = undefined;
   }
@@ -220,7 +230,7 @@ export class StateRuntime {
       const db = new Kysely<StateDatabase>({
         dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
       });
-      const ctx = createStateContext(db, {
+      let ctx = createStateContext(db, {
         dialect: 'sqlite',
         profile,
         ...(options.defaultProvider !== undefined
@@ -228,12 +238,25 @@ export class StateRuntime {
           : {}),
       });
       if (profile.readOnlyReason === null) await ensureBackfillState(ctx);
-      await seedStateClocks(ctx);
-      sidecarSqlite = openChecked(join(dir, SIDECAR_FILE_NAME), options);
-      const sidecar = new Kysely<SidecarDatabase>({
+      const sidecarPath = join(dir, SIDECAR_FILE_NAME);
+      sidecarSqlite = openChecked(sidecarPath, options);
+      let sidecar = new Kysely<SidecarDatabase>({
         dialect: new SqliteDialect({ database: sidecarSqlite }),
       });
       await migrateSidecar(sidecarSqlite, sidecar);
+      const standIns = attachSidecarStandIns(sqlite, sidecarPath, profile);
+      if (standIns) {
+        ctx = { ...ctx, sidecar: standIns };
+        // The sidecar is now also reached through Codex's connection, whose write transactions
+        // lock it too: a second connection of this process would wait on them and stall the
+        // event loop, so the sidecar's own statements go through that connection as well.
+        await sidecar.destroy();
+        sidecar = ctx.db.withPlugin(
+          new WithSchemaPlugin(SIDECAR_SCHEMA),
+        ) as unknown as Kysely<SidecarDatabase>;
+        sidecarSqlite = sqlite;
+      }
+      await seedStateClocks(ctx);
       return new StateRuntime(path, sqlite, ctx, identity, sidecar, sidecarSqlite, options, {
         recoveredBackupDir: backupDir,
         created,
@@ -293,17 +316,19 @@ export class StateRuntime {
   ): void {
     this.assertOpen();
     const now = Date.now();
+    // The sidecar's schema name on the connection that reaches it.
+    const at = this.sidecarSqlite === this.sqlite ? `${SIDECAR_SCHEMA}.` : '';
     this.sidecarSqlite
       .transaction(() => {
         this.sidecarSqlite
           .prepare(
-            `update leases set heartbeat_at_ms = ?, expires_at_ms = ?, note = ?
+            `update ${at}leases set heartbeat_at_ms = ?, expires_at_ms = ?, note = ?
               where name = 'backfill' and owner_id = ?`,
           )
           .run(now, now + leaseMs, String(codexUpdatedAtSeconds), ownerId);
         this.sidecarSqlite
           .prepare(
-            `update backfill_progress set files_done = files_done + ?,
+            `update ${at}backfill_progress set files_done = files_done + ?,
                files_failed = files_failed + ?, updated_at_ms = ? where id = 1`,
           )
           .run(counts.done, counts.failed, now);
@@ -336,7 +361,7 @@ export class StateRuntime {
       // another process may hold it
     }
     await this.#ctx.db.destroy();
-    await this.sidecar.destroy();
+    if (this.sidecarSqlite !== this.sqlite) await this.sidecar.destroy();
     if (this.sidecarSqlite.open) this.sidecarSqlite.close();
   }
 

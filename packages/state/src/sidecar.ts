@@ -3,12 +3,15 @@ import type { Generated, Kysely, Migration } from 'kysely';
 /**
  * Skein's own SQLite file beside Codex's (`skein_1.sqlite`): what only Skein needs and Codex
  * must never see — who holds Skein's side of the backfill lease (so a dead Skein holder is
- * replaced at once instead of after Codex's 15-minute lease) and the last import's counters.
- * Codex ignores the file; losing it loses nothing a rebuild cannot restore.
+ * replaced at once instead of after Codex's 15-minute lease), the last import's counters, and
+ * for a Codex 0.131 DB what 0.169 would add to it (recency, read receipts). Codex ignores the
+ * file; losing it loses only what a 0.131 DB cannot hold (as migrating it would).
  */
 export interface SidecarDatabase {
   leases: SidecarLeasesTable;
   backfill_progress: BackfillProgressTable;
+  skein_thread_recency: SidecarRecencyTable;
+  thread_read_receipts: SidecarReadReceiptsTable;
 }
 
 type Int = number | string | bigint;
@@ -39,6 +42,24 @@ export interface BackfillProgressTable {
   updated_at_ms: Int;
 }
 
+/**
+ * A thread's recency where Codex's DB has no `recency_at_ms` (0.131): what 0.169 would hold
+ * after migrating the DB (see `sidecar/recency.ts`).
+ */
+export interface SidecarRecencyTable {
+  thread_id: string;
+  recency_at_ms: Int;
+}
+
+/** Read receipts where Codex's DB has no `thread_read_receipts` (0.131): 0.169's columns. */
+export interface SidecarReadReceiptsTable {
+  thread_id: string;
+  /** Null: read; `''`: unread from the start; else the first unread turn's id. */
+  first_unread_turn: string | null;
+  revision: string;
+  last_published_turn: string | null;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
 type AnyDb = Kysely<any>;
 
@@ -66,13 +87,42 @@ const leasesAndProgress: Migration = {
   },
 };
 
+/**
+ * What Codex 0.169 adds to a 0.131 DB when it migrates it, kept here instead for as long as the
+ * DB stays 0.131's (Skein never changes a Codex schema): recency, and read receipts with
+ * exactly the columns of 0.169's table.
+ */
+const recencyAndReadReceipts: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('skein_thread_recency')
+      .addColumn('thread_id', 'text', (c) => c.primaryKey())
+      .addColumn('recency_at_ms', 'integer', (c) => c.notNull())
+      .execute();
+    // The recency listing walks this index and looks each row up in Codex's `threads`.
+    await db.schema
+      .createIndex('idx_skein_thread_recency_at_ms')
+      .on('skein_thread_recency')
+      .columns(['recency_at_ms desc', 'thread_id desc'])
+      .execute();
+    await db.schema
+      .createTable('thread_read_receipts')
+      .addColumn('thread_id', 'text', (c) => c.primaryKey().notNull())
+      .addColumn('first_unread_turn', 'text')
+      .addColumn('revision', 'text', (c) => c.notNull())
+      .addColumn('last_published_turn', 'text')
+      .execute();
+  },
+};
+
 /** The sidecar's migrations, in order. A released one is never edited. */
 export const SIDECAR_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_leases_and_progress': leasesAndProgress,
+  '0002_recency_and_read_receipts': recencyAndReadReceipts,
 });
 
 /**
- * Skein's own file beside Codex's DBs (`skein_1.sqlite`): leases and import counters. Codex
- * ignores it; losing it loses nothing.
+ * Skein's own file beside Codex's DBs (`skein_1.sqlite`): leases, import counters, and (for a
+ * 0.131 DB) recency and read receipts. Codex ignores it.
  */
 export const SIDECAR_FILE_NAME = 'skein_1.sqlite';

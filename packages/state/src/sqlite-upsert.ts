@@ -2,6 +2,7 @@ import type { ThreadId } from '@skein/protocol';
 import type { Database, Statement } from 'better-sqlite3';
 import type { StateContext } from './context.js';
 import { StateError } from './errors.js';
+import { recencyInSidecar, SidecarRecencyStatements, suppliedRecency } from './sidecar/recency.js';
 import {
   defaultThreadMetadata,
   type ThreadMemoryModeValue,
@@ -52,6 +53,8 @@ export class SqliteBatchUpserter {
   private readonly memoryModeIndex: number;
   private readonly insertEdge: Statement;
   private readonly checkpoint: Statement;
+  /** A Codex 0.131 DB's recency, kept in the sidecar (see `sidecar/recency.ts`). */
+  private readonly sidecarRecency: SidecarRecencyStatements | undefined;
 
   constructor(
     private readonly sqlite: Database,
@@ -66,6 +69,7 @@ export class SqliteBatchUpserter {
       `update backfill_state set last_watermark = ?, updated_at = ?
         where id = 1 and status = 'running'`,
     );
+    this.sidecarRecency = recencyInSidecar(ctx) ? new SidecarRecencyStatements(sqlite) : undefined;
     this.insertEdge = sqlite.prepare(
       `insert into thread_spawn_edges (parent_thread_id, child_thread_id, status)
        values (?, ?, 'open') on conflict (child_thread_id) do nothing`,
@@ -133,7 +137,10 @@ export class SqliteBatchUpserter {
           variant |= WITH_MEMORY_MODE;
           values[this.memoryModeIndex] = entry.setMemoryMode;
         }
+        const sidecarRecency = times.recencySupplied ? this.sidecarRecency : undefined;
+        const previousRecency = sidecarRecency?.current(meta.id);
         this.statement(variant).run(values);
+        sidecarRecency?.write(meta.id, suppliedRecency(previousRecency, times.recencyAtMs));
         const parent = spawnParentOfSource(meta.source);
         if (parent) this.insertEdge.run(parent, meta.id);
       }

@@ -106,11 +106,7 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       // 0.131 has no name column: a name lives in its title and the session index.
       expect(after.name).toBe(modern ? 'Named' : null);
       expect(after.updatedAtMs).toBe(base.updatedAtMs + 60_000);
-      if (!modern) {
-        // No recency column: it reads as the update time, as 0.169 migrates it.
-        expect(after.recencyAtMs).toBe(after.updatedAtMs);
-        return;
-      }
+      // 0.131 has no recency column: the sidecar keeps it as 0.169 would after migrating.
       expect(after.recencyAtMs).toBe(before.recencyAtMs);
 
       await upsertThread(runtime.ctx, { ...base, recencyAtMs: before.recencyAtMs - 5_000 });
@@ -398,7 +394,7 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       const key = (t: ThreadMetadata) =>
         sortKey === 'createdAt'
           ? t.createdAtMs
-          : sortKey === 'updatedAt' || !modern
+          : sortKey === 'updatedAt'
             ? t.updatedAtMs
             : t.recencyAtMs;
       const sorted = threads
@@ -469,8 +465,10 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
           (t) => t.title.includes('Even') || (modern && (t.name ?? '').includes('Even')),
         ),
       );
-      // The preview is not searched (a fork's inherited preview must not make it match).
-      expect(await ids({ searchTerm: 'Preview-only' })).toEqual([]);
+      // The preview is searched too, as 0.169 searches its DB.
+      expect(await ids({ searchTerm: 'Preview-only' })).toEqual(
+        expected('createdAt', 'desc', (t) => t.preview.includes('Preview-only')),
+      );
       expect(await ids({ searchTerm: 'even' })).toEqual([]); // case-sensitive
       const hidden = threads[7]!;
       expect(await ids({})).not.toContain(hidden.id);

@@ -96,6 +96,7 @@ export class ThreadManager {
   readonly #store: ThreadStore;
   readonly #sessionSource: SessionSource;
   readonly #originator: string;
+  readonly #cliVersion: string | undefined;
   readonly #defaultModelProvider: string;
   readonly #idleUnloadDelayMs: number;
   readonly #agentGraph: AgentGraph;
@@ -116,6 +117,7 @@ export class ThreadManager {
     this.#store = options.store;
     this.#sessionSource = options.sessionSource ?? 'vscode';
     this.#originator = options.originator ?? 'skein';
+    this.#cliVersion = options.cliVersion;
     this.#defaultModelProvider = options.defaultModelProvider ?? 'openai';
     this.#idleUnloadDelayMs = Math.max(
       0,
@@ -202,6 +204,7 @@ export class ThreadManager {
       source: options.source ?? this.#sessionSource,
       threadSource: options.threadSource ?? null,
       originator: options.originator ?? this.#originator,
+      ...(this.#cliVersion === undefined ? {} : { cliVersion: this.#cliVersion }),
       baseInstructions:
         options.baseInstructions == null ? null : { text: options.baseInstructions },
       dynamicTools: options.dynamicTools ?? [],
@@ -336,7 +339,7 @@ export class ThreadManager {
     const thread = new LoadedThread(
       {
         threadId,
-        sessionId: threadId,
+        sessionId: resumedSessionId(history, threadId, stored.source),
         ephemeral: false,
         forkedFromId: stored.forkedFromId,
         parentThreadId: stored.parentThreadId,
@@ -346,7 +349,8 @@ export class ThreadManager {
         reasoningEffort: stored.reasoningEffort,
         source: stored.source,
         threadSource: stored.threadSource,
-        originator: this.#originator,
+        // A resumed thread stays the one its creator wrote (a fork of it inherits that).
+        originator: stored.originator ?? this.#originator,
         historyMode: stored.historyMode,
         memoryMode: options.memoryMode ?? 'enabled',
         loadedAtMs: this.#now(),
@@ -478,6 +482,7 @@ export class ThreadManager {
       source: options.source ?? this.#sessionSource,
       threadSource: options.threadSource ?? null,
       originator: options.originator ?? this.#originator,
+      ...(this.#cliVersion === undefined ? {} : { cliVersion: this.#cliVersion }),
       historyMode,
       historyBase,
       metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },
@@ -1228,4 +1233,25 @@ function firstUserMessageOf(items: readonly RolloutItem[]): string | null {
     if (text?.preview) return text.preview;
   }
   return null;
+}
+
+/**
+ * The session a cold-resumed thread runs in, as 0.169 answers it: the session its own session
+ * meta names (a sub-agent shares its root's); a sub-agent whose meta names none (0.131 wrote it)
+ * gets a session of its own, new; any other thread is its own session.
+ */
+function resumedSessionId(
+  history: readonly RolloutItem[],
+  threadId: ThreadId,
+  source: SessionSource,
+): string {
+  const meta = history.find(
+    (item) =>
+      item.type === 'session_meta' &&
+      String((item.payload as { id?: unknown }).id ?? '').toLowerCase() === threadId,
+  );
+  const named = (meta?.payload as { session_id?: unknown } | undefined)?.session_id;
+  if (typeof named === 'string' && named !== '') return named;
+  const subAgent = typeof source === 'object' && source !== null && 'subagent' in source;
+  return subAgent ? newThreadId() : threadId;
 }

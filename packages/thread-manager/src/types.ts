@@ -59,6 +59,11 @@ export interface ThreadManagerOptions {
   sessionSource?: SessionSource;
   /** Originator stamped on new threads (the app-server passes the client name). */
   originator?: string;
+  /**
+   * `cli_version` recorded on threads this manager starts or forks (the Codex version whose
+   * format the program writes); default: the store's own (`SKEIN_CLI_VERSION`).
+   */
+  cliVersion?: string;
   /** Provider recorded when a start does not name one. */
   defaultModelProvider?: string;
   /** Idle unload delay after the last subscriber leaves; 0 = immediately. Default 60 s. */

@@ -571,6 +571,35 @@ describe('fork', () => {
   });
 });
 
+describe('originator of a resumed thread', () => {
+  it("keeps the creator's, which a fork then inherits (another client resuming it is not its creator)", async () => {
+    harness = await openLocalHarness({ idleUnloadDelayMs: 0, originator: 'resuming_client' });
+    const { manager, cwd } = harness;
+    const thread = await manager.startThread({ cwd, originator: 'creating_client' });
+    await thread.recordItems(turn(cwd, 't1', 'made by the creator'));
+    await manager.unloadThread(thread.threadId);
+    const resumed = await manager.resumeThread(thread.threadId, {});
+    expect(resumed.alreadyLoaded).toBe(false);
+    expect(resumed.thread.originator).toBe('creating_client');
+  });
+});
+
+describe('session of a cold-resumed thread (as 0.169 answers it)', () => {
+  it("is the one its session meta names (a sub-agent's root), else its own", async () => {
+    const { manager, cwd } = await open();
+    const parent = await manager.startThread({ cwd });
+    await parent.recordItems(turn(cwd, 't1', 'parent asks'));
+    const child = await manager.spawnSubagent(parent.threadId, { agentNickname: 'scout' });
+    await child.recordItems(turn(cwd, 't2', 'child works'));
+    expect(child.sessionId).toBe(parent.threadId);
+    for (const thread of [child, parent]) await manager.unloadThread(thread.threadId);
+    const resumedChild = await manager.resumeThread(child.threadId, {});
+    expect(resumedChild.thread.sessionId).toBe(parent.threadId);
+    const resumedParent = await manager.resumeThread(parent.threadId, {});
+    expect(resumedParent.thread.sessionId).toBe(parent.threadId);
+  });
+});
+
 describe('metadata routing on the local store', () => {
   it('renames a cold thread without loading it, archived threads are refused', async () => {
     const { manager, cwd, home } = await open();

@@ -1014,7 +1014,7 @@ function initialMetadata(
   return {
     ...meta,
     cwd: params.metadata.cwd ?? '',
-    cliVersion: SKEIN_CLI_VERSION,
+    cliVersion: params.cliVersion ?? SKEIN_CLI_VERSION,
     threadSource: params.threadSource ?? null,
     agentNickname: spawn.agentNickname,
     agentRole: spawn.agentRole,
@@ -1033,7 +1033,7 @@ function sessionMetaItem(params: CreateThreadParams, createdAtMs: number): Rollo
   const payload = sessionMetaForCreate(params, {
     timestamp: new Date(createdAtMs).toISOString(),
     cwd: params.metadata.cwd ?? '',
-    cliVersion: SKEIN_CLI_VERSION,
+    cliVersion: params.cliVersion ?? SKEIN_CLI_VERSION,
   });
   return { type: 'session_meta', payload };
 }

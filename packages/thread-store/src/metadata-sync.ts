@@ -45,8 +45,6 @@ export interface ThreadMetadataSyncOptions {
   collectGitInfo?: typeof collectGitInfo;
 }
 
-const THREAD_SOURCES = new Set<string>(['user', 'subagent', 'memory_consolidation']);
-
 /**
  * Derives thread metadata patches from appended items, as Codex's metadata builder does (first
  * user message, preview, model, tokens, times), for `LiveThread`.
@@ -93,7 +91,7 @@ export class ThreadMetadataSync {
       agentRole: spawn.agentRole,
       agentPath: spawn.agentPath,
       cwd,
-      cliVersion: SKEIN_CLI_VERSION,
+      cliVersion: params.cliVersion ?? SKEIN_CLI_VERSION,
       memoryMode: params.metadata.memoryMode,
     };
     if (git !== null) patch.gitInfo = gitInfoPatchFromObserved(git);
@@ -111,7 +109,7 @@ export class ThreadMetadataSync {
     const sync = new ThreadMetadataSync(params.threadId, options);
     sync.cwdSeen = (params.metadata.cwd ?? '') !== '';
     if (params.history != null) {
-      const observed = sync.observeItems(params.history, {});
+      const observed = sync.observeItems(ownItems(params.history, params.threadId), {});
       if (observed !== undefined && !isThreadMetadataPatchEmpty(observed)) {
         sync.pending = observed;
         sync.generation = 1;
@@ -141,10 +139,9 @@ export class ThreadMetadataSync {
       const source = payload.source;
       if (source !== undefined) patch.source = source as SessionSource;
       const threadSource = stringField(payload, 'thread_source');
+      // A client's own source (`nightly-digest`) is kept as written, as 0.169 keeps it.
       patch.threadSource =
-        threadSource !== undefined && THREAD_SOURCES.has(threadSource)
-          ? (threadSource as ThreadSource)
-          : null;
+        threadSource !== undefined && threadSource !== '' ? (threadSource as ThreadSource) : null;
       patch.agentNickname = stringField(payload, 'agent_nickname') ?? null;
       patch.agentRole =
         stringField(payload, 'agent_role') ?? stringField(payload, 'agent_type') ?? null;
@@ -318,4 +315,21 @@ export function tokenUsageOf(info: unknown): TokenUsage | undefined {
     reasoningOutputTokens: numberField(record, 'reasoning_output_tokens'),
     totalTokens: numberField(record, 'total_tokens'),
   };
+}
+
+/**
+ * The items a resumed thread wrote itself. A paginated fork by reference's history starts with
+ * the lines it reads through its source (opened by the source's session meta) and goes on from
+ * its own session meta; Codex 0.169 derives nothing of the fork's metadata from the inherited
+ * part (its preview stays the fork's own). Any other history is the thread's own throughout.
+ */
+function ownItems(history: readonly RolloutItem[], threadId: ThreadId): readonly RolloutItem[] {
+  const first = history[0];
+  if (first?.type !== 'session_meta') return history;
+  const sessionOf = (item: RolloutItem) => stringField(payloadRecord(item), 'id')?.toLowerCase();
+  if (sessionOf(first) === threadId) return history;
+  const own = history.findIndex(
+    (item) => item.type === 'session_meta' && sessionOf(item) === threadId,
+  );
+  return own > 0 ? history.slice(own) : history;
 }

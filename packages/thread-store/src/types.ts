@@ -166,6 +166,11 @@ export interface CreateThreadParams {
   source: SessionSource;
   threadSource?: ThreadSource | null | undefined;
   originator: string;
+  /**
+   * Recorded as the thread's `cli_version` (session meta and DB row): the Codex version whose
+   * format the caller writes. Default: `SKEIN_CLI_VERSION`.
+   */
+  cliVersion?: string | undefined;
   baseInstructions?: BaseInstructions | null | undefined;
   /** Dynamic tool specs, carried as JSON (`{name, description, input_schema, ...}`). */
   dynamicTools?: readonly JsonValue[] | undefined;

@@ -14,7 +14,13 @@ import {
 } from '@skein/state';
 import { installFixtureHome, makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InMemoryThreadStore, LiveThread, LocalThreadStore, type ThreadId } from '../src/index.js';
+import {
+  InMemoryThreadStore,
+  LiveThread,
+  LocalThreadStore,
+  SKEIN_CLI_VERSION,
+  type ThreadId,
+} from '../src/index.js';
 import {
   agentMessageItem,
   createThreadParams,
@@ -75,6 +81,23 @@ function snapshot(dir: string): Map<string, string> {
 }
 
 describe('LocalThreadStore live writer', () => {
+  it("records the caller's cli_version (default: Skein's own) in the session meta and the row", async () => {
+    const h = await setup(true);
+    for (const cliVersion of ['0.169.0', undefined]) {
+      const params = { ...createThreadParams(h.cwd), ...(cliVersion ? { cliVersion } : {}) };
+      const live = await LiveThread.create(h.local, params, noGit);
+      await live.appendItems([userMessageItem('which version')]);
+      await live.shutdown();
+      const thread = await h.local.readThread({ threadId: params.threadId });
+      const expected = cliVersion ?? SKEIN_CLI_VERSION;
+      expect(lines(thread.rolloutPath as string)[0]).toMatchObject({
+        type: 'session_meta',
+        payload: { cli_version: expected },
+      });
+      expect((await row(h.stateDb!, params.threadId))?.cliVersion).toBe(expected);
+    }
+  });
+
   it('writes nothing for a created thread that never got an append', async () => {
     const h = await setup(true);
     const params = createThreadParams(h.cwd);

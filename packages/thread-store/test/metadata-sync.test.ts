@@ -104,6 +104,40 @@ describe('ThreadMetadataSync', () => {
     expect(sync.takePendingUpdate()).toBeUndefined();
   });
 
+  it("keeps a client's own thread source from the session meta on resume", () => {
+    const threadId = newThreadId();
+    const meta = sessionMeta(threadId);
+    const custom: RolloutItem = {
+      ...meta,
+      payload: { ...(meta.payload as Record<string, unknown>), thread_source: 'nightly-digest' },
+    } as RolloutItem;
+    const sync = ThreadMetadataSync.forResume(
+      resumeThreadParams(threadId, '/w', { history: [custom, userMessageItem('digest')] }),
+    );
+    expect(sync.takePendingUpdate()?.patch.threadSource).toBe('nightly-digest');
+  });
+
+  it("derives a resumed fork by reference's metadata from its own lines, not its source's", () => {
+    const sourceId = newThreadId();
+    const forkId = newThreadId();
+    const inherited = [sessionMeta(sourceId), userMessageItem('the source asks')];
+    const own = [sessionMeta(forkId), userMessageItem('the fork asks')];
+    const sync = ThreadMetadataSync.forResume(
+      resumeThreadParams(forkId, '/w', { history: [...inherited, ...own] }),
+    );
+    const patch = sync.takePendingUpdate()?.patch;
+    expect([patch?.preview, patch?.title, patch?.firstUserMessage]).toEqual([
+      'the fork asks',
+      'the fork asks',
+      'the fork asks',
+    ]);
+    // A fork that has not asked anything yet leaves the row's preview alone.
+    const quiet = ThreadMetadataSync.forResume(
+      resumeThreadParams(forkId, '/w', { history: [...inherited, sessionMeta(forkId)] }),
+    );
+    expect(quiet.takePendingUpdate()?.patch.preview).toBeUndefined();
+  });
+
   it('sets the preview from a goal before any user message, title from the message', () => {
     const threadId = newThreadId();
     const sync = ThreadMetadataSync.forResume(resumeThreadParams(threadId, '/w'));

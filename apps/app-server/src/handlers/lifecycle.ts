@@ -36,6 +36,7 @@ import { clampLimit } from './list.js';
 import {
   configuredModel,
   recordedSettings,
+  sameAsLastSettings,
   sessionEcho,
   settingsAppliedItem,
   tokenUsageOf,
@@ -175,6 +176,9 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
             }).catch(() => null)) ?? resumed.stored)
           : resumed.stored;
       const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
+      // The resumed session knows the thread source its session meta records, where the row
+      // has none (a row 0.131 wrote); later reads answer the row's again, as 0.169.0 does.
+      thread.threadSource ??= sessionMetaThreadSource(resumed.history, threadId);
       const session = sessionEcho(ctx.session, params, {
         model: params.model ?? resumed.thread.model ?? configuredModel(ctx.session),
         modelProvider: resumed.thread.modelProvider,
@@ -183,11 +187,12 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
         recorded: recordedSettings(resumed.history),
       });
       // 0.169.0 records the settings it resumes a legacy thread with (the rollout grows, the
-      // row's update time moves).
+      // row's update time moves), unless they are the ones the thread last recorded.
       if (!resumed.alreadyLoaded && historyMode === 'legacy' && !resumed.thread.ephemeral) {
-        await resumed.thread.recordItems([
-          settingsAppliedItem(ctx.session, params, threadId, session) as RolloutItem,
-        ]);
+        const applied = settingsAppliedItem(ctx.session, params, threadId, session);
+        if (!sameAsLastSettings(resumed.history, applied)) {
+          await resumed.thread.recordItems([applied as RolloutItem]);
+        }
       }
       // 0.169.0 reports the usage it knows: when the turns were read, and for a paginated
       // thread it loads (not a fork by reference, whose usage is its source's) even without
@@ -297,8 +302,8 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
         ...(params.beforeTurnId === undefined ? {} : { beforeTurnId: params.beforeTurnId }),
         ephemeral: params.ephemeral === true,
         ...(cwd === undefined ? {} : { cwd }),
-        ...(params.modelProvider === undefined ? {} : { modelProvider: params.modelProvider }),
-        // 0.169.0 forks onto the session's model and effort, not the source's.
+        // 0.169.0 forks onto the session's provider, model and effort, not the source's.
+        modelProvider: params.modelProvider ?? ctx.defaultModelProvider,
         model: configuredModel(ctx.session, params.model),
         reasoningEffort: ctx.session.reasoningEffort,
         threadSource: (params.threadSource ?? null) as ThreadSource | null,
@@ -340,4 +345,20 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
       };
     },
   };
+}
+
+/** The `thread_source` a thread's own session meta records, or null. */
+function sessionMetaThreadSource(
+  history: readonly { type: string; payload: unknown }[],
+  threadId: string,
+): string | null {
+  for (const item of history) {
+    if (item.type !== 'session_meta') continue;
+    const payload = item.payload as { id?: unknown; thread_source?: unknown };
+    if (String(payload.id ?? '').toLowerCase() !== threadId) continue;
+    return typeof payload.thread_source === 'string' && payload.thread_source !== ''
+      ? payload.thread_source
+      : null;
+  }
+  return null;
 }

@@ -15,6 +15,7 @@
  *   profile unless a sandbox mode was chosen (by the request or config.toml), then none.
  * Skein runs no model: these are the values a stock client would see, nothing enforces them.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { SessionConfig } from '../config.js';
 
 /** The model 0.169.0 runs when neither the request nor config.toml names one. */
@@ -179,6 +180,20 @@ export function settingsAppliedItem(
       },
     },
   };
+}
+
+/** Whether `applied` repeats the settings snapshot the history recorded last. */
+export function sameAsLastSettings(
+  history: readonly HistoryLine[],
+  applied: { payload: Record<string, unknown> },
+): boolean {
+  for (let i = history.length - 1; i >= 0; i -= 1) {
+    const line = history[i] as HistoryLine;
+    const payload = record(line.payload);
+    if (line.type !== 'event_msg' || payload?.type !== 'thread_settings_applied') continue;
+    return isDeepStrictEqual(payload.thread_settings, applied.payload.thread_settings);
+  }
+  return false;
 }
 
 interface HistoryLine {

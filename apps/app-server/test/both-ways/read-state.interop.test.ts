@@ -6,8 +6,9 @@
  *   own compare-and-set accepts Skein's revision and refuses an older one.
  * - The real Codex marks threads and runs a turn while Skein is open; Skein's store and Skein's
  *   app-server (`thread/read` `readState`, `thread/list` `readStates`) answer what Codex does.
- * - On a home whose DB is 0.131's there are no receipts: Skein reads every thread as read at
- *   `initial:<id>` and refuses marks, as the 0.169 binary reads such a home after migrating it.
+ * - On a home whose DB is 0.131's, Codex's DB has no receipts table: Skein keeps its marks in its
+ *   own sidecar (as 0.169 would keep them after migrating the DB), never in Codex's file; the
+ *   0.169 binary, which migrates the home and starts with an empty table, reads `initial:<id>`.
  */
 import type { ThreadId } from '@skein/state';
 import type { ThreadReadState } from '@skein/thread-store';
@@ -185,7 +186,7 @@ describe('the real Codex marks and publishes receipts → Skein, open before, an
   });
 });
 
-describe('a home whose DB is 0.131: no receipts', () => {
+describe("a home whose DB is 0.131: receipts in Skein's sidecar", () => {
   it.each(OLD_HOMES)('%s', async (kind) => {
     await install(kind, async (home) => {
       const [threadId] = plainOf(home, 'legacy');
@@ -196,16 +197,26 @@ describe('a home whose DB is 0.131: no receipts', () => {
           firstUnread: null,
           revision: `initial:${threadId}`,
         });
+        const marked = await skein.manager.updateReadState({
+          threadId,
+          operation: 'unread',
+          expectedRevision: `initial:${threadId}`,
+        });
+        expect(marked.firstUnread).toEqual({ type: 'threadStart' });
+        expect((await skein.manager.readStates([threadId])).get(threadId)).toEqual(marked);
         await expect(
           skein.manager.updateReadState({
             threadId,
-            operation: 'unread',
+            operation: 'read',
             expectedRevision: `initial:${threadId}`,
           }),
-        ).rejects.toThrow(/read_receipts/);
-        // A turn Skein appends publishes nothing (there is no table), and fails nothing.
-        await appendTurn(skein, threadId, 'legacy', 'No receipt here', 'Reply');
+        ).rejects.toThrow(/read state changed/);
+        // A turn Skein appends keeps the thread unread from its start, and fails nothing.
+        await appendTurn(skein, threadId, 'legacy', 'A receipt in the sidecar', 'Reply');
         expect(skein.warnings).toEqual([]);
+        expect((await skein.manager.readStates([threadId])).get(threadId)?.firstUnread).toEqual({
+          type: 'threadStart',
+        });
       } finally {
         await skein.close();
       }

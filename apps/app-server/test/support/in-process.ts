@@ -4,6 +4,7 @@ import { InMemoryThreadStore, type ThreadStore } from '@skein/thread-store';
 import { createAppServer } from '../../src/app.js';
 import type { AppServer } from '../../src/server/app-server.js';
 import type { Connection } from '../../src/server/connection.js';
+import { CODEX_PROTOCOL_VERSION } from '../../src/version.js';
 
 export type Message = Record<string, unknown>;
 
@@ -71,6 +72,7 @@ export function inProcessServer(
   const manager = new ThreadManager({
     store,
     defaultModelProvider: 'openai',
+    cliVersion: CODEX_PROTOCOL_VERSION,
     idleUnloadDelayMs: options.idleUnloadDelayMs ?? 60_000,
   });
   const server = createAppServer({

@@ -168,16 +168,15 @@ function rowMatchesSearch(row: ThreadMetadata, term: string): boolean {
   return (row.name ?? '').includes(term) || row.title.includes(term) || row.preview.includes(term);
 }
 
-/** DB rows read per query while searching (the term is tested here, see `listFromDbSearching`). */
+/** DB rows read per query while searching (see `listFromDbSearching`). */
 const SEARCH_SCAN_PAGE = 200;
 /** Upper bound on queries for one searched page. */
 const MAX_SEARCH_ROUNDS = 500;
 
 /**
  * A searched DB page. Codex 0.169 matches the term in a row's name, title and preview (a fork
- * by reference is found by the preview it inherits); the state query matches names and titles
- * only, so the rows are read in the listing's order and tested here, which keeps the order,
- * the cursors and the filters of the query.
+ * by reference is found by the preview it inherits), as the state query does; rows whose file
+ * is gone are skipped and the page filled up from the next ones, in the listing's order.
  */
 async function listFromDbSearching(
   db: StateDb,
@@ -194,7 +193,7 @@ async function listFromDbSearching(
   for (let round = 0; round < MAX_SEARCH_ROUNDS && found.length <= pageSize; round += 1) {
     const page = await listThreads(db.ctx, {
       ...params,
-      searchTerm: null,
+      searchTerm: term,
       cursor,
       pageSize: SEARCH_SCAN_PAGE,
     });

@@ -4,12 +4,13 @@ import {
   type SortDirection,
   type ThreadSortKey,
 } from '@skein/protocol';
-import { type ExpressionBuilder, type SelectQueryBuilder, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { afterThreadCursor, containsText } from '../dialect.js';
 import { StateError } from '../errors.js';
 import { sortColumnOf } from '../profile.js';
 import type { StateDatabase } from '../schema.js';
+import { recencyInSidecar, refreshSidecarRecency, SIDECAR_SCHEMA } from '../sidecar/recency.js';
 import type { ThreadMetadata } from '../thread-metadata.js';
 import { rowToMetadata, type ThreadRow } from './row.js';
 
@@ -25,10 +26,37 @@ export function selectThreadRows(
 ): SelectQueryBuilder<StateDatabase, 'threads', any> {
   const query = ctx.db.selectFrom('threads').selectAll('threads');
   if (ctx.profile.layout !== 'codex') return query;
-  return query.select(
+  const withParent = query.select(
     sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
       where e.child_thread_id = threads.id)`.as('spawn_parent_id'),
   );
+  if (!recencyInSidecar(ctx)) return withParent;
+  return withParent.select(
+    sql<number>`(select r.recency_at_ms from ${sql.raw(SIDECAR_SCHEMA)}.skein_thread_recency r
+      where r.thread_id = threads.id)`.as('recency_at_ms'),
+  );
+}
+
+/**
+ * `selectThreadRows` driven by the sidecar's recency rows (alias `sr`), for a recency listing on
+ * a Codex 0.131 DB.
+ */
+function selectSidecarRecencyRows(
+  ctx: StateContext,
+  // biome-ignore lint/suspicious/noExplicitAny: the selection's shape is ThreadRow.
+): SelectQueryBuilder<StateDatabase, 'threads', any> {
+  // biome-ignore lint/suspicious/noExplicitAny: the sidecar table is not in Codex's schema type.
+  const db = ctx.db as Kysely<any>;
+  return db
+    .selectFrom(`${SIDECAR_SCHEMA}.skein_thread_recency as sr`)
+    .crossJoin('threads')
+    .whereRef('threads.id', '=', 'sr.thread_id')
+    .selectAll('threads')
+    .select([
+      'sr.recency_at_ms as recency_at_ms',
+      sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
+        where e.child_thread_id = threads.id)`.as('spawn_parent_id'),
+    ]);
 }
 
 /** A thread's metadata row by id, or undefined. */
@@ -96,7 +124,10 @@ export interface ListThreadsParams {
   modelProviders?: readonly string[] | null;
   /** Exact cwds; absent/null = all, `[]` = nothing. */
   cwds?: readonly string[] | null;
-  /** Case-sensitive substring of the name or the title (Codex 0.169's search). */
+  /**
+   * Case-sensitive substring of the name, the title or (Codex's DB, as 0.169 searches it) the
+   * preview.
+   */
   searchTerm?: string | null;
   /** Also list threads without a preview (never-messaged threads); lists hide them by default. */
   includeHidden?: boolean;
@@ -172,7 +203,17 @@ export async function listThreads(
         (name === 'archived' && !params.archived && !params.cwds)));
   const ref = (name: string) =>
     offIndex(name) ? sql`+${sql.ref(`threads.${name}`)}` : sql.ref(`threads.${name}`);
-  let query = selectThreadRows(ctx).where(ref('archived'), '=', params.archived ? 1 : 0);
+  // A Codex 0.131 DB's recency lives in the sidecar: the listing walks the sidecar's recency
+  // index (the outer table of a CROSS JOIN, which SQLite keeps outer) and looks each row up.
+  const sidecarRecency = sortKey === 'recencyAt' && recencyInSidecar(ctx);
+  if (sidecarRecency) await refreshSidecarRecency(ctx);
+  const sortRef = sidecarRecency ? sql.ref('sr.recency_at_ms') : ref(column);
+  const idRef = sidecarRecency ? sql.ref('sr.thread_id') : ref('id');
+  let query = (sidecarRecency ? selectSidecarRecencyRows(ctx) : selectThreadRows(ctx)).where(
+    ref('archived'),
+    '=',
+    params.archived ? 1 : 0,
+  );
   if (!params.includeHidden) query = query.where(ref('preview'), '<>', '');
   if (params.sources && params.sources.length > 0)
     query = query.where(ref('source'), 'in', [...params.sources]);
@@ -183,19 +224,23 @@ export async function listThreads(
   if (candidates !== null) query = query.where('threads.id', 'in', candidates);
   if (params.threadIds) query = query.where('threads.id', 'in', [...params.threadIds]);
   if (term) {
-    // Codex 0.169 matches the explicit name and the title (the first user message or a legacy
-    // name), never the preview: a fork's inherited preview does not make it match.
-    const searched = ['name', 'title'].filter((c) => ctx.profile.columns.has(c));
+    // On Codex's DB, as 0.169's DB search: the explicit name, the title (the first user message
+    // or a legacy name) and the preview (a fork by reference is found by the preview it
+    // inherits). Skein's PostgreSQL schema keeps the PostgreSQL store's rule (name and title,
+    // which its trigram indexes answer).
+    const columns =
+      ctx.profile.layout === 'codex' ? ['name', 'title', 'preview'] : ['name', 'title'];
+    const searched = columns.filter((c) => ctx.profile.columns.has(c));
     query = query.where((eb: Eb) =>
       eb.or(searched.map((c) => containsText(ctx.dialect, sql.ref(`threads.${c}`), term))),
     );
   }
   if (anchor) {
-    query = query.where(afterThreadCursor(ctx.dialect, ref(column), ref('id'), direction, anchor));
+    query = query.where(afterThreadCursor(ctx.dialect, sortRef, idRef, direction, anchor));
   }
   const rows = (await query
-    .orderBy(ref(column), direction)
-    .orderBy(ref('id'), direction)
+    .orderBy(sortRef, direction)
+    .orderBy(idRef, direction)
     .limit(pageSize + 1)
     .execute()) as ThreadRow[];
   const numScanned = rows.length;

@@ -1,7 +1,6 @@
 import type { ThreadId } from '@skein/protocol';
 import type { Insertable, Selectable } from 'kysely';
 import {
-  profileHas,
   SKEIN_THREADS_PROFILE,
   storesLegacySandboxPolicy,
   type ThreadsProfile,
@@ -43,10 +42,9 @@ export function rowToMetadata(row: ThreadRow, profile: ThreadsProfile): ThreadMe
     rolloutPath: row.rollout_path ?? '',
     createdAtMs,
     updatedAtMs,
-    // A DB without recency (Codex 0.131) reads as 0.169 reads it after migrating: = updated.
-    recencyAtMs: profileHas(profile, 'recency_at_ms')
-      ? (num(row.recency_at_ms) ?? 0) || updatedAtMs
-      : updatedAtMs,
+    // Codex's column, or for a 0.131 DB the sidecar's value; a row with neither reads as 0.169
+    // reads it after migrating the DB: = updated.
+    recencyAtMs: num(row.recency_at_ms) || updatedAtMs,
     source: row.source ?? '',
     threadSource: row.thread_source ?? null,
     agentNickname: row.agent_nickname ?? null,

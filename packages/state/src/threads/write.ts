@@ -3,6 +3,14 @@ import { type Kysely, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { StateError } from '../errors.js';
 import type { StateDatabase } from '../schema.js';
+import {
+  advanceSidecarRecency,
+  recencyInSidecar,
+  SIDECAR_SCHEMA,
+  sidecarRecencyOf,
+  suppliedRecency,
+  writeSidecarRecency,
+} from '../sidecar/recency.js';
 import type { ThreadMemoryModeValue, ThreadMetadata } from '../thread-metadata.js';
 import {
   EXISTING_WINS_COLUMNS,
@@ -57,6 +65,8 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
   const row = metadataToRow(meta, times.updatedAtMs, times.recencyAtMs, ctx.profile);
   const columns = ctx.profile.columns;
   const spawnParent = spawnParentOfSource(meta.source);
+  const sidecarRecency = times.recencySupplied && recencyInSidecar(ctx);
+  const previousRecency = sidecarRecency ? await sidecarRecencyOf(ctx, meta.id) : undefined;
   const write = async (db: Kysely<StateDatabase>) => {
     await db
       .insertInto('threads')
@@ -98,6 +108,9 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
   };
   if (spawnParent) await ctx.db.transaction().execute(write);
   else await write(ctx.db);
+  if (sidecarRecency) {
+    await writeSidecarRecency(ctx, meta.id, suppliedRecency(previousRecency, times.recencyAtMs));
+  }
   return { updatedAtMs: times.updatedAtMs, recencyAtMs: times.recencyAtMs };
 }
 
@@ -228,7 +241,10 @@ export async function patchThreadMetadata(
     if (patch.git.originUrl !== undefined) set.git_origin_url = patch.git.originUrl;
   }
   if (patch.updatedAtMs !== undefined) Object.assign(set, updatedColumns(ctx, patch.updatedAtMs));
-  if (patch.advanceRecencyAtMs !== undefined && columns.has('recency_at_ms')) {
+  if (patch.advanceRecencyAtMs !== undefined && recencyInSidecar(ctx)) {
+    const target = ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
+    await advanceSidecarRecency(ctx, id, target);
+  } else if (patch.advanceRecencyAtMs !== undefined && columns.has('recency_at_ms')) {
     const target = ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
     // A bound JS number is a REAL to SQLite: cast, or `recency_at` would store a fraction.
     const later = sql`case when recency_at_ms < ${target} then cast(${target} as bigint) else recency_at_ms end`;
@@ -268,6 +284,12 @@ export async function deleteThread(ctx: StateContext, id: string): Promise<boole
       .execute();
     if (tables.has('thread_read_receipts'))
       await trx.deleteFrom('thread_read_receipts').where('thread_id', '=', id).execute();
+    else if (ctx.sidecar?.readReceipts)
+      await trx
+        .withSchema(SIDECAR_SCHEMA)
+        .deleteFrom('thread_read_receipts')
+        .where('thread_id', '=', id)
+        .execute();
     const result = await trx.deleteFrom('threads').where('id', '=', id).executeTakeFirst();
     return Number(result.numDeletedRows) > 0;
   });

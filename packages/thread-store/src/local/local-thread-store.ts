@@ -337,7 +337,7 @@ export class LocalThreadStore extends ThreadStoreBase {
     return sessionMetaForCreate(params, {
       timestamp: createdAt.toISOString(),
       cwd,
-      cliVersion: SKEIN_CLI_VERSION,
+      cliVersion: params.cliVersion ?? SKEIN_CLI_VERSION,
       git: git === null ? null : gitLineOf(git),
     });
   }
@@ -1333,6 +1333,11 @@ export class LocalThreadStore extends ThreadStoreBase {
   async unarchiveThread(params: ArchiveThreadParams): Promise<StoredThread> {
     const { threadId } = params;
     const restoredPlain = await unarchiveLocalThread(this.fileOpsHost(), params);
+    // Codex 0.169 answers the restored thread as a read does: its own recency and (legacy) the
+    // rollout view's times, not the moved file's.
+    if (this.handle !== undefined && (await this.stateRow(threadId)) !== undefined) {
+      return this.readThread({ threadId });
+    }
     const thread = await this.storedThreadFromRollout(restoredPlain, false);
     if (thread === undefined) {
       throw ThreadStoreError.internal(`failed to read unarchived thread ${restoredPlain}`);

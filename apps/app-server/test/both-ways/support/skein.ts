@@ -15,6 +15,7 @@ import {
   turnStartedItem,
   userMessageItem,
 } from '@skein/thread-store/testing';
+import { CODEX_PROTOCOL_VERSION } from '../../../src/version.js';
 import type { HistoryMode } from './homes.js';
 
 export interface InProcessSkein {
@@ -36,6 +37,7 @@ export async function openSkein(home: string, defaultProvider = 'mock'): Promise
   const manager = new ThreadManager({
     store,
     defaultModelProvider: defaultProvider,
+    cliVersion: CODEX_PROTOCOL_VERSION,
     idleUnloadDelayMs: 0,
     onBackgroundError: (error) => warnings.push(`background: ${String(error)}`),
   });
