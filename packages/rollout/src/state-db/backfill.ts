@@ -298,11 +298,7 @@ interface FileRange {
 }
 
 function jobAt(table: RolloutFileTable, index: number): ExtractJob {
-  return {
-    path: table.path(index),
-    rolloutPath: table.rolloutPath(index),
-    archived: table.archived(index),
-  };
+  return table.file(index);
 }
 
 /**

@@ -52,19 +52,36 @@ export class RolloutFileTable {
 
   /** The logical plain `.jsonl` path (what the DB stores). */
   rolloutPath(index: number): string {
-    const { prefix, sep } = this.#data;
-    const relative = this.watermark(index);
-    return prefix + (sep === '/' ? relative : relative.replaceAll('/', sep));
+    return this.#absolute(this.watermark(index));
   }
 
   /** The file to read (plain, or `.zst` when only that exists). */
   path(index: number): string {
-    const plain = this.rolloutPath(index);
-    return this.#data.compressed[index] === 1 ? plain + this.#data.compressedSuffix : plain;
+    return this.#onDisk(index, this.rolloutPath(index));
   }
 
   archived(index: number): boolean {
     return this.watermark(index).startsWith(this.#archivedPrefix);
+  }
+
+  /** `path`, `rolloutPath` and `archived` of one file, decoded once. */
+  file(index: number): { path: string; rolloutPath: string; archived: boolean } {
+    const relative = this.watermark(index);
+    const rolloutPath = this.#absolute(relative);
+    return {
+      path: this.#onDisk(index, rolloutPath),
+      rolloutPath,
+      archived: relative.startsWith(this.#archivedPrefix),
+    };
+  }
+
+  #absolute(relative: string): string {
+    const { prefix, sep } = this.#data;
+    return prefix + (sep === '/' ? relative : relative.replaceAll('/', sep));
+  }
+
+  #onDisk(index: number, plain: string): string {
+    return this.#data.compressed[index] === 1 ? plain + this.#data.compressedSuffix : plain;
   }
 
   size(index: number): number {
@@ -80,16 +97,11 @@ export class RolloutFileTable {
 
   /** Index of the first file whose watermark sorts after `watermark` (binary search). */
   firstAfter(watermark: string): number {
-    // Compared as bytes, the order `RolloutFileTableBuilder` sorts by.
-    const target = Buffer.from(watermark);
-    const offsets = this.#data.offsets;
     let low = 0;
     let high = this.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      const start = offsets[middle] as number;
-      const end = offsets[middle + 1] as number;
-      if (this.#bytes.compare(target, 0, target.length, start, end) > 0) high = middle;
+      if (this.watermark(middle) > watermark) high = middle;
       else low = middle + 1;
     }
     return low;
@@ -97,9 +109,10 @@ export class RolloutFileTable {
 }
 
 /**
- * Builds a table as files are found: each path is encoded into one growing byte buffer at
- * once, so a walk of 100,000 files leaves no string per file on the JS heap (whose size at the
- * walk's garbage collection would set how far V8 lets the heap grow during the import).
+ * Builds a table as files are found, in watermark order: each path is encoded into one growing
+ * byte buffer at once, so a walk of 100,000 files leaves no string per file on the JS heap
+ * (whose size at the walk's garbage collection would set how far V8 lets the heap grow during
+ * the import).
  */
 export class RolloutFileTableBuilder {
   #bytes = Buffer.allocUnsafeSlow(64 * 1024);
@@ -143,62 +156,20 @@ export class RolloutFileTableBuilder {
     this.#offsets[this.#count] = this.#length;
   }
 
-  /**
-   * The table in watermark order. Paths compare by their UTF-8 bytes (code point order, as
-   * Codex's own string order does; the same as JS order for every path without characters
-   * beyond U+FFFF).
-   */
+  /** The table (files were added in watermark order). */
   build(): RolloutFileTable {
     const count = this.#count;
-    const source = this.#bytes;
-    const offsets = this.#offsets;
-    const order = new Uint32Array(count);
-    for (let i = 0; i < count; i += 1) order[i] = i;
-    order.sort((a, b) =>
-      compareBytes(
-        source,
-        offsets[a] as number,
-        offsets[a + 1] as number,
-        offsets[b] as number,
-        offsets[b + 1] as number,
-      ),
-    );
+    // Exact-size copies: a clone to the reader thread copies whole backing buffers.
     const bytes = Buffer.allocUnsafeSlow(this.#length);
-    const sortedOffsets = new Uint32Array(count + 1);
-    const compressed = new Uint8Array(count);
-    const sizes = new Float64Array(count);
-    let at = 0;
-    for (let i = 0; i < count; i += 1) {
-      const from = order[i] as number;
-      sortedOffsets[i] = at;
-      at += source.copy(bytes, at, offsets[from], offsets[from + 1]);
-      compressed[i] = this.#compressed[from] as number;
-      sizes[i] = this.#sizes[from] as number;
-    }
-    sortedOffsets[count] = at;
+    this.#bytes.copy(bytes, 0, 0, this.#length);
     return new RolloutFileTable({
       prefix: this.prefix,
       sep: this.sep,
       compressedSuffix: this.compressedSuffix,
       bytes,
-      offsets: sortedOffsets,
-      compressed,
-      sizes,
+      offsets: this.#offsets.slice(0, count + 1),
+      compressed: this.#compressed.slice(0, count),
+      sizes: this.#sizes.slice(0, count),
     });
   }
-}
-
-function compareBytes(
-  bytes: Uint8Array,
-  aStart: number,
-  aEnd: number,
-  bStart: number,
-  bEnd: number,
-): number {
-  const length = Math.min(aEnd - aStart, bEnd - bStart);
-  for (let i = 0; i < length; i += 1) {
-    const difference = (bytes[aStart + i] as number) - (bytes[bStart + i] as number);
-    if (difference !== 0) return difference;
-  }
-  return aEnd - aStart - (bEnd - bStart);
 }

@@ -41,13 +41,7 @@ export function collectRolloutFiles(
   const table = collectRolloutFileTable(codexHome, withSizes, keepLinksOutside);
   const out: BackfillFile[] = new Array(table.length);
   for (let i = 0; i < table.length; i += 1) {
-    out[i] = {
-      path: table.path(i),
-      rolloutPath: table.rolloutPath(i),
-      watermark: table.watermark(i),
-      archived: table.archived(i),
-      size: table.size(i),
-    };
+    out[i] = { ...table.file(i), watermark: table.watermark(i), size: table.size(i) };
   }
   return out;
 }
@@ -63,6 +57,11 @@ export function collectRolloutFileTable(
   // `join` gives the home's own form (a root home has its separator already).
   const prefix = home.endsWith(sep) ? home : `${home}${sep}`;
   const table = new RolloutFileTableBuilder(prefix, sep, COMPRESSED_SUFFIX);
+  /*
+   * Watermark order without sorting the whole list: each directory's entries are visited in
+   * the order of their keys (a file's plain name, a folder's name + `/`), and everything under
+   * a folder is contiguous in the global order, so the walk adds files already sorted.
+   */
   const walk = (dir: string, relDir: string, depth: number) => {
     let entries: Dirent[];
     try {
@@ -72,11 +71,12 @@ export function collectRolloutFileTable(
     }
     const names = new Set<string>();
     for (const entry of entries) if (!entry.isDirectory()) names.add(entry.name);
+    const visits: WalkEntry[] = [];
     for (const entry of entries) {
       // Plain concatenation: `dir` is already normalized and entry names have no separator.
       const full = `${dir}${sep}${entry.name}`;
       if (entry.isDirectory()) {
-        if (depth < MAX_DEPTH) walk(full, `${relDir}/${entry.name}`, depth + 1);
+        if (depth < MAX_DEPTH) visits.push({ key: `${entry.name}/`, full, folder: true });
         continue;
       }
       if (!isRolloutName(entry.name)) continue;
@@ -86,20 +86,45 @@ export function collectRolloutFileTable(
       const compressed = entry.name.endsWith(COMPRESSED_SUFFIX);
       const plainName = compressed ? entry.name.slice(0, -COMPRESSED_SUFFIX.length) : entry.name;
       if (compressed && names.has(plainName)) continue;
+      visits.push({ key: plainName, full, folder: false, compressed });
+    }
+    visits.sort(byKey);
+    for (const visit of visits) {
+      if (visit.folder) {
+        walk(visit.full, `${relDir}/${visit.key.slice(0, -1)}`, depth + 1);
+        continue;
+      }
       let size = 0;
       if (withSizes) {
         try {
-          size = statSync(full).size;
+          size = statSync(visit.full).size;
         } catch {
           continue; // vanished while we looked
         }
       }
-      table.add(`${relDir}/${plainName}`, compressed, size);
+      table.add(`${relDir}/${visit.key}`, visit.compressed === true, size);
     }
   };
-  walk(join(home, SESSIONS_SUBDIR), SESSIONS_SUBDIR, 0);
-  walk(join(home, ARCHIVED_SESSIONS_SUBDIR), ARCHIVED_SESSIONS_SUBDIR, 0);
+  const roots = [SESSIONS_SUBDIR, ARCHIVED_SESSIONS_SUBDIR].map((name) => ({
+    key: `${name}/`,
+    full: join(home, name),
+    folder: true,
+  }));
+  for (const root of roots.sort(byKey)) walk(root.full, root.key.slice(0, -1), 0);
   return table.build();
+}
+
+/** An entry of one directory, as the walk visits it. */
+interface WalkEntry {
+  /** Its place in watermark order within the directory. */
+  key: string;
+  full: string;
+  folder: boolean;
+  compressed?: boolean;
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
 /** Canonical cwd (symlinks resolved when the directory exists), cached per run. */
