@@ -1,4 +1,5 @@
 import { type MessagePort, parentPort } from 'node:worker_threads';
+import { RolloutFileTable } from './file-table.js';
 import {
   Control,
   PRESCAN_WINDOW,
@@ -43,10 +44,11 @@ function run(start: PrescanStartMessage, port: MessagePort): void {
       Atomics.wait(control, Control.Released, released, 1000);
     }
   };
-  const paths = start.paths;
-  for (let index = 0; index < paths.length; index += 1) {
-    batch.scanFile(paths[index] as string);
-    const last = index === paths.length - 1;
+  const files = new RolloutFileTable(start.files);
+  const count = files.length - start.first;
+  for (let index = 0; index < count; index += 1) {
+    batch.scanFile(files.path(start.first + index));
+    const last = index === count - 1;
     if (last || batch.files >= PRESCAN_BATCH_FILES || batch.length >= PRESCAN_BATCH_BYTES) {
       if (!post(index + 1)) break;
     }

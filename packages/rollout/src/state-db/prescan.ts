@@ -7,6 +7,7 @@ import {
   Worker,
 } from 'node:worker_threads';
 import type { PrescannedRollout } from '../extract-file.js';
+import type { RolloutFileTable, RolloutFileTableData } from './file-table.js';
 import { prescannedFile } from './prescan-batch.js';
 
 /*
@@ -40,7 +41,9 @@ export const PRESCAN_MIN_FILES = 2500;
 const STALL_MS = 30_000;
 
 export interface PrescanStartMessage {
-  paths: string[];
+  /** The files, and the first of them to read (the ones after it follow in order). */
+  files: RolloutFileTableData;
+  first: number;
   control: SharedArrayBuffer;
 }
 
@@ -113,10 +116,13 @@ export class RolloutPrescanner {
     }
   }
 
-  /** Hands the reader the files, in the order `get` will ask for them. */
-  scan(paths: string[]): void {
+  /**
+   * Hands the reader the files from `first` on, in the order `get` will ask for them (`get(0)`
+   * is file `first`). The table is copied as a few buffers, not a string per file.
+   */
+  scan(files: RolloutFileTable, first: number): void {
     this.#started = true;
-    const start: PrescanStartMessage = { paths, control: this.#shared };
+    const start: PrescanStartMessage = { files: files.data, first, control: this.#shared };
     this.#worker.postMessage({ start, port: this.#workerPort }, [this.#workerPort]);
   }
 
