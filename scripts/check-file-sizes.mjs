@@ -16,7 +16,6 @@ const MAX_LINES = 500;
 const ALLOWED = new Map([
   ['packages/thread-store/src/local/local-thread-store.ts', 'one file per operation (issue 17 B2)'],
   ['packages/thread-manager/src/thread-manager.ts', 'one file per operation (issue 17 B3)'],
-  ['packages/thread-store/src/testing/conformance.ts', 'one suite file per store concern'],
   ['packages/test-support/src/recorder/record.ts', 'scenario steps apart from the process driver'],
   ['packages/thread-store-remote/src/wire.ts', 'one codec file per message family'],
   ['packages/rollout/src/recorder.ts', 'materialization and flushing apart from the writer API'],
