@@ -17,7 +17,6 @@ const ALLOWED = new Map([
   ['packages/thread-store/src/local/local-thread-store.ts', 'one file per operation (issue 17 B2)'],
   ['packages/thread-manager/src/thread-manager.ts', 'one file per operation (issue 17 B3)'],
   ['packages/test-support/src/recorder/record.ts', 'scenario steps apart from the process driver'],
-  ['packages/thread-store-remote/src/wire.ts', 'one codec file per message family'],
   ['packages/rollout/src/recorder.ts', 'materialization and flushing apart from the writer API'],
   ['packages/app-server-protocol/src/turns.ts', 'turn building apart from turn paging'],
   ['packages/rollout/src/listing.ts', 'candidate discovery apart from item building'],
