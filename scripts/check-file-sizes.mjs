@@ -18,7 +18,6 @@ const ALLOWED = new Map([
   ['packages/thread-manager/src/thread-manager.ts', 'one file per operation (issue 17 B3)'],
   ['packages/test-support/src/recorder/record.ts', 'scenario steps apart from the process driver'],
   ['packages/rollout/src/recorder.ts', 'materialization and flushing apart from the writer API'],
-  ['packages/app-server-protocol/src/turns.ts', 'turn building apart from turn paging'],
   ['packages/rollout/src/listing.ts', 'candidate discovery apart from item building'],
   ['packages/test-support/src/recorder/scenario.ts', 'the scenario catalogue apart from its types'],
   ['packages/state/src/runtime.ts', 'opening apart from integrity check and rebuild'],
