@@ -21,7 +21,6 @@ const ALLOWED = new Map([
   ['packages/rollout/src/listing.ts', 'candidate discovery apart from item building'],
   ['packages/test-support/src/recorder/scenario.ts', 'the scenario catalogue apart from its types'],
   ['packages/state/src/runtime.ts', 'opening apart from integrity check and rebuild'],
-  ['packages/test-support/src/reliability.ts', 'one helper file per fault kind'],
 ]);
 
 const root = fileURLToPath(new URL('..', import.meta.url));
