@@ -19,7 +19,6 @@ const ALLOWED = new Map([
   ['packages/test-support/src/recorder/record.ts', 'scenario steps apart from the process driver'],
   ['packages/rollout/src/recorder.ts', 'materialization and flushing apart from the writer API'],
   ['packages/rollout/src/listing.ts', 'candidate discovery apart from item building'],
-  ['packages/test-support/src/recorder/scenario.ts', 'the scenario catalogue apart from its types'],
   ['packages/state/src/runtime.ts', 'opening apart from integrity check and rebuild'],
 ]);
 

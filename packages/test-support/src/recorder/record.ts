@@ -25,7 +25,7 @@ import {
   type Step,
   stepNeeds,
   versionFeatures,
-} from './scenario.js';
+} from './scenario-types.js';
 import {
   gitInfoOf,
   itemText,

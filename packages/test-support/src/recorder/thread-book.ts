@@ -4,7 +4,7 @@
  * rules), later compared with a read-only census and with the files on disk.
  */
 import type { Notification } from './app-server-session.js';
-import type { SpawnSpec } from './scenario.js';
+import type { SpawnSpec } from './scenario-types.js';
 
 export interface GitInfo {
   sha: string | null;
