@@ -21,7 +21,7 @@ const TURN_TIMEOUT_MS = 60_000;
 const SPAWN_TIMEOUT_MS = 60_000;
 
 /** How a step reads in logs, skip lists and a thread's actions. */
-export function describeStep(step: Step): string {
+function describeStep(step: Step): string {
   switch (step.do) {
     case 'start': {
       const extras = Object.entries(step)

@@ -13,7 +13,7 @@ import type { Run } from './scenario-types.js';
 import { blankThreadRecord, type TurnRecord } from './thread-book.js';
 
 /** Runs one exec or TUI run and books the thread it created. */
-export async function runExternalRun(
+export async function runExecOrTui(
   ctx: RecorderContext,
   run: Extract<Run, { kind: 'exec' | 'tui' }>,
 ): Promise<void> {

@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppServerRunner } from './app-server-run.js';
 import { censusThreads, reconcile } from './census.js';
-import { runExternalRun } from './external-run.js';
+import { runExecOrTui } from './external-run.js';
 import { PLACEHOLDER_ROOT, writeRecordedHome } from './home-writer.js';
 import { buildManifest, type RecordedManifest } from './manifest.js';
 import { MockModelServer } from './mock-model.js';
@@ -195,7 +195,7 @@ export class HomeRecorder {
       if (run.kind === 'app-server') {
         await this.#appServer.runAppServer(run);
       } else {
-        await runExternalRun(this.#ctx, run);
+        await runExecOrTui(this.#ctx, run);
       }
     }
   }
