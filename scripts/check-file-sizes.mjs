@@ -16,19 +16,9 @@ const MAX_LINES = 500;
 const ALLOWED = new Map([
   ['packages/thread-store/src/local/local-thread-store.ts', 'one file per operation (issue 17 B2)'],
   ['packages/thread-manager/src/thread-manager.ts', 'one file per operation (issue 17 B3)'],
-  [
-    'packages/thread-store-postgres/src/postgres-thread-store.ts',
-    "state's queries for both dialects, one file per operation (issue 17 B1)",
-  ],
-  ['packages/thread-store/src/testing/conformance.ts', 'one suite file per store concern'],
-  ['packages/test-support/src/recorder/record.ts', 'scenario steps apart from the process driver'],
-  ['packages/thread-store-remote/src/wire.ts', 'one codec file per message family'],
   ['packages/rollout/src/recorder.ts', 'materialization and flushing apart from the writer API'],
-  ['packages/app-server-protocol/src/turns.ts', 'turn building apart from turn paging'],
   ['packages/rollout/src/listing.ts', 'candidate discovery apart from item building'],
-  ['packages/test-support/src/recorder/scenario.ts', 'the scenario catalogue apart from its types'],
   ['packages/state/src/runtime.ts', 'opening apart from integrity check and rebuild'],
-  ['packages/test-support/src/reliability.ts', 'one helper file per fault kind'],
 ]);
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -90,16 +90,18 @@ export {
   wireSessionSource,
 } from './thread.js';
 export {
+  InvalidTurnsCursor,
+  itemsBackwardsCursor,
+  pageTurns,
+  type TurnsPage,
+  turnsCursor,
+} from './turn-pages.js';
+export {
   type BuiltHistory,
   type BuiltTurn,
   buildTurns,
   type HistoryItem,
-  InvalidTurnsCursor,
-  itemsBackwardsCursor,
-  pageTurns,
   type TurnStatus,
-  type TurnsPage,
-  turnsCursor,
   viewTurn,
   type WireCollabAgentState,
   type WireThreadItem,

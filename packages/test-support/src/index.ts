@@ -33,26 +33,28 @@ export {
   startPostgres,
 } from './postgres.js';
 export {
-  type BackfillSnapshot,
-  backfillSnapshot,
   budget,
   type Figures,
-  indexedNameOnDisk,
-  injectedSeqsOnDisk,
-  JsonRpcChild,
-  jsonLinesOnDisk,
-  LineChild,
-  lostSeqs,
   type ReliabilityProfile,
   Rng,
-  type RpcMessage,
   recordFigures,
   reliabilityProfile,
-  rolloutFilesOnDisk,
-  type SyntheticThread,
   sleep,
+} from './reliability/budget.js';
+export { JsonRpcChild, LineChild, type RpcMessage } from './reliability/children.js';
+export {
+  indexedNameOnDisk,
+  injectedSeqsOnDisk,
+  jsonLinesOnDisk,
+  lostSeqs,
+  rolloutFilesOnDisk,
+} from './reliability/on-disk.js';
+export {
+  type BackfillSnapshot,
+  backfillSnapshot,
+  type SyntheticThread,
   writeSyntheticHome,
-} from './reliability.js';
+} from './reliability/synthetic-home.js';
 export { StdioJsonRpcClient } from './stdio-jsonrpc.js';
 export { makeTempDir, removeTempDir, withTempDir } from './temp.js';
 export { makeSelfSignedCert, type SelfSignedCert } from './tls.js';

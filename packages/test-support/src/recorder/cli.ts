@@ -9,12 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../paths.js';
 import { type RecordResult, recordHome } from './record.js';
-import {
-  defaultScenarios,
-  mixedScenario,
-  type Scenario,
-  singleVersionScenario,
-} from './scenario.js';
+import { defaultScenarios, mixedScenario, singleVersionScenario } from './scenario.js';
+import type { Scenario } from './scenario-types.js';
 
 const USAGE = `usage: pnpm record-homes [--codex <version>]... [--mixed <older>,<newer>]... [--out DIR] [--json] [--keep-temp]`;
 

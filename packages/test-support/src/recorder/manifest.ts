@@ -15,7 +15,7 @@ import {
   withDatabase,
 } from './home-writer.js';
 import type { GitProject, RecordingState } from './recording-state.js';
-import { MODEL, PROVIDERS } from './scenario.js';
+import { MODEL, PROVIDERS } from './scenario-types.js';
 import type { GitInfo, ThreadRecord } from './thread-book.js';
 
 export interface ManifestThreadEntry {

@@ -1,6 +1,6 @@
 import type { JsonObject } from './app-server-session.js';
 import type { ModelRequestRecord } from './mock-model.js';
-import type { Scenario } from './scenario.js';
+import type { Scenario } from './scenario-types.js';
 import type { ThreadBook } from './thread-book.js';
 
 /*

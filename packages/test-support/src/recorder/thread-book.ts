@@ -4,7 +4,7 @@
  * rules), later compared with a read-only census and with the files on disk.
  */
 import type { Notification } from './app-server-session.js';
-import type { SpawnSpec } from './scenario.js';
+import type { SpawnSpec } from './scenario-types.js';
 
 export interface GitInfo {
   sha: string | null;
@@ -54,7 +54,8 @@ export interface ThreadRecord {
   pendingSpawns: SpawnSpec[];
 }
 
-function asObject(value: unknown): Record<string, unknown> {
+/** The value as an object, or an empty one when it is not an object. */
+export function asObject(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 }
 
@@ -81,6 +82,45 @@ export function gitInfoOf(value: unknown): GitInfo | null {
     originUrl: asString(git.originUrl),
   };
   return info.sha === null && info.branch === null && info.originUrl === null ? null : info;
+}
+
+/** A thread record with nothing known yet but its key, id, project, cwd and creating run. */
+export function blankThreadRecord(
+  key: string,
+  id: string,
+  project: string,
+  cwd: string,
+  run: { codex: string; label: string },
+): ThreadRecord {
+  return {
+    key,
+    id,
+    project,
+    cwd,
+    name: null,
+    archived: false,
+    ephemeral: false,
+    persisted: false,
+    deleted: false,
+    historyMode: null,
+    source: null,
+    modelProvider: null,
+    threadSource: null,
+    preview: null,
+    inherited: [],
+    forkedFromKey: null,
+    forkedFromId: null,
+    parentKey: null,
+    parentThreadId: null,
+    agentNickname: null,
+    gitInfo: null,
+    readState: null,
+    actions: [],
+    createdBy: run.codex,
+    createdIn: run.label,
+    touched: false,
+    pendingSpawns: [],
+  };
 }
 
 export class ThreadBook {
