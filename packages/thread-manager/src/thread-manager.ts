@@ -12,21 +12,18 @@
  *   the caller's `await` continuation has run, so write the response in that continuation.
  */
 import { newThreadId } from '@skein/protocol';
-import { eventUserMessage } from '@skein/rollout';
-import {
-  type CreateThreadParams,
-  type GitInfoPatch,
-  LiveThread,
-  type LiveThreadOptions,
-  type RolloutItem,
-  type SessionSource,
-  type StoredThread,
-  type ThreadId,
-  type ThreadMemoryMode,
-  type ThreadMetadataPatch,
-  type ThreadReadState,
-  type ThreadStore,
-  type UpdateReadStateParams,
+import type {
+  GitInfoPatch,
+  LiveThreadOptions,
+  RolloutItem,
+  SessionSource,
+  StoredThread,
+  ThreadId,
+  ThreadMemoryMode,
+  ThreadMetadataPatch,
+  ThreadReadState,
+  ThreadStore,
+  UpdateReadStateParams,
 } from '@skein/thread-store';
 import { type AgentGraph, defaultAgentGraph } from './agent-graph.js';
 import {
@@ -36,15 +33,15 @@ import {
   listAgentSubtree,
   unarchiveThreadTree,
 } from './cascades.js';
-import { isThreadManagerError, ThreadManagerError } from './errors.js';
+import { ThreadManagerError } from './errors.js';
 import { TypedEmitter } from './events.js';
-import {
-  applyForkSnapshot,
-  eventType,
-  truncateBeforeTurn,
-  truncateThroughTurn,
-} from './history.js';
-import { LoadedThread, type LoadedThreadHost } from './loaded-thread.js';
+import { forkManagedThread, spawnManagedSubagent } from './fork-thread.js';
+import { eventType } from './history.js';
+import type { LoadedThread, LoadedThreadHost } from './loaded-thread.js';
+import type { Entry, ManagerHost } from './manager-host.js';
+import { readManagedThread } from './read-thread.js';
+import { resumeManagedThread } from './resume-thread.js';
+import { startManagedThread } from './start-thread.js';
 import {
   deriveThreadStatus,
   initialRuntimeFacts,
@@ -74,16 +71,6 @@ import {
   type UnsubscribeResult,
 } from './types.js';
 
-interface Entry {
-  thread: LoadedThread;
-  facts: RuntimeFacts;
-  status: ThreadStatus;
-  subscribers: Set<ConnectionId>;
-  everSubscribed: boolean;
-  unloadTimer: NodeJS.Timeout | undefined;
-  pendingUnload: boolean;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -112,6 +99,8 @@ export class ThreadManager {
   /** Ids being unloaded whose entry is already gone from the map. */
   readonly #closing = new Set<ThreadId>();
   readonly #host: LoadedThreadHost;
+  /** What the operation files need of the manager (see manager-host.ts). */
+  readonly #managerHost: ManagerHost;
 
   constructor(options: ThreadManagerOptions) {
     this.#store = options.store;
@@ -135,6 +124,27 @@ export class ThreadManager {
       statusOf: (threadId) => this.statusOf(threadId),
       onItemsRecorded: (threadId, items) => this.#observeTurnEvents(threadId, items),
       unloadThread: (threadId) => this.unloadThread(threadId),
+    };
+    this.#managerHost = {
+      store: this.#store,
+      sessionSource: this.#sessionSource,
+      originator: this.#originator,
+      cliVersion: this.#cliVersion,
+      defaultModelProvider: this.#defaultModelProvider,
+      liveThreadOptions: this.#liveThreadOptions,
+      events: this.#events,
+      entries: this.#entries,
+      resuming: this.#resuming,
+      closing: this.#closing,
+      loadedThreadHost: this.#host,
+      now: () => this.#now(),
+      onBackgroundError: (error) => this.#onBackgroundError(error),
+      emitAfterResult: (events) => this.#emitAfterResult(events),
+      register: (thread, options) => this.#register(thread, options),
+      prepareForRemoval: (threadId) => this.#prepareForRemoval(threadId),
+      getThread: (threadId) => this.getThread(threadId),
+      statusOf: (threadId) => this.statusOf(threadId),
+      subscribe: (threadId, connectionId) => this.subscribe(threadId, connectionId),
     };
   }
 
@@ -187,64 +197,7 @@ export class ThreadManager {
    * emits `threadStarted` after the result.
    */
   async startThread(options: StartThreadOptions): Promise<LoadedThread> {
-    const threadId = options.threadId ?? newThreadId(this.#now());
-    if (this.#entries.has(threadId) || this.#closing.has(threadId)) {
-      throw ThreadManagerError.threadAlreadyRunning(threadId);
-    }
-    const parentSessionId =
-      options.parentThreadId == null
-        ? undefined
-        : this.#entries.get(options.parentThreadId)?.thread.sessionId;
-    const ephemeral = options.ephemeral ?? false;
-    const params: CreateThreadParams = {
-      threadId,
-      sessionId: options.sessionId ?? parentSessionId ?? threadId,
-      forkedFromId: null,
-      parentThreadId: options.parentThreadId ?? null,
-      source: options.source ?? this.#sessionSource,
-      threadSource: options.threadSource ?? null,
-      originator: options.originator ?? this.#originator,
-      ...(this.#cliVersion === undefined ? {} : { cliVersion: this.#cliVersion }),
-      baseInstructions:
-        options.baseInstructions == null ? null : { text: options.baseInstructions },
-      dynamicTools: options.dynamicTools ?? [],
-      historyMode: options.historyMode ?? this.#store.defaultHistoryMode(),
-      metadata: {
-        cwd: options.cwd,
-        modelProvider: options.modelProvider ?? this.#defaultModelProvider,
-        memoryMode: options.memoryMode ?? 'enabled',
-      },
-    };
-    const live = ephemeral
-      ? null
-      : await LiveThread.create(this.#store, params, this.#liveThreadOptions);
-    const now = this.#now();
-    const thread = new LoadedThread(
-      {
-        threadId,
-        sessionId: params.sessionId ?? threadId,
-        ephemeral,
-        forkedFromId: null,
-        parentThreadId: params.parentThreadId ?? null,
-        cwd: options.cwd,
-        modelProvider: params.metadata.modelProvider,
-        model: options.model ?? null,
-        reasoningEffort: options.reasoningEffort ?? null,
-        source: params.source,
-        threadSource: params.threadSource ?? null,
-        originator: params.originator,
-        historyMode: params.historyMode ?? 'legacy',
-        memoryMode: params.metadata.memoryMode,
-        loadedAtMs: now,
-        createdAtMs: now,
-        name: null,
-      },
-      { live, host: this.#host, history: [], materialized: false },
-    );
-    this.#register(thread, { silent: true });
-    if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
-    this.#emitAfterResult([() => this.#events.emit('threadStarted', { thread })]);
-    return thread;
+    return startManagedThread(this.#managerHost, options);
   }
 
   /**
@@ -258,152 +211,7 @@ export class ThreadManager {
     threadId: ThreadId,
     options: ResumeThreadOptions = {},
   ): Promise<ResumedThread> {
-    const closing = (): boolean =>
-      this.#closing.has(threadId) || this.#entries.get(threadId)?.pendingUnload === true;
-    if (closing()) throw ThreadManagerError.threadClosing(threadId, 'resume');
-    const loaded = this.#entries.get(threadId);
-    if (loaded !== undefined && !loaded.thread.ephemeral) await loaded.thread.flush();
-    // The flush awaited: the thread may be unloading (or gone, then it resumes cold) now.
-    if (closing()) throw ThreadManagerError.threadClosing(threadId, 'resume');
-    const entry = this.#entries.get(threadId);
-    if (entry !== undefined && this.#wantsColdReload(entry, options)) {
-      // Idle, unsubscribed and asked for other settings: reload it with them (Codex does too).
-      await this.#prepareForRemoval(threadId);
-    } else if (entry !== undefined) {
-      // Codex 0.169 resumes a loaded paginated thread by listing its turns: one it has not
-      // written yet has none to list.
-      const bare = entry.thread;
-      if (
-        !bare.ephemeral &&
-        bare.historyMode === 'paginated' &&
-        !bare.hasRecordedItems &&
-        (await bare.isWritten())
-      ) {
-        throw ThreadManagerError.unsupported('list_turns');
-      }
-      const history = await entry.thread.loadHistory();
-      const stored = await entry.thread.readStored();
-      if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
-      return { thread: entry.thread, stored, history, alreadyLoaded: true };
-    }
-    const inflight = this.#resuming.get(threadId);
-    if (inflight !== undefined) {
-      const resumed = await inflight;
-      if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
-      return { ...resumed, alreadyLoaded: true };
-    }
-    const resume = this.#coldResume(threadId, options);
-    this.#resuming.set(threadId, resume);
-    try {
-      const resumed = await resume;
-      if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
-      return resumed;
-    } finally {
-      this.#resuming.delete(threadId);
-    }
-  }
-
-  /** A loaded thread nobody uses, resumed with a different cwd or provider. */
-  #wantsColdReload(entry: Entry, options: ResumeThreadOptions): boolean {
-    const { thread } = entry;
-    const differs =
-      (options.cwd !== undefined && options.cwd !== thread.cwd) ||
-      (options.modelProvider !== undefined && options.modelProvider !== thread.modelProvider);
-    return (
-      differs &&
-      !thread.ephemeral &&
-      thread.materialized &&
-      entry.subscribers.size === 0 &&
-      !isActive(entry.facts)
-    );
-  }
-
-  async #coldResume(threadId: ThreadId, options: ResumeThreadOptions): Promise<ResumedThread> {
-    const stored = await this.#readStoredForHistory(threadId);
-    const history = stored.history?.items ?? [];
-    const live = await LiveThread.resume(
-      this.#store,
-      {
-        threadId,
-        rolloutPath: stored.rolloutPath,
-        history,
-        includeArchived: false,
-        metadata: {
-          cwd: options.cwd ?? stored.cwd,
-          modelProvider: options.modelProvider ?? stored.modelProvider,
-          memoryMode: options.memoryMode ?? 'enabled',
-        },
-      },
-      this.#liveThreadOptions,
-    );
-    const thread = new LoadedThread(
-      {
-        threadId,
-        sessionId: resumedSessionId(history, threadId, stored.source),
-        ephemeral: false,
-        forkedFromId: stored.forkedFromId,
-        parentThreadId: stored.parentThreadId,
-        cwd: options.cwd ?? stored.cwd,
-        modelProvider: options.modelProvider ?? stored.modelProvider,
-        model: stored.model,
-        reasoningEffort: stored.reasoningEffort,
-        source: stored.source,
-        threadSource: stored.threadSource,
-        // A resumed thread stays the one its creator wrote (a fork of it inherits that).
-        originator: stored.originator ?? this.#originator,
-        historyMode: stored.historyMode,
-        memoryMode: options.memoryMode ?? 'enabled',
-        loadedAtMs: this.#now(),
-        createdAtMs: stored.createdAtMs,
-        name: stored.name,
-      },
-      { live, host: this.#host, history, materialized: true },
-    );
-    if (this.#entries.has(threadId)) {
-      // Started under this id meanwhile: keep the registered runtime, release ours.
-      await live.discard().catch(this.#onBackgroundError);
-      throw ThreadManagerError.threadAlreadyRunning(threadId);
-    }
-    this.#register(thread, { silent: false });
-    return { thread, stored: { ...stored, history: null }, history, alreadyLoaded: false };
-  }
-
-  /**
-   * Reads a stored thread with its history for resume/fork: missing ⇒ `no rollout found`,
-   * archived ⇒ `session <id> is archived. ...`.
-   */
-  /**
-   * Codex 0.169's answer when the history of a thread it knows as paginated (a row, say, made
-   * by a metadata update before the first message) cannot be read because the file is
-   * missing; null when the thread is not such a one.
-   */
-  async #missingLineage(threadId: ThreadId): Promise<ThreadManagerError | null> {
-    try {
-      const stored = await this.#store.readThread({ threadId, includeArchived: true });
-      if (stored.historyMode !== 'paginated') return null;
-    } catch {
-      return null;
-    }
-    return ThreadManagerError.invalidRequest(
-      `invalid paginated history lineage for ${threadId}: missing source rollout`,
-      threadId,
-    );
-  }
-
-  async #readStoredForHistory(threadId: ThreadId): Promise<StoredThread> {
-    let stored: StoredThread;
-    try {
-      stored = await this.#store.readThread({
-        threadId,
-        includeArchived: true,
-        includeHistory: true,
-      });
-    } catch (error) {
-      if (isMissingThread(error)) throw ThreadManagerError.noRolloutFound(threadId, error);
-      throw error;
-    }
-    if (stored.archivedAtMs !== null) throw ThreadManagerError.threadArchived(threadId);
-    return stored;
+    return resumeManagedThread(this.#managerHost, threadId, options);
   }
 
   /**
@@ -413,151 +221,7 @@ export class ThreadManager {
    * once. Emits `threadStarted` after the result.
    */
   async forkThread(sourceId: ThreadId, options: ForkThreadOptions = {}): Promise<ForkedThread> {
-    const sourceEntry = this.#entries.get(sourceId);
-    let source: StoredThread | null;
-    let sourceHistory: RolloutItem[];
-    if (sourceEntry !== undefined) {
-      try {
-        sourceHistory = await sourceEntry.thread.loadHistory();
-      } catch (error) {
-        // A paginated source written bare (its turns read before its first message): Codex
-        // 0.169 forks it all the same, from nothing.
-        const bare =
-          sourceEntry.thread.historyMode === 'paginated' &&
-          !sourceEntry.thread.hasRecordedItems &&
-          sourceEntry.thread.materialized;
-        if (!bare || !isThreadManagerError(error, 'NoRolloutFound')) throw error;
-        sourceHistory = [];
-      }
-      source = await sourceEntry.thread.readStored();
-    } else {
-      let stored: StoredThread;
-      try {
-        stored = await this.#readStoredForHistory(sourceId);
-      } catch (error) {
-        if (isThreadManagerError(error, 'NoRolloutFound')) {
-          throw (await this.#missingLineage(sourceId)) ?? error;
-        }
-        throw error;
-      }
-      sourceHistory = stored.history?.items ?? [];
-      source = { ...stored, history: null };
-    }
-    // The fork writes its own session meta; the source's would confuse readers that take the last.
-    let items = sourceHistory.filter(
-      (item): item is Exclude<RolloutItem, { type: 'session_meta' }> =>
-        item.type !== 'session_meta',
-    ) as RolloutItem[];
-    if (options.lastTurnId !== undefined) items = truncateThroughTurn(items, options.lastTurnId);
-    if (options.beforeTurnId !== undefined) items = truncateBeforeTurn(items, options.beforeTurnId);
-    items = applyForkSnapshot(items, options.snapshot ?? { kind: 'interrupted' });
-
-    const threadId = newThreadId(this.#now());
-    const ephemeral = options.ephemeral ?? false;
-    const cwd = options.cwd ?? source?.cwd ?? sourceEntry?.thread.cwd ?? '';
-    const modelProvider =
-      options.modelProvider ??
-      source?.modelProvider ??
-      sourceEntry?.thread.modelProvider ??
-      this.#defaultModelProvider;
-    const historyMode =
-      source?.historyMode ?? sourceEntry?.thread.historyMode ?? this.#store.defaultHistoryMode();
-    // A durable fork of a paginated thread references its source's history (Codex 0.169):
-    // nothing is copied; the fork's file starts where the (cut) source history ends.
-    // A loaded source with no history (written bare) has nothing to reference: the fork starts
-    // empty and leaves the source free to be deleted (Codex 0.169).
-    const sourceWritten = sourceEntry === undefined || sourceEntry.thread.hasRecordedItems;
-    const historyBase =
-      historyMode === 'paginated' &&
-      !ephemeral &&
-      sourceWritten &&
-      this.#store.forkBase !== undefined
-        ? await this.#store.forkBase(sourceId, forkCut(items, options))
-        : null;
-    const params: CreateThreadParams = {
-      threadId,
-      sessionId: threadId,
-      forkedFromId: sourceId,
-      parentThreadId: null,
-      source: options.source ?? this.#sessionSource,
-      threadSource: options.threadSource ?? null,
-      originator: options.originator ?? this.#originator,
-      ...(this.#cliVersion === undefined ? {} : { cliVersion: this.#cliVersion }),
-      historyMode,
-      historyBase,
-      metadata: { cwd, modelProvider, memoryMode: options.memoryMode ?? 'enabled' },
-    };
-    const name = source?.name ?? sourceEntry?.thread.name ?? null;
-    const model = options.model !== undefined ? options.model : (source?.model ?? null);
-    const reasoningEffort =
-      options.reasoningEffort !== undefined
-        ? options.reasoningEffort
-        : (source?.reasoningEffort ?? null);
-    let live: LiveThread | null = null;
-    if (!ephemeral) {
-      const created = await LiveThread.create(this.#store, params, this.#liveThreadOptions);
-      try {
-        // The copied history's turns are the source's: they publish no read receipt (0.169).
-        if (historyBase === null && items.length > 0) {
-          await created.appendItems(items, { receipts: false });
-        }
-        await created.persist();
-        // A fork by reference has no messages of its own yet: it shows its source's preview,
-        // or, cut at a turn, the first message of the history it keeps (Codex 0.169).
-        const cut = options.lastTurnId !== undefined || options.beforeTurnId !== undefined;
-        const inherited = cut ? (firstUserMessageOf(items) ?? source?.preview) : source?.preview;
-        const preview = historyBase !== null && inherited ? inherited : null;
-        if (name !== null || preview !== null || model !== null || reasoningEffort !== null) {
-          await created.updateMetadata(
-            {
-              ...(name !== null ? { name } : {}),
-              ...(preview !== null ? { preview } : {}),
-              ...(model !== null ? { model } : {}),
-              ...(reasoningEffort !== null ? { reasoningEffort } : {}),
-            },
-            false,
-          );
-        }
-      } catch (error) {
-        // Release the writer; what was already written stays (a fork without its name).
-        await created.discard().catch(this.#onBackgroundError);
-        throw error;
-      }
-      live = created;
-    }
-    const now = this.#now();
-    const thread = new LoadedThread(
-      {
-        threadId,
-        sessionId: threadId,
-        ephemeral,
-        forkedFromId: sourceId,
-        parentThreadId: null,
-        cwd,
-        modelProvider,
-        model,
-        reasoningEffort,
-        source: params.source,
-        threadSource: params.threadSource ?? null,
-        originator: params.originator,
-        historyMode,
-        memoryMode: params.metadata.memoryMode,
-        loadedAtMs: now,
-        createdAtMs: now,
-        name,
-      },
-      {
-        live,
-        host: this.#host,
-        history: items,
-        materialized: !ephemeral,
-        settingsGiven: options.model !== undefined || options.reasoningEffort !== undefined,
-      },
-    );
-    this.#register(thread, { silent: true });
-    if (options.connectionId !== undefined) this.subscribe(threadId, options.connectionId);
-    this.#emitAfterResult([() => this.#events.emit('threadStarted', { thread })]);
-    return { thread, source, history: items };
+    return forkManagedThread(this.#managerHost, sourceId, options);
   }
 
   /**
@@ -571,46 +235,7 @@ export class ThreadManager {
     parentId: ThreadId,
     options: SpawnSubagentOptions = {},
   ): Promise<LoadedThread> {
-    const parent = this.getThread(parentId);
-    const parentSpawn =
-      typeof parent.source === 'object' && 'subagent' in parent.source
-        ? parent.source.subagent
-        : undefined;
-    const parentDepth =
-      typeof parentSpawn === 'object' && 'thread_spawn' in parentSpawn
-        ? parentSpawn.thread_spawn.depth
-        : 0;
-    let history: RolloutItem[] = [];
-    if (options.forkHistory === true) {
-      await parent.persist();
-      history = applyForkSnapshot(
-        (await parent.loadHistory()).filter((item) => item.type !== 'session_meta'),
-        { kind: 'interrupted' },
-      );
-    }
-    const child = await this.startThread({
-      cwd: options.cwd ?? parent.cwd,
-      modelProvider: parent.modelProvider,
-      model: parent.model,
-      reasoningEffort: parent.reasoningEffort,
-      parentThreadId: parentId,
-      sessionId: parent.sessionId,
-      threadSource: 'subagent',
-      source: {
-        subagent: {
-          thread_spawn: {
-            parent_thread_id: parentId,
-            depth: parentDepth + 1,
-            agent_path: options.agentPath ?? null,
-            agent_nickname: options.agentNickname ?? null,
-            agent_role: options.agentRole ?? null,
-          },
-        },
-      },
-      ...(options.connectionId === undefined ? {} : { connectionId: options.connectionId }),
-    });
-    if (history.length > 0) await child.recordItems(history);
-    return child;
+    return spawnManagedSubagent(this.#managerHost, parentId, options);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -647,57 +272,7 @@ export class ThreadManager {
    * `list_turns is not supported yet` (paginated, includeTurns).
    */
   async readThread(threadId: ThreadId, options: ReadThreadOptions = {}): Promise<ThreadView> {
-    const entry = this.#entries.get(threadId);
-    const loaded = entry?.thread ?? null;
-    const purpose = options.historyPurpose ?? 'includeTurns';
-    if (options.includeHistory === true && loaded !== null) {
-      if (loaded.ephemeral) throw ThreadManagerError.ephemeralHistory(threadId, purpose);
-      if (!loaded.hasUserMessage) {
-        // Codex 0.169 on a paginated thread before its first message: asked for its turns by
-        // `thread/read`, it writes the thread out bare and has none to list; a thread written
-        // bare has none to list for `thread/turns/list` either. Otherwise (never written, or
-        // written with items but no message) it is not materialized yet.
-        if (loaded.historyMode === 'paginated' && !loaded.hasRecordedItems) {
-          const written = await loaded.isWritten();
-          if (purpose === 'includeTurns' && !written) await loaded.persist();
-          if (purpose === 'includeTurns' || written) {
-            throw ThreadManagerError.unsupported('list_turns');
-          }
-        }
-        throw ThreadManagerError.notMaterialized(threadId, purpose);
-      }
-    }
-    let stored: StoredThread | null = null;
-    if (loaded === null) {
-      try {
-        stored = await this.#store.readThread({
-          threadId,
-          includeArchived: true,
-          includeHistory: options.includeHistory === true,
-        });
-      } catch (error) {
-        if (isMissingThread(error)) {
-          const lineage =
-            options.includeHistory === true ? await this.#missingLineage(threadId) : null;
-          throw lineage ?? ThreadManagerError.threadNotLoaded(threadId);
-        }
-        throw error;
-      }
-    } else if (!loaded.ephemeral) {
-      stored = await loaded.readStored();
-    }
-    let history: RolloutItem[] | null = null;
-    if (options.includeHistory === true) {
-      if (loaded !== null) {
-        history = await loaded.loadHistory();
-      } else {
-        // A stored thread without a message yet (named, say, before its first turn) has an
-        // empty history in Codex 0.169, whatever its mode.
-        history = stored?.history?.items ?? [];
-      }
-    }
-    if (stored !== null) stored = { ...stored, history: null };
-    return { threadId, stored, loaded, status: this.statusOf(threadId), history };
+    return readManagedThread(this.#managerHost, threadId, options);
   }
 
   /** The loaded thread, or `thread not found: <id>`. */
@@ -1199,59 +774,4 @@ export class ThreadManager {
     report.timedOut.sort();
     return report;
   }
-}
-
-/**
- * Where a paginated fork's inherited history ends: after the last turn the cut keeps (the
- * whole source when nothing is cut).
- */
-function forkCut(
-  kept: readonly RolloutItem[],
-  options: Pick<ForkThreadOptions, 'lastTurnId' | 'beforeTurnId'>,
-): { afterTurnId?: string } {
-  if (options.lastTurnId !== undefined) return { afterTurnId: options.lastTurnId };
-  if (options.beforeTurnId === undefined) return {};
-  for (let index = kept.length - 1; index >= 0; index -= 1) {
-    const item = kept[index];
-    if (item?.type !== 'event_msg') continue;
-    const payload = item.payload as { type?: unknown; turn_id?: unknown };
-    if (payload.type === 'task_complete' && typeof payload.turn_id === 'string') {
-      return { afterTurnId: payload.turn_id };
-    }
-  }
-  // Nothing of the source kept: a reference fork cannot start before the first turn.
-  throw ThreadManagerError.invalidRequest(
-    `cannot fork before turn ${options.beforeTurnId}: no completed turn precedes it`,
-  );
-}
-
-/** The text of the first user message among rollout items (its list preview), if any. */
-function firstUserMessageOf(items: readonly RolloutItem[]): string | null {
-  for (const item of items) {
-    if (item.type !== 'event_msg') continue;
-    const text = eventUserMessage(item.payload as Parameters<typeof eventUserMessage>[0]);
-    if (text?.preview) return text.preview;
-  }
-  return null;
-}
-
-/**
- * The session a cold-resumed thread runs in, as 0.169 answers it: the session its own session
- * meta names (a sub-agent shares its root's); a sub-agent whose meta names none (0.131 wrote it)
- * gets a session of its own, new; any other thread is its own session.
- */
-function resumedSessionId(
-  history: readonly RolloutItem[],
-  threadId: ThreadId,
-  source: SessionSource,
-): string {
-  const meta = history.find(
-    (item) =>
-      item.type === 'session_meta' &&
-      String((item.payload as { id?: unknown }).id ?? '').toLowerCase() === threadId,
-  );
-  const named = (meta?.payload as { session_id?: unknown } | undefined)?.session_id;
-  if (typeof named === 'string' && named !== '') return named;
-  const subAgent = typeof source === 'object' && source !== null && 'subagent' in source;
-  return subAgent ? newThreadId() : threadId;
 }
