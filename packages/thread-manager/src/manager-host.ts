@@ -16,7 +16,8 @@ export interface Entry {
 }
 
 /**
- * What `ThreadManager`'s operation files (start, resume, fork, read) need of the manager,
+ * What `ThreadManager`'s operation files (start, resume, fork, read, the loaded registry,
+ * metadata, shutdown) need of the manager,
  * handed to them by the class without its private fields: its options, its maps (the same
  * objects the class holds), its events, and the steps they share with it.
  */
@@ -29,6 +30,9 @@ export interface ManagerHost {
   readonly liveThreadOptions: LiveThreadOptions;
   readonly events: TypedEmitter<ThreadManagerEvents>;
   readonly entries: Map<ThreadId, Entry>;
+  /** Each connection's subscribed threads. */
+  readonly connections: Map<ConnectionId, Set<ThreadId>>;
+  readonly idleUnloadDelayMs: number;
   /** Cold resumes in flight, so concurrent resumes of one id share one runtime. */
   readonly resuming: Map<ThreadId, Promise<ResumedThread>>;
   /** Ids being unloaded whose entry is already gone from the map. */

@@ -42,7 +42,7 @@ export async function resumeManagedThread(
   // The flush awaited: the thread may be unloading (or gone, then it resumes cold) now.
   if (closing()) throw ThreadManagerError.threadClosing(threadId, 'resume');
   const entry = host.entries.get(threadId);
-  if (entry !== undefined && wantsColdReload(host, entry, options)) {
+  if (entry !== undefined && wantsColdReload(entry, options)) {
     // Idle, unsubscribed and asked for other settings: reload it with them (Codex does too).
     await host.prepareForRemoval(threadId);
   } else if (entry !== undefined) {
@@ -80,11 +80,7 @@ export async function resumeManagedThread(
 }
 
 /** A loaded thread nobody uses, resumed with a different cwd or provider. */
-export function wantsColdReload(
-  _host: ManagerHost,
-  entry: Entry,
-  options: ResumeThreadOptions,
-): boolean {
+function wantsColdReload(entry: Entry, options: ResumeThreadOptions): boolean {
   const { thread } = entry;
   const differs =
     (options.cwd !== undefined && options.cwd !== thread.cwd) ||

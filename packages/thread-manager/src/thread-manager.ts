@@ -15,7 +15,6 @@ import { newThreadId } from '@skein/protocol';
 import type {
   GitInfoPatch,
   LiveThreadOptions,
-  RolloutItem,
   SessionSource,
   StoredThread,
   ThreadId,
@@ -36,22 +35,29 @@ import {
 import { ThreadManagerError } from './errors.js';
 import { TypedEmitter } from './events.js';
 import { forkManagedThread, spawnManagedSubagent } from './fork-thread.js';
-import { eventType } from './history.js';
+import {
+  beginPermissionRequest,
+  beginUserInputRequest,
+  noteSystemError,
+  noteTurnEnded,
+  noteTurnStarted,
+  observeTurnEvents,
+  prepareForRemoval,
+  register,
+  removeConnection,
+  subscribeConnection,
+  subscribersOf,
+  subscriptionsOf,
+  unloadLoadedThread,
+  unsubscribeConnection,
+} from './loaded-registry.js';
 import type { LoadedThread, LoadedThreadHost } from './loaded-thread.js';
 import type { Entry, ManagerHost } from './manager-host.js';
 import { readManagedThread } from './read-thread.js';
 import { resumeManagedThread } from './resume-thread.js';
+import { removeLoadedThread, shutdownAllThreads } from './shutdown.js';
 import { startManagedThread } from './start-thread.js';
-import {
-  deriveThreadStatus,
-  initialRuntimeFacts,
-  isActive,
-  NOT_LOADED,
-  type RuntimeFacts,
-  sameStatus,
-  type ThreadStatus,
-} from './status.js';
-import { isMissingThread } from './store-errors.js';
+import { NOT_LOADED, type ThreadStatus } from './status.js';
 import {
   type ConnectionId,
   DEFAULT_IDLE_UNLOAD_DELAY_MS,
@@ -70,6 +76,13 @@ import {
   type ThreadView,
   type UnsubscribeResult,
 } from './types.js';
+import {
+  assertActiveStored,
+  setManagedThreadMemoryMode,
+  setManagedThreadName,
+  updateManagedThreadGitInfo,
+  updateManagedThreadMetadata,
+} from './update-thread-metadata.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -122,7 +135,7 @@ export class ThreadManager {
     this.#events = new TypedEmitter(this.#onBackgroundError);
     this.#host = {
       statusOf: (threadId) => this.statusOf(threadId),
-      onItemsRecorded: (threadId, items) => this.#observeTurnEvents(threadId, items),
+      onItemsRecorded: (threadId, items) => observeTurnEvents(this.#managerHost, threadId, items),
       unloadThread: (threadId) => this.unloadThread(threadId),
     };
     this.#managerHost = {
@@ -134,14 +147,16 @@ export class ThreadManager {
       liveThreadOptions: this.#liveThreadOptions,
       events: this.#events,
       entries: this.#entries,
+      connections: this.#connections,
+      idleUnloadDelayMs: this.#idleUnloadDelayMs,
       resuming: this.#resuming,
       closing: this.#closing,
       loadedThreadHost: this.#host,
       now: () => this.#now(),
       onBackgroundError: (error) => this.#onBackgroundError(error),
       emitAfterResult: (events) => this.#emitAfterResult(events),
-      register: (thread, options) => this.#register(thread, options),
-      prepareForRemoval: (threadId) => this.#prepareForRemoval(threadId),
+      register: (thread, options) => register(this.#managerHost, thread, options),
+      prepareForRemoval: (threadId) => prepareForRemoval(this.#managerHost, threadId),
       getThread: (threadId) => this.getThread(threadId),
       statusOf: (threadId) => this.statusOf(threadId),
       subscribe: (threadId, connectionId) => this.subscribe(threadId, connectionId),
@@ -190,23 +205,12 @@ export class ThreadManager {
     return newThreadId(this.#now());
   }
 
-  /**
-   * Starts a new thread. A durable thread gets a precomputed rollout path but nothing is
-   * written until the first persist or a flush after history exists; an ephemeral thread
-   * never reaches the store. Registers silently (status `idle`, no `statusChanged`), then
-   * emits `threadStarted` after the result.
-   */
+  /** Starts a new thread, idle and subscribed-to by nobody yet (see start-thread.ts). */
   async startThread(options: StartThreadOptions): Promise<LoadedThread> {
     return startManagedThread(this.#managerHost, options);
   }
 
-  /**
-   * Resumes a thread from its stored history. An already-loaded thread is returned as is (its
-   * stored history must exist: a pristine thread fails `no rollout found`), unless nobody is
-   * subscribed, it is idle and the resume asks for another cwd or provider: then it is reloaded
-   * with those (`statusChanged notLoaded`, then `idle`). A cold resume reopens the writer,
-   * registers the thread and emits `statusChanged idle` before returning.
-   */
+  /** Resumes a thread from its stored history, or returns it loaded (see resume-thread.ts). */
   async resumeThread(
     threadId: ThreadId,
     options: ResumeThreadOptions = {},
@@ -214,23 +218,12 @@ export class ThreadManager {
     return resumeManagedThread(this.#managerHost, threadId, options);
   }
 
-  /**
-   * Forks a thread from a snapshot of its stored history: optional turn cut (`lastTurnId` /
-   * `beforeTurnId`), then the snapshot policy (default `interrupted`). The fork gets a new
-   * UUIDv7 id, `forkedFromId` = source and the source's name; a durable fork is written at
-   * once. Emits `threadStarted` after the result.
-   */
+  /** Forks a thread from a snapshot of its stored history (see fork-thread.ts). */
   async forkThread(sourceId: ThreadId, options: ForkThreadOptions = {}): Promise<ForkedThread> {
     return forkManagedThread(this.#managerHost, sourceId, options);
   }
 
-  /**
-   * Spawns a sub-agent of a loaded thread: a new thread whose source is
-   * `{subagent:{thread_spawn:{parent_thread_id, depth, ...}}}` (the store records the spawn
-   * edge from it), sharing the parent's session id. With `forkHistory`, the parent is
-   * materialized and flushed first and the child starts from its `interrupted` snapshot.
-   * Emits `threadStarted` after the result, like start.
-   */
+  /** Spawns a sub-agent of a loaded thread (see fork-thread.ts). */
   async spawnSubagent(
     parentId: ThreadId,
     options: SpawnSubagentOptions = {},
@@ -325,113 +318,27 @@ export class ThreadManager {
 
   /** A turn started: the thread is active (and a previous system error is cleared). */
   noteTurnStarted(threadId: ThreadId): void {
-    this.#updateFacts(threadId, (facts) => {
-      facts.running = true;
-      facts.hasSystemError = false;
-    });
+    noteTurnStarted(this.#managerHost, threadId);
   }
 
   /** A turn completed or was interrupted: running and pending requests are cleared. */
   noteTurnEnded(threadId: ThreadId): void {
-    this.#updateFacts(threadId, (facts) => {
-      facts.running = false;
-      facts.pendingPermissionRequests = 0;
-      facts.pendingUserInputRequests = 0;
-    });
+    noteTurnEnded(this.#managerHost, threadId);
   }
 
   /** A fatal turn error: the status becomes `systemError` once nothing is running. */
   noteSystemError(threadId: ThreadId): void {
-    this.#updateFacts(threadId, (facts) => {
-      facts.running = false;
-      facts.hasSystemError = true;
-    });
+    noteSystemError(this.#managerHost, threadId);
   }
 
   /** A pending approval request; call the returned function when it is answered. */
   beginPermissionRequest(threadId: ThreadId): () => void {
-    return this.#beginPending(threadId, 'pendingPermissionRequests');
+    return beginPermissionRequest(this.#managerHost, threadId);
   }
 
   /** A pending user-input request; call the returned function when it is answered. */
   beginUserInputRequest(threadId: ThreadId): () => void {
-    return this.#beginPending(threadId, 'pendingUserInputRequests');
-  }
-
-  #beginPending(
-    threadId: ThreadId,
-    counter: 'pendingPermissionRequests' | 'pendingUserInputRequests',
-  ): () => void {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined) return () => {};
-    this.#updateFacts(threadId, (facts) => {
-      facts[counter] += 1;
-    });
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      if (this.#entries.get(threadId) !== entry) return;
-      this.#updateFacts(threadId, (facts) => {
-        facts[counter] = Math.max(0, facts[counter] - 1);
-      });
-    };
-  }
-
-  #observeTurnEvents(threadId: ThreadId, items: readonly RolloutItem[]): void {
-    for (const item of items) {
-      const kind = eventType(item);
-      if (kind === 'task_started' || kind === 'turn_started') this.noteTurnStarted(threadId);
-      else if (kind === 'task_complete' || kind === 'turn_complete' || kind === 'turn_aborted') {
-        this.noteTurnEnded(threadId);
-      }
-    }
-  }
-
-  #updateFacts(threadId: ThreadId, change: (facts: RuntimeFacts) => void): void {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined) return;
-    change(entry.facts);
-    this.#refreshStatus(entry);
-    this.#reconsiderUnload(entry);
-  }
-
-  #refreshStatus(entry: Entry): void {
-    const next = deriveThreadStatus(entry.facts);
-    if (sameStatus(next, entry.status)) return;
-    entry.status = next;
-    this.#events.emit('statusChanged', { threadId: entry.thread.threadId, status: next });
-  }
-
-  #register(thread: LoadedThread, options: { silent: boolean }): void {
-    const facts = initialRuntimeFacts();
-    const entry: Entry = {
-      thread,
-      facts,
-      status: deriveThreadStatus(facts),
-      subscribers: new Set(),
-      everSubscribed: false,
-      unloadTimer: undefined,
-      pendingUnload: false,
-    };
-    this.#entries.set(thread.threadId, entry);
-    if (!options.silent) {
-      this.#events.emit('statusChanged', { threadId: thread.threadId, status: entry.status });
-    }
-  }
-
-  /** Drops a thread from the registry and subscriptions; emits `notLoaded` when it changes. */
-  #deregister(entry: Entry): void {
-    const threadId = entry.thread.threadId;
-    if (this.#entries.get(threadId) !== entry) return;
-    this.#entries.delete(threadId);
-    this.#clearUnloadTimer(entry);
-    for (const connection of entry.subscribers) this.#connections.get(connection)?.delete(threadId);
-    entry.subscribers.clear();
-    if (entry.status.type !== 'notLoaded') {
-      entry.status = NOT_LOADED;
-      this.#events.emit('statusChanged', { threadId, status: NOT_LOADED });
-    }
+    return beginUserInputRequest(this.#managerHost, threadId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -442,20 +349,7 @@ export class ThreadManager {
    * Returns false when it already was. Cancels a pending idle unload.
    */
   subscribe(threadId: ThreadId, connectionId: ConnectionId): boolean {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined) throw ThreadManagerError.threadNotFound(threadId);
-    if (entry.pendingUnload) throw ThreadManagerError.threadClosing(threadId, 'subscribe');
-    if (entry.subscribers.has(connectionId)) return false;
-    entry.subscribers.add(connectionId);
-    entry.everSubscribed = true;
-    let threads = this.#connections.get(connectionId);
-    if (threads === undefined) {
-      threads = new Set();
-      this.#connections.set(connectionId, threads);
-    }
-    threads.add(threadId);
-    this.#reconsiderUnload(entry);
-    return true;
+    return subscribeConnection(this.#managerHost, threadId, connectionId);
   }
 
   /**
@@ -464,66 +358,22 @@ export class ThreadManager {
    * idle-unload countdown (then `statusChanged notLoaded` and `closed`).
    */
   unsubscribe(threadId: ThreadId, connectionId: ConnectionId): UnsubscribeResult {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined || entry.pendingUnload) return 'notLoaded';
-    if (!entry.subscribers.delete(connectionId)) return 'notSubscribed';
-    this.#connections.get(connectionId)?.delete(threadId);
-    this.#reconsiderUnload(entry);
-    return 'unsubscribed';
+    return unsubscribeConnection(this.#managerHost, threadId, connectionId);
   }
 
   /** A connection closed: it is unsubscribed from every thread. Returns the threads left alone. */
   removeConnection(connectionId: ConnectionId): ThreadId[] {
-    const threads = this.#connections.get(connectionId);
-    this.#connections.delete(connectionId);
-    const orphaned: ThreadId[] = [];
-    for (const threadId of threads ?? []) {
-      const entry = this.#entries.get(threadId);
-      if (entry === undefined || !entry.subscribers.delete(connectionId)) continue;
-      if (entry.subscribers.size === 0) orphaned.push(threadId);
-      this.#reconsiderUnload(entry);
-    }
-    return orphaned.sort();
+    return removeConnection(this.#managerHost, connectionId);
   }
 
   /** Connections subscribed to a thread. */
   subscribersOf(threadId: ThreadId): ConnectionId[] {
-    return [...(this.#entries.get(threadId)?.subscribers ?? [])];
+    return subscribersOf(this.#managerHost, threadId);
   }
 
   /** Threads a connection is subscribed to, ascending. */
   subscriptionsOf(connectionId: ConnectionId): ThreadId[] {
-    return [...(this.#connections.get(connectionId) ?? [])].sort();
-  }
-
-  /**
-   * Idle unload runs when a thread that has had subscribers has none left AND is not active,
-   * for the whole delay; a subscriber or activity in between cancels the countdown.
-   */
-  #reconsiderUnload(entry: Entry): void {
-    const eligible =
-      !entry.pendingUnload &&
-      entry.everSubscribed &&
-      entry.subscribers.size === 0 &&
-      !isActive(entry.facts);
-    if (!eligible) {
-      this.#clearUnloadTimer(entry);
-      return;
-    }
-    if (entry.unloadTimer !== undefined) return;
-    entry.unloadTimer = setTimeout(() => {
-      entry.unloadTimer = undefined;
-      if (this.#entries.get(entry.thread.threadId) !== entry) return;
-      if (entry.subscribers.size > 0 || isActive(entry.facts)) return;
-      this.unloadThread(entry.thread.threadId).catch(this.#onBackgroundError);
-    }, this.#idleUnloadDelayMs);
-    entry.unloadTimer.unref?.();
-  }
-
-  #clearUnloadTimer(entry: Entry): void {
-    if (entry.unloadTimer === undefined) return;
-    clearTimeout(entry.unloadTimer);
-    entry.unloadTimer = undefined;
+    return subscriptionsOf(this.#managerHost, connectionId);
   }
 
   /**
@@ -533,79 +383,22 @@ export class ThreadManager {
    * is gone afterwards.
    */
   async unloadThread(threadId: ThreadId): Promise<boolean> {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined || entry.pendingUnload) return false;
-    entry.pendingUnload = true;
-    this.#clearUnloadTimer(entry);
-    this.#closing.add(threadId);
-    try {
-      await entry.thread.close();
-    } catch (error) {
-      this.#onBackgroundError(error);
-    } finally {
-      this.#closing.delete(threadId);
-      this.#deregister(entry);
-    }
-    this.#events.emit('closed', { threadId });
-    return true;
-  }
-
-  /** Cascade preparation: shut a loaded member down and drop it (`statusChanged notLoaded`). */
-  async #prepareForRemoval(threadId: ThreadId): Promise<void> {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined) return;
-    entry.pendingUnload = true;
-    this.#clearUnloadTimer(entry);
-    this.#closing.add(threadId);
-    try {
-      await entry.thread.close();
-    } finally {
-      this.#closing.delete(threadId);
-      this.#deregister(entry);
-    }
+    return unloadLoadedThread(this.#managerHost, threadId);
   }
 
   // -------------------------------------------------------------------------------------------
   // Metadata
 
   /**
-   * THE metadata entrypoint. A loaded durable thread goes through its LiveThread (ordered with
-   * its history writes; a pristine thread is materialized first); a loaded ephemeral thread
-   * fails `ephemeral thread does not support metadata updates: <id>`; a thread that is not
-   * loaded goes straight to the store (not loading it). Unknown ⇒ `no rollout found ...`.
+   * THE metadata entrypoint: a loaded thread through its LiveThread, one not loaded straight
+   * to the store (see update-thread-metadata.ts).
    */
   async updateThreadMetadata(
     threadId: ThreadId,
     patch: ThreadMetadataPatch,
     options: { includeArchived?: boolean } = {},
   ): Promise<StoredThread> {
-    const includeArchived = options.includeArchived ?? false;
-    const entry = this.#entries.get(threadId);
-    try {
-      if (entry !== undefined && !entry.pendingUnload) {
-        return await entry.thread.applyMetadata((live) =>
-          live.updateMetadata(patch, includeArchived),
-        );
-      }
-      if (!includeArchived) await this.#assertActiveStored(threadId);
-      return await this.#store.updateThreadMetadata({ threadId, patch, includeArchived });
-    } catch (error) {
-      if (isMissingThread(error)) throw ThreadManagerError.noRolloutFound(threadId, error);
-      throw error;
-    }
-  }
-
-  /** Fails `no rollout found` unless the store holds the thread un-archived. */
-  async #assertActiveStored(threadId: ThreadId): Promise<StoredThread> {
-    let stored: StoredThread;
-    try {
-      stored = await this.#store.readThread({ threadId, includeArchived: true });
-    } catch (error) {
-      if (isMissingThread(error)) throw ThreadManagerError.noRolloutFound(threadId, error);
-      throw error;
-    }
-    if (stored.archivedAtMs !== null) throw ThreadManagerError.noRolloutFound(threadId);
-    return stored;
+    return updateManagedThreadMetadata(this.#managerHost, threadId, patch, options);
   }
 
   /**
@@ -613,13 +406,7 @@ export class ThreadManager {
    * through the metadata entrypoint (archived threads refused), emits `nameUpdated` after.
    */
   async setThreadName(threadId: ThreadId, name: string): Promise<StoredThread> {
-    const normalized = name.trim();
-    if (normalized === '') throw ThreadManagerError.invalidRequest('thread name must not be empty');
-    const stored = await this.updateThreadMetadata(threadId, { name: normalized });
-    this.#emitAfterResult([
-      () => this.#events.emit('nameUpdated', { threadId, threadName: normalized }),
-    ]);
-    return stored;
+    return setManagedThreadName(this.#managerHost, threadId, name);
   }
 
   /**
@@ -630,33 +417,12 @@ export class ThreadManager {
     threadId: ThreadId,
     gitInfo: GitInfoPatch | null | undefined,
   ): Promise<StoredThread> {
-    if (gitInfo == null) {
-      throw ThreadManagerError.invalidRequest(
-        'thread metadata update must include at least one field',
-      );
-    }
-    const patch: GitInfoPatch = {};
-    for (const key of ['sha', 'branch', 'originUrl'] as const) {
-      const value = gitInfo[key];
-      if (value === undefined) continue;
-      if (value === null) {
-        patch[key] = null;
-        continue;
-      }
-      const trimmed = value.trim();
-      if (trimmed === '')
-        throw ThreadManagerError.invalidRequest(`gitInfo.${key} must not be empty`);
-      patch[key] = trimmed;
-    }
-    if (Object.keys(patch).length === 0) {
-      throw ThreadManagerError.invalidRequest('gitInfo must include at least one field');
-    }
-    return this.updateThreadMetadata(threadId, { gitInfo: patch }, { includeArchived: true });
+    return updateManagedThreadGitInfo(this.#managerHost, threadId, gitInfo);
   }
 
   /** Sets a thread's memory mode through the metadata entrypoint. */
   async setThreadMemoryMode(threadId: ThreadId, mode: ThreadMemoryMode): Promise<StoredThread> {
-    return this.updateThreadMetadata(threadId, { memoryMode: mode }, { includeArchived: true });
+    return setManagedThreadMemoryMode(this.#managerHost, threadId, mode);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -709,8 +475,8 @@ export class ThreadManager {
       agentGraph: this.#agentGraph,
       loadedThread: (threadId) => this.#entries.get(threadId)?.thread,
       loadedThreadIds: () => this.listLoadedThreadIds(),
-      assertActiveStored: (threadId) => this.#assertActiveStored(threadId),
-      prepareForRemoval: (threadId) => this.#prepareForRemoval(threadId),
+      assertActiveStored: (threadId) => assertActiveStored(this.#managerHost, threadId),
+      prepareForRemoval: (threadId) => prepareForRemoval(this.#managerHost, threadId),
       emitAfterResult: (kind, threadIds) =>
         this.#emitAfterResult(
           threadIds.map((id) => () => this.#events.emit(kind, { threadId: id })),
@@ -721,57 +487,13 @@ export class ThreadManager {
   // -------------------------------------------------------------------------------------------
   // Shutdown
 
-  /**
-   * Drops a thread from the registry without shutting its writer down (the caller owns the
-   * handle). Emits `statusChanged notLoaded`.
-   */
+  /** Drops a thread from the registry, its writer left open (see shutdown.ts). */
   removeThread(threadId: ThreadId): LoadedThread | undefined {
-    const entry = this.#entries.get(threadId);
-    if (entry === undefined) return undefined;
-    this.#deregister(entry);
-    return entry.thread;
+    return removeLoadedThread(this.#managerHost, threadId);
   }
 
-  /**
-   * Shuts every loaded thread down concurrently, bounded by `timeoutMs`. Only completed ones
-   * are removed; each list is sorted by id.
-   */
+  /** Shuts every loaded thread down concurrently, bounded by `timeoutMs` (see shutdown.ts). */
   async shutdownAll(timeoutMs: number): Promise<ShutdownReport> {
-    const report: ShutdownReport = { completed: [], submitFailed: [], timedOut: [] };
-    const entries = [...this.#entries.values()];
-    const timeout = Symbol('timeout');
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<typeof timeout>((resolve) => {
-      timer = setTimeout(() => resolve(timeout), Math.max(0, timeoutMs));
-    });
-    try {
-      await Promise.all(
-        entries.map(async (entry) => {
-          const threadId = entry.thread.threadId;
-          this.#clearUnloadTimer(entry);
-          entry.pendingUnload = true;
-          try {
-            const outcome = await Promise.race([entry.thread.close(), deadline]);
-            if (outcome === timeout) {
-              report.timedOut.push(threadId);
-              entry.pendingUnload = false;
-              return;
-            }
-            report.completed.push(threadId);
-            this.#deregister(entry);
-          } catch (error) {
-            this.#onBackgroundError(error);
-            entry.pendingUnload = false;
-            report.submitFailed.push(threadId);
-          }
-        }),
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    report.completed.sort();
-    report.submitFailed.sort();
-    report.timedOut.sort();
-    return report;
+    return shutdownAllThreads(this.#managerHost, timeoutMs);
   }
 }
