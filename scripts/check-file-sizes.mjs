@@ -14,8 +14,6 @@ const MAX_LINES = 500;
 
 /** Files still to split, each with the split it waits for. Remove an entry once it is done. */
 const ALLOWED = new Map([
-  ['packages/thread-store/src/local/local-thread-store.ts', 'one file per operation (issue 17 B2)'],
-  ['packages/thread-manager/src/thread-manager.ts', 'one file per operation (issue 17 B3)'],
   ['packages/rollout/src/recorder.ts', 'materialization and flushing apart from the writer API'],
   ['packages/rollout/src/listing.ts', 'candidate discovery apart from item building'],
   ['packages/state/src/runtime.ts', 'opening apart from integrity check and rebuild'],
