@@ -68,6 +68,8 @@ describe('SIGKILL of skein rename / archive / unarchive', () => {
     let lost = 0;
     let incoherent = 0;
     const failures: string[] = [];
+    /** What each loss looked like: the command, whether it was killed, what was allowed and seen. */
+    const losses: unknown[] = [];
     for (let counter = 1; done < runs && Date.now() < deadline; counter += 1, done += 1) {
       const rename = rng.chance(0.5);
       const name = `name ${counter}`;
@@ -105,21 +107,33 @@ describe('SIGKILL of skein rename / archive / unarchive', () => {
         const onDisk = indexedNameOnDisk(home, renamed);
         const shown = (await freshShow(home, renamed)).thread.name;
         const allowed = finished && status.code === 0 ? [name] : [ackedName, name];
-        if (!allowed.includes(onDisk)) lost += 1;
-        if (!allowed.includes(shown)) lost += 1;
+        if (!allowed.includes(onDisk) || !allowed.includes(shown)) {
+          lost += Number(!allowed.includes(onDisk)) + Number(!allowed.includes(shown));
+          losses.push({ args, killed: !finished, allowed, onDisk, shown });
+        }
         ackedName = onDisk;
       } else {
         const files = rolloutFilesOnDisk(home, toggled);
-        if (files.active.length + files.archived.length !== 1) incoherent += 1;
+        if (files.active.length + files.archived.length !== 1) {
+          incoherent += 1;
+          losses.push({ args, killed: !finished, files });
+        }
         const onDisk = files.archived.length === 1;
         const shown = (await freshShow(home, toggled)).archived;
         const target: boolean = !archived;
         const allowed: boolean[] = finished && status.code === 0 ? [target] : [archived, target];
-        if (!allowed.includes(onDisk)) lost += 1;
-        if (shown !== onDisk) incoherent += 1;
+        if (!allowed.includes(onDisk)) {
+          lost += 1;
+          losses.push({ args, killed: !finished, allowed, onDisk, shown });
+        }
+        if (shown !== onDisk) {
+          incoherent += 1;
+          losses.push({ args, killed: !finished, onDisk, shown });
+        }
         archived = onDisk;
       }
-      expect({ lost, incoherent, failures, run: done }).toEqual({
+      expect({ lost, incoherent, failures, run: done, losses }).toEqual({
+        losses: [],
         lost: 0,
         incoherent: 0,
         failures: [],

@@ -174,3 +174,4 @@ export {
   type UpsertResult,
   upsertThread,
 } from './threads/write.js';
+export { writeTransaction } from './transactions.js';

@@ -93,8 +93,8 @@ export async function writeStatePatch(
     // 0.169 does: another process's update of the other fields in between is kept. Observed
     // git (a transcript's session_meta) only seeds a new row; an existing one keeps its own.
     const git = patch.gitInfo !== undefined && !hasObservedFacts(patch) ? patch.gitInfo : undefined;
+    // A name is written with the name index, in one transaction (update-thread-metadata.ts).
     const literal = {
-      ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.title !== undefined ? { title: patch.title } : {}),
       ...(git !== undefined ? { git } : {}),
       ...(patch.advanceRecencyAtMs !== undefined

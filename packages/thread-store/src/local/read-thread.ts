@@ -170,7 +170,13 @@ export async function readLocalThread(
       if (unreadable !== null) throw unreadable;
     }
     const verified = head !== undefined && head.threadId === threadId;
-    if (!includeHistory || verified) {
+    // A file no longer where the row says (moved by an archive or unarchive a crash cut short)
+    // is read from where it is now, which repairs the row; gone everywhere, the row answers.
+    const moved =
+      head === undefined &&
+      (await resolveRolloutFile(row.rolloutPath)) === null &&
+      (await locateRollout(host, threadId, true).catch(() => null)) !== null;
+    if (!moved && (!includeHistory || verified)) {
       let thread = await mergeRowAndHead(host, row, verified ? head : undefined);
       if (!includeHistory && verified && head !== undefined) {
         thread = legacyRolloutView(thread, head, host.defaultModelProvider) ?? thread;

@@ -3,9 +3,10 @@
  * the SQLite half (metadata-state-patch.ts), then the rollout half: a `session_meta` line for a
  * memory mode or a legacy thread's git, a reconcile, the name index.
  *
- * Crash safety: SQLite is written first, the rollout and name index after; a crash between
- * leaves the row ahead of the rollout and the name index (no file half-written: each is one
- * append); repeating the update completes it.
+ * Crash safety: SQLite is written first, the rollout after; a crash between leaves the row
+ * ahead of the rollout (no file half-written: each is one append); repeating the update
+ * completes it. A name is written to the DB and the name index in one DB transaction that
+ * commits after the index append, so a crash leaves both names old or both new.
  */
 import { stat } from 'node:fs/promises';
 import { resolveRolloutFile, type SessionMetaLine } from '@skein/rollout';
@@ -15,6 +16,7 @@ import {
   type StateDb,
   type ThreadMetadata,
   touchThreadUpdatedAt,
+  writeTransaction,
 } from '@skein/state';
 import { ThreadStoreError, toThreadStoreError } from '../errors.js';
 import {
@@ -190,24 +192,38 @@ async function applyRolloutCompat(
     }
   }
   if (patch.name !== undefined) {
-    // The SQLite half already wrote the name (best-effort, spec §6.6); the name index below
-    // is what SQLite-less readers and the Codex CLI see, and it must succeed.
-    if (db !== undefined) {
+    const name = patch.name;
+    // The name index is what SQLite-less readers and the Codex CLI see: it must succeed.
+    let indexed = false;
+    const indexName = async (): Promise<void> => {
       try {
-        const updated = await patchThreadMetadata(db.ctx, threadId, { name: patch.name });
-        if (!updated) host.warn(`thread metadata unavailable before name update: ${threadId}`);
+        if (name === null || name.trim() === '') {
+          await removeThreadNameEntries(host.codexHome, threadId);
+        } else {
+          await appendThreadName(host.codexHome, threadId, name);
+        }
+        indexed = true;
       } catch (error) {
+        throw ThreadStoreError.internal(`failed to index thread name: ${messageOf(error)}`, error);
+      }
+    };
+    if (db === undefined) {
+      await indexName();
+    } else {
+      // One write transaction spans both halves: the DB's name commits only once the index
+      // holds it, so a process killed between them leaves neither (the DB half stays
+      // best-effort, spec §6.6: if it fails, the index is still written).
+      try {
+        await writeTransaction(db.ctx, async (trx) => {
+          const updated = await patchThreadMetadata({ ...db.ctx, db: trx }, threadId, { name });
+          if (!updated) host.warn(`thread metadata unavailable before name update: ${threadId}`);
+          await indexName();
+        });
+      } catch (error) {
+        if (error instanceof ThreadStoreError && !indexed) throw error;
         host.warn(`failed to set thread name in the state db: ${messageOf(error)}`);
+        if (!indexed) await indexName();
       }
-    }
-    try {
-      if (patch.name === null || patch.name.trim() === '') {
-        await removeThreadNameEntries(host.codexHome, threadId);
-      } else {
-        await appendThreadName(host.codexHome, threadId, patch.name);
-      }
-    } catch (error) {
-      throw ThreadStoreError.internal(`failed to index thread name: ${messageOf(error)}`, error);
     }
   }
   if (resolvedGit !== undefined && db !== undefined) {
