@@ -1,10 +1,17 @@
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, SqliteDialect, WithSchemaPlugin } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
-import { replayRecordedSchema } from './create-db.js';
+import {
+  createIfEmpty,
+  isCorruption,
+  moveAside,
+  readMigrationRows,
+  readProfile,
+  schemaVersionOf,
+} from './db-file.js';
 import { StateError } from './errors.js';
 import { HistoryDb } from './history-db.js';
 import { verifyIntegrity } from './integrity.js';
@@ -15,11 +22,10 @@ import {
   identifySchema,
   KNOWN_HISTORY_SCHEMAS,
   KNOWN_STATE_SCHEMAS,
-  type MigrationRow,
   type RecordedCodexDb,
   type SchemaIdentity,
 } from './known-schemas.js';
-import { codexThreadsProfile, type ThreadsProfile } from './profile.js';
+import type { ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
 import { attachSidecarStandIns } from './sidecar/attach.js';
 import { SIDECAR_SCHEMA } from './sidecar/recency.js';
@@ -384,71 +390,6 @@ function schemaToCreate(dir: string, options: OpenStateRuntimeOptions): Recorded
   return recorded;
 }
 
-/**
- * Creates the recorded schema in an empty DB file, under one immediate transaction that first
- * checks the file is still empty (another process may have created it meanwhile). Returns
- * whether it created it.
- */
-function createIfEmpty(sqlite: Database, recorded: RecordedCodexDb | undefined): boolean {
-  if (!recorded) return false;
-  const isEmpty = () =>
-    (sqlite.prepare('select count(*) as n from sqlite_master').get() as { n: number }).n === 0;
-  if (!isEmpty()) return false;
-  return sqlite
-    .transaction(() => {
-      if (!isEmpty()) return false;
-      replayRecordedSchema(sqlite, recorded);
-      return true;
-    })
-    .immediate();
-}
-
-/** One prepared statement per connection: the cookie is read on every `ctx` access. */
-const schemaVersionStatements = new WeakMap<Database, Statement<[], unknown>>();
-
-function schemaVersionOf(sqlite: Database): number {
-  let statement = schemaVersionStatements.get(sqlite);
-  if (statement === undefined) {
-    statement = sqlite.prepare<[], unknown>('pragma schema_version').pluck();
-    schemaVersionStatements.set(sqlite, statement);
-  }
-  return Number(statement.get());
-}
-
-function readMigrationRows(sqlite: Database): MigrationRow[] {
-  const table = sqlite
-    .prepare(`select 1 from sqlite_master where type = 'table' and name = '_sqlx_migrations'`)
-    .get();
-  if (!table) return [];
-  return (
-    sqlite
-      .prepare(
-        'select version, lower(hex(checksum)) as checksum, success from _sqlx_migrations order by version',
-      )
-      .all() as { version: number; checksum: string; success: number }[]
-  ).map((row) => ({
-    version: Number(row.version),
-    checksum: row.checksum,
-    success: !!row.success,
-  }));
-}
-
-function readProfile(sqlite: Database, identity: SchemaIdentity): ThreadsProfile {
-  const tables = (
-    sqlite.prepare(`select name from sqlite_master where type = 'table'`).all() as {
-      name: string;
-    }[]
-  ).map((row) => row.name);
-  if (!tables.includes('threads')) {
-    throw new StateError('OpenFailed', 'the state DB has no threads table');
-  }
-  const columns = (sqlite.prepare('pragma table_info(threads)').all() as { name: string }[]).map(
-    (row) => row.name,
-  );
-  const readOnly = identity.kind === 'known' ? null : `its schema is ${describeIdentity(identity)}`;
-  return codexThreadsProfile(columns, tables, readOnly);
-}
-
 function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
   const fresh = (statSync(path, { throwIfNoEntry: false })?.size ?? 0) === 0;
   const sqlite = new BetterSqlite3(path);
@@ -467,36 +408,6 @@ function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
     sqlite.close();
     throw error;
   }
-}
-
-function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return (
-    code === 'SQLITE_CORRUPT' ||
-    code === 'SQLITE_NOTADB' ||
-    (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))
-  );
-}
-
-/** Moves a corrupt DB and its -wal/-shm into `db-backups/sqlite-<unix>-<n>/`. */
-function moveAside(sqliteHome: string, path: string): string {
-  const seconds = Math.floor(Date.now() / 1000);
-  let target = '';
-  for (let n = 0; n < 1000; n += 1) {
-    target = join(sqliteHome, 'db-backups', `sqlite-${seconds}-${n}`);
-    try {
-      mkdirSync(join(sqliteHome, 'db-backups'), { recursive: true });
-      mkdirSync(target);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  for (const suffix of ['', '-wal', '-shm']) {
-    const from = path + suffix;
-    if (existsSync(from)) renameSync(from, join(target, basename(from)));
-  }
-  return target;
 }
 
 /** The sidecar's own migrations, serialized across processes by one immediate transaction. */

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { createStateContext, type StateContext } from '../context.js';
+import { readMigrationRows } from '../db-file.js';
 import { HistoryDb } from '../history-db.js';
 import {
   CODEX_HISTORY_DB_FILE,
@@ -11,7 +12,6 @@ import {
   identifySchema,
   KNOWN_HISTORY_SCHEMAS,
   KNOWN_STATE_SCHEMAS,
-  type MigrationRow,
   type SchemaIdentity,
 } from '../known-schemas.js';
 import { codexThreadsProfile } from '../profile.js';
@@ -152,7 +152,7 @@ export async function inspectStateDb(
     return { summary, findings, reader: null };
   }
   try {
-    const identity = identifySchema(migrationRows(sqlite), KNOWN_STATE_SCHEMAS);
+    const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
     summary.schema = describeIdentity(identity);
     summary.codexVersion = identity.kind === 'known' ? identity.codexVersion : null;
     const tables = tableNames(sqlite);
@@ -243,7 +243,7 @@ function inspectHistoryDb(
     });
     return undefined;
   }
-  const identity = identifySchema(migrationRows(sqlite), KNOWN_HISTORY_SCHEMAS);
+  const identity = identifySchema(readMigrationRows(sqlite), KNOWN_HISTORY_SCHEMAS);
   summary.historyDb.schema = describeIdentity(identity);
   summary.historyDb.readOnlyReason =
     identity.kind === 'known'
@@ -318,21 +318,6 @@ function tableNames(sqlite: Database): string[] {
       name: string;
     }[]
   ).map((row) => row.name);
-}
-
-function migrationRows(sqlite: Database): MigrationRow[] {
-  if (!tableNames(sqlite).includes('_sqlx_migrations')) return [];
-  return (
-    sqlite
-      .prepare(
-        'select version, lower(hex(checksum)) as checksum, success from _sqlx_migrations order by version',
-      )
-      .all() as { version: number; checksum: string; success: number }[]
-  ).map((row) => ({
-    version: Number(row.version),
-    checksum: row.checksum,
-    success: !!row.success,
-  }));
 }
 
 function backfillStatus(sqlite: Database): BackfillStatus | null {
