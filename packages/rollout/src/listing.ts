@@ -1,6 +1,3 @@
-import type { Dirent } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import {
   decodeThreadCursor,
   encodeSessionSource,
@@ -13,22 +10,22 @@ import {
   type SessionSource,
   type SessionSourceJson,
   type SortDirection,
-  type ThreadCursor,
   type ThreadId,
   type ThreadSortKey,
 } from '@skein/protocol';
 import { RolloutError } from './errors.js';
-import { findThreadPath, readDirSafe } from './find-thread-path.js';
+import { findThreadPath } from './find-thread-path.js';
 import { readHeadSummary } from './head-summary.js';
+import { archivedSessionsDir, normalizeCwd, parseRolloutFileName, sessionsDir } from './layout.js';
 import {
-  archivedSessionsDir,
-  COMPRESSED_SUFFIX,
-  HomeBoundary,
-  normalizeCwd,
-  type ParsedRolloutFileName,
-  parseRolloutFileName,
-  sessionsDir,
-} from './layout.js';
+  allCandidates,
+  type Candidate,
+  compareKeys,
+  flatCandidates,
+  mtimeMsOf,
+  nestedCandidates,
+  ScanBudget,
+} from './listing-candidates.js';
 import { threadSpawnOf } from './metadata.js';
 import type { SessionMetaLine } from './schema.js';
 import { findThreadNamesByIds, readSessionIndexNames } from './session-index.js';
@@ -127,157 +124,6 @@ export interface ThreadsPage {
   /** Rollout files whose head was read. */
   numScannedFiles: number;
   reachedScanCap: boolean;
-}
-
-// ---- Candidate discovery ----
-
-interface Candidate {
-  path: string;
-  parsed: ParsedRolloutFileName;
-  /** Sort timestamp: file-name time (created) or mtime (updated). */
-  keyMs: number;
-}
-
-/** `a` before `b` in the given direction, by (timestamp, uuid). */
-function compareKeys(
-  aMs: number,
-  aId: string,
-  bMs: number,
-  bId: string,
-  direction: SortDirection,
-): number {
-  const primary = aMs - bMs || (aId < bId ? -1 : aId > bId ? 1 : 0);
-  return direction === 'asc' ? primary : -primary;
-}
-
-class ScanBudget {
-  examined = 0;
-  capped = false;
-  constructor(readonly limit: number) {}
-  take(count: number): number {
-    const allowed = Math.max(0, Math.min(count, this.limit - this.examined));
-    this.examined += allowed;
-    if (allowed < count) this.capped = true;
-    return allowed;
-  }
-}
-
-/**
- * Rollout files of one directory, plain shadowing `.zst`, in (name ts, uuid) order. A link
- * leading out of the home is not a rollout of it (linked folders are not walked at all: their
- * entries are not directories).
- */
-function rolloutFilesIn(
-  dir: string,
-  entries: Dirent[],
-  direction: SortDirection,
-  boundary: HomeBoundary,
-): Candidate[] {
-  const names = new Set(
-    entries
-      .filter(
-        (e) => !e.isDirectory() && (!e.isSymbolicLink() || boundary.linkInside(join(dir, e.name))),
-      )
-      .map((e) => e.name),
-  );
-  const out: Candidate[] = [];
-  for (const name of names) {
-    const parsed = parseRolloutFileName(name);
-    if (parsed === null) continue;
-    if (parsed.compressed && names.has(name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
-    out.push({ path: join(dir, name), parsed, keyMs: parsed.timestampMs });
-  }
-  out.sort((a, b) =>
-    compareKeys(a.keyMs, a.parsed.threadId, b.keyMs, b.parsed.threadId, direction),
-  );
-  return out;
-}
-
-function numericDirs(entries: Dirent[], width: number, direction: SortDirection): string[] {
-  const dirs = entries
-    .filter((e) => e.isDirectory() && e.name.length === width && /^\d+$/.test(e.name))
-    .map((e) => e.name)
-    .sort();
-  return direction === 'desc' ? dirs.reverse() : dirs;
-}
-
-/**
- * Candidates in created-at order: year → month → day directories (skipping days entirely on
- * the wrong side of the cursor), files within a day by (file-name ts, uuid).
- */
-async function* nestedCandidates(
-  root: string,
-  direction: SortDirection,
-  cursor: ThreadCursor | null,
-  budget: ScanBudget,
-): AsyncGenerator<Candidate> {
-  const cursorDay =
-    cursor === null ? null : new Date(cursor.timestampMs).toISOString().slice(0, 10);
-  const boundary = new HomeBoundary(dirname(root));
-  const years = await readDirSafe(root, true);
-  budget.take(years.length);
-  for (const year of numericDirs(years, 4, direction)) {
-    if (budget.capped) return;
-    const months = await readDirSafe(join(root, year), false);
-    budget.take(months.length);
-    for (const month of numericDirs(months, 2, direction)) {
-      if (budget.capped) return;
-      const dayEntries = await readDirSafe(join(root, year, month), false);
-      budget.take(dayEntries.length);
-      for (const day of numericDirs(dayEntries, 2, direction)) {
-        if (budget.capped) return;
-        const date = `${year}-${month}-${day}`;
-        if (cursorDay !== null && (direction === 'desc' ? date > cursorDay : date < cursorDay)) {
-          continue;
-        }
-        const dir = join(root, year, month, day);
-        const entries = await readDirSafe(dir, false);
-        const files = rolloutFilesIn(dir, entries, direction, boundary).filter(
-          (c) =>
-            cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
-        );
-        // Only files past the cursor count against the cap, so a huge day directory is
-        // still paged through to its end rather than cut at the same spot on every page.
-        const allowed = budget.take(files.length);
-        yield* files.slice(0, allowed);
-      }
-    }
-  }
-}
-
-async function flatCandidates(
-  root: string,
-  direction: SortDirection,
-  cursor: ThreadCursor | null,
-  budget: ScanBudget,
-): Promise<Candidate[]> {
-  const boundary = new HomeBoundary(dirname(root));
-  const files = rolloutFilesIn(root, await readDirSafe(root, true), direction, boundary).filter(
-    (c) => cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
-  );
-  const allowed = budget.take(files.length);
-  return files.slice(0, allowed);
-}
-
-async function allCandidates(
-  root: string,
-  nested: boolean,
-  direction: SortDirection,
-  budget: ScanBudget,
-): Promise<Candidate[]> {
-  if (!nested) return flatCandidates(root, direction, null, budget);
-  const out: Candidate[] = [];
-  for await (const candidate of nestedCandidates(root, direction, null, budget))
-    out.push(candidate);
-  return out;
-}
-
-async function mtimeMsOf(path: string): Promise<number> {
-  try {
-    return Math.floor((await stat(path)).mtimeMs);
-  } catch {
-    return 0;
-  }
 }
 
 // ---- Building items ----
