@@ -1,3 +1,4 @@
+export { appendRolloutItems } from './append-rollout.js';
 export * from './doctor/index.js';
 export * from './errors.js';
 export * from './extract-file.js';
