@@ -133,6 +133,11 @@ export {
 } from './thread-metadata.js';
 export { type CountThreadsFilter, countListableThreads } from './threads/count.js';
 export {
+  applyThreadRowPatch,
+  patchThreadMetadata,
+  type ThreadRowPatch,
+} from './threads/patch.js';
+export {
   findRolloutPathById,
   getThread,
   getThreads,
@@ -166,10 +171,8 @@ export {
   hideUnreadableThread,
   inheritFirstUserMessage,
   insertThreadIfAbsent,
-  patchThreadMetadata,
   type SetArchivedParams,
   setThreadArchived,
-  type ThreadRowPatch,
   touchThreadUpdatedAt,
   type UpsertResult,
   upsertThread,

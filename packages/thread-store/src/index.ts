@@ -68,6 +68,7 @@ export {
   OBSERVED_FACT_FIELDS,
   resolveGitInfoPatch,
   sqliteWriteMustSucceed,
+  threadRowPatchOf,
 } from './patch.js';
 export * from './schemas.js';
 export {

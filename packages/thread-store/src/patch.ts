@@ -1,4 +1,6 @@
 /** Presence-semantics helpers for `ThreadMetadataPatch` and `GitInfoPatch` (spec §3.4, §3.5). */
+import { encodeSessionSource } from '@skein/protocol';
+import type { ThreadRowPatch } from '@skein/state';
 import { ThreadStoreError } from './errors.js';
 import type { GitInfo, GitInfoPatch, ThreadMetadataPatch } from './types.js';
 
@@ -138,3 +140,27 @@ export function assertThreadMetadataPatchBounds(patch: ThreadMetadataPatch): voi
     );
   }
 }
+
+/**
+ * A store patch in the state index's vocabulary: the one encoding every store uses before
+ * `patchThreadMetadata` (sources as stored, the permission profile as JSON, token usage as its
+ * total). Absent fields stay absent.
+ */
+export function threadRowPatchOf(patch: ThreadMetadataPatch): ThreadRowPatch {
+  const { source, permissionProfile, tokenUsage, gitInfo, ...plain } = patch;
+  // The other fields share their names and values with the row patch (checked below).
+  const row: ThreadRowPatch = { ...plain };
+  if (source !== undefined) row.source = encodeSessionSource(source);
+  if (permissionProfile !== undefined) row.sandboxPolicy = JSON.stringify(permissionProfile);
+  if (tokenUsage !== undefined) row.tokensUsed = tokenUsage.totalTokens;
+  if (gitInfo !== undefined) row.git = gitInfo;
+  return row;
+}
+
+/** Every patch field is encoded above: a field the row patch does not name fails to compile. */
+type UnencodedPatchField = Exclude<
+  keyof ThreadMetadataPatch,
+  keyof ThreadRowPatch | 'source' | 'permissionProfile' | 'tokenUsage' | 'gitInfo'
+>;
+const everyPatchFieldEncoded: UnencodedPatchField extends never ? true : never = true;
+void everyPatchFieldEncoded;

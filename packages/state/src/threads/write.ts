@@ -1,17 +1,15 @@
-import type { ClearableField, GitInfoPatch } from '@skein/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { StateError } from '../errors.js';
 import type { StateDatabase } from '../schema.js';
 import {
-  advanceSidecarRecency,
   recencyInSidecar,
   SIDECAR_SCHEMA,
   sidecarRecencyOf,
   suppliedRecency,
   writeSidecarRecency,
 } from '../sidecar/recency.js';
-import type { ThreadMemoryModeValue, ThreadMetadata } from '../thread-metadata.js';
+import type { ThreadMetadata } from '../thread-metadata.js';
 import {
   EXISTING_WINS_COLUMNS,
   metadataToRow,
@@ -169,7 +167,7 @@ export async function setThreadArchived(
 }
 
 /** `updated_at_ms` (allocated) and, in a Codex DB, its seconds column. */
-function updatedColumns(ctx: StateContext, atMs: number): Record<string, number> {
+export function updatedColumns(ctx: StateContext, atMs: number): Record<string, number> {
   const updatedAtMs = ctx.updatedClock.allocate(atMs);
   return ctx.profile.layout === 'codex'
     ? { updated_at_ms: updatedAtMs, updated_at: secondsOf(updatedAtMs) }
@@ -186,82 +184,6 @@ export async function touchThreadUpdatedAt(
   const result = await ctx.db
     .updateTable('threads')
     .set(updatedColumns(ctx, atMs) as never)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-/** The literal metadata patch: only present fields change. */
-export interface ThreadRowPatch {
-  /**
-   * The explicit name, where the DB keeps names (spec codex-db-effects §2.2): Codex 0.169
-   * stores a paginated thread's name in `name` and a legacy thread's in `title`; a DB without
-   * a `name` column (0.131) keeps it in `title`.
-   */
-  name?: ClearableField<string>;
-  title?: string;
-  memoryMode?: ThreadMemoryModeValue;
-  /** `null` clears all three git fields; an object patches field by field. */
-  git?: GitInfoPatch | null;
-  /** Moves recency forward to at least this time (never back). */
-  advanceRecencyAtMs?: number;
-  /** Stamps `updated_at` (allocated). */
-  updatedAtMs?: number;
-}
-
-/** Applies a literal patch to an existing row; returns whether the row exists. */
-export async function patchThreadMetadata(
-  ctx: StateContext,
-  id: string,
-  patch: ThreadRowPatch,
-): Promise<boolean> {
-  assertWritable(ctx);
-  const columns = ctx.profile.columns;
-  const set: Record<string, unknown> = {};
-  if (patch.title !== undefined) set.title = patch.title;
-  if (patch.name !== undefined) {
-    if (ctx.profile.layout === 'skein') set.name = patch.name;
-    else if (!columns.has('name') || !columns.has('history_mode')) {
-      // Codex clears a title-held name to '' (spec thread-store §4.10 step 5.5).
-      set.title = patch.name ?? '';
-    } else {
-      const paginated = sql<boolean>`history_mode = 'paginated'`;
-      set.name = sql`case when ${paginated} then ${patch.name} else name end`;
-      set.title = sql`case when ${paginated} then title else ${patch.name ?? ''} end`;
-    }
-  }
-  if (patch.memoryMode !== undefined) set.memory_mode = patch.memoryMode;
-  if (patch.git === null) {
-    set.git_sha = null;
-    set.git_branch = null;
-    set.git_origin_url = null;
-  } else if (patch.git) {
-    if (patch.git.sha !== undefined) set.git_sha = patch.git.sha;
-    if (patch.git.branch !== undefined) set.git_branch = patch.git.branch;
-    if (patch.git.originUrl !== undefined) set.git_origin_url = patch.git.originUrl;
-  }
-  if (patch.updatedAtMs !== undefined) Object.assign(set, updatedColumns(ctx, patch.updatedAtMs));
-  if (patch.advanceRecencyAtMs !== undefined && recencyInSidecar(ctx)) {
-    const target = ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
-    await advanceSidecarRecency(ctx, id, target);
-  } else if (patch.advanceRecencyAtMs !== undefined && columns.has('recency_at_ms')) {
-    const target = ctx.recencyClock.allocate(patch.advanceRecencyAtMs);
-    // A bound JS number is a REAL to SQLite: cast, or `recency_at` would store a fraction.
-    const later = sql`case when recency_at_ms < ${target} then cast(${target} as bigint) else recency_at_ms end`;
-    set.recency_at_ms = later;
-    if (columns.has('recency_at')) set.recency_at = sql`cast((${later}) / 1000 as bigint)`;
-  }
-  if (Object.keys(set).length === 0) {
-    const row = await ctx.db
-      .selectFrom('threads')
-      .select('id')
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-  const result = await ctx.db
-    .updateTable('threads')
-    .set(set as never)
     .where('id', '=', id)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;

@@ -20,7 +20,7 @@ import { setThreadArchived } from '@skein/state';
 import { ThreadStoreError } from '../errors.js';
 import type { ArchiveThreadParams } from '../types.js';
 import type { LocalFileOpsHost } from './file-ops-host.js';
-import { findRolloutPath } from './rollout-port.js';
+import { requireRolloutPath } from './rollout-port.js';
 import { checkRolloutFileName, messageOf, scopedRolloutPath } from './rollout-scope.js';
 
 /** Moves an active thread's rollout into `archived_sessions/` and marks its row archived. */
@@ -30,17 +30,10 @@ export async function archiveLocalThread(
 ): Promise<void> {
   const { threadId } = params;
   await host.assertNoOtherWriter(threadId);
-  let found: string | null;
-  try {
-    found = await findRolloutPath(host.codexHome, threadId, false, host.stateDb);
-  } catch (error) {
-    throw ThreadStoreError.invalidRequest(
-      `failed to locate thread id ${threadId}: ${messageOf(error)}`,
-    );
-  }
-  if (found === null) {
-    throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
-  }
+  const found = await requireRolloutPath(host, threadId, {
+    archived: false,
+    notFound: `no rollout found for thread id ${threadId}`,
+  });
   await host.refuseLinkOutsideHome(found);
   const file = (await resolveRolloutFile(found)) ?? found;
   const source = scopedRolloutPath(file, sessionsDir(host.codexHome), 'sessions');

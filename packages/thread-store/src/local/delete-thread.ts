@@ -24,7 +24,11 @@ import {
 import { ThreadStoreError } from '../errors.js';
 import type { DeleteThreadParams } from '../types.js';
 import type { LocalFileOpsHost } from './file-ops-host.js';
-import { findRolloutPath, readFirstSessionMeta, removeThreadNameEntries } from './rollout-port.js';
+import {
+  lookupRolloutPath,
+  readFirstSessionMeta,
+  removeThreadNameEntries,
+} from './rollout-port.js';
 import { deleteRolloutFile, messageOf } from './rollout-scope.js';
 
 /** `cannot delete thread <id>: forked history still references it` when a fork reads it. */
@@ -58,15 +62,7 @@ export async function deleteLocalThread(
   await host.assertNoOtherWriter(threadId);
   const paths = new Set<string>();
   for (const archived of [false, true]) {
-    let found: string | null;
-    try {
-      found = await findRolloutPath(host.codexHome, threadId, archived, host.stateDb);
-    } catch (error) {
-      const what = archived ? 'archived thread id' : 'thread id';
-      throw ThreadStoreError.invalidRequest(
-        `failed to locate ${what} ${threadId}: ${messageOf(error)}`,
-      );
-    }
+    const found = await lookupRolloutPath(host, threadId, archived);
     if (found !== null) paths.add(plainRolloutPath(found));
   }
   // Nothing is deleted when any of the thread's files leads out of the home.

@@ -8,6 +8,7 @@
  */
 import { encodeSessionSource } from '@skein/protocol';
 import {
+  applyThreadRowPatch,
   defaultThreadMetadata,
   getThread,
   patchThreadMetadata,
@@ -17,11 +18,11 @@ import {
   upsertThread,
 } from '@skein/state';
 import { ThreadStoreError } from '../errors.js';
-import { hasObservedFacts } from '../patch.js';
+import { hasObservedFacts, threadRowPatchOf } from '../patch.js';
 import type { ThreadId, ThreadMetadataPatch } from '../types.js';
 import { isArchivedRolloutPath, normalizeThreadCwd } from './mapping.js';
 import { inHome, refuseLinkOutsideHome, rolloutMetadata } from './read-thread.js';
-import { findRolloutPath } from './rollout-port.js';
+import { requireRolloutPath } from './rollout-port.js';
 import { messageOf } from './rollout-scope.js';
 import type { LocalStoreHost } from './store-host.js';
 
@@ -83,7 +84,7 @@ export async function writeStatePatch(
     next.archivedAtMs = archived ? (patch.updatedAtMs ?? next.updatedAtMs) : null;
     if (entry !== undefined) next.historyMode = entry.historyMode;
   }
-  applyObservedFacts(next, patch, path);
+  next = applyObservedFacts(next, patch, path);
   next.recencyAtMs = 0;
   try {
     if (existing === undefined || hasObservedFacts(patch) || patch.updatedAtMs !== undefined) {
@@ -120,38 +121,34 @@ export async function writeStatePatch(
   }
 }
 
-/** Copies observed facts of a patch onto a row (names, git, memory and recency go elsewhere). */
-function applyObservedFacts(next: ThreadMetadata, patch: ThreadMetadataPatch, path: string): void {
-  if (path !== '') next.rolloutPath = path;
-  if (patch.preview !== undefined) next.preview = patch.preview;
-  if (patch.title !== undefined) next.title = patch.title;
-  if (patch.modelProvider !== undefined) next.modelProvider = patch.modelProvider;
-  if (patch.model !== undefined) next.model = patch.model;
-  if (patch.reasoningEffort !== undefined) next.reasoningEffort = patch.reasoningEffort;
-  if (patch.createdAtMs !== undefined) next.createdAtMs = patch.createdAtMs;
-  if (patch.updatedAtMs !== undefined) next.updatedAtMs = patch.updatedAtMs;
-  if (patch.source !== undefined) next.source = encodeSessionSource(patch.source);
-  if (patch.threadSource !== undefined) next.threadSource = patch.threadSource;
-  if (patch.agentNickname !== undefined) next.agentNickname = patch.agentNickname;
-  if (patch.agentRole !== undefined) next.agentRole = patch.agentRole;
-  if (patch.agentPath !== undefined) next.agentPath = patch.agentPath;
-  if (patch.cwd !== undefined) next.cwd = normalizeThreadCwd(patch.cwd);
-  if (patch.cliVersion !== undefined) next.cliVersion = patch.cliVersion;
-  if (patch.approvalMode !== undefined) next.approvalMode = patch.approvalMode;
-  if (patch.permissionProfile !== undefined) {
-    next.sandboxPolicy = JSON.stringify(patch.permissionProfile);
-  }
-  if (patch.tokenUsage !== undefined) {
-    next.tokensUsed = Math.max(0, Math.trunc(patch.tokenUsage.totalTokens));
-  }
-  if (patch.firstUserMessage !== undefined) next.firstUserMessage = patch.firstUserMessage;
-  if (patch.historyMode !== undefined) next.historyMode = patch.historyMode;
-  if (patch.gitInfo !== undefined && next.gitSha === null && next.gitBranch === null) {
+/**
+ * Copies the observed facts of a patch onto a row about to be upserted, through state's one
+ * patch rule; names, explicit git, memory mode and recency are written by their own UPDATEs.
+ */
+function applyObservedFacts(
+  next: ThreadMetadata,
+  patch: ThreadMetadataPatch,
+  path: string,
+): ThreadMetadata {
+  const {
+    name: _name,
+    git,
+    memoryMode: _memoryMode,
+    advanceRecencyAtMs: _advance,
+    ...observed
+  } = threadRowPatchOf(patch);
+  if (observed.cwd !== undefined) observed.cwd = normalizeThreadCwd(observed.cwd);
+  const row = applyThreadRowPatch(next, {
+    ...observed,
+    ...(path !== '' ? { rolloutPath: path } : {}),
+  });
+  if (git && row.gitSha === null && row.gitBranch === null) {
     // A new row takes observed git facts at insert; explicit resolution happens after.
-    next.gitSha = patch.gitInfo.sha ?? null;
-    next.gitBranch = patch.gitInfo.branch ?? null;
-    next.gitOriginUrl = patch.gitInfo.originUrl ?? null;
+    row.gitSha = git.sha ?? null;
+    row.gitBranch = git.branch ?? null;
+    row.gitOriginUrl = git.originUrl ?? null;
   }
+  return row;
 }
 
 /** A patch that only stamps `updatedAtMs` (a touch). */
@@ -172,18 +169,11 @@ export async function locateForUpdate(
 ): Promise<string> {
   const entry = host.writers.get(threadId);
   if (entry !== undefined) return entry.writer.path;
-  let found: string | null;
-  try {
-    found = await findRolloutPath(host.codexHome, threadId, false, host.stateDb);
-    if (found === null && includeArchived) {
-      found = await findRolloutPath(host.codexHome, threadId, true, host.stateDb);
-    }
-  } catch (error) {
-    throw ThreadStoreError.invalidRequest(
-      `failed to locate thread id ${threadId}: ${messageOf(error)}`,
-    );
-  }
-  if (found === null) throw ThreadStoreError.invalidRequest(`thread not found: ${threadId}`);
+  const found = await requireRolloutPath(host, threadId, {
+    archived: false,
+    includeArchived,
+    notFound: `thread not found: ${threadId}`,
+  });
   await refuseLinkOutsideHome(host, found);
   return found;
 }

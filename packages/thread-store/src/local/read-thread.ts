@@ -41,11 +41,11 @@ import {
   storedThreadFromMetadata,
 } from './mapping.js';
 import {
-  findRolloutPath,
   findThreadName,
   pathExists,
   readFirstSessionMeta,
   readRolloutMetadata,
+  requireRolloutPath,
 } from './rollout-port.js';
 import { messageOf } from './rollout-scope.js';
 import type { LocalStoreHost } from './store-host.js';
@@ -302,27 +302,11 @@ export async function locateRollout(
   if (entry !== undefined && (await pathExists(entry.writer.path))) {
     if (includeArchived || !isArchivedRolloutPath(entry.writer.path)) return entry.writer.path;
   }
-  let found: string | null;
-  try {
-    found = await findRolloutPath(host.codexHome, threadId, false, host.stateDb);
-  } catch (error) {
-    throw ThreadStoreError.invalidRequest(
-      `failed to locate thread id ${threadId}: ${messageOf(error)}`,
-    );
-  }
-  if (found === null && includeArchived) {
-    try {
-      found = await findRolloutPath(host.codexHome, threadId, true, host.stateDb);
-    } catch (error) {
-      throw ThreadStoreError.invalidRequest(
-        `failed to locate archived thread id ${threadId}: ${messageOf(error)}`,
-      );
-    }
-  }
-  if (found === null) {
-    throw ThreadStoreError.invalidRequest(`no rollout found for thread id ${threadId}`);
-  }
-  return found;
+  return requireRolloutPath(host, threadId, {
+    archived: false,
+    includeArchived,
+    notFound: `no rollout found for thread id ${threadId}`,
+  });
 }
 
 export async function readLocalThreadByRolloutPath(

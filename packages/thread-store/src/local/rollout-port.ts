@@ -20,6 +20,8 @@ import {
   streamRollout,
 } from '@skein/rollout';
 import type { StateDb, ThreadMetadata } from '@skein/state';
+import { ThreadStoreError } from '../errors.js';
+import { messageOf } from './rollout-scope.js';
 
 /** Appends one item as a line to an existing rollout (for threads without a live writer). */
 export async function appendRolloutItemToPath(path: string, item: RolloutItem): Promise<void> {
@@ -108,6 +110,48 @@ export async function findRolloutPath(
 ): Promise<string | null> {
   const found = await findThreadPathWithDb(codexHome, threadId, { archived, stateDb });
   return found === null ? null : plainRolloutPath(found);
+}
+
+/** Where an operation looks a thread's rollout up: the home and its state DB. */
+export interface RolloutLookupHost {
+  codexHome: string;
+  stateDb: StateDb | undefined;
+}
+
+/**
+ * `findRolloutPath` for an operation: a lookup that fails (an unreadable folder, a broken DB)
+ * is the caller's InvalidRequest naming the thread; null when the collection has none.
+ */
+export async function lookupRolloutPath(
+  host: RolloutLookupHost,
+  threadId: ThreadId,
+  archived: boolean,
+): Promise<string | null> {
+  try {
+    return await findRolloutPath(host.codexHome, threadId, archived, host.stateDb);
+  } catch (error) {
+    const what = archived ? 'archived thread id' : 'thread id';
+    throw ThreadStoreError.invalidRequest(
+      `failed to locate ${what} ${threadId}: ${messageOf(error)}`,
+    );
+  }
+}
+
+/**
+ * The thread's rollout in the active collection, else (when `includeArchived`) the archived
+ * one; InvalidRequest with `notFound` when neither has it.
+ */
+export async function requireRolloutPath(
+  host: RolloutLookupHost,
+  threadId: ThreadId,
+  options: { archived: boolean; includeArchived?: boolean; notFound: string },
+): Promise<string> {
+  let found = await lookupRolloutPath(host, threadId, options.archived);
+  if (found === null && !options.archived && options.includeArchived === true) {
+    found = await lookupRolloutPath(host, threadId, true);
+  }
+  if (found === null) throw ThreadStoreError.invalidRequest(options.notFound);
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------

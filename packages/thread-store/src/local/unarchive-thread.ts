@@ -22,7 +22,7 @@ import { setThreadArchived } from '@skein/state';
 import { ThreadStoreError } from '../errors.js';
 import type { ArchiveThreadParams } from '../types.js';
 import type { LocalFileOpsHost } from './file-ops-host.js';
-import { findRolloutPath } from './rollout-port.js';
+import { requireRolloutPath } from './rollout-port.js';
 import { checkRolloutFileName, messageOf, scopedRolloutPath } from './rollout-scope.js';
 
 /** Moves an archived rollout back into its dated `sessions/` folder; its restored plain path. */
@@ -31,17 +31,10 @@ export async function unarchiveLocalThread(
   params: ArchiveThreadParams,
 ): Promise<string> {
   const { threadId } = params;
-  let found: string | null;
-  try {
-    found = await findRolloutPath(host.codexHome, threadId, true, host.stateDb);
-  } catch (error) {
-    throw ThreadStoreError.invalidRequest(
-      `failed to locate archived thread id ${threadId}: ${messageOf(error)}`,
-    );
-  }
-  if (found === null) {
-    throw ThreadStoreError.invalidRequest(`no archived rollout found for thread id ${threadId}`);
-  }
+  const found = await requireRolloutPath(host, threadId, {
+    archived: true,
+    notFound: `no archived rollout found for thread id ${threadId}`,
+  });
   await host.refuseLinkOutsideHome(found);
   const file = (await resolveRolloutFile(found)) ?? found;
   const source = scopedRolloutPath(file, archivedSessionsDir(host.codexHome), 'archived');
