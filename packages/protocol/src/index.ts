@@ -1,7 +1,8 @@
 /**
- * The vocabulary every Skein layer shares, declared once: thread ids, session sources, git info
- * and its patch, the tri-state patch field, sort keys and directions, the thread list cursor, and
- * the time formats of a Codex home. A leaf: it depends on nothing of Skein's.
+ * The vocabulary every Skein layer shares, declared once: thread ids, a thread's indexed
+ * metadata, session sources, git info and its patch, the tri-state patch field, sort keys and
+ * directions, the thread list cursor, and the time formats of a Codex home. A leaf: it depends
+ * on nothing of Skein's.
  */
 export {
   decodeThreadCursor,
@@ -43,4 +44,10 @@ export {
   type ThreadId,
   threadIdSchema,
 } from './thread-id.js';
+export {
+  defaultThreadMetadata,
+  type ThreadHistoryModeValue,
+  type ThreadMemoryModeValue,
+  type ThreadMetadata,
+} from './thread-metadata.js';
 export { parseFileTimestamp, parseRfc3339Ms } from './time.js';

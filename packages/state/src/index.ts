@@ -1,7 +1,10 @@
 // The shared vocabulary this package's API speaks, declared in @skein/protocol.
+// A thread's row is shared vocabulary (declared in @skein/protocol); re-exported because every
+// state query takes and returns it.
 export {
   type ClearableField,
   decodeThreadCursor,
+  defaultThreadMetadata,
   encodeThreadCursor,
   type GitInfoPatch,
   isThreadId,
@@ -9,7 +12,10 @@ export {
   parseThreadId,
   type SortDirection,
   type ThreadCursor,
+  type ThreadHistoryModeValue,
   type ThreadId,
+  type ThreadMemoryModeValue,
+  type ThreadMetadata,
   type ThreadSortKey,
 } from '@skein/protocol';
 export {
@@ -125,12 +131,6 @@ export type {
 } from './schema.js';
 export { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
-export {
-  defaultThreadMetadata,
-  type ThreadHistoryModeValue,
-  type ThreadMemoryModeValue,
-  type ThreadMetadata,
-} from './thread-metadata.js';
 export { type CountThreadsFilter, countListableThreads } from './threads/count.js';
 export {
   applyThreadRowPatch,

@@ -1,13 +1,13 @@
 import type { ThreadId } from '@skein/protocol';
-import type { Database, Statement } from 'better-sqlite3';
-import type { StateContext } from './context.js';
-import { StateError } from './errors.js';
-import { recencyInSidecar, SidecarRecencyStatements, suppliedRecency } from './sidecar/recency.js';
 import {
   defaultThreadMetadata,
   type ThreadMemoryModeValue,
   type ThreadMetadata,
-} from './thread-metadata.js';
+} from '@skein/protocol';
+import type { Database, Statement } from 'better-sqlite3';
+import type { StateContext } from './context.js';
+import { StateError } from './errors.js';
+import { recencyInSidecar, SidecarRecencyStatements, suppliedRecency } from './sidecar/recency.js';
 import {
   EXISTING_WINS_COLUMNS,
   metadataToRow,

@@ -3,17 +3,18 @@
  * columns for every dialect and layout (SQLite in Codex's layout, PostgreSQL in Skein's): the
  * stores encode their patches into this shape and never name a column themselves.
  */
-import type { ClearableField, GitInfoPatch } from '@skein/protocol';
+import type {
+  ClearableField,
+  GitInfoPatch,
+  ThreadHistoryModeValue,
+  ThreadMemoryModeValue,
+  ThreadMetadata,
+} from '@skein/protocol';
 import { sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { storesLegacySandboxPolicy } from '../profile.js';
 import type { ThreadsTable } from '../schema.js';
 import { advanceSidecarRecency, recencyInSidecar } from '../sidecar/recency.js';
-import type {
-  ThreadHistoryModeValue,
-  ThreadMemoryModeValue,
-  ThreadMetadata,
-} from '../thread-metadata.js';
 import { secondsOf } from './row.js';
 import { assertWritable, updatedColumns } from './write.js';
 

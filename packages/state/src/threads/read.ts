@@ -1,3 +1,4 @@
+import type { ThreadMetadata } from '@skein/protocol';
 import {
   decodeThreadCursor,
   encodeThreadCursor,
@@ -11,7 +12,6 @@ import { StateError } from '../errors.js';
 import { sortColumnOf } from '../profile.js';
 import type { StateDatabase } from '../schema.js';
 import { recencyInSidecar, refreshSidecarRecency, SIDECAR_SCHEMA } from '../sidecar/recency.js';
-import type { ThreadMetadata } from '../thread-metadata.js';
 import { rowToMetadata, type ThreadRow } from './row.js';
 
 type Eb = ExpressionBuilder<StateDatabase, 'threads'>;

@@ -1,4 +1,4 @@
-import type { ThreadId } from '@skein/protocol';
+import type { ThreadId, ThreadMemoryModeValue, ThreadMetadata } from '@skein/protocol';
 import type { Insertable, Selectable } from 'kysely';
 import {
   SKEIN_THREADS_PROFILE,
@@ -6,7 +6,6 @@ import {
   type ThreadsProfile,
 } from '../profile.js';
 import type { ThreadsTable } from '../schema.js';
-import type { ThreadMemoryModeValue, ThreadMetadata } from '../thread-metadata.js';
 
 /** A `threads` row as read: the table's columns plus the spawn parent from the edge table. */
 export type ThreadRow = Partial<Selectable<ThreadsTable>> & {

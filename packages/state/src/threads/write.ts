@@ -1,3 +1,4 @@
+import type { ThreadMetadata } from '@skein/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { StateError } from '../errors.js';
@@ -9,7 +10,6 @@ import {
   suppliedRecency,
   writeSidecarRecency,
 } from '../sidecar/recency.js';
-import type { ThreadMetadata } from '../thread-metadata.js';
 import {
   EXISTING_WINS_COLUMNS,
   metadataToRow,

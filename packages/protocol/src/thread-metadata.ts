@@ -1,9 +1,10 @@
-import type { ThreadId } from '@skein/protocol';
+import type { ThreadId } from './thread-id.js';
 
 /**
  * One thread's row in the state index, in Skein's names (camelCase, times in integer ms).
- * This is the shape metadata extraction (rollout) produces and every query (state) takes and
- * returns; columns follow Codex's `threads` table (spec rollout-state §5.2).
+ * This is the shape metadata extraction (rollout) produces, every query (state) takes and
+ * returns, and the stores map to their answers; columns follow Codex's `threads` table (spec
+ * rollout-state §5.2).
  */
 export interface ThreadMetadata {
   id: ThreadId;
