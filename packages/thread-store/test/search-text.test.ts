@@ -4,6 +4,7 @@ import {
   agentMessageItem,
   assistantResponseItem,
   messageCompletedItem,
+  newThreadId,
   recordSnippet,
   type SearchableRecord,
   snippetAround,
@@ -14,7 +15,7 @@ import {
   visibleText,
 } from '../src/index.js';
 
-const at = { threadId: '019a0000-0000-7000-8000-000000000001', turnId: 'turn-1', atMs: 0 };
+const at = { threadId: newThreadId(0), turnId: 'turn-1', atMs: 0 };
 
 describe('visibleText', () => {
   it('reads every visible line shape', () => {
