@@ -69,15 +69,19 @@ export async function searchPostgresThreads(
   const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
   const ids = metas.map((meta) => meta.id);
   const extras = await host.extrasFor(ids);
-  // Each thread's first matching item, in one round trip; its snippet is the shared JS rule's.
+  // Each thread's first matching item (stopping there, in `seq` order), in one round trip; its
+  // snippet is the shared JS rule's.
   const firsts =
     ids.length === 0
       ? []
       : (
           await sql<{ thread_id: string; item_json: string }>`
-            SELECT DISTINCT ON (i.thread_id) i.thread_id, i.item_json FROM ${match.from}
-            WHERE i.thread_id = ANY(${ids}::text[]) AND ${match.where}
-            ORDER BY i.thread_id, i.seq`.execute(host.db)
+            SELECT page.id AS thread_id, first.item_json
+            FROM unnest(${ids}::text[]) AS page(id)
+            CROSS JOIN LATERAL (
+              SELECT i.item_json FROM ${match.from}
+              WHERE i.thread_id = page.id AND ${match.where}
+              ORDER BY i.seq LIMIT 1) AS first`.execute(host.db)
         ).rows;
   const firstItem = new Map(firsts.map((row) => [row.thread_id, row.item_json]));
   const items = metas.map((meta) => {
