@@ -1,26 +1,24 @@
 /**
- * `PostgresThreadStore.searchThreads`: threads whose visible conversation (user and agent
- * messages of their history rows) contains the term, case-insensitively, in the listing's
- * order and keyset (state's `afterThreadCursor`), with one snippet around each thread's first
- * match.
+ * `PostgresThreadStore.searchThreads`: threads whose visible conversation contains the term,
+ * by the same rule as every store (@skein/thread-store's search-text.ts, mirrored in SQL by
+ * search-text-sql.ts), in the listing's order and keyset (state's `afterThreadCursor`), with
+ * the shared snippet of each thread's first matching item.
  *
  * Crash safety: a read; nothing is written.
  */
 import { decodeThreadCursor, encodeSessionSource, encodeThreadCursor } from '@skein/protocol';
+import { afterThreadCursor, type ThreadMetadata, threadRowToMetadata } from '@skein/state';
 import {
-  afterThreadCursor,
-  MAX_THREAD_PAGE_SIZE,
-  type ThreadMetadata,
-  threadRowToMetadata,
-} from '@skein/state';
-import {
+  recordSnippet,
   type SearchThreadsParams,
   type ThreadSearchPage,
   ThreadStoreError,
+  validateSearchParams,
 } from '@skein/thread-store';
 import { type Kysely, sql } from 'kysely';
 import { storedThreadFromMetadata, type ThreadExtras } from './codec.js';
 import type { PgStoreDatabase } from './schema.js';
+import { caseFoldCollation, visibleMatch } from './search-text-sql.js';
 
 /** What a search reads: the database, and the store's per-thread extras (token usage, ...). */
 export interface PostgresSearchHost {
@@ -33,12 +31,7 @@ export async function searchPostgresThreads(
   host: PostgresSearchHost,
   params: SearchThreadsParams,
 ): Promise<ThreadSearchPage> {
-  const term = params.searchTerm;
-  if (term === '') throw ThreadStoreError.invalidRequest('thread/search requires search_term');
-  if (!Number.isInteger(params.pageSize) || params.pageSize < 1) {
-    throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
-  }
-  const pageSize = Math.min(params.pageSize, MAX_THREAD_PAGE_SIZE);
+  const { term, pageSize } = validateSearchParams(params);
   const anchor = params.cursor ? decodeThreadCursor(params.cursor) : null;
   if (params.cursor && anchor === null) {
     throw ThreadStoreError.invalidRequest(`invalid cursor: ${params.cursor}`);
@@ -51,18 +44,16 @@ export async function searchPostgresThreads(
       : sortKey === 'recencyAt'
         ? 'recency_at_ms'
         : 'created_at_ms';
-  const visibleText = sql<string>`(i.item_json::jsonb -> 'payload' ->> 'message')`;
-  const needle = term.toLowerCase();
-  const matches = (threadId: ReturnType<typeof sql.ref>) => sql<boolean>`EXISTS (
-    SELECT 1 FROM thread_store_items i
-    WHERE i.thread_id = ${threadId} AND i.item_json::jsonb ->> 'type' = 'event_msg'
-      AND strpos(lower(${visibleText}), ${needle}) > 0)`;
+  const match = visibleMatch(term, await caseFoldCollation(host.db));
   let query = host.db
     .selectFrom('threads')
     .selectAll()
     .where('archived', '=', params.archived === true ? 1 : 0)
     .where('preview', '<>', '')
-    .where(matches(sql.ref('threads.id')));
+    .where(
+      sql<boolean>`EXISTS (SELECT 1 FROM ${match.from}
+        WHERE i.thread_id = ${sql.ref('threads.id')} AND ${match.where})`,
+    );
   const sources = params.allowedSources ?? [];
   if (sources.length > 0) query = query.where('source', 'in', sources.map(encodeSessionSource));
   if (anchor) {
@@ -76,19 +67,29 @@ export async function searchPostgresThreads(
     .limit(pageSize + 1)
     .execute();
   const metas = rows.slice(0, pageSize).map(threadRowToMetadata);
-  const extras = await host.extrasFor(metas.map((meta) => meta.id));
-  const items = [];
-  for (const meta of metas) {
-    const first = await sql<{ text: string }>`
-      SELECT ${visibleText} AS text FROM thread_store_items i
-      WHERE i.thread_id = ${meta.id} AND i.item_json::jsonb ->> 'type' = 'event_msg'
-        AND strpos(lower(${visibleText}), ${needle}) > 0
-      ORDER BY i.seq LIMIT 1`.execute(host.db);
-    items.push({
-      thread: storedThreadFromMetadata(meta, extras.get(meta.id)),
-      snippet: snippetAround(first.rows[0]?.text ?? '', term),
-    });
-  }
+  const ids = metas.map((meta) => meta.id);
+  const extras = await host.extrasFor(ids);
+  // Each thread's first matching item (stopping there, in `seq` order), in one round trip; its
+  // snippet is the shared JS rule's.
+  const firsts =
+    ids.length === 0
+      ? []
+      : (
+          await sql<{ thread_id: string; item_json: string }>`
+            SELECT page.id AS thread_id, first.item_json
+            FROM unnest(${ids}::text[]) AS page(id)
+            CROSS JOIN LATERAL (
+              SELECT i.item_json FROM ${match.from}
+              WHERE i.thread_id = page.id AND ${match.where}
+              ORDER BY i.seq LIMIT 1) AS first`.execute(host.db)
+        ).rows;
+  const firstItem = new Map(firsts.map((row) => [row.thread_id, row.item_json]));
+  const items = metas.map((meta) => {
+    const json = firstItem.get(meta.id);
+    // '' only if the database and JS fold case differently for this text (no ICU collation).
+    const snippet = json === undefined ? null : recordSnippet(JSON.parse(json), term);
+    return { thread: storedThreadFromMetadata(meta, extras.get(meta.id)), snippet: snippet ?? '' };
+  });
   const last = metas[metas.length - 1];
   const position = (meta: ThreadMetadata) =>
     sortKey === 'createdAt'
@@ -103,14 +104,4 @@ export async function searchPostgresThreads(
         ? encodeThreadCursor({ timestampMs: position(last), threadId: last.id })
         : null,
   };
-}
-
-/** Up to ~40 characters before and ~80 after the first match, on one line. */
-function snippetAround(text: string, term: string): string {
-  const at = text.toLowerCase().indexOf(term.toLowerCase());
-  if (at < 0) return text.slice(0, 120);
-  const start = Math.max(0, at - 40);
-  const end = Math.min(text.length, at + term.length + 80);
-  const body = text.slice(start, end).replace(/\s+/g, ' ').trim();
-  return `${start > 0 ? '…' : ''}${body}${end < text.length ? '…' : ''}`;
 }

@@ -32,6 +32,7 @@ import {
   threadSearchPageSchema,
   turnPageSchema,
   type UpdateThreadMetadataParams,
+  validateSearchParams,
 } from '@skein/thread-store';
 import type { z } from 'zod';
 import {
@@ -291,12 +292,11 @@ export class RemoteThreadStore extends ThreadStoreBase {
   }
 
   override async searchThreads(params: SearchThreadsParams): Promise<ThreadSearchPage> {
-    if (!(params.pageSize >= 1)) {
-      throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
-    }
+    // The stores' own checks, before the wire (whose schema would word them differently).
+    const { pageSize } = validateSearchParams(params);
     return (await this.jsonCall(
       'SearchThreads',
-      params,
+      { ...params, pageSize },
       threadSearchPageSchema,
     )) as ThreadSearchPage;
   }

@@ -72,6 +72,16 @@ export {
 } from './patch.js';
 export * from './schemas.js';
 export {
+  containsTerm,
+  recordSnippet,
+  type SearchableRecord,
+  SNIPPET_CHARS_AFTER,
+  SNIPPET_CHARS_BEFORE,
+  snippetAround,
+  validateSearchParams,
+  visibleText,
+} from './search-text.js';
+export {
   type SessionMetaContext,
   type SpawnFacts,
   sessionMetaForCreate,

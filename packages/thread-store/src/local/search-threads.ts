@@ -6,8 +6,8 @@
  * Crash safety: a read; nothing is written.
  */
 import { plainRolloutPath, resolveRolloutFile } from '@skein/rollout';
-import { MAX_THREAD_PAGE_SIZE } from '@skein/state';
-import { ThreadStoreError, toThreadStoreError } from '../errors.js';
+import { toThreadStoreError } from '../errors.js';
+import { validateSearchParams } from '../search-text.js';
 import type {
   ListThreadsParams,
   SearchThreadsParams,
@@ -32,13 +32,7 @@ export async function searchLocalThreads(
   ctx: LocalSearchContext,
   params: SearchThreadsParams,
 ): Promise<ThreadSearchPage> {
-  const term = params.searchTerm;
-  if (term.trim() === '') {
-    throw ThreadStoreError.invalidRequest('thread/search requires search_term');
-  }
-  if (!(params.pageSize >= 1)) {
-    throw ThreadStoreError.invalidRequest(`page_size must be at least 1: ${params.pageSize}`);
-  }
+  const { term, pageSize } = validateSearchParams(params);
   const archived = params.archived ?? false;
   const snippets = new Map<string, string>();
   try {
@@ -62,7 +56,6 @@ export async function searchLocalThreads(
   } catch (error) {
     throw toThreadStoreError(error, 'failed to search rollout contents');
   }
-  const pageSize = Math.min(Math.trunc(params.pageSize), MAX_THREAD_PAGE_SIZE);
   if (snippets.size === 0) return { items: [], nextCursor: null };
   const sortKey = params.sortKey ?? 'createdAt';
   const scanSize = Math.min(1000, Math.max(256, Math.min(2048, pageSize * 8)));

@@ -15,6 +15,7 @@ import {
 import { describeHistoryConformance } from './conformance/history.js';
 import { describeListingConformance } from './conformance/listing.js';
 import { describeMetadataConformance } from './conformance/metadata.js';
+import { describeSearchConformance } from './conformance/search.js';
 import { describeTurnsItemsConformance } from './conformance/turns-items.js';
 import { describeWriterConformance } from './conformance/writers.js';
 
@@ -52,6 +53,7 @@ export function describeThreadStoreConformance(options: ThreadStoreConformanceOp
     describeWriterConformance(suite);
     describeMetadataConformance(suite);
     describeListingConformance(suite);
+    describeSearchConformance(suite);
     describeArchiveDeleteConformance(suite);
     describeTurnsItemsConformance(suite);
   });
