@@ -1,7 +1,9 @@
 /**
  * Pages of `thread/turns/list` over turns rebuilt by turns.ts, with 0.169's cursors: a rollout
  * ordinal for paginated histories (A.17), a turn id for legacy ones (A.18), each saying whether
- * the anchor turn itself is on the page.
+ * the anchor turn itself is on the page. A layer of its own, apart from the store's `listTurns`
+ * pages (@skein/thread-store turns.ts, base64url cursors): the two page differently but over the
+ * same turns, both cut by `segmentTurns` of @skein/protocol.
  */
 import type { SortDirection, TurnItemsView } from './params.js';
 import { asRecord, type BuiltHistory, type BuiltTurn, viewTurn, type WireTurn } from './turns.js';

@@ -5,8 +5,10 @@
  * `agent_message` / `task_complete` events, items numbered `item-1`, `item-2`, ... across the
  * thread) and 0.169's paginated one (`item_completed` events carrying `UserMessage` /
  * `AgentMessage` items with their own ids and times, every line with an `ordinal`).
- * Paging the built turns (`thread/turns/list` cursors) is in turn-pages.ts.
+ * Where turns start and end is `segmentTurns` of @skein/protocol, the store's rule too; paging
+ * the built turns with 0.169's wire cursors is turn-pages.ts.
  */
+import { segmentTurns, type TurnSegment, type TurnStatus } from '@skein/protocol';
 import type { TurnItemsView } from './params.js';
 
 /** One rollout item as the store hands it out; `ordinal` is present on paginated lines. */
@@ -16,8 +18,7 @@ export interface HistoryItem {
   readonly ordinal?: number | undefined;
 }
 
-/** A turn's status on the wire. */
-export type TurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
+export type { TurnStatus };
 
 /** One part of a user message's content on the wire (text with its elements, an image, …). */
 export interface WireUserInput {
@@ -33,6 +34,14 @@ export interface WireCollabAgentState {
 
 /** A turn item on the wire (`userMessage`, `agentMessage`, `reasoning`, tool calls, …). */
 export type WireThreadItem =
+  | {
+      type: 'reasoning';
+      id: string;
+      summary: string[];
+      content: string[];
+      startedAtMs: number | null;
+      completedAtMs: number | null;
+    }
   | {
       type: 'collabAgentToolCall';
       id: string;
@@ -232,198 +241,141 @@ function collabItem(
   };
 }
 
-/** True when the history was written in 0.169's paginated shape. */
-function isPaginatedHistory(items: readonly HistoryItem[]): boolean {
-  for (const item of items) {
-    const payload = asRecord(item.payload);
-    if (item.type === 'session_meta' && payload?.history_mode === 'paginated') return true;
-    if (item.type === 'event_msg' && payload?.type === 'item_completed') return true;
-  }
-  return false;
-}
+/** Legacy reasoning events and the part of a `reasoning` item their text goes to. */
+const REASONING_FIELDS: Readonly<Record<string, 'summary' | 'content'>> = {
+  agent_reasoning: 'summary',
+  agent_reasoning_raw_content: 'content',
+};
 
 /**
- * Groups rollout items into turns. `running` = the thread has a live, active turn (its
- * in-progress turn stays `inProgress`); otherwise a turn left open is reported `interrupted`.
+ * Rebuilds the wire turns of a history: where turns start and end, their ids and statuses come
+ * from `segmentTurns` (@skein/protocol, shared with the store's `listTurns`); this adds the wire
+ * items. `running` = the thread has a live, active turn (its in-progress turn stays
+ * `inProgress`); otherwise a turn left open is reported `interrupted`.
  */
 export function buildTurns(items: readonly HistoryItem[], running = false): BuiltHistory {
-  const paginated = isPaginatedHistory(items);
-  const turns: BuiltTurn[] = [];
-  let current: BuiltTurn | null = null;
-  let legacyItemCounter = 0;
-  let implicitTurnCounter = 0;
-  let lastItemOrdinal: number | null = null;
-
-  const openTurn = (
-    id: string,
-    rootTurnId: string | null,
-    startedAt: number | null,
-    ordinal: number,
-  ) => {
-    current = {
+  const segmentation = segmentTurns(items);
+  const { paginated } = segmentation;
+  const built = new Map<TurnSegment, BuiltTurn>();
+  const turns = segmentation.turns.map((segment): BuiltTurn => {
+    const turn: BuiltTurn = {
       turn: {
-        id,
-        rootTurnId,
+        id: segment.turnId,
+        rootTurnId: segment.rootTurnId,
         items: [],
         itemsView: 'full',
-        status: 'inProgress',
+        status: segment.status,
         error: null,
-        startedAt,
-        completedAt: null,
-        durationMs: null,
+        startedAt: segment.startedAt,
+        completedAt: segment.completedAt,
+        durationMs: segment.durationMs,
       },
-      startOrdinal: ordinal,
+      startOrdinal: segment.startOrdinal,
       itemOrdinals: [],
     };
-    turns.push(current);
-    return current;
-  };
-  const ensureTurn = (ordinal: number): BuiltTurn => {
-    if (current !== null) return current;
-    implicitTurnCounter += 1;
-    return openTurn(`turn-${implicitTurnCounter}`, null, null, ordinal);
-  };
-  const findTurn = (turnId: unknown): BuiltTurn | null => {
-    if (typeof turnId !== 'string') return current;
-    if (current?.turn.id === turnId) return current;
-    for (let i = turns.length - 1; i >= 0; i -= 1) {
-      const candidate = turns[i];
-      if (candidate?.turn.id === turnId) return candidate;
-    }
-    return current;
-  };
+    built.set(segment, turn);
+    return turn;
+  });
+  // Legacy items are numbered across the turns a rollback left (0.169 numbers them so).
+  let legacyItemCounter = 0;
+  let lastItemOrdinal: number | null = null;
 
   items.forEach((item, index) => {
+    const segment = segmentation.turnOfRecord[index];
+    const target = segment == null ? undefined : built.get(segment);
+    if (target === undefined || item.type !== 'event_msg') return;
     const ordinal = item.ordinal ?? index;
-    if (item.type !== 'event_msg') return;
     const payload = asRecord(item.payload);
     if (payload === null) return;
-    switch (payload.type) {
-      case 'task_started':
-      case 'turn_started': {
-        const turnId = stringOr(payload.turn_id, null);
-        if (turnId === null) return;
-        openTurn(
-          turnId,
-          stringOr(payload.root_turn_id, null),
-          numberOr(payload.started_at, null),
-          ordinal,
-        );
+    if (!paginated && payload.type === 'user_message') {
+      legacyItemCounter += 1;
+      target.itemOrdinals.push(ordinal);
+      target.turn.items.push({
+        type: 'userMessage',
+        id: `item-${legacyItemCounter}`,
+        clientId: null,
+        content: legacyUserContent(payload),
+        startedAtMs: null,
+        completedAtMs: null,
+      });
+    } else if (!paginated && payload.type === 'agent_message') {
+      const text = stringOr(payload.message, '');
+      if (text === '') return;
+      legacyItemCounter += 1;
+      target.itemOrdinals.push(ordinal);
+      target.turn.items.push(
+        agentItem(
+          `item-${legacyItemCounter}`,
+          text,
+          payload.phase,
+          payload.memory_citation,
+          null,
+          null,
+        ),
+      );
+    } else if (!paginated && REASONING_FIELDS[String(payload.type)] !== undefined) {
+      const text = stringOr(payload.text, '');
+      if (text === '') return;
+      // Reasoning text joins the turn's last item when that is reasoning too (0.169 does so).
+      const field = REASONING_FIELDS[String(payload.type)] as 'summary' | 'content';
+      const last = target.turn.items.at(-1);
+      if (last?.type === 'reasoning') {
+        last[field].push(text);
         return;
       }
-      case 'task_complete':
-      case 'turn_complete': {
-        const target = findTurn(payload.turn_id);
-        if (target === null) return;
-        target.turn.status = target.turn.error === null ? 'completed' : 'failed';
-        target.turn.completedAt = numberOr(payload.completed_at, target.turn.completedAt);
-        target.turn.durationMs = numberOr(payload.duration_ms, target.turn.durationMs);
-        if (target === current) current = null;
-        return;
-      }
-      case 'turn_aborted': {
-        const target = findTurn(payload.turn_id);
-        if (target === null) return;
-        target.turn.status = 'interrupted';
-        target.turn.completedAt = numberOr(payload.completed_at, target.turn.completedAt);
-        target.turn.durationMs = numberOr(payload.duration_ms, target.turn.durationMs);
-        if (target === current) current = null;
-        return;
-      }
-      case 'error': {
-        const target = current;
-        if (target === null) return;
-        target.turn.status = 'failed';
-        target.turn.error = {
-          message: stringOr(payload.message, ''),
-          codexErrorInfo: payload.codex_error_info ?? null,
-          additionalDetails: null,
-        };
-        return;
-      }
-      case 'user_message': {
-        if (paginated) return;
-        // A user message outside an explicit turn (very old rollouts) opens an implicit one.
-        const target = ensureTurn(ordinal);
-        legacyItemCounter += 1;
-        target.itemOrdinals.push(ordinal);
-        target.turn.items.push({
-          type: 'userMessage',
-          id: `item-${legacyItemCounter}`,
-          clientId: null,
-          content: legacyUserContent(payload),
-          startedAtMs: null,
-          completedAtMs: null,
-        });
-        return;
-      }
-      case 'agent_message': {
-        if (paginated) return;
-        const target = ensureTurn(ordinal);
-        legacyItemCounter += 1;
-        target.itemOrdinals.push(ordinal);
-        target.turn.items.push(
-          agentItem(
-            `item-${legacyItemCounter}`,
-            stringOr(payload.message, ''),
-            payload.phase,
-            payload.memory_citation,
-            null,
-            null,
-          ),
-        );
-        return;
-      }
-      case 'item_completed': {
-        const item = asRecord(payload.item);
-        if (item === null) return;
-        const target = findTurn(payload.turn_id) ?? ensureTurn(ordinal);
-        const id = stringOr(item.id, '');
-        const startedAtMs = numberOr(payload.started_at_ms, null);
-        const completedAtMs = numberOr(payload.completed_at_ms, null);
-        if (item.type === 'UserMessage') {
-          target.itemOrdinals.push(ordinal);
-          target.turn.items.push({
-            type: 'userMessage',
-            id,
-            clientId: stringOr(item.client_id, null),
-            content: paginatedUserContent(item),
-            startedAtMs,
-            completedAtMs,
-          });
-          lastItemOrdinal = ordinal;
-        } else if (item.type === 'AgentMessage') {
-          target.itemOrdinals.push(ordinal);
-          target.turn.items.push(
-            agentItem(
-              id,
-              agentText(item),
-              item.phase,
-              item.memory_citation ?? null,
-              startedAtMs,
-              completedAtMs,
-            ),
-          );
-          lastItemOrdinal = ordinal;
-        } else if (item.type === 'CollabAgentToolCall') {
-          target.itemOrdinals.push(ordinal);
-          target.turn.items.push(collabItem(item, startedAtMs, completedAtMs));
-          lastItemOrdinal = ordinal;
-        }
-        return;
-      }
-      default:
-        return;
+      legacyItemCounter += 1;
+      target.itemOrdinals.push(ordinal);
+      target.turn.items.push({
+        type: 'reasoning',
+        id: `item-${legacyItemCounter}`,
+        summary: field === 'summary' ? [text] : [],
+        content: field === 'content' ? [text] : [],
+        startedAtMs: null,
+        completedAtMs: null,
+      });
+    } else if (payload.type === 'item_completed') {
+      const wire = completedItem(payload);
+      if (wire === null) return;
+      target.itemOrdinals.push(ordinal);
+      target.turn.items.push(wire);
+      lastItemOrdinal = ordinal;
     }
   });
 
-  const last = turns.at(-1);
-  for (const built of turns) {
-    if (built.turn.status !== 'inProgress') continue;
-    if (running && built === last) continue;
-    built.turn.status = 'interrupted';
+  if (!running) {
+    for (const { turn } of turns) if (turn.status === 'inProgress') turn.status = 'interrupted';
   }
   return { turns, lastItemOrdinal, paginated };
+}
+
+/** The wire item of an `item_completed` event (user and agent messages, collab tool calls). */
+function completedItem(payload: Json): WireThreadItem | null {
+  const item = asRecord(payload.item);
+  if (item === null) return null;
+  const startedAtMs = numberOr(payload.started_at_ms, null);
+  const completedAtMs = numberOr(payload.completed_at_ms, null);
+  if (item.type === 'UserMessage') {
+    return {
+      type: 'userMessage',
+      id: stringOr(item.id, ''),
+      clientId: stringOr(item.client_id, null),
+      content: paginatedUserContent(item),
+      startedAtMs,
+      completedAtMs,
+    };
+  }
+  if (item.type === 'AgentMessage') {
+    return agentItem(
+      stringOr(item.id, ''),
+      agentText(item),
+      item.phase,
+      item.memory_citation ?? null,
+      startedAtMs,
+      completedAtMs,
+    );
+  }
+  if (item.type === 'CollabAgentToolCall') return collabItem(item, startedAtMs, completedAtMs);
+  return null;
 }
 
 /** Applies an items view to a full turn: none, summary (first user + last agent), or all. */

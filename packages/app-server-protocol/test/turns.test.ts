@@ -127,7 +127,7 @@ describe('turn edge cases', () => {
     expect(buildTurns(items, true).turns[0]?.turn.status).toBe('inProgress');
   });
 
-  it('keeps images and marks aborted and failed turns', () => {
+  it('keeps images, marks aborted turns, and leaves an error event’s turn completed (as 0.169)', () => {
     const items: HistoryItem[] = [
       started('t1'),
       user('look'),
@@ -143,7 +143,7 @@ describe('turn edge cases', () => {
         payload: { type: 'task_complete', turn_id: 't2', completed_at: 11, duration_ms: 5 },
       },
     ];
-    const [aborted, failed] = buildTurns(items).turns.map((t) => t.turn);
+    const [aborted, errored] = buildTurns(items).turns.map((t) => t.turn);
     expect(aborted?.status).toBe('interrupted');
     expect(aborted?.items[0]).toMatchObject({
       type: 'userMessage',
@@ -152,9 +152,9 @@ describe('turn edge cases', () => {
         { type: 'image', url: 'https://x/i.png' },
       ],
     });
-    expect(failed).toMatchObject({
-      status: 'failed',
-      error: { message: 'boom' },
+    expect(errored).toMatchObject({
+      status: 'completed',
+      error: null,
       completedAt: 11,
       durationMs: 5,
     });

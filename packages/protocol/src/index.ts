@@ -1,8 +1,8 @@
 /**
  * The vocabulary every Skein layer shares, declared once: thread ids, a thread's indexed
  * metadata, session sources, git info and its patch, the tri-state patch field, sort keys and
- * directions, the thread list cursor, and the time formats of a Codex home. A leaf: it depends
- * on nothing of Skein's.
+ * directions, the thread list cursor, the time formats of a Codex home, and where a history's
+ * turns start and end. A leaf: it depends on nothing of Skein's.
  */
 export {
   decodeThreadCursor,
@@ -51,3 +51,11 @@ export {
   type ThreadMetadata,
 } from './thread-metadata.js';
 export { parseFileTimestamp, parseRfc3339Ms } from './time.js';
+export {
+  isPaginatedHistory,
+  segmentTurns,
+  type TurnRecord,
+  type TurnSegment,
+  type TurnSegmentation,
+  type TurnStatus,
+} from './turn-segments.js';

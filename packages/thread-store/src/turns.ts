@@ -1,12 +1,13 @@
 /**
- * Turns and items of a legacy history, store-neutral: every store hands in its thread's lines
- * (items with the time they were recorded) and pages them here, so cursors, page sizes and
- * views mean the same thing on every store. A turn runs from a `task_started` (alias `turn_started`) to its
- * `task_complete` / `turn_aborted`; files written without turn events (older Codex) start a turn
- * at each user message. Items before the first turn (the session meta, the first turn context)
- * belong to no turn.
+ * Turns and items of a history, store-neutral: every store hands in its thread's lines (items
+ * with the time they were recorded) and pages them here, so cursors, page sizes and views mean
+ * the same thing on every store. Where turns start and end, their ids and statuses are
+ * `segmentTurns` of @skein/protocol, the rule the app-server's wire turns use too; lines outside
+ * every turn (the session meta, the first turn context) belong to no turn. These are the store's
+ * pages with the store's own cursors (base64url JSON naming a turn or a line); the app-server
+ * pages the same turns with 0.169's wire cursors in @skein/app-server-protocol's turn-pages.ts.
  */
-import { parseRfc3339Ms } from '@skein/protocol';
+import { parseRfc3339Ms, segmentTurns, type TurnSegment } from '@skein/protocol';
 import type { RolloutLine } from '@skein/rollout';
 import { z } from 'zod';
 import { ThreadStoreError } from './errors.js';
@@ -17,31 +18,21 @@ import type {
   StoredThreadItem,
   StoredTurn,
   StoredTurnItemsView,
-  StoredTurnStatus,
   TurnPage,
 } from './types.js';
 
 /** The input of the pagers: one history item plus its `timestamp` (RFC 3339, UTC). */
 export type { RolloutLine };
 
+/** A turn cut by the shared rule, with the lines that belong to it. */
 interface TurnDraft {
-  turnId: string;
+  segment: TurnSegment;
   lines: RolloutLine[];
-  status: StoredTurnStatus;
-  startedAt: number | null;
-  completedAt: number | null;
-  durationMs: number | null;
   createdAtMs: number | null;
-  errorMessage: string | null;
-  explicit: boolean;
 }
 
 function eventPayload(line: RolloutLine): Record<string, unknown> | null {
   return line.type === 'event_msg' ? (line.payload as Record<string, unknown>) : null;
-}
-
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 function lineItem(line: RolloutLine): RolloutItem {
@@ -49,58 +40,13 @@ function lineItem(line: RolloutLine): RolloutItem {
   return item as RolloutItem;
 }
 
-/** Splits a rollout's lines into turns, oldest first. */
-export function segmentTurns(lines: readonly RolloutLine[]): TurnDraft[] {
-  const turns: TurnDraft[] = [];
-  let current: TurnDraft | null = null;
-  let sawTurnEvents = false;
-  const start = (turnId: string, line: RolloutLine, explicit: boolean): TurnDraft => {
-    if (current !== null && current.status === 'inProgress') current.status = 'interrupted';
-    const payload = eventPayload(line);
-    const draft: TurnDraft = {
-      turnId,
-      lines: [],
-      status: 'inProgress',
-      startedAt: numberOrNull(payload?.started_at),
-      completedAt: null,
-      durationMs: null,
-      createdAtMs: parseRfc3339Ms(line.timestamp),
-      errorMessage: null,
-      explicit,
-    };
-    turns.push(draft);
-    return draft;
-  };
-  for (const line of lines) {
-    const payload = eventPayload(line);
-    const kind = typeof payload?.type === 'string' ? payload.type : null;
-    if (kind === 'task_started' || kind === 'turn_started') {
-      sawTurnEvents = true;
-      const turnId =
-        typeof payload?.turn_id === 'string' ? payload.turn_id : `turn-${turns.length + 1}`;
-      current = start(turnId, line, true);
-      current.lines.push(line);
-      continue;
-    }
-    if (kind === 'user_message' && !sawTurnEvents && (current === null || !current.explicit)) {
-      current = start(`turn-${turns.length + 1}`, line, false);
-      current.status = 'completed';
-    }
-    if (current === null) continue;
-    current.lines.push(line);
-    if (kind === 'task_complete' || kind === 'turn_complete') {
-      current.status = 'completed';
-      current.completedAt = numberOrNull(payload?.completed_at);
-      current.durationMs = numberOrNull(payload?.duration_ms);
-      current = null;
-    } else if (kind === 'turn_aborted') {
-      current.status = 'interrupted';
-      const reason = payload?.reason;
-      current.errorMessage = typeof reason === 'string' ? reason : null;
-      current = null;
-    }
-  }
-  return turns;
+/** A rollout's turns, oldest first, cut by `segmentTurns` (the wire's rule too). */
+function draftTurns(lines: readonly RolloutLine[]): TurnDraft[] {
+  return segmentTurns(lines).turns.map((segment) => ({
+    segment,
+    lines: segment.recordIndexes.map((index) => lines[index] as RolloutLine),
+    createdAtMs: parseRfc3339Ms(lines[segment.startIndex]?.timestamp ?? ''),
+  }));
 }
 
 const SUMMARY_EVENTS = new Set(['user_message', 'agent_message']);
@@ -119,18 +65,18 @@ function viewItems(lines: readonly RolloutLine[], view: StoredTurnItemsView): Ro
 }
 
 function toStoredTurn(draft: TurnDraft, view: StoredTurnItemsView): StoredTurn {
+  const { segment, lines, createdAtMs } = draft;
   return {
-    turnId: draft.turnId,
-    items: viewItems(draft.lines, view),
+    turnId: segment.turnId,
+    items: viewItems(lines, view),
     metadataJson: null,
-    turnCreatedAtMs: draft.createdAtMs,
+    turnCreatedAtMs: createdAtMs,
     itemsView: view,
-    status: draft.status,
-    error:
-      draft.errorMessage === null ? null : { message: draft.errorMessage, additionalDetails: null },
-    startedAt: draft.startedAt,
-    completedAt: draft.completedAt,
-    durationMs: draft.durationMs,
+    status: segment.status,
+    error: null,
+    startedAt: segment.startedAt,
+    completedAt: segment.completedAt,
+    durationMs: segment.durationMs,
   };
 }
 
@@ -160,7 +106,7 @@ function encodeTurnCursor(index: number, turnId: string): string {
 /** The index of the turn a cursor names; the id must still be at that index. */
 function decodeTurnCursor(cursor: string, turns: readonly TurnDraft[]): number {
   const { i, t } = decodeCursor(cursor, turnCursorSchema);
-  if (turns[i]?.turnId !== t) throw invalidCursor(cursor);
+  if (turns[i]?.segment.turnId !== t) throw invalidCursor(cursor);
   return i;
 }
 
@@ -178,7 +124,7 @@ export interface TurnPageOptions {
  * direction for the turns before this page (null when there are none).
  */
 export function pageTurns(lines: readonly RolloutLine[], options: TurnPageOptions): TurnPage {
-  const turns = segmentTurns(lines);
+  const turns = draftTurns(lines);
   const step = options.direction === 'asc' ? 1 : -1;
   let index: number;
   if (options.cursor) index = decodeTurnCursor(options.cursor, turns) + step;
@@ -197,11 +143,11 @@ export function pageTurns(lines: readonly RolloutLine[], options: TurnPageOption
     turns: picked.map((i) => toStoredTurn(turns[i] as TurnDraft, options.view)),
     nextCursor:
       hasMore && lastIndex !== undefined
-        ? encodeTurnCursor(lastIndex, (turns[lastIndex] as TurnDraft).turnId)
+        ? encodeTurnCursor(lastIndex, (turns[lastIndex] as TurnDraft).segment.turnId)
         : null,
     backwardsCursor:
       hasBefore && firstIndex !== undefined
-        ? encodeTurnCursor(firstIndex, (turns[firstIndex] as TurnDraft).turnId)
+        ? encodeTurnCursor(firstIndex, (turns[firstIndex] as TurnDraft).segment.turnId)
         : null,
   };
 }
@@ -223,12 +169,13 @@ export interface ItemPageOptions {
  * position). With `turnId`, only that turn's items. Cursors work as for turns.
  */
 export function pageItems(lines: readonly RolloutLine[], options: ItemPageOptions): ItemPage {
-  const turnOf = new Map<RolloutLine, string>();
-  for (const turn of segmentTurns(lines)) {
-    for (const line of turn.lines) turnOf.set(line, turn.turnId);
-  }
+  const { turnOfRecord } = segmentTurns(lines);
   // Positions only: the JSON text is built for the returned page, not the whole thread.
-  const all = lines.map((line, ordinal) => ({ line, ordinal, turnId: turnOf.get(line) ?? null }));
+  const all = lines.map((line, ordinal) => ({
+    line,
+    ordinal,
+    turnId: turnOfRecord[ordinal]?.turnId ?? null,
+  }));
   const selected =
     options.turnId == null ? all : all.filter((entry) => entry.turnId === options.turnId);
   const step = options.direction === 'asc' ? 1 : -1;
