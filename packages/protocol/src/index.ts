@@ -58,4 +58,5 @@ export {
   type TurnSegment,
   type TurnSegmentation,
   type TurnStatus,
+  turnStartId,
 } from './turn-segments.js';

@@ -50,6 +50,11 @@ export interface TurnSegment {
   startOrdinal: number;
   /** Indexes of the records that belong to the turn, in history order. */
   recordIndexes: number[];
+  /**
+   * Index of the completion or abort that last closed the turn; null when none did (still open,
+   * or ended only by a later start or a rollback).
+   */
+  closeIndex: number | null;
 }
 
 /** A history cut into turns, oldest first. */
@@ -88,6 +93,15 @@ export function isPaginatedHistory(records: readonly TurnRecord[]): boolean {
 }
 
 const TURN_STARTS = new Set(['task_started', 'turn_started']);
+
+/** The turn id a record opens an explicit turn with (a turn start event with an id), else null. */
+export function turnStartId(record: TurnRecord): string | null {
+  if (record.type !== 'event_msg') return null;
+  const payload = asRecord(record.payload);
+  const kind = payload?.type;
+  if (typeof kind !== 'string' || !TURN_STARTS.has(kind)) return null;
+  return typeof payload?.turn_id === 'string' ? payload.turn_id : null;
+}
 const TURN_COMPLETES = new Set(['task_complete', 'turn_complete']);
 /** Legacy events that carry content and so open an implicit turn when none is open. */
 const CONTENT_EVENTS: Readonly<Record<string, string>> = {
@@ -120,6 +134,7 @@ export function segmentTurns(records: readonly TurnRecord[]): TurnSegmentation {
       startIndex: index,
       startOrdinal: ordinal,
       recordIndexes: [],
+      closeIndex: null,
     };
     turns.push(turn);
     current = turn;
@@ -132,8 +147,9 @@ export function segmentTurns(records: readonly TurnRecord[]): TurnSegmentation {
     }
     return null;
   };
-  const close = (turn: TurnSegment, status: TurnStatus, payload: Json) => {
+  const close = (turn: TurnSegment, status: TurnStatus, payload: Json, index: number) => {
     turn.status = status;
+    turn.closeIndex = index;
     turn.completedAt = numberOr(payload.completed_at, turn.completedAt);
     turn.durationMs = numberOr(payload.duration_ms, turn.durationMs);
     if (turn === current) current = null;
@@ -145,18 +161,18 @@ export function segmentTurns(records: readonly TurnRecord[]): TurnSegmentation {
     const kind = typeof payload?.type === 'string' ? payload.type : null;
     if (payload === null || kind === null) return current;
     if (TURN_STARTS.has(kind)) {
-      return typeof payload.turn_id === 'string' ? open(index, true, payload) : current;
+      return turnStartId(record) !== null ? open(index, true, payload) : current;
     }
     if (TURN_COMPLETES.has(kind)) {
       if (typeof payload.turn_id !== 'string') return current;
       const target = byId(payload.turn_id) ?? current;
-      if (target !== null) close(target, 'completed', payload);
+      if (target !== null) close(target, 'completed', payload, index);
       return target;
     }
     if (kind === 'turn_aborted') {
       const target = typeof payload.turn_id === 'string' ? byId(payload.turn_id) : current;
       if (target === null) return current;
-      close(target, 'interrupted', payload);
+      close(target, 'interrupted', payload, index);
       return target;
     }
     if (kind === 'thread_rolled_back') {

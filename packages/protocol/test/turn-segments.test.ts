@@ -4,7 +4,7 @@
  * about the records: which turn each belongs to, where each turn starts, and the times.
  */
 import { describe, expect, it } from 'vitest';
-import { segmentTurns, type TurnRecord } from '../src/index.js';
+import { segmentTurns, type TurnRecord, turnStartId } from '../src/index.js';
 import { TURN_EDGE_CASES } from './turn-edge-cases.js';
 
 /** The edge histories are read after a session meta line, as in a rollout file. */
@@ -54,8 +54,27 @@ describe('segmentTurns', () => {
         completedAt: 12,
         durationMs: 2000,
         recordIndexes: [0, 1, 2],
+        closeIndex: 2,
       },
     ]);
+  });
+
+  it('records which event closed a turn, and none for a turn only a later start ended', () => {
+    const records = [
+      event({ type: 'task_started', turn_id: 't1' }),
+      event({ type: 'task_started', turn_id: 't2' }),
+      event({ type: 'turn_aborted', turn_id: 'zz' }),
+      event({ type: 'turn_aborted', turn_id: 't2' }),
+      event({ type: 'task_started' }),
+      event({ type: 'task_started', turn_id: 't3' }),
+    ];
+    const { turns } = segmentTurns(records);
+    expect(turns.map((turn) => [turn.turnId, turn.status, turn.closeIndex])).toEqual([
+      ['t1', 'interrupted', null],
+      ['t2', 'interrupted', 3],
+      ['t3', 'inProgress', null],
+    ]);
+    expect(records.map(turnStartId)).toEqual(['t1', 't2', null, null, null, 't3']);
   });
 
   it('names implicit turns by the ordinal of paginated lines and files items by turn id', () => {
