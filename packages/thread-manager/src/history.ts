@@ -1,21 +1,31 @@
 /**
- * Reading turn structure out of a rollout history (legacy line shapes, plus the 0.169
- * `item_completed` user messages), and the fork snapshot policies of spec manager-appserver
- * §1.4. Pure functions over `RolloutItem[]`; nothing here touches a store.
+ * Reading turn structure out of a rollout history, and the fork snapshot policies of spec
+ * manager-appserver §1.4. Pure functions over `RolloutItem[]`; nothing here touches a store.
  *
- * A turn is identified by the `turn_id` of its `task_started` (alias `turn_started`) event and
- * ends at the `task_complete` / `turn_complete` / `turn_aborted` event with the same id (or, for
- * histories without an id on the end event, at the next end event).
+ * Which turns a history has, their ids and whether a rollback dropped them is protocol's
+ * `segmentTurns`, the rule `thread/turns/list` answers with, so a fork "at turn X" finds the same
+ * turn X the list shows. Where a fork cuts is deliberately not the segment's last record: codex
+ * 0.169 cuts a history at raw turn starts, because only a persisted start is a stable line to cut
+ * a rollout at (observed on the binary over the legacy edge histories of
+ * packages/protocol/test/turn-edge-cases.ts, pinned in test/fork-cuts.test.ts):
+ *
+ * - `lastTurnId` keeps everything before the next turn start after X's start (records after X's
+ *   completion, implicit turns included, stay); `beforeTurnId` keeps everything before X's start.
+ *   A record of an earlier turn written after that start (a late completion) is cut with it.
+ * - Implicit turns (`rollout-<n>`, no start event) cannot be cut at; rolled-back or unknown ids
+ *   are not found.
+ * - A turn counts as unfinished (a `lastTurnId` is refused, `Interrupted` closes it) while no
+ *   completion or abort closed it and no `error` event came in it: 0.169's fork treats an error
+ *   as failing the turn, though its `thread/read` shows the turn's status unchanged. A turn only
+ *   a later start ended stays unfinished for `lastTurnId`; only the last open one is closed.
  */
+import { segmentTurns, type TurnSegment, turnStartId } from '@skein/protocol';
 import type { RolloutItem } from '@skein/thread-store';
 import { ThreadManagerError } from './errors.js';
 
-const TURN_START_EVENTS = new Set(['task_started', 'turn_started']);
-const TURN_END_EVENTS = new Set(['task_complete', 'turn_complete', 'turn_aborted']);
-
 /** One turn's position in a history: `[start, end]` inclusive; `end` is null while in progress. */
 export interface TurnSpan {
-  turnId: string | null;
+  turnId: string;
   start: number;
   end: number | null;
 }
@@ -32,11 +42,6 @@ export function eventType(item: RolloutItem): string | undefined {
   if (item.type !== 'event_msg') return undefined;
   const kind = payloadRecord(item)?.type;
   return typeof kind === 'string' ? kind : undefined;
-}
-
-function turnIdOf(item: RolloutItem): string | null {
-  const id = payloadRecord(item)?.turn_id;
-  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 /** A user message as Codex records it: the `user_message` event or a completed UserMessage item. */
@@ -60,54 +65,29 @@ export function hasUserMessage(items: readonly RolloutItem[]): boolean {
   return items.some(isUserMessageItem);
 }
 
-/** Turn spans in order of their start. */
+/** Turn spans in history order (`segmentTurns`' turns: first and last record index). */
 export function findTurnSpans(items: readonly RolloutItem[]): TurnSpan[] {
-  const spans: TurnSpan[] = [];
-  let open: TurnSpan | undefined;
-  items.forEach((item, index) => {
-    const kind = eventType(item);
-    if (kind !== undefined && TURN_START_EVENTS.has(kind)) {
-      if (open !== undefined) open.end = index - 1;
-      const turnId = turnIdOf(item);
-      let start = index;
-      // The turn context of the same turn may be written just before its start event.
-      while (start > 0) {
-        const previous = items[start - 1];
-        if (previous?.type !== 'turn_context' || turnIdOf(previous) !== turnId) break;
-        start -= 1;
-      }
-      open = { turnId, start, end: null };
-      spans.push(open);
-    } else if (kind !== undefined && TURN_END_EVENTS.has(kind) && open !== undefined) {
-      const endId = turnIdOf(item);
-      if (endId === null || open.turnId === null || endId === open.turnId) {
-        open.end = index;
-        open = undefined;
-      }
-    }
-  });
-  return spans;
+  return segmentTurns(items).turns.map((turn) => ({
+    turnId: turn.turnId,
+    start: turn.startIndex,
+    end: turn.status === 'inProgress' ? null : (turn.recordIndexes.at(-1) ?? turn.startIndex),
+  }));
 }
 
-/**
- * Whether the history ends inside a turn: an open turn span, or (synthetic histories without
- * turn events) a user message with no end event after it.
- */
-export function activeTurn(items: readonly RolloutItem[]): TurnSpan | null {
-  const spans = findTurnSpans(items);
-  const last = spans.at(-1);
-  if (last !== undefined && last.end === null) return last;
-  let lastUser = -1;
-  let lastEnd = -1;
-  items.forEach((item, index) => {
-    if (isUserMessageItem(item)) lastUser = index;
-    const kind = eventType(item);
-    if (kind !== undefined && TURN_END_EVENTS.has(kind)) lastEnd = index;
+/** Whether a fork treats the turn as unfinished (see the module header). */
+function unfinished(turn: TurnSegment, items: readonly RolloutItem[]): boolean {
+  if (!turn.explicit || turn.closeIndex !== null) return false;
+  return !turn.recordIndexes.some((index) => {
+    const item = items[index];
+    return item !== undefined && eventType(item) === 'error';
   });
-  if (lastUser > lastEnd && (last === undefined || last.end === null || last.end < lastUser)) {
-    return { turnId: null, start: lastUser, end: null };
-  }
-  return null;
+}
+
+/** The turn a history ends inside: its last turn, explicit and unfinished; else null. */
+export function activeTurn(items: readonly RolloutItem[]): TurnSpan | null {
+  const open = segmentTurns(items).turns.find((turn) => turn.status === 'inProgress');
+  if (open === undefined || !unfinished(open, items)) return null;
+  return { turnId: open.turnId, start: open.startIndex, end: null };
 }
 
 /** The text of the model-visible marker appended when a forked history ends mid-turn. */
@@ -145,28 +125,28 @@ export function snapshotInterrupted(items: readonly RolloutItem[]): RolloutItem[
 }
 
 /**
- * `TruncateBeforeNthUserMessage(n)` (0-based): cut before the turn holding the n-th user
- * message; out of range mid-turn ⇒ cut before the active turn; out of range at a boundary ⇒
- * unchanged. An empty result means "a new, empty history".
+ * `TruncateBeforeNthUserMessage(n)` (0-based, among the user messages no rollback dropped): cut
+ * before the n-th user message, or before the start of the explicit turn holding it; out of range
+ * mid-turn ⇒ cut before the active turn; out of range at a boundary ⇒ unchanged. An empty result
+ * means "a new, empty history".
  */
 export function snapshotTruncateBeforeNthUserMessage(
   items: readonly RolloutItem[],
   n: number,
 ): RolloutItem[] {
-  const userIndexes: number[] = [];
+  const { turnOfRecord } = segmentTurns(items);
+  const cuts: number[] = [];
   items.forEach((item, index) => {
-    if (isUserMessageItem(item)) userIndexes.push(index);
+    const turn = turnOfRecord[index];
+    if (turn === null || turn === undefined || !isUserMessageItem(item)) return;
+    cuts.push(turn.explicit ? turn.startIndex : index);
   });
-  const spans = findTurnSpans(items);
-  const target = userIndexes[n];
-  if (target === undefined) {
+  const cut = cuts[n];
+  if (cut === undefined) {
     const active = activeTurn(items);
     return active === null ? [...items] : items.slice(0, active.start);
   }
-  const holder = spans.find(
-    (span) => span.start <= target && (span.end === null || target <= span.end),
-  );
-  return items.slice(0, holder === undefined ? target : holder.start);
+  return items.slice(0, cut);
 }
 
 /**
@@ -183,15 +163,29 @@ export function applyForkSnapshot(
     : snapshotTruncateBeforeNthUserMessage(items, snapshot.n);
 }
 
-/** Keeps the history through the end of turn `lastTurnId` (inclusive). */
+/** The turn a fork cuts at: present after rollbacks and opened by a persisted start. */
+function forkPoint(items: readonly RolloutItem[], turnId: string): TurnSegment {
+  const turn = segmentTurns(items).turns.find((candidate) => candidate.turnId === turnId);
+  if (turn === undefined) throw ThreadManagerError.turnNotFound(turnId);
+  if (!turn.explicit) {
+    throw ThreadManagerError.invalidRequest(
+      `turn ${turnId} has no persisted turn start; a fork cannot cut at it`,
+    );
+  }
+  return turn;
+}
+
+/** Keeps the history through turn `lastTurnId`: up to the next turn start after its own. */
 export function truncateThroughTurn(
   items: readonly RolloutItem[],
   lastTurnId: string,
 ): RolloutItem[] {
-  const span = findTurnSpans(items).find((candidate) => candidate.turnId === lastTurnId);
-  if (span === undefined) throw ThreadManagerError.turnNotFound(lastTurnId);
-  if (span.end === null) throw ThreadManagerError.turnInProgress(lastTurnId);
-  return items.slice(0, span.end + 1);
+  const turn = forkPoint(items, lastTurnId);
+  if (unfinished(turn, items)) throw ThreadManagerError.turnInProgress(lastTurnId);
+  const next = items.findIndex(
+    (item, index) => index > turn.startIndex && turnStartId(item) !== null,
+  );
+  return items.slice(0, next === -1 ? items.length : next);
 }
 
 /** Keeps the history strictly before turn `beforeTurnId` starts. */
@@ -199,7 +193,5 @@ export function truncateBeforeTurn(
   items: readonly RolloutItem[],
   beforeTurnId: string,
 ): RolloutItem[] {
-  const span = findTurnSpans(items).find((candidate) => candidate.turnId === beforeTurnId);
-  if (span === undefined) throw ThreadManagerError.turnNotFound(beforeTurnId);
-  return items.slice(0, span.start);
+  return items.slice(0, forkPoint(items, beforeTurnId).startIndex);
 }

@@ -17,10 +17,11 @@ import {
   truncateThroughTurn,
 } from '../src/index.js';
 
+/** One turn in the order Codex writes it: the start, then the turn's context. */
 function turn(turnId: string, text: string): RolloutItem[] {
   return [
-    turnContextItem('/w', 'gpt-test', turnId),
     turnStartedItem(turnId, 1),
+    turnContextItem('/w', 'gpt-test', turnId),
     userMessageItem(text),
     agentMessageItem(`re ${text}`),
     turnCompleteItem(turnId, `re ${text}`, 2),
@@ -33,7 +34,7 @@ const meta: RolloutItem = {
 };
 
 describe('turn spans', () => {
-  it('finds turns including the turn context written before their start', () => {
+  it('are the turns segmentTurns cuts, from their start to their last record', () => {
     const items = [meta, ...turn('a', 'one'), ...turn('b', 'two'), turnStartedItem('c', 3)];
     expect(findTurnSpans(items)).toEqual([
       { turnId: 'a', start: 1, end: 5 },
@@ -44,9 +45,11 @@ describe('turn spans', () => {
     expect(activeTurn(items.slice(0, 11))).toBeNull();
   });
 
-  it('treats a trailing user message without an end event as mid-turn', () => {
-    const items = [meta, userMessageItem('synthetic')];
-    expect(activeTurn(items)).toEqual({ turnId: null, start: 1, end: null });
+  it('knows no active turn without an open explicit one (0.169 closes none there)', () => {
+    expect(activeTurn([meta, userMessageItem('synthetic')])).toBeNull();
+    const failed = [meta, turnStartedItem('c', 3), userMessageItem('three')];
+    failed.push({ type: 'event_msg', payload: { type: 'error', message: 'boom' } });
+    expect(activeTurn(failed)).toBeNull();
   });
 });
 
