@@ -12,7 +12,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { newThreadId } from '@skein/protocol';
+import { newThreadId, segmentTurns, type TurnRecord } from '@skein/protocol';
 import type { StateDb } from '@skein/state';
 import { type LoadedThread, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
 import {
@@ -282,19 +282,12 @@ export async function openCodexHome(
   };
 }
 
-/** The turn a history leaves open (started, not completed or aborted), if any. */
-function openTurnOf(items: readonly { type: string; payload?: unknown }[]): string | null {
-  let open: string | null = null;
-  for (const item of items) {
-    if (item.type !== 'event_msg') continue;
-    const payload = item.payload as { type?: unknown; turn_id?: unknown };
-    if (payload.type === 'task_started' && typeof payload.turn_id === 'string') {
-      open = payload.turn_id;
-    } else if (payload.type === 'task_complete' || payload.type === 'turn_aborted') {
-      open = null;
-    }
-  }
-  return open;
+/**
+ * The turn a history leaves open, if any: the explicit turn `segmentTurns` still has in progress
+ * at the end (the one `thread/turns/list` shows unfinished), which the writer completes next.
+ */
+function openTurnOf(items: readonly TurnRecord[]): string | null {
+  return segmentTurns(items).turns.find((turn) => turn.status === 'inProgress')?.turnId ?? null;
 }
 
 function summaryOf(thread: StoredThread): ThreadSummary {

@@ -143,6 +143,24 @@ describe('openCodexHome on a new home (legacy history)', () => {
     expect(lineKinds(read.path!).slice(-1)).toEqual(['event_msg/task_complete']);
   });
 
+  it('finds the open turn as the turn list does: an abort naming another turn closes none', async () => {
+    const dir = tempDir('skein-home-');
+    const home = await open(dir);
+    const loaded = await home.manager.startThread({ cwd: dir });
+    await loaded.recordItems([
+      turnStartedItem('turn-left-open'),
+      ...userMessageItems('still waiting', { turnId: 'turn-left-open' }),
+      { type: 'event_msg', payload: { type: 'turn_aborted', turn_id: 'another', reason: 'x' } },
+    ]);
+    await loaded.persist();
+    await home.manager.unloadThread(loaded.threadId);
+
+    const thread = await home.threads.open(loaded.threadId);
+    await thread.appendAssistantMessage('here is the answer');
+    const read = await thread.read();
+    expect(read.messages.map((m) => m.turnId)).toEqual(['turn-left-open', 'turn-left-open']);
+  });
+
   it('refuses a second writer of an open thread until it is closed', async () => {
     const dir = tempDir('skein-home-');
     const first = await open(dir);
