@@ -17,6 +17,7 @@ import type {
   ThreadId,
   ThreadSortKey,
   ThreadSpawnSource,
+  TurnStatus,
 } from '@skein/protocol';
 import type { RolloutItem } from '@skein/rollout';
 
@@ -65,8 +66,11 @@ export type ThreadMemoryMode = 'enabled' | 'disabled';
 export type ThreadSource = 'user' | 'subagent' | 'memory_consolidation' | (string & {});
 /** How much of a turn's items `listTurns` returns: none, display summary items, or all. */
 export type StoredTurnItemsView = 'notLoaded' | 'summary' | 'full';
-/** A turn's outcome: completed, interrupted, failed, or still in progress. */
-export type StoredTurnStatus = 'completed' | 'interrupted' | 'failed' | 'inProgress';
+/**
+ * A turn's outcome: completed, interrupted, failed, or still in progress. The store's name for
+ * protocol's `TurnStatus` (the one `segmentTurns` gives), declared there once.
+ */
+export type StoredTurnStatus = TurnStatus;
 
 /** Lists only the direct children, or all descendants, of a thread in the spawn tree. */
 export type ThreadRelationFilter =
