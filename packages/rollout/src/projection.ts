@@ -9,6 +9,9 @@ import { turnItemJson } from './turn-item-json.js';
  * advanced by every line. A projector is fed the lines of one thread's own file in order, with
  * their ordinals and byte ranges, and returns the rows to upsert. It remembers the turns still
  * open, so a turn closed by a later append updates its row.
+ * It keeps its own turn rule rather than protocol's `segmentTurns`: this is what the binary
+ * writes to its DB, line by line as it appends (no implicit turns, no rollbacks), not how turns
+ * are read back.
  */
 export interface ProjectableLine {
   /** The line's item (`type` + `payload`). */
