@@ -24,6 +24,11 @@ export interface AppServerOptions {
   /** Server cwd for relative `cwd` params; default `process.cwd()`. */
   cwd?: string;
   defaultModelProvider: string;
+  /**
+   * The providers threads may run on (`ServerConfig.modelProviders`); start, resume and fork
+   * answer 0.169.0's errors for any other. Default: every provider is accepted.
+   */
+  modelProviders?: ReadonlySet<string>;
   defaultModel?: string | null;
   /** config.toml's session settings (default: none set). */
   session?: SessionConfig;
@@ -54,6 +59,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
     codexHome: options.codexHome,
     cwd: options.cwd ?? process.cwd(),
     defaultModelProvider: options.defaultModelProvider,
+    modelProviderConfigured: (provider) => options.modelProviders?.has(provider) ?? true,
     defaultModel: options.defaultModel ?? null,
     session: options.session ?? {
       model: options.defaultModel ?? null,

@@ -3,8 +3,9 @@
  * (the default `thread/list` provider filter, default `openai`), `thread_unload_delay_secs`
  * (idle unload, default 60), and the session settings 0.169.0 echoes in the results of
  * `thread/start` / `resume` / `fork` (`model`, `model_reasoning_effort`, `approval_policy`,
- * `approvals_reviewer`, `sandbox_mode`, `service_tier`). Only top-level `key = value` lines
- * are read.
+ * `approvals_reviewer`, `sandbox_mode`, `service_tier`), and which model providers exist (the
+ * built-in ones plus each `[model_providers.<id>]` table). Only top-level `key = value` lines
+ * and those table headers are read.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +27,11 @@ export interface SessionConfig {
  */
 export interface ServerConfig {
   modelProvider: string;
+  /**
+   * The model providers a thread may run on: 0.169.0's built-in ones and every
+   * `[model_providers.<id>]` table of config.toml. Start, resume and fork refuse any other.
+   */
+  modelProviders: ReadonlySet<string>;
   model: string | null;
   threadUnloadDelaySecs: number;
   session: SessionConfig;
@@ -45,6 +51,32 @@ const configSchema = z.object({
   sandbox_mode: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
   service_tier: z.string().min(1).optional(),
 });
+
+/** The providers 0.169.0 knows without configuration (probed: `oss` is not one of them). */
+export const BUILT_IN_MODEL_PROVIDERS: readonly string[] = [
+  'openai',
+  'ollama',
+  'lmstudio',
+  'amazon-bedrock',
+];
+
+/** `[model_providers.<id>]`, the id bare, "basic" or 'literal' as TOML allows. */
+const MODEL_PROVIDER_TABLE =
+  /^\[\s*model_providers\s*\.\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*\]\s*(?:#.*)?$/;
+
+/** The provider id a `[model_providers.<id>]` header line defines, or null. */
+function modelProviderTableId(line: string): string | null {
+  const match = MODEL_PROVIDER_TABLE.exec(line);
+  if (match === null) return null;
+  if (match[1] !== undefined) {
+    try {
+      return JSON.parse(`"${match[1]}"`) as string;
+    } catch {
+      return null;
+    }
+  }
+  return match[2] ?? match[3] ?? null;
+}
 
 function parseTomlScalar(raw: string): unknown {
   const text = raw.replace(/\s+#.*$/, '').trim();
@@ -67,9 +99,17 @@ export function readServerConfig(codexHome: string): ServerConfig {
     // No config file: defaults.
   }
   const values: Record<string, unknown> = {};
+  const modelProviders = new Set(BUILT_IN_MODEL_PROVIDERS);
+  let topLevel = true;
   for (const line of text.split(/\r?\n/)) {
     const trimmed = line.trim();
-    if (trimmed.startsWith('[')) break;
+    if (trimmed.startsWith('[')) {
+      topLevel = false;
+      const provider = modelProviderTableId(trimmed);
+      if (provider !== null) modelProviders.add(provider);
+      continue;
+    }
+    if (!topLevel) continue;
     const match = /^([A-Za-z0-9_]+)\s*=\s*(.+)$/.exec(trimmed);
     if (match?.[1] !== undefined && match[2] !== undefined)
       values[match[1]] = parseTomlScalar(match[2]);
@@ -82,6 +122,7 @@ export function readServerConfig(codexHome: string): ServerConfig {
   }
   return {
     modelProvider: config.model_provider ?? 'openai',
+    modelProviders,
     model: config.model ?? null,
     threadUnloadDelaySecs: config.thread_unload_delay_secs ?? 60,
     session: {

@@ -105,6 +105,7 @@ async function main(argv: readonly string[]): Promise<number> {
     manager,
     codexHome,
     defaultModelProvider: config.modelProvider,
+    modelProviders: config.modelProviders,
     defaultModel: config.model,
     session: config.session,
     version: SKEIN_APP_SERVER_VERSION,

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readServerConfig } from '../src/config.js';
+import { BUILT_IN_MODEL_PROVIDERS, readServerConfig } from '../src/config.js';
 
 const homes: string[] = [];
 function home(config?: string): string {
@@ -30,6 +30,7 @@ describe('readServerConfig', () => {
   it('defaults without a config file', () => {
     expect(readServerConfig(home())).toEqual({
       modelProvider: 'openai',
+      modelProviders: new Set(BUILT_IN_MODEL_PROVIDERS),
       model: null,
       threadUnloadDelaySecs: 60,
       session: NO_SESSION_SETTINGS,
@@ -49,6 +50,7 @@ describe('readServerConfig', () => {
     );
     expect(readServerConfig(dir)).toEqual({
       modelProvider: 'mock_provider',
+      modelProviders: new Set([...BUILT_IN_MODEL_PROVIDERS, 'mock_provider']),
       model: 'gpt-x',
       threadUnloadDelaySecs: 0,
       session: { ...NO_SESSION_SETTINGS, model: 'gpt-x' },
@@ -60,6 +62,7 @@ describe('readServerConfig', () => {
       readServerConfig(home('thread_unload_delay_secs = "soon"\nmodel_provider = "p"\n')),
     ).toEqual({
       modelProvider: 'p',
+      modelProviders: new Set(BUILT_IN_MODEL_PROVIDERS),
       model: null,
       threadUnloadDelaySecs: 60,
       session: NO_SESSION_SETTINGS,
@@ -86,5 +89,24 @@ describe('readServerConfig', () => {
       serviceTier: 'flex',
     });
     expect(readServerConfig(home('sandbox_mode = "everything"\n')).session.sandboxMode).toBeNull();
+  });
+
+  it('knows the built-in providers and every [model_providers.<id>] table, however quoted', () => {
+    const dir = home(
+      [
+        '[model_providers.bare-id_1]',
+        'name = "x"',
+        '[ model_providers . "double \\"quoted\\"" ]  # comment',
+        "[model_providers.'single quoted']",
+        '[profiles.work]',
+        '[profiles.work.model_providers.not_a_provider]',
+        '[model_providers]',
+        'model_providers = "not a table"',
+      ].join('\n'),
+    );
+    expect([...readServerConfig(dir).modelProviders].sort()).toEqual(
+      [...BUILT_IN_MODEL_PROVIDERS, 'bare-id_1', 'double "quoted"', 'single quoted'].sort(),
+    );
+    expect(BUILT_IN_MODEL_PROVIDERS).toEqual(['openai', 'ollama', 'lmstudio', 'amazon-bedrock']);
   });
 });

@@ -44,6 +44,8 @@ export interface HandlerContext {
   readonly cwd: string;
   /** `model_provider` of config.toml (default `openai`): the default `thread/list` filter. */
   readonly defaultModelProvider: string;
+  /** Whether a thread may run on this provider (built in, or a table of config.toml). */
+  modelProviderConfigured(provider: string): boolean;
   readonly cliVersion: string;
   /** `model` of config.toml, when set. */
   readonly defaultModel: string | null;

@@ -33,6 +33,7 @@ import {
 } from './common.js';
 import type { HandlerContext } from './context.js';
 import { clampLimit } from './list.js';
+import { checkResumeProvider, refuseUnknownProvider } from './model-providers.js';
 import {
   configuredModel,
   recordedSettings,
@@ -62,6 +63,7 @@ export function startHandler(ctx: HandlerContext): MethodHandler<ThreadStartPara
     async handle(call) {
       const { params, connection } = call;
       checkPermissions(params);
+      refuseUnknownProvider(ctx, params.modelProvider);
       const thread = await ctx.manager.startThread({
         cwd: resolveCwd(ctx, params.cwd) ?? ctx.cwd,
         modelProvider: params.modelProvider ?? ctx.defaultModelProvider,
@@ -134,14 +136,22 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
       }
       const cwd = resolveCwd(ctx, params.cwd);
       const excludeTurns = params.excludeTurns === true;
+      const loaded = ctx.manager.lookupThread(threadId);
+      const stored =
+        loaded === undefined
+          ? await readStored(ctx, threadId, { includeArchived: true, includeHistory: false }).catch(
+              () => null,
+            )
+          : null;
+      // A missing or archived thread gets the manager's error below; a stored one must run on a
+      // configured provider before anything is loaded.
+      if (stored !== null && stored.archivedAtMs === null) {
+        checkResumeProvider(ctx, stored, params.modelProvider);
+      }
       // 0.169.0 warns about full-history hydration of a paginated thread before it loads it.
       let warned = false;
       if (!excludeTurns) {
-        const known =
-          ctx.manager.lookupThread(threadId) ??
-          (await readStored(ctx, threadId, { includeArchived: true, includeHistory: false }).catch(
-            () => null,
-          ));
+        const known = loaded ?? stored;
         if (known?.historyMode === 'paginated') {
           connection.notify('deprecationNotice', {
             summary: DEPRECATION_EXCLUDE_TURNS,
@@ -168,14 +178,19 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
       }
       // A legacy thread is answered as 0.169.0 reads it without its history (its rollout view),
       // read before the settings below are recorded.
-      const stored: StoredThread | null =
+      const answered: StoredThread | null =
         historyMode === 'legacy' && !resumed.thread.ephemeral
           ? ((await readStored(ctx, threadId, {
               includeArchived: false,
               includeHistory: false,
             }).catch(() => null)) ?? resumed.stored)
           : resumed.stored;
-      const thread = wireThread(ctx, stored, resumed.thread, excludeTurns ? [] : turnsOf(history));
+      const thread = wireThread(
+        ctx,
+        answered,
+        resumed.thread,
+        excludeTurns ? [] : turnsOf(history),
+      );
       // The resumed session knows the thread source its session meta records, where the row
       // has none (a row 0.131 wrote); later reads answer the row's again, as 0.169.0 does.
       thread.threadSource ??= sessionMetaThreadSource(resumed.history, threadId);
@@ -293,6 +308,11 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
       const source =
         ctx.manager.lookupThread(sourceId) ??
         (await readStored(ctx, sourceId, { includeArchived: true, includeHistory: false }));
+      // Past the source's own errors (missing, archived), an unknown provider fails the config.
+      const sourceExists =
+        source !== null &&
+        ('materialized' in source ? source.materialized : source.archivedAtMs === null);
+      if (sourceExists) refuseUnknownProvider(ctx, params.modelProvider);
       const originator =
         source?.originator !== undefined && source.originator !== null && source.originator !== ''
           ? source.originator
