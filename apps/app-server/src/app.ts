@@ -70,6 +70,7 @@ export function createAppServer(options: AppServerOptions): AppServer {
       serviceTier: null,
     },
     cliVersion: CODEX_PROTOCOL_VERSION,
+    loadedSettings: new Map(),
     statusOf: (threadId) => manager.statusOf(threadId as never) as WireThreadStatus,
     loadedThreadIds: () => manager.listLoadedThreadIds(),
     loaded: (threadId) => manager.lookupThread(threadId as never),
@@ -81,7 +82,10 @@ export function createAppServer(options: AppServerOptions): AppServer {
   manager.on('statusChanged', ({ threadId, status }) =>
     server.broadcast('thread/status/changed', { threadId, status }),
   );
-  manager.on('closed', ({ threadId }) => server.broadcast('thread/closed', { threadId }));
+  manager.on('closed', ({ threadId }) => {
+    ctx.loadedSettings.delete(threadId);
+    server.broadcast('thread/closed', { threadId });
+  });
   manager.on('nameUpdated', ({ threadId, threadName }) =>
     server.broadcast(
       'thread/name/updated',

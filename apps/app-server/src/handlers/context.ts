@@ -10,6 +10,7 @@ import type {
 } from '@skein/thread-store';
 import type { SessionConfig } from '../config.js';
 import type { AppServer } from '../server/app-server.js';
+import type { RecordedSettings } from './session.js';
 
 /** The read-only view of a loaded thread the handlers need (the manager's LoadedThread). */
 export interface LiveThreadView {
@@ -51,6 +52,12 @@ export interface HandlerContext {
   readonly defaultModel: string | null;
   /** The session settings of config.toml that start/resume/fork results echo. */
   readonly session: SessionConfig;
+  /**
+   * What each loaded thread's session started from: the settings its history recorded when it
+   * was loaded (none for a started thread). A resume of a loaded thread answers its live
+   * session, not settings recorded since (0.169.0). Dropped when the thread unloads.
+   */
+  readonly loadedSettings: Map<string, RecordedSettings | undefined>;
   statusOf(threadId: string): WireThreadStatus;
   loadedThreadIds(): readonly string[];
   loaded(threadId: string): LiveThreadView | undefined;

@@ -81,6 +81,7 @@ export function startHandler(ctx: HandlerContext): MethodHandler<ThreadStartPara
         ctx.statusOf(thread.threadId),
       );
       announceStarted(ctx, call as Call<unknown>, wire);
+      ctx.loadedSettings.set(thread.threadId, undefined);
       return {
         thread: wire,
         ...sessionEcho(ctx.session, params, {
@@ -193,13 +194,20 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
       );
       // The resumed session knows the thread source its session meta records, where the row
       // has none (a row 0.131 wrote); later reads answer the row's again, as 0.169.0 does.
-      thread.threadSource ??= sessionMetaThreadSource(resumed.history, threadId);
+      const meta = sessionMetaOf(resumed.history, threadId);
+      thread.threadSource ??= meta === null ? null : sessionMetaThreadSource(meta);
+      // So does its git, where the row has none (a row 0.131 wrote before any git update).
+      thread.gitInfo ??= meta === null ? null : sessionMetaGitInfo(meta);
+      // A loaded thread answers its live session: what its history recorded when it loaded.
+      if (!resumed.alreadyLoaded || !ctx.loadedSettings.has(threadId)) {
+        ctx.loadedSettings.set(threadId, recordedSettings(resumed.history));
+      }
       const session = sessionEcho(ctx.session, params, {
         model: params.model ?? resumed.thread.model ?? configuredModel(ctx.session),
         modelProvider: resumed.thread.modelProvider,
         cwd: resumed.thread.cwd,
         reasoningEffort: resumed.thread.reasoningEffort,
-        recorded: recordedSettings(resumed.history),
+        recorded: ctx.loadedSettings.get(threadId),
       });
       // 0.169.0 records the settings it resumes a legacy thread with (the rollout grows, the
       // row's update time moves), unless they are the ones the thread last recorded.
@@ -352,6 +360,8 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
       }
       if (!excludeTurns) announceTokenUsage(call as Call<unknown>, wire.id, forked.history);
       announceStarted(ctx, call as Call<unknown>, wire);
+      const recorded = recordedSettings(forked.history);
+      if (!forked.thread.ephemeral) ctx.loadedSettings.set(forked.thread.threadId, recorded);
       return {
         thread: wire,
         ...sessionEcho(ctx.session, params, {
@@ -359,7 +369,7 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
           modelProvider: forked.thread.modelProvider,
           cwd: forked.thread.cwd,
           reasoningEffort: ctx.session.reasoningEffort,
-          recorded: recordedSettings(forked.history),
+          recorded,
         }),
         multiAgentMode: 'explicitRequestOnly',
       };
@@ -367,18 +377,32 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
   };
 }
 
-/** The `thread_source` a thread's own session meta records, or null. */
-function sessionMetaThreadSource(
+/** The thread's own session meta in its history, or null. */
+function sessionMetaOf(
   history: readonly { type: string; payload: unknown }[],
   threadId: string,
-): string | null {
+): Record<string, unknown> | null {
   for (const item of history) {
     if (item.type !== 'session_meta') continue;
-    const payload = item.payload as { id?: unknown; thread_source?: unknown };
-    if (String(payload.id ?? '').toLowerCase() !== threadId) continue;
-    return typeof payload.thread_source === 'string' && payload.thread_source !== ''
-      ? payload.thread_source
-      : null;
+    const payload = item.payload as Record<string, unknown>;
+    if (String(payload.id ?? '').toLowerCase() === threadId) return payload;
   }
   return null;
+}
+
+/** The thread source a session meta records (a client's own label included), or null. */
+function sessionMetaThreadSource(meta: Record<string, unknown>): string | null {
+  return typeof meta.thread_source === 'string' && meta.thread_source !== ''
+    ? meta.thread_source
+    : null;
+}
+
+/** The git facts a session meta records, as the wire answers them (null when it has none). */
+function sessionMetaGitInfo(meta: Record<string, unknown>): WireThread['gitInfo'] {
+  const git = meta.git;
+  if (git === null || typeof git !== 'object') return null;
+  const { commit_hash: sha, branch, repository_url: originUrl } = git as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  if (text(sha) === null && text(branch) === null && text(originUrl) === null) return null;
+  return { sha: text(sha), branch: text(branch), originUrl: text(originUrl) };
 }

@@ -75,7 +75,7 @@ export function sessionEcho(
     cwd: string;
     reasoningEffort: string | null;
     /** What the thread last ran with, from its history (resume, fork). */
-    recorded?: RecordedSettings;
+    recorded?: RecordedSettings | undefined;
   },
 ): SessionEcho {
   const sandboxMode = request.sandbox ?? config.sandboxMode;
