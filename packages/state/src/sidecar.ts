@@ -5,7 +5,8 @@ import type { Generated, Kysely, Migration } from 'kysely';
  * must never see — who holds Skein's side of the backfill lease (so a dead Skein holder is
  * replaced at once instead of after Codex's 15-minute lease), the last import's counters, and
  * for a Codex 0.131 DB what 0.169 would add to it (recency, read receipts). Codex ignores the
- * file; losing it loses only what a 0.131 DB cannot hold (as migrating it would).
+ * file; losing it loses only what a 0.131 DB cannot hold. When a newer Codex migrates the DB,
+ * Skein hands the receipts over to Codex's new table (sidecar/handover.ts).
  */
 export interface SidecarDatabase {
   leases: SidecarLeasesTable;

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { SidecarStandIns } from '../context.js';
 import type { ThreadsProfile } from '../profile.js';
+import { handOverSidecarStandIns } from './handover.js';
 import { SIDECAR_SCHEMA, startSidecarRecency, stopSidecarRecency } from './recency.js';
 
 /**
@@ -19,7 +20,16 @@ export function attachSidecarStandIns(
   const recency = writable && !profile.columns.has('recency_at_ms');
   const readReceipts = writable && !profile.tables.has('thread_read_receipts');
   if (previous?.recency && !recency) stopSidecarRecency(sqlite);
-  if (!recency && !readReceipts) return undefined;
+  // A newer Codex migrated the DB (now or before this open): its table takes Skein's receipts.
+  if (!recency && !readReceipts) {
+    try {
+      handOverSidecarStandIns(sqlite, sidecarPath, profile);
+    } catch {
+      // Busy, or the sidecar unreadable: the receipts stay where they are, and the next open
+      // hands them over; the DB itself is served as usual meanwhile.
+    }
+    return undefined;
+  }
   const attached = (sqlite.pragma('database_list') as { name: string }[]).some(
     (db) => db.name === SIDECAR_SCHEMA,
   );
