@@ -3,7 +3,8 @@
  * codex-cli 0.169.0 on the home 0.131.0 recorded (its DB rows hold no git; the session metas
  * do): the resumed thread shows its session meta's git where the row has none while a read
  * still answers the row's, and a second resume of the loaded thread answers the live session's
- * settings (0.169.0 does not re-read the settings the first resume recorded).
+ * settings (0.169.0 does not re-read the settings the first resume recorded); a fork starts
+ * from its source session's settings wherever its turn cut falls.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,5 +119,72 @@ describe('thread/resume answers the resumed session', () => {
 
   it('Skein answers each step as 0.169.0 does', () => {
     expect(answers.skein).toEqual(answers.codex);
+  });
+});
+
+/**
+ * A fork starts from its source's latest settings wherever its turn cut falls: on the home
+ * recorded by 0.131.0 then 0.169.0, a thread whose 0.169.0 settings snapshot comes after its
+ * first turns, forked through its first turn, answers no built-in permission profile (the
+ * snapshot holds one), as 0.169.0 does.
+ */
+const MIXED_HOME = join(fixturesDir(), 'recorded', 'mixed-0.131.0-0.169.0', 'home-a');
+
+/** A thread with a settings snapshot after its first completed turn, and that turn's id. */
+function threadWithLateSnapshot(home: string): { id: string; firstTurnId: string } {
+  const files = readdirSync(join(home, 'sessions'), { recursive: true })
+    .map(String)
+    .filter((name) => name.endsWith('.jsonl'))
+    .sort();
+  for (const file of files) {
+    const lines = readFileSync(join(home, 'sessions', file), 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { type: string; payload: Record<string, unknown> });
+    const kind = (i: number) => (lines[i]?.type === 'event_msg' ? lines[i]?.payload.type : null);
+    const firstEnd = lines.findIndex((_, i) => kind(i) === 'task_complete');
+    const snapshot = lines.findIndex((_, i) => kind(i) === 'thread_settings_applied');
+    const firstTurnId = lines[firstEnd]?.payload.turn_id;
+    const id = lines[0]?.payload.id;
+    if (firstEnd >= 0 && snapshot > firstEnd && typeof firstTurnId === 'string') {
+      if (typeof id === 'string') return { id, firstTurnId };
+    }
+  }
+  throw new Error('the mixed home has no thread with a settings snapshot after its first turn');
+}
+
+describe('thread/fork starts from the source session', () => {
+  const forks = { codex: [] as unknown[], skein: [] as unknown[] };
+
+  beforeAll(async () => {
+    const { id, firstTurnId } = threadWithLateSnapshot(MIXED_HOME);
+    for (const side of ['codex', 'skein'] as const) {
+      const home = installHomeCopy(MIXED_HOME);
+      temps.push(home);
+      writeFileSync(join(home, 'config.toml'), CONFIG_TOML);
+      const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
+      const proc =
+        side === 'codex'
+          ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
+          : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
+      try {
+        await proc.initialize({ experimentalApi: true }, 'skein_fork_session');
+        for (const cut of [{ lastTurnId: firstTurnId }, {}]) {
+          const answer = await proc.request('thread/fork', { threadId: id, ...cut });
+          forks[side].push(
+            'error' in answer
+              ? answer.error
+              : (answer.result as { activePermissionProfile: unknown }).activePermissionProfile,
+          );
+        }
+      } finally {
+        await proc.close();
+      }
+    }
+  }, 120_000);
+
+  it('answers the permission profile of the source, cut or not, as 0.169.0 does', () => {
+    expect(forks.codex).toEqual([null, null]);
+    expect(forks.skein).toEqual(forks.codex);
   });
 });

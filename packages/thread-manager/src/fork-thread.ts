@@ -174,7 +174,7 @@ export async function forkManagedThread(
   host.register(thread, { silent: true });
   if (options.connectionId !== undefined) host.subscribe(threadId, options.connectionId);
   host.emitAfterResult([() => host.events.emit('threadStarted', { thread })]);
-  return { thread, source, history: items };
+  return { thread, source, history: items, sourceHistory };
 }
 
 /**

@@ -183,6 +183,11 @@ export interface ForkedThread {
   source: StoredThread | null;
   /** The new thread's history (the copied, cut source history). */
   history: RolloutItem[];
+  /**
+   * The source's whole stored history, before the cut: the settings a fork starts from are the
+   * source's latest (0.169.0), even when the cut leaves them out.
+   */
+  sourceHistory: readonly RolloutItem[];
 }
 
 /**

@@ -360,7 +360,8 @@ export function forkHandler(ctx: HandlerContext): MethodHandler<ThreadForkParams
       }
       if (!excludeTurns) announceTokenUsage(call as Call<unknown>, wire.id, forked.history);
       announceStarted(ctx, call as Call<unknown>, wire);
-      const recorded = recordedSettings(forked.history);
+      // A fork starts from its source's latest settings, wherever the turn cut falls (0.169.0).
+      const recorded = recordedSettings(forked.sourceHistory as HistoryItem[]);
       if (!forked.thread.ephemeral) ctx.loadedSettings.set(forked.thread.threadId, recorded);
       return {
         thread: wire,
