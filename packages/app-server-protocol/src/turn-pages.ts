@@ -3,8 +3,10 @@
  * ordinal for paginated histories (A.17), a turn id for legacy ones (A.18), each saying whether
  * the anchor turn itself is on the page.
  */
-import type { SortDirection, TurnItemsView } from './params.js';
+
+import type { SortDirection } from './params.js';
 import { asRecord, type BuiltHistory, type BuiltTurn, viewTurn, type WireTurn } from './turns.js';
+import type { TurnItemsView } from './vocabulary.js';
 
 /**
  * A `thread/turns/list` or `thread/items/list` cursor that does not parse or names another thread.

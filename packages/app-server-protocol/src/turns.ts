@@ -7,7 +7,7 @@
  * `AgentMessage` items with their own ids and times, every line with an `ordinal`).
  * Paging the built turns (`thread/turns/list` cursors) is in turn-pages.ts.
  */
-import type { TurnItemsView } from './params.js';
+import type { TurnItemsView } from './vocabulary.js';
 
 /** One rollout item as the store hands it out; `ordinal` is present on paginated lines. */
 export interface HistoryItem {

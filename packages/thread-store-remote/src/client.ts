@@ -33,7 +33,7 @@ import {
   turnPageSchema,
   type UpdateThreadMetadataParams,
 } from '@skein/thread-store';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   type JsonResponseMessage,
   type ListThreadsResponseMessage,

@@ -8,7 +8,7 @@
  */
 import { parseRfc3339Ms } from '@skein/protocol';
 import type { RolloutLine } from '@skein/rollout';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ThreadStoreError } from './errors.js';
 import type {
   ItemPage,
