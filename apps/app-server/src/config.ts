@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Session settings from config.toml; null = not set (the handlers apply 0.169.0's defaults). */
 export interface SessionConfig {

@@ -3,6 +3,7 @@ import { describeAccessError } from './access-errors.js';
 import type { Action, WrapOptions } from './command-types.js';
 import { createContext, parseStoreSpec } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './errors.js';
+import { groupThousands } from './format.js';
 import { type CliIo, cliIo, type RunCliOptions } from './io.js';
 import { createOutput } from './output.js';
 import { SKEIN_VERSION } from './version.js';
@@ -23,9 +24,7 @@ function limitParser(max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > max) {
-      throw new InvalidArgumentError(
-        `expected a whole number from 1 to ${max.toLocaleString('en-US')}`,
-      );
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${groupThousands(max)}`);
     }
     return n;
   };

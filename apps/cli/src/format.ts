@@ -1,5 +1,19 @@
 /** Small text helpers for tables and transcripts (no colour here; callers add it). */
 
+/**
+ * A whole number with `,` between thousands (`10,000`), as `toLocaleString('en-US')` prints it
+ * without loading ICU's locale data (its first call costs a `skein` start tens of ms).
+ */
+export function groupThousands(n: number): string {
+  const digits = String(Math.trunc(Math.abs(n)));
+  let out = '';
+  for (let i = 0; i < digits.length; i += 1) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 && out !== '0' ? `-${out}` : out;
+}
+
 /** Collapses whitespace and cuts to `max` visible characters with an ellipsis. */
 export function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();

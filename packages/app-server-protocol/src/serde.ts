@@ -3,7 +3,8 @@
  * (`missing field \`threadId\``, `invalid type: string "x", expected a boolean`, ...). The
  * first issue of a failed parse becomes `Invalid request: <message>` (spec §0.2).
  */
-import { type ZodType, z } from 'zod';
+import type { ZodType } from 'zod';
+import * as z from 'zod';
 
 /** Marker message for an absent required key; the formatter adds the key from the issue path. */
 const MISSING = '\u0000missing';

@@ -1,5 +1,5 @@
 import type { SessionSource } from '@skein/thread-store';
-import type { ThreadSourceKind } from './params.js';
+import type { ThreadSourceKind } from './vocabulary.js';
 
 /**
  * Does a stored source belong to a `thread/list` source kind (spec §2.5)? `appServer` is the

@@ -5,8 +5,10 @@
  * pages (@skein/thread-store turns.ts, base64url cursors): the two page differently but over the
  * same turns, both cut by `segmentTurns` of @skein/protocol.
  */
-import type { SortDirection, TurnItemsView } from './params.js';
+
+import type { SortDirection } from './params.js';
 import { asRecord, type BuiltHistory, type BuiltTurn, viewTurn, type WireTurn } from './turns.js';
+import type { TurnItemsView } from './vocabulary.js';
 
 /**
  * A `thread/turns/list` or `thread/items/list` cursor that does not parse or names another thread.

@@ -9,7 +9,7 @@
  * the built turns with 0.169's wire cursors is turn-pages.ts.
  */
 import { segmentTurns, type TurnSegment, type TurnStatus } from '@skein/protocol';
-import type { TurnItemsView } from './params.js';
+import type { TurnItemsView } from './vocabulary.js';
 
 /** One rollout item as the store hands it out; `ordinal` is present on paginated lines. */
 export interface HistoryItem {

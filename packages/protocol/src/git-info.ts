@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClearableField } from './field-patch.js';
 
 /** A thread's git facts as stored: commit, branch, repository URL (each may be unknown). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A thread-spawn sub-agent's facts, in the on-disk (snake_case) encoding. */
 export interface ThreadSpawnSource {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The sort vocabulary of every thread listing, spelled once for every layer. */
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A thread id: a lowercase hyphenated UUID string (v7 for threads Skein creates). */
 export type ThreadId = string & { readonly __brand: 'ThreadId' };

@@ -1,6 +1,11 @@
 import { parseThreadId, type ThreadId } from '@skein/protocol';
-import { RolloutError } from './errors.js';
-import { forEachRolloutLine, isBlankLine, type RolloutFileInfo } from './lines.js';
+import { errnoCode, isRolloutError, RolloutError } from './errors.js';
+import {
+  forEachRolloutLine,
+  forEachRolloutLineSync,
+  isBlankLine,
+  type RolloutFileInfo,
+} from './lines.js';
 import { eventUserMessage } from './metadata.js';
 import { type HistoryBase, rolloutLineFromJson, type SessionMetaLine } from './schema.js';
 
@@ -50,15 +55,15 @@ function threadIdOf(meta: SessionMetaLine | null): ThreadId | null {
   }
 }
 
-/** Reads the head of a rollout (plain or `.zst`) until the summary is complete or the limit. */
-export async function readHeadSummary(path: string): Promise<RolloutHeadSummary> {
+/** Collects a head summary from the lines handed to `visit`, in order. */
+function headCollector() {
   let sessionMeta: SessionMetaLine | null = null;
   let startsWithSessionMeta = false;
   let preview: string | null = null;
   let firstUserMessage: string | null = null;
   let createdAt: string | null = null;
   let records = 0;
-  const file = await forEachRolloutLine(path, (raw) => {
+  const visit = (raw: Buffer): boolean => {
     if (isBlankLine(raw)) return true;
     records += 1;
     const limit =
@@ -96,19 +101,47 @@ export async function readHeadSummary(path: string): Promise<RolloutHeadSummary>
     const extended =
       sessionMeta !== null ? HEAD_RECORD_LIMIT + HEAD_RECORD_EXTENSION : HEAD_RECORD_LIMIT;
     return records < extended;
-  });
-  const meta = sessionMeta as SessionMetaLine | null;
-  return {
-    threadId: threadIdOf(meta),
-    sessionMeta: meta,
-    startsWithSessionMeta,
-    preview,
-    firstUserMessage,
-    createdAt,
-    historyBase: meta?.history_base ?? null,
-    recordsScanned: records,
-    file,
   };
+  const summary = (file: RolloutFileInfo): RolloutHeadSummary => {
+    const meta = sessionMeta as SessionMetaLine | null;
+    return {
+      threadId: threadIdOf(meta),
+      sessionMeta: meta,
+      startsWithSessionMeta,
+      preview,
+      firstUserMessage,
+      createdAt,
+      historyBase: meta?.history_base ?? null,
+      recordsScanned: records,
+      file,
+    };
+  };
+  return { visit, summary };
+}
+
+/**
+ * Bytes of the first read of a head: a page of heads (a list page reads 50) then costs a few
+ * syscalls per file, not a whole rollout each; a head that runs longer reads on.
+ */
+const HEAD_READ_BYTES = 64 * 1024;
+
+/**
+ * Reads the head of a rollout (plain or `.zst`) until the summary is complete or the limit.
+ * The read is synchronous (a head is a few kilobytes, usually in the page cache: four
+ * syscalls cost less than four thread-pool round trips, and a list page reads dozens); only a
+ * rollout found under neither name takes the asynchronous path, which waits out a plain↔`.zst`
+ * transition in progress.
+ */
+export async function readHeadSummary(path: string): Promise<RolloutHeadSummary> {
+  const sync = headCollector();
+  try {
+    return sync.summary(forEachRolloutLineSync(path, sync.visit, HEAD_READ_BYTES));
+  } catch (error) {
+    // Found under neither name (ENOENT for both): the async reader retries a while.
+    if (!(isRolloutError(error, 'Io') && errnoCode(error.cause) === 'ENOENT')) throw error;
+  }
+  const retried = headCollector();
+  return retried.summary(await forEachRolloutLine(path, retried.visit));
 }
 
 /** The first record parsed as `session_meta`; errors when the file is empty or starts otherwise. */

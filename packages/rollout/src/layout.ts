@@ -100,7 +100,8 @@ export { parseFileTimestamp } from '@skein/protocol';
  * file name never has to end with the thread id.
  */
 export function parseRolloutFileName(fileName: string): ParsedRolloutFileName | null {
-  let name = basename(fileName);
+  // A directory entry has no separator: `basename` (a character loop) only for a path.
+  let name = fileName.includes('/') || fileName.includes('\\') ? basename(fileName) : fileName;
   const compressed = name.endsWith(COMPRESSED_SUFFIX);
   if (compressed) name = name.slice(0, -COMPRESSED_SUFFIX.length);
   if (!name.startsWith(ROLLOUT_FILE_PREFIX) || !name.endsWith(ROLLOUT_FILE_SUFFIX)) return null;

@@ -200,10 +200,20 @@ export async function forEachRolloutLineRange(
 /** One scratch buffer for the sync reader: nothing else runs while it is in use. */
 let scratch: Buffer | null = null;
 
-/** Synchronous twin of `forEachRolloutLine` for hot batch paths (backfill workers). */
-export function forEachRolloutLineSync(path: string, visit: LineVisitor): RolloutFileInfo {
-  return forEachRolloutLineRangeSync(path, (data, start, end, offset, terminated) =>
-    visit(data.subarray(start, end), { offset, terminated }),
+/**
+ * Synchronous twin of `forEachRolloutLine` for hot batch paths (backfill workers, list heads).
+ * `firstReadBytes` bounds the first read (a reader that stops early reads no more).
+ */
+export function forEachRolloutLineSync(
+  path: string,
+  visit: LineVisitor,
+  firstReadBytes = READ_CHUNK_BYTES,
+): RolloutFileInfo {
+  return forEachRolloutLineRangeSync(
+    path,
+    (data, start, end, offset, terminated) =>
+      visit(data.subarray(start, end), { offset, terminated }),
+    firstReadBytes,
   );
 }
 
@@ -211,6 +221,7 @@ export function forEachRolloutLineSync(path: string, visit: LineVisitor): Rollou
 export function forEachRolloutLineRangeSync(
   path: string,
   visit: LineRangeVisitor,
+  firstReadBytes = READ_CHUNK_BYTES,
 ): RolloutFileInfo {
   const plain = plainRolloutPath(path);
   let actual = plain;
@@ -240,16 +251,18 @@ export function forEachRolloutLineRangeSync(
     // The decoder may keep references to input chunks, so only plain reads share the buffer.
     if (scratch === null) scratch = Buffer.allocUnsafe(READ_CHUNK_BYTES);
     let total = 0;
+    let want = Math.max(1, Math.min(firstReadBytes, READ_CHUNK_BYTES));
     for (;;) {
-      const buffer = compressed ? Buffer.allocUnsafe(READ_CHUNK_BYTES) : scratch;
-      const bytesRead = readSync(fd, buffer, 0, READ_CHUNK_BYTES, null);
+      const buffer = compressed ? Buffer.allocUnsafe(want) : scratch;
+      const bytesRead = readSync(fd, buffer, 0, want, null);
       if (bytesRead === 0) break;
       total += bytesRead;
       const chunk = buffer.subarray(0, bytesRead);
       if (decoder !== null) decoder.push(chunk);
       else splitter.push(chunk);
       if (splitter.stopped) return info;
-      if (bytesRead < READ_CHUNK_BYTES && total >= info.size) break;
+      if (bytesRead < want && total >= info.size) break;
+      want = READ_CHUNK_BYTES;
     }
     if (decoder !== null) decoder.push(new Uint8Array(0), true);
     splitter.end();

@@ -436,16 +436,16 @@ export class RolloutRecorder {
     const lead = this.#needsLeadingNewline ? '\n' : '';
     let text = lead;
     for (const line of lines) text += `${line.text}\n`;
-    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.byteLength(text, 'utf8');
     try {
-      await this.#writeAll(bytes);
+      await this.#writeAll(text, length);
     } catch {
       await this.#closeHandle();
-      await this.#writeAll(bytes);
+      await this.#writeAll(text, length);
     }
     this.#needsLeadingNewline = false;
     let at = this.#size + lead.length;
-    this.#size += bytes.length;
+    this.#size += length;
     if (this.#onWritten === null) return;
     const written = lines.map((line) => {
       const start = at;
@@ -459,7 +459,8 @@ export class RolloutRecorder {
     }
   }
 
-  async #writeAll(bytes: Buffer): Promise<void> {
+  /** Writes `text` (`length` bytes as UTF-8) at the end of the file. */
+  async #writeAll(text: string, length: number): Promise<void> {
     if (this.#handle === null) {
       this.#handle = await open(
         this.path,
@@ -469,11 +470,14 @@ export class RolloutRecorder {
     }
     // A synchronous write: a batch lands in the page cache in microseconds, while a trip
     // through the thread pool costs more than the write itself. The fsync (which waits on the
-    // disk) stays asynchronous.
+    // disk) stays asynchronous. The string is written as is (Node encodes it outside the JS
+    // heap); only a short write, to finish, makes a Buffer of it.
     const fd = this.#handle.fd;
-    let offset = 0;
-    while (offset < bytes.length) {
-      const bytesWritten = writeSync(fd, bytes, offset, bytes.length - offset, null);
+    let offset = writeSync(fd, text, null, 'utf8');
+    if (offset >= length) return;
+    const bytes = Buffer.from(text, 'utf8');
+    while (offset < length) {
+      const bytesWritten = writeSync(fd, bytes, offset, length - offset, null);
       if (bytesWritten <= 0) throw new RolloutError('Io', `no progress writing ${this.path}`);
       offset += bytesWritten;
     }

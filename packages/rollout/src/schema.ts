@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The on-disk rollout format (spec rollout-state §2). Every schema is loose: unknown fields are

@@ -1,7 +1,7 @@
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isThreadId, type ThreadId } from '@skein/protocol';
-import { z } from 'zod';
+import * as z from 'zod';
 import { errnoCode, RolloutError, requireThreadId } from './errors.js';
 import { findThreadPath } from './find-thread-path.js';
 import { readSessionMetaLine } from './head-summary.js';

@@ -34,7 +34,7 @@ import {
   type UpdateThreadMetadataParams,
   validateSearchParams,
 } from '@skein/thread-store';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   type JsonResponseMessage,
   type ListThreadsResponseMessage,

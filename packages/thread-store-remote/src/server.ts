@@ -10,7 +10,7 @@ import {
   type ThreadStore,
   ThreadStoreError,
 } from '@skein/thread-store';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   bearerTokenInterceptor,
   isLocalAddress,

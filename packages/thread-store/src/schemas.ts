@@ -16,7 +16,7 @@ import {
   threadSortKeySchema,
 } from '@skein/protocol';
 import { rolloutLineFromJson } from '@skein/rollout';
-import { z } from 'zod';
+import * as z from 'zod';
 import { THREAD_STORE_ERROR_CODES } from './errors.js';
 import type {
   AppendThreadItemsParams,

@@ -9,7 +9,7 @@
  */
 import { parseRfc3339Ms, segmentTurns, type TurnSegment } from '@skein/protocol';
 import type { RolloutLine } from '@skein/rollout';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ThreadStoreError } from './errors.js';
 import type {
   ItemPage,

@@ -16,7 +16,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const WS_AUTH_MODES = ['capability-token', 'signed-bearer-token'] as const;
 export type WsAuthMode = (typeof WS_AUTH_MODES)[number];

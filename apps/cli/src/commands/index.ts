@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandHelpers, Wrap } from '../command-types.js';
 import { CliError, EXIT } from '../errors.js';
+import { groupThousands } from '../format.js';
 import { SOURCE_KINDS } from '../source-kinds.js';
 
 /** `thread/list` page sizes (kept here so `--help` loads no command module). */
@@ -98,7 +99,7 @@ export function registerCommands(program: Command, wrap: Wrap, h: CommandHelpers
     .option('--active', 'only active (not archived) threads')
     .option(
       '-n, --limit <n>',
-      `at most this many results, 1..${MAX_SEARCH_RESULTS.toLocaleString('en-US')} (default 50)`,
+      `at most this many results, 1..${groupThousands(MAX_SEARCH_RESULTS)} (default 50)`,
       h.limitParser(MAX_SEARCH_RESULTS),
     )
     .option('--json', 'print an array of app-server Thread objects')

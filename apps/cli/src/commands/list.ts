@@ -3,7 +3,14 @@ import { sourceMatchesKind } from '@skein/app-server-protocol';
 import type { ListThreadsParams, StoredThread, ThreadSortKey } from '@skein/thread-store';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
-import { displayWidth, fitDisplay, padDisplay, shortDateTime, tildePath } from '../format.js';
+import {
+  displayWidth,
+  fitDisplay,
+  groupThousands,
+  padDisplay,
+  shortDateTime,
+  tildePath,
+} from '../format.js';
 import type { Output } from '../output.js';
 import type { Services } from '../services-contract.js';
 import { isSourceKind, SOURCE_KINDS, type SourceKind, sourceFilterFor } from '../source-kinds.js';
@@ -274,7 +281,7 @@ export async function runList(ctx: CommandContext, options: ListOptions): Promis
     );
     return EXIT.ok;
   }
-  const count = `${page.count.toLocaleString('en-US')} thread${page.count === 1 ? '' : 's'}`;
+  const count = `${groupThousands(page.count)} thread${page.count === 1 ? '' : 's'}`;
   if (page.nextCursor) {
     out.note(`${count}; more: skein list --cursor '${page.nextCursor}' (or --all)`);
   } else {
@@ -329,5 +336,5 @@ function hiddenNote(hidden: number, query: ListQuery, options: ListOptions): str
   const any = [sourceDefault ? '--source any' : null, providerDefault ? '--provider any' : null]
     .filter((flag) => flag !== null)
     .join(' ');
-  return `${hidden.toLocaleString('en-US')} more thread${hidden === 1 ? '' : 's'} hidden by the ${flags.join('/')} default${flags.length === 1 ? '' : 's'}; ${any} lists them.`;
+  return `${groupThousands(hidden)} more thread${hidden === 1 ? '' : 's'} hidden by the ${flags.join('/')} default${flags.length === 1 ? '' : 's'}; ${any} lists them.`;
 }

@@ -311,6 +311,17 @@ function withRederivedOriginators(db: StateDb, page: ThreadMetadataPage): Thread
   };
 }
 
+/** The DB rows of a page of files, by thread id. */
+function rowsById(
+  db: StateDb,
+  items: readonly ThreadListItem[],
+): Promise<Map<string, ThreadMetadata>> {
+  return getThreads(
+    db.ctx,
+    items.map((item) => item.threadId),
+  );
+}
+
 /** Where a page of files resumes: the file-name second (created) or the mtime (updated). */
 function fileCursorOf(item: ThreadListItem, sortKey: 'createdAt' | 'updatedAt'): string {
   const ms =
@@ -389,12 +400,18 @@ export async function listThreadsWithDb(
     keepRowGit: true,
   } as const;
   try {
+    // The scanned files' rows in one query (a repair changes only its own row: a thread id
+    // met again, two files of one thread, reads its row afresh).
+    const known = search === undefined ? await rowsById(db, scan.items) : null;
+    const repaired = new Set<string>();
     for (const item of scan.items) {
-      if (search !== undefined) {
+      if (known === null) {
         await rederive(db, item.path, repair);
-      } else {
-        await readRepairRolloutPath(db, item.path, { ...repair, threadId: item.threadId });
+        continue;
       }
+      const row = repaired.has(item.threadId) ? undefined : (known.get(item.threadId) ?? null);
+      repaired.add(item.threadId);
+      await readRepairRolloutPath(db, item.path, { ...repair, threadId: item.threadId, row });
     }
     const dbPage = await listFromDb(db, codexHome, options);
     const fileIds = new Set(scan.items.map((item) => item.threadId as string));

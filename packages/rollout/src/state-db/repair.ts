@@ -105,11 +105,23 @@ export type RepairResult = 'unchanged' | 'repaired' | 'reconciled' | 'failed';
 export async function readRepairRolloutPath(
   db: StateDb,
   path: string,
-  options: RepairOptions & { threadId?: string } = {},
+  options: RepairOptions & {
+    threadId?: string;
+    /**
+     * The thread's row as the caller just read it (null: no row), so a page of repairs reads
+     * its rows in one query; absent: read here.
+     */
+    row?: ThreadMetadata | null | undefined;
+  } = {},
 ): Promise<RepairResult> {
   try {
     const id = options.threadId ?? parseRolloutFileName(path)?.threadId;
-    const row = id === undefined ? undefined : await getThread(db.ctx, id);
+    const row =
+      options.row !== undefined
+        ? (options.row ?? undefined)
+        : id === undefined
+          ? undefined
+          : await getThread(db.ctx, id);
     if (row) {
       const rolloutPath = plainRolloutPath(path);
       const archived = archivedFor(path, options) ?? row.archived;

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const contentPartSchema = z.object({ type: z.string(), text: z.string().optional() }).passthrough();
 

@@ -10,7 +10,7 @@ import {
   ThreadStoreError,
   threadIdSchema,
 } from '@skein/thread-store';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Parses JSON text with a schema; any failure is `InvalidRequest` naming the field. */
 export function parseJsonField<S extends z.ZodType>(

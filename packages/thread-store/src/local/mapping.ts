@@ -1,6 +1,6 @@
 /** Mapping between the state/rollout `ThreadMetadata` shape and the store's `StoredThread`. */
 
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
 import { decodeSessionSource } from '@skein/protocol';
 import { plainRolloutPath } from '@skein/rollout';
@@ -28,9 +28,14 @@ export function normalizeThreadCwd(cwd: string): string {
   if (known !== undefined) return known;
   let normalized = cwd;
   try {
-    normalized = realpathSync.native(cwd);
+    // A cwd that does not exist (any more) stays as given. Asked with a stat that does not
+    // throw: a failed realpath costs ~10x as much (the error it builds), and listed cwds are
+    // often gone.
+    if (statSync(cwd, { throwIfNoEntry: false }) !== undefined) {
+      normalized = realpathSync.native(cwd);
+    }
   } catch {
-    // a cwd that does not exist (any more) stays as given
+    // unreadable: as given
   }
   memo.set(cwd, normalized);
   return normalized;
