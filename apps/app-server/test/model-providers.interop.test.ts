@@ -9,10 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCodexCli, fixtureHomeDir, makeTempDir, removeTempDir } from '@skein/test-support';
+import { fixtureHomeDir, makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKEIN_MAIN, skeinBuilt } from './support/differential.js';
-import { type Message, RpcProcess } from './support/rpc-process.js';
+import { skeinBuilt, withServer } from './support/differential.js';
+import type { Message } from './support/rpc-process.js';
 
 const CONFIG_TOML = [
   'model = "config-model"',
@@ -132,19 +132,11 @@ async function play(side: 'codex' | 'skein', source: string): Promise<void> {
   const home = makeTempDir(`skein-providers-${side}-`);
   temps.push(home);
   cpSync(source, home, { recursive: true });
-  const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
-  const proc =
-    side === 'codex'
-      ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
-      : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
-  try {
-    await proc.initialize({ experimentalApi: true }, 'skein_providers');
+  await withServer(side, home, 'skein_providers', async (proc) => {
     for (const [label, method, params] of requests()) {
       answers[side].set(label, outcome(await proc.request(method, params)));
     }
-  } finally {
-    await proc.close();
-  }
+  });
 }
 
 beforeAll(async () => {

@@ -5,36 +5,18 @@
  * opens the home it hands its receipts over, so 0.169.0 answers what the user marked.
  */
 import { join } from 'node:path';
-import {
-  ensureCodexCli,
-  installFixtureHome,
-  readFixtureManifest,
-  removeTempDir,
-} from '@skein/test-support';
+import { installFixtureHome, readFixtureManifest, removeTempDir } from '@skein/test-support';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKEIN_MAIN, skeinBuilt } from './support/differential.js';
-import { RpcProcess } from './support/rpc-process.js';
+import { skeinBuilt, withServer } from './support/differential.js';
+import type { RpcProcess } from './support/rpc-process.js';
 
 let home = '';
 let threadId = '';
 const seen: Record<string, unknown> = {};
 
-async function session<T>(
-  side: 'codex' | 'skein',
-  run: (proc: RpcProcess) => Promise<T>,
-): Promise<T> {
-  const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
-  const proc =
-    side === 'codex'
-      ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
-      : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
-  try {
-    await proc.initialize({ experimentalApi: true }, 'skein_receipts_upgrade');
-    return await run(proc);
-  } finally {
-    await proc.close();
-  }
+function session<T>(side: 'codex' | 'skein', run: (proc: RpcProcess) => Promise<T>): Promise<T> {
+  return withServer(side, home, 'skein_receipts_upgrade', run);
 }
 
 async function readStateOf(proc: RpcProcess): Promise<unknown> {

@@ -8,11 +8,11 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCodexCli, fixturesDir, installHomeCopy, removeTempDir } from '@skein/test-support';
+import { fixturesDir, installHomeCopy, removeTempDir } from '@skein/test-support';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKEIN_MAIN, skeinBuilt } from './support/differential.js';
-import { type Message, RpcProcess } from './support/rpc-process.js';
+import { skeinBuilt, withServer } from './support/differential.js';
+import type { Message } from './support/rpc-process.js';
 
 const RECORDED_HOME = join(fixturesDir(), 'recorded', 'codex-0.131.0', 'home-a');
 
@@ -71,26 +71,21 @@ async function play(side: 'codex' | 'skein'): Promise<void> {
   const home = installHomeCopy(RECORDED_HOME);
   temps.push(home);
   writeFileSync(join(home, 'config.toml'), CONFIG_TOML);
-  const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
-  const proc =
-    side === 'codex'
-      ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
-      : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
-  try {
-    await proc.initialize({ experimentalApi: true }, 'skein_resume_session');
+  await withServer(side, home, 'skein_resume_session', async (proc) => {
     answers[side].push(
       facts(await proc.request('thread/resume', { threadId, excludeTurns: true })),
     );
     answers[side].push(facts(await proc.request('thread/read', { threadId })));
     answers[side].push(facts(await proc.request('thread/resume', { threadId })));
-  } finally {
-    await proc.close();
-  }
+  });
 }
 
 beforeAll(async () => {
   expect(skeinBuilt(), 'build apps/app-server first').toBe(true);
-  ({ id: threadId, git: metaGit } = threadWithMetaOnlyGit(RECORDED_HOME));
+  // Read from a copy: even a read-only SQLite open may leave -wal/-shm files beside the DB.
+  const scratch = installHomeCopy(RECORDED_HOME);
+  temps.push(scratch);
+  ({ id: threadId, git: metaGit } = threadWithMetaOnlyGit(scratch));
   await play('codex');
   await play('skein');
 }, 120_000);
@@ -162,13 +157,7 @@ describe('thread/fork starts from the source session', () => {
       const home = installHomeCopy(MIXED_HOME);
       temps.push(home);
       writeFileSync(join(home, 'config.toml'), CONFIG_TOML);
-      const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
-      const proc =
-        side === 'codex'
-          ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
-          : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
-      try {
-        await proc.initialize({ experimentalApi: true }, 'skein_fork_session');
+      await withServer(side, home, 'skein_fork_session', async (proc) => {
         for (const cut of [{ lastTurnId: firstTurnId }, {}]) {
           const answer = await proc.request('thread/fork', { threadId: id, ...cut });
           forks[side].push(
@@ -177,9 +166,7 @@ describe('thread/fork starts from the source session', () => {
               : (answer.result as { activePermissionProfile: unknown }).activePermissionProfile,
           );
         }
-      } finally {
-        await proc.close();
-      }
+      });
     }
   }, 120_000);
 

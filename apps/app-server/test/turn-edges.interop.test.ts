@@ -9,11 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureCodexCli, fixtureHomeDir, makeTempDir, removeTempDir } from '@skein/test-support';
+import { fixtureHomeDir, makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TURN_EDGE_CASES } from '../../../packages/protocol/test/turn-edge-cases.js';
-import { SKEIN_MAIN, skeinBuilt } from './support/differential.js';
-import { type Message, RpcProcess } from './support/rpc-process.js';
+import { skeinBuilt, withServer } from './support/differential.js';
+import type { Message } from './support/rpc-process.js';
 
 const CONFIG_TOML = [
   'model_provider = "offline"',
@@ -71,20 +71,12 @@ async function readAll(side: 'codex' | 'skein', source: string): Promise<void> {
   const home = makeTempDir(`skein-turn-edges-${side}-`);
   temps.push(home);
   cpSync(source, home, { recursive: true });
-  const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
-  const proc =
-    side === 'codex'
-      ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
-      : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
-  try {
-    await proc.initialize({ experimentalApi: true }, 'skein_turn_edges');
+  await withServer(side, home, 'skein_turn_edges', async (proc) => {
     for (const [name, threadId] of threads) {
       const answer = await proc.request('thread/read', { threadId, includeTurns: true });
       answers[side].set(name, turnsOf(answer));
     }
-  } finally {
-    await proc.close();
-  }
+  });
 }
 
 beforeAll(async () => {

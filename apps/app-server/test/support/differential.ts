@@ -93,6 +93,29 @@ export async function startSide(
   return { side: { name, proc, home, norm, answers: new Map() }, manifest };
 }
 
+/**
+ * Runs `run` against one server on `home` — the real codex-cli 0.169.0 or Skein's built one —
+ * initialized with the experimental API, and closes it after (also on failure).
+ */
+export async function withServer<T>(
+  side: 'codex' | 'skein',
+  home: string,
+  clientName: string,
+  run: (proc: RpcProcess) => Promise<T>,
+): Promise<T> {
+  const env = { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' };
+  const proc =
+    side === 'codex'
+      ? RpcProcess.spawn(ensureCodexCli('0.169.0').binary, ['app-server'], { env, cwd: home })
+      : RpcProcess.spawn(process.execPath, [SKEIN_MAIN], { env, cwd: home });
+  try {
+    await proc.initialize({ experimentalApi: true }, clientName);
+    return await run(proc);
+  } finally {
+    await proc.close();
+  }
+}
+
 export function makeWorkdir(): string {
   const workdir = makeTempDir('skein-diff-work-');
   mkdirSync(join(workdir, 'a'), { recursive: true });
