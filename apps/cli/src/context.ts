@@ -89,7 +89,7 @@ export function createContext(options: {
             )
           : getHome().then(async (resolved) => {
               const { buildServices } = await import('./services.js');
-              return buildServices(resolved.path, out);
+              return buildServices(resolved, out);
             });
       return services;
     },

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { resolveSqliteHome } from '@skein/rollout';
 import { CliError } from './errors.js';
 
 /** Where the Codex home came from; `demo` means none existed and the CLI made one. */
@@ -8,6 +9,11 @@ export type HomeOrigin = 'flag' | 'env' | 'default' | 'demo';
 
 export interface ResolvedHome {
   path: string;
+  /**
+   * Where the home's SQLite files are: Codex's `sqlite_home` (`resolveSqliteHome`), the demo
+   * home itself for the demo (never a DB directory a real home may share).
+   */
+  sqliteHome: string;
   origin: HomeOrigin;
 }
 
@@ -36,7 +42,8 @@ function isDirectory(path: string): boolean {
 /**
  * `--codex-home DIR`, else `CODEX_HOME`, else `~/.codex`. A home that was named must exist
  * (unless `allowCreate`, for `import`); when none was named and `~/.codex` does not exist
- * the demo home is used (the caller creates it and says so).
+ * the demo home is used (the caller creates it and says so). Its DBs are where Codex keeps them
+ * (config.toml's `sqlite_home`, else `CODEX_SQLITE_HOME`, else the home).
  */
 export function resolveHome(
   flag: string | undefined,
@@ -54,9 +61,17 @@ export function resolveHome(
       const where = flag !== undefined ? '--codex-home' : 'CODEX_HOME';
       throw CliError.usage(`Codex home ${path} (from ${where}) does not exist`);
     }
-    return { path, origin: flag !== undefined ? 'flag' : 'env' };
+    const origin = flag !== undefined ? 'flag' : 'env';
+    return { path, sqliteHome: resolveSqliteHome(path, { env, cwd }), origin };
   }
   const defaultHome = join(userHome(env, cwd), '.codex');
-  if (isDirectory(defaultHome)) return { path: defaultHome, origin: 'default' };
-  return { path: demoHomePath(env, cwd), origin: 'demo' };
+  if (isDirectory(defaultHome)) {
+    return {
+      path: defaultHome,
+      sqliteHome: resolveSqliteHome(defaultHome, { env, cwd }),
+      origin: 'default',
+    };
+  }
+  const demo = demoHomePath(env, cwd);
+  return { path: demo, sqliteHome: demo, origin: 'demo' };
 }

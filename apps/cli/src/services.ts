@@ -26,13 +26,14 @@ export interface BuildServicesOptions {
 /**
  * The main-like wiring: the home's store once (`openHomeStore`: the state handle built once, a
  * LocalThreadStore over it, the files alone when the index is unavailable), one ThreadManager
- * over the store.
+ * over the store. `location` is the resolved home: its path and where its DBs are.
  */
 export async function buildServices(
-  home: string,
+  location: { path: string; sqliteHome: string },
   out: Output,
   options: BuildServicesOptions = {},
 ): Promise<Services> {
+  const { path: home, sqliteHome } = location;
   const defaultProvider = configuredModelProvider(home);
   const progress = options.progress;
   let started = false;
@@ -40,6 +41,7 @@ export async function buildServices(
   try {
     opened = await openHomeStore(home, {
       defaultModelProvider: defaultProvider,
+      sqliteHome,
       create: true,
       // By default never make a command wait on another process's import: answer from the files.
       waitForIndex: options.waitForIndex ?? false,
@@ -56,7 +58,7 @@ export async function buildServices(
       // Codex's policy: a state index that cannot be opened or filled in time is not fatal;
       // everything keeps working from the rollout files.
       onIndexUnavailable: (reason, error) => {
-        const access = describeAccessError(error, [stateDbPath(home), home]);
+        const access = describeAccessError(error, [stateDbPath(sqliteHome), sqliteHome, home]);
         if (options.waitForIndex) {
           out.warn(`${access ?? reason}; continuing without the state index (slower, files only)`);
         } else {

@@ -20,5 +20,6 @@ export * from './session-index.js';
 export * from './session-index-cache.js';
 export * from './session-index-lock.js';
 export * from './session-meta.js';
+export * from './sqlite-home.js';
 export * from './state-db/index.js';
 export * from './turn-item-json.js';

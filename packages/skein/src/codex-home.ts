@@ -1,9 +1,10 @@
 /**
  * `openCodexHome`: the common case in one call. It builds what an app's main builds — the state
  * handle once and one `LocalThreadStore` over the home (`openHomeStore` of `@skein/thread-stores`:
- * `initStateDb` opens Codex's `state_5.sqlite` and imports the home's rollouts under Codex's
- * backfill lease), and one `ThreadManager` over the store — and hands back threads that speak in
- * messages instead of rollout items.
+ * `initStateDb` opens Codex's `state_5.sqlite` where Codex keeps it — the home's `sqlite_home`:
+ * config.toml's `sqlite_home`, else `CODEX_SQLITE_HOME`, else the home — and imports the home's
+ * rollouts under Codex's backfill lease), and one `ThreadManager` over the store — and hands back
+ * threads that speak in messages instead of rollout items.
  *
  * Every append goes through the same `LiveThread` as the low-level API and is flushed (written
  * and fsynced) before its promise resolves, so what it wrote survives a crash and is what Codex

@@ -4,6 +4,7 @@ import {
   type BackfillProgress,
   initStateDb,
   requestReindex,
+  resolveSqliteHome,
   type StartedStateDb,
   startStateDb,
 } from '@skein/rollout';
@@ -20,6 +21,13 @@ export interface OpenHomeStoreOptions {
   defaultModelProvider: string;
   /** Create the home's directory when it does not exist (default: refuse such a home). */
   create?: boolean;
+  /**
+   * The directory of the home's SQLite files. Default: where Codex keeps them
+   * (`resolveSqliteHome`: config.toml's `sqlite_home`, else `CODEX_SQLITE_HOME`, else the home).
+   */
+  sqliteHome?: string;
+  /** Where the default `sqliteHome` reads `CODEX_SQLITE_HOME` and `HOME` (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
   /**
    * Wait for another process's backfill (up to `initStateDb`'s 30 s) before answering from the
    * files: for commands whose whole point is the index. By default a home answers at once.
@@ -47,6 +55,8 @@ export interface OpenHomeStoreOptions {
 /** A Codex home opened as a store, and the state handle it was given (none: files only). */
 export interface OpenedHomeStore {
   store: LocalThreadStore;
+  /** The absolute directory of the home's SQLite files (state DB, history DB, Skein's sidecar). */
+  sqliteHome: string;
   /** The state handle the store started with; undefined while it answers from the files. */
   stateDb: StateDb | undefined;
   /** Closes the store and every state handle opening it acquired (now or in the background). */
@@ -57,7 +67,8 @@ export interface OpenedHomeStore {
  * A Codex home as a `LocalThreadStore`: the state handle built once (`startStateDb`, or
  * `initStateDb` with `waitForIndex`: open, migrate, backfill under Codex's lease, verify), the
  * store over it, or over the files alone when the index is unavailable (see
- * `OpenHomeStoreOptions`). Refuses a path that is not a directory with `InvalidRequest`.
+ * `OpenHomeStoreOptions`). The DBs are opened where Codex keeps them (`sqliteHome`), so Skein
+ * and Codex share one index. Refuses a path that is not a directory with `InvalidRequest`.
  */
 export async function openHomeStore(
   codexHome: string,
@@ -68,8 +79,13 @@ export async function openHomeStore(
   if (!existsSync(home) || !statSync(home).isDirectory()) {
     throw ThreadStoreError.invalidRequest(`Codex home not found: ${home}`);
   }
+  const sqliteHome =
+    options.sqliteHome === undefined
+      ? resolveSqliteHome(home, options.env === undefined ? {} : { env: options.env })
+      : resolve(options.sqliteHome);
   const init = {
     codexHome: home,
+    sqliteHome,
     defaultProvider: options.defaultModelProvider,
     ...(options.createSchema === undefined ? {} : { createSchema: options.createSchema }),
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
@@ -77,7 +93,7 @@ export async function openHomeStore(
   const stopWaiting = new AbortController();
   let started: StartedStateDb;
   try {
-    if (options.reindex) await requestReindex(home, options.defaultModelProvider);
+    if (options.reindex) await requestReindex(sqliteHome, options.defaultModelProvider);
     started = options.waitForIndex
       ? { stateDb: await initStateDb(init), ready: null, reason: null, error: null }
       : await startStateDb({
@@ -113,6 +129,7 @@ export async function openHomeStore(
   });
   return {
     store,
+    sqliteHome,
     stateDb,
     async close() {
       closed = true;

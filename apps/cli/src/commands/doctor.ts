@@ -28,8 +28,8 @@ export interface DoctorOptions {
 type Reported = HomeFinding & { repaired?: boolean; repairError?: string };
 
 export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Promise<ExitCode> {
-  const { path: home } = await ctx.home();
-  const doctor = { codexHome: home, defaultProvider: configuredModelProvider(home) };
+  const { path: home, sqliteHome } = await ctx.home();
+  const doctor = { codexHome: home, sqliteHome, defaultProvider: configuredModelProvider(home) };
   if (options.repair !== true) {
     const diagnosis = await diagnoseHome(doctor);
     return report(ctx, diagnosis, diagnosis.findings, diagnosis.findings, false);

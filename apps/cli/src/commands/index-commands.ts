@@ -10,17 +10,17 @@ import { createProgress } from '../progress.js';
 import { buildServices } from '../services.js';
 
 /**
- * `backfill` and `reindex` write Codex's index in the home: refuse plainly, before anything
- * else, when this user cannot write it (or the files SQLite keeps beside it).
+ * `backfill` and `reindex` write Codex's index in the home's `sqlite_home`: refuse plainly,
+ * before anything else, when this user cannot write it (or the files SQLite keeps beside it).
  */
-function assertIndexWritable(home: string, command: string): void {
-  const db = stateDbPath(home);
-  for (const path of [db, `${db}-wal`, `${db}-shm`, home]) {
-    if (path !== home && !existsSync(path)) continue;
+function assertIndexWritable(sqliteHome: string, command: string): void {
+  const db = stateDbPath(sqliteHome);
+  for (const path of [db, `${db}-wal`, `${db}-shm`, sqliteHome]) {
+    if (path !== sqliteHome && !existsSync(path)) continue;
     const reason = unwritableReason(path);
     if (reason !== null) {
       throw CliError.failure(
-        `skein ${command} cannot build the index: cannot write ${path}: ${reason} (it writes Codex's index, ${basename(db)}, in ${home})`,
+        `skein ${command} cannot build the index: cannot write ${path}: ${reason} (it writes Codex's index, ${basename(db)}, in ${sqliteHome})`,
         undefined,
       );
     }
@@ -33,9 +33,10 @@ function assertIndexWritable(home: string, command: string): void {
  * metadata are kept by the upsert).
  */
 async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
-  const { path: home } = await ctx.home();
-  assertIndexWritable(home, reindex ? 'reindex' : 'backfill');
-  const before = reindex ? null : await readBackfillSummary(home);
+  const location = await ctx.home();
+  const { path: home, sqliteHome } = location;
+  assertIndexWritable(sqliteHome, reindex ? 'reindex' : 'backfill');
+  const before = reindex ? null : await readBackfillSummary(sqliteHome);
   if (before?.readOnlyReason) {
     throw CliError.refused(
       `skein ${reindex ? 'reindex' : 'backfill'} does not write this home's index: ${before.readOnlyReason}`,
@@ -43,9 +44,13 @@ async function run(ctx: CommandContext, reindex: boolean): Promise<ExitCode> {
   }
   const started = Date.now();
   const progress = createProgress(ctx.out, reindex ? 'reindex' : 'backfill');
-  const services = await buildServices(home, ctx.out, { progress, reindex, waitForIndex: true });
+  const services = await buildServices(location, ctx.out, {
+    progress,
+    reindex,
+    waitForIndex: true,
+  });
   await services.close();
-  const summary = (await readBackfillSummary(home)) ?? {
+  const summary = (await readBackfillSummary(sqliteHome)) ?? {
     status: 'unavailable',
     filesDone: 0,
     filesFailed: 0,

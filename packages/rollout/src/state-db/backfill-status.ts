@@ -16,10 +16,13 @@ export interface BackfillSummary {
   readOnlyReason: string | null;
 }
 
-/** The home's backfill summary; null when the home has no state DB yet. Imports nothing. */
-export async function readBackfillSummary(codexHome: string): Promise<BackfillSummary | null> {
-  if (!existsSync(stateDbPath(codexHome))) return null;
-  const runtime = await StateRuntime.open({ sqliteHome: codexHome });
+/**
+ * The home's backfill summary; null when the home has no state DB yet. Imports nothing.
+ * `sqliteHome` is the directory of the home's DBs (`resolveSqliteHome`).
+ */
+export async function readBackfillSummary(sqliteHome: string): Promise<BackfillSummary | null> {
+  if (!existsSync(stateDbPath(sqliteHome))) return null;
+  const runtime = await StateRuntime.open({ sqliteHome });
   try {
     const state = await readBackfillState(runtime);
     return {
@@ -36,12 +39,13 @@ export async function readBackfillSummary(codexHome: string): Promise<BackfillSu
 /**
  * Marks the home's backfill as not done, so the next `initStateDb` re-reads every rollout into
  * the index (names and other explicit metadata are kept by its upsert). Nothing to do when the
- * home has no state DB: the first open imports everything anyway.
+ * home has no state DB: the first open imports everything anyway. `sqliteHome` is the directory
+ * of the home's DBs (`resolveSqliteHome`).
  */
-export async function requestReindex(codexHome: string, defaultProvider?: string): Promise<void> {
-  if (!existsSync(stateDbPath(codexHome))) return;
+export async function requestReindex(sqliteHome: string, defaultProvider?: string): Promise<void> {
+  if (!existsSync(stateDbPath(sqliteHome))) return;
   const runtime = await StateRuntime.open({
-    sqliteHome: codexHome,
+    sqliteHome,
     ...(defaultProvider === undefined ? {} : { defaultProvider }),
   });
   try {
