@@ -16,7 +16,7 @@ import { storesLegacySandboxPolicy } from '../profile.js';
 import type { ThreadsTable } from '../schema.js';
 import { advanceSidecarRecency, recencyInSidecar } from '../sidecar/recency.js';
 import { secondsOf } from './row.js';
-import { assertWritable, updatedColumns } from './write.js';
+import { assertWritable, updatedColumns, updateThreadColumns } from './write.js';
 
 /** A change to a thread's row: only present fields change. */
 export interface ThreadRowPatch {
@@ -156,12 +156,7 @@ export async function patchThreadMetadata(
       .executeTakeFirst();
     return row !== undefined;
   }
-  const result = await ctx.db
-    .updateTable('threads')
-    .set(set as never)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return updateThreadColumns(ctx, id, set);
 }
 
 /**

@@ -158,6 +158,15 @@ export async function setThreadArchived(
   }
   if (params.rolloutPath !== undefined) set.rollout_path = params.rolloutPath;
   if (params.updatedAtMs !== undefined) Object.assign(set, updatedColumns(ctx, params.updatedAtMs));
+  return updateThreadColumns(ctx, id, set);
+}
+
+/** Sets columns of one thread's row (values or SQL expressions); whether the row exists. */
+export async function updateThreadColumns(
+  ctx: StateContext,
+  id: string,
+  set: Record<string, unknown>,
+): Promise<boolean> {
   const result = await ctx.db
     .updateTable('threads')
     .set(set as never)
@@ -181,12 +190,7 @@ export async function touchThreadUpdatedAt(
   atMs: number,
 ): Promise<boolean> {
   assertWritable(ctx);
-  const result = await ctx.db
-    .updateTable('threads')
-    .set(updatedColumns(ctx, atMs) as never)
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return updateThreadColumns(ctx, id, updatedColumns(ctx, atMs));
 }
 
 /**
