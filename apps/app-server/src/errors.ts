@@ -4,7 +4,11 @@
  * the store, -32602 a few list-filter errors, -32603 internal.
  */
 import { ThreadManagerError, type ThreadManagerErrorCode } from '@skein/thread-manager';
-import { ThreadStoreError, type ThreadStoreErrorCode } from '@skein/thread-store';
+import {
+  ThreadStoreError,
+  type ThreadStoreErrorCode,
+  unreadableRolloutOf,
+} from '@skein/thread-store';
 
 export const INVALID_REQUEST = -32600;
 export const METHOD_NOT_FOUND = -32601;
@@ -81,9 +85,62 @@ function storeMessage(error: ThreadStoreError): string {
   }
 }
 
+/** The request an error answers: 0.169.0 words some errors per method. */
+export interface RequestContext {
+  method: string;
+  params: unknown;
+}
+
+/** How 0.169.0 prefixes a store's error when a thread's rollout cannot be read. */
+const UNREADABLE_PREFIXES: Readonly<Record<string, (threadId: string) => string>> = {
+  'thread/read': () => 'failed to read thread: ',
+  'thread/resume': () => 'failed to read thread: ',
+  'thread/fork': () => 'failed to read thread: ',
+  'thread/turns/list': () => 'failed to read thread: ',
+  'thread/readState/update': () => 'failed to read thread: ',
+  'thread/archive': () => 'failed to archive session: ',
+  'thread/unarchive': () => 'failed to unarchive session: ',
+  'thread/delete': () => 'failed to delete thread: ',
+  'thread/name/set': (id) =>
+    `failed to set thread name: Fatal error: failed to update thread metadata ${id}: `,
+  'thread/metadata/update': (id) =>
+    `failed to update thread metadata: Fatal error: failed to update thread metadata ${id}: `,
+};
+
+/**
+ * A thread whose rollout exists but cannot be read answers -32603 with 0.169.0's text for the
+ * method (probed on the real binary: its store's nested error chain behind a per-method
+ * prefix; `thread/items/list` reads the file's lineage first and says so).
+ */
+function unreadableRolloutAnswer(
+  error: ThreadStoreError,
+  request: RequestContext,
+): RpcError | null {
+  const rollout = unreadableRolloutOf(error);
+  if (rollout === null) return null;
+  if (request.method === 'thread/items/list') {
+    return RpcError.internal(
+      `failed to list thread items: thread-store internal error: failed to read lineage metadata ${rollout.path}: ${rollout.reason}`,
+    );
+  }
+  const prefix = UNREADABLE_PREFIXES[request.method];
+  if (prefix === undefined) return null;
+  const threadId = (request.params as { threadId?: unknown } | null)?.threadId;
+  return RpcError.internal(`${prefix(String(threadId ?? ''))}${error.message}`);
+}
+
+/** Whether an error reports damage in the home's files (a rollout that cannot be read). */
+export function isDamagedHomeError(error: unknown): boolean {
+  return error instanceof ThreadStoreError && unreadableRolloutOf(error) !== null;
+}
+
 /** Maps anything a handler throws to the JSON-RPC error sent back. */
-export function toRpcError(error: unknown): RpcError {
+export function toRpcError(error: unknown, request?: RequestContext): RpcError {
   if (error instanceof RpcError) return error;
+  if (error instanceof ThreadStoreError && request !== undefined) {
+    const answer = unreadableRolloutAnswer(error, request);
+    if (answer !== null) return answer;
+  }
   if (error instanceof ThreadManagerError)
     return new RpcError(MANAGER_CODES[error.code], error.message);
   if (error instanceof ThreadStoreError)

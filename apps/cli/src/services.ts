@@ -2,7 +2,12 @@ import { encodeSessionSource } from '@skein/protocol';
 import { type BackfillProgress, findThreadIdByName, reconcileRolloutFile } from '@skein/rollout';
 import { countListableThreads, type StateDb, stateDbPath } from '@skein/state';
 import { type AgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
-import type { StoredThread, ThreadId, ThreadStore } from '@skein/thread-store';
+import {
+  type StoredThread,
+  type ThreadId,
+  type ThreadStore,
+  unreadableRolloutOf,
+} from '@skein/thread-store';
 import { type OpenedHomeStore, openHomeStore } from '@skein/thread-stores';
 import { describeAccessError } from './access-errors.js';
 import { configuredModelProvider } from './config.js';
@@ -121,8 +126,8 @@ interface StoreParts {
  * The store's errors for a rollout that exists but cannot be read (emptied, no session_meta)
  * or is never followed (a link out of the home).
  */
-const UNREADABLE_ROLLOUT =
-  /failed to read thread \S+: rollout at .* (is empty|does not start with session metadata)|outside the home .*; links out of the home are never followed/;
+/** A rollout refused because it is a link out of the home (the thread exists). */
+const LINK_OUT_OF_HOME = /outside the home .*; links out of the home are never followed/;
 
 /** One ThreadManager over the store; metadata mutations and cascades go through it. */
 function assembleServices(parts: StoreParts): Services {
@@ -168,7 +173,9 @@ function assembleServices(parts: StoreParts): Services {
       } catch (error) {
         // A thread whose rollout cannot be read, or is refused (a link out of the home), still
         // exists: the command then says why it fails.
-        return UNREADABLE_ROLLOUT.test((error as Error).message);
+        return (
+          unreadableRolloutOf(error) !== null || LINK_OUT_OF_HOME.test((error as Error).message)
+        );
       }
     },
     async readThreadQuiet(threadId) {

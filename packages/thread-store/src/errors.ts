@@ -127,6 +127,44 @@ export function toThreadStoreError(error: unknown, context?: string): ThreadStor
   return ThreadStoreError.internal(context === undefined ? text : `${context}: ${text}`, error);
 }
 
+/** A rollout that exists but cannot be read: where it is, and why (`rollout at … is empty`). */
+export interface UnreadableRollout {
+  path: string;
+  reason: string;
+}
+
+const UNREADABLE_PREFIX = 'failed to read session metadata ';
+
+/**
+ * The `Internal` error for a rollout that exists but cannot be read (emptied, or its first line
+ * is not a session meta), worded as Codex 0.169's store words it (its nested error chain), so
+ * the app-server can answer each method with 0.169.0's exact text.
+ */
+export function unreadableRolloutError(
+  rollout: UnreadableRollout,
+  cause?: unknown,
+): ThreadStoreError {
+  const once = `${UNREADABLE_PREFIX}${rollout.path}`;
+  return ThreadStoreError.internal(
+    `${once}: ${displayMessage('Internal', `${once}: ${rollout.reason}`)}`,
+    cause,
+  );
+}
+
+/** The rollout an `unreadableRolloutError` names (also after a transport rebuilt it), or null. */
+export function unreadableRolloutOf(error: unknown): UnreadableRollout | null {
+  if (!(error instanceof ThreadStoreError) || error.code !== 'Internal') return null;
+  const detail = error.detail;
+  if (!detail.startsWith(UNREADABLE_PREFIX)) return null;
+  const inner = `: ${displayMessage('Internal', UNREADABLE_PREFIX)}`;
+  const cut = detail.indexOf(inner);
+  if (cut < 0) return null;
+  const path = detail.slice(UNREADABLE_PREFIX.length, cut);
+  const rest = detail.slice(cut + inner.length);
+  if (!rest.startsWith(`${path}: `)) return null;
+  return { path, reason: rest.slice(path.length + 2) };
+}
+
 /** Fails `Unsupported{paginated_threads}` for paginated history (neither store supports it). */
 export function rejectPaginatedHistoryMode(mode: string | undefined | null): void {
   if (mode === 'paginated') throw ThreadStoreError.unsupported('paginated_threads');

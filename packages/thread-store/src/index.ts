@@ -7,7 +7,10 @@ export {
   ThreadStoreError,
   type ThreadStoreErrorCode,
   toThreadStoreError,
+  type UnreadableRollout,
   type UnsupportedOperation,
+  unreadableRolloutError,
+  unreadableRolloutOf,
 } from './errors.js';
 export { collectGitInfo } from './git-info.js';
 export {

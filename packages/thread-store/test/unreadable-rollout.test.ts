@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { hideUnreadableRollouts } from '@skein/rollout';
 import { getThread, newThreadId } from '@skein/state';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveThread, ThreadStoreError } from '../src/index.js';
+import { LiveThread, ThreadStoreError, unreadableRolloutOf } from '../src/index.js';
 import { localHarness, noGit } from './local-harness.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -55,7 +55,7 @@ describe('unreadable rollouts (LocalThreadStore)', () => {
     ],
   ];
   for (const [label, damage, reason] of damages) {
-    it(`${label}: read is an invalid request saying why, and the thread is no longer listed`, async () => {
+    it(`${label}: read fails saying where and why, and the thread is no longer listed`, async () => {
       const { h, threadId, path } = await writtenThread();
       expect(await listedIds(h)).toContain(threadId);
       writeFileSync(path, damage(readFileSync(path, 'utf8')));
@@ -65,8 +65,12 @@ describe('unreadable rollouts (LocalThreadStore)', () => {
           (e: unknown) => e,
         );
         expect(error).toBeInstanceOf(ThreadStoreError);
-        expect((error as ThreadStoreError).code).toBe('InvalidRequest');
+        expect((error as ThreadStoreError).code).toBe('Internal');
         expect((error as ThreadStoreError).detail).toMatch(reason);
+        expect(unreadableRolloutOf(error)).toEqual({
+          path,
+          reason: expect.stringMatching(reason) as unknown as string,
+        });
       }
       expect(await listedIds(h)).not.toContain(threadId);
       // The row stays (name, DB-only facts): only its preview is cleared.

@@ -12,7 +12,7 @@ import {
   serdeMessage,
 } from '@skein/app-server-protocol';
 import type { ZodType } from 'zod';
-import { RpcError, toRpcError } from '../errors.js';
+import { isDamagedHomeError, RpcError, toRpcError } from '../errors.js';
 import { Connection, type Outbound } from './connection.js';
 import {
   checkParamBounds,
@@ -189,8 +189,10 @@ export class AppServer {
       });
       connection.send({ id, result });
     } catch (error) {
-      const rpc = toRpcError(error);
-      if (rpc.code === -32603)
+      const rpc = toRpcError(error, { method, params });
+      // A damaged rollout in the home is the user's to fix, not Skein's bug: one line, no stack.
+      if (rpc.code === -32603 && isDamagedHomeError(error)) this.log(`${method}: ${rpc.message}`);
+      else if (rpc.code === -32603)
         this.log(`internal error in ${method}: ${(error as Error)?.stack ?? String(error)}`);
       const body =
         rpc.data === undefined

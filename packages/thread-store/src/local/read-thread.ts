@@ -24,7 +24,7 @@ import {
   threadSpawnOf,
 } from '@skein/rollout';
 import { getThread, hideUnreadableThread, type ThreadMetadata } from '@skein/state';
-import { ThreadStoreError } from '../errors.js';
+import { ThreadStoreError, unreadableRolloutError } from '../errors.js';
 import type {
   ReadThreadByRolloutPathParams,
   ReadThreadParams,
@@ -223,18 +223,19 @@ export async function readLocalThread(
 
 /**
  * The error for a thread whose rollout exists but cannot be read — emptied, or its first line
- * is not a valid session_meta — said plainly (an invalid request, never an internal error),
- * or null when the file reads (or is gone). Its row is hidden from lists the way a
+ * is not a valid session_meta — saying where and why (`unreadableRolloutError`, `Internal` as
+ * in Codex 0.169), or null when the file reads (or is gone). Its row is hidden from lists the way a
  * never-messaged thread is (preview cleared), so no list offers a thread that cannot be
  * opened; the row, its name and its DB-only facts stay, and a reindex of a readable file
  * lists it again.
  */
-async function unreadableRollout(
+export async function unreadableRollout(
   host: LocalStoreHost,
   threadId: ThreadId,
   path: string,
 ): Promise<ThreadStoreError | null> {
   let reason: string;
+  let cause: unknown;
   try {
     await readSessionMetaLine(path);
     return null;
@@ -242,6 +243,7 @@ async function unreadableRollout(
     const code = error instanceof RolloutError ? error.code : null;
     if (code !== 'EmptyFile' && code !== 'MissingSessionMeta') return null;
     reason = (error as Error).message;
+    cause = error;
   }
   if (host.stateDb !== undefined && host.stateDb.ctx.profile.readOnlyReason === null) {
     await hideUnreadableThread(host.stateDb.ctx, threadId, plainRolloutPath(path)).catch(
@@ -249,7 +251,7 @@ async function unreadableRollout(
         host.warn(`could not hide unreadable thread ${threadId}: ${messageOf(error)}`),
     );
   }
-  return ThreadStoreError.invalidRequest(`failed to read thread ${threadId}: ${reason}`);
+  return unreadableRolloutError({ path, reason }, cause);
 }
 
 /**

@@ -40,6 +40,7 @@ import {
   readLocalThread,
   readLocalThreadByRolloutPath,
   stateRow,
+  unreadableRollout,
 } from './read-thread.js';
 import {
   appendRolloutItemToPath,
@@ -159,7 +160,7 @@ async function applyRolloutCompat(
 
   if (patch.memoryMode !== undefined) {
     try {
-      const meta = await ownSessionMeta(threadId, path, 'failed to set thread memory mode');
+      const meta = await ownSessionMeta(host, threadId, path, 'failed to set thread memory mode');
       const { git: _git, ...withoutGit } = meta;
       await appendRolloutItemToPath(path, {
         type: 'session_meta',
@@ -229,7 +230,7 @@ async function applyRolloutCompat(
   if (resolvedGit !== undefined && db !== undefined) {
     const row = await getThread(db.ctx, threadId).catch(() => undefined);
     try {
-      const meta = await ownSessionMeta(threadId, path, 'failed to set thread git metadata');
+      const meta = await ownSessionMeta(host, threadId, path, 'failed to set thread git metadata');
       // Paginated threads keep git in the DB only; legacy ones also in the rollout, where
       // Codex's later reconcile reads it (spec codex-db-effects §2.3).
       if (meta.history_mode !== 'paginated') {
@@ -291,6 +292,7 @@ async function appendGitSessionMeta(
 }
 
 async function ownSessionMeta(
+  host: LocalStoreHost,
   threadId: ThreadId,
   path: string,
   context: string,
@@ -298,7 +300,11 @@ async function ownSessionMeta(
   const file = (await resolveRolloutFile(path)) ?? path;
   const meta = await readFirstSessionMeta(file);
   if (meta === null) {
-    throw ThreadStoreError.internal(`${context}: rollout has no session metadata`);
+    // An emptied or damaged rollout is named as a read names it (and hidden from lists).
+    throw (
+      (await unreadableRollout(host, threadId, path)) ??
+      ThreadStoreError.internal(`${context}: rollout has no session metadata`)
+    );
   }
   if (meta.id.toLowerCase() !== threadId) {
     throw ThreadStoreError.internal(
