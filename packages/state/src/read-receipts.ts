@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { executeShaped } from './compiled-shapes.js';
 import type { StateContext } from './context.js';
 import { StateError } from './errors.js';
 import type { StateDatabase } from './schema.js';
@@ -60,11 +61,14 @@ export async function readReadStates(
   for (let i = 0; i < threadIds.length; i += 500) {
     const chunk = threadIds.slice(i, i + 500);
     if (chunk.length === 0) break;
-    const rows = await receiptsIn(ctx.db, ctx)
-      .selectFrom('thread_read_receipts')
-      .select(['thread_id', 'first_unread_turn', 'revision'])
-      .where('thread_id', 'in', chunk)
-      .execute();
+    // Compiled once per chunk length (a list page asks the same query every time).
+    const where = ctx.profile.tables.has('thread_read_receipts') ? 'main' : SIDECAR_SCHEMA;
+    const rows = await executeShaped(ctx.db, `receipts|${where}|${chunk.length}`, chunk, (ids) =>
+      receiptsIn(ctx.db, ctx)
+        .selectFrom('thread_read_receipts')
+        .select(['thread_id', 'first_unread_turn', 'revision'])
+        .where('thread_id', 'in', ids as string[]),
+    );
     for (const row of rows) {
       out.set(row.thread_id, {
         firstUnread: decode(row.first_unread_turn),

@@ -3,9 +3,11 @@ import {
   decodeThreadCursor,
   encodeThreadCursor,
   type SortDirection,
+  type ThreadCursor,
   type ThreadSortKey,
 } from '@skein/protocol';
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely';
+import { executeShaped } from '../compiled-shapes.js';
 import type { StateContext } from '../context.js';
 import { afterThreadCursor, containsText } from '../dialect.js';
 import { StateError } from '../errors.js';
@@ -209,40 +211,88 @@ export async function listThreads(
   if (sidecarRecency) await refreshSidecarRecency(ctx);
   const sortRef = sidecarRecency ? sql.ref('sr.recency_at_ms') : ref(column);
   const idRef = sidecarRecency ? sql.ref('sr.thread_id') : ref('id');
-  let query = (sidecarRecency ? selectSidecarRecencyRows(ctx) : selectThreadRows(ctx)).where(
-    ref('archived'),
-    '=',
-    params.archived ? 1 : 0,
-  );
-  if (!params.includeHidden) query = query.where(ref('preview'), '<>', '');
-  if (params.sources && params.sources.length > 0)
-    query = query.where(ref('source'), 'in', [...params.sources]);
-  if (params.modelProviders && params.modelProviders.length > 0) {
-    query = query.where(ref('model_provider'), 'in', [...params.modelProviders]);
-  }
-  if (params.cwds) query = query.where(ref('cwd'), 'in', [...params.cwds]);
-  if (candidates !== null) query = query.where('threads.id', 'in', candidates);
-  if (params.threadIds) query = query.where('threads.id', 'in', [...params.threadIds]);
-  if (term) {
-    // On Codex's DB, as 0.169's DB search: the explicit name, the title (the first user message
-    // or a legacy name) and the preview (a fork by reference is found by the preview it
-    // inherits). Skein's PostgreSQL schema keeps the PostgreSQL store's rule (name and title,
-    // which its trigram indexes answer).
-    const columns =
-      ctx.profile.layout === 'codex' ? ['name', 'title', 'preview'] : ['name', 'title'];
-    const searched = columns.filter((c) => ctx.profile.columns.has(c));
-    query = query.where((eb: Eb) =>
-      eb.or(searched.map((c) => containsText(ctx.dialect, sql.ref(`threads.${c}`), term))),
+  const sources = params.sources && params.sources.length > 0 ? params.sources : [];
+  const providers =
+    params.modelProviders && params.modelProviders.length > 0 ? params.modelProviders : [];
+  const cwds = params.cwds ?? null;
+  const threadIds = params.threadIds ?? null;
+  // The query's values in a fixed order (see `executeShaped`): archived, the empty preview,
+  // sources, providers, cwds, candidate ids, thread ids, the cursor's time and id, the limit.
+  const values: unknown[] = [params.archived ? 1 : 0, ''];
+  values.push(...sources, ...providers, ...(cwds ?? []), ...(candidates ?? []));
+  values.push(...(threadIds ?? []));
+  if (anchor) values.push(anchor.timestampMs);
+  if (anchor?.threadId != null) values.push(anchor.threadId);
+  values.push(pageSize + 1);
+  const build = (v: readonly unknown[]) => {
+    let at = 2;
+    const take = (count: number) => {
+      at += count;
+      return v.slice(at - count, at);
+    };
+    let query = (sidecarRecency ? selectSidecarRecencyRows(ctx) : selectThreadRows(ctx)).where(
+      ref('archived'),
+      '=',
+      v[0],
     );
-  }
-  if (anchor) {
-    query = query.where(afterThreadCursor(ctx.dialect, sortRef, idRef, direction, anchor));
-  }
-  const rows = (await query
-    .orderBy(sortRef, direction)
-    .orderBy(idRef, direction)
-    .limit(pageSize + 1)
-    .execute()) as ThreadRow[];
+    if (!params.includeHidden) query = query.where(ref('preview'), '<>', v[1]);
+    if (sources.length > 0) query = query.where(ref('source'), 'in', take(sources.length));
+    if (providers.length > 0) {
+      query = query.where(ref('model_provider'), 'in', take(providers.length));
+    }
+    if (cwds) query = query.where(ref('cwd'), 'in', take(cwds.length));
+    if (candidates !== null)
+      query = query.where('threads.id', 'in', take(candidates.length) as string[]);
+    if (threadIds) query = query.where('threads.id', 'in', take(threadIds.length) as string[]);
+    if (term) {
+      // On Codex's DB, as 0.169's DB search: the explicit name, the title (the first user
+      // message or a legacy name) and the preview (a fork by reference is found by the preview
+      // it inherits). Skein's PostgreSQL schema keeps the PostgreSQL store's rule (name and
+      // title, which its trigram indexes answer). The term is placed as it is (a search is not
+      // cached: PostgreSQL's pattern is computed from it).
+      const columns =
+        ctx.profile.layout === 'codex' ? ['name', 'title', 'preview'] : ['name', 'title'];
+      const searched = columns.filter((c) => ctx.profile.columns.has(c));
+      query = query.where((eb: Eb) =>
+        eb.or(searched.map((c) => containsText(ctx.dialect, sql.ref(`threads.${c}`), term))),
+      );
+    }
+    if (anchor) {
+      const timestampMs = take(1)[0] as number;
+      const threadId = anchor.threadId === null ? null : (take(1)[0] as ThreadCursor['threadId']);
+      query = query.where(
+        afterThreadCursor(ctx.dialect, sortRef, idRef, direction, { timestampMs, threadId }),
+      );
+    }
+    return query
+      .orderBy(sortRef, direction)
+      .orderBy(idRef, direction)
+      .limit(take(1)[0] as number);
+  };
+  // Everything the SQL text depends on besides the values. A search is built every time.
+  const shape = term
+    ? null
+    : [
+        'threads',
+        ctx.dialect,
+        ctx.profile.layout,
+        recencyInSidecar(ctx),
+        sidecarRecency,
+        column,
+        direction,
+        params.archived === true,
+        params.includeHidden === true,
+        sources.length,
+        providers.length,
+        cwds?.length ?? -1,
+        threadIds?.length ?? -1,
+        anchor === null ? 'none' : anchor.threadId === null ? 'time' : 'time+id',
+      ].join('|');
+  const rows = (
+    shape === null
+      ? await build(values).execute()
+      : await executeShaped(ctx.db, shape, values, build)
+  ) as ThreadRow[];
   const numScanned = rows.length;
   const more = rows.length > pageSize;
   const items = rows.slice(0, pageSize).map((row) => rowToMetadata(row, ctx.profile));
