@@ -165,8 +165,12 @@ try {
       if (left === 0) resolve();
     });
   });
+  // The manager's unload timers are unref'd (they never keep a process alive): hold the loop
+  // open while waiting for them, or Node may exit mid-wait (code 13).
+  const keepAlive = setInterval(() => {}, 1_000);
   manager.removeConnection('bench');
   await closed;
+  clearInterval(keepAlive);
   rows.push([`idle unload of ${ids.length} (delay 0)`, fmt(performance.now() - started), '', '']);
 
   await manager.shutdownAll(60_000);
