@@ -2,13 +2,13 @@
 // (cold: building the state index by backfill; warm: the index exists). The synthetic home
 // (legacy-format rollouts, ~4 KB each) is generated once into a cached temp dir and copied per
 // run. Targets: a list page in <= 100 ms, cold startup in <= 3 s, warm startup in <= 1 s.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { benchThreadId, writeDatedRollout } from '../../../scripts/bench-home.mjs';
 import { copySettledHome } from './home-copy.mjs';
+import { StdioPeer } from './peer.mjs';
 
 const THREADS = Number(process.env.SKEIN_BENCH_THREADS ?? 10_000);
 const ROUNDS = Number(process.env.SKEIN_BENCH_ROUNDS ?? 15);
@@ -18,34 +18,14 @@ const TARGET_PAGE_MS = 100;
 const TARGET_COLD_MS = 3000;
 const TARGET_WARM_MS = 1000;
 
-function uuidV7Like(ms, i) {
-  const hex = ms.toString(16).padStart(12, '0');
-  const tail = i.toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${tail}`;
-}
-
-function pad(n, width = 2) {
-  return String(n).padStart(width, '0');
-}
-
 /** Writes THREADS legacy rollouts (one turn each) spread over ~a year, newest last. */
 function generateHome(home) {
   const start = Date.UTC(2025, 10, 1);
   const instructions = 'You are a coding agent. '.repeat(60);
   for (let i = 0; i < THREADS; i += 1) {
     const ms = start + i * 3_137_000;
-    const d = new Date(ms);
-    const id = uuidV7Like(ms, i);
-    const iso = d.toISOString();
-    const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
-    const dir = join(
-      home,
-      'sessions',
-      String(d.getUTCFullYear()),
-      pad(d.getUTCMonth() + 1),
-      pad(d.getUTCDate()),
-    );
-    mkdirSync(dir, { recursive: true });
+    const id = benchThreadId(ms, i);
+    const iso = new Date(ms).toISOString();
     const turn = `turn-${i}`;
     const text = `Task ${i}: refactor module ${i % 97} in project ${i % 13}`;
     const lines = [
@@ -122,62 +102,15 @@ function generateHome(home) {
         },
       },
     ];
-    writeFileSync(
-      join(dir, `rollout-${stamp}-${id}.jsonl`),
-      `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`,
-    );
+    const rollout = `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`;
+    writeDatedRollout(home, { id, createdMs: ms, text: rollout });
   }
   writeFileSync(join(home, '.complete'), 'ok');
 }
 
-class Server {
-  constructor(home) {
-    this.child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, CODEX_HOME: home },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.waiters = new Map();
-    this.nextId = 1;
-    this.stderr = '';
-    this.child.stderr.on('data', (chunk) => {
-      this.stderr += chunk.toString();
-    });
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      const message = JSON.parse(line);
-      const waiter = this.waiters.get(message.id);
-      if (waiter) {
-        this.waiters.delete(message.id);
-        waiter(message);
-      }
-    });
-  }
-
-  request(method, params) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${method} timed out; stderr: ${this.stderr.slice(-1000)}`)),
-        600_000,
-      );
-      this.waiters.set(id, (message) => {
-        clearTimeout(timer);
-        if (message.error) reject(new Error(`${method}: ${message.error.message}`));
-        else resolve(message.result);
-      });
-      this.child.stdin.write(`${JSON.stringify({ id, method, params })}\n`);
-    });
-  }
-
-  async close() {
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.stdin.end();
-    await exited;
-  }
-}
-
 async function startTimed(home) {
   const t0 = performance.now();
-  const server = new Server(home);
+  const server = new StdioPeer('skein', process.execPath, [MAIN], home, { timeoutMs: 600_000 });
   await server.request('initialize', { clientInfo: { name: 'bench', version: '1' } });
   return { server, ms: performance.now() - t0 };
 }

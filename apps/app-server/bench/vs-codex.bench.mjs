@@ -8,14 +8,14 @@
 // do); without it the rows say so and the script exits 0.
 // SKEIN_BENCH_THREADS (default 10,000), SKEIN_BENCH_ROUNDS (page rounds, default 30),
 // SKEIN_BENCH_STARTS (starts per peer, default 2).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { benchThreadId, writeDatedRollout } from '../../../scripts/bench-home.mjs';
 import { copySettledHome } from './home-copy.mjs';
+import { StdioPeer } from './peer.mjs';
 
 const THREADS = Number(process.env.SKEIN_BENCH_THREADS ?? 10_000);
 const ROUNDS = Number(process.env.SKEIN_BENCH_ROUNDS ?? 30);
@@ -27,14 +27,6 @@ const TEMPLATE = join(tmpdir(), `skein-vs-codex-bench-home-${THREADS}-v1`);
 const requireFromState = createRequire(
   join(here, '..', '..', '..', 'packages', 'state', 'package.json'),
 );
-
-const pad = (n, w = 2) => String(n).padStart(w, '0');
-
-function uuidV7(ms, i) {
-  const hex = ms.toString(16).padStart(12, '0');
-  const tail = i.toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${tail}`;
-}
 
 /** One rollout: session meta and 3 turns (user message, reasoning, a tool call, the answer). */
 function rolloutText(id, i, startMs) {
@@ -141,87 +133,12 @@ function generateHome(home) {
   let bytes = 0;
   for (let i = 0; i < THREADS; i += 1) {
     const ms = base + i * 3_137_000;
-    const d = new Date(ms);
-    const id = uuidV7(ms, i);
-    const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`;
-    const dir = join(
-      home,
-      'sessions',
-      String(d.getUTCFullYear()),
-      pad(d.getUTCMonth() + 1),
-      pad(d.getUTCDate()),
-    );
-    mkdirSync(dir, { recursive: true });
+    const id = benchThreadId(ms, i);
     const text = rolloutText(id, i, ms);
-    bytes += text.length;
-    const path = join(dir, `rollout-${stamp}-${id}.jsonl`);
-    writeFileSync(path, text);
-    const mtime = (ms + 60_000) / 1000;
-    utimesSync(path, mtime, mtime);
+    bytes += writeDatedRollout(home, { id, createdMs: ms, text, mtimeMs: ms + 60_000 });
   }
   writeFileSync(join(home, '.complete'), String(bytes));
   return bytes;
-}
-
-/** A JSON-RPC peer over stdio (codex or skein), with bounded waits. */
-class Peer {
-  constructor(label, command, args, home) {
-    this.label = label;
-    this.home = home;
-    this.child = spawn(command, args, {
-      cwd: home,
-      env: { ...process.env, CODEX_HOME: home, RUST_LOG: 'error', NO_COLOR: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    this.waiters = new Map();
-    this.nextId = 1;
-    this.stderr = '';
-    this.child.stderr.on('data', (chunk) => {
-      this.stderr = (this.stderr + chunk.toString()).slice(-4000);
-    });
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      let message;
-      try {
-        message = JSON.parse(line);
-      } catch {
-        return;
-      }
-      const waiter = message.id === undefined ? undefined : this.waiters.get(message.id);
-      if (waiter) {
-        this.waiters.delete(message.id);
-        waiter(message);
-      }
-    });
-  }
-
-  request(method, params, timeoutMs = 300_000) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(id);
-        reject(new Error(`${this.label} ${method} timed out; stderr: ${this.stderr.slice(-1000)}`));
-      }, timeoutMs);
-      this.waiters.set(id, (message) => {
-        clearTimeout(timer);
-        if (message.error) reject(new Error(`${this.label} ${method}: ${message.error.message}`));
-        else resolve(message.result);
-      });
-      this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`);
-    });
-  }
-
-  notify(method, params) {
-    this.child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', method, params })}\n`);
-  }
-
-  async close() {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.stdin.end();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
 }
 
 /** Whether the home's state DB says the backfill completed (read-only peek). */
@@ -253,8 +170,8 @@ async function start(kind, Database, codexBinary) {
   const t0 = performance.now();
   const peer =
     kind === 'codex'
-      ? new Peer('codex', codexBinary, ['app-server'], home)
-      : new Peer('skein', process.execPath, [SKEIN], home);
+      ? new StdioPeer('codex', codexBinary, ['app-server'], home)
+      : new StdioPeer('skein', process.execPath, [SKEIN], home);
   await peer.request('initialize', {
     clientInfo: { name: 'skein_bench', version: '1' },
     capabilities: { experimentalApi: true },

@@ -4,18 +4,11 @@
 // under os.tmpdir() and reused; each backfill runs in a fresh child process so its peak RSS is
 // its own. Run after `pnpm --filter @skein/rollout... build`.
 import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchThreadId, writeDatedRollout } from '../../../scripts/bench-home.mjs';
 
 // SKEIN_BENCH_SCALE=1 adds issue 18's scale row: 100,000 threads (~2.6 GB generated once into
 // the cache dir; first backfill time, peak RSS <= 250 MB, list pages).
@@ -30,14 +23,6 @@ const TARGET_BACKFILL_MS = 1200;
 const TARGET_RSS_MB = 250;
 const TARGET_PAGE_MS = 2;
 const PROJECTS = 7;
-
-function uuidV7(ms, i) {
-  const hex = ms.toString(16).padStart(12, '0');
-  const tail = i.toString(16).padStart(12, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-${tail}`;
-}
-
-const pad = (n, w = 2) => String(n).padStart(w, '0');
 
 function rolloutLines(id, i, startMs) {
   const ts = (k) => new Date(startMs + k * 1000).toISOString();
@@ -194,30 +179,18 @@ function ensureHome(count) {
   let bytes = 0;
   for (let i = 0; i < count; i += 1) {
     const startMs = base + i * 600_000; // 10 minutes apart
-    const d = new Date(startMs);
-    const id = uuidV7(startMs, i);
-    const archived = i % 20 === 19;
-    const name = `rollout-${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}-${id}.jsonl`;
-    const dir = archived
-      ? join(home, 'archived_sessions')
-      : join(
-          home,
-          'sessions',
-          String(d.getUTCFullYear()),
-          pad(d.getUTCMonth() + 1),
-          pad(d.getUTCDate()),
-        );
-    mkdirSync(dir, { recursive: true });
-    const text = rolloutLines(id, i, startMs);
-    bytes += Buffer.byteLength(text);
-    const path = join(dir, name);
-    writeFileSync(path, text);
-    const mtime = (startMs + 60_000) / 1000;
-    utimesSync(path, mtime, mtime);
+    const id = benchThreadId(startMs, i);
+    bytes += writeDatedRollout(home, {
+      id,
+      createdMs: startMs,
+      text: rolloutLines(id, i, startMs),
+      archived: i % 20 === 19,
+      mtimeMs: startMs + 60_000,
+    });
   }
   writeFileSync(
     join(home, 'session_index.jsonl'),
-    `${JSON.stringify({ id: uuidV7(base, 0), thread_name: 'First thread', updated_at: new Date(base).toISOString() })}\n`,
+    `${JSON.stringify({ id: benchThreadId(base, 0), thread_name: 'First thread', updated_at: new Date(base).toISOString() })}\n`,
   );
   writeFileSync(join(home, '.complete'), String(bytes));
   return home;
