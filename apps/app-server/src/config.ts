@@ -7,8 +7,7 @@
  * built-in ones plus each `[model_providers.<id>]` table). Only top-level `key = value` lines
  * and those table headers are read.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readHomeConfigToml } from '@skein/rollout';
 import * as z from 'zod';
 
 /** Session settings from config.toml; null = not set (the handlers apply 0.169.0's defaults). */
@@ -60,64 +59,17 @@ export const BUILT_IN_MODEL_PROVIDERS: readonly string[] = [
   'amazon-bedrock',
 ];
 
-/** `[model_providers.<id>]`, the id bare, "basic" or 'literal' as TOML allows. */
-const MODEL_PROVIDER_TABLE =
-  /^\[\s*model_providers\s*\.\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*\]\s*(?:#.*)?$/;
-
-/** The provider id a `[model_providers.<id>]` header line defines, or null. */
-function modelProviderTableId(line: string): string | null {
-  const match = MODEL_PROVIDER_TABLE.exec(line);
-  if (match === null) return null;
-  if (match[1] !== undefined) {
-    try {
-      return JSON.parse(`"${match[1]}"`) as string;
-    } catch {
-      return null;
-    }
-  }
-  return match[2] ?? match[3] ?? null;
-}
-
-function parseTomlScalar(raw: string): unknown {
-  const text = raw.replace(/\s+#.*$/, '').trim();
-  if (/^"(?:[^"\\]|\\.)*"$/.test(text)) return JSON.parse(text);
-  if (/^'[^']*'$/.test(text)) return text.slice(1, -1);
-  if (/^[+-]?\d+$/.test(text)) return Number(text);
-  if (text === 'true' || text === 'false') return text === 'true';
-  return undefined;
-}
-
 /**
  * Reads `config.toml` of a Codex home (missing file or keys: Codex's defaults); a malformed file
  * is reported, not ignored.
  */
 export function readServerConfig(codexHome: string): ServerConfig {
-  let text = '';
-  try {
-    text = readFileSync(join(codexHome, 'config.toml'), 'utf8');
-  } catch {
-    // No config file: defaults.
-  }
-  const values: Record<string, unknown> = {};
-  const modelProviders = new Set(BUILT_IN_MODEL_PROVIDERS);
-  let topLevel = true;
-  for (const line of text.split(/\r?\n/)) {
-    const trimmed = line.trim();
-    if (trimmed.startsWith('[')) {
-      topLevel = false;
-      const provider = modelProviderTableId(trimmed);
-      if (provider !== null) modelProviders.add(provider);
-      continue;
-    }
-    if (!topLevel) continue;
-    const match = /^([A-Za-z0-9_]+)\s*=\s*(.+)$/.exec(trimmed);
-    if (match?.[1] !== undefined && match[2] !== undefined)
-      values[match[1]] = parseTomlScalar(match[2]);
-  }
+  const toml = readHomeConfigToml(codexHome);
+  const modelProviders = new Set([...BUILT_IN_MODEL_PROVIDERS, ...toml.modelProviderTables]);
   // Each key on its own: one bad value falls back to its default without losing the others.
   const config: z.infer<typeof configSchema> = {};
   for (const [key, schema] of Object.entries(configSchema.shape)) {
-    const parsed = schema.safeParse(values[key]);
+    const parsed = schema.safeParse(toml.values.get(key));
     if (parsed.success && parsed.data !== undefined) Object.assign(config, { [key]: parsed.data });
   }
   return {

@@ -7,6 +7,7 @@ export * from './find-thread-path.js';
 export * from './git-info.js';
 export * from './head-summary.js';
 export * from './history.js';
+export * from './home-config.js';
 export * from './layout.js';
 export * from './lines.js';
 export * from './listing.js';

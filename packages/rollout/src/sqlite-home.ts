@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { readHomeConfigToml } from './home-config.js';
 
 /*
  * Where a home's SQLite files live (spec rollout-state §1): Codex keeps `state_5.sqlite`,
@@ -63,32 +63,8 @@ function expandTilde(path: string, userHome: string): string {
 
 /** The top-level `sqlite_home` of `<home>/config.toml`, or undefined when it names none. */
 function configuredSqliteHome(codexHome: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(codexHome, 'config.toml'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  let found: unknown;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line.startsWith('[')) break;
-    const match = /^sqlite_home\s*=\s*(.+)$/.exec(line);
-    if (match?.[1] !== undefined) found = parseTomlString(match[1]);
-  }
-  const parsed = sqliteHomeValue.safeParse(found);
+  const parsed = sqliteHomeValue.safeParse(
+    readHomeConfigToml(codexHome).values.get(SQLITE_HOME_CONFIG_KEY),
+  );
   return parsed.success ? parsed.data : undefined;
-}
-
-/** A TOML basic ("…", with escapes) or literal ('…') string, a comment after it allowed. */
-function parseTomlString(raw: string): string | undefined {
-  const match = /^("(?:[^"\\]|\\.)*"|'[^']*')\s*(?:#.*)?$/.exec(raw.trim());
-  const literal = match?.[1];
-  if (literal === undefined) return undefined;
-  if (literal.startsWith("'")) return literal.slice(1, -1);
-  try {
-    return JSON.parse(literal) as string;
-  } catch {
-    return undefined;
-  }
 }
