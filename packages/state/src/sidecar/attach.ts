@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import type { SidecarStandIns } from '../context.js';
 import type { ThreadsProfile } from '../profile.js';
-import { handOverSidecarStandIns } from './handover.js';
+import { handOverSidecarStandIns, isSidecarAttached } from './handover.js';
 import { SIDECAR_SCHEMA, startSidecarRecency, stopSidecarRecency } from './recency.js';
 
 /**
@@ -30,10 +30,8 @@ export function attachSidecarStandIns(
     }
     return undefined;
   }
-  const attached = (sqlite.pragma('database_list') as { name: string }[]).some(
-    (db) => db.name === SIDECAR_SCHEMA,
-  );
-  if (!attached) sqlite.prepare(`attach database ? as ${SIDECAR_SCHEMA}`).run(sidecarPath);
+  if (!isSidecarAttached(sqlite))
+    sqlite.prepare(`attach database ? as ${SIDECAR_SCHEMA}`).run(sidecarPath);
   if (recency) startSidecarRecency(sqlite);
   return {
     recency,

@@ -19,7 +19,7 @@ export function handOverSidecarStandIns(
   const writable = profile.layout === 'codex' && profile.readOnlyReason === null;
   if (!writable || !profile.tables.has('thread_read_receipts')) return 0;
   if (!profile.columns.has('recency_at_ms')) return 0;
-  const attachedBefore = isAttached(sqlite);
+  const attachedBefore = isSidecarAttached(sqlite);
   if (!attachedBefore) sqlite.prepare(`attach database ? as ${SIDECAR_SCHEMA}`).run(sidecarPath);
   try {
     const tables = new Set(
@@ -57,7 +57,8 @@ export function handOverSidecarStandIns(
   }
 }
 
-function isAttached(sqlite: Database): boolean {
+/** Whether the sidecar is attached to this connection (as `SIDECAR_SCHEMA`). */
+export function isSidecarAttached(sqlite: Database): boolean {
   return (sqlite.pragma('database_list') as { name: string }[]).some(
     (db) => db.name === SIDECAR_SCHEMA,
   );
