@@ -11,14 +11,23 @@ const RECENT_MS = 2_000;
 const MAX_REMEMBERED = 64;
 const recent = new Map<string, { atMs: number; info: Promise<GitInfo | null> }>();
 
-async function readStoreGitInfo(cwd: string): Promise<GitInfo | null> {
-  const read = await readGitInfo(cwd);
-  if (read === null) return null;
-  const commitHash = typeof read.commit_hash === 'string' ? read.commit_hash : null;
-  const branch = typeof read.branch === 'string' ? read.branch : null;
-  const repositoryUrl = typeof read.repository_url === 'string' ? read.repository_url : null;
+/**
+ * The git facts of a rollout's `git` object (a session meta's: `commit_hash`, `branch`,
+ * `repository_url`), or null when it holds none. Fields that are not strings are unknown.
+ */
+export function gitInfoFromRolloutGit(git: unknown): GitInfo | null {
+  if (git === null || typeof git !== 'object') return null;
+  const record = git as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  const commitHash = text(record.commit_hash);
+  const branch = text(record.branch);
+  const repositoryUrl = text(record.repository_url);
   if (commitHash === null && branch === null && repositoryUrl === null) return null;
   return { commitHash, branch, repositoryUrl };
+}
+
+async function readStoreGitInfo(cwd: string): Promise<GitInfo | null> {
+  return gitInfoFromRolloutGit(await readGitInfo(cwd));
 }
 
 /**

@@ -12,7 +12,7 @@ export {
   unreadableRolloutError,
   unreadableRolloutOf,
 } from './errors.js';
-export { collectGitInfo } from './git-info.js';
+export { collectGitInfo, gitInfoFromRolloutGit } from './git-info.js';
 export {
   InMemoryThreadStore,
   type InMemoryThreadStoreCall,

@@ -15,13 +15,20 @@ import {
   threadStartParams,
   turnsCursor,
   type WireThread,
+  wireGitInfo,
 } from '@skein/app-server-protocol';
 import {
   type ForkedThread,
   type ForkThreadOptions,
   isThreadManagerError,
 } from '@skein/thread-manager';
-import type { RolloutItem, StoredThread, ThreadId, ThreadSource } from '@skein/thread-store';
+import {
+  gitInfoFromRolloutGit,
+  type RolloutItem,
+  type StoredThread,
+  type ThreadId,
+  type ThreadSource,
+} from '@skein/thread-store';
 import { RpcError } from '../errors.js';
 import type { Call, MethodHandler } from '../server/app-server.js';
 import {
@@ -197,7 +204,7 @@ export function resumeHandler(ctx: HandlerContext): MethodHandler<ThreadResumePa
       const meta = sessionMetaOf(resumed.history, threadId);
       thread.threadSource ??= meta === null ? null : sessionMetaThreadSource(meta);
       // So does its git, where the row has none (a row 0.131 wrote before any git update).
-      thread.gitInfo ??= meta === null ? null : sessionMetaGitInfo(meta);
+      thread.gitInfo ??= meta === null ? null : wireGitInfo(gitInfoFromRolloutGit(meta.git));
       // A loaded thread answers its live session: what its history recorded when it loaded.
       if (!resumed.alreadyLoaded || !ctx.loadedSettings.has(threadId)) {
         ctx.loadedSettings.set(threadId, recordedSettings(resumed.history));
@@ -396,14 +403,4 @@ function sessionMetaThreadSource(meta: Record<string, unknown>): string | null {
   return typeof meta.thread_source === 'string' && meta.thread_source !== ''
     ? meta.thread_source
     : null;
-}
-
-/** The git facts a session meta records, as the wire answers them (null when it has none). */
-function sessionMetaGitInfo(meta: Record<string, unknown>): WireThread['gitInfo'] {
-  const git = meta.git;
-  if (git === null || typeof git !== 'object') return null;
-  const { commit_hash: sha, branch, repository_url: originUrl } = git as Record<string, unknown>;
-  const text = (value: unknown) => (typeof value === 'string' ? value : null);
-  if (text(sha) === null && text(branch) === null && text(originUrl) === null) return null;
-  return { sha: text(sha), branch: text(branch), originUrl: text(originUrl) };
 }
