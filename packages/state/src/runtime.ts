@@ -394,19 +394,40 @@ function openChecked(path: string, options: OpenStateRuntimeOptions): Database {
   const fresh = (statSync(path, { throwIfNoEntry: false })?.size ?? 0) === 0;
   const sqlite = new BetterSqlite3(path);
   try {
+    // First, so every statement below waits for another process's lock.
+    const busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
+    sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
     // As Codex creates its DBs (auto_vacuum = INCREMENTAL); settable only before the first page.
     if (fresh) sqlite.pragma('auto_vacuum = 2');
-    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     verifyIntegrity(sqlite, path);
-    const journal = options.journalMode ?? 'WAL';
-    if (String(sqlite.pragma('journal_mode', { simple: true })).toUpperCase() !== journal)
-      sqlite.pragma(`journal_mode = ${journal}`);
+    setJournalMode(sqlite, options.journalMode ?? 'WAL', busyTimeoutMs);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     return sqlite;
   } catch (error) {
     sqlite.close();
     throw error;
+  }
+}
+
+/**
+ * Switches the DB to `mode`, waiting for other connections' locks as busy_timeout would: SQLite
+ * answers a journal-mode change that meets another connection's lock with SQLITE_BUSY at once,
+ * without calling the busy handler (two processes opening a new home together met this).
+ */
+function setJournalMode(sqlite: Database, mode: string, waitMs: number): void {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (String(sqlite.pragma('journal_mode', { simple: true })).toUpperCase() === mode) return;
+    try {
+      sqlite.pragma(`journal_mode = ${mode}`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline)
+        throw error;
+      // A synchronous pause, as the busy handler's own waits are.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   }
 }
 
