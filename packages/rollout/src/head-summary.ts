@@ -1,5 +1,14 @@
 import { parseThreadId, type ThreadId } from '@skein/protocol';
+import { wallClockNs } from '@skein/state';
 import { errnoCode, isRolloutError, RolloutError } from './errors.js';
+import {
+  type StatSignature,
+  sameSignature,
+  statSignature,
+  vouchesForRead,
+  WeightedLru,
+} from './file-signature.js';
+import { compressedRolloutPath, plainRolloutPath } from './layout.js';
 import {
   forEachRolloutLine,
   forEachRolloutLineSync,
@@ -63,7 +72,9 @@ function headCollector() {
   let firstUserMessage: string | null = null;
   let createdAt: string | null = null;
   let records = 0;
-  const visit = (raw: Buffer): boolean => {
+  let bytesRead = 0;
+  const visit = (raw: Buffer, at: { offset: number }): boolean => {
+    bytesRead = at.offset + raw.length;
     if (isBlankLine(raw)) return true;
     records += 1;
     const limit =
@@ -116,7 +127,7 @@ function headCollector() {
       file,
     };
   };
-  return { visit, summary };
+  return { visit, summary, bytesRead: () => bytesRead };
 }
 
 /**
@@ -125,17 +136,70 @@ function headCollector() {
  */
 const HEAD_READ_BYTES = 64 * 1024;
 
+/** A head read earlier: the file read (plain or `.zst`), its signature then, the summary. */
+interface CachedHead {
+  actual: string;
+  signature: StatSignature;
+  summary: RolloutHeadSummary;
+}
+
+/**
+ * Summaries of heads read earlier, by the path asked for, reused while the file is exactly as
+ * it was (the same inode, size, mtime and ctime): one `stat` instead of an open, a read and a
+ * parse. A listing asks for the same heads page after page (a client refreshing its first page
+ * re-reads 50 of them each time). Rollouts only grow, and any write changes the size or the
+ * times; the racy-stat rule keeps out files written too recently for their times to tell a
+ * later write apart. Bounded by the bytes of the heads it holds, so a walk over a whole home
+ * keeps only its tail.
+ */
+const headCache = new WeightedLru<CachedHead>(8 * 1024 * 1024, 4096);
+
+/** The rollout file `path` names now (plain, else `.zst`) and its signature; null if neither. */
+function statRollout(path: string): { actual: string; signature: StatSignature } | null {
+  for (const actual of [plainRolloutPath(path), compressedRolloutPath(path)]) {
+    const signature = statSignature(actual);
+    if (signature !== null) return { actual, signature };
+  }
+  return null;
+}
+
 /**
  * Reads the head of a rollout (plain or `.zst`) until the summary is complete or the limit.
  * The read is synchronous (a head is a few kilobytes, usually in the page cache: four
  * syscalls cost less than four thread-pool round trips, and a list page reads dozens); only a
  * rollout found under neither name takes the asynchronous path, which waits out a plain↔`.zst`
- * transition in progress.
+ * transition in progress. A head read before from a file unchanged since comes from the cache
+ * (see `headCache`); the summary returned is shared, and must not be changed.
  */
 export async function readHeadSummary(path: string): Promise<RolloutHeadSummary> {
+  const readAtNs = wallClockNs();
+  const current = statRollout(path);
+  const cached = headCache.get(path);
+  if (
+    cached !== undefined &&
+    current !== null &&
+    cached.actual === current.actual &&
+    sameSignature(cached.signature, current.signature)
+  ) {
+    return cached.summary;
+  }
   const sync = headCollector();
   try {
-    return sync.summary(forEachRolloutLineSync(path, sync.visit, HEAD_READ_BYTES));
+    const summary = sync.summary(forEachRolloutLineSync(path, sync.visit, HEAD_READ_BYTES));
+    // Kept only when the file read is the one stat'ed (the same name, size and mtime) and the
+    // signature vouches for it.
+    if (
+      current !== null &&
+      summary.file.path === current.actual &&
+      BigInt(summary.file.size) === current.signature.size &&
+      BigInt(summary.file.mtimeMs) === current.signature.mtimeNs / 1_000_000n &&
+      vouchesForRead(current.signature, readAtNs)
+    ) {
+      headCache.set(path, { ...current, summary }, sync.bytesRead());
+    } else {
+      headCache.delete(path);
+    }
+    return summary;
   } catch (error) {
     // Found under neither name (ENOENT for both): the async reader retries a while.
     if (!(isRolloutError(error, 'Io') && errnoCode(error.cause) === 'ENOENT')) throw error;

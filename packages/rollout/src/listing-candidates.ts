@@ -2,6 +2,14 @@ import type { Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isAfterThreadCursor, type SortDirection, type ThreadCursor } from '@skein/protocol';
+import { wallClockNs } from '@skein/state';
+import {
+  type StatSignature,
+  sameSignature,
+  statSignature,
+  vouchesForRead,
+  WeightedLru,
+} from './file-signature.js';
 import { readDirSafe } from './find-thread-path.js';
 import {
   COMPRESSED_SUFFIX,
@@ -46,17 +54,18 @@ export class ScanBudget {
   }
 }
 
+/** A rollout file of a directory listing: its path and what its name says. */
+interface NamedRollout {
+  path: string;
+  parsed: ParsedRolloutFileName;
+}
+
 /**
- * Rollout files of one directory, plain shadowing `.zst`, in (name ts, uuid) order. A link
- * leading out of the home is not a rollout of it (linked folders are not walked at all: their
- * entries are not directories).
+ * Rollout files of one directory, plain shadowing `.zst`, in ascending (name ts, uuid) order. A
+ * link leading out of the home is not a rollout of it (linked folders are not walked at all:
+ * their entries are not directories).
  */
-export function rolloutFilesIn(
-  dir: string,
-  entries: Dirent[],
-  direction: SortDirection,
-  boundary: HomeBoundary,
-): Candidate[] {
+function namedRollouts(dir: string, entries: Dirent[], boundary: HomeBoundary): NamedRollout[] {
   const names = new Set(
     entries
       .filter(
@@ -64,16 +73,89 @@ export function rolloutFilesIn(
       )
       .map((e) => e.name),
   );
-  const out: Candidate[] = [];
+  const out: NamedRollout[] = [];
   for (const name of names) {
     const parsed = parseRolloutFileName(name);
     if (parsed === null) continue;
     if (parsed.compressed && names.has(name.slice(0, -COMPRESSED_SUFFIX.length))) continue;
-    out.push({ path: join(dir, name), parsed, keyMs: parsed.timestampMs });
+    out.push({ path: join(dir, name), parsed });
   }
   out.sort((a, b) =>
-    compareKeys(a.keyMs, a.parsed.threadId, b.keyMs, b.parsed.threadId, direction),
+    compareKeys(
+      a.parsed.timestampMs,
+      a.parsed.threadId,
+      b.parsed.timestampMs,
+      b.parsed.threadId,
+      'asc',
+    ),
   );
+  return out;
+}
+
+/** A directory as read earlier: its signature then, its entries, its rollouts (no links). */
+interface CachedDir {
+  signature: StatSignature;
+  entries: Dirent[];
+  /** The rollouts among the entries; computed at the first use, never for a dir with links. */
+  rollouts: NamedRollout[] | null;
+}
+
+/**
+ * Directories of the session trees as read earlier, reused while the directory is exactly as it
+ * was: one `stat` instead of a `readdir` (a thread-pool round trip) and parsing every name.
+ * Adding, removing or renaming an entry changes the directory's times; the racy-stat rule keeps
+ * out directories changed too recently for that to show. A directory with links is read afresh
+ * for its rollouts (where a link leads can change without touching the directory).
+ */
+const dirCache = new WeightedLru<CachedDir>(4 * 1024 * 1024, 2048);
+
+/** A directory's entries (see `readDirSafe`), from `dirCache` while it is unchanged. */
+async function listDir(dir: string, root: boolean): Promise<CachedDir> {
+  const readAtNs = wallClockNs();
+  const signature = statSignature(dir);
+  const cached = dirCache.get(dir);
+  if (cached !== undefined && signature !== null && sameSignature(cached.signature, signature)) {
+    return cached;
+  }
+  const entries = await readDirSafe(dir, root);
+  const listed: CachedDir = { signature: signature ?? EMPTY_SIGNATURE, entries, rollouts: null };
+  if (signature !== null && vouchesForRead(signature, readAtNs)) {
+    dirCache.set(dir, listed, 64 + entries.reduce((sum, e) => sum + 2 * e.name.length + 64, 0));
+  } else {
+    dirCache.delete(dir);
+  }
+  return listed;
+}
+
+const EMPTY_SIGNATURE: StatSignature = {
+  dev: -1n,
+  ino: -1n,
+  size: -1n,
+  mtimeNs: -1n,
+  ctimeNs: -1n,
+};
+
+/**
+ * Rollout files of one directory listing, plain shadowing `.zst`, in (name ts, uuid) order in
+ * the given direction (see `namedRollouts`). Fresh candidates each call: callers set `keyMs`.
+ */
+function rolloutFilesIn(
+  dir: string,
+  listed: CachedDir,
+  direction: SortDirection,
+  boundary: HomeBoundary,
+): Candidate[] {
+  let rollouts = listed.rollouts;
+  if (rollouts === null) {
+    rollouts = namedRollouts(dir, listed.entries, boundary);
+    if (!listed.entries.some((e) => e.isSymbolicLink())) listed.rollouts = rollouts;
+  }
+  const out = new Array<Candidate>(rollouts.length);
+  const last = rollouts.length - 1;
+  for (let i = 0; i <= last; i += 1) {
+    const { path, parsed } = rollouts[direction === 'asc' ? i : last - i] as NamedRollout;
+    out[i] = { path, parsed, keyMs: parsed.timestampMs };
+  }
   return out;
 }
 
@@ -98,15 +180,15 @@ export async function* nestedCandidates(
   const cursorDay =
     cursor === null ? null : new Date(cursor.timestampMs).toISOString().slice(0, 10);
   const boundary = new HomeBoundary(dirname(root));
-  const years = await readDirSafe(root, true);
+  const years = (await listDir(root, true)).entries;
   budget.take(years.length);
   for (const year of numericDirs(years, 4, direction)) {
     if (budget.capped) return;
-    const months = await readDirSafe(join(root, year), false);
+    const months = (await listDir(join(root, year), false)).entries;
     budget.take(months.length);
     for (const month of numericDirs(months, 2, direction)) {
       if (budget.capped) return;
-      const dayEntries = await readDirSafe(join(root, year, month), false);
+      const dayEntries = (await listDir(join(root, year, month), false)).entries;
       budget.take(dayEntries.length);
       for (const day of numericDirs(dayEntries, 2, direction)) {
         if (budget.capped) return;
@@ -115,8 +197,7 @@ export async function* nestedCandidates(
           continue;
         }
         const dir = join(root, year, month, day);
-        const entries = await readDirSafe(dir, false);
-        const files = rolloutFilesIn(dir, entries, direction, boundary).filter(
+        const files = rolloutFilesIn(dir, await listDir(dir, false), direction, boundary).filter(
           (c) =>
             cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
         );
@@ -136,7 +217,7 @@ export async function flatCandidates(
   budget: ScanBudget,
 ): Promise<Candidate[]> {
   const boundary = new HomeBoundary(dirname(root));
-  const files = rolloutFilesIn(root, await readDirSafe(root, true), direction, boundary).filter(
+  const files = rolloutFilesIn(root, await listDir(root, true), direction, boundary).filter(
     (c) => cursor === null || isAfterThreadCursor(c.keyMs, c.parsed.threadId, cursor, direction),
   );
   const allowed = budget.take(files.length);

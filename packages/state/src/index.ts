@@ -103,6 +103,7 @@ export {
   storesLegacySandboxPolicy,
   type ThreadsProfile,
 } from './profile.js';
+export { settledBefore, wallClockNs } from './racy-stat.js';
 export {
   type FirstUnread,
   hasReadReceipts,
@@ -140,12 +141,14 @@ export {
 export {
   findRolloutPathById,
   getThread,
+  getThreadLocations,
   getThreads,
   type ListThreadsParams,
   listThreads,
   MAX_THREAD_PAGE_SIZE,
   paginatedThreadsCreatedSince,
   selectThreadRows,
+  type ThreadLocation,
   type ThreadPage,
   threadSortTime,
 } from './threads/read.js';

@@ -1,6 +1,7 @@
 import { type BigIntStats, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { settledBefore, wallClockNs } from './racy-stat.js';
 import { SIDECAR_FILE_NAME } from './sidecar.js';
 
 /**
@@ -15,13 +16,6 @@ import { SIDECAR_FILE_NAME } from './sidecar.js';
  * the size and the coarse mtime. `skein doctor` runs its own full `integrity_check` regardless.
  */
 
-/**
- * How much older than the check the newest mtime must be for a signature to be trusted: more
- * than a kernel clock tick on file systems with sub-second times; two seconds on those that
- * keep whole seconds (or two, FAT).
- */
-const RACY_MARGIN_NS = 100_000_000n;
-const RACY_MARGIN_COARSE_NS = 2_000_000_000n;
 /** How long recording a signature may wait on the sidecar (best effort: else check next time). */
 const RECORD_BUSY_MS = 50;
 
@@ -142,10 +136,6 @@ function recordSignature(
   }
 }
 
-function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
-}
-
 /**
  * Proves the DB open on `sqlite` (the file at `path`) intact with `quick_check`, unless its
  * files are exactly as they were at a passing check recorded earlier (see above). Throws an
@@ -161,16 +151,15 @@ export function verifyIntegrity(sqlite: Database, path: string): void {
     const recorded = recordedSignature(sidecarPath, name);
     let newest = before.mtimeNs;
     if (before.walMtimeNs > newest) newest = before.walMtimeNs;
-    const margin = newest % 1_000_000_000n === 0n ? RACY_MARGIN_COARSE_NS : RACY_MARGIN_NS;
     if (
       recorded !== null &&
       sameFiles(recorded, before) &&
-      newest + margin < recorded.checkedAtNs
+      settledBefore(newest, recorded.checkedAtNs)
     ) {
       return;
     }
   }
-  const checkedAtNs = nowNs();
+  const checkedAtNs = wallClockNs();
   const check = sqlite.pragma('quick_check(1)', { simple: true });
   if (check !== 'ok') {
     throw Object.assign(new Error(`quick_check failed: ${String(check)}`), {

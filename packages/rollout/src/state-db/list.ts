@@ -6,10 +6,12 @@ import {
 } from '@skein/protocol';
 import {
   defaultThreadMetadata,
+  getThreadLocations,
   getThreads,
   type ListThreadsParams,
   listThreads,
   type StateDb,
+  type ThreadLocation,
   type ThreadMetadata,
   threadSortTime,
 } from '@skein/state';
@@ -311,12 +313,12 @@ function withRederivedOriginators(db: StateDb, page: ThreadMetadataPage): Thread
   };
 }
 
-/** The DB rows of a page of files, by thread id. */
-function rowsById(
+/** Where the DB rows of a page of files say their files are, by thread id. */
+function locationsById(
   db: StateDb,
   items: readonly ThreadListItem[],
-): Promise<Map<string, ThreadMetadata>> {
-  return getThreads(
+): Promise<Map<string, ThreadLocation>> {
+  return getThreadLocations(
     db.ctx,
     items.map((item) => item.threadId),
   );
@@ -400,9 +402,9 @@ export async function listThreadsWithDb(
     keepRowGit: true,
   } as const;
   try {
-    // The scanned files' rows in one query (a repair changes only its own row: a thread id
-    // met again, two files of one thread, reads its row afresh).
-    const known = search === undefined ? await rowsById(db, scan.items) : null;
+    // Where the scanned files' rows point, in one query (a repair changes only its own row: a
+    // thread id met again, two files of one thread, reads its row afresh).
+    const known = search === undefined ? await locationsById(db, scan.items) : null;
     const repaired = new Set<string>();
     for (const item of scan.items) {
       if (known === null) {
@@ -438,10 +440,14 @@ export async function listThreadsWithDb(
         rederived ? await listFromDb(db, codexHome, options) : dbPage,
       );
     }
-    const rows = await getThreads(
-      db.ctx,
-      fileItems.map((item) => item.threadId),
-    );
+    // The rows of the files' page: those the DB page read after the repairs, unless a row was
+    // re-derived since; the others read now.
+    const rows = new Map<string, ThreadMetadata>();
+    if (!rederived) for (const row of dbPage.items) rows.set(row.id, row);
+    const missing = fileItems.filter((item) => !rows.has(item.threadId)).map((i) => i.threadId);
+    if (missing.length > 0) {
+      for (const [id, row] of await getThreads(db.ctx, missing)) rows.set(id, row);
+    }
     return {
       items: fileItems.map((item) => fileRowWithDb(item, rows.get(item.threadId), defaultProvider)),
       nextCursor: fileNext,

@@ -4,6 +4,7 @@ import {
   patchThreadMetadata,
   type StateDb,
   setThreadArchived,
+  type ThreadLocation,
   type ThreadMemoryModeValue,
   type ThreadMetadata,
   upsertThread,
@@ -111,7 +112,7 @@ export async function readRepairRolloutPath(
      * The thread's row as the caller just read it (null: no row), so a page of repairs reads
      * its rows in one query; absent: read here.
      */
-    row?: ThreadMetadata | null | undefined;
+    row?: ThreadLocation | null | undefined;
   } = {},
 ): Promise<RepairResult> {
   try {

@@ -78,13 +78,69 @@ export async function getThreads(
   ids: readonly string[],
 ): Promise<Map<string, ThreadMetadata>> {
   const out = new Map<string, ThreadMetadata>();
+  // The selection depends on the layout and on where recency lives (see `selectThreadRows`).
+  const selection = `${ctx.profile.layout}:${recencyInSidecar(ctx)}`;
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
     if (chunk.length === 0) break;
-    const rows = (await selectThreadRows(ctx)
-      .where('threads.id', 'in', chunk)
-      .execute()) as ThreadRow[];
+    const rows = (await executeShaped(
+      ctx.db,
+      `getThreads:${selection}:${chunk.length}`,
+      chunk,
+      (v) => selectThreadRows(ctx).where('threads.id', 'in', v as string[]),
+    )) as ThreadRow[];
     for (const row of rows) out.set(row.id, rowToMetadata(row, ctx.profile));
+  }
+  return out;
+}
+
+/** Where a thread's file is and whether it is archived: what a read-repair compares. */
+export type ThreadLocation = Pick<
+  ThreadMetadata,
+  'id' | 'rolloutPath' | 'archived' | 'archivedAtMs' | 'updatedAtMs'
+>;
+
+/** The columns `ThreadLocation` is read from, those of them the layout has. */
+const LOCATION_COLUMNS = [
+  'id',
+  'rollout_path',
+  'archived',
+  'archived_at',
+  'archived_at_ms',
+  'updated_at',
+  'updated_at_ms',
+] as const;
+
+/**
+ * `ThreadLocation`s for many ids (missing ids are left out), in chunks of 500: a handful of
+ * columns instead of every one (a listing checks dozens of rows per page this way).
+ */
+export async function getThreadLocations(
+  ctx: StateContext,
+  ids: readonly string[],
+): Promise<Map<string, ThreadLocation>> {
+  const out = new Map<string, ThreadLocation>();
+  const columns = LOCATION_COLUMNS.filter((column) => ctx.profile.columns.has(column));
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    if (chunk.length === 0) break;
+    const rows = (await executeShaped(
+      ctx.db,
+      `getThreadLocations:${columns.join(',')}:${chunk.length}`,
+      chunk,
+      (v) =>
+        ctx.db
+          .selectFrom('threads')
+          .select(columns)
+          .where('threads.id', 'in', v as string[]),
+    )) as ThreadRow[];
+    for (const row of rows) {
+      const { id, rolloutPath, archived, archivedAtMs, updatedAtMs } = rowToMetadata(
+        row,
+        ctx.profile,
+      );
+      out.set(row.id, { id, rolloutPath, archived, archivedAtMs, updatedAtMs });
+    }
   }
   return out;
 }
