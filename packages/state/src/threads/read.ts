@@ -273,13 +273,14 @@ export async function listThreads(
   const cwds = params.cwds ?? null;
   const threadIds = params.threadIds ?? null;
   // The query's values in a fixed order (see `executeShaped`): archived, the empty preview,
-  // sources, providers, cwds, candidate ids, thread ids, the cursor's time and id, the limit.
+  // sources, providers, cwds, candidate ids, thread ids, the cursor's time and id. The limit is
+  // part of the SQL text: SQLite re-prepares a statement whose LIMIT is a bound parameter every
+  // time it is bound (its planner reads the value), which cost more than the page itself.
   const values: unknown[] = [params.archived ? 1 : 0, ''];
   values.push(...sources, ...providers, ...(cwds ?? []), ...(candidates ?? []));
   values.push(...(threadIds ?? []));
   if (anchor) values.push(anchor.timestampMs);
   if (anchor?.threadId != null) values.push(anchor.threadId);
-  values.push(pageSize + 1);
   const build = (v: readonly unknown[]) => {
     let at = 2;
     const take = (count: number) => {
@@ -323,7 +324,7 @@ export async function listThreads(
     return query
       .orderBy(sortRef, direction)
       .orderBy(idRef, direction)
-      .limit(take(1)[0] as number);
+      .limit(sql.lit(pageSize + 1));
   };
   // Everything the SQL text depends on besides the values. A search is built every time.
   const shape = term
