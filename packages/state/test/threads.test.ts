@@ -426,6 +426,15 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
       }
     }
 
+    it('answers each page size with its own size, whatever sizes came before', async () => {
+      const all = expected('createdAt', 'desc', () => true);
+      for (const pageSize of [2, 5, 1, 5, 2, 30, 3]) {
+        const page = await listThreads(runtime.ctx, { pageSize });
+        expect(page.items.map((t) => t.id)).toEqual(all.slice(0, pageSize));
+        expect(page.nextCursor === null).toBe(pageSize >= all.length);
+      }
+    });
+
     it('goes back a page with the backwards cursor', async () => {
       const first = await listThreads(runtime.ctx, { pageSize: 5 });
       const second = await listThreads(runtime.ctx, { pageSize: 5, cursor: first.nextCursor });

@@ -344,6 +344,7 @@ export async function listThreads(
         cwds?.length ?? -1,
         threadIds?.length ?? -1,
         anchor === null ? 'none' : anchor.threadId === null ? 'time' : 'time+id',
+        pageSize,
       ].join('|');
   const rows = (
     shape === null
