@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveSqliteHome } from '../src/index.js';
+import { diagnoseHome, initStateDb, openStateDbIfReady, resolveSqliteHome } from '../src/index.js';
 
 let root: string;
 let home: string;
@@ -96,5 +96,36 @@ describe('resolveSqliteHome', () => {
     writeConfig('sqlite_home = "dbrel"\n');
     resolveWith();
     expect(existsSync(join(home, 'dbrel'))).toBe(false);
+  });
+});
+
+describe('the libraries follow sqlite_home when no directory is given', () => {
+  it('initStateDb, openStateDbIfReady and diagnoseHome use the configured directory', async () => {
+    writeConfig('sqlite_home = "dbs"\n');
+    const dbs = join(home, 'dbs');
+    const db = await initStateDb({ codexHome: home });
+    try {
+      expect(db.path).toBe(join(dbs, 'state_5.sqlite'));
+    } finally {
+      await db.close();
+    }
+    expect(existsSync(join(dbs, 'state_5.sqlite'))).toBe(true);
+    expect(existsSync(join(home, 'state_5.sqlite'))).toBe(false);
+    const ready = await openStateDbIfReady({ codexHome: home });
+    try {
+      expect(ready?.path).toBe(join(dbs, 'state_5.sqlite'));
+    } finally {
+      await ready?.close();
+    }
+    const diagnosis = await diagnoseHome({ codexHome: home });
+    expect(diagnosis.stateDb.exists).toBe(true);
+    // Given explicitly, the directory wins.
+    const elsewhere = join(root, 'elsewhere');
+    const explicit = await initStateDb({ codexHome: home, sqliteHome: elsewhere });
+    try {
+      expect(explicit.path).toBe(join(elsewhere, 'state_5.sqlite'));
+    } finally {
+      await explicit.close();
+    }
   });
 });

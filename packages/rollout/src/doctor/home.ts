@@ -6,7 +6,7 @@ import {
   type StateDbSummary,
   StateRuntime,
 } from '@skein/state';
-import { initStateDb } from '../state-db/init.js';
+import { initStateDb, sqliteHomeOf } from '../state-db/init.js';
 import { diagnoseLineage } from './lineage.js';
 import { diagnoseNames, readIndexNames, repairNames } from './names.js';
 import { diagnoseProjections, repairProjections } from './projection.js';
@@ -48,7 +48,7 @@ export async function diagnoseHome(options: DoctorOptions): Promise<HomeDiagnosi
 async function diagnose(options: DoctorOptions): Promise<Diagnosed> {
   const files = await diagnoseRolloutFiles(options.codexHome);
   const scan = files.scan;
-  const inspection = await inspectStateDb(options.sqliteHome ?? options.codexHome, {
+  const inspection = await inspectStateDb(sqliteHomeOf(options), {
     ...(options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {}),
   });
   const findings: HomeFinding[] = [...inspection.findings, ...files.findings];
@@ -154,7 +154,7 @@ async function openForRepair(
   before: HomeDiagnosis,
   errors: Map<string, string>,
 ): Promise<StateDb | undefined> {
-  const sqliteHome = options.sqliteHome ?? options.codexHome;
+  const sqliteHome = sqliteHomeOf(options);
   const provider =
     options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {};
   const viaOpenPath = before.findings.filter((f) => f.fix !== null && OPEN_PATH_KINDS.has(f.kind));

@@ -107,7 +107,7 @@ export interface HomeDiagnosis {
  */
 export interface DoctorOptions {
   codexHome: string;
-  /** Directory of the DB files (Codex's `sqlite_home`); default: the Codex home. */
+  /** Directory of the DB files (Codex's `sqlite_home`); default: where Codex keeps them. */
   sqliteHome?: string;
   /** Provider recorded for rollouts that name none (indexing repairs). */
   defaultProvider?: string;

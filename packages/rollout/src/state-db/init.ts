@@ -10,6 +10,7 @@ import {
 } from '@skein/state';
 import { readSessionMetaLine } from '../head-summary.js';
 import { parseRolloutFileName, sessionsDir } from '../layout.js';
+import { resolveSqliteHome } from '../sqlite-home.js';
 import { type BackfillOptions, type BackfillProgress, runBackfill } from './backfill.js';
 
 /**
@@ -19,7 +20,10 @@ import { type BackfillOptions, type BackfillProgress, runBackfill } from './back
  */
 export interface InitStateDbOptions {
   codexHome: string;
-  /** Directory of the DB file; default: the Codex home. */
+  /**
+   * Directory of the DB files; default: where Codex keeps them for this home
+   * (`resolveSqliteHome`: config.toml's `sqlite_home`, `CODEX_SQLITE_HOME`, else the home).
+   */
   sqliteHome?: string;
   /** How long to wait for another process's backfill before giving up (default 30 s). */
   waitMs?: number;
@@ -44,9 +48,16 @@ export const DEFAULT_BACKFILL_WAIT_MS = 30_000;
 /** How often `initStateDb` looks again while it waits (1 s). */
 export const DEFAULT_BACKFILL_POLL_MS = 1_000;
 
+/** The directory of the home's DBs: the one given, else where Codex keeps them. */
+export function sqliteHomeOf(
+  options: Pick<InitStateDbOptions, 'codexHome' | 'sqliteHome'>,
+): string {
+  return options.sqliteHome ?? resolveSqliteHome(options.codexHome);
+}
+
 function openOptions(options: InitStateDbOptions) {
   return {
-    sqliteHome: options.sqliteHome ?? options.codexHome,
+    sqliteHome: sqliteHomeOf(options),
     ...(options.defaultProvider !== undefined ? { defaultProvider: options.defaultProvider } : {}),
     ...(options.createSchema !== undefined ? { createSchema: options.createSchema } : {}),
   };
@@ -61,7 +72,7 @@ function openOptions(options: InitStateDbOptions) {
  * that prefers to degrade runs filesystem-only (`StateDb | undefined`).
  */
 export async function initStateDb(options: InitStateDbOptions): Promise<StateDb> {
-  const sqliteHome = options.sqliteHome ?? options.codexHome;
+  const sqliteHome = sqliteHomeOf(options);
   const createSchema =
     options.createSchema ??
     (existsSync(stateDbPath(sqliteHome)) ? undefined : await schemaForHome(options.codexHome));
@@ -120,7 +131,7 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
 export async function openStateDbIfReady(
   options: Pick<InitStateDbOptions, 'codexHome' | 'sqliteHome' | 'defaultProvider'>,
 ): Promise<StateDb | undefined> {
-  if (!existsSync(stateDbPath(options.sqliteHome ?? options.codexHome))) return undefined;
+  if (!existsSync(stateDbPath(sqliteHomeOf(options)))) return undefined;
   let runtime: StateRuntime;
   try {
     runtime = await StateRuntime.open(openOptions(options));
