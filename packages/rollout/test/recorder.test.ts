@@ -192,6 +192,56 @@ describe('RolloutRecorder', () => {
     expect(read.lines.at(-1)).toMatchObject({ type: 'event_msg', payload: { message: 'two' } });
   });
 
+  it('appends batches to an open file as exact UTF-8, with byte ranges, small and large', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([user('one')]);
+    await recorder.shutdown();
+    // A torn tail: the first batch after the resume starts on a new line.
+    writeFileSync(recorder.path, `${readFileSync(recorder.path, 'utf8')}{"timestamp":"x"`);
+    const written: { start: number; end: number }[] = [];
+    const resumed = await RolloutRecorder.resume(recorder.path, {
+      onWritten: (lines) => {
+        for (const line of lines) written.push({ start: line.start, end: line.end });
+      },
+    });
+    const before = readFileSync(recorder.path).length;
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+    // Multi-byte text, an astral character, a lone surrogate (JSON escapes it), and batches
+    // past the shared encode buffer's sizes.
+    const batches: RolloutItem[][] = [
+      [user('naïve ☃ 😀'), agent(`lone \ud800 surrogate`)],
+      [assistant('x'.repeat(200_000))],
+      [agent('é'.repeat(700_000)), user('after the big one')],
+      [agent('last')],
+    ];
+    for (const batch of batches) {
+      resumed.record(batch, { timestamp: at });
+      // Each batch is written before the call returns (no flush needed for the bytes).
+      await resumed.writeBuffered();
+    }
+    await resumed.flush();
+    await resumed.shutdown();
+    const expected = Buffer.from(
+      `\n${batches
+        .flat()
+        .map((item) => `${JSON.stringify({ timestamp: at.toISOString(), ...item })}\n`)
+        .join('')}`,
+      'utf8',
+    );
+    const bytes = readFileSync(recorder.path);
+    expect(bytes.subarray(before).equals(expected)).toBe(true);
+    expect(written).toHaveLength(6);
+    expect(written[0]?.start).toBe(before + 1);
+    for (const [index, range] of written.entries()) {
+      const line = bytes.subarray(range.start, range.end).toString('utf8');
+      expect(line.endsWith('\n')).toBe(true);
+      expect(JSON.parse(line)).toEqual({ timestamp: at.toISOString(), ...batches.flat()[index] });
+      if (index > 0) expect(range.start).toBe(written[index - 1]?.end);
+    }
+    expect(written.at(-1)?.end).toBe(bytes.length);
+  });
+
   it('resumes a .zst-only rollout by restoring the plain file', async () => {
     const home = makeTempDir();
     const recorder = newRecorder(home);
