@@ -1,4 +1,4 @@
-import { constants as fsConstants, writeSync } from 'node:fs';
+import { constants as fsConstants, fsync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ThreadId } from '@skein/protocol';
@@ -327,23 +327,38 @@ export class RolloutRecorder {
           failure = error;
         }
       }
-      if (failure === null && !sync) {
-        this.#lastError = null;
-        return Promise.resolve();
+      if (failure === null) {
+        if (!sync) {
+          this.#lastError = null;
+          return Promise.resolve();
+        }
+        return this.#enqueue(this.#syncNow);
       }
       return this.#enqueue(() =>
         this.#reported(async () => {
-          if (failure !== null) await this.#retryPending();
-          if (sync && this.#handle !== null) await this.#handle.sync();
+          await this.#retryPending();
+          if (sync) await this.#syncHandle();
         }),
       );
     }
     return this.#enqueue(() =>
       this.#reported(async () => {
         await this.#drain();
-        if (sync && this.#handle !== null) await this.#handle.sync();
+        if (sync) await this.#syncHandle();
       }),
     );
+  }
+
+  /** The flush of a batch already written: the fsync alone, its error kept and reported. */
+  readonly #syncNow = (): Promise<void> => this.#reported(() => this.#syncHandle());
+
+  /** fsync through the callback API (~2 µs less than `FileHandle.sync()`); closes queue behind. */
+  #syncHandle(): Promise<void> {
+    const handle = this.#handle;
+    if (handle === null) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      fsync(handle.fd, (error) => (error === null ? resolve() : reject(error)));
+    });
   }
 
   /** Runs a write step, keeping its error for `lastError` and reporting it as a RolloutError. */

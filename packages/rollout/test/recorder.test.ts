@@ -510,6 +510,47 @@ process.stdout.write(JSON.stringify({ closed, path: recorder.path }));
     ]);
   });
 
+  it('flush rejects with the fsync error and keeps it as lastError (real EBADF in a child)', async () => {
+    const home = makeTempDir();
+    // The batch is written; then the fd is closed behind the recorder's back, so only the
+    // flush's fsync meets the error.
+    const script = rolloutDistScript(
+      'fsync-ebadf.mjs',
+      ['RolloutRecorder'],
+      `import { closeSync, readdirSync, readlinkSync } from 'node:fs';
+const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000f5c0', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
+const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
+recorder.record([user('one')]);
+await recorder.flush();
+recorder.record([user('two')]);
+await recorder.writeBuffered();
+for (const fd of readdirSync('/proc/self/fd')) {
+  try { if (readlinkSync('/proc/self/fd/' + fd) === recorder.path) closeSync(Number(fd)); } catch {}
+}
+const outcome = await recorder.flush().then(() => 'resolved', (error) => error.code + ':' + error.cause?.code);
+const kept = recorder.lastError?.code ?? null;
+await recorder.shutdown().catch(() => undefined);
+process.stdout.write(JSON.stringify({ outcome, kept }));
+`,
+    );
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [script, home], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(text);
+        else reject(new Error(`child exited with ${code}`));
+      });
+    });
+    expect(JSON.parse(out)).toEqual({ outcome: 'Io:EBADF', kept: 'EBADF' });
+  });
+
   it('flushed items survive kill -9 of the writing process', async () => {
     const home = makeTempDir();
     const script = rolloutDistScript(
