@@ -311,42 +311,44 @@ export class RolloutRecorder {
   };
 
   /**
-   * Writes what is buffered (and fsyncs): ordered after every earlier write. With nothing
-   * queued and the file open, the batch's first write attempt happens now, synchronously (a
-   * batch lands in the page cache in microseconds; a queued task would cost more than the
-   * write), and only the fsync, or the reopen-and-retry after a failed attempt, is queued.
+   * Writes what is buffered (and fsyncs), after every earlier write. Nothing queued and the file
+   * open: the first write attempt happens now (the page cache takes a batch in microseconds, less
+   * than a queued task costs); only the fsync, or the reopen-and-retry of a failure, is queued.
    */
   #schedule(sync: boolean): Promise<void> {
+    let failed = false;
     if (this.#busy === 0 && this.#state === 'open' && this.#handle !== null) {
-      let failure: unknown = null;
-      if (this.#pending.length > 0) {
-        try {
-          this.#writeLines(this.#pending);
-          this.#pending = [];
-        } catch (error) {
-          failure = error;
-        }
+      failed = !this.#writePendingNow();
+      if (!failed && !sync) {
+        this.#lastError = null;
+        return Promise.resolve();
       }
-      if (failure === null) {
-        if (!sync) {
-          this.#lastError = null;
-          return Promise.resolve();
-        }
-        return this.#enqueue(this.#syncNow);
-      }
-      return this.#enqueue(() =>
-        this.#reported(async () => {
-          await this.#retryPending();
-          if (sync) await this.#syncHandle();
-        }),
-      );
+      if (!failed) return this.#enqueue(this.#syncNow);
     }
     return this.#enqueue(() =>
       this.#reported(async () => {
-        await this.#drain();
+        await (failed ? this.#retryPending() : this.#drain());
         if (sync) await this.#syncHandle();
       }),
     );
+  }
+
+  /** The first write attempt of what is buffered, now; false (items kept) if it failed. */
+  #writePendingNow(): boolean {
+    if (this.#pending.length === 0) return true;
+    // Taken out, and busy meanwhile: a `record` from the `onWritten` listener queues.
+    const lines = this.#pending;
+    this.#pending = [];
+    this.#busy += 1;
+    try {
+      this.#writeLines(lines);
+      return true;
+    } catch {
+      this.#pending = lines.concat(this.#pending);
+      return false;
+    } finally {
+      this.#busy -= 1;
+    }
   }
 
   /** The flush of a batch already written: the fsync alone, its error kept and reported. */
@@ -451,9 +453,8 @@ export class RolloutRecorder {
   }
 
   /**
-   * Encodes the lines into one buffer and writes it at the end of the file (synchronously: the
-   * write lands in the page cache; the fsync, which waits on the disk, stays asynchronous).
-   * Throws the write's error; on success updates the size and tells `onWritten`.
+   * One synchronous write of the lines, encoded into one buffer (the fsync, which waits on the
+   * disk, stays asynchronous). Throws the write's error; else counts the size, tells `onWritten`.
    */
   #writeLines(lines: readonly PendingLine[]): void {
     const handle = this.#handle;

@@ -242,6 +242,46 @@ describe('RolloutRecorder', () => {
     expect(written.at(-1)?.end).toBe(bytes.length);
   });
 
+  it('writes a line recorded from the onWritten listener once, after the batch that told it', async () => {
+    const home = makeTempDir();
+    const threadId = newThreadId();
+    const path = join(home, formatRolloutFileName(threadId, new Date()));
+    let recordFromListener: (() => void) | null = null;
+    const recorder = RolloutRecorder.createWithSessionMeta({
+      path,
+      threadId,
+      buildSessionMeta: async () =>
+        ({
+          id: threadId,
+          timestamp: '2026-01-02T03:04:05.678Z',
+          cwd: '/w',
+          originator: 'o',
+          cli_version: '1',
+          source: 'cli',
+        }) as never,
+      onWritten: (lines) => {
+        if (lines.some((line) => line.item.type === 'event_msg' && recordFromListener !== null)) {
+          const record = recordFromListener;
+          recordFromListener = null;
+          record?.();
+        }
+      },
+    });
+    recorder.record([user('first')]);
+    await recorder.flush();
+    recordFromListener = () => recorder.record([agent('from the listener')]);
+    recorder.record([agent('second')]);
+    await recorder.flush();
+    await recorder.shutdown();
+    const read = await readRollout(path);
+    expect(read.lines.map((l) => (l.type === 'event_msg' ? l.payload.message : l.type))).toEqual([
+      'session_meta',
+      'first',
+      'second',
+      'from the listener',
+    ]);
+  });
+
   it('resumes a .zst-only rollout by restoring the plain file', async () => {
     const home = makeTempDir();
     const recorder = newRecorder(home);
