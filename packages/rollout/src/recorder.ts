@@ -1,15 +1,21 @@
-import { constants as fsConstants, writeSync } from 'node:fs';
+import { constants as fsConstants, fsync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { SessionSource, ThreadId } from '@skein/protocol';
+import type { ThreadId } from '@skein/protocol';
 import { ensurePlainRollout, type RecordOptions } from './append-rollout.js';
 import { RolloutError, requireThreadId } from './errors.js';
 import { readGitInfo } from './git-info.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { plainRolloutPath, rolloutPathFor } from './layout.js';
+import { encodeLines, type PendingLine } from './line-batch.js';
 import { isPersistedRolloutItem } from './policy.js';
+import type {
+  CreateRolloutRecorderParams,
+  CreateRolloutRecorderWithMetaParams,
+  RecorderMaterializeOptions,
+  WrittenLine,
+} from './recorder-options.js';
 import {
-  type DynamicTool,
   type GitInfo,
   type RolloutItem,
   type SessionMetaLine,
@@ -19,90 +25,17 @@ import {
 import { buildSessionMeta } from './session-meta.js';
 
 export type { RecordOptions } from './append-rollout.js';
+export type {
+  CreateRolloutRecorderParams,
+  CreateRolloutRecorderWithMetaParams,
+  RecorderMaterializeOptions,
+  WrittenLine,
+} from './recorder-options.js';
 
 /*
  * The rollout writer (spec rollout-state §3): legacy line format, deferred materialization,
  * the persistence policy, ordered writes, durable flush.
  */
-
-/**
- * A new rollout's facts for `RolloutRecorder.create`: home, thread id, cwd, originator, CLI
- * version, source, provider, lineage and git facts.
- */
-export interface CreateRolloutRecorderParams {
-  codexHome: string;
-  threadId: string;
-  cwd: string;
-  /** Client that created the thread (`codex_cli_rs`, `skein`, ...). */
-  originator: string;
-  cliVersion: string;
-  /** `SessionSource` (`"cli"`, `"vscode"`, `{"subagent":…}`, ...). */
-  source: SessionSource;
-  modelProvider: string | null;
-  baseInstructions?: string | null;
-  dynamicTools?: readonly DynamicTool[];
-  forkedFromId?: string | null;
-  parentThreadId?: string | null;
-  threadSource?: 'user' | 'subagent' | 'memory_consolidation' | null;
-  /** Written as `memory_mode: "disabled"` when memories are off. */
-  memoriesDisabled?: boolean;
-  /**
-   * Git facts for `session_meta.git`: given, none (null), or read from `cwd` when the file is
-   * materialized ('detect', the default).
-   */
-  git?: GitInfo | null | 'detect';
-  /** Creation instant (file name in local time, meta timestamp in UTC). Default: now. */
-  createdAt?: Date;
-  /** See {@link RecorderMaterializeOptions}. */
-  materializeOnFlush?: boolean;
-}
-
-/**
- * When a deferred recorder's file is created, paginated ordinals, and a hook told about every
- * written line.
- */
-export interface RecorderMaterializeOptions {
-  /**
-   * Also materialize a deferred file when `flush`, `shutdown` or `writeBuffered` finds items
-   * buffered (the thread store's rule), not only on a user message or `persist`. Default false.
-   */
-  materializeOnFlush?: boolean;
-  /**
-   * Codex 0.169's paginated mode: every line carries the next `ordinal`, starting at this one
-   * (the `session_meta` line of a new file gets it; a fork's first line continues its
-   * source's ordinals). Absent: legacy lines without ordinals.
-   */
-  firstOrdinal?: number;
-  /** Told, after every successful write, which lines went out and where (see `WrittenLine`). */
-  onWritten?: (lines: readonly WrittenLine[]) => void;
-}
-
-/** A line the recorder wrote: its item, ordinal (paginated files) and byte range in the file. */
-export interface WrittenLine {
-  item: { type: string; payload: unknown };
-  ordinal: number | null;
-  /** Offset of the line's first byte. */
-  start: number;
-  /** Offset just past its `\n`. */
-  end: number;
-}
-
-/** A buffered line: its text and what it records. */
-interface PendingLine {
-  text: string;
-  item: { type: string; payload: unknown };
-  ordinal: number | null;
-}
-
-/** A deferred recorder whose `session_meta` the caller builds (at materialization time). */
-export interface CreateRolloutRecorderWithMetaParams extends RecorderMaterializeOptions {
-  path: string;
-  threadId: string;
-  /** Runs once, when the file is materialized; its result is the first line's payload. */
-  buildSessionMeta: () => Promise<SessionMetaLine>;
-  /** The meta line's timestamp. Default: the materialization instant. */
-  metaTimestamp?: Date;
-}
 
 type RecorderState = 'deferred' | 'open' | 'closed';
 
@@ -138,6 +71,8 @@ export class RolloutRecorder {
   #onWritten: ((lines: readonly WrittenLine[]) => void) | null = null;
   #handle: FileHandle | null = null;
   #queue: Promise<void> = Promise.resolve();
+  /** Tasks queued or running: none means a write may go out at once, in order. */
+  #busy = 0;
   #persistRequested: boolean;
   #lastError: unknown = null;
   #meta: SessionMetaLine | null;
@@ -365,25 +300,80 @@ export class RolloutRecorder {
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
+    this.#busy += 1;
     const run = this.#queue.then(task);
-    this.#queue = run.catch(() => undefined);
+    this.#queue = run.then(this.#settled, this.#settled);
     return run;
   }
 
-  /** Queues a drain (and fsync): ordered after every earlier write. */
+  readonly #settled = (): void => {
+    this.#busy -= 1;
+  };
+
+  /**
+   * Writes what is buffered (and fsyncs), after every earlier write. Nothing queued and the file
+   * open: the first write attempt happens now (the page cache takes a batch in microseconds, less
+   * than a queued task costs); only the fsync, or the reopen-and-retry of a failure, is queued.
+   */
   #schedule(sync: boolean): Promise<void> {
-    return this.#enqueue(async () => {
-      try {
-        await this.#drain();
-        if (sync && this.#handle !== null) await this.#handle.sync();
+    let failed = false;
+    if (this.#busy === 0 && this.#state === 'open' && this.#handle !== null) {
+      failed = !this.#writePendingNow();
+      if (!failed && !sync) {
         this.#lastError = null;
-      } catch (error) {
-        this.#lastError = error;
-        throw error instanceof RolloutError
-          ? error
-          : new RolloutError('Io', `cannot write ${this.path}: ${String(error)}`, { cause: error });
+        return Promise.resolve();
       }
+      if (!failed) return this.#enqueue(this.#syncNow);
+    }
+    return this.#enqueue(() =>
+      this.#reported(async () => {
+        await (failed ? this.#retryPending() : this.#drain());
+        if (sync) await this.#syncHandle();
+      }),
+    );
+  }
+
+  /** The first write attempt of what is buffered, now; false (items kept) if it failed. */
+  #writePendingNow(): boolean {
+    if (this.#pending.length === 0) return true;
+    // Taken out, and busy meanwhile: a `record` from the `onWritten` listener queues.
+    const lines = this.#pending;
+    this.#pending = [];
+    this.#busy += 1;
+    try {
+      this.#writeLines(lines);
+      return true;
+    } catch {
+      this.#pending = lines.concat(this.#pending);
+      return false;
+    } finally {
+      this.#busy -= 1;
+    }
+  }
+
+  /** The flush of a batch already written: the fsync alone, its error kept and reported. */
+  readonly #syncNow = (): Promise<void> => this.#reported(() => this.#syncHandle());
+
+  /** fsync through the callback API (~2 µs less than `FileHandle.sync()`); closes queue behind. */
+  #syncHandle(): Promise<void> {
+    const handle = this.#handle;
+    if (handle === null) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      fsync(handle.fd, (error) => (error === null ? resolve() : reject(error)));
     });
+  }
+
+  /** Runs a write step, keeping its error for `lastError` and reporting it as a RolloutError. */
+  async #reported(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+      this.#lastError = null;
+    } catch (error) {
+      this.#lastError = error;
+      throw error instanceof RolloutError
+        ? error
+        : new RolloutError('Io', `cannot write ${this.path}: ${String(error)}`, { cause: error });
+    }
   }
 
   async #drain(): Promise<void> {
@@ -433,53 +423,66 @@ export class RolloutRecorder {
 
   /** One `write()` of all lines on the append fd; on error reopen and retry once. */
   async #writeWithRetry(lines: PendingLine[]): Promise<void> {
-    const lead = this.#needsLeadingNewline ? '\n' : '';
-    let text = lead;
-    for (const line of lines) text += `${line.text}\n`;
-    const length = Buffer.byteLength(text, 'utf8');
     try {
-      await this.#writeAll(text, length);
+      await this.#openHandle();
+      this.#writeLines(lines);
     } catch {
       await this.#closeHandle();
-      await this.#writeAll(text, length);
+      await this.#openHandle();
+      this.#writeLines(lines);
+    }
+  }
+
+  /** The retry after a failed first attempt of `#schedule`: reopen, write what is buffered. */
+  async #retryPending(): Promise<void> {
+    await this.#closeHandle();
+    if (this.#state !== 'open' || this.#pending.length === 0) return;
+    await this.#openHandle();
+    const count = this.#pending.length;
+    this.#writeLines(this.#pending.slice(0, count));
+    this.#pending.splice(0, count);
+  }
+
+  async #openHandle(): Promise<void> {
+    if (this.#handle !== null) return;
+    this.#handle = await open(
+      this.path,
+      fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
+      0o644,
+    );
+  }
+
+  /**
+   * One synchronous write of the lines, encoded into one buffer (the fsync, which waits on the
+   * disk, stays asynchronous). Throws the write's error; else counts the size, tells `onWritten`.
+   */
+  #writeLines(lines: readonly PendingLine[]): void {
+    const handle = this.#handle;
+    if (handle === null) throw new RolloutError('Io', `${this.path} is not open`);
+    const lead = this.#needsLeadingNewline;
+    const ends = this.#onWritten === null ? null : new Array<number>(lines.length);
+    const { bytes, length } = encodeLines(lines, lead, ends);
+    let offset = 0;
+    while (offset < length) {
+      const bytesWritten = writeSync(handle.fd, bytes, offset, length - offset, null);
+      if (bytesWritten <= 0) throw new RolloutError('Io', `no progress writing ${this.path}`);
+      offset += bytesWritten;
     }
     this.#needsLeadingNewline = false;
-    let at = this.#size + lead.length;
+    const base = this.#size;
     this.#size += length;
-    if (this.#onWritten === null) return;
-    const written = lines.map((line) => {
-      const start = at;
-      at += Buffer.byteLength(line.text, 'utf8') + 1;
-      return { item: line.item, ordinal: line.ordinal, start, end: at };
+    if (ends === null || this.#onWritten === null) return;
+    let start = base + (lead ? 1 : 0);
+    const written = lines.map((line, index) => {
+      const end = base + (ends[index] as number);
+      const entry = { item: line.item, ordinal: line.ordinal, start, end };
+      start = end;
+      return entry;
     });
     try {
       this.#onWritten(written);
     } catch {
       // The listener keeps its own errors; the lines are written either way.
-    }
-  }
-
-  /** Writes `text` (`length` bytes as UTF-8) at the end of the file. */
-  async #writeAll(text: string, length: number): Promise<void> {
-    if (this.#handle === null) {
-      this.#handle = await open(
-        this.path,
-        fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
-        0o644,
-      );
-    }
-    // A synchronous write: a batch lands in the page cache in microseconds, while a trip
-    // through the thread pool costs more than the write itself. The fsync (which waits on the
-    // disk) stays asynchronous. The string is written as is (Node encodes it outside the JS
-    // heap); only a short write, to finish, makes a Buffer of it.
-    const fd = this.#handle.fd;
-    let offset = writeSync(fd, text, null, 'utf8');
-    if (offset >= length) return;
-    const bytes = Buffer.from(text, 'utf8');
-    while (offset < length) {
-      const bytesWritten = writeSync(fd, bytes, offset, length - offset, null);
-      if (bytesWritten <= 0) throw new RolloutError('Io', `no progress writing ${this.path}`);
-      offset += bytesWritten;
     }
   }
 

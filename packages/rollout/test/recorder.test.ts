@@ -192,6 +192,96 @@ describe('RolloutRecorder', () => {
     expect(read.lines.at(-1)).toMatchObject({ type: 'event_msg', payload: { message: 'two' } });
   });
 
+  it('appends batches to an open file as exact UTF-8, with byte ranges, small and large', async () => {
+    const home = makeTempDir();
+    const recorder = newRecorder(home);
+    recorder.record([user('one')]);
+    await recorder.shutdown();
+    // A torn tail: the first batch after the resume starts on a new line.
+    writeFileSync(recorder.path, `${readFileSync(recorder.path, 'utf8')}{"timestamp":"x"`);
+    const written: { start: number; end: number }[] = [];
+    const resumed = await RolloutRecorder.resume(recorder.path, {
+      onWritten: (lines) => {
+        for (const line of lines) written.push({ start: line.start, end: line.end });
+      },
+    });
+    const before = readFileSync(recorder.path).length;
+    const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+    // Multi-byte text, an astral character, a lone surrogate (JSON escapes it), and batches
+    // past the shared encode buffer's sizes.
+    const batches: RolloutItem[][] = [
+      [user('naïve ☃ 😀'), agent(`lone \ud800 surrogate`)],
+      [assistant('x'.repeat(200_000))],
+      [agent('é'.repeat(700_000)), user('after the big one')],
+      [agent('last')],
+    ];
+    for (const batch of batches) {
+      resumed.record(batch, { timestamp: at });
+      // Each batch is written before the call returns (no flush needed for the bytes).
+      await resumed.writeBuffered();
+    }
+    await resumed.flush();
+    await resumed.shutdown();
+    const expected = Buffer.from(
+      `\n${batches
+        .flat()
+        .map((item) => `${JSON.stringify({ timestamp: at.toISOString(), ...item })}\n`)
+        .join('')}`,
+      'utf8',
+    );
+    const bytes = readFileSync(recorder.path);
+    expect(bytes.subarray(before).equals(expected)).toBe(true);
+    expect(written).toHaveLength(6);
+    expect(written[0]?.start).toBe(before + 1);
+    for (const [index, range] of written.entries()) {
+      const line = bytes.subarray(range.start, range.end).toString('utf8');
+      expect(line.endsWith('\n')).toBe(true);
+      expect(JSON.parse(line)).toEqual({ timestamp: at.toISOString(), ...batches.flat()[index] });
+      if (index > 0) expect(range.start).toBe(written[index - 1]?.end);
+    }
+    expect(written.at(-1)?.end).toBe(bytes.length);
+  });
+
+  it('writes a line recorded from the onWritten listener once, after the batch that told it', async () => {
+    const home = makeTempDir();
+    const threadId = newThreadId();
+    const path = join(home, formatRolloutFileName(threadId, new Date()));
+    let recordFromListener: (() => void) | null = null;
+    const recorder = RolloutRecorder.createWithSessionMeta({
+      path,
+      threadId,
+      buildSessionMeta: async () =>
+        ({
+          id: threadId,
+          timestamp: '2026-01-02T03:04:05.678Z',
+          cwd: '/w',
+          originator: 'o',
+          cli_version: '1',
+          source: 'cli',
+        }) as never,
+      onWritten: (lines) => {
+        if (lines.some((line) => line.item.type === 'event_msg' && recordFromListener !== null)) {
+          const record = recordFromListener;
+          recordFromListener = null;
+          record?.();
+        }
+      },
+    });
+    recorder.record([user('first')]);
+    await recorder.flush();
+    recordFromListener = () => recorder.record([agent('from the listener')]);
+    recorder.record([agent('second')]);
+    await recorder.flush();
+    await recorder.shutdown();
+    const read = await readRollout(path);
+    expect(read.lines.map((l) => (l.type === 'event_msg' ? l.payload.message : l.type))).toEqual([
+      'session_meta',
+      'first',
+      'second',
+      'from the listener',
+    ]);
+  });
+
   it('resumes a .zst-only rollout by restoring the plain file', async () => {
     const home = makeTempDir();
     const recorder = newRecorder(home);
@@ -458,6 +548,47 @@ process.stdout.write(JSON.stringify({ closed, path: recorder.path }));
       'before',
       'after',
     ]);
+  });
+
+  it('flush rejects with the fsync error and keeps it as lastError (real EBADF in a child)', async () => {
+    const home = makeTempDir();
+    // The batch is written; then the fd is closed behind the recorder's back, so only the
+    // flush's fsync meets the error.
+    const script = rolloutDistScript(
+      'fsync-ebadf.mjs',
+      ['RolloutRecorder'],
+      `import { closeSync, readdirSync, readlinkSync } from 'node:fs';
+const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000f5c0', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
+const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
+recorder.record([user('one')]);
+await recorder.flush();
+recorder.record([user('two')]);
+await recorder.writeBuffered();
+for (const fd of readdirSync('/proc/self/fd')) {
+  try { if (readlinkSync('/proc/self/fd/' + fd) === recorder.path) closeSync(Number(fd)); } catch {}
+}
+const outcome = await recorder.flush().then(() => 'resolved', (error) => error.code + ':' + error.cause?.code);
+const kept = recorder.lastError?.code ?? null;
+await recorder.shutdown().catch(() => undefined);
+process.stdout.write(JSON.stringify({ outcome, kept }));
+`,
+    );
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [script, home], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(text);
+        else reject(new Error(`child exited with ${code}`));
+      });
+    });
+    expect(JSON.parse(out)).toEqual({ outcome: 'Io:EBADF', kept: 'EBADF' });
   });
 
   it('flushed items survive kill -9 of the writing process', async () => {

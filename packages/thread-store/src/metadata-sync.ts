@@ -269,7 +269,7 @@ export class ThreadMetadataSync {
   /** The pending update (a copy; it stays pending until marked applied). */
   takePendingUpdate(): PendingMetadataUpdate | undefined {
     if (this.pending === undefined) return undefined;
-    return { patch: structuredClone(this.pending), generation: this.generation };
+    return { patch: copyPlain(this.pending), generation: this.generation };
   }
 
   /** Like `takePendingUpdate`, but holds back create/resume facts until history exists. */
@@ -285,6 +285,31 @@ export class ThreadMetadataSync {
     if (update.generation === this.generation) this.pending = undefined;
     if (update.patch.updatedAtMs !== undefined) this.lastTouchPersistedAtMs = this.now();
   }
+}
+
+/**
+ * A deep copy of JSON-like data (all a patch holds: strings, numbers, null, plain objects and
+ * arrays from rollout payloads). One per append: `structuredClone` costs 3–6 µs here, this a
+ * fraction of one.
+ */
+function copyPlain<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyPlain) as T;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    // A payload key `__proto__` stays an own property, as structuredClone keeps it.
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value: copyPlain(field),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      copy[key] = copyPlain(field);
+    }
+  }
+  return copy as T;
 }
 
 /** Any field other than `updatedAtMs` counts as a metadata fact. */

@@ -235,4 +235,31 @@ describe('ThreadMetadataSync', () => {
     sync.markPendingUpdateApplied(first!);
     expect(sync.takePendingUpdate()?.patch.preview).toBe('first');
   });
+
+  it('hands out a deep copy: changing a taken patch leaves the pending one as it was', () => {
+    const threadId = newThreadId();
+    const sync = ThreadMetadataSync.forResume(resumeThreadParams(threadId, '/w'));
+    // A turn context whose profile carries nested data and a `__proto__` key (JSON allows it).
+    const profile = JSON.parse(
+      '{"type":"workspace-write","writable_roots":["/w"],"__proto__":{"x":1}}',
+    ) as Record<string, unknown>;
+    const context: RolloutItem = {
+      type: 'turn_context',
+      payload: { cwd: '/w', model: 'm', approval_policy: 'never', permission_profile: profile },
+    };
+    const protoKey = '__proto__';
+    const taken = sync.observeAppendedItems([context]);
+    const copy = taken?.patch.permissionProfile as unknown as Record<string, unknown>;
+    expect(Object.hasOwn(copy, protoKey)).toBe(true);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(copy).toEqual(profile);
+    (copy.writable_roots as string[]).push('/elsewhere');
+    (copy[protoKey] as { x: number }).x = 2;
+    const again = sync.takePendingUpdate()?.patch.permissionProfile as unknown as Record<
+      string,
+      unknown
+    >;
+    expect(again.writable_roots).toEqual(['/w']);
+    expect((again[protoKey] as { x: number }).x).toBe(1);
+  });
 });

@@ -36,7 +36,8 @@ export async function appendLocalItems(
   const entry = host.writers.get(params.threadId);
   const canonical = persistedRolloutItems(params.items, entry?.historyMode ?? 'legacy');
   if (canonical.length === 0) return;
-  const writer = writerFor(host, params.threadId);
+  if (entry === undefined) throw ThreadStoreError.threadNotFound(params.threadId);
+  const writer = entry.writer;
   try {
     writer.record(canonical);
     // Written before returning (not fsynced; flush does that), so SQLite, written after us,
@@ -58,12 +59,16 @@ export async function persistLocalThread(host: LocalStoreHost, threadId: ThreadI
 }
 
 export async function flushLocalThread(host: LocalStoreHost, threadId: ThreadId): Promise<void> {
-  const writer = writerFor(host, threadId);
+  const entry = host.writers.get(threadId);
+  if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
+  const writer = entry.writer;
   try {
     await writer.flush();
   } catch (error) {
     throw writerError(threadId, error);
   }
+  // The common case (a flush per turn): the row already names the file, nothing to look up.
+  if (host.writers.get(threadId) === entry && entry.rowPathSynced === true) return;
   await syncMaterializedRolloutPath(host, threadId, writer);
 }
 
