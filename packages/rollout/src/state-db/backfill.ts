@@ -234,8 +234,8 @@ export async function runBackfill(
     // costs ~+0.6 s CPU (its own JIT warm-up, cloning results) and ~+27 MB RSS; at load ~2.5
     // wall time was a wash (1.34-1.48 s vs 1.33-1.68 s), and under heavy load it was slower.
     // The reader thread (the default without helpers) splits the work instead of duplicating
-    // it: no zod or JSON on it, nothing cloned back, ~-0.1 s CPU overall (0.86-1.0 s at 10k
-    // with a free core; see prescan.ts).
+    // it: it reads and extracts, this thread writes SQLite and takes the blocks the reader has
+    // not reached (see prescan.ts); its rows come back as flat values, not cloned objects.
     const workers = spawned.slice(0, Math.max(0, chunks.length - 1));
     if (workers.length > 0) {
       await extractWithWorkers(workers, table, chunks, defaultProvider, commit);
