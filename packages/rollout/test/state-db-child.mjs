@@ -1,7 +1,7 @@
 // Child process for state-db tests: uses the built dist/ (run `pnpm --filter @skein/rollout... build`).
 //   init[-workers] <home> <sqliteHome> <waitMs> <pollMs> (init-workers: helper thread, tiny batches) → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
 //   slow-backfill <home> <sqliteHome> <batch> <ms>  → backfill pausing <ms> after each batch; prints "progress <done>"
-//   backfill-rows <home> <sqliteHome> <prescan> → runBackfill (reader thread on/off, batches of 7) → writes {outcome, state, rows} to <sqliteHome>/rows.json, prints "done"
+//   backfill-rows <home> <sqliteHome> <prescan> → runBackfill (reader thread true/false/only, batches of 7) → writes {outcome, state, rows, edges, readerExtracted} to <sqliteHome>/rows.json, prints "done"
 //   hold-lease <sqliteHome>                         → claims the backfill (Skein's lease and Codex's row), prints "held", sleeps
 
 import { writeFileSync } from 'node:fs';
@@ -55,18 +55,27 @@ if (mode === 'init' || mode === 'init-workers') {
 } else if (mode === 'backfill-rows') {
   const [home, sqliteHome, prescan] = args;
   const runtime = await StateRuntime.open({ sqliteHome });
-  const { imported, failed, failures, status } = await runBackfill(runtime, {
+  const { imported, failed, failures, status, readerExtracted } = await runBackfill(runtime, {
     codexHome: home,
-    prescan: prescan === 'true',
+    prescan: prescan === 'only' ? 'only' : prescan === 'true',
     batchSize: 7,
   });
   const state = runtime.sqlite.prepare('select status, last_watermark from backfill_state').get();
   const rows = runtime.sqlite.prepare('select * from threads order by id').all();
+  const edges = runtime.sqlite
+    .prepare('select * from thread_spawn_edges order by child_thread_id')
+    .all();
   await runtime.close();
   // A file, not stdout: process.exit would cut a long pipe write short.
   writeFileSync(
     join(sqliteHome, 'rows.json'),
-    JSON.stringify({ outcome: { imported, failed, failures, status }, state, rows }),
+    JSON.stringify({
+      outcome: { imported, failed, failures, status },
+      state,
+      rows,
+      edges,
+      readerExtracted,
+    }),
   );
   console.log('done');
   process.exit(0);

@@ -2,6 +2,7 @@ import {
   appendFileSync,
   mkdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   symlinkSync,
@@ -20,7 +21,14 @@ import { FIXTURE_NAMES, installFixtureHome, makeTempDir } from '@skein/test-supp
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initStateDb, openStateDbIfReady, runBackfill, startStateDb } from '../src/index.js';
-import { tokenCountLine, userMessageLine, zstdStore } from './helpers.js';
+import {
+  sessionMetaLine,
+  tokenCountLine,
+  turnContextLine,
+  userMessageLine,
+  writeRolloutFile,
+  zstdStore,
+} from './helpers.js';
 import { startChild, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
 
 // Child-process tests run the built dist/ (turbo builds before `test`).
@@ -34,6 +42,20 @@ async function init(options: Parameters<typeof initStateDb>[0]): Promise<StateDb
 afterEach(async () => {
   for (const db of handles.splice(0)) await db.close();
 });
+
+/** A backfill of `home` in a child process (the built dist/, where the reader thread runs). */
+async function backfillRowsInChild(home: string, prescan: 'true' | 'false' | 'only') {
+  const sqliteHome = makeTempDir();
+  const child = startChild(['backfill-rows', home, sqliteHome, prescan]);
+  await child.waitFor((l) => l === 'done');
+  return JSON.parse(readFileSync(join(sqliteHome, 'rows.json'), 'utf8'));
+}
+
+/** What a backfill wrote and reported, without which thread built each row. */
+function rowsOnly(result: { readerExtracted: number }): unknown {
+  const { readerExtracted: _, ...rest } = result;
+  return rest;
+}
 
 function indexNames(db: StateDb): string[] {
   return (
@@ -133,22 +155,86 @@ describe('initStateDb', () => {
       `${`${filler}\n`.repeat(50)}${token}\n${`${filler}\n`.repeat(50)}{"timestamp":"torn`,
     );
     writeFileSync(join(day, name(3)), `${JSON.stringify(userMessageLine('no meta'))}\n`);
-    const run = async (prescan: boolean) => {
-      const sqliteHome = makeTempDir();
-      const child = startChild(['backfill-rows', home, sqliteHome, String(prescan)]);
-      await child.waitFor((l) => l === 'done');
-      return JSON.parse(readFileSync(join(sqliteHome, 'rows.json'), 'utf8'));
-    };
-    const onMain = await run(false);
-    const withReader = await run(true);
+    const onMain = await backfillRowsInChild(home, 'false');
+    const byReader = await backfillRowsInChild(home, 'only');
+    const shared = await backfillRowsInChild(home, 'true');
     expect(onMain.rows.length).toBe(154);
     expect(onMain.outcome.failed).toBe(2);
     expect(onMain.rows.find((r: { id: string }) => r.id === middle.id).tokens_used).toBe(777);
     expect(
       onMain.rows.find((r: { id: string }) => r.id === big.id).first_user_message,
     ).toHaveLength(700_000);
-    expect(withReader).toEqual(onMain);
+    expect(onMain.readerExtracted).toBe(0);
+    // Every file but the dangling link (which it cannot open) had its row built by the reader.
+    expect(byReader.readerExtracted).toBe(onMain.outcome.imported + onMain.outcome.failed - 1);
+    expect(rowsOnly(byReader)).toEqual(rowsOnly(onMain));
+    expect(rowsOnly(shared)).toEqual(rowsOnly(onMain));
   });
+
+  for (const name of FIXTURE_NAMES) {
+    it(`${name}: the reader thread's rows are exactly this thread's, for real and odd rollouts`, async () => {
+      const { home } = installFixtureHome(name);
+      unlinkSync(join(home, 'state_5.sqlite'));
+      // Beside Codex's own rollouts: what the fixtures lack, in the fields rows carry.
+      const realDir = makeTempDir();
+      const linkedCwd = join(makeTempDir(), 'linked');
+      symlinkSync(realDir, linkedCwd);
+      const extra = (n: number, lines: object[], meta: Record<string, unknown> = {}) => {
+        const id = `00000000-0000-7000-8000-0000000001${String(n).padStart(2, '0')}`;
+        const path = join(
+          home,
+          `sessions/2025/05/0${1 + (n % 3)}`,
+          `rollout-2025-05-01T00-00-${String(n).padStart(2, '0')}-${id}.jsonl`,
+        );
+        writeRolloutFile(path, [sessionMetaLine(id, meta), ...lines]);
+        return id;
+      };
+      extra(1, [userMessageLine('Grüße, 世界 — émoji 🧵 and a quote "x"\n'), tokenCountLine(12)]);
+      extra(2, [
+        sessionMetaLine('00000000-0000-7000-8000-000000000102', { memory_mode: 'disabled' }),
+      ]);
+      extra(3, [turnContextLine({ sandbox_policy: { type: 'workspace-write' } })], {
+        cwd: linkedCwd,
+      });
+      extra(4, [turnContextLine({ approval_policy: null, sandbox_policy: null, effort: null })]);
+      extra(5, [
+        {
+          timestamp: 't',
+          type: 'event_msg',
+          payload: { type: 'thread_goal_updated', goal: { objective: '  goal only  ' } },
+        },
+      ]);
+      writeRolloutFile(
+        join(
+          home,
+          'archived_sessions/rollout-2025-05-02T00-00-00-00000000-0000-7000-8000-000000000199.jsonl',
+        ),
+        [
+          sessionMetaLine('00000000-0000-7000-8000-000000000199', {
+            cwd: 'relative/dir',
+            git: { commit_hash: 'abc', branch: 'dev', repository_url: 'https://example.invalid/r' },
+            source: {
+              subagent: {
+                thread_spawn: {
+                  parent_thread_id: '00000000-0000-7000-8000-000000000101',
+                  depth: 1,
+                },
+              },
+            },
+          }),
+          userMessageLine('from a sub-agent'),
+        ],
+      );
+      const onMain = await backfillRowsInChild(home, 'false');
+      const byReader = await backfillRowsInChild(home, 'only');
+      expect(onMain.rows.length).toBeGreaterThan(6);
+      expect(byReader.readerExtracted).toBe(onMain.outcome.imported + onMain.outcome.failed);
+      expect(rowsOnly(byReader)).toEqual(rowsOnly(onMain));
+      const row = (id: string) => onMain.rows.find((r: { id: string }) => r.id === id);
+      expect(row('00000000-0000-7000-8000-000000000101').preview).toContain('世界');
+      expect(row('00000000-0000-7000-8000-000000000103').cwd).toBe(realpathSync(realDir));
+    });
+  }
 
   it('a big first import leaves the connection settings as it found them', async () => {
     const home = makeTempDir();

@@ -52,11 +52,13 @@ export interface BackfillOptions {
    */
   workers?: number;
   /**
-   * The reader thread (used when there are no helper threads): reads and classifies files a
-   * batch ahead, so this thread only parses metadata lines and writes. Default: for imports of
-   * `PRESCAN_MIN_FILES` files or more; false: never; true: always (where it can run).
+   * The reader thread (used when there are no helper threads): reads files and extracts their
+   * rows a few batches ahead, so this thread only writes. Default: for imports of
+   * `PRESCAN_MIN_FILES` files or more; false: never; true: always (where it can run);
+   * `'only'` (tests): always, and this thread never takes a block the reader has not started
+   * (by default it does, rather than wait), so every file the reader can read, it extracts.
    */
-  prescan?: boolean;
+  prescan?: boolean | 'only';
   onProgress?: (progress: BackfillProgress) => void;
   /** Lease owner identity (tests); default: this process. */
   owner?: LeaseOwner;
@@ -82,6 +84,8 @@ export interface BackfillOutcome {
   skipped: number;
   /** The first failures (at most 50). */
   failures: BackfillFailure[];
+  /** Files whose rows the reader thread built (the rest were extracted on this thread). */
+  readerExtracted: number;
   durationMs: number;
 }
 
@@ -123,6 +127,7 @@ export async function runBackfill(
     failed: 0,
     skipped: 0,
     failures: [],
+    readerExtracted: 0,
     durationMs: Date.now() - started,
   });
   if (runtime.readOnlyReason !== null) return notRun();
@@ -181,6 +186,7 @@ export async function runBackfill(
     /** Every file that failed (rows of unreadable ones are hidden from lists at the end). */
     const failedPaths: string[] = [];
     let imported = 0;
+    let readerExtracted = 0;
 
     const commit = (chunk: FileRange, outcomes: ExtractOutcome[]) => {
       const entries: BatchUpsertEntry[] = [];
@@ -228,14 +234,15 @@ export async function runBackfill(
     // costs ~+0.6 s CPU (its own JIT warm-up, cloning results) and ~+27 MB RSS; at load ~2.5
     // wall time was a wash (1.34-1.48 s vs 1.33-1.68 s), and under heavy load it was slower.
     // The reader thread (the default without helpers) splits the work instead of duplicating
-    // it: no zod or JSON on it, nothing cloned back, ~-0.1 s CPU overall (0.86-1.0 s at 10k
-    // with a free core; see prescan.ts).
+    // it: it reads and extracts, this thread writes SQLite and takes the blocks the reader has
+    // not reached (see prescan.ts); its rows come back as flat values, not cloned objects.
     const workers = spawned.slice(0, Math.max(0, chunks.length - 1));
     if (workers.length > 0) {
       await extractWithWorkers(workers, table, chunks, defaultProvider, commit);
     } else {
-      if (prescanner !== null && (options.prescan === true || total >= PRESCAN_MIN_FILES)) {
-        prescanner.scan(table, first);
+      const always = options.prescan === true || options.prescan === 'only';
+      if (prescanner !== null && (always || total >= PRESCAN_MIN_FILES)) {
+        prescanner.scan(table, first, defaultProvider, options.prescan !== 'only');
       } else {
         await prescanner?.close();
         prescanner = null;
@@ -244,13 +251,9 @@ export async function runBackfill(
       for (const chunk of chunks) {
         const outcomes: ExtractOutcome[] = [];
         for (let index = chunk.start; index < chunk.end; index += 1) {
-          const prescan = prescanner === null ? null : await prescanner.get(index - first);
-          const job = jobAt(table, index);
-          outcomes.push(
-            prescan === null
-              ? extractBackfillEntry(job, defaultProvider, cwds)
-              : extractBackfillEntry(job, defaultProvider, cwds, prescan),
-          );
+          const ready = prescanner === null ? null : await prescanner.get(index - first);
+          if (ready !== null) readerExtracted += 1;
+          outcomes.push(ready ?? extractBackfillEntry(jobAt(table, index), defaultProvider, cwds));
         }
         commit(chunk, outcomes);
         // Let timers and I/O (a progress bar, signals) run between batches.
@@ -276,6 +279,7 @@ export async function runBackfill(
       failed: progress.filesFailed,
       skipped,
       failures,
+      readerExtracted,
       durationMs: Date.now() - started,
     };
   } catch (error) {

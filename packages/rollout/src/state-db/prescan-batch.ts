@@ -3,18 +3,17 @@ import { classifyRolloutLine, LineClass, LineStartFinder } from '../line-class.j
 import { forEachRolloutLineRangeSync, isBlankLine } from '../lines.js';
 
 /*
- * A batch of prescanned rollouts: what the backfill's reader thread builds and transfers.
- * Per file it keeps only the lines a metadata scan may parse (`[class, offset, length]`
- * triples into one byte array) and counts the rest. Pure data and byte work, no JSON parse.
+ * Prescanned rollouts: what the backfill's reader thread reads a file into before extracting
+ * its metadata. Per file it keeps only the lines a metadata scan may parse (`[class, offset,
+ * length]` triples into one byte array) and counts the rest. Pure data and byte work, no JSON
+ * parse. Several files can share one batch (the tests scan many, then extract each).
  */
 
 /** Per-file numbers: status, mtimeMs, record from, record to, skipped, skipped unknown. */
 export const META_FIELDS = 6;
-/** A batch is posted once it holds this many candidate bytes or files. */
-export const PRESCAN_BATCH_BYTES = 512 * 1024;
-export const PRESCAN_BATCH_FILES = 64;
 /** A file with more candidate bytes than this is left to the main thread (it streams). */
 export const PRESCAN_MAX_FILE_BYTES = 32 * 1024 * 1024;
+const INITIAL_DATA_BYTES = 640 * 1024;
 
 export enum FileStatus {
   Scanned = 0,
@@ -23,16 +22,26 @@ export enum FileStatus {
 }
 
 export class PrescanBatchBuilder {
-  // Uninitialized (every byte is written before it is read) and not pooled: transferable.
-  data: Uint8Array = Buffer.allocUnsafeSlow(PRESCAN_BATCH_BYTES + (PRESCAN_BATCH_BYTES >> 2));
+  // Uninitialized: every byte is written before it is read.
+  data: Uint8Array = Buffer.allocUnsafeSlow(INITIAL_DATA_BYTES);
   /** Bytes of `data` in use. */
   length = 0;
   records = new Int32Array(3 * 4096);
   recordCount = 0;
-  meta = new Float64Array(META_FIELDS * PRESCAN_BATCH_FILES);
+  meta = new Float64Array(META_FIELDS * 8);
   files = 0;
 
   constructor(private readonly maxFileBytes = PRESCAN_MAX_FILE_BYTES) {}
+
+  /** Empties the batch and keeps its buffers (the reader extracts each file once scanned). */
+  reset(): void {
+    // A buffer grown by one huge file is not kept for the rest of the import.
+    if (this.data.length > 4 * INITIAL_DATA_BYTES)
+      this.data = Buffer.allocUnsafeSlow(INITIAL_DATA_BYTES);
+    this.length = 0;
+    this.recordCount = 0;
+    this.files = 0;
+  }
 
   /** Reads and classifies one rollout (plain or `.zst`) into the next file slot. */
   scanFile(path: string): void {

@@ -6,61 +6,66 @@ import {
   receiveMessageOnPort,
   Worker,
 } from 'node:worker_threads';
-import type { PrescannedRollout } from '../extract-file.js';
+import type { ExtractOutcome } from './extract.js';
 import type { RolloutFileTable, RolloutFileTableData } from './file-table.js';
-import { prescannedFile } from './prescan-batch.js';
+import { decodeOutcome, type FlatValue } from './row-transfer.js';
 
 /*
  * Main-thread side of the backfill's reader thread (`prescan-worker.ts`). The reader does the
- * byte work of extraction — open, read, split, classify — one batch of files ahead; this
- * thread only parses the few lines that carry metadata, and writes SQLite. The reader is an
- * accelerator, never a dependency: a file it could not handle, or every file after it failed
- * or stopped, is extracted here exactly as without it.
+ * extraction — open, read, split, classify, parse the metadata lines, build the row — ahead of
+ * this thread, which then only writes SQLite. Files go in blocks of `PRESCAN_BLOCK_FILES`,
+ * claimed from a shared counter: the reader takes the next block when it is free to, and this
+ * thread takes the block it needs next itself when the reader has not started it (the reader
+ * is still starting, or slower than the writes), so neither thread waits while the other has
+ * a backlog, and no file is read twice. The reader is an accelerator, never a dependency: a
+ * file it could not handle, or every file after it failed or stopped, is extracted here
+ * exactly as without it (by the same code: the rows are the same).
  */
 
 /** Slots of the shared control array. */
 export enum Control {
-  /** Batches the main thread is done with (flow control). */
+  /** Blocks the main thread is done with (flow control). */
   Released = 0,
-  /** Batches the reader has posted. */
+  /** Blocks the reader has posted. */
   Posted = 1,
   /** Set by the main thread: stop reading. */
   Stop = 2,
   /** Set by the reader when it ends: 1 finished, 2 failed. */
   Done = 3,
+  /** The next block nobody has claimed. */
+  Claimed = 4,
 }
+const CONTROL_SLOTS = 5;
 
-/** Batches posted and not yet released: bounds the reader's lead (and the memory in flight). */
-export const PRESCAN_WINDOW = 8;
+/** Files per block: the unit the reader posts and either thread claims. */
+export const PRESCAN_BLOCK_FILES = 64;
+/**
+ * Blocks posted and not yet released: bounds the reader's lead (and the memory in flight).
+ * Two import transactions' worth, so the reader keeps working while one commits.
+ */
+export const PRESCAN_WINDOW = 16;
 /**
  * Below this many files a reader thread costs more to start than it saves (measured on 2 cores
  * in fresh processes: 1,000 files 250 vs 235 ms without it, 2,500 even, 5,000 575 vs 690 ms).
  */
 export const PRESCAN_MIN_FILES = 2500;
-/** Longest wait for one batch before giving up on the reader (it is then bypassed). */
+/** Longest wait for one block before giving up on the reader (it is then bypassed). */
 const STALL_MS = 30_000;
 
 export interface PrescanStartMessage {
   /** The files, and the first of them to read (the ones after it follow in order). */
   files: RolloutFileTableData;
   first: number;
+  /** The provider of threads whose rollout names none. */
+  defaultProvider: string;
   control: SharedArrayBuffer;
 }
 
-export interface PrescanBatchMessage {
-  first: number;
+/** Block `block`: its `count` files as flat outcomes (`row-transfer.ts`). */
+export interface PrescanBlockMessage {
+  block: number;
   count: number;
-  meta: Float64Array;
-  records: Int32Array;
-  data: Uint8Array;
-}
-
-interface Batch {
-  first: number;
-  end: number;
-  meta: Float64Array;
-  records: Int32Array;
-  data: Buffer;
+  outcomes: FlatValue[];
 }
 
 /** `Atomics.waitAsync` (Node 16+; typed only from lib es2024). */
@@ -81,10 +86,16 @@ export class RolloutPrescanner {
   readonly #worker: Worker;
   readonly #port: MessagePort;
   readonly #workerPort: MessagePort;
-  readonly #shared = new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT);
+  readonly #shared = new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
   readonly #control = new Int32Array(this.#shared);
-  #current: Batch | null = null;
+  /** Blocks received and not yet reached: per file its outcome, or null (extract it here). */
+  readonly #ready = new Map<number, (ExtractOutcome | null)[]>();
+  /** The block `get` is in, and its outcomes (null: this thread extracts it). */
+  #block = -1;
+  #outcomes: (ExtractOutcome | null)[] | null = null;
   #received = 0;
+  /** Whether this thread takes the blocks the reader has not started. */
+  #share = true;
   #failed = false;
   #started = false;
 
@@ -105,8 +116,8 @@ export class RolloutPrescanner {
   static start(): RolloutPrescanner | null {
     if (!existsSync(fileURLToPath(WORKER_URL))) return null;
     try {
-      // Small heap: the reader holds the paths and a window of batches (in array buffers); a
-      // reader out of memory only ends the reader (the main thread then reads the rest).
+      // Small heap: the reader holds the paths, one file's metadata lines and a window of
+      // rows; a reader out of memory only ends the reader (the main thread extracts the rest).
       const worker = new Worker(WORKER_URL, {
         resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 128 },
       });
@@ -118,63 +129,94 @@ export class RolloutPrescanner {
 
   /**
    * Hands the reader the files from `first` on, in the order `get` will ask for them (`get(0)`
-   * is file `first`). The table is copied as a few buffers, not a string per file.
+   * is file `first`). The table is copied as a few buffers, not a string per file. Without
+   * `share`, this thread waits for every block rather than take one the reader has not started.
    */
-  scan(files: RolloutFileTable, first: number): void {
+  scan(files: RolloutFileTable, first: number, defaultProvider: string, share = true): void {
     this.#started = true;
-    const start: PrescanStartMessage = { files: files.data, first, control: this.#shared };
+    this.#share = share;
+    const start: PrescanStartMessage = {
+      files: files.data,
+      first,
+      defaultProvider,
+      control: this.#shared,
+    };
     this.#worker.postMessage({ start, port: this.#workerPort }, [this.#workerPort]);
   }
 
   /**
-   * The prescan of file `index` (asked in increasing order), or null: extract that file on
+   * The outcome of file `index` (asked in increasing order), or null: extract that file on
    * this thread.
    */
-  async get(index: number): Promise<PrescannedRollout | null> {
+  async get(index: number): Promise<ExtractOutcome | null> {
+    const block = Math.floor(index / PRESCAN_BLOCK_FILES);
+    if (block !== this.#block) await this.#enter(block);
+    return this.#outcomes === null ? null : (this.#outcomes[index % PRESCAN_BLOCK_FILES] ?? null);
+  }
+
+  /** Moves to `block`: its outcomes from the reader, or null when this thread extracts it. */
+  async #enter(block: number): Promise<void> {
+    if (this.#outcomes !== null) {
+      // The reader's block just left: it may post another.
+      Atomics.add(this.#control, Control.Released, 1);
+      Atomics.notify(this.#control, Control.Released);
+    }
+    this.#block = block;
+    this.#outcomes = null;
     const deadline = Date.now() + STALL_MS;
-    // Bounded: each pass takes a batch, returns, or waits (at most until the deadline).
+    // Bounded: each pass finds the block, claims it, gives up, or waits (until the deadline).
     for (;;) {
-      const batch = this.#current;
-      if (batch !== null && index < batch.end) {
-        return index < batch.first ? null : view(batch, index);
+      this.#receiveAll();
+      const ready = this.#ready.get(block);
+      if (ready !== undefined) {
+        this.#ready.delete(block);
+        this.#outcomes = ready;
+        return;
       }
-      if (batch !== null) {
-        this.#current = null;
-        Atomics.add(this.#control, Control.Released, 1);
-        Atomics.notify(this.#control, Control.Released);
+      if (!this.#started || this.#failed) return;
+      // Not started by the reader: this thread takes it.
+      if (
+        this.#share &&
+        Atomics.compareExchange(this.#control, Control.Claimed, block, block + 1) === block
+      ) {
+        return;
       }
-      const next = this.#receive();
-      if (next !== null) {
-        this.#current = next;
-        continue;
-      }
-      if (!this.#started || this.#failed) return null;
       if (Atomics.load(this.#control, Control.Done) !== 0) {
-        // The reader posts before it flags its end: one more look finds any last batch.
-        this.#current = this.#receive();
-        if (this.#current !== null) continue;
-        return null;
+        // The reader posts before it flags its end: one more look finds any last block.
+        this.#receiveAll();
+        if (this.#ready.has(block)) continue;
+        this.#giveUp();
+        return;
       }
       if (Date.now() >= deadline) {
-        this.#failed = true;
-        return null;
+        this.#giveUp();
+        return;
       }
       await this.#waitForPost(deadline);
     }
   }
 
-  #receive(): Batch | null {
-    const received = receiveMessageOnPort(this.#port);
-    if (received === undefined) return null;
-    this.#received += 1;
-    const message = received.message as PrescanBatchMessage;
-    return {
-      first: message.first,
-      end: message.first + message.count,
-      meta: message.meta,
-      records: message.records,
-      data: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength),
-    };
+  /** Bypasses the reader from here on (and tells it to stop). */
+  #giveUp(): void {
+    this.#failed = true;
+    Atomics.store(this.#control, Control.Stop, 1);
+    Atomics.notify(this.#control, Control.Released);
+  }
+
+  #receiveAll(): void {
+    for (;;) {
+      const received = receiveMessageOnPort(this.#port);
+      if (received === undefined) return;
+      this.#received += 1;
+      const message = received.message as PrescanBlockMessage;
+      const outcomes: (ExtractOutcome | null)[] = new Array(message.count);
+      for (let file = 0, at = 0; file < message.count; file += 1) {
+        const decoded = decodeOutcome(message.outcomes, at);
+        outcomes[file] = decoded.outcome;
+        at = decoded.next;
+      }
+      this.#ready.set(message.block, outcomes);
+    }
   }
 
   /** Waits (at most until `deadline`) for a post beyond what was received, or the end. */
@@ -199,12 +241,9 @@ export class RolloutPrescanner {
   async close(): Promise<void> {
     Atomics.store(this.#control, Control.Stop, 1);
     Atomics.notify(this.#control, Control.Released);
-    this.#current = null;
+    this.#ready.clear();
+    this.#outcomes = null;
     this.#port.close();
     await this.#worker.terminate();
   }
-}
-
-function view(batch: Batch, index: number): PrescannedRollout | null {
-  return prescannedFile(batch.meta, batch.records, batch.data, index - batch.first);
 }
