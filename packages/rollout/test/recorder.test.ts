@@ -55,6 +55,23 @@ function newRecorder(home: string, createdAt = new Date()) {
   });
 }
 
+/** Runs a script in a child Node process with `home` as its argument; its stdout on exit 0. */
+function runChildScript(script: string, home: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [script, home], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(text);
+      else reject(new Error(`child exited with ${code}`));
+    });
+  });
+}
+
 describe('RolloutRecorder', () => {
   it('creates no file before the first user message, then writes meta + buffered items', async () => {
     const home = makeTempDir();
@@ -524,21 +541,7 @@ await recorder.shutdown();
 process.stdout.write(JSON.stringify({ closed, path: recorder.path }));
 `,
     );
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [script, home], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(text);
-        else reject(new Error(`child exited with ${code}`));
-      });
-    });
+    const out = await runChildScript(script, home);
     const { closed, path } = JSON.parse(out) as { closed: number; path: string };
     expect(closed).toBe(1);
     const read = await readRollout(path);
@@ -573,21 +576,7 @@ await recorder.shutdown().catch(() => undefined);
 process.stdout.write(JSON.stringify({ outcome, kept }));
 `,
     );
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [script, home], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let text = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(text);
-        else reject(new Error(`child exited with ${code}`));
-      });
-    });
+    const out = await runChildScript(script, home);
     expect(JSON.parse(out)).toEqual({ outcome: 'Io:EBADF', kept: 'EBADF' });
   });
 
