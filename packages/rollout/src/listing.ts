@@ -129,6 +129,8 @@ export interface ThreadsPage {
 // ---- Building items ----
 
 function sameSource(a: SessionSourceJson, b: SessionSourceJson): boolean {
+  // Most sources are plain names: compared as they are, without building JSON for each file.
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
   return canonicalJson(a) === canonicalJson(b);
 }
 
