@@ -1,7 +1,8 @@
 // Child process for state-db tests: uses the built dist/ (run `pnpm --filter @skein/rollout... build`).
 //   init[-workers] <home> <sqliteHome> <waitMs> <pollMs> (init-workers: helper thread, tiny batches) → prints {"ok":true,"rows":n,"ms":t} or {"ok":false,"code":...}
-//   slow-backfill <home> <sqliteHome> <batch> <ms>  → backfill pausing <ms> after each batch; prints "progress <done>"
-//   backfill-rows <home> <sqliteHome> <prescan> → runBackfill (reader thread true/false/only, batches of 7) → writes {outcome, state, rows, edges, readerExtracted} to <sqliteHome>/rows.json, prints "done"
+//   slow-backfill <home> <sqliteHome> <batch> <ms> [bulkBudgetMs] → backfill pausing <ms> after each batch; prints "progress <done>"
+//                                                     (with bulkBudgetMs: a bulk first import of any size, that lock budget)
+//   backfill-rows <home> <sqliteHome> <prescan> [bulk] → runBackfill (reader thread true/false/only, batches of 7; bulk: as a bulk first import, else batch by batch) → writes {outcome, state, rows, edges, indexes, readerExtracted, bulkImported} to <sqliteHome>/rows.json, prints "done"
 //   hold-lease <sqliteHome>                         → claims the backfill (Skein's lease and Codex's row), prints "held", sleeps
 
 import { writeFileSync } from 'node:fs';
@@ -39,11 +40,13 @@ if (mode === 'init' || mode === 'init-workers') {
   }
   process.exit(0);
 } else if (mode === 'slow-backfill') {
-  const [home, sqliteHome, batch, pauseMs] = args;
+  const [home, sqliteHome, batch, pauseMs, bulkBudgetMs] = args;
+  const bulkImport =
+    bulkBudgetMs === undefined ? false : { minFiles: 1, lockBudgetMs: Number(bulkBudgetMs) };
   const db = await initStateDb({
     codexHome: home,
     sqliteHome,
-    backfill: { batchSize: Number(batch), workers: 0 },
+    backfill: { batchSize: Number(batch), workers: 0, bulkImport },
     onProgress: (p) => {
       console.log(`progress ${p.filesDone}`);
       if (p.filesDone > 0) sleepSync(Number(pauseMs));
@@ -53,13 +56,22 @@ if (mode === 'init' || mode === 'init-workers') {
   console.log('done');
   process.exit(0);
 } else if (mode === 'backfill-rows') {
-  const [home, sqliteHome, prescan] = args;
+  const [home, sqliteHome, prescan, bulk] = args;
   const runtime = await StateRuntime.open({ sqliteHome });
-  const { imported, failed, failures, status, readerExtracted } = await runBackfill(runtime, {
-    codexHome: home,
-    prescan: prescan === 'only' ? 'only' : prescan === 'true',
-    batchSize: 7,
-  });
+  const { imported, failed, failures, status, readerExtracted, bulkImported } = await runBackfill(
+    runtime,
+    {
+      codexHome: home,
+      prescan: prescan === 'only' ? 'only' : prescan === 'true',
+      batchSize: 7,
+      bulkImport: bulk === 'bulk' ? { minFiles: 1, lockBudgetMs: 60_000 } : false,
+    },
+  );
+  const indexes = runtime.sqlite
+    .prepare(
+      "select type, name, tbl_name, sql from sqlite_master where type = 'index' order by name",
+    )
+    .all();
   const state = runtime.sqlite.prepare('select status, last_watermark from backfill_state').get();
   const rows = runtime.sqlite.prepare('select * from threads order by id').all();
   const edges = runtime.sqlite
@@ -74,7 +86,9 @@ if (mode === 'init' || mode === 'init-workers') {
       state,
       rows,
       edges,
+      indexes,
       readerExtracted,
+      bulkImported,
     }),
   );
   console.log('done');

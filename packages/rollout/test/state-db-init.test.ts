@@ -44,16 +44,20 @@ afterEach(async () => {
 });
 
 /** A backfill of `home` in a child process (the built dist/, where the reader thread runs). */
-async function backfillRowsInChild(home: string, prescan: 'true' | 'false' | 'only') {
+async function backfillRowsInChild(
+  home: string,
+  prescan: 'true' | 'false' | 'only',
+  bulk?: 'bulk',
+) {
   const sqliteHome = makeTempDir();
-  const child = startChild(['backfill-rows', home, sqliteHome, prescan]);
+  const child = startChild(['backfill-rows', home, sqliteHome, prescan, ...(bulk ? [bulk] : [])]);
   await child.waitFor((l) => l === 'done');
   return JSON.parse(readFileSync(join(sqliteHome, 'rows.json'), 'utf8'));
 }
 
-/** What a backfill wrote and reported, without which thread built each row. */
-function rowsOnly(result: { readerExtracted: number }): unknown {
-  const { readerExtracted: _, ...rest } = result;
+/** What a backfill wrote and reported, without which thread or transaction built each row. */
+function rowsOnly(result: { readerExtracted: number; bulkImported: number }): unknown {
+  const { readerExtracted: _, bulkImported: __, ...rest } = result;
   return rest;
 }
 
@@ -158,6 +162,7 @@ describe('initStateDb', () => {
     const onMain = await backfillRowsInChild(home, 'false');
     const byReader = await backfillRowsInChild(home, 'only');
     const shared = await backfillRowsInChild(home, 'true');
+    const bulked = await backfillRowsInChild(home, 'true', 'bulk');
     expect(onMain.rows.length).toBe(154);
     expect(onMain.outcome.failed).toBe(2);
     expect(onMain.rows.find((r: { id: string }) => r.id === middle.id).tokens_used).toBe(777);
@@ -169,6 +174,14 @@ describe('initStateDb', () => {
     expect(byReader.readerExtracted).toBe(onMain.outcome.imported + onMain.outcome.failed - 1);
     expect(rowsOnly(byReader)).toEqual(rowsOnly(onMain));
     expect(rowsOnly(shared)).toEqual(rowsOnly(onMain));
+    // One transaction with the indexes built at its end: the same rows, state and indexes
+    // (names and SQL) as batch by batch with the indexes in place.
+    expect(onMain.bulkImported).toBe(0);
+    expect(bulked.bulkImported).toBe(onMain.outcome.imported);
+    expect(
+      onMain.indexes.filter((i: { tbl_name: string }) => i.tbl_name === 'threads').length,
+    ).toBeGreaterThan(5);
+    expect(rowsOnly(bulked)).toEqual(rowsOnly(onMain));
   });
 
   for (const name of FIXTURE_NAMES) {
@@ -451,6 +464,55 @@ describe('initStateDb', () => {
     expect(state.status).toBe('complete');
     expect(state.filesDone).toBe(threads.length); // 8 before the crash + 32 after, none twice
     expect(rowCount(db)).toBe(threads.length);
+  });
+
+  it('a bulk first import killed midway (kill -9) leaves the table empty with every index; the next run imports each thread once', async () => {
+    const home = makeTempDir();
+    const threads = writeLegacyHome(home, 40);
+    // One transaction for the whole import (a lock budget it never reaches), paused midway.
+    const worker = startChild(['slow-backfill', home, home, '4', '5000', '600000']);
+    await worker.waitFor((l) => l === 'progress 8');
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+
+    const crashed = await StateRuntime.open({ sqliteHome: home });
+    const mid = await readBackfillState(crashed);
+    expect(mid.status).toBe('running');
+    expect(mid.lastWatermark).toBeNull();
+    expect(mid.filesDone).toBe(0);
+    expect(rowCount(crashed)).toBe(0);
+    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
+    expect(indexNames(crashed)).toEqual(indexNames(reference));
+    expect(indexNames(crashed).length).toBeGreaterThan(5);
+    await reference.close();
+    await crashed.close();
+
+    const db = await init({ codexHome: home, waitMs: 10_000 });
+    const state = await readBackfillState(db);
+    expect(state.status).toBe('complete');
+    expect(state.filesDone).toBe(threads.length);
+    expect(rowCount(db)).toBe(threads.length);
+  });
+
+  it('a bulk first import that outlasts its lock budget commits and goes on batch by batch', async () => {
+    const home = makeTempDir();
+    const threads = writeLegacyHome(home, 40);
+    // A budget of 0 ms: the first batch commits the bulk transaction, the next ones commit alone.
+    const worker = startChild(['slow-backfill', home, home, '4', '5000', '0']);
+    await worker.waitFor((l) => l === 'progress 8');
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+
+    const crashed = await StateRuntime.open({ sqliteHome: home });
+    const mid = await readBackfillState(crashed);
+    const sorted = threads.map((t) => t.rel).sort();
+    expect(mid.lastWatermark).toBe(sorted[7]);
+    expect(mid.filesDone).toBe(8);
+    expect(rowCount(crashed)).toBe(8);
+    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
+    expect(indexNames(crashed)).toEqual(indexNames(reference));
+    await reference.close();
+    await crashed.close();
   });
 });
 

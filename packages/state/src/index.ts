@@ -32,6 +32,7 @@ export {
   readBackfillState,
   resetBackfill,
 } from './backfill-state.js';
+export type { BulkThreadImport } from './bulk-import.js';
 export { TimestampAllocator } from './clock.js';
 export { createStateContext, type StateContext, seedStateClocks } from './context.js';
 export {

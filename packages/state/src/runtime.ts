@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, SqliteDialect, WithSchemaPlugin } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
+import { BulkThreadImport } from './bulk-import.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
 import {
   createIfEmpty,
@@ -36,6 +37,7 @@ import {
   SqliteBatchUpserter,
 } from './sqlite-upsert.js';
 import { withStatementCache } from './statement-cache.js';
+import { assertWritable } from './threads/write.js';
 
 /** The state DB's file name in a home (`state_5.sqlite`). */
 export function stateDbFileName(): string {
@@ -340,6 +342,17 @@ export class StateRuntime {
           .run(counts.done, counts.failed, now);
       })
       .immediate();
+  }
+
+  /**
+   * Starts a first import into the empty `threads` table as one transaction with its
+   * secondary indexes built once at the end (see `BulkThreadImport`); null when the table has
+   * rows. Batches go through `upsertThreadsBatch` meanwhile.
+   */
+  beginBulkThreadImport(): BulkThreadImport | null {
+    this.assertOpen();
+    assertWritable(this.ctx);
+    return BulkThreadImport.begin(this.sqlite);
   }
 
   /** SQLite bulk upsert in one immediate transaction (see `BatchUpsertOptions`). */

@@ -5,19 +5,20 @@ import {
   abandonBackfill,
   type BackfillStatus,
   type BatchUpsertEntry,
+  type BulkThreadImport,
   claimBackfill,
   currentLeaseOwner,
-  inheritFirstUserMessage,
   type LeaseOwner,
   markBackfillComplete,
-  patchThreadMetadata,
   readBackfillState,
   StateError,
   type StateRuntime,
 } from '@skein/state';
-import { resolveRolloutFile } from '../layout.js';
-import { HistoryProjector, readProjectableLines } from '../projection.js';
-import { readSessionIndexNames } from '../session-index.js';
+import {
+  inheritBasePreviews,
+  projectPaginatedHistories,
+  restoreIndexNames,
+} from './after-import.js';
 import type { WorkerRequest, WorkerResponse } from './backfill-worker.js';
 import { type ExtractJob, type ExtractOutcome, extractBackfillEntry } from './extract.js';
 import type { RolloutFileTable } from './file-table.js';
@@ -60,6 +61,13 @@ export interface BackfillOptions {
    */
   prescan?: boolean | 'only';
   onProgress?: (progress: BackfillProgress) => void;
+  /**
+   * A first import into an empty `threads` table runs as one transaction with the table's
+   * indexes built once at its end (see `BulkThreadImport` in @skein/state), for imports of
+   * `minFiles` (default 1,000) to 30,000 files; when it has held the DB's write lock for
+   * `lockBudgetMs` (default 1,500) it commits and the rest goes batch by batch. False: never.
+   */
+  bulkImport?: false | { minFiles?: number; lockBudgetMs?: number };
   /** Lease owner identity (tests); default: this process. */
   owner?: LeaseOwner;
 }
@@ -86,6 +94,8 @@ export interface BackfillOutcome {
   failures: BackfillFailure[];
   /** Files whose rows the reader thread built (the rest were extracted on this thread). */
   readerExtracted: number;
+  /** Rows written by the bulk first import's one transaction (see `bulkImport`); 0 if none. */
+  bulkImported: number;
   durationMs: number;
 }
 
@@ -105,6 +115,14 @@ const IMPORT_CACHE_KIB = 64 * 1024;
  */
 const HUGE_IMPORT_MIN_FILES = 30_000;
 const HUGE_IMPORT_CACHE_KIB = 16 * 1024;
+/** Below this many files a first import keeps the indexes in place (the gain is a few ms). */
+const BULK_IMPORT_MIN_FILES = 1_000;
+/**
+ * The longest a bulk import holds Codex's DB's write lock before it commits what it has and
+ * goes on batch by batch: other writers (Codex's busy timeout is 5 s, Skein's too) wait that
+ * long at most, plus the index build (~15 ms per 1,000 rows).
+ */
+const BULK_IMPORT_LOCK_BUDGET_MS = 1_500;
 
 /**
  * The one-time import of a home's rollouts into Codex's state DB (spec rollout-state §5.8),
@@ -128,6 +146,7 @@ export async function runBackfill(
     skipped: 0,
     failures: [],
     readerExtracted: 0,
+    bulkImported: 0,
     durationMs: Date.now() - started,
   });
   if (runtime.readOnlyReason !== null) return notRun();
@@ -142,6 +161,8 @@ export async function runBackfill(
   let cacheSize: number | null = null;
   let spawned: Worker[] = [];
   let prescanner: RolloutPrescanner | null = null;
+  /** The open bulk import, while there is one (see `bulkImport`). */
+  let bulk: BulkThreadImport | null = null;
   const release = async () => {
     if (!released) await abandonBackfill(runtime, owner.id).catch(() => undefined);
     released = true;
@@ -165,6 +186,15 @@ export async function runBackfill(
       const kib = total > HUGE_IMPORT_MIN_FILES ? HUGE_IMPORT_CACHE_KIB : IMPORT_CACHE_KIB;
       runtime.sqlite.pragma(`cache_size = -${kib}`);
     }
+    const bulkMinFiles =
+      options.bulkImport === false ? null : (options.bulkImport?.minFiles ?? BULK_IMPORT_MIN_FILES);
+    const lockBudgetMs =
+      options.bulkImport === false
+        ? 0
+        : (options.bulkImport?.lockBudgetMs ?? BULK_IMPORT_LOCK_BUDGET_MS);
+    if (bulkMinFiles !== null && total >= bulkMinFiles && total <= HUGE_IMPORT_MIN_FILES) {
+      bulk = runtime.beginBulkThreadImport();
+    }
     const defaultProvider = options.defaultProvider ?? runtime.defaultProvider;
     const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BACKFILL_BATCH);
     const chunks: FileRange[] = [];
@@ -187,6 +217,17 @@ export async function runBackfill(
     const failedPaths: string[] = [];
     let imported = 0;
     let readerExtracted = 0;
+    let bulkImported = 0;
+    /** Counts of batches inside the open bulk import: recorded once it has committed. */
+    const unrecorded = { done: 0, failed: 0 };
+    /** Commits the bulk import and records its counts in Skein's progress row. */
+    const finishBulk = (heartbeatSeconds: number) => {
+      if (bulk === null) return;
+      bulk.finish();
+      bulk = null;
+      bulkImported = unrecorded.done;
+      runtime.recordBackfillBatch(owner.id, unrecorded, heartbeatSeconds, leaseMs);
+    };
 
     const commit = (chunk: FileRange, outcomes: ExtractOutcome[]) => {
       const entries: BatchUpsertEntry[] = [];
@@ -217,12 +258,17 @@ export async function runBackfill(
           updatedAtSeconds: heartbeatSeconds,
         },
       });
-      runtime.recordBackfillBatch(
-        owner.id,
-        { done: entries.length, failed },
-        heartbeatSeconds,
-        leaseMs,
-      );
+      // Skein's progress row may live in another file, committed on its own: a bulk import's
+      // counts wait for the import's commit, so a killed one counts nothing twice.
+      const counts = { done: entries.length, failed };
+      if (bulk !== null) {
+        unrecorded.done += counts.done;
+        unrecorded.failed += counts.failed;
+        counts.done = 0;
+        counts.failed = 0;
+      }
+      runtime.recordBackfillBatch(owner.id, counts, heartbeatSeconds, leaseMs);
+      if (bulk !== null && bulk.heldMs() >= lockBudgetMs) finishBulk(heartbeatSeconds);
       imported += entries.length;
       progress.filesDone += chunk.end - chunk.start;
       progress.filesFailed += failed;
@@ -261,6 +307,7 @@ export async function runBackfill(
       }
     }
 
+    finishBulk(Math.floor(Date.now() / 1000));
     if (cacheSize !== null) {
       runtime.sqlite.pragma(`cache_size = ${cacheSize}`);
       cacheSize = null;
@@ -280,9 +327,12 @@ export async function runBackfill(
       skipped,
       failures,
       readerExtracted,
+      bulkImported,
       durationMs: Date.now() - started,
     };
   } catch (error) {
+    // First: what follows writes through the same connection, outside the failed import.
+    (bulk as BulkThreadImport | null)?.abort();
     if (error instanceof StateError && error.code === 'LeaseLost') {
       released = true; // someone else owns Codex's row now; leave it alone
       return { ...(await notRun()), ran: true };
@@ -303,67 +353,6 @@ interface FileRange {
 
 function jobAt(table: RolloutFileTable, index: number): ExtractJob {
   return table.file(index);
-}
-
-/**
- * A DB rebuilt after corruption lost the names only it held; the session index keeps every
- * name Codex or Skein set, so they are written back (where the schema keeps each thread's
- * name, as a rename does). Codex's own first backfill leaves names to the index; a recovery
- * must not lose what was stored.
- */
-async function restoreIndexNames(runtime: StateRuntime, codexHome: string): Promise<void> {
-  const names = await readSessionIndexNames(codexHome);
-  for (const [id, name] of names) {
-    if (name.trim() !== '') await patchThreadMetadata(runtime.ctx, id, { name });
-  }
-}
-
-/**
- * Paginated threads imported into a 0.169 DB get the history projection Codex's cold reads
- * trust (a home that lost its DBs would otherwise show them without turns until a writer
- * reopens each). Threads that already have one (their DB survived) are left as they are.
- */
-async function projectPaginatedHistories(
-  runtime: StateRuntime,
-  threads: readonly { id: string; path: string }[],
-): Promise<void> {
-  if (threads.length === 0 || !runtime.writesPaginatedHistory) return;
-  const history = runtime.historyDb({ create: true });
-  if (history === undefined || history.readOnlyReason !== null) return;
-  for (const { id, path } of threads) {
-    if (history.projectionState(id) !== undefined) continue;
-    try {
-      const file = (await resolveRolloutFile(path)) ?? path;
-      const lines = await readProjectableLines(file);
-      const first = lines[0];
-      if (first === undefined) continue;
-      const update = new HistoryProjector({
-        nextByteOffset: 0,
-        nextOrdinal: first.ordinal,
-      }).project(lines);
-      history.applyProjection(id, { ...update, expected: null });
-    } catch {
-      // A thread whose projection could not be built reads as Codex's own would (no rows);
-      // the next writer to open it builds it, and doctor reports it meanwhile.
-    }
-  }
-}
-
-/**
- * Forks by reference take their base's preview. Repeated so a fork of a fork gets its root's
- * text (bounded by the chain depth we accept).
- */
-async function inheritBasePreviews(
-  runtime: StateRuntime,
-  forks: readonly { id: string; baseId: string }[],
-): Promise<void> {
-  for (let round = 0; round < Math.min(8, forks.length); round += 1) {
-    let changed = 0;
-    for (const { id, baseId } of forks) {
-      if (await inheritFirstUserMessage(runtime.ctx, id, baseId)) changed += 1;
-    }
-    if (changed === 0) return;
-  }
 }
 
 /**

@@ -38,7 +38,7 @@ export interface InitStateDbOptions {
   createSchema?: string;
   onProgress?: (progress: BackfillProgress) => void;
   /** Backfill tuning (lease duration, batch size, worker threads). */
-  backfill?: Pick<BackfillOptions, 'leaseMs' | 'batchSize' | 'workers' | 'owner'>;
+  backfill?: Pick<BackfillOptions, 'leaseMs' | 'batchSize' | 'workers' | 'owner' | 'bulkImport'>;
   /** Ends a wait for another process's backfill early (the caller is shutting down). */
   signal?: AbortSignal;
 }
