@@ -179,7 +179,8 @@ export async function runBackfill(
     const total = table.length - first;
     const skipped = first;
     // Codex's DB keeps explicit data no rollout holds (names, git updates, read receipts), so
-    // its writes stay fully synchronous and its indexes stay in place, however big the import.
+    // its writes stay fully synchronous, and no state in which it lacks an index is ever
+    // committed (a bulk import drops and rebuilds them inside its one transaction).
     if (total >= BIG_IMPORT_MIN_FILES) {
       // A page cache that holds the table while it is written (the default 2 MB re-reads it).
       cacheSize = Number(runtime.sqlite.pragma('cache_size', { simple: true }));
