@@ -271,16 +271,28 @@ export class HomeBoundary {
 
   /**
    * Whether the rollout at `path` (plain, or its `.zst`) exists and really lies inside the
-   * home: its folder resolves inside, and it is not a link leading out.
+   * home: its folder resolves inside, and it is not a link leading out. `lookup` says what the
+   * folder holds under a name (default: an `lstat` of it).
    */
-  rolloutInside(path: string): boolean {
-    if (!this.#folderInside(dirname(path))) return false;
-    for (const file of [path, path + COMPRESSED_SUFFIX]) {
-      const entry = lstatSync(file, { throwIfNoEntry: false });
-      if (entry === undefined) continue;
+  rolloutInside(path: string, lookup: EntryLookup = lstatEntry): boolean {
+    const dir = dirname(path);
+    if (!this.#folderInside(dir)) return false;
+    const name = basename(path);
+    for (const file of [name, name + COMPRESSED_SUFFIX]) {
+      const kind = lookup(dir, file);
+      if (kind === undefined) continue;
       // A dangling link is a missing file here: nothing to offer.
-      return entry.isSymbolicLink() ? this.#linkTarget(file) === 'inside' : true;
+      return kind === 'link' ? this.#linkTarget(join(dir, file)) === 'inside' : true;
     }
     return false;
   }
+}
+
+/** What a directory holds under a name, as `lstat` sees it: a link, something else, nothing. */
+export type EntryLookup = (dir: string, name: string) => 'link' | 'other' | undefined;
+
+function lstatEntry(dir: string, name: string): 'link' | 'other' | undefined {
+  const entry = lstatSync(join(dir, name), { throwIfNoEntry: false });
+  if (entry === undefined) return undefined;
+  return entry.isSymbolicLink() ? 'link' : 'other';
 }

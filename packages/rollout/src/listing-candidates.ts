@@ -2,15 +2,7 @@ import type { Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isAfterThreadCursor, type SortDirection, type ThreadCursor } from '@skein/protocol';
-import { wallClockNs } from '@skein/state';
-import {
-  type StatSignature,
-  sameSignature,
-  statSignature,
-  vouchesForRead,
-  WeightedLru,
-} from './file-signature.js';
-import { readDirSafe } from './find-thread-path.js';
+import { type CachedDir, listDir, type NamedRollout } from './dir-cache.js';
 import {
   COMPRESSED_SUFFIX,
   HomeBoundary,
@@ -54,12 +46,6 @@ export class ScanBudget {
   }
 }
 
-/** A rollout file of a directory listing: its path and what its name says. */
-interface NamedRollout {
-  path: string;
-  parsed: ParsedRolloutFileName;
-}
-
 /**
  * Rollout files of one directory, plain shadowing `.zst`, in ascending (name ts, uuid) order. A
  * link leading out of the home is not a rollout of it (linked folders are not walked at all:
@@ -91,49 +77,6 @@ function namedRollouts(dir: string, entries: Dirent[], boundary: HomeBoundary): 
   );
   return out;
 }
-
-/** A directory as read earlier: its signature then, its entries, its rollouts (no links). */
-interface CachedDir {
-  signature: StatSignature;
-  entries: Dirent[];
-  /** The rollouts among the entries; computed at the first use, never for a dir with links. */
-  rollouts: NamedRollout[] | null;
-}
-
-/**
- * Directories of the session trees as read earlier, reused while the directory is exactly as it
- * was: one `stat` instead of a `readdir` (a thread-pool round trip) and parsing every name.
- * Adding, removing or renaming an entry changes the directory's times; the racy-stat rule keeps
- * out directories changed too recently for that to show. A directory with links is read afresh
- * for its rollouts (where a link leads can change without touching the directory).
- */
-const dirCache = new WeightedLru<CachedDir>(4 * 1024 * 1024, 2048);
-
-/** A directory's entries (see `readDirSafe`), from `dirCache` while it is unchanged. */
-async function listDir(dir: string, root: boolean): Promise<CachedDir> {
-  const readAtNs = wallClockNs();
-  const signature = statSignature(dir);
-  const cached = dirCache.get(dir);
-  if (cached !== undefined && signature !== null && sameSignature(cached.signature, signature)) {
-    return cached;
-  }
-  const entries = await readDirSafe(dir, root);
-  const listed: CachedDir = { signature: signature ?? EMPTY_SIGNATURE, entries, rollouts: null };
-  if (signature !== null && vouchesForRead(signature, readAtNs)) {
-    dirCache.set(dir, listed, 64 + entries.reduce((sum, e) => sum + 2 * e.name.length + 64, 0));
-  } else {
-    dirCache.delete(dir);
-  }
-  return listed;
-}
-
-const EMPTY_SIGNATURE: StatSignature = {
-  dev: -1n,
-  ino: -1n,
-  size: -1n,
-  mtimeNs: -1n,
-  ctimeNs: -1n,
-};
 
 /**
  * Rollout files of one directory listing, plain shadowing `.zst`, in (name ts, uuid) order in

@@ -1,5 +1,6 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getThread, patchThreadMetadata, type StateDb, setThreadArchived } from '@skein/state';
 import { makeTempDir } from '@skein/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -120,6 +121,35 @@ describe('listThreadsWithDb', () => {
         .sort(),
     );
     expect(await getThread(db.ctx, victim.id)).toBeDefined();
+  });
+
+  it('a DB-only page sees a rollout removed, or swapped for a link out of the home, after an earlier page', async () => {
+    const { home, threads, db } = await setup(6);
+    const active = threads.filter((t) => !t.archived);
+    // Day folders old enough for their listings to be kept between pages (racy-stat margin).
+    const OLD = 1_735_905_600;
+    const folders = [...new Set(active.map((t) => dirname(t.path)))];
+    for (const folder of folders) utimesSync(folder, OLD, OLD);
+    await sleep(250);
+    const ids = async () =>
+      (await listThreadsWithDb(home, { pageSize: 50, stateDb: db, useStateDbOnly: true })).items
+        .map((t) => t.id)
+        .sort();
+    expect(await ids()).toEqual(active.map((t) => t.id).sort());
+    // Each change keeps the folder's mtime (put back); its ctime still moves.
+    const [removed, linked] = active;
+    rmSync(removed!.path);
+    const outside = join(makeTempDir(), 'elsewhere.jsonl');
+    writeFileSync(outside, '');
+    rmSync(linked!.path);
+    symlinkSync(outside, linked!.path);
+    for (const folder of folders) utimesSync(folder, OLD, OLD);
+    expect(await ids()).toEqual(
+      active
+        .slice(2)
+        .map((t) => t.id)
+        .sort(),
+    );
   });
 
   it('pages through the DB with cursors, filters by cwd and searches name/title/preview', async () => {

@@ -15,6 +15,7 @@ import {
   type ThreadMetadata,
   threadSortTime,
 } from '@skein/state';
+import { pageEntryLookup } from '../dir-cache.js';
 import { readHeadSummary } from '../head-summary.js';
 import {
   HomeBoundary,
@@ -189,6 +190,7 @@ async function listFromDbSearching(
   const params = dbParams(options);
   const pageSize = params.pageSize;
   const boundary = new HomeBoundary(codexHome);
+  const entries = pageEntryLookup();
   const found: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
@@ -204,7 +206,8 @@ async function listFromDbSearching(
       if (found.length > pageSize) break;
       if (!rowMatchesSearch(item, term)) continue;
       const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && boundary.rolloutInside(path)) found.push({ ...item, rolloutPath: path });
+      if (path !== null && boundary.rolloutInside(path, entries))
+        found.push({ ...item, rolloutPath: path });
     }
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
@@ -238,6 +241,7 @@ async function listFromDb(
   }
   const params = dbParams(options);
   const boundary = new HomeBoundary(codexHome);
+  const entries = pageEntryLookup();
   const items: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
@@ -255,7 +259,8 @@ async function listFromDb(
       // Only files of this home (a row of a copied home names the old one: see the sync),
       // and none whose file leads out of it through a link.
       const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && boundary.rolloutInside(path)) items.push({ ...item, rolloutPath: path });
+      if (path !== null && boundary.rolloutInside(path, entries))
+        items.push({ ...item, rolloutPath: path });
     }
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
