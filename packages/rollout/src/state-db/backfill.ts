@@ -288,24 +288,26 @@ export async function runBackfill(
       await extractWithWorkers(workers, table, chunks, defaultProvider, commit);
     } else {
       const always = options.prescan === true || options.prescan === 'only';
+      const cwds = new CwdNormalizer();
       if (prescanner !== null && (always || total >= PRESCAN_MIN_FILES)) {
-        prescanner.scan(table, first, defaultProvider, options.prescan !== 'only');
+        prescanner.scan(table, first, defaultProvider, options.prescan !== 'only', (index) =>
+          extractBackfillEntry(jobAt(table, first + index), defaultProvider, cwds),
+        );
       } else {
         await prescanner?.close();
         prescanner = null;
       }
-      const cwds = new CwdNormalizer();
       for (const chunk of chunks) {
         const outcomes: ExtractOutcome[] = [];
         for (let index = chunk.start; index < chunk.end; index += 1) {
           const ready = prescanner === null ? null : await prescanner.get(index - first);
-          if (ready !== null) readerExtracted += 1;
           outcomes.push(ready ?? extractBackfillEntry(jobAt(table, index), defaultProvider, cwds));
         }
         commit(chunk, outcomes);
         // Let timers and I/O (a progress bar, signals) run between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      readerExtracted = prescanner?.readerExtracted ?? 0;
     }
 
     finishBulk(Math.floor(Date.now() / 1000));

@@ -90,9 +90,20 @@ export class RolloutPrescanner {
   readonly #control = new Int32Array(this.#shared);
   /** Blocks received and not yet reached: per file its outcome, or null (extract it here). */
   readonly #ready = new Map<number, (ExtractOutcome | null)[]>();
+  /** Blocks this thread extracted ahead while the reader worked on the one it needed. */
+  readonly #extractedAhead = new Map<number, ExtractOutcome[]>();
   /** The block `get` is in, and its outcomes (null: this thread extracts it). */
   #block = -1;
   #outcomes: (ExtractOutcome | null)[] | null = null;
+  /** Whether `#outcomes` came from the reader (a block to release when left). */
+  #outcomesFromReader = false;
+  /** How many blocks the scan covers. */
+  #blocks = 0;
+  /** Extracts file `index` (as `get` counts) on this thread, for blocks taken ahead. */
+  #extractHere: ((index: number) => ExtractOutcome) | null = null;
+  #readerExtracted = 0;
+  /** Files the scan covers. */
+  #count = 0;
   #received = 0;
   /** Whether this thread takes the blocks the reader has not started. */
   #share = true;
@@ -132,9 +143,18 @@ export class RolloutPrescanner {
    * is file `first`). The table is copied as a few buffers, not a string per file. Without
    * `share`, this thread waits for every block rather than take one the reader has not started.
    */
-  scan(files: RolloutFileTable, first: number, defaultProvider: string, share = true): void {
+  scan(
+    files: RolloutFileTable,
+    first: number,
+    defaultProvider: string,
+    share = true,
+    extractHere: ((index: number) => ExtractOutcome) | null = null,
+  ): void {
     this.#started = true;
     this.#share = share;
+    this.#extractHere = extractHere;
+    this.#count = files.length - first;
+    this.#blocks = Math.ceil(this.#count / PRESCAN_BLOCK_FILES);
     const start: PrescanStartMessage = {
       files: files.data,
       first,
@@ -151,26 +171,43 @@ export class RolloutPrescanner {
   async get(index: number): Promise<ExtractOutcome | null> {
     const block = Math.floor(index / PRESCAN_BLOCK_FILES);
     if (block !== this.#block) await this.#enter(block);
-    return this.#outcomes === null ? null : (this.#outcomes[index % PRESCAN_BLOCK_FILES] ?? null);
+    const outcome =
+      this.#outcomes === null ? null : (this.#outcomes[index % PRESCAN_BLOCK_FILES] ?? null);
+    if (outcome !== null && this.#outcomesFromReader) this.#readerExtracted += 1;
+    return outcome;
+  }
+
+  /** Files whose rows the reader thread built (the rest were extracted on this thread). */
+  get readerExtracted(): number {
+    return this.#readerExtracted;
   }
 
   /** Moves to `block`: its outcomes from the reader, or null when this thread extracts it. */
   async #enter(block: number): Promise<void> {
-    if (this.#outcomes !== null) {
+    if (this.#outcomesFromReader) {
       // The reader's block just left: it may post another.
       Atomics.add(this.#control, Control.Released, 1);
       Atomics.notify(this.#control, Control.Released);
     }
     this.#block = block;
     this.#outcomes = null;
+    this.#outcomesFromReader = false;
+    const ahead = this.#extractedAhead.get(block);
+    if (ahead !== undefined) {
+      this.#extractedAhead.delete(block);
+      this.#outcomes = ahead;
+      return;
+    }
     const deadline = Date.now() + STALL_MS;
-    // Bounded: each pass finds the block, claims it, gives up, or waits (until the deadline).
+    // Bounded: each pass finds the block, claims it, extracts one block ahead (each one only
+    // once, and at most a window of them), gives up, or waits (until the deadline).
     for (;;) {
       this.#receiveAll();
       const ready = this.#ready.get(block);
       if (ready !== undefined) {
         this.#ready.delete(block);
         this.#outcomes = ready;
+        this.#outcomesFromReader = true;
         return;
       }
       if (!this.#started || this.#failed) return;
@@ -192,8 +229,31 @@ export class RolloutPrescanner {
         this.#giveUp();
         return;
       }
+      if (this.#extractAhead(block)) continue;
       await this.#waitForPost(deadline);
     }
+  }
+
+  /**
+   * While the reader works on the block this thread needs next, this thread extracts the next
+   * block nobody has claimed (rows are committed in file order, so it keeps them until their
+   * turn) instead of waiting idle. False when there is none to take, or enough are kept.
+   */
+  #extractAhead(needed: number): boolean {
+    const extractHere = this.#extractHere;
+    if (!this.#share || extractHere === null) return false;
+    if (this.#extractedAhead.size >= PRESCAN_WINDOW) return false;
+    const next = Atomics.load(this.#control, Control.Claimed);
+    if (next <= needed || next >= this.#blocks) return false;
+    if (Atomics.compareExchange(this.#control, Control.Claimed, next, next + 1) !== next) {
+      return true; // the reader took it meanwhile: look again
+    }
+    const from = next * PRESCAN_BLOCK_FILES;
+    const to = Math.min(this.#count, from + PRESCAN_BLOCK_FILES);
+    const outcomes: ExtractOutcome[] = [];
+    for (let index = from; index < to; index += 1) outcomes.push(extractHere(index));
+    this.#extractedAhead.set(next, outcomes);
+    return true;
   }
 
   /** Bypasses the reader from here on (and tells it to stop). */
@@ -242,6 +302,7 @@ export class RolloutPrescanner {
     Atomics.store(this.#control, Control.Stop, 1);
     Atomics.notify(this.#control, Control.Released);
     this.#ready.clear();
+    this.#extractedAhead.clear();
     this.#outcomes = null;
     this.#port.close();
     await this.#worker.terminate();
