@@ -90,8 +90,12 @@ export class RolloutPrescanner {
   readonly #control = new Int32Array(this.#shared);
   /** Blocks received and not yet reached: per file its outcome, or null (extract it here). */
   readonly #ready = new Map<number, (ExtractOutcome | null)[]>();
-  /** Blocks this thread extracted ahead while the reader worked on the one it needed. */
-  readonly #extractedAhead = new Map<number, ExtractOutcome[]>();
+  /**
+   * Blocks this thread took ahead while the reader worked on the one it needed: per file its
+   * outcome, or null where it stopped (the block it needed had come; the rest is extracted
+   * when its turn comes, as any block this thread takes).
+   */
+  readonly #extractedAhead = new Map<number, (ExtractOutcome | null)[]>();
   /** The block `get` is in, and its outcomes (null: this thread extracts it). */
   #block = -1;
   #outcomes: (ExtractOutcome | null)[] | null = null;
@@ -235,9 +239,10 @@ export class RolloutPrescanner {
   }
 
   /**
-   * While the reader works on the block this thread needs next, this thread extracts the next
-   * block nobody has claimed (rows are committed in file order, so it keeps them until their
-   * turn) instead of waiting idle. False when there is none to take, or enough are kept.
+   * While the reader works on the block this thread needs next, this thread takes the next
+   * block nobody has claimed and extracts its files (rows are committed in file order, so it
+   * keeps them until their turn) instead of waiting idle: a file at a time, stopping as soon
+   * as the block it needs has come. False when there is none to take, or enough are kept.
    */
   #extractAhead(needed: number): boolean {
     const extractHere = this.#extractHere;
@@ -249,10 +254,15 @@ export class RolloutPrescanner {
       return true; // the reader took it meanwhile: look again
     }
     const from = next * PRESCAN_BLOCK_FILES;
-    const to = Math.min(this.#count, from + PRESCAN_BLOCK_FILES);
-    const outcomes: ExtractOutcome[] = [];
-    for (let index = from; index < to; index += 1) outcomes.push(extractHere(index));
+    const outcomes: (ExtractOutcome | null)[] = new Array(
+      Math.min(this.#count, from + PRESCAN_BLOCK_FILES) - from,
+    ).fill(null);
     this.#extractedAhead.set(next, outcomes);
+    for (let file = 0; file < outcomes.length; file += 1) {
+      outcomes[file] = extractHere(from + file);
+      this.#receiveAll();
+      if (this.#ready.has(needed)) break;
+    }
     return true;
   }
 
