@@ -30,6 +30,7 @@ export const fsyncPolicyOptionsSchema = z
   })
   .strict();
 
+/** What `new FsyncPolicy(...)` takes: budget, back-off and its ceiling, in ms. */
 export type FsyncPolicyOptions = z.input<typeof fsyncPolicyOptionsSchema>;
 
 /** How many fsyncs went each way, and how many inline ones overran the budget. */
