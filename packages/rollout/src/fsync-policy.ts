@@ -8,29 +8,33 @@ import * as z from 'zod';
  * ~50 µs per flush on a small machine, a fifth of a fast disk's fsync; better-sqlite3, which
  * writes the state DB, fsyncs on the calling thread for the same reason. But an fsync on the
  * calling thread stalls the event loop for as long as the disk takes, so it is only done while
- * the disk is fast: an inline fsync that takes longer than the budget sends later flushes to
- * the threadpool for a back-off period, after which one flush probes inline again. The back-off
- * doubles for each slow probe in a row (a disk that stays slow is probed less and less often, at
- * most once per `maxBackoffMs`) and returns to `backoffMs` after a fast one, so a slow or
- * congested disk stalls the event loop at most once per back-off period.
+ * the disk is fast. An inline fsync longer than the budget (2 ms) is slow, and slow ones are
+ * paid from an allowance: 1% of the time (10 ms a second), at most 20 ms of it saved up. Once
+ * a slow fsync overdraws it, flushes use the threadpool until the allowance is back to zero;
+ * then one flush probes inline again. So slow inline fsyncs hold the event loop for at most ~1%
+ * of the time: a disk that stays slow is probed once per ~100 times its fsync's duration (a
+ * 500 ms stall buys 50 s on the threadpool), while the odd slow fsync of a fast disk (this
+ * machine's disk has 0.1–5% over 2 ms even when quiet) does not send a whole second of flushes
+ * to the threadpool. Each device (`st_dev`) has its own allowance: a slow disk does not send a
+ * fast one's flushes to the threadpool.
  */
 
 /** An `FsyncPolicy`'s settings (validated: they may come from a caller's configuration). */
 export const fsyncPolicyOptionsSchema = z
   .object({
     /**
-     * The longest inline fsync, in ms, that keeps later ones inline. Default 2. 0 turns inline
-     * fsync off: every flush's fsync goes to the threadpool.
+     * The longest inline fsync, in ms, that is not slow. Default 2. 0 turns inline fsync off:
+     * every flush's fsync goes to the threadpool.
      */
     budgetMs: z.number().finite().nonnegative().optional(),
-    /** How long flushes use the threadpool after a slow inline fsync, in ms. Default 1000. */
-    backoffMs: z.number().finite().positive().optional(),
-    /** The ceiling of the doubling back-off, in ms. Default 60,000. */
-    maxBackoffMs: z.number().finite().positive().optional(),
+    /** The share of the time slow inline fsyncs may take (the allowance's refill). Default 0.01. */
+    stallShare: z.number().finite().positive().max(1).optional(),
+    /** How much of the allowance, in ms, may be saved up and spent at once. Default 20. */
+    stallBurstMs: z.number().finite().nonnegative().optional(),
   })
   .strict();
 
-/** What `new FsyncPolicy(...)` takes: budget, back-off and its ceiling, in ms. */
+/** What `new FsyncPolicy(...)` takes: the budget, and the slow fsyncs' share and burst. */
 export type FsyncPolicyOptions = z.input<typeof fsyncPolicyOptionsSchema>;
 
 /** How many fsyncs went each way, and how many inline ones overran the budget. */
@@ -42,66 +46,75 @@ export interface FsyncCounts {
 
 const NS_PER_MS = 1_000_000;
 
-function nanoseconds(ms: number): bigint {
-  return BigInt(Math.round(ms * NS_PER_MS));
+/** One device's allowance: what slow inline fsyncs may still take (negative: overdrawn). */
+interface Allowance {
+  ns: number;
+  /** When `ns` was last brought up to date. */
+  at: bigint;
 }
 
 /**
  * Decides, flush by flush, whether an fsync runs on the calling thread (see above). Its
  * decisions are a function of the inline fsync durations it was told about and of the clock
  * (`process.hrtime.bigint()` nanoseconds), so `inlineAt` and `observeInline` can be driven with
- * given times. One instance per process by default (`defaultFsyncPolicy`): the disk is shared.
+ * given times. One instance per process by default (`defaultFsyncPolicy`): a disk is shared by
+ * every file on it, so the allowance is kept per device (`device`: the file's `st_dev`).
  */
 export class FsyncPolicy {
-  readonly budgetNs: bigint;
-  readonly backoffNs: bigint;
-  readonly maxBackoffNs: bigint;
-  /** Before this instant flushes use the threadpool (the back-off after a slow inline fsync). */
-  #threadpoolUntil = 0n;
-  /** The back-off the next slow inline fsync starts. */
-  #nextBackoff: bigint;
+  readonly budgetNs: number;
+  readonly stallShare: number;
+  readonly stallBurstNs: number;
+  readonly #allowances = new Map<number, Allowance>();
   #counts: FsyncCounts = { inline: 0, threadpool: 0, slowInline: 0 };
 
   constructor(options: FsyncPolicyOptions = {}) {
     const parsed = fsyncPolicyOptionsSchema.parse(options);
-    this.budgetNs = nanoseconds(parsed.budgetMs ?? 2);
-    const backoffMs = parsed.backoffMs ?? 1000;
-    this.backoffNs = nanoseconds(backoffMs);
-    this.maxBackoffNs = nanoseconds(Math.max(backoffMs, parsed.maxBackoffMs ?? 60_000));
-    this.#nextBackoff = this.backoffNs;
+    this.budgetNs = (parsed.budgetMs ?? 2) * NS_PER_MS;
+    this.stallShare = parsed.stallShare ?? 0.01;
+    this.stallBurstNs = (parsed.stallBurstMs ?? 20) * NS_PER_MS;
   }
 
-  /** Whether a flush at `now` fsyncs on the calling thread. */
-  inlineAt(now: bigint): boolean {
-    return this.budgetNs > 0n && now >= this.#threadpoolUntil;
-  }
-
-  /** Takes the duration of an inline fsync that ended at `end` (failed ones count too). */
-  observeInline(durationNs: bigint, end: bigint): void {
-    if (durationNs <= this.budgetNs) {
-      this.#nextBackoff = this.backoffNs;
-      return;
+  /** A device's allowance at `now`: refilled at `stallShare` since the last look, up to the burst. */
+  #allowanceAt(device: number, now: bigint): Allowance {
+    let allowance = this.#allowances.get(device);
+    if (allowance === undefined) {
+      allowance = { ns: this.stallBurstNs, at: now };
+      this.#allowances.set(device, allowance);
+    } else if (now > allowance.at) {
+      const refill = Number(now - allowance.at) * this.stallShare;
+      allowance.ns = Math.min(this.stallBurstNs, allowance.ns + refill);
+      allowance.at = now;
     }
-    this.#counts.slowInline += 1;
-    this.#threadpoolUntil = end + this.#nextBackoff;
-    const doubled = this.#nextBackoff * 2n;
-    this.#nextBackoff = doubled > this.maxBackoffNs ? this.maxBackoffNs : doubled;
+    return allowance;
   }
 
-  /** Whether a flush now fsyncs on the calling thread. */
-  inlineNow(): boolean {
-    return this.inlineAt(process.hrtime.bigint());
+  /** Whether a flush at `now` of a file on `device` fsyncs on the calling thread. */
+  inlineAt(now: bigint, device = 0): boolean {
+    return this.budgetNs > 0 && this.#allowanceAt(device, now).ns >= 0;
+  }
+
+  /** Takes the duration of an inline fsync on `device` that ended at `end` (failed ones too). */
+  observeInline(durationNs: bigint, end: bigint, device = 0): void {
+    const duration = Number(durationNs);
+    if (duration <= this.budgetNs) return;
+    this.#counts.slowInline += 1;
+    this.#allowanceAt(device, end).ns -= duration;
+  }
+
+  /** Whether a flush of a file on `device` now fsyncs on the calling thread. */
+  inlineNow(device = 0): boolean {
+    return this.inlineAt(process.hrtime.bigint(), device);
   }
 
   /** fsync on the calling thread, timed; throws the fsync's error. */
-  fsyncInline(fd: number): void {
+  fsyncInline(fd: number, device = 0): void {
     this.#counts.inline += 1;
     const start = process.hrtime.bigint();
     try {
       fsyncSync(fd);
     } finally {
       const end = process.hrtime.bigint();
-      this.observeInline(end - start, end);
+      this.observeInline(end - start, end, device);
     }
   }
 
@@ -114,10 +127,10 @@ export class FsyncPolicy {
   }
 
   /** fsync the way the policy decides now; rejects with the fsync's error. */
-  fsync(fd: number): Promise<void> {
-    if (!this.inlineNow()) return this.fsyncOnThreadpool(fd);
+  fsync(fd: number, device = 0): Promise<void> {
+    if (!this.inlineNow(device)) return this.fsyncOnThreadpool(fd);
     try {
-      this.fsyncInline(fd);
+      this.fsyncInline(fd, device);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);

@@ -1,4 +1,4 @@
-import { constants as fsConstants, writeSync } from 'node:fs';
+import { constants as fsConstants, fstatSync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ThreadId } from '@skein/protocol';
@@ -86,6 +86,8 @@ export class RolloutRecorder {
   #buildSessionMeta: (() => Promise<SessionMetaLine>) | null = null;
   /** Whether a flush's fsync runs on the calling thread or the threadpool. */
   #fsyncPolicy: FsyncPolicy = defaultFsyncPolicy;
+  /** The file's device (`st_dev`): the fsync policy judges each disk on its own. */
+  #device = 0;
 
   private constructor(
     path: string,
@@ -172,8 +174,9 @@ export class RolloutRecorder {
     );
     try {
       recorder.#handle = await open(plain, 'a');
-      const size = (await recorder.#handle.stat()).size;
+      const { size, dev } = await recorder.#handle.stat();
       recorder.#size = size;
+      recorder.#device = dev;
       recorder.#onWritten = options.onWritten ?? null;
       if (options.fsyncPolicy !== undefined) recorder.#fsyncPolicy = options.fsyncPolicy;
       if (options.nextOrdinal !== undefined) recorder.#nextOrdinal = options.nextOrdinal;
@@ -314,8 +317,8 @@ export class RolloutRecorder {
       }
       const fd = this.#handle.fd;
       // The fsync alone, on this thread (it runs before `#reported` first awaits).
-      if (!failed && this.#fsyncPolicy.inlineNow()) {
-        return this.#reported(async () => this.#fsyncPolicy.fsyncInline(fd));
+      if (!failed && this.#fsyncPolicy.inlineNow(this.#device)) {
+        return this.#reported(async () => this.#fsyncPolicy.fsyncInline(fd, this.#device));
       }
       if (!failed) return this.#enqueue(this.#syncNow);
     }
@@ -350,7 +353,8 @@ export class RolloutRecorder {
 
   /** fsync where the policy says (a queued close waits behind it either way). */
   #syncHandle(): Promise<void> {
-    return this.#handle === null ? Promise.resolve() : this.#fsyncPolicy.fsync(this.#handle.fd);
+    if (this.#handle === null) return Promise.resolve();
+    return this.#fsyncPolicy.fsync(this.#handle.fd, this.#device);
   }
 
   /** Runs a write step, keeping its error for `lastError` and reporting it as a RolloutError. */
@@ -440,6 +444,7 @@ export class RolloutRecorder {
       fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
       0o644,
     );
+    this.#device = fstatSync(this.#handle.fd).dev;
   }
 
   /**

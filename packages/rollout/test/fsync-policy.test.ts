@@ -8,7 +8,7 @@ const MS = 1_000_000n;
 
 describe('FsyncPolicy decisions', () => {
   it('stays inline while inline fsyncs finish within the budget', () => {
-    const policy = new FsyncPolicy({ budgetMs: 2, backoffMs: 1000 });
+    const policy = new FsyncPolicy({ budgetMs: 2, stallBurstMs: 0 });
     let now = 10n * MS;
     for (let flush = 0; flush < 50; flush += 1) {
       expect(policy.inlineAt(now)).toBe(true);
@@ -18,35 +18,61 @@ describe('FsyncPolicy decisions', () => {
     expect(policy.counts.slowInline).toBe(0);
   });
 
-  it('after a slow inline fsync uses the threadpool for the back-off, then probes inline once', () => {
-    const policy = new FsyncPolicy({ budgetMs: 2, backoffMs: 1000 });
-    const slowEnd = 50n * MS;
-    policy.observeInline(2n * MS + 1n, slowEnd);
-    expect(policy.counts.slowInline).toBe(1);
-    expect(policy.inlineAt(slowEnd)).toBe(false);
-    expect(policy.inlineAt(slowEnd + 999n * MS)).toBe(false);
-    expect(policy.inlineAt(slowEnd + 1000n * MS)).toBe(true);
-    // The probe is fast: inline again from then on.
-    policy.observeInline(100_000n, slowEnd + 1000n * MS);
-    expect(policy.inlineAt(slowEnd + 1001n * MS)).toBe(true);
+  it('pays slow inline fsyncs from the allowance; overdrawn, uses the threadpool until it refills', () => {
+    const policy = new FsyncPolicy({ budgetMs: 2, stallShare: 0.01, stallBurstMs: 20 });
+    const end = 1_000n * MS;
+    // Five slow fsyncs of 4 ms spend the 20 ms saved up: still inline (not overdrawn).
+    for (let slow = 0; slow < 5; slow += 1) {
+      expect(policy.inlineAt(end)).toBe(true);
+      policy.observeInline(4n * MS, end);
+    }
+    expect(policy.inlineAt(end)).toBe(true);
+    policy.observeInline(4n * MS, end);
+    expect(policy.counts.slowInline).toBe(6);
+    // 4 ms overdrawn, refilled at 1% of the time: 400 ms on the threadpool, then one probe.
+    expect(policy.inlineAt(end + 1n * MS)).toBe(false);
+    expect(policy.inlineAt(end + 399n * MS)).toBe(false);
+    expect(policy.inlineAt(end + 400n * MS)).toBe(true);
+    // The probe is fast: inline from then on.
+    policy.observeInline(300_000n, end + 400n * MS);
+    expect(policy.inlineAt(end + 401n * MS)).toBe(true);
   });
 
-  it('doubles the back-off for slow probes in a row, up to the ceiling, and resets after a fast one', () => {
-    const policy = new FsyncPolicy({ budgetMs: 2, backoffMs: 1000, maxBackoffMs: 4000 });
-    let end = 0n;
-    const waits: bigint[] = [];
-    for (let probe = 0; probe < 5; probe += 1) {
-      policy.observeInline(10n * MS, end);
-      let wait = 0n;
-      while (!policy.inlineAt(end + wait)) wait += 250n * MS;
-      waits.push(wait / MS);
-      end += wait;
+  it('a long stall buys a threadpool period in proportion, and the allowance saves up no more than the burst', () => {
+    const policy = new FsyncPolicy({ budgetMs: 2, stallShare: 0.01, stallBurstMs: 20 });
+    // An hour idle first: the allowance is still 20 ms, no more.
+    const end = 3_600_000n * MS;
+    expect(policy.inlineAt(end)).toBe(true);
+    policy.observeInline(500n * MS, end);
+    // 480 ms overdrawn: 48 s at 1%.
+    expect(policy.inlineAt(end + 47_999n * MS)).toBe(false);
+    expect(policy.inlineAt(end + 48_000n * MS)).toBe(true);
+  });
+
+  it('holds the event loop in slow inline fsyncs for at most its share of the time', () => {
+    const policy = new FsyncPolicy({ budgetMs: 2, stallShare: 0.01, stallBurstMs: 20 });
+    // A disk whose every fsync takes 5 ms, flushed every millisecond for 100 s.
+    let stalledMs = 0;
+    let inline = 0;
+    for (let ms = 0n; ms < 100_000n; ms += 1n) {
+      if (!policy.inlineAt(ms * MS)) continue;
+      inline += 1;
+      stalledMs += 5;
+      policy.observeInline(5n * MS, (ms + 5n) * MS);
     }
-    expect(waits).toEqual([1000n, 2000n, 4000n, 4000n, 4000n]);
-    policy.observeInline(1n * MS, end);
-    policy.observeInline(10n * MS, end + 5n * MS);
-    expect(policy.inlineAt(end + 5n * MS + 999n * MS)).toBe(false);
-    expect(policy.inlineAt(end + 5n * MS + 1000n * MS)).toBe(true);
+    // 1% of 100 s, plus the 20 ms saved up and the one fsync that overdraws it.
+    expect(stalledMs).toBeLessThanOrEqual(1_000 + 20 + 5);
+    expect(inline).toBeGreaterThan(150);
+  });
+
+  it('keeps an allowance per device: a slow disk leaves another one inline', () => {
+    const policy = new FsyncPolicy({ budgetMs: 2, stallShare: 0.01, stallBurstMs: 20 });
+    const slowDisk = 2049;
+    const fastDisk = 41;
+    policy.observeInline(100n * MS, 5n * MS, slowDisk);
+    expect(policy.inlineAt(6n * MS, slowDisk)).toBe(false);
+    expect(policy.inlineAt(6n * MS, fastDisk)).toBe(true);
+    expect(policy.inlineAt(6n * MS)).toBe(true);
   });
 
   it('a budget of 0 never fsyncs inline', () => {
@@ -56,9 +82,10 @@ describe('FsyncPolicy decisions', () => {
     expect(policy.inlineNow()).toBe(false);
   });
 
-  it('refuses settings that are not durations', () => {
+  it('refuses settings that are not durations or shares', () => {
     expect(() => new FsyncPolicy({ budgetMs: -1 })).toThrow();
-    expect(() => new FsyncPolicy({ backoffMs: 0 })).toThrow();
+    expect(() => new FsyncPolicy({ stallShare: 0 })).toThrow();
+    expect(() => new FsyncPolicy({ stallShare: 2 })).toThrow();
     expect(() => new FsyncPolicy({ budgetMs: Number.NaN })).toThrow();
     expect(() => new FsyncPolicy({ budget: 2 } as never)).toThrow();
   });

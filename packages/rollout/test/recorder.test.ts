@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { newThreadId } from '@skein/state';
 import { makeTempDir } from '@skein/test-support';
@@ -562,10 +562,11 @@ describe('RolloutRecorder', () => {
     }
   });
 
-  it('after an inline fsync over the budget, flushes use the threadpool until the back-off ends', async () => {
+  it('after a slow inline fsync overdraws the allowance, flushes use the threadpool', async () => {
     const home = makeTempDir();
-    // A 1 ns budget: every real fsync overruns it.
-    const policy = new FsyncPolicy({ budgetMs: 1e-6, backoffMs: 200 });
+    // A 1 ns budget makes every real fsync slow; nothing saved up, and a refill so slow that
+    // the first one buys days on the threadpool.
+    const policy = new FsyncPolicy({ budgetMs: 1e-6, stallBurstMs: 0, stallShare: 1e-9 });
     const recorder = newRecorder(home, new Date(), policy);
     recorder.record([user('start')]);
     await recorder.flush();
@@ -575,22 +576,37 @@ describe('RolloutRecorder', () => {
       await recorder.flush();
     }
     expect(policy.counts).toEqual({ inline: 1, threadpool: 4, slowInline: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    // One probe inline (slow again: the back-off doubles), then the threadpool again.
-    recorder.record([agent('probe')]);
-    await recorder.flush();
-    recorder.record([agent('after probe')]);
-    await recorder.flush();
-    expect(policy.counts).toEqual({ inline: 2, threadpool: 5, slowInline: 2 });
     expect(await eventMessages(recorder.path)).toEqual([
       'start',
       'during back-off 0',
       'during back-off 1',
       'during back-off 2',
       'during back-off 3',
-      'probe',
-      'after probe',
     ]);
+    await recorder.shutdown();
+  });
+
+  it('once the allowance has refilled, one flush probes inline again', async () => {
+    const home = makeTempDir();
+    // Refilled at the full rate of the clock: the threadpool period lasts as long as the
+    // slow fsync did.
+    const policy = new FsyncPolicy({ budgetMs: 1e-6, stallBurstMs: 0, stallShare: 1 });
+    const recorder = newRecorder(home, new Date(), policy);
+    recorder.record([user('start')]);
+    await recorder.flush();
+    expect(policy.counts.slowInline).toBe(1);
+    // The allowance is the file's device's.
+    const device = statSync(recorder.path).dev;
+    const deadline = Date.now() + 10_000;
+    while (!policy.inlineNow(device) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const before = policy.counts;
+    recorder.record([agent('probe')]);
+    await recorder.flush();
+    expect(policy.counts.inline - before.inline).toBe(1);
+    expect(policy.counts.slowInline).toBe(2);
+    expect(await eventMessages(recorder.path)).toEqual(['start', 'probe']);
     await recorder.shutdown();
   });
 
