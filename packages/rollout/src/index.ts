@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './extract-file.js';
 export * from './file-locks.js';
 export * from './find-thread-path.js';
+export * from './fsync-policy.js';
 export * from './git-info.js';
 export * from './head-summary.js';
 export * from './history.js';

@@ -1,5 +1,8 @@
-import type { SessionSource } from '@skein/protocol';
+import type { SessionSource, ThreadId } from '@skein/protocol';
+import { requireThreadId } from './errors.js';
+import type { FsyncPolicy } from './fsync-policy.js';
 import type { DynamicTool, GitInfo, SessionMetaLine } from './schema.js';
+import { buildSessionMeta } from './session-meta.js';
 
 /*
  * What `RolloutRecorder` is created with, and what it reports about the lines it writes.
@@ -35,11 +38,40 @@ export interface CreateRolloutRecorderParams {
   createdAt?: Date;
   /** See {@link RecorderMaterializeOptions}. */
   materializeOnFlush?: boolean;
+  /** See {@link RecorderMaterializeOptions}. */
+  fsyncPolicy?: FsyncPolicy;
+}
+
+/** The `session_meta` of a new rollout from its create params (lineage ids checked). */
+export function sessionMetaOfCreateParams(
+  params: CreateRolloutRecorderParams,
+  threadId: ThreadId,
+  timestamp: string,
+): SessionMetaLine {
+  return buildSessionMeta({
+    threadId,
+    forkedFromId: params.forkedFromId
+      ? requireThreadId(params.forkedFromId, 'forked-from id')
+      : null,
+    parentThreadId: params.parentThreadId
+      ? requireThreadId(params.parentThreadId, 'parent thread id')
+      : null,
+    timestamp,
+    cwd: params.cwd,
+    originator: params.originator,
+    cliVersion: params.cliVersion,
+    source: params.source,
+    threadSource: params.threadSource,
+    modelProvider: params.modelProvider,
+    baseInstructions: params.baseInstructions == null ? null : { text: params.baseInstructions },
+    dynamicTools: params.dynamicTools,
+    memoriesDisabled: params.memoriesDisabled,
+  });
 }
 
 /**
- * When a deferred recorder's file is created, paginated ordinals, and a hook told about every
- * written line.
+ * When a deferred recorder's file is created, paginated ordinals, a hook told about every
+ * written line, and where flushes fsync.
  */
 export interface RecorderMaterializeOptions {
   /**
@@ -55,6 +87,12 @@ export interface RecorderMaterializeOptions {
   firstOrdinal?: number;
   /** Told, after every successful write, which lines went out and where (see `WrittenLine`). */
   onWritten?: (lines: readonly WrittenLine[]) => void;
+  /**
+   * Where flushes fsync: on the calling thread while the disk is fast, else on the threadpool.
+   * Default: the process's `defaultFsyncPolicy`; `new FsyncPolicy({ budgetMs: 0 })` always uses
+   * the threadpool.
+   */
+  fsyncPolicy?: FsyncPolicy;
 }
 
 /** A line the recorder wrote: its item, ordinal (paginated files) and byte range in the file. */

@@ -1,9 +1,10 @@
-import { constants as fsConstants, fsync, writeSync } from 'node:fs';
+import { constants as fsConstants, fstatSync, writeSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ThreadId } from '@skein/protocol';
 import { ensurePlainRollout, type RecordOptions } from './append-rollout.js';
 import { RolloutError, requireThreadId } from './errors.js';
+import { defaultFsyncPolicy, type FsyncPolicy } from './fsync-policy.js';
 import { readGitInfo } from './git-info.js';
 import { readSessionMetaLine } from './head-summary.js';
 import { plainRolloutPath, rolloutPathFor } from './layout.js';
@@ -15,6 +16,7 @@ import type {
   RecorderMaterializeOptions,
   WrittenLine,
 } from './recorder-options.js';
+import { sessionMetaOfCreateParams } from './recorder-options.js';
 import {
   type GitInfo,
   type RolloutItem,
@@ -22,7 +24,6 @@ import {
   serializeRolloutLine,
   serializeStampedItem,
 } from './schema.js';
-import { buildSessionMeta } from './session-meta.js';
 
 export type { RecordOptions } from './append-rollout.js';
 export type {
@@ -83,6 +84,10 @@ export class RolloutRecorder {
   #materialized = false;
   #materializeOnFlush = false;
   #buildSessionMeta: (() => Promise<SessionMetaLine>) | null = null;
+  /** Whether a flush's fsync runs on the calling thread or the threadpool. */
+  #fsyncPolicy: FsyncPolicy = defaultFsyncPolicy;
+  /** The file's device (`st_dev`): the fsync policy judges each disk on its own. */
+  #device = 0;
 
   private constructor(
     path: string,
@@ -107,25 +112,7 @@ export class RolloutRecorder {
     const threadId = requireThreadId(params.threadId);
     const createdAt = params.createdAt ?? new Date();
     const timestamp = createdAt.toISOString();
-    const meta = buildSessionMeta({
-      threadId,
-      forkedFromId: params.forkedFromId
-        ? requireThreadId(params.forkedFromId, 'forked-from id')
-        : null,
-      parentThreadId: params.parentThreadId
-        ? requireThreadId(params.parentThreadId, 'parent thread id')
-        : null,
-      timestamp,
-      cwd: params.cwd,
-      originator: params.originator,
-      cliVersion: params.cliVersion,
-      source: params.source,
-      threadSource: params.threadSource,
-      modelProvider: params.modelProvider,
-      baseInstructions: params.baseInstructions == null ? null : { text: params.baseInstructions },
-      dynamicTools: params.dynamicTools,
-      memoriesDisabled: params.memoriesDisabled,
-    });
+    const meta = sessionMetaOfCreateParams(params, threadId, timestamp);
     const recorder = new RolloutRecorder(
       rolloutPathFor(params.codexHome, threadId, createdAt),
       threadId,
@@ -135,6 +122,7 @@ export class RolloutRecorder {
       params.git === undefined ? 'detect' : params.git,
     );
     recorder.#materializeOnFlush = params.materializeOnFlush ?? false;
+    if (params.fsyncPolicy !== undefined) recorder.#fsyncPolicy = params.fsyncPolicy;
     return recorder;
   }
 
@@ -154,6 +142,7 @@ export class RolloutRecorder {
     recorder.#buildSessionMeta = params.buildSessionMeta;
     recorder.#materializeOnFlush = params.materializeOnFlush ?? false;
     recorder.#onWritten = params.onWritten ?? null;
+    if (params.fsyncPolicy !== undefined) recorder.#fsyncPolicy = params.fsyncPolicy;
     if (params.firstOrdinal !== undefined) {
       recorder.#metaOrdinal = params.firstOrdinal;
       recorder.#nextOrdinal = params.firstOrdinal + 1;
@@ -167,7 +156,7 @@ export class RolloutRecorder {
    */
   static async resume(
     path: string,
-    options: Pick<RecorderMaterializeOptions, 'onWritten'> & {
+    options: Pick<RecorderMaterializeOptions, 'onWritten' | 'fsyncPolicy'> & {
       /** Paginated files: the ordinal of the next line (the last one's + 1). */
       nextOrdinal?: number;
     } = {},
@@ -185,9 +174,11 @@ export class RolloutRecorder {
     );
     try {
       recorder.#handle = await open(plain, 'a');
-      const size = (await recorder.#handle.stat()).size;
+      const { size, dev } = await recorder.#handle.stat();
       recorder.#size = size;
+      recorder.#device = dev;
       recorder.#onWritten = options.onWritten ?? null;
+      if (options.fsyncPolicy !== undefined) recorder.#fsyncPolicy = options.fsyncPolicy;
       if (options.nextOrdinal !== undefined) recorder.#nextOrdinal = options.nextOrdinal;
       if (size > 0) {
         const last = Buffer.alloc(1);
@@ -313,7 +304,8 @@ export class RolloutRecorder {
   /**
    * Writes what is buffered (and fsyncs), after every earlier write. Nothing queued and the file
    * open: the first write attempt happens now (the page cache takes a batch in microseconds, less
-   * than a queued task costs); only the fsync, or the reopen-and-retry of a failure, is queued.
+   * than a queued task costs), and so does the fsync while the fsync policy keeps it on this
+   * thread; a threadpool fsync, or the reopen-and-retry of a failure, is queued.
    */
   #schedule(sync: boolean): Promise<void> {
     let failed = false;
@@ -322,6 +314,11 @@ export class RolloutRecorder {
       if (!failed && !sync) {
         this.#lastError = null;
         return Promise.resolve();
+      }
+      const fd = this.#handle.fd;
+      // The fsync alone, on this thread (it runs before `#reported` first awaits).
+      if (!failed && this.#fsyncPolicy.inlineNow(this.#device)) {
+        return this.#reported(async () => this.#fsyncPolicy.fsyncInline(fd, this.#device));
       }
       if (!failed) return this.#enqueue(this.#syncNow);
     }
@@ -354,13 +351,10 @@ export class RolloutRecorder {
   /** The flush of a batch already written: the fsync alone, its error kept and reported. */
   readonly #syncNow = (): Promise<void> => this.#reported(() => this.#syncHandle());
 
-  /** fsync through the callback API (~2 µs less than `FileHandle.sync()`); closes queue behind. */
+  /** fsync where the policy says (a queued close waits behind it either way). */
   #syncHandle(): Promise<void> {
-    const handle = this.#handle;
-    if (handle === null) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      fsync(handle.fd, (error) => (error === null ? resolve() : reject(error)));
-    });
+    if (this.#handle === null) return Promise.resolve();
+    return this.#fsyncPolicy.fsync(this.#handle.fd, this.#device);
   }
 
   /** Runs a write step, keeping its error for `lastError` and reporting it as a RolloutError. */
@@ -450,11 +444,13 @@ export class RolloutRecorder {
       fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT,
       0o644,
     );
+    this.#device = fstatSync(this.#handle.fd).dev;
   }
 
   /**
-   * One synchronous write of the lines, encoded into one buffer (the fsync, which waits on the
-   * disk, stays asynchronous). Throws the write's error; else counts the size, tells `onWritten`.
+   * One synchronous write of the lines, encoded into one buffer (the flush's fsync, which waits
+   * on the disk, runs where `FsyncPolicy` says). Throws the write's error; else counts the size,
+   * tells `onWritten`.
    */
   #writeLines(lines: readonly PendingLine[]): void {
     const handle = this.#handle;

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { newThreadId } from '@skein/state';
 import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   appendRolloutItems,
+  FsyncPolicy,
   formatRolloutFileName,
   isPersistedRolloutItem,
   type RolloutItem,
@@ -40,7 +41,7 @@ const turnContext: RolloutItem = {
   },
 };
 
-function newRecorder(home: string, createdAt = new Date()) {
+function newRecorder(home: string, createdAt = new Date(), fsyncPolicy?: FsyncPolicy) {
   return RolloutRecorder.create({
     codexHome: home,
     threadId: newThreadId(),
@@ -52,7 +53,15 @@ function newRecorder(home: string, createdAt = new Date()) {
     baseInstructions: 'be brief',
     git: null,
     createdAt,
+    ...(fsyncPolicy === undefined ? {} : { fsyncPolicy }),
   });
+}
+
+/** The messages of a rollout's `event_msg` lines, in file order. */
+async function eventMessages(path: string): Promise<string[]> {
+  const read = await readRollout(path);
+  expect(read.parseErrors).toBe(0);
+  return read.lines.flatMap((l) => (l.type === 'event_msg' ? [String(l.payload.message)] : []));
 }
 
 /** Runs a script in a child Node process with `home` as its argument; its stdout on exit 0. */
@@ -519,6 +528,88 @@ describe('RolloutRecorder', () => {
     });
   });
 
+  it('a flush fsyncs on the calling thread while the policy allows, on the threadpool otherwise', async () => {
+    for (const [budgetMs, where] of [
+      [60_000, 'inline'],
+      [0, 'threadpool'],
+    ] as const) {
+      const home = makeTempDir();
+      const policy = new FsyncPolicy({ budgetMs });
+      const recorder = newRecorder(home, new Date(), policy);
+      recorder.record([user('first')]);
+      await recorder.flush();
+      const before = policy.counts;
+      for (let turn = 0; turn < 3; turn += 1) {
+        recorder.record([user(`turn ${turn}`), agent(`answer ${turn}`)]);
+        const flushed = recorder.flush();
+        // Inline: the fsync already ran, inside flush(); the threadpool's is still queued.
+        expect(policy.counts.inline - before.inline).toBe(where === 'inline' ? turn + 1 : 0);
+        await flushed;
+        expect(recorder.lastError).toBeNull();
+      }
+      expect(policy.counts.threadpool - before.threadpool).toBe(where === 'threadpool' ? 3 : 0);
+      // Written and synced in order: the file holds every turn, read by another reader.
+      expect(await eventMessages(recorder.path)).toEqual([
+        'first',
+        'turn 0',
+        'answer 0',
+        'turn 1',
+        'answer 1',
+        'turn 2',
+        'answer 2',
+      ]);
+      await recorder.shutdown();
+    }
+  });
+
+  it('after a slow inline fsync overdraws the allowance, flushes use the threadpool', async () => {
+    const home = makeTempDir();
+    // A 1 ns budget makes every real fsync slow; nothing saved up, and a refill so slow that
+    // the first one buys days on the threadpool.
+    const policy = new FsyncPolicy({ budgetMs: 1e-6, stallBurstMs: 0, stallShare: 1e-9 });
+    const recorder = newRecorder(home, new Date(), policy);
+    recorder.record([user('start')]);
+    await recorder.flush();
+    expect(policy.counts).toEqual({ inline: 1, threadpool: 0, slowInline: 1 });
+    for (let turn = 0; turn < 4; turn += 1) {
+      recorder.record([agent(`during back-off ${turn}`)]);
+      await recorder.flush();
+    }
+    expect(policy.counts).toEqual({ inline: 1, threadpool: 4, slowInline: 1 });
+    expect(await eventMessages(recorder.path)).toEqual([
+      'start',
+      'during back-off 0',
+      'during back-off 1',
+      'during back-off 2',
+      'during back-off 3',
+    ]);
+    await recorder.shutdown();
+  });
+
+  it('once the allowance has refilled, one flush probes inline again', async () => {
+    const home = makeTempDir();
+    // Refilled at the full rate of the clock: the threadpool period lasts as long as the
+    // slow fsync did.
+    const policy = new FsyncPolicy({ budgetMs: 1e-6, stallBurstMs: 0, stallShare: 1 });
+    const recorder = newRecorder(home, new Date(), policy);
+    recorder.record([user('start')]);
+    await recorder.flush();
+    expect(policy.counts.slowInline).toBe(1);
+    // The allowance is the file's device's.
+    const device = statSync(recorder.path).dev;
+    const deadline = Date.now() + 10_000;
+    while (!policy.inlineNow(device) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const before = policy.counts;
+    recorder.record([agent('probe')]);
+    await recorder.flush();
+    expect(policy.counts.inline - before.inline).toBe(1);
+    expect(policy.counts.slowInline).toBe(2);
+    expect(await eventMessages(recorder.path)).toEqual(['start', 'probe']);
+    await recorder.shutdown();
+  });
+
   it('retries a failed write once after reopening the file (real EBADF in a child)', async () => {
     const home = makeTempDir();
     // The child closes the recorder's fd behind its back (found via /proc/self/fd), so the next
@@ -553,15 +644,21 @@ process.stdout.write(JSON.stringify({ closed, path: recorder.path }));
     ]);
   });
 
-  it('flush rejects with the fsync error and keeps it as lastError (real EBADF in a child)', async () => {
-    const home = makeTempDir();
-    // The batch is written; then the fd is closed behind the recorder's back, so only the
-    // flush's fsync meets the error.
-    const script = rolloutDistScript(
-      'fsync-ebadf.mjs',
-      ['RolloutRecorder'],
-      `import { closeSync, readdirSync, readlinkSync } from 'node:fs';
-const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000f5c0', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null });
+  it.each([
+    ['on the calling thread', '{ budgetMs: 60000 }', { inline: 1, threadpool: 0 }],
+    ['on the threadpool', '{ budgetMs: 0 }', { inline: 0, threadpool: 1 }],
+  ])(
+    'flush rejects with the fsync error %s and keeps it as lastError (real EBADF in a child)',
+    async (_where, policyOptions, expected) => {
+      const home = makeTempDir();
+      // The batch is written; then the fd is closed behind the recorder's back, so only the
+      // flush's fsync meets the error. The counts are that flush's (where its fsync ran).
+      const script = rolloutDistScript(
+        'fsync-ebadf.mjs',
+        ['FsyncPolicy', 'RolloutRecorder'],
+        `import { closeSync, readdirSync, readlinkSync } from 'node:fs';
+const policy = new FsyncPolicy(${policyOptions});
+const recorder = RolloutRecorder.create({ codexHome: process.argv[2], threadId: '01a20154-0000-7000-8000-00000000f5c0', cwd: '/w', originator: 'o', cliVersion: '1', source: 'cli', modelProvider: 'openai', git: null, fsyncPolicy: policy });
 const user = (m) => ({ type: 'event_msg', payload: { type: 'user_message', message: m, images: [], local_images: [], text_elements: [] } });
 recorder.record([user('one')]);
 await recorder.flush();
@@ -570,15 +667,19 @@ await recorder.writeBuffered();
 for (const fd of readdirSync('/proc/self/fd')) {
   try { if (readlinkSync('/proc/self/fd/' + fd) === recorder.path) closeSync(Number(fd)); } catch {}
 }
+const before = policy.counts;
 const outcome = await recorder.flush().then(() => 'resolved', (error) => error.code + ':' + error.cause?.code);
 const kept = recorder.lastError?.code ?? null;
+const inline = policy.counts.inline - before.inline;
+const threadpool = policy.counts.threadpool - before.threadpool;
 await recorder.shutdown().catch(() => undefined);
-process.stdout.write(JSON.stringify({ outcome, kept }));
+process.stdout.write(JSON.stringify({ outcome, kept, inline, threadpool }));
 `,
-    );
-    const out = await runChildScript(script, home);
-    expect(JSON.parse(out)).toEqual({ outcome: 'Io:EBADF', kept: 'EBADF' });
-  });
+      );
+      const out = await runChildScript(script, home);
+      expect(JSON.parse(out)).toEqual({ outcome: 'Io:EBADF', kept: 'EBADF', ...expected });
+    },
+  );
 
   it('flushed items survive kill -9 of the writing process', async () => {
     const home = makeTempDir();

@@ -1,8 +1,10 @@
+import type { Database } from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { TimestampAllocator } from './clock.js';
 import { detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
 import { SKEIN_THREADS_PROFILE, type ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
+import { SqliteThreadRowUpdates } from './threads/sqlite-row-updates.js';
 
 /**
  * What every query function takes: the Kysely handle, its dialect and the process-local
@@ -22,6 +24,8 @@ export interface StateContext {
   readonly search?: ThreadSearchIndex;
   /** What Skein's sidecar holds in place of a Codex 0.131 DB (absent: nothing). */
   readonly sidecar?: SidecarStandIns;
+  /** SQLite: small row updates as prepared statements on the connection under `db`. */
+  readonly rowUpdates?: SqliteThreadRowUpdates;
 }
 
 /**
@@ -45,11 +49,17 @@ export interface ThreadSearchIndex {
 /**
  * A `StateContext` over a Kysely handle: the dialect (detected when not given), the `threads`
  * layout it queries (Codex's, or Skein's PostgreSQL schema), the default provider and the time
- * allocators.
+ * allocators. `sqlite`, the connection a SQLite `db` wraps, gives small row updates their
+ * prepared-statement path.
  */
 export function createStateContext(
   db: Kysely<StateDatabase>,
-  options: { dialect?: StateSqlDialect; defaultProvider?: string; profile?: ThreadsProfile } = {},
+  options: {
+    dialect?: StateSqlDialect;
+    defaultProvider?: string;
+    profile?: ThreadsProfile;
+    sqlite?: Database;
+  } = {},
 ): StateContext {
   return {
     db,
@@ -58,6 +68,9 @@ export function createStateContext(
     updatedClock: new TimestampAllocator(),
     recencyClock: new TimestampAllocator(),
     defaultProvider: options.defaultProvider ?? 'openai',
+    ...(options.sqlite === undefined
+      ? {}
+      : { rowUpdates: new SqliteThreadRowUpdates(options.sqlite) }),
   };
 }
 

@@ -241,6 +241,7 @@ export class StateRuntime {
       let ctx = createStateContext(db, {
         dialect: 'sqlite',
         profile,
+        sqlite,
         ...(options.defaultProvider !== undefined
           ? { defaultProvider: options.defaultProvider }
           : {}),

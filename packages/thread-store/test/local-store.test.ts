@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HistoryProjector, initStateDb, readProjectableLines } from '@skein/rollout';
+import { FsyncPolicy, HistoryProjector, initStateDb, readProjectableLines } from '@skein/rollout';
 import {
   getThread,
   type HistoryDb,
@@ -230,6 +230,35 @@ describe('LocalThreadStore live writer', () => {
       'already has a live local writer',
     );
     await resumed.shutdown();
+  });
+
+  it("the config's fsync policy decides where created and resumed writers' flushes fsync", async () => {
+    const h = await setup(false);
+    for (const [budgetMs, where] of [
+      [0, 'threadpool'],
+      [60_000, 'inline'],
+    ] as const) {
+      const fsyncPolicy = new FsyncPolicy({ budgetMs });
+      const store = new LocalThreadStore({ codexHome: h.home, fsyncPolicy, ...noGit });
+      const params = createThreadParams(h.cwd);
+      await store.createThread(params);
+      await store.appendItems({ threadId: params.threadId, items: [userMessageItem('one')] });
+      await store.flushThread(params.threadId);
+      const path = store.liveRolloutPath(params.threadId);
+      await store.shutdownThread(params.threadId);
+      await store.resumeThread(resumeThreadParams(params.threadId, h.cwd));
+      await store.appendItems({ threadId: params.threadId, items: [userMessageItem('two')] });
+      await store.flushThread(params.threadId);
+      await store.close();
+      const { inline, threadpool } = fsyncPolicy.counts;
+      // Two flushes and two shutdowns (the second by close), all through the store's policy.
+      expect(where === 'inline' ? inline : threadpool).toBe(4);
+      expect(where === 'inline' ? threadpool : inline).toBe(0);
+      const texts = lines(path).flatMap((line) =>
+        line.type === 'event_msg' ? [(line.payload as { message?: string }).message] : [],
+      );
+      expect(texts).toEqual(['one', 'two']);
+    }
   });
 
   it('discard stops the writer, keeps the durable prefix, and allows a later resume', async () => {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   type BackfillProgress,
+  type FsyncPolicy,
   initStateDb,
   requestReindex,
   resolveSqliteHome,
@@ -50,6 +51,8 @@ export interface OpenHomeStoreOptions {
   onIndexUnavailable?: (reason: string, error: unknown) => void;
   /** Told when a background wait ended with the index attached to the store. */
   onIndexReady?: () => void;
+  /** Where the store's writers fsync (`LocalThreadStoreConfig.fsyncPolicy`). */
+  fsyncPolicy?: FsyncPolicy;
 }
 
 /** A Codex home opened as a store, and the state handle it was given (none: files only). */
@@ -114,6 +117,7 @@ export async function openHomeStore(
       codexHome: home,
       defaultModelProvider: options.defaultModelProvider,
       ...(options.warn === undefined ? {} : { warn: options.warn }),
+      ...(options.fsyncPolicy === undefined ? {} : { fsyncPolicy: options.fsyncPolicy }),
     },
     stateDb,
   );

@@ -161,12 +161,17 @@ export async function setThreadArchived(
   return updateThreadColumns(ctx, id, set);
 }
 
-/** Sets columns of one thread's row (values or SQL expressions); whether the row exists. */
+/**
+ * Sets columns of one thread's row (values or SQL expressions); whether the row exists. On
+ * SQLite a few plain values take the prepared-statement path (`SqliteThreadRowUpdates`).
+ */
 export async function updateThreadColumns(
   ctx: StateContext,
   id: string,
   set: Record<string, unknown>,
 ): Promise<boolean> {
+  const updated = ctx.rowUpdates?.update(id, set);
+  if (updated !== undefined) return updated;
   const result = await ctx.db
     .updateTable('threads')
     .set(set as never)

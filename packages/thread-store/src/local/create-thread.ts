@@ -49,6 +49,7 @@ export async function createLocalThread(
       materializeOnFlush: true,
       ...(firstOrdinal !== undefined ? { firstOrdinal } : {}),
       ...(projection ? { onWritten: projection.onWritten } : {}),
+      ...(host.fsyncPolicy ? { fsyncPolicy: host.fsyncPolicy } : {}),
     });
   } catch (error) {
     await lock?.release();

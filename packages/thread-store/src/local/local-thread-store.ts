@@ -6,6 +6,7 @@
  */
 
 import {
+  type FsyncPolicy,
   type HeldFileLock,
   lockFileCreatingDir,
   resolveRolloutFile,
@@ -93,6 +94,12 @@ export interface LocalThreadStoreConfig {
   warn?: (message: string) => void;
   /** Collects git facts for a new rollout's `session_meta` (default: run `git`). */
   collectGitInfo?: typeof collectGitInfo;
+  /**
+   * Where the live writers' flushes fsync: on the calling thread while the disk answers within
+   * the policy's budget, else on the threadpool. Default: the process's `defaultFsyncPolicy`;
+   * `new FsyncPolicy({ budgetMs: 0 })` always uses the threadpool.
+   */
+  fsyncPolicy?: FsyncPolicy;
 }
 
 /**
@@ -127,6 +134,7 @@ export class LocalThreadStore extends ThreadStoreBase {
       },
       writers: this.writers,
       gitInfo: this.gitInfo,
+      fsyncPolicy: config.fsyncPolicy,
       warn: this.warn,
       takeWriterLock: (threadId) => this.takeWriterLock(threadId),
     };

@@ -73,9 +73,13 @@ export async function resumeLocalThread(
       writer = await RolloutRecorder.resume(absolute, {
         nextOrdinal,
         ...(projection ? { onWritten: projection.onWritten } : {}),
+        ...(host.fsyncPolicy ? { fsyncPolicy: host.fsyncPolicy } : {}),
       });
     } else {
-      writer = await RolloutRecorder.resume(absolute);
+      writer = await RolloutRecorder.resume(
+        absolute,
+        host.fsyncPolicy ? { fsyncPolicy: host.fsyncPolicy } : {},
+      );
     }
   } catch (error) {
     await lock?.release();

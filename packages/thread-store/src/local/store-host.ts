@@ -1,4 +1,4 @@
-import type { HeldFileLock, RolloutRecorder } from '@skein/rollout';
+import type { FsyncPolicy, HeldFileLock, RolloutRecorder } from '@skein/rollout';
 import type { StateDb } from '@skein/state';
 import type { collectGitInfo } from '../git-info.js';
 import type { ThreadHistoryMode, ThreadId } from '../types.js';
@@ -28,6 +28,8 @@ export interface LocalStoreHost {
   readonly stateDb: StateDb | undefined;
   readonly writers: Map<ThreadId, LiveWriterEntry>;
   readonly gitInfo: typeof collectGitInfo;
+  /** Where the writers' flushes fsync (undefined: the process's default policy). */
+  readonly fsyncPolicy: FsyncPolicy | undefined;
   warn(message: string): void;
   /** Codex's writer lock for a thread; refused while another process holds it. */
   takeWriterLock(threadId: ThreadId): Promise<HeldFileLock | undefined>;
