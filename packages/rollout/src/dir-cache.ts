@@ -1,4 +1,5 @@
 import { type Dirent, readdirSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { wallClockNs } from '@skein/state';
 import { errnoCode, RolloutError } from './errors.js';
 import {
@@ -8,7 +9,6 @@ import {
   vouchesForRead,
   WeightedLru,
 } from './file-signature.js';
-import { readDirSafe } from './find-thread-path.js';
 import type { ParsedRolloutFileName } from './layout.js';
 
 /** A rollout file of a directory listing: its path and what its name says. */
@@ -24,6 +24,19 @@ export interface CachedDir {
   rollouts: NamedRollout[] | null;
   /** Entries by name, for lookups of one file. */
   byName: Map<string, Dirent> | null;
+  /** Rollout file names by thread id (the plain file over its `.zst`), for finds by id. */
+  rolloutsById: Map<string, string> | null;
+}
+
+/** A directory's entries; none for a missing one (or a file where a subdirectory was expected). */
+export async function readDirSafe(dir: string, root: boolean): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || (!root && code === 'ENOTDIR')) return [];
+    throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
+  }
 }
 
 /**
@@ -60,7 +73,7 @@ function remember(
   readAtNs: bigint,
   entries: Dirent[],
 ): CachedDir {
-  const listed: CachedDir = { entries, rollouts: null, byName: null };
+  const listed: CachedDir = { entries, rollouts: null, byName: null, rolloutsById: null };
   if (signature !== null && vouchesForRead(signature, readAtNs)) {
     dirCache.set(dir, { signature, listed }, weightOf(entries));
   } else {

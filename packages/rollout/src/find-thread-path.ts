@@ -1,10 +1,9 @@
-import type { Dirent } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isThreadId } from '@skein/protocol';
-import { errnoCode, RolloutError } from './errors.js';
+import { type CachedDir, listDir } from './dir-cache.js';
 import {
   archivedSessionsDir,
+  COMPRESSED_SUFFIX,
   parseRolloutFileName,
   plainRolloutPath,
   sessionsDir,
@@ -14,17 +13,6 @@ import {
  * Lookup of a thread's rollout by id, from the file names alone (spec rollout-state §4.6). Kept
  * apart from the listing, which needs the session index: the index needs this lookup.
  */
-
-/** A directory's entries; none for a missing one (or a file where a subdirectory was expected). */
-export async function readDirSafe(dir: string, root: boolean): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || (!root && code === 'ENOTDIR')) return [];
-    throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
-  }
-}
 
 /** `findThreadPath`'s options: whether archived threads count, and the id's file name parts. */
 export interface FindThreadPathOptions {
@@ -52,24 +40,35 @@ function likelyDayDirs(root: string, id: string): string[] {
   return dirs;
 }
 
-function matchIn(dir: string, entries: Dirent[], id: string): string | null {
-  let compressed: string | null = null;
-  for (const entry of entries) {
-    if (entry.isDirectory()) continue;
-    const parsed = parseRolloutFileName(entry.name);
-    if (parsed === null || parsed.threadId !== id) continue;
-    if (!parsed.compressed) return join(dir, entry.name);
-    compressed ??= join(dir, entry.name);
+/**
+ * The rollout of thread `id` in a directory listing: its plain file, else its `.zst`. The
+ * listing's names are parsed once per listing (kept with it while the directory is unchanged).
+ */
+function matchIn(dir: string, listed: CachedDir, id: string): string | null {
+  let byId = listed.rolloutsById;
+  if (byId === null) {
+    byId = new Map();
+    for (const entry of listed.entries) {
+      if (entry.isDirectory()) continue;
+      const parsed = parseRolloutFileName(entry.name);
+      if (parsed === null) continue;
+      const known = byId.get(parsed.threadId);
+      if (known === undefined || (known.endsWith(COMPRESSED_SUFFIX) && !parsed.compressed)) {
+        byId.set(parsed.threadId, entry.name);
+      }
+    }
+    listed.rolloutsById = byId;
   }
-  return compressed;
+  const name = byId.get(id);
+  return name === undefined ? null : join(dir, name);
 }
 
 async function searchTree(root: string, id: string, depth = 0): Promise<string | null> {
   if (depth > 6) return null;
-  const entries = await readDirSafe(root, depth === 0);
-  const here = matchIn(root, entries, id);
+  const listed = await listDir(root, depth === 0);
+  const here = matchIn(root, listed, id);
   if (here !== null) return here;
-  const dirs = entries
+  const dirs = listed.entries
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
     .sort()
@@ -84,7 +83,7 @@ async function searchTree(root: string, id: string, depth = 0): Promise<string |
 async function findIn(root: string, id: string, nested: boolean): Promise<string | null> {
   if (nested) {
     for (const dir of likelyDayDirs(root, id)) {
-      const hit = matchIn(dir, await readDirSafe(dir, false), id);
+      const hit = matchIn(dir, await listDir(dir, false), id);
       if (hit !== null) return hit;
     }
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
-import { listThreadsFromFiles, readHeadSummary } from '../src/index.js';
+import { findThreadPath, listThreadsFromFiles, readHeadSummary } from '../src/index.js';
 import { sessionMetaLine, userMessageLine, writeRolloutFile } from './helpers.js';
 
 /*
@@ -86,6 +86,22 @@ describe('listing caches', () => {
       [uuid(2), 'two'],
       [uuid(1), 'one'],
     ]);
+  });
+
+  it('a find by id sees a rollout added to, or removed from, a searched directory whose mtime was put back', async () => {
+    const home = makeTempDir();
+    const first = writeThread(home, 1, 'one');
+    const day = join(home, 'sessions', '2025', '01', '03');
+    utimesSync(day, OLD, OLD);
+    await sleep(SETTLE_MS);
+    // Not a UUIDv7: the whole tree is searched (and its directories kept).
+    expect(await findThreadPath(home, uuid(2))).toBeNull();
+    expect(await findThreadPath(home, uuid(1))).toBe(first);
+    const second = writeThread(home, 2, 'two');
+    rmSync(first);
+    utimesSync(day, OLD, OLD);
+    expect(await findThreadPath(home, uuid(2))).toBe(second);
+    expect(await findThreadPath(home, uuid(1))).toBeNull();
   });
 
   it('drops a rollout removed from a listed day directory', async () => {
