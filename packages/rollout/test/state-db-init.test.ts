@@ -438,80 +438,78 @@ describe('initStateDb', () => {
     }
   });
 
-  it('a backfill killed midway (kill -9) resumes from its watermark and indexes every thread once', async () => {
-    const home = makeTempDir();
-    const threads = writeLegacyHome(home, 40);
-    const worker = startChild(['slow-backfill', home, home, '4', '5000']);
+  /**
+   * A backfill of `home` in a child (batches of 4, a long pause after each; with
+   * `bulkBudgetMs`, as a bulk first import), killed (kill -9) once 8 files are done: what it
+   * left, opened here.
+   */
+  async function killedAfterEight(home: string, bulkBudgetMs?: string): Promise<StateRuntime> {
+    const args = ['slow-backfill', home, home, '4', '5000'];
+    const worker = startChild(bulkBudgetMs === undefined ? args : [...args, bulkBudgetMs]);
     await worker.waitFor((l) => l === 'progress 8');
     worker.child.kill('SIGKILL');
     await worker.exited;
+    return StateRuntime.open({ sqliteHome: home });
+  }
 
-    const crashed = await StateRuntime.open({ sqliteHome: home });
+  /** Codex's DB keeps every index of a fresh one, whenever an import is killed. */
+  async function expectFreshIndexes(db: StateDb): Promise<void> {
+    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
+    expect(indexNames(db)).toEqual(indexNames(reference));
+    expect(indexNames(db).length).toBeGreaterThan(5);
+    await reference.close();
+  }
+
+  /** The next start completes the import, counting and indexing each thread once. */
+  async function expectResumedOnce(home: string, threads: number): Promise<void> {
+    const db = await init({ codexHome: home, waitMs: 10_000 });
+    const state = await readBackfillState(db);
+    expect(state.status).toBe('complete');
+    expect(state.filesDone).toBe(threads);
+    expect(rowCount(db)).toBe(threads);
+  }
+
+  it('a backfill killed midway (kill -9) resumes from its watermark and indexes every thread once', async () => {
+    const home = makeTempDir();
+    const threads = writeLegacyHome(home, 40);
+    const crashed = await killedAfterEight(home);
     const mid = await readBackfillState(crashed);
     expect(mid.status).toBe('running');
     const sorted = threads.map((t) => t.rel).sort();
     expect(mid.lastWatermark).toBe(sorted[7]);
     expect(rowCount(crashed)).toBe(8);
-    // Codex's DB keeps its indexes throughout an import (no DDL on Codex's files).
-    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
-    expect(indexNames(crashed)).toEqual(indexNames(reference));
-    expect(indexNames(crashed).length).toBeGreaterThan(5);
-    await reference.close();
+    await expectFreshIndexes(crashed);
     await crashed.close();
-
-    const db = await init({ codexHome: home, waitMs: 10_000 });
-    const state = await readBackfillState(db);
-    expect(state.status).toBe('complete');
-    expect(state.filesDone).toBe(threads.length); // 8 before the crash + 32 after, none twice
-    expect(rowCount(db)).toBe(threads.length);
+    // 8 before the crash + 32 after, none twice.
+    await expectResumedOnce(home, threads.length);
   });
 
   it('a bulk first import killed midway (kill -9) leaves the table empty with every index; the next run imports each thread once', async () => {
     const home = makeTempDir();
     const threads = writeLegacyHome(home, 40);
-    // One transaction for the whole import (a lock budget it never reaches), paused midway.
-    const worker = startChild(['slow-backfill', home, home, '4', '5000', '600000']);
-    await worker.waitFor((l) => l === 'progress 8');
-    worker.child.kill('SIGKILL');
-    await worker.exited;
-
-    const crashed = await StateRuntime.open({ sqliteHome: home });
+    // One transaction for the whole import (a lock budget it never reaches).
+    const crashed = await killedAfterEight(home, '600000');
     const mid = await readBackfillState(crashed);
     expect(mid.status).toBe('running');
     expect(mid.lastWatermark).toBeNull();
     expect(mid.filesDone).toBe(0);
     expect(rowCount(crashed)).toBe(0);
-    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
-    expect(indexNames(crashed)).toEqual(indexNames(reference));
-    expect(indexNames(crashed).length).toBeGreaterThan(5);
-    await reference.close();
+    await expectFreshIndexes(crashed);
     await crashed.close();
-
-    const db = await init({ codexHome: home, waitMs: 10_000 });
-    const state = await readBackfillState(db);
-    expect(state.status).toBe('complete');
-    expect(state.filesDone).toBe(threads.length);
-    expect(rowCount(db)).toBe(threads.length);
+    await expectResumedOnce(home, threads.length);
   });
 
   it('a bulk first import that outlasts its lock budget commits and goes on batch by batch', async () => {
     const home = makeTempDir();
     const threads = writeLegacyHome(home, 40);
     // A budget of 0 ms: the first batch commits the bulk transaction, the next ones commit alone.
-    const worker = startChild(['slow-backfill', home, home, '4', '5000', '0']);
-    await worker.waitFor((l) => l === 'progress 8');
-    worker.child.kill('SIGKILL');
-    await worker.exited;
-
-    const crashed = await StateRuntime.open({ sqliteHome: home });
+    const crashed = await killedAfterEight(home, '0');
     const mid = await readBackfillState(crashed);
     const sorted = threads.map((t) => t.rel).sort();
     expect(mid.lastWatermark).toBe(sorted[7]);
     expect(mid.filesDone).toBe(8);
     expect(rowCount(crashed)).toBe(8);
-    const reference = await StateRuntime.open({ sqliteHome: makeTempDir() });
-    expect(indexNames(crashed)).toEqual(indexNames(reference));
-    await reference.close();
+    await expectFreshIndexes(crashed);
     await crashed.close();
   });
 });
