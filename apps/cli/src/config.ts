@@ -1,10 +1,12 @@
-import { readHomeConfigToml } from '@skein/rollout';
+import { type HomeConfigToml, readHomeConfigToml } from '@skein/rollout';
 
 /**
- * The one setting the CLI reads from the home's `config.toml`: the top-level `model_provider`
- * (what `thread/list` shows by default), else `openai`.
+ * The one setting the CLI reads from the home's `config.toml` besides where its DBs are: the
+ * top-level `model_provider` (what `thread/list` shows by default), else `openai`. Takes the
+ * home's path, or its config.toml already read.
  */
-export function configuredModelProvider(home: string): string {
-  const provider = readHomeConfigToml(home).values.get('model_provider');
+export function configuredModelProvider(home: string | HomeConfigToml): string {
+  const config = typeof home === 'string' ? readHomeConfigToml(home) : home;
+  const provider = config.values.get('model_provider');
   return typeof provider === 'string' ? provider : 'openai';
 }

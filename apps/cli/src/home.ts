@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveSqliteHome } from '@skein/rollout';
+import { readHomeConfigToml, resolveSqliteHome } from '@skein/rollout';
+import { configuredModelProvider } from './config.js';
 import { CliError } from './errors.js';
 
 /** Where the Codex home came from; `demo` means none existed and the CLI made one. */
@@ -14,7 +15,22 @@ export interface ResolvedHome {
    * home itself for the demo (never a DB directory a real home may share).
    */
   sqliteHome: string;
+  /** config.toml's `model_provider`, else `openai` (read with `sqliteHome`, one read). */
+  defaultProvider: string;
   origin: HomeOrigin;
+}
+
+/** A home's DB directory and default provider, from one read of its config.toml. */
+function fromConfig(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Pick<ResolvedHome, 'sqliteHome' | 'defaultProvider'> {
+  const config = readHomeConfigToml(path);
+  return {
+    sqliteHome: resolveSqliteHome(path, { env, cwd, config }),
+    defaultProvider: configuredModelProvider(config),
+  };
 }
 
 /** `~/.cache/skein/demo-home` (or under `XDG_CACHE_HOME`, or `SKEIN_DEMO_HOME` itself). */
@@ -62,16 +78,17 @@ export function resolveHome(
       throw CliError.usage(`Codex home ${path} (from ${where}) does not exist`);
     }
     const origin = flag !== undefined ? 'flag' : 'env';
-    return { path, sqliteHome: resolveSqliteHome(path, { env, cwd }), origin };
+    return { path, ...fromConfig(path, env, cwd), origin };
   }
   const defaultHome = join(userHome(env, cwd), '.codex');
   if (isDirectory(defaultHome)) {
-    return {
-      path: defaultHome,
-      sqliteHome: resolveSqliteHome(defaultHome, { env, cwd }),
-      origin: 'default',
-    };
+    return { path: defaultHome, ...fromConfig(defaultHome, env, cwd), origin: 'default' };
   }
   const demo = demoHomePath(env, cwd);
-  return { path: demo, sqliteHome: demo, origin: 'demo' };
+  return {
+    path: demo,
+    sqliteHome: demo,
+    defaultProvider: configuredModelProvider(demo),
+    origin: 'demo',
+  };
 }

@@ -34,12 +34,12 @@ export interface BuildServicesOptions {
  * over the store. `location` is the resolved home: its path and where its DBs are.
  */
 export async function buildServices(
-  location: { path: string; sqliteHome: string },
+  location: { path: string; sqliteHome: string; defaultProvider?: string },
   out: Output,
   options: BuildServicesOptions = {},
 ): Promise<Services> {
   const { path: home, sqliteHome } = location;
-  const defaultProvider = configuredModelProvider(home);
+  const defaultProvider = location.defaultProvider ?? configuredModelProvider(home);
   const progress = options.progress;
   let started = false;
   let opened: OpenedHomeStore;

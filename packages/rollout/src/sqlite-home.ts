@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as z from 'zod';
-import { readHomeConfigToml } from './home-config.js';
+import { type HomeConfigToml, readHomeConfigToml } from './home-config.js';
 
 /*
  * Where a home's SQLite files live (spec rollout-state §1): Codex keeps `state_5.sqlite`,
@@ -31,6 +31,8 @@ export interface ResolveSqliteHomeOptions {
   env?: NodeJS.ProcessEnv;
   /** What a relative `CODEX_SQLITE_HOME` is resolved against. Default `process.cwd()`. */
   cwd?: string;
+  /** The home's config.toml, when the caller has already read it (else it is read here). */
+  config?: HomeConfigToml;
 }
 
 /**
@@ -45,7 +47,7 @@ export function resolveSqliteHome(
   const env = options.env ?? process.env;
   const home = resolve(codexHome);
   const userHome = env.HOME ? resolve(env.HOME) : homedir();
-  const configured = configuredSqliteHome(home);
+  const configured = configuredSqliteHome(options.config ?? readHomeConfigToml(home));
   if (configured !== undefined) return resolve(home, expandTilde(configured, userHome));
   const fromEnv = env[SQLITE_HOME_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
@@ -61,10 +63,8 @@ function expandTilde(path: string, userHome: string): string {
   return path;
 }
 
-/** The top-level `sqlite_home` of `<home>/config.toml`, or undefined when it names none. */
-function configuredSqliteHome(codexHome: string): string | undefined {
-  const parsed = sqliteHomeValue.safeParse(
-    readHomeConfigToml(codexHome).values.get(SQLITE_HOME_CONFIG_KEY),
-  );
+/** The top-level `sqlite_home` of a home's config.toml, or undefined when it names none. */
+function configuredSqliteHome(config: HomeConfigToml): string | undefined {
+  const parsed = sqliteHomeValue.safeParse(config.values.get(SQLITE_HOME_CONFIG_KEY));
   return parsed.success ? parsed.data : undefined;
 }

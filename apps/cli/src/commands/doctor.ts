@@ -7,7 +7,6 @@ import {
   type RepairedFinding,
   repairHome,
 } from '@skein/rollout';
-import { configuredModelProvider } from '../config.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { formatBytes, plural } from '../format.js';
@@ -28,8 +27,8 @@ export interface DoctorOptions {
 type Reported = HomeFinding & { repaired?: boolean; repairError?: string };
 
 export async function runDoctor(ctx: CommandContext, options: DoctorOptions): Promise<ExitCode> {
-  const { path: home, sqliteHome } = await ctx.home();
-  const doctor = { codexHome: home, sqliteHome, defaultProvider: configuredModelProvider(home) };
+  const { path: home, sqliteHome, defaultProvider } = await ctx.home();
+  const doctor = { codexHome: home, sqliteHome, defaultProvider };
   if (options.repair !== true) {
     const diagnosis = await diagnoseHome(doctor);
     return report(ctx, diagnosis, diagnosis.findings, diagnosis.findings, false);
