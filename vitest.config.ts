@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -17,6 +18,19 @@ import {
  * sums them up.
  */
 const root = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * One directory for every temp dir of this run (`makeTempDir` reads `SKEIN_TEST_TMPDIR`; the
+ * workers inherit it), removed when the run ends: a full run makes ~1,200 homes and DBs, and
+ * they used to stay in the system's temp dir. Readable by others, so a PostgreSQL server started
+ * as another user can reach its own data dir inside. A run killed outright leaves it behind.
+ */
+if (process.env.SKEIN_TEST_TMPDIR === undefined) {
+  const runTemp = mkdtempSync(join(tmpdir(), 'skein-test-run-'));
+  chmodSync(runTemp, 0o755);
+  process.env.SKEIN_TEST_TMPDIR = runTemp;
+  process.once('exit', () => rmSync(runTemp, { recursive: true, force: true }));
+}
 
 /** Global setups the interop tier of a package needs (files relative to the package). */
 const INTEROP_SETUP: Record<string, string[]> = {
