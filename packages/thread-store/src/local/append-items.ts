@@ -12,12 +12,13 @@ import { ThreadStoreError } from '../errors.js';
 import { persistedRolloutItems } from '../items.js';
 import type { AppendThreadItemsParams, ThreadId } from '../types.js';
 import { messageOf } from './rollout-scope.js';
-import type { LocalStoreHost } from './store-host.js';
+import type { LiveWriterEntry, LocalStoreHost } from './store-host.js';
 
-function writerFor(host: LocalStoreHost, threadId: ThreadId): RolloutRecorder {
+/** The thread's live writer entry; `threadNotFound` when it has none. */
+function writerEntryFor(host: LocalStoreHost, threadId: ThreadId): LiveWriterEntry {
   const entry = host.writers.get(threadId);
   if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
-  return entry.writer;
+  return entry;
 }
 
 function writerError(threadId: ThreadId, error: unknown): ThreadStoreError {
@@ -49,7 +50,7 @@ export async function appendLocalItems(
 }
 
 export async function persistLocalThread(host: LocalStoreHost, threadId: ThreadId): Promise<void> {
-  const writer = writerFor(host, threadId);
+  const writer = writerEntryFor(host, threadId).writer;
   try {
     await writer.persist();
   } catch (error) {
@@ -59,8 +60,7 @@ export async function persistLocalThread(host: LocalStoreHost, threadId: ThreadI
 }
 
 export async function flushLocalThread(host: LocalStoreHost, threadId: ThreadId): Promise<void> {
-  const entry = host.writers.get(threadId);
-  if (entry === undefined) throw ThreadStoreError.threadNotFound(threadId);
+  const entry = writerEntryFor(host, threadId);
   const writer = entry.writer;
   try {
     await writer.flush();
