@@ -33,10 +33,15 @@ export async function readDirSafe(dir: string, root: boolean): Promise<Dirent[]>
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || (!root && code === 'ENOTDIR')) return [];
-    throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
+    return noEntriesOrThrow(error, dir, root);
   }
+}
+
+/** `readDirSafe`'s rule for a failed read: no entries when nothing is there, else the error. */
+function noEntriesOrThrow(error: unknown, dir: string, root: boolean): Dirent[] {
+  const code = errnoCode(error);
+  if (code === 'ENOENT' || (!root && code === 'ENOTDIR')) return [];
+  throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
 }
 
 /**
@@ -102,11 +107,7 @@ export function listDirSync(dir: string): CachedDir {
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    const code = errnoCode(error);
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-      throw new RolloutError('Io', `cannot read directory ${dir}`, { cause: error });
-    }
-    entries = [];
+    entries = noEntriesOrThrow(error, dir, false);
   }
   return remember(dir, signature, readAtNs, entries);
 }
