@@ -260,15 +260,19 @@ export async function runBackfill(
         },
       });
       // Skein's progress row may live in another file, committed on its own: a bulk import's
-      // counts wait for the import's commit, so a killed one counts nothing twice.
+      // counts wait for the import's commit (the row is still heartbeated), so a killed one
+      // counts nothing twice.
       const counts = { done: entries.length, failed };
       if (bulk !== null) {
         unrecorded.done += counts.done;
         unrecorded.failed += counts.failed;
-        counts.done = 0;
-        counts.failed = 0;
       }
-      runtime.recordBackfillBatch(owner.id, counts, heartbeatSeconds, leaseMs);
+      runtime.recordBackfillBatch(
+        owner.id,
+        bulk === null ? counts : { done: 0, failed: 0 },
+        heartbeatSeconds,
+        leaseMs,
+      );
       if (bulk !== null && bulk.heldMs() >= lockBudgetMs) finishBulk(heartbeatSeconds);
       imported += entries.length;
       progress.filesDone += chunk.end - chunk.start;
