@@ -206,8 +206,7 @@ async function listFromDbSearching(
       if (found.length > pageSize) break;
       if (!rowMatchesSearch(item, term)) continue;
       const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && boundary.rolloutInside(path, entries))
-        found.push({ ...item, rolloutPath: path });
+      if (path !== null && boundary.rolloutInside(path, entries)) found.push(atPath(item, path));
     }
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
@@ -225,6 +224,11 @@ async function listFromDbSearching(
     origin: 'state_db',
     numScanned: scanned,
   };
+}
+
+/** A row with its file where this home has it: the row itself when the path is unchanged. */
+function atPath(item: ThreadMetadata, path: string): ThreadMetadata {
+  return path === item.rolloutPath ? item : { ...item, rolloutPath: path };
 }
 
 /**
@@ -259,8 +263,7 @@ async function listFromDb(
       // Only files of this home (a row of a copied home names the old one: see the sync),
       // and none whose file leads out of it through a link.
       const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && boundary.rolloutInside(path, entries))
-        items.push({ ...item, rolloutPath: path });
+      if (path !== null && boundary.rolloutInside(path, entries)) items.push(atPath(item, path));
     }
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {

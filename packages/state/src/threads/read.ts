@@ -265,8 +265,6 @@ export async function listThreads(
   // index (the outer table of a CROSS JOIN, which SQLite keeps outer) and looks each row up.
   const sidecarRecency = sortKey === 'recencyAt' && recencyInSidecar(ctx);
   if (sidecarRecency) await refreshSidecarRecency(ctx);
-  const sortRef = sidecarRecency ? sql.ref('sr.recency_at_ms') : ref(column);
-  const idRef = sidecarRecency ? sql.ref('sr.thread_id') : ref('id');
   const sources = params.sources && params.sources.length > 0 ? params.sources : [];
   const providers =
     params.modelProviders && params.modelProviders.length > 0 ? params.modelProviders : [];
@@ -281,7 +279,10 @@ export async function listThreads(
   values.push(...(threadIds ?? []));
   if (anchor) values.push(anchor.timestampMs);
   if (anchor?.threadId != null) values.push(anchor.threadId);
+  // Built only when the shape is not compiled yet (references cost a parse each).
   const build = (v: readonly unknown[]) => {
+    const sortRef = sidecarRecency ? sql.ref('sr.recency_at_ms') : ref(column);
+    const idRef = sidecarRecency ? sql.ref('sr.thread_id') : ref('id');
     let at = 2;
     const take = (count: number) => {
       at += count;

@@ -68,15 +68,9 @@ export async function listLocalThreads(
   }
   const fromFiles = page.origin === 'filesystem';
   const items = page.items.map((metadata) => {
-    const thread = storedThreadFromMetadata(
-      {
-        ...metadata,
-        name: null,
-        archived,
-        archivedAtMs: archived ? metadata.archivedAtMs : null,
-      },
-      ctx.defaultModelProvider,
-    );
+    // The collection listed says whether a thread is archived; its name is resolved below.
+    const thread = storedThreadFromMetadata(metadata, ctx.defaultModelProvider);
+    thread.archivedAtMs = archived ? (metadata.archivedAtMs ?? metadata.updatedAtMs) : null;
     if (!fromFiles) {
       // Codex 0.169's DB rows carry the whole-second `created_at` column and no spawn parent
       // (a relation listing names it from the spawn edges).
