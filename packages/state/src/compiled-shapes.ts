@@ -21,6 +21,31 @@ interface CompiledShape {
   slots: number[];
 }
 
+/**
+ * A SQLite connection whose compiled reads may skip Kysely's executor: the connection and the
+ * statement cache Kysely's dialect prepares through (so both paths share prepared statements).
+ */
+export interface DirectReads {
+  sqlite: { readonly open: boolean; readonly inTransaction: boolean };
+  prepare(sql: string): { readonly reader: boolean; all(parameters: unknown): unknown[] };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any database's Kysely instance keys the map.
+const directReadsByDb = new WeakMap<Kysely<any>, DirectReads>();
+
+/**
+ * Lets `executeShaped` run `db`'s compiled reads on the connection directly: Kysely's executor
+ * (plugins, connection provider, driver lock, its promise hops) costs ~15 µs a query, more than
+ * SQLite spends on a point lookup. Only for an instance without result-transforming plugins,
+ * and only while no transaction is open on the connection: a transaction belongs to whoever
+ * holds Kysely's connection, and a statement run beside it would join it (those reads wait
+ * their turn through Kysely).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any database's Kysely instance.
+export function allowDirectReads(db: Kysely<any>, direct: DirectReads): void {
+  directReadsByDb.set(db, direct);
+}
+
 /** Shapes kept per Kysely instance (oldest dropped first). */
 const MAX_SHAPES = 128;
 // biome-ignore lint/suspicious/noExplicitAny: any database's Kysely instance keys the cache.
@@ -56,6 +81,11 @@ export async function executeShaped<R>(
   const { compiled, slots } = entry;
   const parameters = new Array<unknown>(slots.length);
   for (let i = 0; i < slots.length; i += 1) parameters[i] = values[slots[i] as number];
+  const direct = directReadsByDb.get(db);
+  if (direct?.sqlite.open && !direct.sqlite.inTransaction) {
+    const statement = direct.prepare(compiled.sql);
+    if (statement.reader) return statement.all(parameters) as R[];
+  }
   const result = await db.executeQuery<R>({ ...compiled, parameters, queryId: createQueryId() });
   return result.rows;
 }

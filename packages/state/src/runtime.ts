@@ -4,6 +4,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, type Migration, Migrator, SqliteDialect, WithSchemaPlugin } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { BulkThreadImport } from './bulk-import.js';
+import { allowDirectReads } from './compiled-shapes.js';
 import { createStateContext, type StateContext, seedStateClocks } from './context.js';
 import {
   createIfEmpty,
@@ -235,9 +236,11 @@ export class StateRuntime {
       created = createIfEmpty(sqlite, schemaToCreate(dir, options));
       const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
       const profile = readProfile(sqlite, identity);
+      const statements = withStatementCache(sqlite);
       const db = new Kysely<StateDatabase>({
-        dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+        dialect: new SqliteDialect({ database: statements }),
       });
+      allowDirectReads(db, { sqlite, prepare: (sql) => statements.prepare(sql) });
       let ctx = createStateContext(db, {
         dialect: 'sqlite',
         profile,

@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { executeShaped } from '../src/compiled-shapes.js';
+import { allowDirectReads, executeShaped } from '../src/compiled-shapes.js';
+import { withStatementCache } from '../src/statement-cache.js';
 
 const open: Database.Database[] = [];
 afterEach(() => {
@@ -82,5 +83,90 @@ describe('executeShaped', () => {
     expect((await ids(second.db)).length).toBe(3);
     await first.db.destroy();
     await second.db.destroy();
+  });
+
+  describe('direct reads', () => {
+    /** A database whose compiled reads may run on the connection, counting those that do. */
+    function setupDirect() {
+      const sqlite = new Database(':memory:');
+      open.push(sqlite);
+      sqlite.exec(`create table t (id text primary key, n integer, kind text);
+        insert into t values ('a', 1, 'x'), ('b', 2, 'y'), ('c', 3, 'x'), ('d', 4, 'z');`);
+      const statements = withStatementCache(sqlite);
+      // biome-ignore lint/suspicious/noExplicitAny: an ad-hoc schema for the test.
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: statements }) });
+      const direct = { count: 0 };
+      allowDirectReads(db, {
+        sqlite,
+        prepare: (text) => {
+          direct.count += 1;
+          return statements.prepare(text);
+        },
+      });
+      const kinds = (kind: string) =>
+        executeShaped(db, 'kind', [kind], (v) =>
+          db.selectFrom('t').select(['id', 'n']).where('kind', '=', v[0]).orderBy('n'),
+        );
+      return { db, direct, kinds };
+    }
+
+    it('answer as Kysely does, each run with its values', async () => {
+      const { db, direct, kinds } = setupDirect();
+      // The first run compiles the shape (through Kysely's builder); every run reads directly.
+      expect(await kinds('x')).toEqual([
+        { id: 'a', n: 1 },
+        { id: 'c', n: 3 },
+      ]);
+      expect(await kinds('z')).toEqual([{ id: 'd', n: 4 }]);
+      expect(await kinds('none')).toEqual([]);
+      expect(direct.count).toBe(3);
+      const viaKysely = await db
+        .selectFrom('t')
+        .select(['id', 'n'])
+        .where('kind', '=', 'x')
+        .orderBy('n')
+        .execute();
+      expect(await kinds('x')).toEqual(viaKysely);
+      await db.destroy();
+    });
+
+    it('wait for a transaction open on the connection instead of reading inside it', async () => {
+      const { db, direct, kinds } = setupDirect();
+      await kinds('y');
+      const before = direct.count;
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let inserted = () => {};
+      const insertedYet = new Promise<void>((resolve) => {
+        inserted = resolve;
+      });
+      const transaction = db.transaction().execute(async (trx) => {
+        await trx.insertInto('t').values({ id: 'e', n: 5, kind: 'y' }).execute();
+        inserted();
+        await held;
+      });
+      await insertedYet;
+      // Read while the insert is uncommitted: it must not see it, nor join the transaction.
+      let answered: unknown[] | undefined;
+      const read = kinds('y').then((rows) => {
+        answered = rows;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answered).toBeUndefined();
+      expect(direct.count).toBe(before);
+      release();
+      await transaction;
+      await read;
+      // Queued behind the transaction through Kysely, it reads the committed row.
+      expect(answered).toEqual([
+        { id: 'b', n: 2 },
+        { id: 'e', n: 5 },
+      ]);
+      expect(await kinds('y')).toEqual(answered);
+      expect(direct.count).toBe(before + 1);
+      await db.destroy();
+    });
   });
 });
