@@ -156,11 +156,15 @@ const headCache = new WeightedLru<CachedHead>(8 * 1024 * 1024, 4096);
 
 /** The rollout file `path` names now (plain, else `.zst`) and its signature; null if neither. */
 function statRollout(path: string): { actual: string; signature: StatSignature } | null {
-  for (const actual of [plainRolloutPath(path), compressedRolloutPath(path)]) {
-    const signature = statSignature(actual);
-    if (signature !== null) return { actual, signature };
-  }
-  return null;
+  const plain = plainRolloutPath(path);
+  const signature = statSignature(plain);
+  if (signature !== null) return { actual: plain, signature };
+  // Named `.zst` only when the plain file is not there (a list page asks for dozens of heads).
+  const compressed = compressedRolloutPath(path);
+  const compressedSignature = statSignature(compressed);
+  return compressedSignature === null
+    ? null
+    : { actual: compressed, signature: compressedSignature };
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 } from '@skein/protocol';
 import { RolloutError } from './errors.js';
 import { findThreadPath } from './find-thread-path.js';
-import { readHeadSummary } from './head-summary.js';
+import { type RolloutHeadSummary, readHeadSummary } from './head-summary.js';
 import { archivedSessionsDir, normalizeCwd, parseRolloutFileName, sessionsDir } from './layout.js';
 import {
   allCandidates,
@@ -187,6 +187,61 @@ async function inheritedPreview(
   }
 }
 
+/** What a listed item takes from its rollout's head alone (the same while the head is). */
+type HeadFacts = Pick<
+  ThreadListItem,
+  | 'sourceEncoded'
+  | 'modelProvider'
+  | 'cliVersion'
+  | 'originator'
+  | 'gitSha'
+  | 'gitBranch'
+  | 'gitOriginUrl'
+  | 'parentThreadId'
+  | 'forkedFromId'
+  | 'agentNickname'
+  | 'agentRole'
+  | 'createdAt'
+  | 'createdAtMs'
+  | 'historyMode'
+>;
+
+/**
+ * Facts derived from head summaries, kept as long as the summary is (the head cache shares one
+ * summary per unchanged file): a list page re-lists the same heads page after page, and the
+ * parsing behind these (times, ids, the encoded source) is most of an item's cost.
+ */
+const headFactsCache = new WeakMap<RolloutHeadSummary, HeadFacts>();
+
+function headFacts(head: RolloutHeadSummary, meta: SessionMetaLine): HeadFacts {
+  const known = headFactsCache.get(head);
+  if (known !== undefined) return known;
+  const createdAt = head.createdAt ?? meta.timestamp;
+  const spawn = threadSpawnOf(meta.source);
+  const facts: HeadFacts = {
+    sourceEncoded: encodeSessionSource(meta.source),
+    modelProvider: nonEmpty(meta.model_provider),
+    cliVersion: nonEmpty(meta.cli_version),
+    originator: nonEmpty(meta.originator),
+    gitSha: nonEmpty(meta.git?.commit_hash),
+    gitBranch: nonEmpty(meta.git?.branch),
+    gitOriginUrl: nonEmpty(meta.git?.repository_url),
+    // The parent the session meta names (Codex 0.169 lists a 0.131 sub-agent, whose meta names
+    // none, without one).
+    parentThreadId: toId(meta.parent_thread_id),
+    forkedFromId: toId(meta.forked_from_id),
+    agentNickname:
+      nonEmpty(meta.agent_nickname) ??
+      (typeof spawn?.agent_nickname === 'string' ? spawn.agent_nickname : null),
+    agentRole: nonEmpty(meta.agent_role) ?? nonEmpty(meta.agent_type),
+    createdAt,
+    createdAtMs: parseRfc3339Ms(createdAt) ?? parseFileTimestamp(createdAt) ?? 0,
+    historyMode: meta.history_mode === 'paginated' ? 'paginated' : 'legacy',
+  };
+  headFactsCache.set(head, facts);
+  return facts;
+}
+
 /** Reads one candidate's head; null when it is not listable or filtered out. */
 export async function summarizeRolloutFile(
   path: string,
@@ -213,7 +268,8 @@ export async function summarizeRolloutFile(
   ) {
     return null;
   }
-  const provider = nonEmpty(meta.model_provider);
+  const facts = headFacts(head, meta);
+  const provider = facts.modelProvider;
   if (context.modelProviders.length > 0) {
     const matches =
       provider === null
@@ -237,8 +293,6 @@ export async function summarizeRolloutFile(
   // one only once it has one.
   if (preview === null && !context.archived) return null;
   const updatedAtMs = mtimeMs ?? head.file.mtimeMs;
-  const createdAt = head.createdAt ?? meta.timestamp;
-  const spawn = threadSpawnOf(meta.source);
   return {
     path: head.file.path,
     threadId: head.threadId,
@@ -246,28 +300,24 @@ export async function summarizeRolloutFile(
     firstUserMessage: head.firstUserMessage,
     cwd: meta.cwd,
     source,
-    sourceEncoded: encodeSessionSource(meta.source),
+    sourceEncoded: facts.sourceEncoded,
     modelProvider: provider,
-    cliVersion: nonEmpty(meta.cli_version),
-    originator: nonEmpty(meta.originator),
-    gitSha: nonEmpty(meta.git?.commit_hash),
-    gitBranch: nonEmpty(meta.git?.branch),
-    gitOriginUrl: nonEmpty(meta.git?.repository_url),
-    // The parent the session meta names (Codex 0.169 lists a 0.131 sub-agent, whose meta names
-    // none, without one).
-    parentThreadId: toId(meta.parent_thread_id),
-    forkedFromId: toId(meta.forked_from_id),
-    agentNickname:
-      nonEmpty(meta.agent_nickname) ??
-      (typeof spawn?.agent_nickname === 'string' ? spawn.agent_nickname : null),
-    agentRole: nonEmpty(meta.agent_role) ?? nonEmpty(meta.agent_type),
-    createdAt,
-    createdAtMs: parseRfc3339Ms(createdAt) ?? parseFileTimestamp(createdAt) ?? 0,
+    cliVersion: facts.cliVersion,
+    originator: facts.originator,
+    gitSha: facts.gitSha,
+    gitBranch: facts.gitBranch,
+    gitOriginUrl: facts.gitOriginUrl,
+    parentThreadId: facts.parentThreadId,
+    forkedFromId: facts.forkedFromId,
+    agentNickname: facts.agentNickname,
+    agentRole: facts.agentRole,
+    createdAt: facts.createdAt,
+    createdAtMs: facts.createdAtMs,
     updatedAt: new Date(updatedAtMs).toISOString(),
     updatedAtMs,
     archived: context.archived,
     name: null,
-    historyMode: meta.history_mode === 'paginated' ? 'paginated' : 'legacy',
+    historyMode: facts.historyMode,
     sessionMeta: meta,
   };
 }

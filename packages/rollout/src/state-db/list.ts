@@ -30,7 +30,12 @@ import {
   type ThreadListItem,
 } from '../listing.js';
 import { CwdNormalizer } from './files.js';
-import { type RepairOptions, readRepairRolloutPath, reconcileRolloutFile } from './repair.js';
+import {
+  type RepairOptions,
+  readRepairRolloutPath,
+  reconcileRolloutFile,
+  rowPointsAtFile,
+} from './repair.js';
 
 /**
  * `listThreadsWithDb`: the file listing's options plus the state DB, a sort key it knows, and
@@ -421,6 +426,7 @@ export async function listThreadsWithDb(
       }
       const row = repaired.has(item.threadId) ? undefined : (known.get(item.threadId) ?? null);
       repaired.add(item.threadId);
+      if (row != null && rowPointsAtFile(row, item.path, repair)) continue;
       await readRepairRolloutPath(db, item.path, { ...repair, threadId: item.threadId, row });
     }
     const dbPage = await listFromDb(db, codexHome, options);

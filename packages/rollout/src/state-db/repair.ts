@@ -48,6 +48,20 @@ function archivedFor(path: string, options: RepairOptions): boolean | undefined 
 }
 
 /**
+ * Whether a row already points at the file at `path`, with the archived flag the file's
+ * location gives: nothing for a read-repair to do (decided without a promise, so a page of
+ * unchanged rows costs no awaits).
+ */
+export function rowPointsAtFile(
+  row: Pick<ThreadLocation, 'rolloutPath' | 'archived'>,
+  path: string,
+  options: RepairOptions,
+): boolean {
+  const archived = archivedFor(path, options) ?? row.archived;
+  return row.rolloutPath === plainRolloutPath(path) && row.archived === archived;
+}
+
+/**
  * Re-derives a thread's row from its rollout file (spec rollout-state §5.7): full extraction,
  * existing git kept (by the upsert), an explicit title (one that differs from the first user
  * message) kept, the archived flag from the file's location, and the rollout's memory mode (names
@@ -124,12 +138,10 @@ export async function readRepairRolloutPath(
           ? undefined
           : await getThread(db.ctx, id);
     if (row) {
-      const rolloutPath = plainRolloutPath(path);
-      const archived = archivedFor(path, options) ?? row.archived;
-      if (row.rolloutPath === rolloutPath && row.archived === archived) return 'unchanged';
+      if (rowPointsAtFile(row, path, options)) return 'unchanged';
       await setThreadArchived(db.ctx, row.id, {
-        archived,
-        rolloutPath,
+        archived: archivedFor(path, options) ?? row.archived,
+        rolloutPath: plainRolloutPath(path),
         archivedAtMs: row.archivedAtMs ?? row.updatedAtMs,
       });
       return 'repaired';
