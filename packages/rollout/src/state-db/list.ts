@@ -89,27 +89,26 @@ export function threadListItemToMetadata(
     item.sourceEncoded,
     item.modelProvider ?? defaultProvider,
   );
-  return {
-    ...meta,
-    updatedAtMs: item.updatedAtMs,
-    recencyAtMs: item.updatedAtMs,
-    cwd: item.cwd,
-    cliVersion: item.cliVersion ?? '',
-    title: item.firstUserMessage ?? '',
-    name: item.name,
-    preview: item.preview,
-    firstUserMessage: item.firstUserMessage ?? '',
-    archived: item.archived,
-    gitSha: item.gitSha,
-    gitBranch: item.gitBranch,
-    gitOriginUrl: item.gitOriginUrl,
-    parentThreadId: item.parentThreadId,
-    forkedFromId: item.forkedFromId,
-    agentNickname: item.agentNickname,
-    agentRole: item.agentRole,
-    historyMode: item.historyMode,
-    originator: item.originator,
-  };
+  // The defaults are a fresh record: the head's facts are set in place.
+  meta.updatedAtMs = item.updatedAtMs;
+  meta.recencyAtMs = item.updatedAtMs;
+  meta.cwd = item.cwd;
+  meta.cliVersion = item.cliVersion ?? '';
+  meta.title = item.firstUserMessage ?? '';
+  meta.name = item.name;
+  meta.preview = item.preview;
+  meta.firstUserMessage = item.firstUserMessage ?? '';
+  meta.archived = item.archived;
+  meta.gitSha = item.gitSha;
+  meta.gitBranch = item.gitBranch;
+  meta.gitOriginUrl = item.gitOriginUrl;
+  meta.parentThreadId = item.parentThreadId;
+  meta.forkedFromId = item.forkedFromId;
+  meta.agentNickname = item.agentNickname;
+  meta.agentRole = item.agentRole;
+  meta.historyMode = item.historyMode;
+  meta.originator = item.originator;
+  return meta;
 }
 
 /**
@@ -124,27 +123,25 @@ export function fileRowWithDb(
   row: ThreadMetadata | undefined,
   defaultProvider: string,
 ): ThreadMetadata {
-  const fromFile = threadListItemToMetadata(item, defaultProvider);
-  if (row === undefined) return fromFile;
-  return {
-    ...fromFile,
-    title: row.title,
-    name: row.name,
-    firstUserMessage: row.firstUserMessage,
-    preview:
-      item.historyMode === 'paginated' && row.preview !== '' ? row.preview : fromFile.preview,
-    model: row.model,
-    reasoningEffort: row.reasoningEffort,
-    recencyAtMs: row.recencyAtMs,
-    threadSource: row.threadSource,
-    tokensUsed: row.tokensUsed,
-    sandboxPolicy: row.sandboxPolicy,
-    approvalMode: row.approvalMode,
-    memoryMode: row.memoryMode,
-    gitSha: row.gitSha ?? fromFile.gitSha,
-    gitBranch: row.gitBranch ?? fromFile.gitBranch,
-    gitOriginUrl: row.gitOriginUrl ?? fromFile.gitOriginUrl,
-  };
+  // A fresh record: the DB's facts are laid over it in place.
+  const merged = threadListItemToMetadata(item, defaultProvider);
+  if (row === undefined) return merged;
+  merged.title = row.title;
+  merged.name = row.name;
+  merged.firstUserMessage = row.firstUserMessage;
+  if (item.historyMode === 'paginated' && row.preview !== '') merged.preview = row.preview;
+  merged.model = row.model;
+  merged.reasoningEffort = row.reasoningEffort;
+  merged.recencyAtMs = row.recencyAtMs;
+  merged.threadSource = row.threadSource;
+  merged.tokensUsed = row.tokensUsed;
+  merged.sandboxPolicy = row.sandboxPolicy;
+  merged.approvalMode = row.approvalMode;
+  merged.memoryMode = row.memoryMode;
+  merged.gitSha = row.gitSha ?? merged.gitSha;
+  merged.gitBranch = row.gitBranch ?? merged.gitBranch;
+  merged.gitOriginUrl = row.gitOriginUrl ?? merged.gitOriginUrl;
+  return merged;
 }
 
 function dbParams(options: ListThreadsWithDbOptions): ListThreadsParams {
