@@ -111,6 +111,11 @@ describe('SIGKILL of skein rename / archive / unarchive', () => {
           lost += Number(!allowed.includes(onDisk)) + Number(!allowed.includes(shown));
           losses.push({ args, killed: !finished, allowed, onDisk, shown });
         }
+        // All or nothing: the next open shows the name the index holds, old or new.
+        if (shown !== onDisk) {
+          incoherent += 1;
+          losses.push({ args, killed: !finished, onDisk, shown });
+        }
         ackedName = onDisk;
       } else {
         const files = rolloutFilesOnDisk(home, toggled);

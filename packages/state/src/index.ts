@@ -131,6 +131,16 @@ export type {
   ThreadSpawnEdgesTable,
   ThreadsTable,
 } from './schema.js';
+export {
+  dropRenameIntent,
+  isRenameIntentAbandoned,
+  listRenameIntents,
+  type NewRenameIntent,
+  RENAME_INTENT_STALE_MS,
+  type RenameIntent,
+  recordRenameIntent,
+  storedThreadName,
+} from './sidecar/rename-intents.js';
 export { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
 export { type CountThreadsFilter, countListableThreads } from './threads/count.js';

@@ -3,7 +3,8 @@ import type { Generated, Kysely, Migration } from 'kysely';
 /**
  * Skein's own SQLite file beside Codex's (`skein_1.sqlite`): what only Skein needs and Codex
  * must never see — who holds Skein's side of the backfill lease (so a dead Skein holder is
- * replaced at once instead of after Codex's 15-minute lease), the last import's counters, and
+ * replaced at once instead of after Codex's 15-minute lease), the last import's counters, the
+ * renames under way (so one a crash cut short is settled at the next open), and
  * for a Codex 0.131 DB what 0.169 would add to it (recency, read receipts). Codex ignores the
  * file; losing it loses only what a 0.131 DB cannot hold. When a newer Codex migrates the DB,
  * Skein hands the receipts over to Codex's new table (sidecar/handover.ts).
@@ -13,6 +14,7 @@ export interface SidecarDatabase {
   backfill_progress: BackfillProgressTable;
   skein_thread_recency: SidecarRecencyTable;
   thread_read_receipts: SidecarReadReceiptsTable;
+  rename_intents: SidecarRenameIntentsTable;
 }
 
 type Int = number | string | bigint;
@@ -59,6 +61,26 @@ export interface SidecarReadReceiptsTable {
   first_unread_turn: string | null;
   revision: string;
   last_published_turn: string | null;
+}
+
+/**
+ * A rename under way (see `sidecar/rename-intents.ts`): committed before the rename writes
+ * Codex's DB and the name index, deleted once it has, so a rename whose process died in between
+ * is settled by the next open.
+ */
+export interface SidecarRenameIntentsTable {
+  id: Generated<number>;
+  thread_id: string;
+  /** The name being set; null clears it. */
+  name: string | null;
+  /** The DB's stored name (the column a rename writes) when the intent was written. */
+  db_name_before: string | null;
+  /** The thread's current name in `session_index.jsonl` then; null: none. */
+  index_name_before: string | null;
+  owner_host: string;
+  owner_pid: number;
+  owner_start_token: string;
+  created_at_ms: Int;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists.
@@ -116,10 +138,35 @@ const recencyAndReadReceipts: Migration = {
   },
 };
 
+/** Renames under way, so one cut short between Codex's DB and the name index is settled. */
+const renameIntents: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('rename_intents')
+      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('thread_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text')
+      .addColumn('db_name_before', 'text')
+      .addColumn('index_name_before', 'text')
+      .addColumn('owner_host', 'text', (c) => c.notNull())
+      .addColumn('owner_pid', 'integer', (c) => c.notNull())
+      .addColumn('owner_start_token', 'text', (c) => c.notNull())
+      .addColumn('created_at_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    // A read of one thread looks for its intents.
+    await db.schema
+      .createIndex('idx_rename_intents_thread_id')
+      .on('rename_intents')
+      .column('thread_id')
+      .execute();
+  },
+};
+
 /** The sidecar's migrations, in order. A released one is never edited. */
 export const SIDECAR_MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001_leases_and_progress': leasesAndProgress,
   '0002_recency_and_read_receipts': recencyAndReadReceipts,
+  '0003_rename_intents': renameIntents,
 });
 
 /**

@@ -26,6 +26,12 @@ export {
   threadListItemToMetadata,
 } from './list.js';
 export {
+  beginRenameIntent,
+  endRenameIntent,
+  type SettledRenames,
+  settleRenameIntents,
+} from './rename-intents.js';
+export {
   type RepairOptions,
   type RepairResult,
   readRepairRolloutPath,

@@ -12,6 +12,7 @@ import { readSessionMetaLine } from '../head-summary.js';
 import { parseRolloutFileName, sessionsDir } from '../layout.js';
 import { resolveSqliteHome } from '../sqlite-home.js';
 import { type BackfillOptions, type BackfillProgress, runBackfill } from './backfill.js';
+import { settleRenameIntents } from './rename-intents.js';
 
 /**
  * `initStateDb`'s options: the home, where its DBs are, how long to wait for another process's
@@ -86,7 +87,8 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
     const deadline = Date.now() + waitMs;
     // Bounded: one iteration per poll until the deadline, plus the first.
     for (let round = 0; round <= Math.ceil(waitMs / pollMs) + 1; round += 1) {
-      if ((await readBackfillState(runtime)).status === 'complete') return runtime;
+      if ((await readBackfillState(runtime)).status === 'complete')
+        return settled(runtime, options.codexHome);
       // A schema Skein does not write (a newer Codex's): its rows are what there is.
       if (runtime.readOnlyReason !== null) return runtime;
       await runBackfill(runtime, {
@@ -98,7 +100,7 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
         ...options.backfill,
       });
       const state = await readBackfillState(runtime);
-      if (state.status === 'complete') return runtime;
+      if (state.status === 'complete') return settled(runtime, options.codexHome);
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new StateError(
@@ -122,6 +124,15 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
     await runtime.close();
     throw error;
   }
+}
+
+/**
+ * The handle, once the renames a killed process left half done are settled (see
+ * rename-intents.ts). A failure there leaves them for the next open: it never fails this one.
+ */
+async function settled(runtime: StateDb, codexHome: string): Promise<StateDb> {
+  await settleRenameIntents(runtime, codexHome).catch(() => undefined);
+  return runtime;
 }
 
 /**

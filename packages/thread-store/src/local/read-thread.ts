@@ -3,8 +3,9 @@
  * SQLite first, verified against the rollout head, then the filesystem; names from the row or
  * the name index; links out of the home refused.
  *
- * Crash safety: reads, but for hiding the row of an unreadable rollout (one UPDATE): a crash
- * leaves the row either hidden or as it was, and the next read hides it again.
+ * Crash safety: reads, but for hiding the row of an unreadable rollout (one UPDATE) and settling
+ * a rename a killed process left half done (one UPDATE of the name, then its intent dropped): a
+ * crash leaves the row either changed or as it was, and the next read does it again.
  */
 import { realpathSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import {
   readThreadHistory,
   resolveRolloutFile,
   rolloutPathInHome,
+  settleRenameIntents,
   threadSpawnOf,
 } from '@skein/rollout';
 import { getThread, hideUnreadableThread, type ThreadMetadata } from '@skein/state';
@@ -123,6 +125,18 @@ export async function stateRow(
 }
 
 /**
+ * A rename of this thread that a killed process left half done (index new, DB old) is finished
+ * before the row is read, so a long-running reader does not wait for its next open to see it.
+ * One indexed sidecar query when there is none; a failure leaves it for the next open.
+ */
+async function settleThreadRename(host: LocalStoreHost, threadId: ThreadId): Promise<void> {
+  if (host.stateDb === undefined) return;
+  await settleRenameIntents(host.stateDb, host.codexHome, { threadId }).catch((error: unknown) =>
+    host.warn(`failed to settle a rename of ${threadId}: ${messageOf(error)}`),
+  );
+}
+
+/**
  * A row as this home sees it: its rollout path re-rooted here when the home was copied or
  * moved, or '' when it names no place in this home (then the file is searched for; nothing
  * outside the home is read or written through a row).
@@ -155,6 +169,7 @@ export async function readLocalThread(
   const { threadId } = params;
   const includeArchived = params.includeArchived ?? false;
   const includeHistory = params.includeHistory ?? false;
+  await settleThreadRename(host, threadId);
   const row = await stateRow(host, threadId);
 
   // Step A: SQLite first, verified against the rollout's own session meta.

@@ -5,11 +5,19 @@
  *
  * Crash safety: SQLite is written first, the rollout after; a crash between leaves the row
  * ahead of the rollout (no file half-written: each is one append); repeating the update
- * completes it. A name is written to the DB and the name index in one DB transaction that
- * commits after the index append, so a crash leaves both names old or both new.
+ * completes it. A name has the name index as its commit point: the DB transaction that sets it
+ * commits after the index write, under an intent recorded in Skein's sidecar beforehand. A
+ * crash before the index write leaves both names old; one after it and before the commit
+ * leaves the index new and the DB old until the next open (or read of the thread) settles the
+ * intent and brings the DB to the index's name (`settleRenameIntents`).
  */
 import { stat } from 'node:fs/promises';
-import { resolveRolloutFile, type SessionMetaLine } from '@skein/rollout';
+import {
+  beginRenameIntent,
+  endRenameIntent,
+  resolveRolloutFile,
+  type SessionMetaLine,
+} from '@skein/rollout';
 import {
   getThread,
   patchThreadMetadata,
@@ -211,9 +219,17 @@ async function applyRolloutCompat(
     if (db === undefined) {
       await indexName();
     } else {
-      // One write transaction spans both halves: the DB's name commits only once the index
-      // holds it, so a process killed between them leaves neither (the DB half stays
-      // best-effort, spec §6.6: if it fails, the index is still written).
+      // The index is the commit point: the DB's name is written in a transaction that commits
+      // only after the index holds the name. A process killed between the index write and the
+      // commit leaves the index new and the DB old; the intent, committed first, lets the next
+      // open finish the DB half (rename-intents.ts in the rollout package). The DB half stays
+      // best-effort (spec §6.6): if it fails, the index is still written.
+      const intent = await beginRenameIntent(db, host.codexHome, threadId, name).catch(
+        (error: unknown) => {
+          host.warn(`failed to record the rename of ${threadId}: ${messageOf(error)}`);
+          return undefined;
+        },
+      );
       try {
         await writeTransaction(db.ctx, async (trx) => {
           const updated = await patchThreadMetadata({ ...db.ctx, db: trx }, threadId, { name });
@@ -224,6 +240,12 @@ async function applyRolloutCompat(
         if (error instanceof ThreadStoreError && !indexed) throw error;
         host.warn(`failed to set thread name in the state db: ${messageOf(error)}`);
         if (!indexed) await indexName();
+      } finally {
+        if (intent !== undefined) {
+          await endRenameIntent(db, intent).catch((error: unknown) =>
+            host.warn(`failed to drop the rename intent of ${threadId}: ${messageOf(error)}`),
+          );
+        }
       }
     }
   }
