@@ -8,11 +8,19 @@ import {
   type FixtureManifest,
   type FixtureName,
   installFixtureHome,
+  LineChild,
   type ManifestThread,
 } from '@skein/test-support';
 import { runCli } from '../src/index.js';
 
 export const CLI = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** The built CLI on `home` as a child process (its lines read as they come; kill it at will). */
+export function cliProcess(home: string, args: readonly string[]): LineChild {
+  return new LineChild(process.execPath, [CLI, '--codex-home', home, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+}
 
 export interface RunResult {
   code: number;

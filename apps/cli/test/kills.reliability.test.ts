@@ -8,7 +8,6 @@
 import {
   budget,
   indexedNameOnDisk,
-  LineChild,
   Rng,
   recordFigures,
   removeTempDir,
@@ -16,18 +15,12 @@ import {
   sleep,
 } from '@skein/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, fixture, thread } from './helpers.js';
+import { cliProcess, fixture, thread } from './helpers.js';
 
 const homes: string[] = [];
 afterAll(() => {
   for (const home of homes) removeTempDir(home);
 });
-
-function cliProcess(home: string, args: string[]): LineChild {
-  return new LineChild(process.execPath, [CLI, '--codex-home', home, ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-}
 
 interface ShowJson {
   thread: { id: string; name: string | null };

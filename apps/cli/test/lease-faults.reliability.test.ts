@@ -19,7 +19,7 @@ import {
   writeSyntheticHome,
 } from '@skein/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI } from './helpers.js';
+import { cliProcess } from './helpers.js';
 
 const HOLDER = fileURLToPath(new URL('./reliability/lease-holder.mjs', import.meta.url));
 const APP_SERVER = join(import.meta.dirname, '..', '..', 'app-server', 'dist', 'main.js');
@@ -28,16 +28,10 @@ afterAll(() => {
   for (const home of homes) removeTempDir(home);
 });
 
-function skeinRun(home: string, args: string[]): LineChild {
-  return new LineChild(process.execPath, [CLI, '--codex-home', home, ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-}
-
 /** Runs `skein` to the end: exit code, stdout as one string, stderr, time taken. */
 async function skeinTimed(home: string, args: string[]) {
   const started = Date.now();
-  const run = skeinRun(home, args);
+  const run = cliProcess(home, args);
   const exit = await run.exited;
   return {
     code: exit.code,
@@ -128,7 +122,10 @@ describe('backfill lease faults', () => {
     ) {
       // `backfill` on a complete index has nothing to import: then only a reindex can be cut.
       const complete = backfillSnapshot(home).status === 'complete';
-      const run = skeinRun(home, [!complete && rng.chance(0.5) ? 'backfill' : 'reindex', '--json']);
+      const run = cliProcess(home, [
+        !complete && rng.chance(0.5) ? 'backfill' : 'reindex',
+        '--json',
+      ]);
       // Mostly killed once the import runs, at a random point of it; sometimes while starting.
       const waitForImport = rng.chance(0.8);
       if (waitForImport) {

@@ -16,7 +16,7 @@ import { FIXTURE_NAMES, indexedNameOnDisk, LineChild, removeTempDir } from '@ske
 import { openHomeStore } from '@skein/thread-stores';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, fixture, thread } from './helpers.js';
+import { cliProcess, fixture, thread } from './helpers.js';
 
 const RENAME_STEPS = fileURLToPath(new URL('./reliability/rename-steps.mjs', import.meta.url));
 
@@ -24,12 +24,6 @@ const homes: string[] = [];
 afterAll(() => {
   for (const home of homes) removeTempDir(home);
 });
-
-function cliProcess(home: string, args: string[]): LineChild {
-  return new LineChild(process.execPath, [CLI, '--codex-home', home, ...args], {
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-}
 
 async function shownName(home: string, id: string): Promise<string | null> {
   const show = cliProcess(home, ['show', id, '--json', '--metadata-only']);

@@ -10,24 +10,13 @@ import {
   patchThreadMetadata,
   RENAME_INTENT_STALE_MS,
   recordRenameIntent,
-  StateRuntime,
   storedThreadName,
   upsertThread,
 } from '../src/index.js';
-import { sampleThread } from './helpers.js';
+import { closeOpened, openRuntime, sampleThread } from './helpers.js';
 
-const opened: StateRuntime[] = [];
-async function open(dir: string, createSchema?: string): Promise<StateRuntime> {
-  const runtime = await StateRuntime.open({
-    sqliteHome: dir,
-    ...(createSchema ? { createSchema } : {}),
-  });
-  opened.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  for (const runtime of opened.splice(0)) await runtime.close();
-});
+const open = openRuntime;
+afterEach(closeOpened);
 
 /** A pid that just exited (its process is gone and reaped). */
 function exitedPid(): number {

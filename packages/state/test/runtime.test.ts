@@ -14,20 +14,10 @@ import {
   stateDbPath,
   upsertThread,
 } from '../src/index.js';
-import { sampleThread } from './helpers.js';
+import { closeOpened, openRuntime, sampleThread } from './helpers.js';
 
-const opened: StateRuntime[] = [];
-async function open(dir: string, createSchema?: string): Promise<StateRuntime> {
-  const runtime = await StateRuntime.open({
-    sqliteHome: dir,
-    ...(createSchema ? { createSchema } : {}),
-  });
-  opened.push(runtime);
-  return runtime;
-}
-afterEach(async () => {
-  for (const runtime of opened.splice(0)) await runtime.close();
-});
+const open = openRuntime;
+afterEach(closeOpened);
 
 /** Schema objects and migration rows as SQLite stores them, for before/after comparisons. */
 function snapshot(path: string): { schema: string[]; migrations: string[] } {
