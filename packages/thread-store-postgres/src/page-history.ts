@@ -17,6 +17,7 @@ import {
   ThreadStoreError,
   type TurnPage,
 } from '@skein/thread-store';
+import { sql } from 'kysely';
 import { type PgStoreHost, runPg } from './store-host.js';
 
 /** One page of a thread's turns. */
@@ -43,6 +44,16 @@ export async function listPgItems(host: PgStoreHost, params: ListItemsParams): P
   });
 }
 
+/** A row of `historyLines`' statement (bigints as PostgreSQL's driver gives them: text). */
+interface HistoryRow {
+  archived: number | string | null;
+  generation: string | number | null;
+  item_count: string | number | null;
+  seq: string | number | null;
+  item_json: string | null;
+  created_at_ms: string | number | null;
+}
+
 /**
  * A written thread's history as rollout lines (each item with the time it was accepted),
  * in order. One statement reads the archived flag and the rows after the cached prefix, so
@@ -56,25 +67,21 @@ async function historyLines(
 ): Promise<RolloutLine[]> {
   const cache = host.historyCache;
   const after = cache.cachedCount(threadId);
+  // One statement, so the thread's row and its items come from one snapshot: the thread's row
+  // first, then the items after the cached prefix with its columns null (a long history does
+  // not carry the thread's columns on every item row).
   const rows = await runPg(() =>
-    host.db
-      .selectFrom('threads as t')
-      .leftJoin('thread_store_threads as s', 's.thread_id', 't.id')
-      .leftJoin('thread_store_items as i', (join) =>
-        join.onRef('i.thread_id', '=', 't.id').on('i.seq', '>', after),
-      )
-      .select([
-        't.archived',
-        't.created_at_ms as generation',
-        's.item_count',
-        'i.seq',
-        'i.item_json',
-        'i.created_at_ms',
-      ])
-      .where('t.id', '=', threadId)
-      .orderBy('i.seq')
-      .execute(),
-  );
+    sql<HistoryRow>`select t.archived, t.created_at_ms as generation, s.item_count,
+        null::bigint as seq, null::text as item_json, null::bigint as created_at_ms
+      from threads t left join thread_store_threads s on s.thread_id = t.id
+      where t.id = ${threadId}
+      union all
+      select null, null, null, i.seq, i.item_json, i.created_at_ms
+      from thread_store_items i
+      where i.thread_id = ${threadId} and i.seq > ${after}
+        and exists (select 1 from threads t where t.id = ${threadId})
+      order by seq nulls first`.execute(host.db),
+  ).then((result) => result.rows);
   const head = rows[0];
   if (head === undefined) throw ThreadStoreError.threadNotFound(threadId);
   if (Number(head.archived) !== 0 && includeArchived !== true) {
@@ -92,8 +99,11 @@ async function historyLines(
   // The cached array grows in place (pages that hold it see a longer prefix, never another
   // history); the entry object is new so the cache's byte count stays right.
   const entry = { generation, lines: cached?.lines ?? [], bytes: cached?.bytes ?? 0 };
+  // Items appended together share their time: each distinct time is formatted once.
+  let stampMs: string | number | null = null;
+  let stamp = '';
   for (const row of rows) {
-    if (row.item_json === null) continue; // the join's one row when no rows are new
+    if (row.item_json === null) continue; // the thread's row
     // A concurrent page may have cached some of these rows already; seq is dense from 1.
     const seq = Number(row.seq);
     if (seq <= entry.lines.length) continue;
@@ -104,8 +114,15 @@ async function historyLines(
     // The parsed object becomes the line (no copy: this runs for every item of the thread).
     const line = JSON.parse(row.item_json) as RolloutLine;
     // Rows from before items were stamped have no time: an empty timestamp reads as unknown.
-    line.timestamp =
-      row.created_at_ms === null ? '' : new Date(Number(row.created_at_ms)).toISOString();
+    if (row.created_at_ms === null) {
+      line.timestamp = '';
+    } else {
+      if (row.created_at_ms !== stampMs) {
+        stampMs = row.created_at_ms;
+        stamp = new Date(Number(stampMs)).toISOString();
+      }
+      line.timestamp = stamp;
+    }
     entry.lines.push(line);
     entry.bytes += row.item_json.length;
   }
