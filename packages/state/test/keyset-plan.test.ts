@@ -32,6 +32,15 @@ async function preparedDuring(
   return texts;
 }
 
+/** SQLite's plan for `text` (its parameters bound to null), one step a line. */
+function planOf(runtime: StateRuntime, text: string): string {
+  return runtime.sqlite
+    .prepare(`explain query plan ${text}`)
+    .all(...Array.from({ length: (text.match(/\?/g) ?? []).length }, () => null))
+    .map((row) => (row as { detail: string }).detail)
+    .join('\n');
+}
+
 describe.each(['0.131.0', '0.169.0'])('keyset pages on a Codex %s DB', (schema) => {
   it.each([
     ['createdAt', 'desc', 'created_at_ms<?'],
@@ -66,11 +75,7 @@ describe.each(['0.131.0', '0.169.0'])('keyset pages on a Codex %s DB', (schema) 
     // The statement of a page after a cursor (it binds the cursor's time and id).
     const paged = texts.find((text) => text.includes('from "threads"') && text.includes(' or ('));
     expect(paged, texts.join('\n')).toBeDefined();
-    const plan = runtime.sqlite
-      .prepare(`explain query plan ${paged}`)
-      .all(...Array.from({ length: (paged?.match(/\?/g) ?? []).length }, () => null))
-      .map((row) => (row as { detail: string }).detail)
-      .join('\n');
+    const plan = planOf(runtime, paged as string);
     // One seek in the sort order: no OR of two index searches, no sort of what follows.
     expect(plan).not.toContain('MULTI-INDEX OR');
     expect(plan).not.toContain('TEMP B-TREE');
@@ -112,11 +117,7 @@ describe.each(['0.131.0', '0.169.0'])('archived listings on a Codex %s DB', (sch
     expect(seen).toEqual(expected);
     const listing = texts.find((text) => text.includes('"threads".*'));
     expect(listing, texts.join('\n')).toBeDefined();
-    const plan = runtime.sqlite
-      .prepare(`explain query plan ${listing}`)
-      .all(...Array.from({ length: (listing?.match(/\?/g) ?? []).length }, () => null))
-      .map((row) => (row as { detail: string }).detail)
-      .join('\n');
+    const plan = planOf(runtime, listing as string);
     expect(plan).toContain(`USING INDEX ${index}`);
   });
 });
