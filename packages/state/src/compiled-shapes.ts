@@ -35,11 +35,12 @@ const directReadsByDb = new WeakMap<Kysely<any>, DirectReads>();
 
 /**
  * Lets `executeShaped` run `db`'s compiled reads on the connection directly: Kysely's executor
- * (plugins, connection provider, driver lock, its promise hops) costs ~15 µs a query, more than
- * SQLite spends on a point lookup. Only for an instance without result-transforming plugins,
- * and only while no transaction is open on the connection: a transaction belongs to whoever
- * holds Kysely's connection, and a statement run beside it would join it (those reads wait
- * their turn through Kysely).
+ * (plugins, connection provider, driver lock, its promise hops) costs 3-5 µs a query with warm
+ * code (a list page's two queries: 6-10 µs of ~130) and more while the code is still cold, as
+ * much as SQLite spends on a point lookup. Only for an instance without result-transforming
+ * plugins, and only while no transaction is open on the connection: a transaction belongs to
+ * whoever holds Kysely's connection, and a statement run beside it would join it (those reads
+ * wait their turn through Kysely).
  */
 // biome-ignore lint/suspicious/noExplicitAny: any database's Kysely instance.
 export function allowDirectReads(db: Kysely<any>, direct: DirectReads): void {

@@ -18,5 +18,6 @@ export function sqliteAfterKey(
   const at = sql.raw(op);
   if (threadId === null) return sql<SqlBool>`${column} ${at} ${timestampMs}`;
   const upTo = sql.raw(op === '<' ? '<=' : '>=');
-  return sql<SqlBool>`(${column} ${upTo} ${timestampMs} and (${column} ${at} ${timestampMs} or (${column} = ${timestampMs} and ${id} ${at} ${threadId})))`;
+  const tie = sql<SqlBool>`(${column} = ${timestampMs} and ${id} ${at} ${threadId})`;
+  return sql<SqlBool>`(${column} ${upTo} ${timestampMs} and (${column} ${at} ${timestampMs} or ${tie}))`;
 }
