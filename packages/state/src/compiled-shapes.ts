@@ -21,13 +21,11 @@ interface CompiledShape {
   slots: number[];
 }
 
-/**
- * A SQLite connection whose compiled reads may skip Kysely's executor: the connection and the
- * statement cache Kysely's dialect prepares through (so both paths share prepared statements).
- */
+/** Where a SQLite connection's compiled reads may skip Kysely's executor (a `StatementCache`). */
 export interface DirectReads {
-  sqlite: { readonly open: boolean; readonly inTransaction: boolean };
-  prepare(sql: string): { readonly reader: boolean; all(parameters: unknown): unknown[] };
+  directly(
+    sql: string,
+  ): { readonly reader: boolean; all(parameters: unknown): unknown[] } | undefined;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any database's Kysely instance keys the map.
@@ -38,9 +36,7 @@ const directReadsByDb = new WeakMap<Kysely<any>, DirectReads>();
  * (plugins, connection provider, driver lock, its promise hops) costs 3-5 µs a query with warm
  * code (a list page's two queries: 6-10 µs of ~130) and more while the code is still cold, as
  * much as SQLite spends on a point lookup. Only for an instance without result-transforming
- * plugins, and only while no transaction is open on the connection: a transaction belongs to
- * whoever holds Kysely's connection, and a statement run beside it would join it (those reads
- * wait their turn through Kysely).
+ * plugins; `direct` hands out no statement while a transaction is open on the connection.
  */
 // biome-ignore lint/suspicious/noExplicitAny: any database's Kysely instance.
 export function allowDirectReads(db: Kysely<any>, direct: DirectReads): void {
@@ -82,11 +78,8 @@ export async function executeShaped<R>(
   const { compiled, slots } = entry;
   const parameters = new Array<unknown>(slots.length);
   for (let i = 0; i < slots.length; i += 1) parameters[i] = values[slots[i] as number];
-  const direct = directReadsByDb.get(db);
-  if (direct?.sqlite.open && !direct.sqlite.inTransaction) {
-    const statement = direct.prepare(compiled.sql);
-    if (statement.reader) return statement.all(parameters) as R[];
-  }
+  const statement = directReadsByDb.get(db)?.directly(compiled.sql);
+  if (statement?.reader) return statement.all(parameters) as R[];
   const result = await db.executeQuery<R>({ ...compiled, parameters, queryId: createQueryId() });
   return result.rows;
 }

@@ -1,9 +1,9 @@
-import type { Database } from 'better-sqlite3';
 import { type Kysely, sql } from 'kysely';
 import { TimestampAllocator } from './clock.js';
 import { detectStateSqlDialect, type StateSqlDialect } from './dialect.js';
 import { SKEIN_THREADS_PROFILE, type ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
+import type { StatementCache } from './statement-cache.js';
 import { SqliteThreadRowUpdates } from './threads/sqlite-row-updates.js';
 
 /**
@@ -49,8 +49,8 @@ export interface ThreadSearchIndex {
 /**
  * A `StateContext` over a Kysely handle: the dialect (detected when not given), the `threads`
  * layout it queries (Codex's, or Skein's PostgreSQL schema), the default provider and the time
- * allocators. `sqlite`, the connection a SQLite `db` wraps, gives small row updates their
- * prepared-statement path.
+ * allocators. `statements`, the statement cache of the SQLite connection `db` wraps, gives
+ * small row updates their prepared-statement path.
  */
 export function createStateContext(
   db: Kysely<StateDatabase>,
@@ -58,7 +58,7 @@ export function createStateContext(
     dialect?: StateSqlDialect;
     defaultProvider?: string;
     profile?: ThreadsProfile;
-    sqlite?: Database;
+    statements?: Pick<StatementCache, 'directly'>;
   } = {},
 ): StateContext {
   return {
@@ -68,9 +68,9 @@ export function createStateContext(
     updatedClock: new TimestampAllocator(),
     recencyClock: new TimestampAllocator(),
     defaultProvider: options.defaultProvider ?? 'openai',
-    ...(options.sqlite === undefined
+    ...(options.statements === undefined
       ? {}
-      : { rowUpdates: new SqliteThreadRowUpdates(options.sqlite) }),
+      : { rowUpdates: new SqliteThreadRowUpdates(options.statements) }),
   };
 }
 

@@ -240,11 +240,11 @@ export class StateRuntime {
       const db = new Kysely<StateDatabase>({
         dialect: new SqliteDialect({ database: statements }),
       });
-      allowDirectReads(db, { sqlite, prepare: (sql) => statements.prepare(sql) });
+      allowDirectReads(db, statements);
       let ctx = createStateContext(db, {
         dialect: 'sqlite',
         profile,
-        sqlite,
+        statements,
         ...(options.defaultProvider !== undefined
           ? { defaultProvider: options.defaultProvider }
           : {}),

@@ -11,11 +11,26 @@ import type { SqliteDatabase } from 'kysely';
  */
 const MAX_STATEMENTS = 256;
 
-export function withStatementCache(sqlite: Database): SqliteDatabase {
+/**
+ * The connection as Kysely is given it, plus `directly`: the same kept statements for the paths
+ * that run beside Kysely's executor (compiled hot reads, small row updates).
+ */
+export interface StatementCache extends Pick<SqliteDatabase, 'close'> {
+  prepare(sql: string): KeptStatement;
+  /**
+   * The statement for `sql` to run beside Kysely, or undefined while that is not safe: the
+   * connection is closed, or a transaction is open on it (it belongs to whoever holds Kysely's
+   * connection, and a statement run here would join it; such work waits its turn through
+   * Kysely).
+   */
+  directly(sql: string): KeptStatement | undefined;
+}
+
+export function withStatementCache(sqlite: Database): StatementCache & SqliteDatabase {
   const statements = new Map<string, KeptStatement>();
   const schemaVersionOf = sqlite.prepare('pragma schema_version').pluck();
   let schemaVersion = -1;
-  return {
+  const cache: StatementCache = {
     prepare(sql: string) {
       const version = Number(schemaVersionOf.get());
       if (version !== schemaVersion) {
@@ -34,11 +49,15 @@ export function withStatementCache(sqlite: Database): SqliteDatabase {
       }
       return statement;
     },
+    directly(sql: string) {
+      return sqlite.open && !sqlite.inTransaction ? cache.prepare(sql) : undefined;
+    },
     close() {
       statements.clear();
       sqlite.close();
     },
-  } as unknown as SqliteDatabase;
+  };
+  return cache as StatementCache & SqliteDatabase;
 }
 
 type Row = Record<string, unknown>;
@@ -51,7 +70,7 @@ type Row = Record<string, unknown>;
  * the time. The objects are the same: every column by name, a repeated name holding its last
  * column's value, as better-sqlite3 gives them.
  */
-class KeptStatement {
+export class KeptStatement {
   readonly reader: boolean;
   #buildRow: ((values: unknown[]) => Row) | null = null;
 

@@ -97,10 +97,10 @@ describe('executeShaped', () => {
       const db = new Kysely<any>({ dialect: new SqliteDialect({ database: statements }) });
       const direct = { count: 0 };
       allowDirectReads(db, {
-        sqlite,
-        prepare: (text) => {
-          direct.count += 1;
-          return statements.prepare(text);
+        directly: (text) => {
+          const statement = statements.directly(text);
+          if (statement !== undefined) direct.count += 1;
+          return statement;
         },
       });
       const kinds = (kind: string) =>
