@@ -156,15 +156,14 @@ const headCache = new WeightedLru<CachedHead>(8 * 1024 * 1024, 4096);
 
 /** The rollout file `path` names now (plain, else `.zst`) and its signature; null if neither. */
 function statRollout(path: string): { actual: string; signature: StatSignature } | null {
-  const plain = plainRolloutPath(path);
-  const signature = statSignature(plain);
-  if (signature !== null) return { actual: plain, signature };
-  // Named `.zst` only when the plain file is not there (a list page asks for dozens of heads).
-  const compressed = compressedRolloutPath(path);
-  const compressedSignature = statSignature(compressed);
-  return compressedSignature === null
-    ? null
-    : { actual: compressed, signature: compressedSignature };
+  // The `.zst` name is built only when the plain file is not there (a list page asks for
+  // dozens of heads).
+  for (const named of [plainRolloutPath, compressedRolloutPath]) {
+    const actual = named(path);
+    const signature = statSignature(actual);
+    if (signature !== null) return { actual, signature };
+  }
+  return null;
 }
 
 /**

@@ -191,8 +191,7 @@ async function listFromDbSearching(
 ): Promise<ThreadMetadataPage> {
   const params = dbParams(options);
   const pageSize = params.pageSize;
-  const boundary = new HomeBoundary(codexHome);
-  const entries = pageEntryLookup();
+  const inHome = pageRowsInHome(codexHome);
   const found: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
@@ -207,8 +206,8 @@ async function listFromDbSearching(
     for (const item of page.items) {
       if (found.length > pageSize) break;
       if (!rowMatchesSearch(item, term)) continue;
-      const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && boundary.rolloutInside(path, entries)) found.push(atPath(item, path));
+      const row = inHome(item);
+      if (row !== null) found.push(row);
     }
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
@@ -228,9 +227,19 @@ async function listFromDbSearching(
   };
 }
 
-/** A row with its file where this home has it: the row itself when the path is unchanged. */
-function atPath(item: ThreadMetadata, path: string): ThreadMetadata {
-  return path === item.rolloutPath ? item : { ...item, rolloutPath: path };
+/**
+ * For one page of DB rows: a row as this home has it (its path re-rooted here; the row itself
+ * when that changes nothing), or null when its file is not one of this home's — a row of a
+ * copied home naming the old one (see the sync), a missing file, or a link leading out.
+ */
+function pageRowsInHome(codexHome: string): (item: ThreadMetadata) => ThreadMetadata | null {
+  const boundary = new HomeBoundary(codexHome);
+  const entries = pageEntryLookup();
+  return (item) => {
+    const path = rolloutPathInHome(codexHome, item.rolloutPath);
+    if (path === null || !boundary.rolloutInside(path, entries)) return null;
+    return path === item.rolloutPath ? item : { ...item, rolloutPath: path };
+  };
 }
 
 /**
@@ -246,8 +255,7 @@ async function listFromDb(
     return listFromDbSearching(db, codexHome, options, options.searchTerm);
   }
   const params = dbParams(options);
-  const boundary = new HomeBoundary(codexHome);
-  const entries = pageEntryLookup();
+  const inHome = pageRowsInHome(codexHome);
   const items: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
@@ -262,10 +270,8 @@ async function listFromDb(
     if (round === 0) backwardsCursor = page.backwardsCursor;
     // Synchronous stats: a page of them costs far less than scheduling as many promises.
     for (const item of page.items) {
-      // Only files of this home (a row of a copied home names the old one: see the sync),
-      // and none whose file leads out of it through a link.
-      const path = rolloutPathInHome(codexHome, item.rolloutPath);
-      if (path !== null && boundary.rolloutInside(path, entries)) items.push(atPath(item, path));
+      const row = inHome(item);
+      if (row !== null) items.push(row);
     }
     if (page.nextCursor === null || items.length >= params.pageSize) {
       return {
