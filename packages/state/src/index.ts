@@ -139,7 +139,6 @@ export {
   RENAME_INTENT_STALE_MS,
   type RenameIntent,
   recordRenameIntent,
-  storedThreadName,
 } from './sidecar/rename-intents.js';
 export { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
@@ -147,6 +146,7 @@ export { type CountThreadsFilter, countListableThreads } from './threads/count.j
 export {
   applyThreadRowPatch,
   patchThreadMetadata,
+  storedThreadName,
   type ThreadRowPatch,
 } from './threads/patch.js';
 export {

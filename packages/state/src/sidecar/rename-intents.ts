@@ -1,5 +1,3 @@
-import type { ThreadMetadata } from '@skein/protocol';
-import type { StateContext } from '../context.js';
 import { currentLeaseOwner, isLeaseOwnerDead } from '../lease-owner.js';
 import type { StateRuntime } from '../runtime.js';
 
@@ -32,17 +30,6 @@ export type NewRenameIntent = Pick<
   RenameIntent,
   'threadId' | 'name' | 'dbNameBefore' | 'indexNameBefore'
 >;
-
-/**
- * The value a rename writes in a row, in the column it writes (spec codex-db-effects §2.2):
- * `name` for a 0.169 paginated thread (and Skein's own layout), else `title`.
- */
-export function storedThreadName(ctx: StateContext, row: ThreadMetadata): string | null {
-  const { profile } = ctx;
-  if (profile.layout === 'skein') return row.name;
-  const paginatedNames = profile.columns.has('name') && profile.columns.has('history_mode');
-  return paginatedNames && row.historyMode === 'paginated' ? row.name : row.title;
-}
 
 /** Commits a rename's intent on its own (before the rename writes anything); returns its id. */
 export async function recordRenameIntent(

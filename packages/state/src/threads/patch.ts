@@ -160,6 +160,18 @@ export async function patchThreadMetadata(
 }
 
 /**
+ * The value a rename writes in a row, in the column it writes (spec codex-db-effects §2.2):
+ * `name` for a 0.169 paginated thread (and Skein's own layout), else `title`: what
+ * `patchThreadMetadata` writes for `name`, read back.
+ */
+export function storedThreadName(ctx: StateContext, row: ThreadMetadata): string | null {
+  const { profile } = ctx;
+  if (profile.layout === 'skein') return row.name;
+  const paginatedNames = profile.columns.has('name') && profile.columns.has('history_mode');
+  return paginatedNames && row.historyMode === 'paginated' ? row.name : row.title;
+}
+
+/**
  * The row a patch leaves, computed in memory by the same rules as `patchThreadMetadata` (for a
  * row about to be written whole, such as a new thread's first upsert). Times are taken as
  * given: allocation happens when the row is written. `name`, `git`, recency and memory mode are
