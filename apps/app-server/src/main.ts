@@ -10,6 +10,7 @@
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { ThreadManager } from '@skein/thread-manager';
 import { openThreadStore } from '@skein/thread-stores';
 import { Command, Option } from 'commander';
@@ -92,6 +93,13 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(options.storeCaFile === undefined ? {} : { caFile: options.storeCaFile }),
     },
   });
+  // Requests run with cold code: a session sends each kind a handful of times, and V8
+  // interprets a function until it has run hot. From here on, every function is compiled to
+  // V8's baseline tier (Sparkplug: about a microsecond a function, code ~1.5-2x faster than the
+  // interpreter) on its first call. Measured: the first 30 index-only `thread/list` pages of a
+  // fresh server 1.22 -> 1.08-1.11 ms (median of 7 alternating runs), ~2 MB more RSS. Set after
+  // the store opened, so the startup import compiles as before.
+  setFlagsFromString('--always-sparkplug');
   const manager = new ThreadManager({
     store: opened.store,
     sessionSource: 'vscode',
