@@ -1,5 +1,4 @@
-import type { Dirent } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { type Dirent, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isAfterThreadCursor, type SortDirection, type ThreadCursor } from '@skein/protocol';
 import { type CachedDir, listDir, type NamedRollout } from './dir-cache.js';
@@ -180,9 +179,32 @@ export async function allCandidates(
   return out;
 }
 
-export async function mtimeMsOf(path: string): Promise<number> {
+/** How many files `stampMtimes` stats between two yields to the event loop. */
+const MTIME_STAT_SLICE = 1024;
+
+/**
+ * Sets each candidate's `keyMs` to its file's mtime (whole ms; 0 when the file cannot be
+ * stat'ed). An updated-at listing has to stat every rollout of the home: a write changes a
+ * file's mtime and not its folder's. Synchronous stats in slices, with the event loop let run
+ * between slices: one promise, one thread-pool round trip and one `Stats` with four `Date`s
+ * per file cost ~12 µs a file and most of a page's time in GC (10,000 files: ~120 ms a page),
+ * a `statSync` ~2-3 µs.
+ */
+export async function stampMtimes(candidates: readonly Candidate[]): Promise<void> {
+  for (let start = 0; start < candidates.length; start += MTIME_STAT_SLICE) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const end = Math.min(candidates.length, start + MTIME_STAT_SLICE);
+    for (let index = start; index < end; index += 1) {
+      const candidate = candidates[index] as Candidate;
+      candidate.keyMs = mtimeMsOf(candidate.path);
+    }
+  }
+}
+
+function mtimeMsOf(path: string): number {
   try {
-    return Math.floor((await stat(path)).mtimeMs);
+    const stats = statSync(path, { throwIfNoEntry: false });
+    return stats === undefined ? 0 : Math.floor(stats.mtimeMs);
   } catch {
     return 0;
   }

@@ -22,9 +22,9 @@ import {
   type Candidate,
   compareKeys,
   flatCandidates,
-  mtimeMsOf,
   nestedCandidates,
   ScanBudget,
+  stampMtimes,
 } from './listing-candidates.js';
 import { threadSpawnOf } from './metadata.js';
 import type { SessionMetaLine } from './schema.js';
@@ -425,11 +425,7 @@ export async function listThreadsFromFiles(
     }
   } else {
     const candidates = await allCandidates(root, !archived, direction, budget);
-    await Promise.all(
-      candidates.map(async (c) => {
-        c.keyMs = await mtimeMsOf(c.path);
-      }),
-    );
+    await stampMtimes(candidates);
     candidates.sort((a, b) =>
       compareKeys(a.keyMs, a.parsed.threadId, b.keyMs, b.parsed.threadId, direction),
     );

@@ -138,6 +138,38 @@ describe('filesystem listing', () => {
     expect(asc.ids).toEqual([uuid(2), uuid(1), uuid(3)]);
   });
 
+  it('orders an updated listing by every file mtime, past one slice of stats', async () => {
+    // The stats run in slices of 1,024 files with the event loop let run between them: the
+    // newest file by name is the oldest by mtime, so any file stat'ed wrong or left unstamped
+    // shows in the order.
+    const home = makeTempDir();
+    const count = 1_100;
+    for (let i = 0; i < count; i += 1) {
+      const second = String(i % 60).padStart(2, '0');
+      const minute = String(Math.floor(i / 60)).padStart(2, '0');
+      const path = writeThread(home, uuid(i + 1), `2025-01-01T00-${minute}-${second}`);
+      utimesSync(path, 10_000 - i, 10_000 - i);
+    }
+    const newest = await listThreadsFromFiles(home, {
+      pageSize: 3,
+      sortKey: 'updatedAt',
+      allowedSources: [],
+    });
+    expect(newest.items.map((i) => i.threadId)).toEqual([uuid(1), uuid(2), uuid(3)]);
+    const oldest = await listThreadsFromFiles(home, {
+      pageSize: 100,
+      sortKey: 'updatedAt',
+      sortDirection: 'asc',
+      allowedSources: [],
+    });
+    expect(oldest.items.map((i) => i.threadId)).toEqual(
+      Array.from({ length: 100 }, (_, k) => uuid(count - k)),
+    );
+    expect(oldest.items.map((i) => i.updatedAtMs)).toEqual(
+      Array.from({ length: 100 }, (_, k) => (10_000 - (count - 1 - k)) * 1000),
+    );
+  });
+
   it('hides threads without user message; lists torn, late and compressed ones', async () => {
     const home = makeTempDir();
     writeThread(home, uuid(1), '2025-01-01T00-00-00', { lines: [sessionMetaLine(uuid(1))] });
