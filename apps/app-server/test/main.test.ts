@@ -2,7 +2,7 @@
  * The built entrypoint: honours CODEX_HOME, serves stdio, and exits cleanly on stdin EOF and
  * on SIGTERM after flushing — a thread renamed just before the exit is on disk afterwards.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installFixtureHome, removeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,38 @@ describe('main entrypoint', () => {
       expect(await proc.close()).toBe(0);
       const index = readFileSync(join(home, 'session_index.jsonl'), 'utf8');
       expect(index).toContain('Before exit');
+    } finally {
+      removeTempDir(home);
+    }
+  });
+
+  it('starts the file-lock helper before the first lock, without waiting for a request', async () => {
+    const { home } = installFixtureHome('codex-0.169');
+    try {
+      const proc = RpcProcess.spawn(process.execPath, [SKEIN_MAIN], {
+        env: { ...process.env, CODEX_HOME: home },
+        cwd: home,
+      });
+      await proc.initialize();
+      const pid = proc.child.pid as number;
+      const childCommands = () =>
+        readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+          readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+            .split(' ')
+            .filter((child) => child !== '' && existsSync(`/proc/${child}/comm`))
+            .map((child) => readFileSync(`/proc/${child}/comm`, 'utf8').trim()),
+        );
+      // Nothing but initialize was asked: no lock has been taken.
+      const deadline = Date.now() + 5_000;
+      while (!childCommands().includes('perl') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(childCommands()).toContain('perl');
+      // It is the helper the first lock uses: a thread starts (its writer lock) and no other
+      // helper is spawned.
+      expect(await proc.request('thread/start', { cwd: home })).toHaveProperty('result');
+      expect(childCommands().filter((command) => command === 'perl')).toHaveLength(1);
+      expect(await proc.close()).toBe(0);
     } finally {
       removeTempDir(home);
     }
