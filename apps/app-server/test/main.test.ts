@@ -9,14 +9,19 @@ import { describe, expect, it } from 'vitest';
 import { SKEIN_MAIN } from './support/differential.js';
 import { RpcProcess } from './support/rpc-process.js';
 
+/** The built server, serving `home` over stdio. */
+function serveHome(home: string): RpcProcess {
+  return RpcProcess.spawn(process.execPath, [SKEIN_MAIN], {
+    env: { ...process.env, CODEX_HOME: home },
+    cwd: home,
+  });
+}
+
 describe('main entrypoint', () => {
   it('serves the given CODEX_HOME and exits 0 on stdin EOF with writes flushed', async () => {
     const { home, manifest } = installFixtureHome('codex-0.131');
     try {
-      const proc = RpcProcess.spawn(process.execPath, [SKEIN_MAIN], {
-        env: { ...process.env, CODEX_HOME: home },
-        cwd: home,
-      });
+      const proc = serveHome(home);
       const init = await proc.initialize();
       expect((init.result as { codexHome: string }).codexHome).toBe(home);
       const target = manifest.threads.find((t) => t.persisted && !t.archived);
@@ -40,10 +45,7 @@ describe('main entrypoint', () => {
   it('starts the file-lock helper before the first lock, without waiting for a request', async () => {
     const { home } = installFixtureHome('codex-0.169');
     try {
-      const proc = RpcProcess.spawn(process.execPath, [SKEIN_MAIN], {
-        env: { ...process.env, CODEX_HOME: home },
-        cwd: home,
-      });
+      const proc = serveHome(home);
       await proc.initialize();
       const pid = proc.child.pid as number;
       const childCommands = () =>
@@ -72,10 +74,7 @@ describe('main entrypoint', () => {
   it('exits 0 on SIGTERM', async () => {
     const { home } = installFixtureHome('codex-0.169');
     try {
-      const proc = RpcProcess.spawn(process.execPath, [SKEIN_MAIN], {
-        env: { ...process.env, CODEX_HOME: home },
-        cwd: home,
-      });
+      const proc = serveHome(home);
       await proc.initialize();
       await proc.request('thread/start', { cwd: home });
       const exited = new Promise<number | null>((resolve) =>
