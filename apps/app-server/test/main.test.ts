@@ -42,34 +42,38 @@ describe('main entrypoint', () => {
     }
   });
 
-  it('starts the file-lock helper before the first lock, without waiting for a request', async () => {
-    const { home } = installFixtureHome('codex-0.169');
-    try {
-      const proc = serveHome(home);
-      await proc.initialize();
-      const pid = proc.child.pid as number;
-      const childCommands = () =>
-        readdirSync(`/proc/${pid}/task`).flatMap((task) =>
-          readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
-            .split(' ')
-            .filter((child) => child !== '' && existsSync(`/proc/${child}/comm`))
-            .map((child) => readFileSync(`/proc/${child}/comm`, 'utf8').trim()),
-        );
-      // Nothing but initialize was asked: no lock has been taken.
-      const deadline = Date.now() + 5_000;
-      while (!childCommands().includes('perl') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+  // Reads the server's children from /proc.
+  it.skipIf(process.platform !== 'linux')(
+    'starts the file-lock helper before the first lock, without waiting for a request',
+    async () => {
+      const { home } = installFixtureHome('codex-0.169');
+      try {
+        const proc = serveHome(home);
+        await proc.initialize();
+        const pid = proc.child.pid as number;
+        const childCommands = () =>
+          readdirSync(`/proc/${pid}/task`).flatMap((task) =>
+            readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8')
+              .split(' ')
+              .filter((child) => child !== '' && existsSync(`/proc/${child}/comm`))
+              .map((child) => readFileSync(`/proc/${child}/comm`, 'utf8').trim()),
+          );
+        // Nothing but initialize was asked: no lock has been taken.
+        const deadline = Date.now() + 5_000;
+        while (!childCommands().includes('perl') && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(childCommands()).toContain('perl');
+        // It is the helper the first lock uses: a thread starts (its writer lock) and no other
+        // helper is spawned.
+        expect(await proc.request('thread/start', { cwd: home })).toHaveProperty('result');
+        expect(childCommands().filter((command) => command === 'perl')).toHaveLength(1);
+        expect(await proc.close()).toBe(0);
+      } finally {
+        removeTempDir(home);
       }
-      expect(childCommands()).toContain('perl');
-      // It is the helper the first lock uses: a thread starts (its writer lock) and no other
-      // helper is spawned.
-      expect(await proc.request('thread/start', { cwd: home })).toHaveProperty('result');
-      expect(childCommands().filter((command) => command === 'perl')).toHaveLength(1);
-      expect(await proc.close()).toBe(0);
-    } finally {
-      removeTempDir(home);
-    }
-  });
+    },
+  );
 
   it('exits 0 on SIGTERM', async () => {
     const { home } = installFixtureHome('codex-0.169');
