@@ -152,13 +152,19 @@ export async function* readSessionIndexBackwards(
   }
 }
 
+/** A thread name as the index means it: a blank one (or none) is no name, null. */
+export function nameOrNone(name: string | null | undefined): string | null {
+  return name === undefined || name === null || name.trim() === '' ? null : name;
+}
+
 /** The current name of a thread (latest line wins; a blank one is no name), or null. */
 export async function findThreadNameById(
   codexHome: string,
   threadId: string,
 ): Promise<string | null> {
-  const name = (await currentSessionIndexNames(codexHome)).get(threadId.toLowerCase() as ThreadId);
-  return name === undefined || name.trim() === '' ? null : name;
+  return nameOrNone(
+    (await currentSessionIndexNames(codexHome)).get(threadId.toLowerCase() as ThreadId),
+  );
 }
 
 /** Current names of many threads (latest line per id; blank ones left out). */

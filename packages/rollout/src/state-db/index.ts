@@ -27,7 +27,6 @@ export {
 } from './list.js';
 export {
   beginRenameIntent,
-  endRenameIntent,
   type SettledRenames,
   settleRenameIntents,
 } from './rename-intents.js';

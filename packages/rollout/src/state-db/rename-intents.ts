@@ -10,7 +10,7 @@ import {
   storedThreadName,
   writeTransaction,
 } from '@skein/state';
-import { findThreadNameById } from '../session-index.js';
+import { findThreadNameById, nameOrNone } from '../session-index.js';
 
 /*
  * A rename as one all-or-nothing change of Codex's DB and `session_index.jsonl`, with the index
@@ -23,14 +23,10 @@ import { findThreadNameById } from '../session-index.js';
  * transaction did not commit either), so both stay as they were.
  */
 
-function nameOrClear(name: string | null): string | null {
-  return name === null || name.trim() === '' ? null : name;
-}
-
 /**
  * Records that `threadId` is being renamed to `name` (null or blank: cleared), with what the DB
- * and the index hold now; returns the intent's id for `endRenameIntent`, or undefined when the
- * DB has no row to rename or is not written by Skein.
+ * and the index hold now; returns the intent's id (dropped with `dropRenameIntent` once the rename
+ * finished or failed), or undefined when the DB has no row to rename or is not written by Skein.
  */
 export async function beginRenameIntent(
   db: StateDb,
@@ -43,15 +39,10 @@ export async function beginRenameIntent(
   if (row === undefined) return undefined;
   return recordRenameIntent(db, {
     threadId,
-    name: nameOrClear(name),
+    name: nameOrNone(name),
     dbNameBefore: storedThreadName(db.ctx, row),
     indexNameBefore: await findThreadNameById(codexHome, threadId),
   });
-}
-
-/** Drops the intent of a rename that finished or failed in this process. */
-export async function endRenameIntent(db: StateDb, id: number): Promise<void> {
-  await dropRenameIntent(db, id);
 }
 
 /** What `settleRenameIntents` did. */

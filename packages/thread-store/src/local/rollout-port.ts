@@ -63,8 +63,7 @@ export async function findThreadNames(
 }
 
 export async function findThreadName(codexHome: string, threadId: string): Promise<string | null> {
-  const name = await findThreadNameById(codexHome, threadId);
-  return name === null || name.trim() === '' ? null : name;
+  return findThreadNameById(codexHome, threadId);
 }
 
 /** Rewrites the index without any entry for `threadId`. */

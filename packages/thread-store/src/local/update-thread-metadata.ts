@@ -14,11 +14,12 @@
 import { stat } from 'node:fs/promises';
 import {
   beginRenameIntent,
-  endRenameIntent,
+  nameOrNone,
   resolveRolloutFile,
   type SessionMetaLine,
 } from '@skein/rollout';
 import {
+  dropRenameIntent,
   getThread,
   patchThreadMetadata,
   type StateDb,
@@ -206,10 +207,11 @@ async function applyRolloutCompat(
     let indexed = false;
     const indexName = async (): Promise<void> => {
       try {
-        if (name === null || name.trim() === '') {
+        const named = nameOrNone(name);
+        if (named === null) {
           await removeThreadNameEntries(host.codexHome, threadId);
         } else {
-          await appendThreadName(host.codexHome, threadId, name);
+          await appendThreadName(host.codexHome, threadId, named);
         }
         indexed = true;
       } catch (error) {
@@ -242,7 +244,7 @@ async function applyRolloutCompat(
         if (!indexed) await indexName();
       } finally {
         if (intent !== undefined) {
-          await endRenameIntent(db, intent).catch((error: unknown) =>
+          await dropRenameIntent(db, intent).catch((error: unknown) =>
             host.warn(`failed to drop the rename intent of ${threadId}: ${messageOf(error)}`),
           );
         }
