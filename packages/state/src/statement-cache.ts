@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
+import { schemaVersionOf } from './db-file.js';
 
 /**
  * Kysely's SQLite driver prepares every query it runs, and preparing costs more than running a
@@ -28,11 +29,10 @@ export interface StatementCache extends Pick<SqliteDatabase, 'close'> {
 
 export function withStatementCache(sqlite: Database): StatementCache & SqliteDatabase {
   const statements = new Map<string, KeptStatement>();
-  const schemaVersionOf = sqlite.prepare('pragma schema_version').pluck();
   let schemaVersion = -1;
   const cache: StatementCache = {
     prepare(sql: string) {
-      const version = Number(schemaVersionOf.get());
+      const version = schemaVersionOf(sqlite);
       if (version !== schemaVersion) {
         statements.clear();
         schemaVersion = version;
@@ -73,6 +73,7 @@ type Row = Record<string, unknown>;
 export class KeptStatement {
   readonly reader: boolean;
   #buildRow: ((values: unknown[]) => Row) | null = null;
+  #width = -1;
 
   constructor(readonly statement: Statement) {
     this.reader = statement.reader;
@@ -91,7 +92,15 @@ export class KeptStatement {
     } finally {
       this.statement.raw(false);
     }
-    this.#buildRow ??= rowBuilder(this.statement.columns().map((c) => c.name));
+    // Codex may migrate the DB between the cookie check in `prepare` and this run: SQLite then
+    // re-prepares the statement, and a `*` over a table that gained columns returns wider rows
+    // (moving the columns after it). The builder follows the row's width.
+    const width = rows.length > 0 ? (rows[0] as unknown[]).length : this.#width;
+    if (this.#buildRow === null || width !== this.#width) {
+      const names = this.statement.columns().map((c) => c.name);
+      this.#buildRow = rowBuilder(names);
+      this.#width = names.length;
+    }
     const build = this.#buildRow;
     const out = new Array<Row>(rows.length);
     for (let i = 0; i < rows.length; i += 1) out[i] = build(rows[i] as unknown[]);

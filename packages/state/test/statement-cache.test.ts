@@ -3,6 +3,8 @@
  * Kysely gets must be what better-sqlite3's own objects are, key order and repeated names
  * included, and a kept statement must still stream and write.
  */
+import { join } from 'node:path';
+import { makeTempDir } from '@skein/test-support';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -67,5 +69,23 @@ describe('withStatementCache', () => {
       { id: 'c', n: 3, x: null, b: null, s: null, extra: 'e' },
     ]);
     await db.destroy();
+  });
+
+  it('follows a column another connection adds between the prepare and the run', async () => {
+    // SQLite re-prepares the kept statement; a `*` that grew moves the columns after it, so
+    // the row builder must follow the wider row.
+    const path = join(makeTempDir(), 'cache.sqlite');
+    const sqlite = new Database(path);
+    open.push(sqlite);
+    sqlite.exec(`create table t (id text primary key, n integer); insert into t values ('a', 1);`);
+    const cache = withStatementCache(sqlite);
+    const text = 'select t.*, n + 1 as m from t';
+    expect(cache.prepare(text).all([])).toEqual([{ id: 'a', n: 1, m: 2 }]);
+    const kept = cache.prepare(text);
+    const other = new Database(path);
+    other.exec(`alter table t add column extra text default 'e'`);
+    other.close();
+    expect(kept.all([])).toEqual([{ id: 'a', n: 1, extra: 'e', m: 2 }]);
+    cache.close();
   });
 });
