@@ -4,15 +4,16 @@
 // max), plus append throughput with a flush every 50 items. Imports the built dist.
 // Issue 18's row: 20-item turns, each `appendItems` + `flushThread` (fsync), against the
 // machine's floor measured in the same run: the same bytes, a turn at a time, with `write` +
-// `fsync` on one fd (aim: >= 0.8x of it). SKEIN_BENCH_TURNS sets the timed turn count,
+// `fsync` on one fd, alternating turn by turn with Skein's (aim: >= 0.8x of it). SKEIN_BENCH_TURNS sets the timed turn count,
 // SKEIN_BENCH_WARM_TURNS the untimed warm-up before it (default 200).
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
+  readSync,
   rmSync,
   statSync,
   writeSync,
@@ -136,15 +137,16 @@ try {
   );
 
   // Issue 18's append row: 20-item turns, flushed (fsynced) per turn, against write + fsync of
-  // the same bytes, alternating in blocks so both see the same disk. Once in the temp dir (a
-  // real disk: fsync dominates) and once on /dev/shm when there is one (tmpfs: fsync is nearly
-  // free, so the ratio shows what Skein's own work per item costs).
-  const TURNS = Number(process.env.SKEIN_BENCH_TURNS ?? 1000);
+  // the same bytes. The two alternate turn by turn, so a slow spell of the disk (a journal
+  // commit, another process's writeback) lands on both sides alike; in blocks of 100 turns one
+  // such spell could move a run's ratio by 0.2. Once in the temp dir (a real disk: fsync
+  // dominates) and once on /dev/shm when there is one (tmpfs: fsync is nearly free, so the
+  // ratio shows what Skein's own work per item costs).
+  const TURNS = Number(process.env.SKEIN_BENCH_TURNS ?? 2000);
   // Untimed warm-up, both sides alike: a process's first few hundred turns run the append path
-  // while V8 is still compiling it (on tmpfs the first blocks take 2-8x the later ones), and a
+  // while V8 is still compiling it (on tmpfs the first ones take 2-8x the later ones), and a
   // long-running app-server appends with warm code. The floor (syscalls only) has nothing to warm.
-  const BLOCK = 100;
-  const WARM_TURNS = Math.ceil(Number(process.env.SKEIN_BENCH_WARM_TURNS ?? 200) / BLOCK) * BLOCK;
+  const WARM_TURNS = Number(process.env.SKEIN_BENCH_WARM_TURNS ?? 200);
   const turns = Array.from({ length: WARM_TURNS + TURNS }, (_, turn) => turnItems(turn));
   async function turnsRow(label, dir) {
     const turnHome = join(dir, `skein-append-bench-${process.pid}`);
@@ -166,41 +168,31 @@ try {
       await turnStore.flushThread(id);
       const path = turnStore.liveRolloutPath(id);
       const rawFd = openSync(join(turnHome, 'raw.jsonl'), 'a');
+      const rolloutFd = openSync(path, 'r');
+      let written = fstatSync(rolloutFd).size;
       let skeinMs = 0;
       let rawMs = 0;
-      for (let from = 0; from < turns.length; from += BLOCK) {
-        const counted = from >= WARM_TURNS;
-        const before = statSync(path).size;
-        const block = turns.slice(from, Math.min(from + BLOCK, turns.length));
-        const skeinBlock = (
-          await timed(async () => {
-            for (const items of block) {
-              await turnStore.appendItems({ threadId: id, items });
-              await turnStore.flushThread(id);
-            }
-          })
-        ).ms;
-        if (counted) skeinMs += skeinBlock;
-        // The bytes Skein just wrote, a turn (20 lines) at a time.
-        const bytes = readFileSync(path).subarray(before);
-        const chunks = [];
-        let start = 0;
-        while (start < bytes.length) {
-          let end = start;
-          for (let line = 0; line < 20; line += 1) end = bytes.indexOf(10, end) + 1;
-          chunks.push(bytes.subarray(start, end));
-          start = end;
+      for (let turn = 0; turn < turns.length; turn += 1) {
+        const counted = turn >= WARM_TURNS;
+        const skeinStart = performance.now();
+        await turnStore.appendItems({ threadId: id, items: turns[turn] });
+        await turnStore.flushThread(id);
+        const skeinTurn = performance.now() - skeinStart;
+        // The bytes Skein just wrote (this turn's 20 lines), read back outside the timing.
+        const size = fstatSync(rolloutFd).size;
+        const bytes = Buffer.allocUnsafe(size - written);
+        readSync(rolloutFd, bytes, 0, bytes.length, written);
+        written = size;
+        const rawStart = performance.now();
+        writeSync(rawFd, bytes);
+        fsyncSync(rawFd);
+        const rawTurn = performance.now() - rawStart;
+        if (counted) {
+          skeinMs += skeinTurn;
+          rawMs += rawTurn;
         }
-        const rawBlock = (
-          await timed(async () => {
-            for (const chunk of chunks) {
-              writeSync(rawFd, chunk);
-              fsyncSync(rawFd);
-            }
-          })
-        ).ms;
-        if (counted) rawMs += rawBlock;
       }
+      closeSync(rolloutFd);
       closeSync(rawFd);
       await turnStore.shutdownThread(id);
       const skeinRate = (TURNS * 20 * 1000) / skeinMs;
