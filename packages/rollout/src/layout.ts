@@ -215,28 +215,57 @@ export function rolloutPathInHome(codexHome: string, storedPath: string): string
   return null;
 }
 
+/** Each home's roots as last resolved: the given path, and its real path when that differs. */
+const homeRoots = new Map<string, readonly string[]>();
+
+function resolveHomeRoots(given: string): readonly string[] {
+  let real = given;
+  try {
+    real = realpathSync.native(given);
+  } catch {
+    // a missing home has nothing to list; the given path is the only root
+  }
+  const roots = real === given ? [given] : [given, real];
+  // Bounded: a process lists a handful of homes (tests make many).
+  if (homeRoots.size >= 64) homeRoots.clear();
+  homeRoots.set(given, roots);
+  return roots;
+}
+
 /**
  * The home's boundary for links, as lists see it: a rollout that is a symlink, or lies in a
  * linked folder, and leads out of the home is not offered (nothing outside the home a process
  * was given is read through it; the stores refuse such a thread and `skein doctor` reports
  * it). Folders are resolved once per boundary, so a page of rows costs one `lstat` each.
+ *
+ * The home's own real path is remembered across boundaries (a list page makes one or two, and
+ * the `realpath` of the home was a tenth of an index-only page). A remembered root can only be
+ * stale when the home itself moved (a linked home pointed elsewhere): its files then resolve
+ * outside the remembered roots, and the first such verdict resolves the home again before it
+ * is believed.
  */
 export class HomeBoundary {
-  readonly #roots: string[];
+  readonly #given: string;
+  #roots: readonly string[];
+  #rootsFresh: boolean;
   readonly #folders = new Map<string, boolean>();
 
   constructor(codexHome: string) {
-    const given = resolve(codexHome);
-    let real = given;
-    try {
-      real = realpathSync.native(given);
-    } catch {
-      // a missing home has nothing to list; the given path is the only root
-    }
-    this.#roots = real === given ? [given] : [given, real];
+    this.#given = resolve(codexHome);
+    const known = homeRoots.get(this.#given);
+    this.#roots = known ?? resolveHomeRoots(this.#given);
+    this.#rootsFresh = known === undefined;
   }
 
   #inside(real: string): boolean {
+    if (this.#underRoots(real)) return true;
+    if (this.#rootsFresh) return false;
+    this.#roots = resolveHomeRoots(this.#given);
+    this.#rootsFresh = true;
+    return this.#underRoots(real);
+  }
+
+  #underRoots(real: string): boolean {
     return this.#roots.some((root) => real.startsWith(`${root}${sep}`));
   }
 

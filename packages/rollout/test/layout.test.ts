@@ -1,3 +1,6 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   archivedPathFor,
@@ -8,6 +11,7 @@ import {
   rolloutPathInHome,
   unarchivedPathFor,
 } from '../src/index.js';
+import { HomeBoundary } from '../src/layout.js';
 import { THREAD_A, THREAD_B } from './helpers.js';
 
 describe('home layout', () => {
@@ -74,5 +78,31 @@ describe('rolloutPathInHome', () => {
     expect(rolloutPathInHome(home, '/etc/passwd')).toBeNull();
     expect(rolloutPathInHome(home, `${home}/../elsewhere/sessions/../../x.jsonl`)).toBeNull();
     expect(rolloutPathInHome(home, '/old/.codex/sessions/../../etc/passwd')).toBeNull();
+  });
+
+  it('resolves a linked home again when it was pointed elsewhere', () => {
+    const root = makeTempDir();
+    try {
+      const day = 'sessions/2026/01/02';
+      const file = `rollout-2026-01-02T03-04-05-${THREAD_A}.jsonl`;
+      for (const target of ['a', 'b']) {
+        mkdirSync(join(root, target, day), { recursive: true });
+        writeFileSync(join(root, target, day, file), '{}\n');
+      }
+      const home = join(root, 'home');
+      symlinkSync(join(root, 'a'), home);
+      expect(new HomeBoundary(home).rolloutInside(join(home, day, file))).toBe(true);
+      // The home now leads to b: a boundary made after that still offers its files, though
+      // the home's real path it remembered (a) no longer holds them.
+      rmSync(home);
+      symlinkSync(join(root, 'b'), home);
+      expect(new HomeBoundary(home).rolloutInside(join(home, day, file))).toBe(true);
+      // And a link from b into a leads out of the home now.
+      const other = `rollout-2026-01-02T03-04-06-${THREAD_B}.jsonl`;
+      symlinkSync(join(root, 'a', day, file), join(root, 'b', day, other));
+      expect(new HomeBoundary(home).rolloutInside(join(home, day, other))).toBe(false);
+    } finally {
+      removeTempDir(root);
+    }
   });
 });
