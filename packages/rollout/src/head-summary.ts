@@ -166,6 +166,31 @@ function statRollout(path: string): { actual: string; signature: StatSignature }
   return null;
 }
 
+/** The cached summary of `path` while the file is the one it was read from (`current`). */
+function cachedFor(
+  path: string,
+  current: ReturnType<typeof statRollout>,
+): RolloutHeadSummary | undefined {
+  const cached = headCache.get(path);
+  if (
+    cached !== undefined &&
+    current !== null &&
+    cached.actual === current.actual &&
+    sameSignature(cached.signature, current.signature)
+  ) {
+    return cached.summary;
+  }
+  return undefined;
+}
+
+/**
+ * What `readHeadSummary` would answer from its cache, without reading the file or waiting:
+ * undefined when the head is not cached or the file changed since (one `stat`).
+ */
+export function cachedHeadSummary(path: string): RolloutHeadSummary | undefined {
+  return cachedFor(path, statRollout(path));
+}
+
 /**
  * Reads the head of a rollout (plain or `.zst`) until the summary is complete or the limit.
  * The read is synchronous (a head is a few kilobytes, usually in the page cache: four
@@ -177,15 +202,8 @@ function statRollout(path: string): { actual: string; signature: StatSignature }
 export async function readHeadSummary(path: string): Promise<RolloutHeadSummary> {
   const readAtNs = wallClockNs();
   const current = statRollout(path);
-  const cached = headCache.get(path);
-  if (
-    cached !== undefined &&
-    current !== null &&
-    cached.actual === current.actual &&
-    sameSignature(cached.signature, current.signature)
-  ) {
-    return cached.summary;
-  }
+  const cached = cachedFor(path, current);
+  if (cached !== undefined) return cached;
   const sync = headCollector();
   try {
     const summary = sync.summary(forEachRolloutLineSync(path, sync.visit, HEAD_READ_BYTES));

@@ -111,14 +111,16 @@ export function numericDirs(entries: Dirent[], width: number, direction: SortDir
 
 /**
  * Candidates in created-at order: year → month → day directories (skipping days entirely on
- * the wrong side of the cursor), files within a day by (file-name ts, uuid).
+ * the wrong side of the cursor), files within a day by (file-name ts, uuid). Given a day
+ * folder at a time (a page takes dozens of files, each its own step of the generator cost
+ * more than the rest of its listing).
  */
 export async function* nestedCandidates(
   root: string,
   direction: SortDirection,
   cursor: ThreadCursor | null,
   budget: ScanBudget,
-): AsyncGenerator<Candidate> {
+): AsyncGenerator<Candidate[]> {
   const cursorDay =
     cursor === null ? null : new Date(cursor.timestampMs).toISOString().slice(0, 10);
   const boundary = new HomeBoundary(dirname(root));
@@ -146,7 +148,7 @@ export async function* nestedCandidates(
         // Only files past the cursor count against the cap, so a huge day directory is
         // still paged through to its end rather than cut at the same spot on every page.
         const allowed = budget.take(files.length);
-        yield* files.slice(0, allowed);
+        if (allowed > 0) yield allowed === files.length ? files : files.slice(0, allowed);
       }
     }
   }
@@ -174,8 +176,9 @@ export async function allCandidates(
 ): Promise<Candidate[]> {
   if (!nested) return flatCandidates(root, direction, null, budget);
   const out: Candidate[] = [];
-  for await (const candidate of nestedCandidates(root, direction, null, budget))
-    out.push(candidate);
+  for await (const folder of nestedCandidates(root, direction, null, budget)) {
+    for (const candidate of folder) out.push(candidate);
+  }
   return out;
 }
 

@@ -1,21 +1,12 @@
 import {
   decodeThreadCursor,
-  encodeSessionSource,
   encodeThreadCursor,
   isAfterThreadCursor,
-  isThreadId,
-  parseFileTimestamp,
-  parseRfc3339Ms,
-  parseThreadId,
   type SessionSource,
-  type SessionSourceJson,
   type SortDirection,
-  type ThreadId,
   type ThreadSortKey,
 } from '@skein/protocol';
 import { RolloutError } from './errors.js';
-import { findThreadPath } from './find-thread-path.js';
-import { type RolloutHeadSummary, readHeadSummary } from './head-summary.js';
 import { archivedSessionsDir, normalizeCwd, parseRolloutFileName, sessionsDir } from './layout.js';
 import {
   allCandidates,
@@ -26,14 +17,21 @@ import {
   ScanBudget,
   stampMtimes,
 } from './listing-candidates.js';
-import { threadSpawnOf } from './metadata.js';
-import type { SessionMetaLine } from './schema.js';
+import {
+  type ItemContext,
+  NEEDS_READ,
+  summarizeCachedRolloutFile,
+  summarizeRolloutFile,
+  type ThreadListItem,
+} from './listing-items.js';
 import { findThreadNamesByIds, readSessionIndexNames } from './session-index.js';
 
 /*
  * Filesystem listing and lookup (spec rollout-state §4.1–§4.6), without a state DB. Results
  * carry the rollout path of every item so a DB-backed lister can read-repair from them.
  */
+
+export { type ItemContext, summarizeRolloutFile, type ThreadListItem } from './listing-items.js';
 
 /** Directory entries examined per request before stopping (Codex: MAX_SCAN_ENTRIES). */
 export const MAX_SCAN_ENTRIES = 10_000;
@@ -76,41 +74,6 @@ export interface ListThreadsOptions {
   maxScanEntries?: number;
 }
 
-/** One listed thread: what the head of its rollout says, plus the file facts. */
-export interface ThreadListItem {
-  /** The file listed (plain `.jsonl`, or `.jsonl.zst` when only that exists). */
-  path: string;
-  threadId: ThreadId;
-  preview: string;
-  firstUserMessage: string | null;
-  cwd: string;
-  /** `session_meta.source` as written (unchecked; Codex's default `vscode` when absent). */
-  source: SessionSourceJson;
-  /** `source` as the DB stores it. */
-  sourceEncoded: string;
-  modelProvider: string | null;
-  cliVersion: string | null;
-  originator: string | null;
-  gitSha: string | null;
-  gitBranch: string | null;
-  gitOriginUrl: string | null;
-  parentThreadId: ThreadId | null;
-  forkedFromId: ThreadId | null;
-  agentNickname: string | null;
-  agentRole: string | null;
-  /** `session_meta.timestamp` as written. */
-  createdAt: string;
-  createdAtMs: number;
-  /** File mtime (RFC 3339, ms). */
-  updatedAt: string;
-  updatedAtMs: number;
-  archived: boolean;
-  /** Name from `session_index.jsonl`, if any. */
-  name: string | null;
-  historyMode: 'legacy' | 'paginated';
-  sessionMeta: SessionMetaLine;
-}
-
 /** A page of threads listed from the files: items, next cursor, and how many files were scanned. */
 export interface ThreadsPage {
   items: ThreadListItem[];
@@ -124,202 +87,6 @@ export interface ThreadsPage {
   /** Rollout files whose head was read. */
   numScannedFiles: number;
   reachedScanCap: boolean;
-}
-
-// ---- Building items ----
-
-function sameSource(a: SessionSourceJson, b: SessionSourceJson): boolean {
-  // Most sources are plain names: compared as they are, without building JSON for each file.
-  if (typeof a === 'string' || typeof b === 'string') return a === b;
-  return canonicalJson(a) === canonicalJson(b);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const keys = Object.keys(value).sort();
-    return `{${keys
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/**
- * What summarizing one file for a listing needs: the home, the collection, the filters and the
- * default provider.
- */
-export interface ItemContext {
-  codexHome: string;
-  archived: boolean;
-  allowedSources: readonly SessionSource[];
-  modelProviders: readonly string[];
-  defaultProvider: string | undefined;
-  cwdFilters: readonly string[] | undefined;
-}
-
-function nonEmpty(value: string | null | undefined): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function toId(value: unknown): ThreadId | null {
-  return typeof value === 'string' && isThreadId(value) ? parseThreadId(value) : null;
-}
-
-/** The preview a fork by reference inherits from its base thread (bounded chain). */
-async function inheritedPreview(
-  codexHome: string,
-  baseId: string,
-  depth = 0,
-): Promise<string | null> {
-  if (depth > 8 || !isThreadId(baseId)) return null;
-  const basePath = await findThreadPath(codexHome, baseId);
-  if (basePath === null) return null;
-  try {
-    const head = await readHeadSummary(basePath);
-    if (head.historyBase !== null) {
-      const deeper = await inheritedPreview(codexHome, head.historyBase.thread_id, depth + 1);
-      if (deeper !== null) return deeper;
-    }
-    return head.preview;
-  } catch {
-    return null;
-  }
-}
-
-/** What a listed item takes from its rollout's head alone (the same while the head is). */
-type HeadFacts = Pick<
-  ThreadListItem,
-  | 'sourceEncoded'
-  | 'modelProvider'
-  | 'cliVersion'
-  | 'originator'
-  | 'gitSha'
-  | 'gitBranch'
-  | 'gitOriginUrl'
-  | 'parentThreadId'
-  | 'forkedFromId'
-  | 'agentNickname'
-  | 'agentRole'
-  | 'createdAt'
-  | 'createdAtMs'
-  | 'historyMode'
->;
-
-/**
- * Facts derived from head summaries, kept as long as the summary is (the head cache shares one
- * summary per unchanged file): a list page re-lists the same heads page after page, and the
- * parsing behind these (times, ids, the encoded source) is most of an item's cost.
- */
-const headFactsCache = new WeakMap<RolloutHeadSummary, HeadFacts>();
-
-function headFacts(head: RolloutHeadSummary, meta: SessionMetaLine): HeadFacts {
-  const known = headFactsCache.get(head);
-  if (known !== undefined) return known;
-  const createdAt = head.createdAt ?? meta.timestamp;
-  const spawn = threadSpawnOf(meta.source);
-  const facts: HeadFacts = {
-    sourceEncoded: encodeSessionSource(meta.source),
-    modelProvider: nonEmpty(meta.model_provider),
-    cliVersion: nonEmpty(meta.cli_version),
-    originator: nonEmpty(meta.originator),
-    gitSha: nonEmpty(meta.git?.commit_hash),
-    gitBranch: nonEmpty(meta.git?.branch),
-    gitOriginUrl: nonEmpty(meta.git?.repository_url),
-    // The parent the session meta names (Codex 0.169 lists a 0.131 sub-agent, whose meta names
-    // none, without one).
-    parentThreadId: toId(meta.parent_thread_id),
-    forkedFromId: toId(meta.forked_from_id),
-    agentNickname:
-      nonEmpty(meta.agent_nickname) ??
-      (typeof spawn?.agent_nickname === 'string' ? spawn.agent_nickname : null),
-    agentRole: nonEmpty(meta.agent_role) ?? nonEmpty(meta.agent_type),
-    createdAt,
-    createdAtMs: parseRfc3339Ms(createdAt) ?? parseFileTimestamp(createdAt) ?? 0,
-    historyMode: meta.history_mode === 'paginated' ? 'paginated' : 'legacy',
-  };
-  headFactsCache.set(head, facts);
-  return facts;
-}
-
-/** Reads one candidate's head; null when it is not listable or filtered out. */
-export async function summarizeRolloutFile(
-  path: string,
-  context: ItemContext,
-  mtimeMs?: number,
-): Promise<ThreadListItem | null> {
-  let head: Awaited<ReturnType<typeof readHeadSummary>>;
-  try {
-    head = await readHeadSummary(path);
-  } catch {
-    return null;
-  }
-  const meta = head.sessionMeta;
-  if (meta === null || head.threadId === null) return null;
-  const filtering =
-    context.allowedSources.length > 0 ||
-    context.modelProviders.length > 0 ||
-    context.cwdFilters !== undefined;
-  if (filtering && !head.startsWithSessionMeta) return null;
-  const source: SessionSourceJson = meta.source ?? 'vscode';
-  if (
-    context.allowedSources.length > 0 &&
-    !context.allowedSources.some((s) => sameSource(s, source))
-  ) {
-    return null;
-  }
-  const facts = headFacts(head, meta);
-  const provider = facts.modelProvider;
-  if (context.modelProviders.length > 0) {
-    const matches =
-      provider === null
-        ? context.defaultProvider !== undefined &&
-          context.modelProviders.includes(context.defaultProvider)
-        : context.modelProviders.includes(provider);
-    if (!matches) return null;
-  }
-  if (
-    context.cwdFilters !== undefined &&
-    !context.cwdFilters.includes(meta.cwd) &&
-    !context.cwdFilters.includes(await normalizeCwd(meta.cwd))
-  ) {
-    return null;
-  }
-  let preview = head.preview;
-  if (head.historyBase !== null) {
-    preview = (await inheritedPreview(context.codexHome, head.historyBase.thread_id)) ?? preview;
-  }
-  // Codex lists an archived thread that never had a message (its preview empty); an active
-  // one only once it has one.
-  if (preview === null && !context.archived) return null;
-  const updatedAtMs = mtimeMs ?? head.file.mtimeMs;
-  return {
-    path: head.file.path,
-    threadId: head.threadId,
-    preview: preview ?? '',
-    firstUserMessage: head.firstUserMessage,
-    cwd: meta.cwd,
-    source,
-    sourceEncoded: facts.sourceEncoded,
-    modelProvider: provider,
-    cliVersion: facts.cliVersion,
-    originator: facts.originator,
-    gitSha: facts.gitSha,
-    gitBranch: facts.gitBranch,
-    gitOriginUrl: facts.gitOriginUrl,
-    parentThreadId: facts.parentThreadId,
-    forkedFromId: facts.forkedFromId,
-    agentNickname: facts.agentNickname,
-    agentRole: facts.agentRole,
-    createdAt: facts.createdAt,
-    createdAtMs: facts.createdAtMs,
-    updatedAt: new Date(updatedAtMs).toISOString(),
-    updatedAtMs,
-    archived: context.archived,
-    name: null,
-    historyMode: facts.historyMode,
-    sessionMeta: meta,
-  };
 }
 
 /**
@@ -381,19 +148,33 @@ export async function listThreadsFromFiles(
     return true;
   };
 
-  /** Builds heads in small concurrent batches, appending in candidate order. */
-  const consume = async (candidates: AsyncIterable<Candidate> | Iterable<Candidate>) => {
+  /**
+   * Builds heads in small batches, appending in candidate order: the cached ones at once, the
+   * others read concurrently. Candidates come a folder at a time.
+   */
+  const consume = async (
+    folders: AsyncIterable<readonly Candidate[]> | Iterable<readonly Candidate[]>,
+  ) => {
     let batch: Candidate[] = [];
     const flush = async (): Promise<boolean> => {
-      const built = await Promise.all(
-        batch.map((c) =>
-          summarizeRolloutFile(c.path, context, sortKey === 'createdAt' ? undefined : c.keyMs),
-        ),
-      );
+      const mtimeOf = (c: Candidate) => (sortKey === 'createdAt' ? undefined : c.keyMs);
+      const built = batch.map((c) => summarizeCachedRolloutFile(c.path, context, mtimeOf(c)));
+      const reads = built.flatMap((item, index) => (item === NEEDS_READ ? [index] : []));
+      if (reads.length > 0) {
+        const read = await Promise.all(
+          reads.map((index) => {
+            const c = batch[index] as Candidate;
+            return summarizeRolloutFile(c.path, context, mtimeOf(c));
+          }),
+        );
+        reads.forEach((index, at) => {
+          built[index] = read[at] as ThreadListItem | null;
+        });
+      }
       scanned += batch.length;
       batch = [];
       for (const item of built) {
-        if (!accept(item)) continue;
+        if (item === NEEDS_READ || !accept(item)) continue;
         if (items.length === pageSize) {
           more = true;
           return false;
@@ -402,16 +183,18 @@ export async function listThreadsFromFiles(
       }
       return true;
     };
-    for await (const candidate of candidates) {
-      if (
-        cursor !== null &&
-        !isAfterThreadCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
-      ) {
-        continue;
-      }
-      batch.push(candidate);
-      if (batch.length >= Math.min(64, pageSize - items.length + 1)) {
-        if (!(await flush())) return;
+    for await (const folder of folders) {
+      for (const candidate of folder) {
+        if (
+          cursor !== null &&
+          !isAfterThreadCursor(candidate.keyMs, candidate.parsed.threadId, cursor, direction)
+        ) {
+          continue;
+        }
+        batch.push(candidate);
+        if (batch.length >= Math.min(64, pageSize - items.length + 1)) {
+          if (!(await flush())) return;
+        }
       }
     }
     if (batch.length > 0) await flush();
@@ -419,7 +202,7 @@ export async function listThreadsFromFiles(
 
   if (sortKey === 'createdAt') {
     if (archived) {
-      await consume(await flatCandidates(root, direction, cursor, budget));
+      await consume([await flatCandidates(root, direction, cursor, budget)]);
     } else {
       await consume(nestedCandidates(root, direction, cursor, budget));
     }
@@ -429,7 +212,7 @@ export async function listThreadsFromFiles(
     candidates.sort((a, b) =>
       compareKeys(a.keyMs, a.parsed.threadId, b.keyMs, b.parsed.threadId, direction),
     );
-    await consume(candidates);
+    await consume([candidates]);
   }
 
   const indexNames =

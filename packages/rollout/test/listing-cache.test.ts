@@ -1,4 +1,4 @@
-import { appendFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { appendFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir } from '@skein/test-support';
@@ -30,9 +30,14 @@ function rolloutPath(home: string, n: number): string {
   );
 }
 
-function writeThread(home: string, n: number, message: string | null): string {
+function writeThread(
+  home: string,
+  n: number,
+  message: string | null,
+  meta: Record<string, unknown> = {},
+): string {
   const path = rolloutPath(home, n);
-  const lines: object[] = [sessionMetaLine(uuid(n))];
+  const lines: object[] = [sessionMetaLine(uuid(n), meta)];
   if (message !== null) lines.push(userMessageLine(message));
   writeRolloutFile(path, lines);
   return path;
@@ -45,6 +50,48 @@ const listed = async (home: string) =>
   ]);
 
 describe('listing caches', () => {
+  it('answers from cached heads what it answered from the files', async () => {
+    // The second listing builds its items from the cached heads without reading; a cwd that
+    // matches only through a link, and a fork's preview inherited from its base, still take
+    // the reading path. Both listings must agree, filter by filter.
+    const home = makeTempDir();
+    const real = makeTempDir();
+    const link = join(makeTempDir(), 'link');
+    symlinkSync(real, link);
+    const paths = [
+      writeThread(home, 1, 'through the link', { cwd: link }),
+      writeThread(home, 2, 'elsewhere', { cwd: '/elsewhere', model_provider: 'other' }),
+      writeThread(home, 3, null, { cwd: real, history_base: { thread_id: uuid(1) } }),
+      writeThread(home, 4, 'an exec', { source: 'exec' }),
+    ];
+    for (const path of paths) utimesSync(path, OLD, OLD);
+    await sleep(SETTLE_MS);
+    const page = async (options: Partial<Parameters<typeof listThreadsFromFiles>[1]>) =>
+      (await listThreadsFromFiles(home, { pageSize: 10, ...options })).items.map((item) => [
+        item.threadId,
+        item.preview,
+        item.updatedAtMs,
+      ]);
+    const asks = [
+      { allowedSources: [] },
+      {},
+      { allowedSources: [], modelProviders: ['other'] },
+      { allowedSources: [], cwdFilters: [real] },
+      { allowedSources: [], cwdFilters: ['/nowhere'] },
+    ];
+    const first = [];
+    for (const ask of asks) first.push(await page(ask));
+    expect(first[0]?.map(([id, preview]) => [id, preview])).toEqual([
+      [uuid(4), 'an exec'],
+      [uuid(3), 'through the link'],
+      [uuid(2), 'elsewhere'],
+      [uuid(1), 'through the link'],
+    ]);
+    expect(first[3]?.map(([id]) => id)).toEqual([uuid(3), uuid(1)]);
+    expect(first[4]).toEqual([]);
+    for (const [index, ask] of asks.entries()) expect(await page(ask)).toEqual(first[index]);
+  });
+
   it('reads a head again when the file was rewritten in place with its size and mtime kept', async () => {
     const home = makeTempDir();
     const path = writeThread(home, 1, 'first message');
