@@ -10,6 +10,7 @@ import { StateError } from './errors.js';
 import { recencyInSidecar, SidecarRecencyStatements, suppliedRecency } from './sidecar/recency.js';
 import {
   EXISTING_WINS_COLUMNS,
+  metadataColumnValues,
   metadataToRow,
   NEW_WINS_COLUMNS,
   PLAIN_UPDATE_COLUMNS,
@@ -125,13 +126,13 @@ export class SqliteBatchUpserter {
       for (const entry of entries) {
         const meta = entry.metadata;
         const times = allocateThreadTimes(this.ctx, meta);
-        const row = metadataToRow(
+        const all = metadataColumnValues(
           meta,
           times.updatedAtMs,
           times.recencyAtMs,
           this.ctx.profile,
-        ) as Record<string, unknown>;
-        const values = this.columns.map((column) => row[column] ?? null);
+        );
+        const values = this.columns.map((column) => all[column] ?? null);
         let variant = times.recencySupplied ? WITH_RECENCY : 0;
         if (entry.setMemoryMode !== undefined && this.memoryModeIndex >= 0) {
           variant |= WITH_MEMORY_MODE;
