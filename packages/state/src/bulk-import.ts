@@ -1,5 +1,10 @@
 import type { Database } from 'better-sqlite3';
 import { StateError } from './errors.js';
+import {
+  endSidecarRecencySuspension,
+  resumeSidecarRecencyInserts,
+  suspendSidecarRecencyInserts,
+} from './sidecar/recency.js';
 
 /** A secondary index of `threads` set aside for the import: its name and its exact SQL. */
 interface SetAsideIndex {
@@ -21,6 +26,10 @@ interface SetAsideIndex {
  * import holds the DB's write lock until it finishes: callers bound that time (see
  * `runBackfill`) well below the 5 s other writers, Codex among them, wait for a lock.
  *
+ * A Codex 0.131 DB keeps recency in Skein's sidecar, filled row by row by a trigger of the
+ * connection; the import suspends it and seeds the sidecar from the table in one statement
+ * before it commits (in the same transaction).
+ *
  * It runs on the runtime's own connection, so nothing else may write through that runtime
  * meanwhile (its writes would join this transaction): `runBackfill` uses it before
  * `initStateDb` hands the runtime out.
@@ -29,11 +38,17 @@ export class BulkThreadImport {
   readonly #sqlite: Database;
   readonly #indexes: readonly SetAsideIndex[];
   readonly #startedAt: number;
+  readonly #recencySuspended: boolean;
   #open = true;
 
-  private constructor(sqlite: Database, indexes: readonly SetAsideIndex[]) {
+  private constructor(
+    sqlite: Database,
+    indexes: readonly SetAsideIndex[],
+    recencySuspended: boolean,
+  ) {
     this.#sqlite = sqlite;
     this.#indexes = indexes;
+    this.#recencySuspended = recencySuspended;
     this.#startedAt = performance.now();
   }
 
@@ -53,7 +68,7 @@ export class BulkThreadImport {
       }
       const indexes = setAsideIndexes(sqlite);
       for (const index of indexes) sqlite.exec(`drop index main."${index.name}"`);
-      return new BulkThreadImport(sqlite, indexes);
+      return new BulkThreadImport(sqlite, indexes, suspendSidecarRecencyInserts(sqlite));
     } catch (error) {
       if (sqlite.inTransaction) sqlite.exec('rollback');
       throw error;
@@ -70,11 +85,15 @@ export class BulkThreadImport {
     return this.#open;
   }
 
-  /** Creates the indexes again, in their original order and words, and commits. */
+  /**
+   * Creates the indexes again, in their original order and words, restores the sidecar's
+   * recency trigger (seeding what it missed), and commits.
+   */
   finish(): void {
     if (!this.#open) return;
     try {
       for (const index of this.#indexes) this.#sqlite.exec(index.sql);
+      if (this.#recencySuspended) resumeSidecarRecencyInserts(this.#sqlite);
       this.#sqlite.exec('commit');
       this.#open = false;
     } catch (error) {
@@ -88,6 +107,7 @@ export class BulkThreadImport {
     if (!this.#open) return;
     this.#open = false;
     if (this.#sqlite.inTransaction) this.#sqlite.exec('rollback');
+    if (this.#recencySuspended) endSidecarRecencySuspension(this.#sqlite);
   }
 }
 

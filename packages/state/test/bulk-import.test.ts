@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import { makeTempDir } from '@skein/test-support';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KNOWN_STATE_SCHEMAS, StateRuntime, stateDbFileName } from '../src/index.js';
+import {
+  KNOWN_STATE_SCHEMAS,
+  StateRuntime,
+  stateDbFileName,
+  type ThreadMetadata,
+} from '../src/index.js';
 import { sampleThread } from './helpers.js';
 
 const open: { close(): unknown }[] = [];
@@ -88,6 +93,50 @@ describe('BulkThreadImport', () => {
     // Finishing after an abort changes nothing.
     bulk?.finish();
     expect(count(runtime.sqlite)).toBe(0);
+  });
+
+  it("keeps a 0.131 DB's sidecar recency as a row-by-row import does, and its trigger", async () => {
+    // On Codex 0.131's schema recency lives in Skein's sidecar, filled by a trigger of the
+    // connection; the import suspends it and seeds the sidecar in one statement.
+    const recencies = (runtime: StateRuntime) =>
+      runtime.sqlite
+        .prepare('select thread_id, recency_at_ms from skein.skein_thread_recency order by 1')
+        .all();
+    const trigger = (runtime: StateRuntime) =>
+      runtime.sqlite
+        .prepare("select name from sqlite_temp_master where name = 'skein_recency_after_insert'")
+        .pluck()
+        .all();
+    const threads = Array.from({ length: 30 }, () => sampleThread());
+    // Two rows of one thread in one import: the second updates the first.
+    const entries = [...threads, { ...(threads[0] as ThreadMetadata), updatedAtMs: 1 }].map(
+      (metadata) => ({ metadata }),
+    );
+    const rowByRow = await runtimeIn(makeTempDir(), '0.131.0');
+    rowByRow.upsertThreadsBatch(entries);
+    const bulkRun = await runtimeIn(makeTempDir(), '0.131.0');
+    expect(trigger(bulkRun)).toHaveLength(1);
+    const bulk = bulkRun.beginBulkThreadImport();
+    expect(bulk).not.toBeNull();
+    bulkRun.upsertThreadsBatch(entries);
+    // Suspended for the whole import, though the dropped indexes made the runtime read the
+    // schema again (which sets the triggers up).
+    expect(trigger(bulkRun)).toHaveLength(0);
+    bulk?.finish();
+    expect(recencies(bulkRun)).toHaveLength(30);
+    expect(recencies(bulkRun)).toEqual(recencies(rowByRow));
+    // The trigger is back: a thread written after the import gets its recency.
+    expect(trigger(bulkRun)).toHaveLength(1);
+    const later = sampleThread();
+    bulkRun.upsertThreadsBatch([{ metadata: later }]);
+    expect(recencies(bulkRun)).toContainEqual({
+      thread_id: later.id,
+      recency_at_ms: later.updatedAtMs,
+    });
+    // An aborted import brings the trigger back with its rollback.
+    const aborted = await runtimeIn(makeTempDir(), '0.131.0');
+    aborted.beginBulkThreadImport()?.abort();
+    expect(trigger(aborted)).toHaveLength(1);
   });
 
   it('does not start on a table with rows, and leaves no transaction open', async () => {
