@@ -115,7 +115,7 @@ describe.each(['0.131.0', '0.169.0'])('archived listings on a Codex %s DB', (sch
       .sort((a, b) => b.createdAtMs - a.createdAtMs)
       .map((thread) => thread.id);
     expect(seen).toEqual(expected);
-    const listing = texts.find((text) => text.includes('"threads".*'));
+    const listing = texts.find((text) => text.includes('order by "threads"."created_at_ms" desc'));
     expect(listing, texts.join('\n')).toBeDefined();
     const plan = planOf(runtime, listing as string);
     expect(plan).toContain(`USING INDEX ${index}`);

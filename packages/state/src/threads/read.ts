@@ -14,19 +14,28 @@ import { StateError } from '../errors.js';
 import { sortColumnOf } from '../profile.js';
 import type { StateDatabase } from '../schema.js';
 import { recencyInSidecar, refreshSidecarRecency, SIDECAR_SCHEMA } from '../sidecar/recency.js';
-import { rowToMetadata, type ThreadRow } from './row.js';
+import { METADATA_COLUMNS, rowToMetadata, type ThreadRow } from './row.js';
 
 type Eb = ExpressionBuilder<StateDatabase, 'threads'>;
 
+/** The `threads.<column>` references of the metadata columns this table has. */
+function metadataColumnRefs(ctx: StateContext, except?: string): string[] {
+  return METADATA_COLUMNS.filter((c) => c !== except && ctx.profile.columns.has(c)).map(
+    (c) => `threads.${c}`,
+  );
+}
+
 /**
- * `select` over `threads` returning what `rowToMetadata` reads: every column, plus (Codex
- * layout, which has no parent column) the parent from the spawn edge.
+ * `select` over `threads` returning what `rowToMetadata` reads: its columns (`METADATA_COLUMNS`
+ * the table has), plus (Codex layout, which has no parent column) the parent from the spawn
+ * edge.
  */
 export function selectThreadRows(
   ctx: StateContext,
   // biome-ignore lint/suspicious/noExplicitAny: the selection's shape is ThreadRow.
 ): SelectQueryBuilder<StateDatabase, 'threads', any> {
-  const query = ctx.db.selectFrom('threads').selectAll('threads');
+  // biome-ignore lint/suspicious/noExplicitAny: column names checked against the profile.
+  const query = ctx.db.selectFrom('threads').select(metadataColumnRefs(ctx) as any);
   if (ctx.profile.layout !== 'codex') return query;
   const withParent = query.select(
     sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
@@ -53,7 +62,7 @@ function selectSidecarRecencyRows(
     .selectFrom(`${SIDECAR_SCHEMA}.skein_thread_recency as sr`)
     .crossJoin('threads')
     .whereRef('threads.id', '=', 'sr.thread_id')
-    .selectAll('threads')
+    .select(metadataColumnRefs(ctx, 'recency_at_ms'))
     .select([
       'sr.recency_at_ms as recency_at_ms',
       sql<string | null>`(select e.parent_thread_id from thread_spawn_edges e
