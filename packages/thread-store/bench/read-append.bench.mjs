@@ -147,7 +147,6 @@ try {
   // while V8 is still compiling it (on tmpfs the first ones take 2-8x the later ones), and a
   // long-running app-server appends with warm code. The floor (syscalls only) has nothing to warm.
   const WARM_TURNS = Number(process.env.SKEIN_BENCH_WARM_TURNS ?? 200);
-  const turns = Array.from({ length: WARM_TURNS + TURNS }, (_, turn) => turnItems(turn));
   async function turnsRow(label, dir) {
     const turnHome = join(dir, `skein-append-bench-${process.pid}`);
     mkdirSync(turnHome, { recursive: true });
@@ -172,10 +171,13 @@ try {
       let written = fstatSync(rolloutFd).size;
       let skeinMs = 0;
       let rawMs = 0;
-      for (let turn = 0; turn < turns.length; turn += 1) {
+      for (let turn = 0; turn < WARM_TURNS + TURNS; turn += 1) {
+        // Made just before the append, outside the timing, as an agent's items come from the
+        // model's stream and its tools a moment before they are recorded.
+        const items = turnItems(turn);
         const counted = turn >= WARM_TURNS;
         const skeinStart = performance.now();
-        await turnStore.appendItems({ threadId: id, items: turns[turn] });
+        await turnStore.appendItems({ threadId: id, items });
         await turnStore.flushThread(id);
         const skeinTurn = performance.now() - skeinStart;
         // The bytes Skein just wrote (this turn's 20 lines), read back outside the timing.
