@@ -44,7 +44,7 @@ export function sortColumnOf(
   return 'updated_at_ms';
 }
 
-const SKEIN_COLUMNS = [
+export const SKEIN_COLUMNS = [
   'id',
   'rollout_path',
   'created_at_ms',

@@ -1,6 +1,7 @@
 import type { ThreadId, ThreadMemoryModeValue, ThreadMetadata } from '@skein/protocol';
 import type { Insertable, Selectable } from 'kysely';
 import {
+  SKEIN_COLUMNS,
   SKEIN_THREADS_PROFILE,
   storesLegacySandboxPolicy,
   type ThreadsProfile,
@@ -21,48 +22,19 @@ const num = (value: unknown): number | null =>
 export const secondsOf = (ms: number): number => Math.floor(ms / 1000);
 
 /**
- * The `threads` columns `rowToMetadata` reads (of either layout): what a query for metadata
- * selects, of those its table has. Selecting them by name rather than `*` leaves out the
- * columns a newer Codex added for its own features (a tenth of a list page's query time) and
- * keeps a row's shape fixed when Codex adds more.
+ * The `threads` columns `rowToMetadata` reads, of either layout (Skein's columns, which Codex's
+ * table shares, and Codex's seconds): what a query for metadata selects, of those its table
+ * has. Selecting them by name rather than `*` leaves out the columns a newer Codex added for
+ * its own features (a tenth of a list page's query time) and keeps a row's shape fixed when
+ * Codex adds more.
  */
-export const METADATA_COLUMNS = [
-  'id',
-  'rollout_path',
+export const METADATA_COLUMNS: readonly string[] = [
+  ...SKEIN_COLUMNS,
+  // Codex's whole-second times (its 0.131 rows may hold only these).
   'created_at',
-  'created_at_ms',
   'updated_at',
-  'updated_at_ms',
-  'recency_at_ms',
-  'source',
-  'thread_source',
-  'agent_nickname',
-  'agent_role',
-  'agent_path',
-  'model_provider',
-  'model',
-  'reasoning_effort',
-  'cwd',
-  'cli_version',
-  'title',
-  'name',
-  'preview',
-  'first_user_message',
-  'sandbox_policy',
-  'approval_mode',
-  'tokens_used',
-  'archived',
   'archived_at',
-  'archived_at_ms',
-  'git_sha',
-  'git_branch',
-  'git_origin_url',
-  'memory_mode',
-  'parent_thread_id',
-  'forked_from_id',
-  'history_mode',
-  'originator',
-] as const;
+];
 
 /** Skein's own layout (PostgreSQL): `threadRowToMetadata(row)`. */
 export function threadRowToMetadata(row: ThreadRow): ThreadMetadata {
