@@ -1,10 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { StateError } from './errors.js';
-import {
-  endSidecarRecencySuspension,
-  resumeSidecarRecencyInserts,
-  suspendSidecarRecencyInserts,
-} from './sidecar/recency.js';
+import { resumeSidecarRecencyInserts, suspendSidecarRecencyInserts } from './sidecar/recency.js';
 
 /** A secondary index of `threads` set aside for the import: its name and its exact SQL. */
 interface SetAsideIndex {
@@ -30,6 +26,10 @@ interface SetAsideIndex {
  * connection; the import suspends it and seeds the sidecar from the table in one statement
  * before it commits (in the same transaction).
  *
+ * Its index DDL moves the schema cookie, which would make the runtime identify the schema
+ * again (and set its sidecar triggers up again) mid-import; the columns and tables stay as
+ * they were, so `onOwnDdl` lets the runtime take the new cookie as seen.
+ *
  * It runs on the runtime's own connection, so nothing else may write through that runtime
  * meanwhile (its writes would join this transaction): `runBackfill` uses it before
  * `initStateDb` hands the runtime out.
@@ -39,24 +39,29 @@ export class BulkThreadImport {
   readonly #indexes: readonly SetAsideIndex[];
   readonly #startedAt: number;
   readonly #recencySuspended: boolean;
+  readonly #onOwnDdl: () => void;
   #open = true;
 
   private constructor(
     sqlite: Database,
     indexes: readonly SetAsideIndex[],
     recencySuspended: boolean,
+    onOwnDdl: () => void,
   ) {
     this.#sqlite = sqlite;
     this.#indexes = indexes;
     this.#recencySuspended = recencySuspended;
+    this.#onOwnDdl = onOwnDdl;
     this.#startedAt = performance.now();
   }
 
   /**
    * Starts one on `sqlite` when its `threads` table is empty (checked under the write lock),
    * else returns null and leaves no transaction open. Throws if a transaction is already open.
+   * `onOwnDdl` runs after each of the import's own schema changes (the indexes dropped, built
+   * again, or brought back by a rollback).
    */
-  static begin(sqlite: Database): BulkThreadImport | null {
+  static begin(sqlite: Database, onOwnDdl: () => void = () => {}): BulkThreadImport | null {
     if (sqlite.inTransaction) {
       throw new StateError('Conflict', 'a bulk import cannot start inside another transaction');
     }
@@ -68,9 +73,12 @@ export class BulkThreadImport {
       }
       const indexes = setAsideIndexes(sqlite);
       for (const index of indexes) sqlite.exec(`drop index main."${index.name}"`);
-      return new BulkThreadImport(sqlite, indexes, suspendSidecarRecencyInserts(sqlite));
+      const recencySuspended = suspendSidecarRecencyInserts(sqlite);
+      onOwnDdl();
+      return new BulkThreadImport(sqlite, indexes, recencySuspended, onOwnDdl);
     } catch (error) {
       if (sqlite.inTransaction) sqlite.exec('rollback');
+      onOwnDdl();
       throw error;
     }
   }
@@ -96,6 +104,7 @@ export class BulkThreadImport {
       if (this.#recencySuspended) resumeSidecarRecencyInserts(this.#sqlite);
       this.#sqlite.exec('commit');
       this.#open = false;
+      this.#onOwnDdl();
     } catch (error) {
       this.abort();
       throw error;
@@ -107,7 +116,7 @@ export class BulkThreadImport {
     if (!this.#open) return;
     this.#open = false;
     if (this.#sqlite.inTransaction) this.#sqlite.exec('rollback');
-    if (this.#recencySuspended) endSidecarRecencySuspension(this.#sqlite);
+    this.#onOwnDdl();
   }
 }
 

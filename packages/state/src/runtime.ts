@@ -142,12 +142,8 @@ export class StateRuntime {
     this.#identity = identifySchema(readMigrationRows(this.sqlite), KNOWN_STATE_SCHEMAS);
     const profile = readProfile(this.sqlite, this.#identity);
     const { sidecar: previous, ...rest } = this.#ctx;
-    const sidecar = attachSidecarStandIns(
-      this.sqlite,
-      join(this.sqliteHome, SIDECAR_FILE_NAME),
-      profile,
-      previous,
-    );
+    const sidecarPath = join(this.sqliteHome, SIDECAR_FILE_NAME);
+    const sidecar = attachSidecarStandIns(this.sqlite, sidecarPath, profile, previous);
     this.#ctx = sidecar ? { ...rest, profile, sidecar } : { ...rest, profile };
     // Prepared statements of the bulk path name the old columns.
     this.upserter = undefined;
@@ -351,12 +347,15 @@ export class StateRuntime {
   /**
    * Starts a first import into the empty `threads` table as one transaction with its
    * secondary indexes built once at the end (see `BulkThreadImport`); null when the table has
-   * rows. Batches go through `upsertThreadsBatch` meanwhile.
+   * rows. Batches go through `upsertThreadsBatch` meanwhile. Its index DDL, the only schema
+   * change while it holds the write lock, is taken as seen: the schema is not identified again.
    */
   beginBulkThreadImport(): BulkThreadImport | null {
     this.assertOpen();
     assertWritable(this.ctx);
-    return BulkThreadImport.begin(this.sqlite);
+    return BulkThreadImport.begin(this.sqlite, () => {
+      this.#schemaVersion = schemaVersionOf(this.sqlite);
+    });
   }
 
   /** SQLite bulk upsert in one immediate transaction (see `BatchUpsertOptions`). */

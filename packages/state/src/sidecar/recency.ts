@@ -51,10 +51,7 @@ const RECENCY_TRIGGERS = {
  * every row not yet there seeded from its update time.
  */
 export function startSidecarRecency(sqlite: Database): void {
-  for (const [name, statement] of Object.entries(RECENCY_TRIGGERS)) {
-    if (name === 'skein_recency_after_insert' && insertsSuspended.has(sqlite)) continue;
-    sqlite.exec(statement);
-  }
+  for (const statement of Object.values(RECENCY_TRIGGERS)) sqlite.exec(statement);
   completeSidecarRecency(sqlite);
 }
 
@@ -64,15 +61,11 @@ export function stopSidecarRecency(sqlite: Database): void {
     sqlite.exec(`drop trigger if exists temp.${name}`);
 }
 
-/** Connections whose insert trigger a bulk import suspended (a schema refresh keeps it off). */
-const insertsSuspended = new WeakSet<Database>();
-
 /**
  * For a bulk import into the empty table: drops the connection's insert trigger (one sidecar
  * insert per row, a fifth of the import's time) when it has one, and says whether it did.
- * Inside the import's transaction, so its rollback brings the trigger back
- * (`endSidecarRecencySuspension`); `resumeSidecarRecencyInserts` restores it and seeds the
- * imported rows in one statement.
+ * Inside the import's transaction, so its rollback brings the trigger back;
+ * `resumeSidecarRecencyInserts` restores it and seeds the imported rows in one statement.
  */
 export function suspendSidecarRecencyInserts(sqlite: Database): boolean {
   const present = sqlite
@@ -80,20 +73,13 @@ export function suspendSidecarRecencyInserts(sqlite: Database): boolean {
     .get('skein_recency_after_insert');
   if (present === undefined) return false;
   sqlite.exec('drop trigger temp.skein_recency_after_insert');
-  insertsSuspended.add(sqlite);
   return true;
 }
 
 /** Undoes `suspendSidecarRecencyInserts`: the trigger again, and the rows it missed seeded. */
 export function resumeSidecarRecencyInserts(sqlite: Database): void {
-  insertsSuspended.delete(sqlite);
   sqlite.exec(RECENCY_TRIGGERS.skein_recency_after_insert);
   completeSidecarRecency(sqlite);
-}
-
-/** After the import's rollback (which brought the trigger back): no longer suspended. */
-export function endSidecarRecencySuspension(sqlite: Database): void {
-  insertsSuspended.delete(sqlite);
 }
 
 /** Seeds the rows the sidecar does not have (added by another process) from their update time. */
