@@ -13,7 +13,7 @@ import {
   type ThreadCursor,
   type ThreadSortKey,
 } from '@skein/protocol';
-import { listThreadsWithDb } from '@skein/rollout';
+import { findThreadNamesByIds, listThreadsWithDb } from '@skein/rollout';
 import {
   getThreads,
   listChildThreads,
@@ -32,7 +32,6 @@ import {
   scanRolloutMetadata,
 } from './listing.js';
 import { distinctTitle, nameFromTitle, storedThreadFromMetadata } from './mapping.js';
-import { findThreadNames } from './rollout-port.js';
 
 /** What the listing operations read from the store: the home, its default provider, its index. */
 export interface LocalListingContext {
@@ -93,7 +92,7 @@ export async function listLocalThreads(
     if (thread.name === null && !paginated) missing.push(metadata.id);
   });
   if (missing.length > 0) {
-    const names = await findThreadNames(ctx.codexHome, missing).catch(
+    const names = await findThreadNamesByIds(ctx.codexHome, missing).catch(
       () => new Map<string, string>(),
     );
     for (const thread of items) {
@@ -155,7 +154,7 @@ async function listPage(
   }
   const names =
     params.searchTerm && db === undefined
-      ? await findThreadNames(
+      ? await findThreadNamesByIds(
           ctx.codexHome,
           candidates.map((meta) => meta.id),
         )

@@ -12,6 +12,7 @@ import { lstat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { isThreadId, parseRfc3339Ms, parseThreadId } from '@skein/protocol';
 import {
+  findThreadNameById,
   plainRolloutPath,
   RolloutError,
   type RolloutHeadSummary,
@@ -43,7 +44,6 @@ import {
   storedThreadFromMetadata,
 } from './mapping.js';
 import {
-  findThreadName,
   pathExists,
   readFirstSessionMeta,
   readRolloutMetadata,
@@ -105,7 +105,7 @@ export async function storedThreadFromRollout(
   const meta = await readFirstSessionMeta(path).catch(() => null);
   thread.parentThreadId = toThreadIdOrNull(meta?.parent_thread_id);
   thread.name = nameFromTitle(
-    await findThreadName(host.codexHome, metadata.id).catch(() => null),
+    await findThreadNameById(host.codexHome, metadata.id).catch(() => null),
     thread.preview,
   );
   return thread;
@@ -159,7 +159,7 @@ export async function nameForRow(
   if (row.name !== null && row.name.trim() !== '') return nameFromTitle(row.name, preview);
   const title = distinctTitle(row);
   if (title !== null) return nameFromTitle(title, preview);
-  return nameFromTitle(await findThreadName(host.codexHome, row.id).catch(() => null), preview);
+  return nameFromTitle(await findThreadNameById(host.codexHome, row.id).catch(() => null), preview);
 }
 
 export async function readLocalThread(

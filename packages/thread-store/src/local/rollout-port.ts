@@ -7,8 +7,6 @@ import {
   eventUserMessage,
   extractThreadMetadataFromFile,
   type FileMetadataResult,
-  findThreadNameById,
-  findThreadNamesByIds,
   findThreadPathWithDb,
   plainRolloutPath,
   type RolloutItem,
@@ -52,18 +50,6 @@ export async function appendThreadName(
 ): Promise<void> {
   await mkdir(codexHome, { recursive: true });
   await appendSessionIndexEntry(codexHome, threadId, name);
-}
-
-/** The newest non-blank name for each id asked for. */
-export async function findThreadNames(
-  codexHome: string,
-  ids: Iterable<string>,
-): Promise<Map<string, string>> {
-  return findThreadNamesByIds(codexHome, ids);
-}
-
-export async function findThreadName(codexHome: string, threadId: string): Promise<string | null> {
-  return findThreadNameById(codexHome, threadId);
 }
 
 /** Rewrites the index without any entry for `threadId`. */
