@@ -4,8 +4,9 @@
 // max), plus append throughput with a flush every 50 items. Imports the built dist.
 // Issue 18's row: 20-item turns, each `appendItems` + `flushThread` (fsync), against the
 // machine's floor measured in the same run: the same bytes, a turn at a time, with `write` +
-// `fsync` on one fd, alternating turn by turn with Skein's (aim: >= 0.8x of it). SKEIN_BENCH_TURNS sets the timed turn count,
-// SKEIN_BENCH_WARM_TURNS the untimed warm-up before it (default 200).
+// `fsync` on one fd, alternating turn by turn with Skein's (aim: >= 0.8x of it).
+// SKEIN_BENCH_TURNS sets the timed turn count (default 2,000), SKEIN_BENCH_WARM_TURNS the untimed
+// warm-up before it (default 200).
 import {
   closeSync,
   existsSync,
