@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, renameSync, rmSync, utimesSync } from 'node:
 import { basename, dirname, join } from 'node:path';
 import { getThread, type StateDb } from '@skein/state';
 import { makeTempDir } from '@skein/test-support';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initStateDb, listThreadsWithDb } from '../src/index.js';
 import { type WrittenThread, writeLegacyHome, writeLegacyRollout } from './state-db-helpers.js';
@@ -133,5 +134,48 @@ describe('scan-and-repair sees what other processes wrote', () => {
       useStateDbOnly: true,
     });
     expect(ids(dbOnly)).toEqual([]);
+  });
+});
+
+/*
+ * A listing looks up only the rows of files an earlier listing did not find their rows pointing
+ * at, while no row of the DB changed since (its change stamp). A row changed in between, by any
+ * connection, must be looked up and repaired again.
+ */
+describe('scan-and-repair looks again at rows changed since the last listing', () => {
+  it('a row another process pointed elsewhere and marked archived', async () => {
+    const { home, db, active } = await setup(6);
+    const bent = active[1] as WrittenThread;
+    const other = new BetterSqlite3(join(home, 'state_5.sqlite'));
+    try {
+      other
+        .prepare('update threads set rollout_path = ?, archived = 1 where id = ?')
+        .run('/elsewhere/rollout.jsonl', bent.id);
+    } finally {
+      other.close();
+    }
+    expect(ids(await listThreadsWithDb(home, { pageSize: 50, stateDb: db }))).toContain(bent.id);
+    const row = await getThread(db.ctx, bent.id);
+    expect([row?.rolloutPath, row?.archived]).toEqual([bent.path, false]);
+  });
+
+  it("a row this process's own connection pointed elsewhere", async () => {
+    const { home, db, active } = await setup(6);
+    const bent = active[2] as WrittenThread;
+    db.sqlite
+      .prepare('update threads set rollout_path = ? where id = ?')
+      .run(join(home, 'sessions', 'elsewhere.jsonl'), bent.id);
+    await listThreadsWithDb(home, { pageSize: 50, stateDb: db, sortKey: 'updatedAt' });
+    expect((await getThread(db.ctx, bent.id))?.rolloutPath).toBe(bent.path);
+  });
+
+  it('a rollout moved to another day folder while the DB stood still', async () => {
+    const { home, db, active } = await setup(6);
+    const moved = active[3] as WrittenThread;
+    const target = join(home, 'sessions', '2025', '04', '02', basename(moved.path));
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(moved.path, target);
+    expect(ids(await listThreadsWithDb(home, { pageSize: 50, stateDb: db }))).toContain(moved.id);
+    expect((await getThread(db.ctx, moved.id))?.rolloutPath).toBe(target);
   });
 });

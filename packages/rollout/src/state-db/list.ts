@@ -36,6 +36,7 @@ import {
   reconcileRolloutFile,
   rowPointsAtFile,
 } from './repair.js';
+import { LocationCheck } from './verified-locations.js';
 
 /**
  * `listThreadsWithDb`: the file listing's options plus the state DB, a sort key it knows, and
@@ -418,20 +419,34 @@ export async function listThreadsWithDb(
     keepRowGit: true,
   } as const;
   try {
-    // Where the scanned files' rows point, in one query (a repair changes only its own row: a
-    // thread id met again, two files of one thread, reads its row afresh).
-    const known = search === undefined ? await locationsById(db, scan.items) : null;
+    // Where the scanned files' rows point, in one query for the files an earlier listing did
+    // not vouch for (a repair changes only its own row: a thread id met again, two files of one
+    // thread, reads its row afresh).
+    const check =
+      search === undefined ? LocationCheck.begin(db, `${archived}:${codexHome}`, scan.items) : null;
+    const known =
+      check === null
+        ? null
+        : await locationsById(
+            db,
+            scan.items.filter((item) => !check.vouchesFor(item)),
+          );
     const repaired = new Set<string>();
     for (const item of scan.items) {
-      if (known === null) {
+      if (check === null || known === null) {
         await rederive(db, item.path, repair);
         continue;
       }
+      if (check.vouchesFor(item)) continue;
       const row = repaired.has(item.threadId) ? undefined : (known.get(item.threadId) ?? null);
       repaired.add(item.threadId);
-      if (row != null && rowPointsAtFile(row, item.path, repair)) continue;
+      if (row != null && rowPointsAtFile(row, item.path, repair)) {
+        check.found(item);
+        continue;
+      }
       await readRepairRolloutPath(db, item.path, { ...repair, threadId: item.threadId, row });
     }
+    check?.finish();
     const dbPage = await listFromDb(db, codexHome, options);
     const fileIds = new Set(scan.items.map((item) => item.threadId as string));
     if (search !== undefined && (dbPage.items.length > 0 || options.cursor)) {

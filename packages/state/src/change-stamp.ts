@@ -1,0 +1,27 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { StateDb } from './runtime.js';
+
+/** One prepared statement per connection (a default list page asks twice). */
+const stampStatements = new WeakMap<Database, Statement<[], unknown>>();
+
+/**
+ * Whether any row of a state DB may have changed between two moments, as one comparable value:
+ * SQLite's `data_version` of the DB file, which moves when another connection commits (Codex,
+ * another Skein process, the backfill's worker thread), and this connection's
+ * `total_changes()`, which counts the rows it wrote itself (the sidecar's included). Equal
+ * stamps mean no row changed in between, so what a reader derived from the rows then still
+ * holds. One statement, no write.
+ */
+export function dbChangeStamp(db: StateDb): string {
+  const sqlite = db.sqlite;
+  let statement = stampStatements.get(sqlite);
+  if (statement === undefined) {
+    statement = sqlite
+      .prepare<[], unknown>(
+        `select (select data_version from pragma_data_version) || ':' || total_changes()`,
+      )
+      .pluck();
+    stampStatements.set(sqlite, statement);
+  }
+  return String(statement.get());
+}
