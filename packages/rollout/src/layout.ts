@@ -239,10 +239,9 @@ function resolveHomeRoots(given: string): readonly string[] {
  * it). Folders are resolved once per boundary, so a page of rows costs one `lstat` each.
  *
  * The home's own real path is remembered across boundaries (a list page makes one or two, and
- * the `realpath` of the home was a tenth of an index-only page). A remembered root can only be
- * stale when the home itself moved (a linked home pointed elsewhere): its files then resolve
- * outside the remembered roots, and the first such verdict resolves the home again before it
- * is believed.
+ * the `realpath` of the home was a tenth of an index-only page). A real path under the home as
+ * given needs none; one under the remembered real path is believed only once the boundary has
+ * resolved the home again (a linked home may have been pointed elsewhere since).
  */
 export class HomeBoundary {
   readonly #given: string;
@@ -257,11 +256,18 @@ export class HomeBoundary {
     this.#rootsFresh = known === undefined;
   }
 
+  /**
+   * Whether a real path (links resolved) lies in the home. Under the home as given, it does:
+   * a path without links has none in its prefix either. Under the home's remembered real path,
+   * it does only while the home still leads there, so any verdict but that one is taken from
+   * roots resolved afresh (once per boundary).
+   */
   #inside(real: string): boolean {
-    if (this.#underRoots(real)) return true;
-    if (this.#rootsFresh) return false;
-    this.#roots = resolveHomeRoots(this.#given);
-    this.#rootsFresh = true;
+    if (real.startsWith(`${this.#given}${sep}`)) return true;
+    if (!this.#rootsFresh) {
+      this.#roots = resolveHomeRoots(this.#given);
+      this.#rootsFresh = true;
+    }
     return this.#underRoots(real);
   }
 

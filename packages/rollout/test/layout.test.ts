@@ -80,6 +80,37 @@ describe('rolloutPathInHome', () => {
     expect(rolloutPathInHome(home, '/old/.codex/sessions/../../etc/passwd')).toBeNull();
   });
 
+  it('tells links on the way down from the home, at any depth', () => {
+    const root = makeTempDir();
+    try {
+      const home = join(root, 'home');
+      const file = (day: string) => `rollout-2026-01-${day}T03-04-05-${THREAD_A}.jsonl`;
+      const write = (folder: string, day: string) => {
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, file(day)), '{}\n');
+      };
+      write(join(home, 'sessions/2026/01/02'), '02');
+      // A month folder linked out of the home, and one linked to another folder inside it.
+      write(join(root, 'outside/03'), '03');
+      symlinkSync(join(root, 'outside'), join(home, 'sessions/2026/02'));
+      write(join(home, 'elsewhere/04'), '04');
+      symlinkSync(join(home, 'elsewhere'), join(home, 'sessions/2026/03'));
+      // A file where a folder belongs.
+      writeFileSync(join(home, 'sessions/2026/05'), 'not a folder');
+      const boundary = new HomeBoundary(home);
+      const verdicts = [
+        ['sessions/2026/01/02', '02'],
+        ['sessions/2026/02/03', '03'],
+        ['sessions/2026/03/04', '04'],
+        ['sessions/2026/04/05', '05'],
+        ['sessions/2026/05/06', '06'],
+      ].map(([folder, day]) => boundary.rolloutInside(join(home, folder!, file(day!))));
+      expect(verdicts).toEqual([true, false, true, false, false]);
+    } finally {
+      removeTempDir(root);
+    }
+  });
+
   it('resolves a linked home again when it was pointed elsewhere', () => {
     const root = makeTempDir();
     try {
@@ -101,6 +132,13 @@ describe('rolloutPathInHome', () => {
       const other = `rollout-2026-01-02T03-04-06-${THREAD_B}.jsonl`;
       symlinkSync(join(root, 'a', day, file), join(root, 'b', day, other));
       expect(new HomeBoundary(home).rolloutInside(join(home, day, other))).toBe(false);
+      // The same for a link met by a folder walk, with the home pointed back and forth.
+      rmSync(home);
+      symlinkSync(join(root, 'a'), home);
+      expect(new HomeBoundary(home).linkInside(join(home, day, file))).toBe(true);
+      rmSync(home);
+      symlinkSync(join(root, 'b'), home);
+      expect(new HomeBoundary(home).linkInside(join(home, day, other))).toBe(false);
     } finally {
       removeTempDir(root);
     }
