@@ -1,8 +1,5 @@
-import type { Database, Statement } from 'better-sqlite3';
+import { pluckedStatement } from './db-file.js';
 import type { StateDb } from './runtime.js';
-
-/** One prepared statement per connection (a default list page asks twice). */
-const stampStatements = new WeakMap<Database, Statement<[], unknown>>();
 
 /**
  * Whether any row of a state DB may have changed between two moments, as one comparable value:
@@ -13,15 +10,10 @@ const stampStatements = new WeakMap<Database, Statement<[], unknown>>();
  * holds. One statement, no write.
  */
 export function dbChangeStamp(db: StateDb): string {
-  const sqlite = db.sqlite;
-  let statement = stampStatements.get(sqlite);
-  if (statement === undefined) {
-    statement = sqlite
-      .prepare<[], unknown>(
-        `select (select data_version from pragma_data_version) || ':' || total_changes()`,
-      )
-      .pluck();
-    stampStatements.set(sqlite, statement);
-  }
-  return String(statement.get());
+  return String(
+    pluckedStatement(
+      db.sqlite,
+      `select (select data_version from pragma_data_version) || ':' || total_changes()`,
+    ).get(),
+  );
 }

@@ -36,16 +36,30 @@ export function createIfEmpty(sqlite: Database, recorded: RecordedCodexDb | unde
     .immediate();
 }
 
-/** One prepared statement per connection: the cookie is read on every `ctx` access. */
-const schemaVersionStatements = new WeakMap<Database, Statement<[], unknown>>();
+/** Single-value statements prepared once per connection, by SQL text. */
+const pluckedStatements = new WeakMap<Database, Map<string, Statement<[], unknown>>>();
 
-export function schemaVersionOf(sqlite: Database): number {
-  let statement = schemaVersionStatements.get(sqlite);
-  if (statement === undefined) {
-    statement = sqlite.prepare<[], unknown>('pragma schema_version').pluck();
-    schemaVersionStatements.set(sqlite, statement);
+/**
+ * The connection's prepared statement for `sql`, which answers one value: for the small reads
+ * asked on every page or `ctx` access (preparing costs more than running them).
+ */
+export function pluckedStatement(sqlite: Database, sql: string): Statement<[], unknown> {
+  let statements = pluckedStatements.get(sqlite);
+  if (statements === undefined) {
+    statements = new Map();
+    pluckedStatements.set(sqlite, statements);
   }
-  return Number(statement.get());
+  let statement = statements.get(sql);
+  if (statement === undefined) {
+    statement = sqlite.prepare<[], unknown>(sql).pluck();
+    statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** SQLite's schema cookie, read on every `ctx` access. */
+export function schemaVersionOf(sqlite: Database): number {
+  return Number(pluckedStatement(sqlite, 'pragma schema_version').get());
 }
 
 export function readMigrationRows(sqlite: Database): MigrationRow[] {
