@@ -146,7 +146,7 @@ describe('scan-and-repair looks again at rows changed since the last listing', (
   it('a row another process pointed elsewhere and marked archived', async () => {
     const { home, db, active } = await setup(6);
     const bent = active[1] as WrittenThread;
-    const other = new BetterSqlite3(join(home, 'state_5.sqlite'));
+    const other = new BetterSqlite3(db.path);
     try {
       other
         .prepare('update threads set rollout_path = ?, archived = 1 where id = ?')

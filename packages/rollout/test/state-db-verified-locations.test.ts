@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { StateDb } from '@skein/state';
 import { makeTempDir } from '@skein/test-support';
 import BetterSqlite3 from 'better-sqlite3';
@@ -23,7 +22,7 @@ async function openHome() {
   handles.push(db);
   /** A commit by another connection (another process, as far as SQLite can tell). */
   const commitElsewhere = () => {
-    const other = new BetterSqlite3(join(home, 'state_5.sqlite'));
+    const other = new BetterSqlite3(db.path);
     try {
       other.exec(
         'create table if not exists unrelated (n integer); insert into unrelated values (1)',
