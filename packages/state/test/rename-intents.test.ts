@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { makeTempDir } from '@skein/test-support';
+import type { Database } from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   dropRenameIntent,
@@ -56,6 +57,34 @@ describe('rename intents in the sidecar', () => {
       expect(await listRenameIntents(again, 'other')).toEqual([]);
       await dropRenameIntent(again, id);
       expect(await listRenameIntents(again)).toEqual([]);
+    },
+  );
+
+  // A power cut must not take back an intent whose index append went to disk: the insert is
+  // committed with the sidecar's schema at synchronous = FULL (2), which then goes back to
+  // NORMAL (1) for every other write. A temp trigger on the connection that writes the sidecar
+  // records the setting the insert ran under.
+  it.each(['0.131.0', '0.169.0'])(
+    'are synced to disk when they commit, and leave the sidecar at NORMAL (%s schema)',
+    async (schema) => {
+      const runtime = await open(makeTempDir(), schema);
+      const sidecarSqlite = (runtime as unknown as { sidecarSqlite: Database }).sidecarSqlite;
+      const attached = sidecarSqlite === runtime.sqlite;
+      const table = attached ? 'skein.rename_intents' : 'main.rename_intents';
+      const at = attached ? 'skein' : 'main';
+      sidecarSqlite.exec(`create temp table seen (synchronous integer)`);
+      sidecarSqlite.exec(`create temp trigger record_synchronous after insert on ${table} begin
+        insert into seen select synchronous from pragma_synchronous where schema = '${at}'; end`);
+      await recordRenameIntent(runtime, {
+        threadId: 't-1',
+        name: 'new',
+        dbNameBefore: null,
+        indexNameBefore: null,
+      });
+      expect(sidecarSqlite.prepare('select synchronous from seen').pluck().all()).toEqual([2]);
+      expect(sidecarSqlite.pragma(`${at}.synchronous`, { simple: true })).toBe(1);
+      // Codex's DB keeps its own setting throughout.
+      expect(runtime.sqlite.pragma('main.synchronous', { simple: true })).toBe(1);
     },
   );
 

@@ -1,5 +1,8 @@
+import { type Kysely, sql } from 'kysely';
 import { currentLeaseOwner, isLeaseOwnerDead } from '../lease-owner.js';
 import type { StateRuntime } from '../runtime.js';
+import type { SidecarDatabase } from '../sidecar.js';
+import { SIDECAR_SCHEMA } from './recency.js';
 
 /*
  * Renames under way, in Skein's sidecar. A rename writes two places that share no transaction:
@@ -31,26 +34,52 @@ export type NewRenameIntent = Pick<
   'threadId' | 'name' | 'dbNameBefore' | 'indexNameBefore'
 >;
 
-/** Commits a rename's intent on its own (before the rename writes anything); returns its id. */
+/**
+ * Commits a rename's intent on its own (before the rename writes anything); returns its id.
+ *
+ * The intent is synced to disk before this returns: the rename's next step, the index append,
+ * is fsynced, and an intent that a power cut could take back (the sidecar commits with
+ * `synchronous = NORMAL`, which a crash of the process keeps but a power cut may not) would
+ * leave a committed index with nothing to bring the DB after it. So the insert runs with the
+ * sidecar's schema at `synchronous = FULL`, on a connection held for it alone, and the schema
+ * goes back to NORMAL for every other write.
+ */
 export async function recordRenameIntent(
   runtime: StateRuntime,
   intent: NewRenameIntent,
 ): Promise<number> {
   const owner = currentLeaseOwner();
-  const result = await runtime.sidecar
-    .insertInto('rename_intents')
-    .values({
-      thread_id: intent.threadId,
-      name: intent.name,
-      db_name_before: intent.dbNameBefore,
-      index_name_before: intent.indexNameBefore,
-      owner_host: owner.host,
-      owner_pid: owner.pid,
-      owner_start_token: owner.startToken,
-      created_at_ms: Date.now(),
-    })
-    .executeTakeFirstOrThrow();
-  return Number(result.insertId);
+  return runtime.sidecar.connection().execute(async (sidecar) => {
+    const schema = await sidecarSchemaPrefix(sidecar);
+    await sql.raw(`pragma ${schema}synchronous = FULL`).execute(sidecar);
+    try {
+      const result = await sidecar
+        .insertInto('rename_intents')
+        .values({
+          thread_id: intent.threadId,
+          name: intent.name,
+          db_name_before: intent.dbNameBefore,
+          index_name_before: intent.indexNameBefore,
+          owner_host: owner.host,
+          owner_pid: owner.pid,
+          owner_start_token: owner.startToken,
+          created_at_ms: Date.now(),
+        })
+        .executeTakeFirstOrThrow();
+      return Number(result.insertId);
+    } finally {
+      await sql.raw(`pragma ${schema}synchronous = NORMAL`).execute(sidecar);
+    }
+  });
+}
+
+/**
+ * How a pragma names the sidecar's schema on the connection that reaches it: `skein.` where it
+ * is attached to Codex's connection (a 0.131 DB), nothing on its own connection.
+ */
+async function sidecarSchemaPrefix(sidecar: Kysely<SidecarDatabase>): Promise<string> {
+  const { rows } = await sql<{ name: string }>`pragma database_list`.execute(sidecar);
+  return rows.some((row) => row.name === SIDECAR_SCHEMA) ? `${SIDECAR_SCHEMA}.` : '';
 }
 
 /** Removes an intent (its rename finished, failed, or was settled). */
