@@ -42,6 +42,14 @@ const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Inserts the singleton row as `pending` if missing (as Codex does at startup). */
 export async function ensureBackfillState(ctx: StateContext, nowMs = Date.now()): Promise<void> {
+  // Looked for first: an insert takes the DB's write lock even when it inserts nothing, and
+  // every open would wait out a writer (Codex's, mid-transaction) for a row that is there.
+  const present = await ctx.db
+    .selectFrom('backfill_state')
+    .select('id')
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  if (present !== undefined) return;
   await ctx.db
     .insertInto('backfill_state')
     .values({

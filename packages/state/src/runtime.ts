@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { Kysely, type Migration, Migrator, SqliteDialect, WithSchemaPlugin } from 'kysely';
+import { Kysely, SqliteDialect, WithSchemaPlugin } from 'kysely';
 import { ensureBackfillState } from './backfill-state.js';
 import { BulkThreadImport } from './bulk-import.js';
 import { allowDirectReads } from './compiled-shapes.js';
@@ -30,8 +30,9 @@ import {
 import type { ThreadsProfile } from './profile.js';
 import type { StateDatabase } from './schema.js';
 import { attachSidecarStandIns } from './sidecar/attach.js';
+import { migrateSidecar } from './sidecar/migrate.js';
 import { SIDECAR_SCHEMA } from './sidecar/recency.js';
-import { SIDECAR_FILE_NAME, SIDECAR_MIGRATIONS, type SidecarDatabase } from './sidecar.js';
+import { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 import {
   type BatchUpsertEntry,
   type BatchUpsertOptions,
@@ -444,52 +445,6 @@ function setJournalMode(sqlite: Database, mode: string, waitMs: number): void {
       // A synchronous pause, as the busy handler's own waits are.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
-  }
-}
-
-/** The sidecar's own migrations, serialized across processes by one immediate transaction. */
-async function migrateSidecar(sqlite: Database, db: Kysely<SidecarDatabase>): Promise<void> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      sqlite.exec('BEGIN IMMEDIATE');
-      break;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_BUSY' && attempt < 20) {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      throw error;
-    }
-  }
-  try {
-    // A newer Skein's migrations this build does not know are kept as no-ops, so an older
-    // Skein still opens the file (Kysely would otherwise refuse it as corrupted).
-    const known: Record<string, Migration> = { ...SIDECAR_MIGRATIONS };
-    const hasTable = sqlite
-      .prepare(`select 1 from sqlite_master where type = 'table' and name = 'skein_migration'`)
-      .get();
-    if (hasTable) {
-      for (const row of sqlite.prepare('select name from skein_migration').all() as {
-        name: string;
-      }[]) {
-        known[row.name] ??= { up: async () => {} };
-      }
-    }
-    const migrator = new Migrator({
-      db,
-      provider: { getMigrations: async () => known },
-      migrationTableName: 'skein_migration',
-      migrationLockTableName: 'skein_migration_lock',
-      allowUnorderedMigrations: true,
-    });
-    const result = await migrator.migrateToLatest();
-    if (result.error) throw result.error;
-    sqlite.exec('COMMIT');
-  } catch (error) {
-    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-    throw new StateError('MigrationFailed', `Skein sidecar migration failed: ${message(error)}`, {
-      cause: error,
-    });
   }
 }
 

@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { installFixtureHome, makeTempDir } from '@skein/test-support';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readMigrationRows, readProfile } from '../src/db-file.js';
 import {
   getThread,
+  identifySchema,
   KNOWN_HISTORY_SCHEMAS,
   KNOWN_STATE_SCHEMAS,
+  listRenameIntents,
   listThreads,
   readBackfillState,
   SIDECAR_FILE_NAME,
@@ -14,6 +17,7 @@ import {
   stateDbPath,
   upsertThread,
 } from '../src/index.js';
+import { handOverSidecarStandIns } from '../src/sidecar/handover.js';
 import { closeOpened, openRuntime, sampleThread } from './helpers.js';
 
 const open = openRuntime;
@@ -189,6 +193,67 @@ describe('StateRuntime on a Codex home', () => {
     sidecar.close();
     const again = await open(dir);
     expect((await getThread(again.ctx, thread.id))?.id).toBe(thread.id);
+  });
+
+  // Opening a home Skein has opened before takes no write lock on either file: a command that
+  // opens the home while Codex or another process writes goes on at once (the sidecar's
+  // migrations and the receipts hand-over used to take both files' write locks at every open,
+  // waiting out a writer and then failing the open).
+  it("opens a home again while other connections hold both files' write locks", async () => {
+    const dir = makeTempDir();
+    await (await open(dir, '0.169.0')).close();
+    const writers = [stateDbPath(dir), join(dir, SIDECAR_FILE_NAME)].map((path) => {
+      const writer = new BetterSqlite3(path);
+      writer.exec('BEGIN IMMEDIATE');
+      return writer;
+    });
+    try {
+      const again = await StateRuntime.open({ sqliteHome: dir, busyTimeoutMs: 0 });
+      try {
+        expect(await listRenameIntents(again)).toEqual([]);
+        expect(again.readOnlyReason).toBeNull();
+      } finally {
+        await again.close();
+      }
+    } finally {
+      for (const writer of writers) {
+        writer.exec('ROLLBACK');
+        writer.close();
+      }
+    }
+  });
+
+  it('looks before it hands receipts over: none held, no write transaction', async () => {
+    const dir = makeTempDir();
+    await (await open(dir, '0.169.0')).close();
+    const writer = new BetterSqlite3(stateDbPath(dir));
+    writer.exec('BEGIN IMMEDIATE');
+    const sqlite = new BetterSqlite3(stateDbPath(dir));
+    sqlite.pragma('busy_timeout = 0');
+    try {
+      const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
+      const profile = readProfile(sqlite, identity);
+      expect(handOverSidecarStandIns(sqlite, join(dir, SIDECAR_FILE_NAME), profile)).toBe(0);
+    } finally {
+      sqlite.close();
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
+  it('applies a sidecar migration the file lacks when it opens', async () => {
+    const dir = makeTempDir();
+    await (await open(dir, '0.169.0')).close();
+    const sidecar = new BetterSqlite3(join(dir, SIDECAR_FILE_NAME));
+    sidecar.exec(`drop table rename_intents;
+      delete from skein_migration where name = '0003_rename_intents'`);
+    sidecar.close();
+    const again = await open(dir, '0.169.0');
+    expect(await listRenameIntents(again)).toEqual([]);
+    const check = new BetterSqlite3(join(dir, SIDECAR_FILE_NAME), { readonly: true });
+    const names = check.prepare('select name from skein_migration order by name').pluck().all();
+    check.close();
+    expect(names).toContain('0003_rename_intents');
   });
 
   it('moves a corrupt DB (and its -wal/-shm) to db-backups/ and starts a fresh one', async () => {

@@ -29,6 +29,12 @@ export function handOverSidecarStandIns(
         .all() as string[],
     );
     if (!tables.has('thread_read_receipts')) return 0;
+    // Nothing to hand over (every open after the first): no write transaction, which would take
+    // Codex's DB's write lock at each open and wait out a writer of either file.
+    const holdsAny = sqlite
+      .prepare(`select 1 from ${SIDECAR_SCHEMA}.thread_read_receipts limit 1`)
+      .get();
+    if (holdsAny === undefined) return 0;
     const hand = sqlite.transaction(() => {
       const held = sqlite
         .prepare(`select count(*) from ${SIDECAR_SCHEMA}.thread_read_receipts`)
