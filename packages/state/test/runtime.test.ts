@@ -197,31 +197,35 @@ describe('StateRuntime on a Codex home', () => {
 
   // Opening a home Skein has opened before takes no write lock on either file: a command that
   // opens the home while Codex or another process writes goes on at once (the sidecar's
-  // migrations and the receipts hand-over used to take both files' write locks at every open,
-  // waiting out a writer and then failing the open).
-  it("opens a home again while other connections hold both files' write locks", async () => {
-    const dir = makeTempDir();
-    await (await open(dir, '0.169.0')).close();
-    const writers = [stateDbPath(dir), join(dir, SIDECAR_FILE_NAME)].map((path) => {
-      const writer = new BetterSqlite3(path);
-      writer.exec('BEGIN IMMEDIATE');
-      return writer;
-    });
-    try {
-      const again = await StateRuntime.open({ sqliteHome: dir, busyTimeoutMs: 0 });
+  // migrations, the receipts hand-over and the recency completion used to take the files' write
+  // locks at every open, waiting out a writer and then failing the open). 0.131: the sidecar is
+  // attached to Codex's connection and keeps recency; 0.169: the sidecar on its own connection.
+  it.each(['0.131.0', '0.169.0'])(
+    "opens a home again while other connections hold both files' write locks (%s schema)",
+    async (schema) => {
+      const dir = makeTempDir();
+      await (await open(dir, schema)).close();
+      const writers = [stateDbPath(dir), join(dir, SIDECAR_FILE_NAME)].map((path) => {
+        const writer = new BetterSqlite3(path);
+        writer.exec('BEGIN IMMEDIATE');
+        return writer;
+      });
       try {
-        expect(await listRenameIntents(again)).toEqual([]);
-        expect(again.readOnlyReason).toBeNull();
+        const again = await StateRuntime.open({ sqliteHome: dir, busyTimeoutMs: 0 });
+        try {
+          expect(await listRenameIntents(again)).toEqual([]);
+          expect(again.readOnlyReason).toBeNull();
+        } finally {
+          await again.close();
+        }
       } finally {
-        await again.close();
+        for (const writer of writers) {
+          writer.exec('ROLLBACK');
+          writer.close();
+        }
       }
-    } finally {
-      for (const writer of writers) {
-        writer.exec('ROLLBACK');
-        writer.close();
-      }
-    }
-  });
+    },
+  );
 
   it('looks before it hands receipts over: none held, no write transaction', async () => {
     const dir = makeTempDir();

@@ -84,8 +84,17 @@ export function resumeSidecarRecencyInserts(sqlite: Database): void {
 
 /** Seeds the rows the sidecar does not have (added by another process) from their update time. */
 export function completeSidecarRecency(sqlite: Database): void {
-  sqlite.exec(COMPLETE_RECENCY);
+  if (sqlite.prepare(MISSING_RECENCY).get() !== undefined) sqlite.exec(COMPLETE_RECENCY);
 }
+
+/**
+ * Whether any row lacks its recency, read before writing: every open of the DB asks, and the
+ * answer is nearly always no. Both ids come in index order, so SQLite merges the two indexes
+ * (half the time of a lookup per row), and no write transaction waits out another writer of
+ * the sidecar for nothing.
+ */
+const MISSING_RECENCY = `select id from main.threads
+  except select thread_id from ${SIDECAR_SCHEMA}.skein_thread_recency order by 1 limit 1`;
 
 const COMPLETE_RECENCY = `insert into ${SIDECAR_SCHEMA}.skein_thread_recency (thread_id, recency_at_ms)
   select t.id, ${UPDATED_MS('t')} from main.threads t
@@ -107,7 +116,8 @@ export async function refreshSidecarRecency(ctx: StateContext): Promise<void> {
   const { rows } = await sql<{ data_version: number }>`pragma main.data_version`.execute(ctx.db);
   const version = Number(rows[0]?.data_version ?? 0);
   if (version === sidecar.seenDataVersion) return;
-  await sql.raw(COMPLETE_RECENCY).execute(ctx.db);
+  const { rows: missing } = await sql.raw(MISSING_RECENCY).execute(ctx.db);
+  if (missing.length > 0) await sql.raw(COMPLETE_RECENCY).execute(ctx.db);
   sidecar.seenDataVersion = version;
 }
 
