@@ -17,8 +17,9 @@ function appliedMigrations(sqlite: Database): Set<string> {
  * The sidecar's own migrations, serialized across processes by one immediate transaction.
  * A sidecar that has every migration this build knows needs none of that: every open (each CLI
  * command) would otherwise take the sidecar's write lock and run Kysely's migrator, whose first
- * name comparison loads ICU's collation tables (~7 ms of a warm `skein list`). Migrations only
- * ever add, so what is applied stays applied.
+ * name comparison loads ICU's collation tables (together a few milliseconds of a warm
+ * `skein list`, and a wait whenever another process writes the sidecar). Migrations only ever
+ * add, so what is applied stays applied.
  */
 export async function migrateSidecar(sqlite: Database, db: Kysely<SidecarDatabase>): Promise<void> {
   const applied = appliedMigrations(sqlite);
@@ -52,12 +53,9 @@ export async function migrateSidecar(sqlite: Database, db: Kysely<SidecarDatabas
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-    throw new StateError(
-      'MigrationFailed',
-      `Skein sidecar migration failed: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StateError('MigrationFailed', `Skein sidecar migration failed: ${reason}`, {
+      cause: error,
+    });
   }
 }
