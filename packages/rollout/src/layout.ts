@@ -215,21 +215,56 @@ export function rolloutPathInHome(codexHome: string, storedPath: string): string
   return null;
 }
 
-/** Each home's roots as last resolved: the given path, and its real path when that differs. */
-const homeRoots = new Map<string, readonly string[]>();
+/**
+ * A place whose files are the home's: what lies under `path`, and `path` itself when it is one
+ * of the home's rollout folders (a linked `archived_sessions` holds its files directly).
+ */
+interface HomeRoot {
+  path: string;
+  self: boolean;
+}
 
-function resolveHomeRoots(given: string): readonly string[] {
-  let real = given;
-  try {
-    real = realpathSync.native(given);
-  } catch {
-    // a missing home has nothing to list; the given path is the only root
-  }
-  const roots = real === given ? [given] : [given, real];
+/**
+ * Each home's roots as last resolved: the given path, its real path when that differs, and the
+ * real paths of its `sessions` and `archived_sessions` folders when those are links (a user who
+ * keeps the rollouts on another disk links the folder there).
+ */
+const homeRoots = new Map<string, readonly HomeRoot[]>();
+
+function resolveHomeRoots(given: string): readonly HomeRoot[] {
+  const roots: HomeRoot[] = [{ path: given, self: false }];
+  const add = (path: string, self: boolean) => {
+    try {
+      const real = realpathSync.native(path);
+      // A folder linked to the filesystem's root would put every path inside.
+      if (real !== sep && !roots.some((root) => isUnder(real, root))) {
+        roots.push({ path: real, self });
+      }
+    } catch {
+      // missing: nothing is listed from it
+    }
+  };
+  add(given, false);
+  add(sessionsDir(given), true);
+  add(archivedSessionsDir(given), true);
   // Bounded: a process lists a handful of homes (tests make many).
   if (homeRoots.size >= 64) homeRoots.clear();
   homeRoots.set(given, roots);
   return roots;
+}
+
+/**
+ * Whether a real path (links resolved) is the home's: under the home as given or its real
+ * path, or in its linked `sessions` / `archived_sessions` folder. Resolved afresh each call
+ * (for the single paths the stores and `skein doctor` ask about; a list page asks a
+ * `HomeBoundary`, which resolves once).
+ */
+export function realPathInHome(codexHome: string, real: string): boolean {
+  return resolveHomeRoots(resolve(codexHome)).some((root) => isUnder(real, root));
+}
+
+function isUnder(real: string, root: HomeRoot): boolean {
+  return real.startsWith(`${root.path}${sep}`) || (root.self && real === root.path);
 }
 
 /**
@@ -245,7 +280,7 @@ function resolveHomeRoots(given: string): readonly string[] {
  */
 export class HomeBoundary {
   readonly #given: string;
-  #roots: readonly string[];
+  #roots: readonly HomeRoot[];
   #rootsFresh: boolean;
   readonly #folders = new Map<string, boolean>();
 
@@ -272,7 +307,7 @@ export class HomeBoundary {
   }
 
   #underRoots(real: string): boolean {
-    return this.#roots.some((root) => real.startsWith(`${root}${sep}`));
+    return this.#roots.some((root) => isUnder(real, root));
   }
 
   #folderInside(folder: string): boolean {

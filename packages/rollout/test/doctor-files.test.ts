@@ -1,7 +1,9 @@
 import {
   appendFileSync,
   copyFileSync,
+  cpSync,
   readFileSync,
+  rmSync,
   symlinkSync,
   truncateSync,
   writeFileSync,
@@ -77,5 +79,17 @@ describe('doctor: the rollout files', () => {
       ),
     ]);
     expect(diagnosis.files.checked).toBe(27);
+  });
+
+  it("a sessions folder linked to another disk is the home's: no link finding", async () => {
+    const { home } = recordedHome();
+    const before = await diagnoseHome({ codexHome: home });
+    const disk = join(makeTempDir('skein-doctor-disk-'), 'sessions');
+    cpSync(join(home, 'sessions'), disk, { recursive: true });
+    rmSync(join(home, 'sessions'), { recursive: true });
+    symlinkSync(disk, join(home, 'sessions'));
+    const diagnosis = await diagnoseHome({ codexHome: home });
+    expect(brief(diagnosis.findings)).toEqual(brief(before.findings));
+    expect(diagnosis.files.checked).toBe(before.files.checked);
   });
 });

@@ -111,6 +111,34 @@ describe('rolloutPathInHome', () => {
     }
   });
 
+  // Rollouts kept on another disk: the home's `sessions` (or `archived_sessions`) folder is a
+  // link. Its files are the home's, as the folder walk already lists them; a link inside it
+  // leading elsewhere still leads out.
+  it('takes a linked sessions or archived_sessions folder for part of the home', () => {
+    const root = makeTempDir();
+    try {
+      const home = join(root, 'home');
+      const file = `rollout-2026-01-02T03-04-05-${THREAD_A}.jsonl`;
+      mkdirSync(join(root, 'disk/sessions/2026/01/02'), { recursive: true });
+      writeFileSync(join(root, 'disk/sessions/2026/01/02', file), '{}\n');
+      mkdirSync(join(root, 'disk/archived'), { recursive: true });
+      writeFileSync(join(root, 'disk/archived', file), '{}\n');
+      mkdirSync(join(root, 'outside'), { recursive: true });
+      writeFileSync(join(root, 'outside', file), '{}\n');
+      mkdirSync(home);
+      symlinkSync(join(root, 'disk/sessions'), join(home, 'sessions'));
+      symlinkSync(join(root, 'disk/archived'), join(home, 'archived_sessions'));
+      const other = `rollout-2026-01-02T03-04-06-${THREAD_B}.jsonl`;
+      symlinkSync(join(root, 'outside', file), join(root, 'disk/sessions/2026/01/02', other));
+      const boundary = new HomeBoundary(home);
+      expect(boundary.rolloutInside(join(home, 'sessions/2026/01/02', file))).toBe(true);
+      expect(boundary.rolloutInside(join(home, 'archived_sessions', file))).toBe(true);
+      expect(boundary.rolloutInside(join(home, 'sessions/2026/01/02', other))).toBe(false);
+    } finally {
+      removeTempDir(root);
+    }
+  });
+
   it('resolves a linked home again when it was pointed elsewhere', () => {
     const root = makeTempDir();
     try {

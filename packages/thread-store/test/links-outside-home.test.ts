@@ -95,4 +95,54 @@ describe('rollouts leading out of the home (LocalThreadStore)', () => {
       expect(readFileSync(outsideFile)).toEqual(bytes);
     });
   }
+
+  // Rollouts kept on another disk: the home's `sessions` folder is a link there. Its threads are
+  // the home's, in every listing and every operation, as Codex sees them.
+  it('a linked sessions folder is part of the home: listed, read and renamed', async () => {
+    const h = await localHarness(true);
+    cleanups.push(async () => h.cleanup?.());
+    const disk = makeTempDir('skein-disk-');
+    cleanups.push(() => removeTempDir(disk));
+    const threadId = newThreadId();
+    const live = await LiveThread.create(
+      h.store,
+      {
+        threadId,
+        source: 'cli',
+        originator: 'skein_test',
+        baseInstructions: null,
+        metadata: { cwd: h.cwd, modelProvider: 'test-provider', memoryMode: 'enabled' },
+      },
+      noGit,
+    );
+    await live.appendItems([
+      {
+        type: 'event_msg',
+        payload: { type: 'user_message', message: 'hello', images: [], local_images: [] },
+      },
+    ]);
+    await live.shutdown();
+    const sessions = join(h.home, 'sessions');
+    cpSync(sessions, join(disk, 'sessions'), { recursive: true });
+    rmSync(sessions, { recursive: true });
+    symlinkSync(join(disk, 'sessions'), sessions);
+    const store = await h.reopen!();
+    for (const useStateDbOnly of [true, false]) {
+      const page = await store.listThreads({
+        pageSize: 10,
+        sortKey: 'createdAt',
+        sortDirection: 'desc',
+        allowedSources: [],
+        archived: false,
+        useStateDbOnly,
+      });
+      expect(
+        page.items.map((thread) => thread.threadId),
+        `useStateDbOnly ${useStateDbOnly}`,
+      ).toEqual([threadId]);
+    }
+    expect((await store.readThread({ threadId, includeHistory: true })).threadId).toBe(threadId);
+    await store.updateThreadMetadata({ threadId, patch: { name: 'on another disk' } });
+    expect((await store.readThread({ threadId })).name).toBe('on another disk');
+  });
 });

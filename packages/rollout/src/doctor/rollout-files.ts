@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import type { ThreadId } from '@skein/protocol';
-import { parseRolloutFileName, resolveRolloutFile } from '../layout.js';
+import { parseRolloutFileName, realPathInHome, resolveRolloutFile } from '../layout.js';
 import { forEachRolloutLine } from '../lines.js';
 import { type HistoryBase, parseRolloutLine } from '../schema.js';
 import { collectRolloutFiles } from '../state-db/files.js';
@@ -251,7 +251,7 @@ async function linkOutsideHome(home: string, file: string): Promise<string | nul
   try {
     const real = await realpath(file);
     if (real === file && !(await lstat(file)).isSymbolicLink()) return null;
-    return isInsideHome(home, real) ? null : real;
+    return realPathInHome(home, real) ? null : real;
   } catch {
     return null; // a dangling link reads as a missing file
   }

@@ -1,24 +1,13 @@
-import { realpathSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
-import { resolveRolloutFile } from '@skein/rollout';
+import { resolve } from 'node:path';
+import { realPathInHome, resolveRolloutFile } from '@skein/rollout';
 
 /*
- * The home's boundary for links: a rollout that is a symlink, or lies under a linked folder,
- * and leads out of the Codex home is never followed — nothing outside the home a process was
- * given is read or written through it (`skein doctor` reports it as `link-outside-home`).
+ * The home's boundary for links (`realPathInHome`): a rollout that is a symlink, or lies under
+ * a linked folder, and leads out of the Codex home is never followed — nothing outside the home
+ * a process was given is read or written through it (`skein doctor` reports it as
+ * `link-outside-home`). The home's linked `sessions` and `archived_sessions` folders are in it.
  */
-
-/** The home as given and with its own links resolved: a path inside either is in the home. */
-function homeRoots(home: string): string[] {
-  const given = resolve(home);
-  try {
-    const real = realpathSync.native(given);
-    return real === given ? [given] : [given, real];
-  } catch {
-    return [given];
-  }
-}
 
 /**
  * Where the rollout at `path` (plain or its `.zst`) really is, when that is outside `home`;
@@ -32,7 +21,7 @@ export async function rolloutLinkOutsideHome(home: string, path: string): Promis
   } catch {
     return null;
   }
-  return homeRoots(home).some((root) => real.startsWith(`${root}${sep}`)) ? null : real;
+  return realPathInHome(home, real) ? null : real;
 }
 
 /** The message of a refusal to follow such a link. */
