@@ -237,7 +237,8 @@ function resolveHomeRoots(given: string): readonly HomeRoot[] {
     try {
       const real = realpathSync.native(path);
       // A folder linked to the filesystem's root would put every path inside.
-      if (real !== sep && !roots.some((root) => isUnder(real, root))) {
+      const known = roots.some((root) => real === root.path || isUnder(real, root));
+      if (real !== sep && !known) {
         roots.push({ path: real, self });
       }
     } catch {

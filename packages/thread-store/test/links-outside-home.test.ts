@@ -16,11 +16,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function linkedThread(variant: 'file' | 'day folder') {
+/** A harness (cleaned up after the test) with one thread that has a user message. */
+async function harnessWithThread() {
   const h = await localHarness(true);
   cleanups.push(async () => h.cleanup?.());
-  const outside = makeTempDir('skein-outside-');
-  cleanups.push(() => removeTempDir(outside));
   const threadId = newThreadId();
   const live = await LiveThread.create(
     h.store,
@@ -40,6 +39,13 @@ async function linkedThread(variant: 'file' | 'day folder') {
     },
   ]);
   await live.shutdown();
+  return { h, threadId };
+}
+
+async function linkedThread(variant: 'file' | 'day folder') {
+  const { h, threadId } = await harnessWithThread();
+  const outside = makeTempDir('skein-outside-');
+  cleanups.push(() => removeTempDir(outside));
   const path = (await h.store.readThread({ threadId })).rolloutPath!;
   let outsideFile: string;
   if (variant === 'file') {
@@ -99,29 +105,9 @@ describe('rollouts leading out of the home (LocalThreadStore)', () => {
   // Rollouts kept on another disk: the home's `sessions` folder is a link there. Its threads are
   // the home's, in every listing and every operation, as Codex sees them.
   it('a linked sessions folder is part of the home: listed, read and renamed', async () => {
-    const h = await localHarness(true);
-    cleanups.push(async () => h.cleanup?.());
+    const { h, threadId } = await harnessWithThread();
     const disk = makeTempDir('skein-disk-');
     cleanups.push(() => removeTempDir(disk));
-    const threadId = newThreadId();
-    const live = await LiveThread.create(
-      h.store,
-      {
-        threadId,
-        source: 'cli',
-        originator: 'skein_test',
-        baseInstructions: null,
-        metadata: { cwd: h.cwd, modelProvider: 'test-provider', memoryMode: 'enabled' },
-      },
-      noGit,
-    );
-    await live.appendItems([
-      {
-        type: 'event_msg',
-        payload: { type: 'user_message', message: 'hello', images: [], local_images: [] },
-      },
-    ]);
-    await live.shutdown();
     const sessions = join(h.home, 'sessions');
     cpSync(sessions, join(disk, 'sessions'), { recursive: true });
     rmSync(sessions, { recursive: true });
