@@ -33,10 +33,14 @@ export interface Services {
   indexRolloutFile(path: string, archived: boolean): Promise<void>;
   readThreadQuiet(threadId: ThreadId): Promise<StoredThread | null>;
   /**
-   * How many listable threads match `filter`, from the state index; absent when the store
-   * cannot count (remote stores, a home without an index).
+   * How many listable threads match `filter` (`all`), and how many of them also match the
+   * narrower sources and providers (`within`), counted together from the state index; absent
+   * when the store cannot count (remote stores, a home without an index).
    */
-  countThreads?(filter: ThreadCountFilter): Promise<number | null>;
+  countThreads?(
+    filter: ThreadCountFilter,
+    narrower: Pick<ThreadCountFilter, 'sources' | 'providers'>,
+  ): Promise<{ all: number; within: number } | null>;
   close(): Promise<void>;
 }
 

@@ -1,8 +1,9 @@
 import { encodeSessionSource } from '@skein/protocol';
 import { type BackfillProgress, findThreadIdByName, reconcileRolloutFile } from '@skein/rollout';
-import { countListableThreads, type StateDb, stateDbPath } from '@skein/state';
+import { countListableThreadsWithin, type StateDb, stateDbPath } from '@skein/state';
 import { type AgentGraph, storeAgentGraph, ThreadManager } from '@skein/thread-manager';
 import {
+  type SessionSource,
   type StoredThread,
   type ThreadId,
   type ThreadStore,
@@ -98,7 +99,10 @@ export async function buildServices(
       if (stateDb) await reconcileRolloutFile(stateDb, path, { archived, codexHome: home });
     },
     ...(stateDb
-      ? { countThreads: (filter) => countIndexedThreads(stateDb, defaultProvider, filter) }
+      ? {
+          countThreads: (filter, narrower) =>
+            countIndexedThreads(stateDb, defaultProvider, filter, narrower),
+        }
       : {}),
     close: () => opened.close(),
   });
@@ -272,24 +276,31 @@ export async function buildStoreServices(
 }
 
 /**
- * Counts listable threads in the state index with the listing's filters (the state package's
- * query): what `list` needs to say how many threads its default filters hide. Null when the
- * index cannot answer.
+ * Counts listable threads in the state index with the listing's filters, and those a narrower
+ * listing keeps (the state package's query, one scan): what `list` needs to say how many threads
+ * its default filters hide. Null when the index cannot answer.
  */
 async function countIndexedThreads(
   stateDb: StateDb,
   defaultProvider: string,
   filter: ThreadCountFilter,
-): Promise<number | null> {
+  narrower: Pick<ThreadCountFilter, 'sources' | 'providers'>,
+): Promise<{ all: number; within: number } | null> {
+  const encoded = (sources: readonly SessionSource[]) =>
+    sources.map((source) => encodeSessionSource(source));
   try {
-    return await countListableThreads(stateDb.ctx, {
-      archived: filter.archived,
-      sources: filter.sources.map((source) => encodeSessionSource(source)),
-      providers: filter.providers,
-      defaultProvider,
-      cwds: filter.cwds,
-      searchTerm: filter.searchTerm ?? null,
-    });
+    return await countListableThreadsWithin(
+      stateDb.ctx,
+      {
+        archived: filter.archived,
+        sources: encoded(filter.sources),
+        providers: filter.providers,
+        defaultProvider,
+        cwds: filter.cwds,
+        searchTerm: filter.searchTerm ?? null,
+      },
+      { sources: encoded(narrower.sources), providers: narrower.providers },
+    );
   } catch {
     return null;
   }

@@ -143,7 +143,12 @@ export {
 } from './sidecar/rename-intents.js';
 export { SIDECAR_FILE_NAME, type SidecarDatabase } from './sidecar.js';
 export type { BatchUpsertEntry, BatchUpsertOptions } from './sqlite-upsert.js';
-export { type CountThreadsFilter, countListableThreads } from './threads/count.js';
+export {
+  type CountThreadsFilter,
+  countListableThreads,
+  countListableThreadsWithin,
+  type NarrowerFilter,
+} from './threads/count.js';
 export {
   applyThreadRowPatch,
   patchThreadMetadata,

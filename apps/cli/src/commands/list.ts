@@ -315,15 +315,16 @@ async function hiddenByDefaults(
   };
   const sources = query.params.allowedSources ?? [];
   const providers = query.params.modelProviders ?? [];
-  const [shown, all] = await Promise.all([
-    services.countThreads({ ...filter, sources, providers }),
-    services.countThreads({
+  // Every thread the other filters keep, and those the defaults also keep (one scan).
+  const counts = await services.countThreads(
+    {
       ...filter,
       sources: sourceDefault ? [] : sources,
       providers: providerDefault ? [] : providers,
-    }),
-  ]);
-  return shown === null || all === null ? 0 : Math.max(0, all - shown);
+    },
+    { sources, providers },
+  );
+  return counts === null ? 0 : Math.max(0, counts.all - counts.within);
 }
 
 function hiddenNote(hidden: number, query: ListQuery, options: ListOptions): string {

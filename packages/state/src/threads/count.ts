@@ -1,5 +1,7 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { StateContext } from '../context.js';
 import { containsText } from '../dialect.js';
+import type { StateDatabase } from '../schema.js';
 
 /** The listing filters `countListableThreads` applies (those of `listThreads`). */
 export interface CountThreadsFilter {
@@ -15,28 +17,69 @@ export interface CountThreadsFilter {
   searchTerm?: string | null;
 }
 
+/** The source and provider filters of a listing narrower than the one counted. */
+export type NarrowerFilter = Pick<CountThreadsFilter, 'sources' | 'providers'>;
+
+type Where = ExpressionBuilder<StateDatabase, 'threads'>;
+
+/** The source and provider conditions of `filter` (true when it has neither). */
+function sourceAndProvider(
+  eb: Where,
+  filter: NarrowerFilter,
+  defaultProvider: string,
+): ReturnType<Where['and']> {
+  const conditions = [];
+  if (filter.sources.length > 0) conditions.push(eb('source', 'in', [...filter.sources]));
+  if (filter.providers.length > 0) {
+    const providers = [...filter.providers];
+    conditions.push(
+      providers.includes(defaultProvider)
+        ? eb.or([eb('model_provider', 'in', providers), eb('model_provider', '=', '')])
+        : eb('model_provider', 'in', providers),
+    );
+  }
+  return eb.and(conditions);
+}
+
 /**
  * How many threads a listing with these filters would show (threads with a preview), counted in
  * one query instead of reading every row: what a CLI needs to say how many threads its default
- * filters hide.
+ * filters hide. With `narrower`, also how many of them a listing that adds its source and
+ * provider filters would show, in the same scan (`within`; `all` is the first count).
  */
 export async function countListableThreads(
   ctx: StateContext,
   filter: CountThreadsFilter,
 ): Promise<number> {
-  if (filter.cwds !== null && filter.cwds.length === 0) return 0;
+  return (await countListableThreadsWithin(ctx, filter, { sources: [], providers: [] })).all;
+}
+
+export async function countListableThreadsWithin(
+  ctx: StateContext,
+  filter: CountThreadsFilter,
+  narrower: NarrowerFilter,
+): Promise<{ all: number; within: number }> {
+  if (filter.cwds !== null && filter.cwds.length === 0) return { all: 0, within: 0 };
+  const narrowed = narrower.sources.length > 0 || narrower.providers.length > 0;
   let query = ctx.db
     .selectFrom('threads')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('archived', '=', filter.archived ? 1 : 0)
-    .where('preview', '<>', '');
-  if (filter.sources.length > 0) query = query.where('source', 'in', [...filter.sources]);
-  if (filter.providers.length > 0) {
-    const providers = [...filter.providers];
-    query = query.where((eb) =>
-      providers.includes(filter.defaultProvider)
-        ? eb.or([eb('model_provider', 'in', providers), eb('model_provider', '=', '')])
-        : eb('model_provider', 'in', providers),
+    .where('preview', '<>', '')
+    .where((eb) => sourceAndProvider(eb, filter, filter.defaultProvider));
+  if (narrowed) {
+    // Rows counted once more when the narrower filters keep them: one scan for both counts.
+    query = query.select((eb) =>
+      eb.fn
+        .sum<number>(
+          eb
+            .case()
+            .when(sourceAndProvider(eb, narrower, filter.defaultProvider))
+            .then(1)
+            .else(0)
+            .end(),
+        )
+        .as('m'),
     );
   }
   if (filter.cwds !== null) query = query.where('cwd', 'in', [...filter.cwds]);
@@ -49,6 +92,7 @@ export async function countListableThreads(
       eb.or(columns.map((column) => containsText(ctx.dialect, eb.ref(column), term))),
     );
   }
-  const row = await query.executeTakeFirst();
-  return Number(row?.n ?? 0);
+  const row = (await query.executeTakeFirst()) as { n?: unknown; m?: unknown } | undefined;
+  const all = Number(row?.n ?? 0);
+  return { all, within: narrowed ? Number(row?.m ?? 0) : all };
 }
