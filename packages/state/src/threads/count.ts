@@ -43,9 +43,7 @@ function sourceAndProvider(
 
 /**
  * How many threads a listing with these filters would show (threads with a preview), counted in
- * one query instead of reading every row: what a CLI needs to say how many threads its default
- * filters hide. With `narrower`, also how many of them a listing that adds its source and
- * provider filters would show, in the same scan (`within`; `all` is the first count).
+ * one query instead of reading every row.
  */
 export async function countListableThreads(
   ctx: StateContext,
@@ -54,6 +52,11 @@ export async function countListableThreads(
   return (await countListableThreadsWithin(ctx, filter, { sources: [], providers: [] })).all;
 }
 
+/**
+ * `countListableThreads` (`all`), and how many of those threads a listing that adds `narrower`'s
+ * source and provider filters would show (`within`), in the same scan: what a CLI needs to say
+ * how many threads its default filters hide.
+ */
 export async function countListableThreadsWithin(
   ctx: StateContext,
   filter: CountThreadsFilter,
