@@ -1,7 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import { sql } from 'kysely';
 import { currentLeaseOwner, isLeaseOwnerDead } from '../lease-owner.js';
 import type { StateRuntime } from '../runtime.js';
-import type { SidecarDatabase } from '../sidecar.js';
+import { isSidecarAttached } from './handover.js';
 import { SIDECAR_SCHEMA } from './recency.js';
 
 /*
@@ -49,8 +49,10 @@ export async function recordRenameIntent(
   intent: NewRenameIntent,
 ): Promise<number> {
   const owner = currentLeaseOwner();
+  // How a pragma names the sidecar's schema: `skein.` where it is attached to Codex's connection
+  // (a 0.131 DB, whose connection then carries the sidecar's statements), nothing on its own.
+  const schema = isSidecarAttached(runtime.sqlite) ? `${SIDECAR_SCHEMA}.` : '';
   return runtime.sidecar.connection().execute(async (sidecar) => {
-    const schema = await sidecarSchemaPrefix(sidecar);
     await sql.raw(`pragma ${schema}synchronous = FULL`).execute(sidecar);
     try {
       const result = await sidecar
@@ -71,15 +73,6 @@ export async function recordRenameIntent(
       await sql.raw(`pragma ${schema}synchronous = NORMAL`).execute(sidecar);
     }
   });
-}
-
-/**
- * How a pragma names the sidecar's schema on the connection that reaches it: `skein.` where it
- * is attached to Codex's connection (a 0.131 DB), nothing on its own connection.
- */
-async function sidecarSchemaPrefix(sidecar: Kysely<SidecarDatabase>): Promise<string> {
-  const { rows } = await sql<{ name: string }>`pragma database_list`.execute(sidecar);
-  return rows.some((row) => row.name === SIDECAR_SCHEMA) ? `${SIDECAR_SCHEMA}.` : '';
 }
 
 /** Removes an intent (its rename finished, failed, or was settled). */
