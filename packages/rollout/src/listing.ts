@@ -134,6 +134,9 @@ export async function listThreadsFromFiles(
   // Codex keeps the threads whose session-index name contains the term (an empty term: every
   // named thread).
   const names = options.searchTerm !== undefined ? await readSessionIndexNames(codexHome) : null;
+  // No name holds the term: no file can match, so none is read (a term that only the DB's
+  // titles and previews hold made a default listing read every head in the home).
+  if (names !== null && !someNameContains(names, options.searchTerm as string)) return empty;
 
   const items: ThreadListItem[] = [];
   let scanned = 0;
@@ -240,4 +243,9 @@ export async function listThreadsFromFiles(
     numScannedFiles: scanned,
     reachedScanCap: budget.capped,
   };
+}
+
+function someNameContains(names: ReadonlyMap<string, string>, term: string): boolean {
+  for (const name of names.values()) if (name.includes(term)) return true;
+  return false;
 }

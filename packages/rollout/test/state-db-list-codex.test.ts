@@ -110,6 +110,22 @@ describe('a listing filtered by source answers from the files', () => {
     const empty = await listThreadsFromFiles(home, { pageSize: 10, searchTerm: '' });
     expect(empty.items.map((i) => i.threadId)).toEqual([named.id]);
   });
+
+  it('reads no file when no session-index name holds the term', async () => {
+    const { home, threads } = await setup(3);
+    const search = (searchTerm: string) => listThreadsFromFiles(home, { pageSize: 10, searchTerm });
+    // No index at all: nothing is named, so nothing can match.
+    expect(await search('')).toMatchObject({ items: [], numScannedFiles: 0, nextCursor: null });
+    appendFileSync(
+      join(home, 'session_index.jsonl'),
+      `${JSON.stringify({ id: threads[0]?.id, thread_name: 'Quokka plan', updated_at: new Date().toISOString() })}\n`,
+    );
+    expect(await search('Walrus')).toMatchObject({ items: [], numScannedFiles: 0 });
+    // A term some name holds still walks the files to find that thread's.
+    const found = await search('Quokka');
+    expect(found.items.map((i) => i.threadId)).toEqual([threads[0]?.id]);
+    expect(found.numScannedFiles).toBe(3);
+  });
 });
 
 describe('listings Codex answers from its DB', () => {
