@@ -1,6 +1,7 @@
-import { type BigIntStats, statSync } from 'node:fs';
+import { type BigIntStats, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
+import * as z from 'zod';
 import { settledBefore, wallClockNs } from './racy-stat.js';
 import { SIDECAR_FILE_NAME } from './sidecar.js';
 
@@ -14,6 +15,11 @@ import { SIDECAR_FILE_NAME } from './sidecar.js';
  * mtime. As git does for its index (racy-git), a signature whose newest mtime is not clearly
  * older than the check is not trusted: a write in the same clock tick as the check could keep
  * the size and the coarse mtime. `skein doctor` runs its own full `integrity_check` regardless.
+ *
+ * The sidecar's own signature cannot be kept inside it (keeping it would change it), so it is
+ * kept beside it in a small file, `SIDECAR_CHECK_RECORD`, replaced whole by a rename. On a
+ * Codex 0.131 home the sidecar holds a recency row per thread, and checking it took a few
+ * milliseconds of every command at 10,000 threads, growing with the home.
  */
 
 /** How long recording a signature may wait on the sidecar (best effort: else check next time). */
@@ -48,6 +54,53 @@ function signatureOf(path: string): FilesSignature | null {
 }
 
 const TABLE = 'skein_checked_files';
+
+/** Beside the sidecar: the signature the sidecar had at its last passing check. */
+export const SIDECAR_CHECK_RECORD = 'skein_1.checked.json';
+
+type CheckRecord = FilesSignature & { checkedAtNs: bigint };
+
+const decimal = z
+  .string()
+  .regex(/^\d{1,20}$/)
+  .transform((text) => BigInt(text));
+const checkRecordFile = z.object({
+  dev: decimal,
+  ino: decimal,
+  size: decimal,
+  mtimeNs: decimal,
+  walSize: decimal,
+  walMtimeNs: decimal,
+  checkedAtNs: decimal,
+});
+
+/** The sidecar's record, if it can be read and parses (anything else: check). */
+function recordedSidecarSignature(recordPath: string): CheckRecord | null {
+  try {
+    const parsed = checkRecordFile.safeParse(JSON.parse(readFileSync(recordPath, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Replaces the sidecar's record (best effort). Written to a file of this process's own and
+ * renamed over the record, so a reader never sees half of one; not synced, since a record
+ * lost to a power cut only means one more check.
+ */
+function recordSidecarSignature(recordPath: string, record: CheckRecord): void {
+  const text = JSON.stringify(record, (_key, value: unknown) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
+  const temp = `${recordPath}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, `${text}\n`);
+    renameSync(temp, recordPath);
+  } catch {
+    // A read-only home: the next open checks again.
+  }
+}
 
 /** The signature recorded for `name` after its last passing check, if any. */
 function recordedSignature(
@@ -139,16 +192,19 @@ function recordSignature(
 /**
  * Proves the DB open on `sqlite` (the file at `path`) intact with `quick_check`, unless its
  * files are exactly as they were at a passing check recorded earlier (see above). Throws an
- * error with code `SQLITE_CORRUPT` when the check fails. The sidecar itself is small and is
- * always checked.
+ * error with code `SQLITE_CORRUPT` when the check fails.
  */
 export function verifyIntegrity(sqlite: Database, path: string): void {
-  const sidecarPath = join(dirname(path), SIDECAR_FILE_NAME);
-  const ownFile = basename(path) === SIDECAR_FILE_NAME;
+  const dir = dirname(path);
+  const sidecarPath = join(dir, SIDECAR_FILE_NAME);
   const name = basename(path);
-  const before = ownFile ? null : signatureOf(path);
+  const sidecarRecordPath = name === SIDECAR_FILE_NAME ? join(dir, SIDECAR_CHECK_RECORD) : null;
+  const before = signatureOf(path);
   if (before !== null && before.size > 0n) {
-    const recorded = recordedSignature(sidecarPath, name);
+    const recorded =
+      sidecarRecordPath === null
+        ? recordedSignature(sidecarPath, name)
+        : recordedSidecarSignature(sidecarRecordPath);
     let newest = before.mtimeNs;
     if (before.walMtimeNs > newest) newest = before.walMtimeNs;
     if (
@@ -169,7 +225,7 @@ export function verifyIntegrity(sqlite: Database, path: string): void {
   if (before === null || before.size === 0n) return;
   // Recorded only when nothing changed while the check ran (another writer may be busy).
   const after = signatureOf(path);
-  if (after !== null && sameFiles(before, after)) {
-    recordSignature(sidecarPath, name, after, checkedAtNs);
-  }
+  if (after === null || !sameFiles(before, after)) return;
+  if (sidecarRecordPath === null) recordSignature(sidecarPath, name, after, checkedAtNs);
+  else recordSidecarSignature(sidecarRecordPath, { ...after, checkedAtNs });
 }

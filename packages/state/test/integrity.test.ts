@@ -1,0 +1,118 @@
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir } from '@skein/test-support';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SIDECAR_FILE_NAME, stateDbPath, upsertThread } from '../src/index.js';
+import { SIDECAR_CHECK_RECORD } from '../src/integrity.js';
+import { closeOpened, openRuntime, sampleThread } from './helpers.js';
+
+afterEach(closeOpened);
+
+/** An hour ago, in whole seconds: settled by the racy-stat rule, and the same every time. */
+const AGED_S = Math.floor(Date.now() / 1000) - 3600;
+
+/** Sets every DB file of the home (and WAL) to the same old mtime. */
+function ageFiles(dir: string): void {
+  for (const file of [stateDbPath(dir), join(dir, SIDECAR_FILE_NAME)]) {
+    for (const path of [file, `${file}-wal`]) {
+      if (existsSync(path)) utimesSync(path, AGED_S, AGED_S);
+    }
+  }
+}
+
+/** When each file last passed a check: the Codex DB's row in the sidecar, the sidecar's file. */
+function checkedAt(dir: string): { codexDb: string | null; sidecar: string | null } {
+  const sidecar = new BetterSqlite3(join(dir, SIDECAR_FILE_NAME), { readonly: true });
+  sidecar.defaultSafeIntegers(true);
+  let codexDb: bigint | undefined;
+  try {
+    codexDb = sidecar
+      .prepare('select checked_at_ns from skein_checked_files where name = ?')
+      .pluck()
+      .get('state_5.sqlite') as bigint | undefined;
+  } finally {
+    sidecar.close();
+  }
+  const recordPath = join(dir, SIDECAR_CHECK_RECORD);
+  return {
+    codexDb: codexDb === undefined ? null : String(codexDb),
+    sidecar: existsSync(recordPath)
+      ? (JSON.parse(readFileSync(recordPath, 'utf8')) as { checkedAtNs: string }).checkedAtNs
+      : null,
+  };
+}
+
+async function openAndClose(dir: string, schema: string): Promise<void> {
+  await (await openRuntime(dir, schema)).close();
+}
+
+/**
+ * Opens until neither file is written by an open any more: the first check of the Codex DB
+ * records into the sidecar, so the sidecar's own record settles one open later.
+ */
+async function settle(dir: string, schema: string): Promise<void> {
+  await openAndClose(dir, schema);
+  for (let i = 0; i < 2; i += 1) {
+    ageFiles(dir);
+    await openAndClose(dir, schema);
+  }
+}
+
+describe('the integrity check at open', () => {
+  for (const schema of ['0.131.0', '0.169.0']) {
+    it(`skips both files while they are as they were at a passing check (${schema})`, async () => {
+      const dir = makeTempDir();
+      await settle(dir, schema);
+      const settled = checkedAt(dir);
+      expect(settled.codexDb).not.toBeNull();
+      expect(settled.sidecar).not.toBeNull();
+      await openAndClose(dir, schema);
+      await openAndClose(dir, schema);
+      expect(checkedAt(dir)).toEqual(settled);
+
+      // A write to Codex's DB changes its mtime: it is checked again at the next open.
+      const runtime = await openRuntime(dir, schema);
+      await upsertThread(runtime.ctx, sampleThread());
+      await runtime.close();
+      await openAndClose(dir, schema);
+      const after = checkedAt(dir);
+      expect(after.codexDb).not.toBe(settled.codexDb);
+    });
+  }
+
+  it('checks the sidecar again when it changed, and when its record is unreadable', async () => {
+    const dir = makeTempDir();
+    await settle(dir, '0.131.0');
+    const settled = checkedAt(dir);
+    // Written behind Skein's back (another tool): the signature no longer matches.
+    const sidecar = new BetterSqlite3(join(dir, SIDECAR_FILE_NAME));
+    sidecar.exec('create table scribble (x)');
+    sidecar.close();
+    await openAndClose(dir, '0.131.0');
+    const rechecked = checkedAt(dir);
+    expect(rechecked.sidecar).not.toBe(settled.sidecar);
+    expect(rechecked.codexDb).toBe(settled.codexDb);
+
+    writeFileSync(join(dir, SIDECAR_CHECK_RECORD), '{"dev": "1", "ino": ');
+    await openAndClose(dir, '0.131.0');
+    const replaced = checkedAt(dir);
+    expect(replaced.sidecar).not.toBeNull();
+    expect(replaced.sidecar).not.toBe(rechecked.sidecar);
+  });
+
+  it('finds a damaged sidecar whose record no longer matches it', async () => {
+    const dir = makeTempDir();
+    const runtime = await openRuntime(dir, '0.131.0');
+    for (let i = 0; i < 300; i += 1) await upsertThread(runtime.ctx, sampleThread());
+    await runtime.close();
+    await settle(dir, '0.131.0');
+    const path = join(dir, SIDECAR_FILE_NAME);
+    const bytes = readFileSync(path);
+    expect(bytes.length).toBeGreaterThan(4096 * 6);
+    // Scribble over pages past the header: quick_check, not the header, finds it.
+    bytes.fill(0xff, 4096 * 2, 4096 * 6);
+    writeFileSync(path, bytes);
+    await expect(openRuntime(dir, '0.131.0')).rejects.toThrow(/quick_check failed|malformed/);
+  });
+});
