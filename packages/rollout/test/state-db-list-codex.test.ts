@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getThread, type StateDb } from '@skein/state';
 import { makeTempDir } from '@skein/test-support';
@@ -196,6 +196,30 @@ describe('listings Codex answers from its DB', () => {
     const second = await search('Quokka', 2, first.nextCursor as string);
     expect(ids(second)).toEqual([(a as WrittenThread).id]);
     expect(second.nextCursor).toBeNull();
+  });
+
+  it('a DB search reads the rows its page needs, and more only for rows it cannot use', async () => {
+    const { home, threads, db } = await setup(8);
+    for (const t of threads) tamper(db, t.id, { title: `Quokka ${t.id}` });
+    const search = () =>
+      listThreadsWithDb(home, {
+        pageSize: 2,
+        stateDb: db,
+        searchTerm: 'Quokka',
+        useStateDbOnly: true,
+      });
+    const newestFirst = [...threads].reverse().map((t) => t.id);
+    const first = await search();
+    expect(ids(first)).toEqual(newestFirst.slice(0, 2));
+    // Not every match: the page's two rows, the one that tells a next page exists, and the
+    // state query's own look-ahead row.
+    expect(first.numScanned).toBe(4);
+    expect(first.nextCursor).not.toBeNull();
+    // The three newest files are gone: their rows are skipped, the page filled from the next.
+    for (const t of threads.slice(-3)) rmSync(t.path);
+    const filled = await search();
+    expect(ids(filled)).toEqual(newestFirst.slice(3, 5));
+    expect(filled.nextCursor).not.toBeNull();
   });
 
   it('a search the DB answers: its rows re-derived from their files first', async () => {

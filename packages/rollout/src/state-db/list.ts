@@ -174,7 +174,7 @@ function rowMatchesSearch(row: ThreadMetadata, term: string): boolean {
   return (row.name ?? '').includes(term) || row.title.includes(term) || row.preview.includes(term);
 }
 
-/** DB rows read per query while searching (see `listFromDbSearching`). */
+/** Most DB rows read per query while searching (see `listFromDbSearching`). */
 const SEARCH_SCAN_PAGE = 200;
 /** Upper bound on queries for one searched page. */
 const MAX_SEARCH_ROUNDS = 500;
@@ -196,13 +196,19 @@ async function listFromDbSearching(
   const found: ThreadMetadata[] = [];
   let cursor = params.cursor ?? null;
   let scanned = 0;
+  // The first query asks for the rows the page needs (one more tells whether a next page
+  // exists): SQLite stops walking the table once it has them, where a fixed 200 made a term
+  // with a hundred matches walk every row. Rows the page cannot use (their files gone) make
+  // the next queries ask for more.
+  let want = pageSize + 1;
   for (let round = 0; round < MAX_SEARCH_ROUNDS && found.length <= pageSize; round += 1) {
     const page = await listThreads(db.ctx, {
       ...params,
       searchTerm: term,
       cursor,
-      pageSize: SEARCH_SCAN_PAGE,
+      pageSize: Math.min(want, SEARCH_SCAN_PAGE),
     });
+    want *= 2;
     scanned += page.numScanned;
     for (const item of page.items) {
       if (found.length > pageSize) break;
