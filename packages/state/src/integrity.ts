@@ -218,7 +218,7 @@ export function verifyIntegrity(sqlite: Database, path: string): void {
   const checkedAtNs = wallClockNs();
   const check = sqlite.pragma('quick_check(1)', { simple: true });
   if (check !== 'ok') {
-    throw Object.assign(new Error(`quick_check failed: ${String(check)}`), {
+    throw Object.assign(new Error(`quick_check of ${name} failed: ${String(check)}`), {
       code: 'SQLITE_CORRUPT',
     });
   }

@@ -88,11 +88,14 @@ const openRuntimes = new Map<string, OpenEntry>();
  * Skein never runs DDL on a Codex DB and never migrates one. A home without a DB gets one
  * created from a recorded Codex schema; a corrupt one is moved to `db-backups/` and recreated
  * (as Codex 0.169 does), for the backfill to fill. Skein's own data lives in the sidecar
- * `skein_1.sqlite`; `thread_history_1.sqlite` (0.169's paginated projection) opens on demand.
+ * `skein_1.sqlite` (a corrupt one is moved aside the same way and started afresh);
+ * `thread_history_1.sqlite` (0.169's paginated projection) opens on demand.
  */
 export class StateRuntime {
   /** Where a corrupt predecessor was moved at open, if that happened. */
   readonly recoveredBackupDir: string | null;
+  /** Where a corrupt sidecar was moved at open, if that happened. */
+  readonly recoveredSidecarBackupDir: string | null;
   /** Whether this open created the state DB (the home had none). */
   readonly created: boolean;
   private closed = false;
@@ -112,9 +115,14 @@ export class StateRuntime {
     readonly sidecar: Kysely<SidecarDatabase>,
     private readonly sidecarSqlite: Database,
     private readonly options: OpenStateRuntimeOptions,
-    info: { recoveredBackupDir: string | null; created: boolean },
+    info: {
+      recoveredBackupDir: string | null;
+      recoveredSidecarBackupDir: string | null;
+      created: boolean;
+    },
   ) {
     this.recoveredBackupDir = info.recoveredBackupDir;
+    this.recoveredSidecarBackupDir = info.recoveredSidecarBackupDir;
     this.created = info.created;
     this.#ctx = ctx;
     this.#identity = identity;
@@ -229,6 +237,7 @@ export class StateRuntime {
     }
     let created = false;
     let sidecarSqlite: Database | undefined;
+    let sidecarBackupDir: string | null = null;
     try {
       created = createIfEmpty(sqlite, schemaToCreate(dir, options));
       const identity = identifySchema(readMigrationRows(sqlite), KNOWN_STATE_SCHEMAS);
@@ -248,7 +257,14 @@ export class StateRuntime {
       });
       if (profile.readOnlyReason === null) await ensureBackfillState(ctx);
       const sidecarPath = join(dir, SIDECAR_FILE_NAME);
-      sidecarSqlite = openChecked(sidecarPath, options);
+      try {
+        sidecarSqlite = openChecked(sidecarPath, options);
+      } catch (error) {
+        // Kept in the backup, not deleted: read receipts of a 0.131 home live only there.
+        if (!isCorruption(error)) throw error;
+        sidecarBackupDir = moveAside(dir, sidecarPath);
+        sidecarSqlite = openChecked(sidecarPath, options);
+      }
       let sidecar = new Kysely<SidecarDatabase>({
         dialect: new SqliteDialect({ database: sidecarSqlite }),
       });
@@ -268,6 +284,7 @@ export class StateRuntime {
       await seedStateClocks(ctx);
       return new StateRuntime(path, sqlite, ctx, identity, sidecar, sidecarSqlite, options, {
         recoveredBackupDir: backupDir,
+        recoveredSidecarBackupDir: sidecarBackupDir,
         created,
       });
     } catch (error) {

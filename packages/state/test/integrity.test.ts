@@ -101,7 +101,7 @@ describe('the integrity check at open', () => {
     expect(replaced.sidecar).not.toBe(rechecked.sidecar);
   });
 
-  it('finds a damaged sidecar whose record no longer matches it', async () => {
+  it('finds a damaged sidecar, keeps it in db-backups/ and starts a fresh one', async () => {
     const dir = makeTempDir();
     const runtime = await openRuntime(dir, '0.131.0');
     for (let i = 0; i < 300; i += 1) await upsertThread(runtime.ctx, sampleThread());
@@ -113,6 +113,16 @@ describe('the integrity check at open', () => {
     // Scribble over pages past the header: quick_check, not the header, finds it.
     bytes.fill(0xff, 4096 * 2, 4096 * 6);
     writeFileSync(path, bytes);
-    await expect(openRuntime(dir, '0.131.0')).rejects.toThrow(/quick_check failed|malformed/);
+    const recovered = await openRuntime(dir, '0.131.0');
+    expect(recovered.recoveredBackupDir).toBeNull();
+    const backup = recovered.recoveredSidecarBackupDir as string;
+    expect(backup).toMatch(/db-backups\/sqlite-\d+-\d+$/);
+    expect(readFileSync(join(backup, SIDECAR_FILE_NAME))).toEqual(bytes);
+    // Codex's DB is untouched; the fresh sidecar is whole and holds every thread's recency
+    // again (a 0.131 DB has no column for it).
+    const count = (sql: string) => recovered.sqlite.prepare(sql).pluck().get();
+    expect(count('select count(*) from threads')).toBe(300);
+    expect(count('select count(*) from skein.skein_thread_recency')).toBe(300);
+    expect(recovered.sqlite.pragma('skein.quick_check', { simple: true })).toBe('ok');
   });
 });
