@@ -1,4 +1,11 @@
-import { type BigIntStats, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  type BigIntStats,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import * as z from 'zod';
@@ -99,6 +106,11 @@ function recordSidecarSignature(recordPath: string, record: CheckRecord): void {
     renameSync(temp, recordPath);
   } catch {
     // A read-only home: the next open checks again.
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // nothing was written
+    }
   }
 }
 
