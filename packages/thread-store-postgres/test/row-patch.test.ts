@@ -3,6 +3,7 @@
  * patch becomes columns, for a Codex 0.169 SQLite DB and for this store's PostgreSQL schema.
  * The same patches applied to the same row on each must read back as the same thread, and
  * `applyThreadRowPatch` (the in-memory form the local store uses before an upsert) must agree.
+ * The upsert on both skips a row it would leave as it is.
  */
 import {
   applyThreadRowPatch,
@@ -20,7 +21,7 @@ import {
 } from '@skein/state';
 import { makeTempDir, type PostgresServer, startPostgres } from '@skein/test-support';
 import { threadRowPatchOf } from '@skein/thread-store';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresThreadStore } from '../src/index.js';
@@ -150,5 +151,44 @@ describe('patchThreadMetadata on SQLite (Codex 0.169) and PostgreSQL', () => {
     const missing = newThreadId();
     expect(await patchThreadMetadata(sqlite.ctx, missing, { name: 'x' })).toBe(false);
     expect(await patchThreadMetadata(postgres, missing, { name: 'x' })).toBe(false);
+  });
+});
+
+describe('upsertThread of a row it would leave as it is, on SQLite and PostgreSQL', () => {
+  it('writes nothing, and still writes a row it changes', async () => {
+    const thread: ThreadMetadata = { ...freshThread(), gitSha: 'abc123', preview: 'hello' };
+    // A later thread first: a time near the newest one written is moved on by each upsert.
+    const later: ThreadMetadata = { ...freshThread(), updatedAtMs: BASE_MS + 60_000 };
+    for (const ctx of [sqlite.ctx, postgres]) {
+      await upsertThread(ctx, later);
+      await upsertThread(ctx, thread);
+    }
+    const sqliteChanges = () => sqlite.sqlite.prepare('select changes()').pluck().get();
+    // PostgreSQL gives every version of a row a new xmin: an update that ran shows in it.
+    const postgresVersion = async () =>
+      (
+        await sql<{
+          xmin: string;
+        }>`select xmin::text as xmin from threads where id = ${thread.id}`.execute(postgres.db)
+      ).rows[0]?.xmin;
+    const version = await postgresVersion();
+    expect(version).toBeDefined();
+
+    await upsertThread(sqlite.ctx, thread);
+    expect(sqliteChanges()).toBe(0);
+    await upsertThread(postgres, thread);
+    expect(await postgresVersion()).toBe(version);
+
+    const changed: ThreadMetadata = { ...thread, model: 'gpt-5-codex' };
+    await upsertThread(sqlite.ctx, changed);
+    expect(sqliteChanges()).toBe(1);
+    await upsertThread(postgres, changed);
+    expect(await postgresVersion()).not.toBe(version);
+    for (const ctx of [sqlite.ctx, postgres]) {
+      expect(await getThread(ctx, thread.id)).toMatchObject({
+        model: 'gpt-5-codex',
+        gitSha: 'abc123',
+      });
+    }
   });
 });

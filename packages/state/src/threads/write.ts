@@ -1,5 +1,5 @@
 import type { ThreadMetadata } from '@skein/protocol';
-import { type Kysely, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { StateContext } from '../context.js';
 import { StateError } from '../errors.js';
 import type { StateDatabase } from '../schema.js';
@@ -66,40 +66,25 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
   const sidecarRecency = times.recencySupplied && recencyInSidecar(ctx);
   const previousRecency = sidecarRecency ? await sidecarRecencyOf(ctx, meta.id) : undefined;
   const write = async (db: Kysely<StateDatabase>) => {
+    // SQLite's null-safe equality; PostgreSQL spells it out.
+    const same = ctx.dialect === 'sqlite' ? 'is' : 'is not distinct from';
     await db
       .insertInto('threads')
       .values(row)
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => {
-          const ref = (name: string) => eb.ref(name as never);
-          const set: Record<string, unknown> = {};
-          for (const column of PLAIN_UPDATE_COLUMNS) {
-            if (columns.has(column)) set[column] = ref(`excluded.${column}`);
-          }
-          set.preview = eb.fn.coalesce(
-            eb.fn('nullif', [ref('excluded.preview'), eb.val('')]),
-            ref('threads.preview'),
-          );
-          for (const column of EXISTING_WINS_COLUMNS) {
-            if (columns.has(column))
-              set[column] = eb.fn.coalesce(ref(`threads.${column}`), ref(`excluded.${column}`));
-          }
-          for (const column of NEW_WINS_COLUMNS) {
-            if (columns.has(column))
-              set[column] = eb.fn.coalesce(ref(`excluded.${column}`), ref(`threads.${column}`));
-          }
-          if (columns.has('history_mode')) {
-            set.history_mode = sql`case when threads.history_mode = 'paginated'
-              then 'paginated' else excluded.history_mode end`;
-          }
-          if (columns.has('recency_at_ms') && times.recencySupplied) {
-            const later = sql`case when excluded.recency_at_ms > threads.recency_at_ms + 1
-              then excluded.recency_at_ms else threads.recency_at_ms + 1 end`;
-            set.recency_at_ms = later;
-            if (columns.has('recency_at')) set.recency_at = sql`cast((${later}) / 1000 as bigint)`;
-          }
-          return set as never;
-        }),
+        oc
+          .column('id')
+          .doUpdateSet((eb) => updateOnConflict(eb, columns, times.recencySupplied) as never)
+          // A row the update would leave as it is is not written: re-deriving an unchanged
+          // file (every hit of a default search, again at each keystroke) wrote its page to
+          // the WAL, and the checkpoints after, for nothing.
+          .where((eb) => {
+            const set = updateOnConflict(eb, columns, times.recencySupplied);
+            const unchanged = Object.entries(set).map(([column, value]) =>
+              eb(eb.ref(`threads.${column}` as never), same, value as never),
+            );
+            return eb.not(eb.and(unchanged));
+          }),
       )
       .execute();
     if (spawnParent) await insertSpawnEdge({ ...ctx, db }, spawnParent, meta.id);
@@ -110,6 +95,48 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
     await writeSidecarRecency(ctx, meta.id, suppliedRecency(previousRecency, times.recencyAtMs));
   }
   return { updatedAtMs: times.updatedAtMs, recencyAtMs: times.recencyAtMs };
+}
+
+/**
+ * What an upsert's conflict sets on an existing row (spec §5.4): the plain columns from the
+ * new row, `preview` never cleared, existing non-null git fields and `originator` kept, the new
+ * non-null values of the others, `history_mode` never back from `paginated`, and a supplied
+ * recency only forward.
+ */
+function updateOnConflict(
+  // biome-ignore lint/suspicious/noExplicitAny: the builder of an `on conflict` clause.
+  eb: ExpressionBuilder<any, any>,
+  columns: ReadonlySet<string>,
+  recencySupplied: boolean,
+): Record<string, Expression<unknown>> {
+  const ref = (name: string) => eb.ref(name);
+  const set: Record<string, Expression<unknown>> = {};
+  for (const column of PLAIN_UPDATE_COLUMNS) {
+    if (columns.has(column)) set[column] = ref(`excluded.${column}`);
+  }
+  set.preview = eb.fn.coalesce(
+    eb.fn('nullif', [ref('excluded.preview'), eb.val('')]),
+    ref('threads.preview'),
+  );
+  for (const column of EXISTING_WINS_COLUMNS) {
+    if (columns.has(column))
+      set[column] = eb.fn.coalesce(ref(`threads.${column}`), ref(`excluded.${column}`));
+  }
+  for (const column of NEW_WINS_COLUMNS) {
+    if (columns.has(column))
+      set[column] = eb.fn.coalesce(ref(`excluded.${column}`), ref(`threads.${column}`));
+  }
+  if (columns.has('history_mode')) {
+    set.history_mode = sql`case when threads.history_mode = 'paginated'
+      then 'paginated' else excluded.history_mode end`;
+  }
+  if (columns.has('recency_at_ms') && recencySupplied) {
+    const later = sql`case when excluded.recency_at_ms > threads.recency_at_ms + 1
+      then excluded.recency_at_ms else threads.recency_at_ms + 1 end`;
+    set.recency_at_ms = later;
+    if (columns.has('recency_at')) set.recency_at = sql`cast((${later}) / 1000 as bigint)`;
+  }
+  return set;
 }
 
 /** Inserts the row only if no row has this id; returns whether it inserted. */
