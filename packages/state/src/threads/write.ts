@@ -54,8 +54,9 @@ export interface UpsertResult {
  * Inserts or updates a thread row (spec §5.4), in the table's own layout. On an existing row:
  * `preview` is never cleared, existing non-null git fields and `originator` win, `memory_mode`
  * and `name` are untouched, `recency_at` is kept unless `meta.recencyAtMs` is supplied (> 0;
- * then it only moves forward), and `history_mode` never goes back from `paginated`. A
- * thread-spawn sub-agent source also records the parent → child spawn edge.
+ * then it only moves forward), and `history_mode` never goes back from `paginated`. An
+ * existing row these rules would leave as it is is not written. A thread-spawn sub-agent
+ * source also records the parent → child spawn edge.
  */
 export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Promise<UpsertResult> {
   assertWritable(ctx);
