@@ -45,7 +45,10 @@ export interface OpenHomeStoreOptions {
   createSchema?: string;
   /** Backfill progress, while this process imports the home. */
   onProgress?: (progress: BackfillProgress) => void;
-  /** Warnings of the store (an unreadable rollout skipped, ...). */
+  /**
+   * Warnings of the store (an unreadable rollout skipped, ...), and a damaged DB moved to
+   * `db-backups/` when the home was opened.
+   */
   warn?: (message: string) => void;
   /** Told once when the store answers from the files: the reason and the error behind it. */
   onIndexUnavailable?: (reason: string, error: unknown) => void;
@@ -112,6 +115,7 @@ export async function openHomeStore(
     options.onIndexUnavailable?.(started.reason, started.error);
   }
   const stateDb = started.stateDb;
+  if (stateDb !== undefined) warnOfRecovery(stateDb, options.warn);
   const store = new LocalThreadStore(
     {
       codexHome: home,
@@ -128,6 +132,7 @@ export async function openHomeStore(
       await db.close();
       return undefined;
     }
+    warnOfRecovery(db, options.warn);
     options.onIndexReady?.();
     return db;
   });
@@ -143,4 +148,18 @@ export async function openHomeStore(
       await (await attached)?.close();
     },
   };
+}
+
+/** Tells the user where a damaged DB of the home went when it was opened (nothing is deleted). */
+function warnOfRecovery(db: StateDb, warn: ((message: string) => void) | undefined): void {
+  if (db.recoveredBackupDir !== null) {
+    warn?.(
+      `the state DB was damaged: moved to ${db.recoveredBackupDir}; the index is rebuilt from the rollout files`,
+    );
+  }
+  if (db.recoveredSidecarBackupDir !== null) {
+    warn?.(
+      `Skein's sidecar DB was damaged: moved to ${db.recoveredSidecarBackupDir} and started afresh (what only it held, such as read receipts on a Codex 0.131 home, is in that copy)`,
+    );
+  }
 }

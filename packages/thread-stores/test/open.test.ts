@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   makeTempDir,
@@ -126,5 +126,36 @@ describe('openHomeStore failure policy', () => {
     }
     expect(told).toHaveLength(2);
     expect(told.every((reason) => reason.length > 0)).toBe(true);
+  });
+
+  it('says where a damaged DB of the home went, and works on', async () => {
+    const home = tempHome();
+    const first = await openHomeStore(home, { ...HOME, waitForIndex: true });
+    await first.close();
+    // Neither file is a database any more.
+    writeFileSync(join(home, 'state_5.sqlite'), Buffer.alloc(8192, 0x5a));
+    writeFileSync(join(home, 'skein_1.sqlite'), Buffer.alloc(8192, 0x5a));
+    for (const waitForIndex of [true, false]) {
+      const told: string[] = [];
+      const opened = await openHomeStore(home, {
+        ...HOME,
+        waitForIndex,
+        warn: (message) => told.push(message),
+      });
+      let closed = false;
+      cleanups.push(() => (closed ? undefined : opened.close()));
+      expect(opened.stateDb).toBeDefined();
+      // Damaged once, told once: the second open finds healthy files.
+      if (waitForIndex) {
+        expect(told).toEqual([
+          expect.stringMatching(/^the state DB was damaged: moved to .*db-backups\/sqlite-/),
+          expect.stringMatching(/^Skein's sidecar DB was damaged: moved to .*db-backups\/sqlite-/),
+        ]);
+      } else {
+        expect(told).toEqual([]);
+      }
+      await opened.close();
+      closed = true;
+    }
   });
 });
