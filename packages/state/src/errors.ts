@@ -28,3 +28,8 @@ export class StateError extends Error {
     super(message, options);
   }
 }
+
+/** An error's message, or what a thrown non-error says. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -7,7 +7,7 @@ import {
   sql,
 } from 'kysely';
 import { detectStateSqlDialect } from './dialect.js';
-import { StateError } from './errors.js';
+import { errorMessage, StateError } from './errors.js';
 import { THREAD_SEARCH_SCHEMA_SQL } from './sqlite-search.js';
 
 /**
@@ -372,7 +372,7 @@ export async function migrateStateSchema(
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
     throw new StateError(
       'MigrationFailed',
-      `state DB migration ${failed ?? ''} failed: ${describe(result.error)}`,
+      `state DB migration ${failed ?? ''} failed: ${errorMessage(result.error)}`,
       { cause: result.error },
     );
   }
@@ -392,8 +392,4 @@ export async function appliedStateMigrations(db: AnyDb): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -14,7 +14,7 @@ import {
   readProfile,
   schemaVersionOf,
 } from './db-file.js';
-import { StateError } from './errors.js';
+import { errorMessage, StateError } from './errors.js';
 import { HistoryDb } from './history-db.js';
 import { verifyIntegrity } from './integrity.js';
 import {
@@ -228,7 +228,7 @@ export class StateRuntime {
       sqlite = openChecked(path, options);
     } catch (error) {
       if (!isCorruption(error)) {
-        throw new StateError('OpenFailed', `cannot open state DB ${path}: ${message(error)}`, {
+        throw new StateError('OpenFailed', `cannot open state DB ${path}: ${errorMessage(error)}`, {
           cause: error,
         });
       }
@@ -291,9 +291,13 @@ export class StateRuntime {
       sqlite.close();
       sidecarSqlite?.close();
       if (error instanceof StateError) throw error;
-      throw new StateError('OpenFailed', `cannot prepare state DB ${path}: ${message(error)}`, {
-        cause: error,
-      });
+      throw new StateError(
+        'OpenFailed',
+        `cannot prepare state DB ${path}: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -323,7 +327,7 @@ export class StateRuntime {
       return this.historyDbHandle;
     } catch (error) {
       sqlite.close();
-      throw new StateError('OpenFailed', `cannot open history DB ${path}: ${message(error)}`, {
+      throw new StateError('OpenFailed', `cannot open history DB ${path}: ${errorMessage(error)}`, {
         cause: error,
       });
     }
@@ -463,8 +467,4 @@ function setJournalMode(sqlite: Database, mode: string, waitMs: number): void {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
     }
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

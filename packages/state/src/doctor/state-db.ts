@@ -4,6 +4,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { createStateContext, type StateContext } from '../context.js';
 import { readMigrationRows } from '../db-file.js';
+import { errorMessage } from '../errors.js';
 import { HistoryDb } from '../history-db.js';
 import {
   CODEX_HISTORY_DB_FILE,
@@ -301,7 +302,7 @@ function openReadOnly(path: string): Database | string {
   } catch (error) {
     if (sqlite?.open) sqlite.close();
     if (!isCorruption(error)) throw error;
-    return error instanceof Error ? error.message : String(error);
+    return errorMessage(error);
   }
 }
 

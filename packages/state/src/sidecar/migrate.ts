@@ -1,6 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { type Kysely, type Migration, Migrator } from 'kysely';
-import { StateError } from '../errors.js';
+import { errorMessage, StateError } from '../errors.js';
 import { SIDECAR_MIGRATIONS, type SidecarDatabase } from '../sidecar.js';
 
 /** The names of the sidecar migrations applied so far (none for a new sidecar). */
@@ -53,9 +53,12 @@ export async function migrateSidecar(sqlite: Database, db: Kysely<SidecarDatabas
     sqlite.exec('COMMIT');
   } catch (error) {
     if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new StateError('MigrationFailed', `Skein sidecar migration failed: ${reason}`, {
-      cause: error,
-    });
+    throw new StateError(
+      'MigrationFailed',
+      `Skein sidecar migration failed: ${errorMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
