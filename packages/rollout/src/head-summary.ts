@@ -155,7 +155,7 @@ interface CachedHead {
 const headCache = new WeightedLru<CachedHead>(8 * 1024 * 1024, 4096);
 
 /** The rollout file `path` names now (plain, else `.zst`) and its signature; null if neither. */
-function statRollout(path: string): { actual: string; signature: StatSignature } | null {
+export function statRollout(path: string): { actual: string; signature: StatSignature } | null {
   // The `.zst` name is built only when the plain file is not there (a list page asks for
   // dozens of heads).
   for (const named of [plainRolloutPath, compressedRolloutPath]) {

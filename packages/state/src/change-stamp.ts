@@ -17,3 +17,11 @@ export function dbChangeStamp(db: StateDb): string {
     ).get(),
   );
 }
+
+/**
+ * SQLite's `data_version` of a state DB's file: it moves only when another connection commits,
+ * so equal values around this connection's own writes mean nobody else wrote in between.
+ */
+export function dataVersion(db: StateDb): number {
+  return Number(pluckedStatement(db.sqlite, 'pragma data_version').get());
+}

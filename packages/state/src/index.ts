@@ -33,7 +33,7 @@ export {
   resetBackfill,
 } from './backfill-state.js';
 export type { BulkThreadImport } from './bulk-import.js';
-export { dbChangeStamp } from './change-stamp.js';
+export { dataVersion, dbChangeStamp } from './change-stamp.js';
 export { TimestampAllocator } from './clock.js';
 export { createStateContext, type StateContext, seedStateClocks } from './context.js';
 export {

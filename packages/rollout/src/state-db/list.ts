@@ -16,7 +16,6 @@ import {
   threadSortTime,
 } from '@skein/state';
 import { pageEntryLookup } from '../dir-cache.js';
-import { readHeadSummary } from '../head-summary.js';
 import {
   HomeBoundary,
   parseRolloutFileName,
@@ -30,12 +29,8 @@ import {
   type ThreadListItem,
 } from '../listing.js';
 import { CwdNormalizer } from './files.js';
-import {
-  type RepairOptions,
-  readRepairRolloutPath,
-  reconcileRolloutFile,
-  rowPointsAtFile,
-} from './repair.js';
+import { Rederiver, rederive, withRederivedOriginators } from './rederive.js';
+import { readRepairRolloutPath, rowPointsAtFile } from './repair.js';
 import { LocationCheck } from './verified-locations.js';
 
 /**
@@ -300,42 +295,6 @@ async function listFromDb(
   };
 }
 
-/**
- * Originators Codex 0.169 would have written while re-deriving rows, for a DB without the
- * `originator` column (a 0.131 schema Skein does not migrate): 0.169 adds the column and fills
- * it from the rollout when it re-derives a row, so its later DB pages show it.
- */
-const rederivedOriginators = new WeakMap<StateDb, Map<string, string>>();
-
-/** Re-derives a row from its rollout as Codex's list does (see `listThreadsWithDb`). */
-async function rederive(db: StateDb, path: string, repair: RepairOptions): Promise<void> {
-  await reconcileRolloutFile(db, path, repair).catch(() => null);
-  if (db.profile.columns.has('originator')) return;
-  const head = await readHeadSummary(path).catch(() => null);
-  const originator = head?.sessionMeta?.originator;
-  if (head?.threadId == null || typeof originator !== 'string' || originator === '') return;
-  let known = rederivedOriginators.get(db);
-  if (known === undefined) {
-    known = new Map();
-    rederivedOriginators.set(db, known);
-  }
-  known.set(head.threadId, originator);
-}
-
-/** A DB page with the originators re-deriving gave rows of a DB that cannot hold them. */
-function withRederivedOriginators(db: StateDb, page: ThreadMetadataPage): ThreadMetadataPage {
-  const known = rederivedOriginators.get(db);
-  if (known === undefined) return page;
-  return {
-    ...page,
-    items: page.items.map((item) =>
-      item.originator === null && known.has(item.id)
-        ? { ...item, originator: known.get(item.id) as string }
-        : item,
-    ),
-  };
-}
-
 /** Where the DB rows of a page of files say their files are, by thread id. */
 function locationsById(
   db: StateDb,
@@ -455,9 +414,15 @@ export async function listThreadsWithDb(
     check?.finish();
     const dbPage = await listFromDb(db, codexHome, options);
     const fileIds = new Set(scan.items.map((item) => item.threadId as string));
+    const rederiver = new Rederiver(db, repair);
     if (search !== undefined && (dbPage.items.length > 0 || options.cursor)) {
-      for (const row of dbPage.items) await rederive(db, row.rolloutPath, repair);
-      return withRederivedOriginators(db, await listFromDb(db, codexHome, options));
+      let rederived = false;
+      for (const row of dbPage.items) if (await rederiver.rederive(row)) rederived = true;
+      // Nothing re-derived: the DB page stands as read.
+      return withRederivedOriginators(
+        db,
+        rederived ? await listFromDb(db, codexHome, options) : dbPage,
+      );
     }
     const filtered =
       (options.allowedSources ?? INTERACTIVE_SESSION_SOURCES).length > 0 ||
@@ -467,9 +432,7 @@ export async function listThreadsWithDb(
     if (!filtered) return withRederivedOriginators(db, dbPage);
     let rederived = false;
     for (const row of dbPage.items) {
-      if (fileIds.has(row.id)) continue;
-      await rederive(db, row.rolloutPath, repair);
-      rederived = true;
+      if (!fileIds.has(row.id) && (await rederiver.rederive(row))) rederived = true;
     }
     // The files cannot order by recency: that listing answers with the DB page, as re-derived.
     if (sortKey === 'recencyAt') {
