@@ -82,6 +82,12 @@ export interface ItemContext {
   modelProviders: readonly string[];
   defaultProvider: string | undefined;
   cwdFilters: readonly string[] | undefined;
+  /**
+   * The canonical form of each head's cwd a cwd filter met in this listing: a home's threads
+   * share a few dozen cwds, and each resolve is a `realpath` (taken once per listing, so a link
+   * changed since the last listing counts).
+   */
+  canonicalCwds: Map<string, string>;
 }
 
 function nonEmpty(value: string | null | undefined): string | null {
@@ -263,12 +269,13 @@ export async function summarizeRolloutFile(
   const screened = screenHead(head, context);
   if (screened === null) return null;
   const cwd = screened.meta.cwd;
-  if (
-    context.cwdFilters !== undefined &&
-    !context.cwdFilters.includes(cwd) &&
-    !context.cwdFilters.includes(await normalizeCwd(cwd))
-  ) {
-    return null;
+  if (context.cwdFilters !== undefined && !context.cwdFilters.includes(cwd)) {
+    let canonical = context.canonicalCwds.get(cwd);
+    if (canonical === undefined) {
+      canonical = await normalizeCwd(cwd);
+      context.canonicalCwds.set(cwd, canonical);
+    }
+    if (!context.cwdFilters.includes(canonical)) return null;
   }
   let preview = head.preview;
   if (head.historyBase !== null) {
@@ -284,7 +291,7 @@ export const NEEDS_READ = Symbol('needs read');
  * `summarizeRolloutFile` without waiting, for a head the cache holds (one `stat`): a page of
  * unchanged files is built in one synchronous step instead of a promise chain per file (a
  * third of a default page's scan). `NEEDS_READ` when the head is not cached, or the item needs
- * more than the head: a cwd filter to resolve, or a fork's inherited preview.
+ * more than the head: a cwd this listing has not resolved yet, or a fork's inherited preview.
  */
 export function summarizeCachedRolloutFile(
   path: string,
@@ -295,8 +302,11 @@ export function summarizeCachedRolloutFile(
   if (head === undefined) return NEEDS_READ;
   const screened = screenHead(head, context);
   if (screened === null) return null;
-  if (context.cwdFilters !== undefined && !context.cwdFilters.includes(screened.meta.cwd)) {
-    return NEEDS_READ;
+  const cwd = screened.meta.cwd;
+  if (context.cwdFilters !== undefined && !context.cwdFilters.includes(cwd)) {
+    const canonical = context.canonicalCwds.get(cwd);
+    if (canonical === undefined) return NEEDS_READ;
+    if (!context.cwdFilters.includes(canonical)) return null;
   }
   if (head.historyBase !== null) return NEEDS_READ;
   return listItemOf(screened, context, head.preview, mtimeMs);

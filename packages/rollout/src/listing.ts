@@ -129,6 +129,7 @@ export async function listThreadsFromFiles(
             ...options.cwdFilters,
             ...(await Promise.all(options.cwdFilters.map((cwd) => normalizeCwd(cwd)))),
           ],
+    canonicalCwds: new Map(),
   };
   const budget = new ScanBudget(options.maxScanEntries ?? MAX_SCAN_ENTRIES);
   // Codex keeps the threads whose session-index name contains the term (an empty term: every

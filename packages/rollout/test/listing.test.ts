@@ -1,4 +1,4 @@
-import { symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
@@ -250,6 +250,25 @@ describe('filesystem listing', () => {
       allowedSources: [],
     });
     expect(slash.items.map((i) => i.threadId)).toEqual([uuid(1)]);
+  });
+
+  it('resolves a linked cwd afresh in each listing', async () => {
+    const home = makeTempDir();
+    const [first, second] = [makeTempDir(), makeTempDir()];
+    const link = join(makeTempDir(), 'link');
+    symlinkSync(first, link);
+    // Two threads in the linked cwd: the second is decided by what the first one resolved.
+    writeThread(home, uuid(1), '2025-01-01T00-00-01', { meta: { cwd: link } });
+    writeThread(home, uuid(2), '2025-01-01T00-00-02', { meta: { cwd: link } });
+    const inCwd = async (cwd: string) =>
+      (
+        await listThreadsFromFiles(home, { pageSize: 10, cwdFilters: [cwd], allowedSources: [] })
+      ).items.map((i) => i.threadId);
+    expect(await inCwd(first as string)).toEqual([uuid(2), uuid(1)]);
+    rmSync(link);
+    symlinkSync(second as string, link);
+    expect(await inCwd(first as string)).toEqual([]);
+    expect(await inCwd(second as string)).toEqual([uuid(2), uuid(1)]);
   });
 
   it('stops at the scan cap with a cursor, and ignores misplaced files', async () => {
