@@ -315,7 +315,12 @@ export class StateRuntime {
       this.historyDbHandle = null;
       return undefined;
     }
-    const sqlite = openChecked(path, this.options);
+    let sqlite: Database;
+    try {
+      sqlite = openChecked(path, this.options);
+    } catch (error) {
+      throw cannotOpenHistoryDb(path, error);
+    }
     try {
       if (canCreate) createIfEmpty(sqlite, KNOWN_HISTORY_SCHEMAS[KNOWN_HISTORY_SCHEMAS.length - 1]);
       const identity = identifySchema(readMigrationRows(sqlite), KNOWN_HISTORY_SCHEMAS);
@@ -327,10 +332,29 @@ export class StateRuntime {
       return this.historyDbHandle;
     } catch (error) {
       sqlite.close();
-      throw new StateError('OpenFailed', `cannot open history DB ${path}: ${errorMessage(error)}`, {
-        cause: error,
-      });
+      throw cannotOpenHistoryDb(path, error);
     }
+  }
+
+  /**
+   * Moves a damaged history DB (one SQLite reports as corrupt or not a database) and its
+   * -wal/-shm into `db-backups/`, where its bytes stay; the next `historyDb({ create: true })`
+   * starts a fresh one. The backup's folder, or null when the file opens (nothing is moved).
+   * For `skein doctor --repair`: Codex itself leaves a damaged history DB where it is.
+   */
+  moveDamagedHistoryDbAside(): string | null {
+    this.assertOpen();
+    if (this.historyDbHandle) return null;
+    const path = join(this.sqliteHome, CODEX_HISTORY_DB_FILE);
+    if (!existsSync(path)) return null;
+    try {
+      openChecked(path, this.options).close();
+      return null;
+    } catch (error) {
+      if (!isCorruption(error)) throw cannotOpenHistoryDb(path, error);
+    }
+    this.historyDbHandle = undefined;
+    return moveAside(this.sqliteHome, path);
   }
 
   /**
@@ -426,6 +450,12 @@ function schemaToCreate(dir: string, options: OpenStateRuntimeOptions): Recorded
   const recorded = KNOWN_STATE_SCHEMAS.find((schema) => schema.codexVersion === wanted);
   if (!recorded) throw new StateError('OpenFailed', `no recorded Codex schema ${wanted}`);
   return recorded;
+}
+
+function cannotOpenHistoryDb(path: string, error: unknown): StateError {
+  return new StateError('OpenFailed', `cannot open history DB ${path}: ${errorMessage(error)}`, {
+    cause: error,
+  });
 }
 
 function openChecked(path: string, options: OpenStateRuntimeOptions): Database {

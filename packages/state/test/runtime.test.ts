@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installFixtureHome, makeTempDir } from '@skein/test-support';
 import BetterSqlite3 from 'better-sqlite3';
@@ -116,6 +116,46 @@ describe('StateRuntime on a Codex home', () => {
     const path = join(dir, 'thread_history_1.sqlite');
     expect(userObjects(snapshot(path))).toEqual(recordedSnapshot(KNOWN_HISTORY_SCHEMAS[0]!));
     expect(history.projectionState('x')).toBeUndefined();
+  });
+
+  it('names a damaged history DB in the error of every call that opens it, and leaves it be', async () => {
+    const dir = makeTempDir();
+    const runtime = await open(dir, '0.169.0');
+    const path = join(dir, 'thread_history_1.sqlite');
+    const damaged = Buffer.from('not a database '.repeat(300));
+    writeFileSync(path, damaged);
+    for (const options of [{}, { create: true }]) {
+      expect(() => runtime.historyDb(options)).toThrow(
+        `cannot open history DB ${path}: file is not a database`,
+      );
+    }
+    // Codex's own file: what it holds stays for Codex (and doctor) to see.
+    expect(readFileSync(path)).toEqual(damaged);
+  });
+
+  it('moves only a damaged history DB aside, keeping its bytes, for a fresh one', async () => {
+    const dir = makeTempDir();
+    const runtime = await open(dir, '0.169.0');
+    const path = join(dir, 'thread_history_1.sqlite');
+    // None, then a sound one: nothing to move.
+    expect(runtime.moveDamagedHistoryDbAside()).toBeNull();
+    runtime.historyDb({ create: true });
+    expect(runtime.moveDamagedHistoryDbAside()).toBeNull();
+    await runtime.close();
+    const damaged = Buffer.from('not a database '.repeat(300));
+    writeFileSync(path, damaged);
+    const reopened = await open(dir, '0.169.0');
+    const backup = reopened.moveDamagedHistoryDbAside() as string;
+    expect(readFileSync(join(backup, 'thread_history_1.sqlite'))).toEqual(damaged);
+    expect(existsSync(path)).toBe(false);
+    expect(reopened.historyDb({ create: true })?.readOnlyReason).toBeNull();
+    // Something SQLite cannot open that is no damaged DB (a folder) stays where it is.
+    await reopened.close();
+    rmSync(path);
+    mkdirSync(path);
+    const third = await open(dir, '0.169.0');
+    expect(() => third.moveDamagedHistoryDbAside()).toThrow(/cannot open history DB/);
+    expect(readdirSync(join(dir, 'db-backups'))).toHaveLength(1);
   });
 
   it('reads but never writes a DB with a migration no known Codex wrote (a newer Codex)', async () => {
