@@ -1,4 +1,12 @@
-import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync } from 'node:fs';
+import {
+  appendFileSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '@skein/test-support';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +149,29 @@ describe('doctor: the paginated projection', () => {
     expect(missing.length).toBeGreaterThan(15);
     await expectRepaired(home, [{ kind: 'projection-missing', subject: p1.id }]);
     expect(rowsOf(home, p1.id)).toEqual(codexRows);
+  });
+
+  it('a damaged history DB is kept in db-backups/ and every paginated rollout projected afresh', async () => {
+    const { home, thread } = recordedHome();
+    const ids = [thread('P1').id, thread('P7').id, thread('F1').id];
+    const codexRows = ids.map((id) => ({ rows: rowsOf(home, id), state: stateOf(home, id) }));
+    for (const suffix of ['-wal', '-shm']) rmSync(join(home, HISTORY + suffix), { force: true });
+    const damaged = Buffer.from('not a database '.repeat(400));
+    writeFileSync(join(home, HISTORY), damaged);
+    const diagnosis = await diagnoseHome({ codexHome: home });
+    expect(diagnosis.findings.find((f) => f.kind === 'projection-missing')?.message).toContain(
+      'Codex reads no turns: the DB cannot be read',
+    );
+    await expectRepaired(home, [
+      { kind: 'history-db-corrupt', subject: HISTORY },
+      ...ids.map((id) => ({ kind: 'projection-missing', subject: id })),
+    ]);
+    expect(ids.map((id) => ({ rows: rowsOf(home, id), state: stateOf(home, id) }))).toEqual(
+      codexRows,
+    );
+    const backups = readdirSync(join(home, 'db-backups'));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(join(home, 'db-backups', backups[0] as string, HISTORY))).toEqual(damaged);
   });
 
   it('a projection with no thread behind it is removed', async () => {

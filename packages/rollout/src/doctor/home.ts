@@ -96,9 +96,12 @@ async function diagnoseDbFamilies(
   // Only a 0.169 DB knows paginated history; a home whose DB predates it has no projection.
   if (ctx.profile.columns.has('history_mode')) {
     const rowIds = new Set<string>(rows.map((row) => row.id));
+    // A damaged history DB is replaced by the repair, which can then project into the new one.
+    const unreadable = summary.historyDb.exists && summary.historyDb.schema === null;
     findings.push(
       ...(await diagnoseProjections(scan, history, rowIds, {
-        writableReason: readOnlyReason ?? summary.historyDb.readOnlyReason,
+        writableReason: readOnlyReason ?? (unreadable ? null : summary.historyDb.readOnlyReason),
+        ...(unreadable ? { absentBecause: 'the DB cannot be read' } : {}),
       })),
     );
   }
@@ -188,6 +191,8 @@ async function repairFamilies(
   record(await repairNames(scan, writable ? db : undefined, names));
   if (writable && db.ctx.profile.columns.has('history_mode')) {
     const rowIds = new Set<string>((await readAllRows(db.ctx)).map((row) => row.id));
+    // A damaged history DB goes to db-backups/; its projections are rebuilt below.
+    db.moveDamagedHistoryDbAside();
     let history = db.historyDb();
     // The history DB is created only for a paginated rollout that needs projecting.
     if (history === undefined) {

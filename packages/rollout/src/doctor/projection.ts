@@ -38,7 +38,11 @@ export async function diagnoseProjections(
   scan: HomeScan,
   history: HistoryDb | undefined,
   rowIds: ReadonlySet<string>,
-  options: { writableReason: string | null },
+  options: {
+    writableReason: string | null;
+    /** Why `history` is undefined, as Codex meets it; default: the DB does not exist. */
+    absentBecause?: string;
+  },
 ): Promise<ProjectionFinding[]> {
   const findings: ProjectionFinding[] = [];
   const fix = (text: string) => (options.writableReason === null ? text : null);
@@ -54,7 +58,7 @@ export async function diagnoseProjections(
       findings.push({
         ...base,
         kind: 'projection-missing',
-        message: `paginated thread with no projection state in thread_history_1.sqlite (Codex reads${history === undefined ? ' no turns: the DB does not exist' : ' only the rows there are'})`,
+        message: `paginated thread with no projection state in thread_history_1.sqlite (Codex reads${history === undefined ? ` no turns: ${options.absentBecause ?? 'the DB does not exist'}` : ' only the rows there are'})`,
         fix: fix('project the rollout (as a Codex writer does when it opens the thread)'),
       });
       continue;

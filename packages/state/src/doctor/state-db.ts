@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { createStateContext, type StateContext } from '../context.js';
-import { readMigrationRows } from '../db-file.js';
+import { isCorruption, readMigrationRows } from '../db-file.js';
 import { errorMessage } from '../errors.js';
 import { HistoryDb } from '../history-db.js';
 import {
@@ -240,7 +240,11 @@ function inspectHistoryDb(
       severity: 'error',
       subject: CODEX_HISTORY_DB_FILE,
       message: `the paginated history DB cannot be read: ${sqlite}`,
-      fix: null,
+      // Its bytes are kept; the rollouts hold what Codex projected into it.
+      fix:
+        summary.readOnlyReason === null
+          ? 'move it to db-backups/ and project the paginated rollouts into a fresh one'
+          : null,
     });
     return undefined;
   }
@@ -304,13 +308,6 @@ function openReadOnly(path: string): Database | string {
     if (!isCorruption(error)) throw error;
     return errorMessage(error);
   }
-}
-
-function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return (
-    typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
-  );
 }
 
 function tableNames(sqlite: Database): string[] {
