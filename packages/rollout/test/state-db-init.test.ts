@@ -320,6 +320,27 @@ describe('initStateDb', () => {
     }
   });
 
+  it('a failed open says where the damaged DB it moved aside went', async () => {
+    const home = makeTempDir();
+    writeLegacyHome(home, 3);
+    const holder = startChild(['hold-lease', home]);
+    try {
+      await holder.waitFor((l) => l === 'held');
+      // The holder's WAL would still answer the pages: the whole DB is lost.
+      for (const suffix of ['-wal', '-shm']) unlinkSync(join(home, stateDbFileName() + suffix));
+      writeFileSync(join(home, stateDbFileName()), Buffer.alloc(8192, 0x5a));
+      const started = await startStateDb({ codexHome: home });
+      expect(started.stateDb).toBeUndefined();
+      expect(started.reason).toMatch(
+        /^timed out waiting for state db backfill .*\(the state DB was damaged: moved to .*db-backups\/sqlite-\d+-\d+; the index is rebuilt from the rollout files\)$/,
+      );
+      expect(started.error).toMatchObject({ code: 'BackfillTimedOut' });
+    } finally {
+      holder.child.kill('SIGKILL');
+      await holder.exited;
+    }
+  });
+
   it('startStateDb answers at once beside a live backfill and hands over the index when it completes', async () => {
     const home = makeTempDir();
     const threads = writeLegacyHome(home, 4);

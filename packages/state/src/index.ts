@@ -116,6 +116,7 @@ export {
   readReadStates,
   updateReadState,
 } from './read-receipts.js';
+export { type RecoveredDbs, recoveryNotes } from './recovery.js';
 export {
   type OpenStateRuntimeOptions,
   type StateDb,

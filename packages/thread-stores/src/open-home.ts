@@ -9,7 +9,7 @@ import {
   type StartedStateDb,
   startStateDb,
 } from '@skein/rollout';
-import type { StateDb } from '@skein/state';
+import { recoveryNotes, type StateDb } from '@skein/state';
 import { LocalThreadStore, ThreadStoreError } from '@skein/thread-store';
 
 /**
@@ -152,14 +152,5 @@ export async function openHomeStore(
 
 /** Tells the user where a damaged DB of the home went when it was opened (nothing is deleted). */
 function warnOfRecovery(db: StateDb, warn: ((message: string) => void) | undefined): void {
-  if (db.recoveredBackupDir !== null) {
-    warn?.(
-      `the state DB was damaged: moved to ${db.recoveredBackupDir}; the index is rebuilt from the rollout files`,
-    );
-  }
-  if (db.recoveredSidecarBackupDir !== null) {
-    warn?.(
-      `Skein's sidecar DB was damaged: moved to ${db.recoveredSidecarBackupDir} and started afresh (what only it held, such as read receipts on a Codex 0.131 home, is in that copy)`,
-    );
-  }
+  for (const note of recoveryNotes(db)) warn?.(note);
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   KNOWN_STATE_SCHEMAS,
   readBackfillState,
+  recoveryNotes,
   type StateDb,
   StateError,
   StateRuntime,
@@ -122,8 +123,17 @@ export async function initStateDb(options: InitStateDbOptions): Promise<StateDb>
     );
   } catch (error) {
     await runtime.close();
-    throw error;
+    throw withRecoveryNotes(error, recoveryNotes(runtime));
   }
+}
+
+/**
+ * A failure of an open that moved a damaged DB aside, saying where it went: the handle that
+ * would have told it is closed, and the damaged copy is the user's to keep.
+ */
+function withRecoveryNotes(error: unknown, notes: readonly string[]): unknown {
+  if (notes.length === 0 || !(error instanceof StateError)) return error;
+  return new StateError(error.code, `${error.message} (${notes.join('; ')})`, { cause: error });
 }
 
 /**
