@@ -8,20 +8,14 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { StateContext } from './context.js';
 import { StateError } from './errors.js';
 import { recencyInSidecar, SidecarRecencyStatements, suppliedRecency } from './sidecar/recency.js';
-import {
-  EXISTING_WINS_COLUMNS,
-  metadataColumnValues,
-  metadataToRow,
-  NEW_WINS_COLUMNS,
-  PLAIN_UPDATE_COLUMNS,
-} from './threads/row.js';
+import { metadataColumnValues, metadataToRow } from './threads/row.js';
 import { spawnParentOfSource } from './threads/spawn-edges.js';
-import { allocateThreadTimes, assertWritable } from './threads/write.js';
+import { allocateThreadTimes, assertWritable, conflictUpdate } from './threads/write.js';
 
 /**
- * SQLite-only bulk path for the backfill: the same upsert rules as `upsertThread` (spec §5.4),
- * as one prepared statement run many times inside one immediate transaction, over the columns
- * the DB's `threads` table has. Kysely's async round trip per row costs more than the write
+ * SQLite-only bulk path for the backfill: `upsertThread`'s upsert (spec §5.4, its conflict
+ * clause compiled once), as one prepared statement run many times inside one immediate
+ * transaction, over the columns the DB's `threads` table has. Kysely's async round trip per row costs more than the write
  * itself at 10,000 rows; a test runs both paths over the same inputs and compares.
  */
 export interface BatchUpsertEntry {
@@ -49,7 +43,10 @@ const WITH_MEMORY_MODE = 2;
 
 export class SqliteBatchUpserter {
   /** Upsert statements by variant (`WITH_*` bits), prepared on first use. */
-  private readonly upserts: (Statement | undefined)[] = [];
+  private readonly upserts: (
+    | { statement: Statement; constants: readonly unknown[] }
+    | undefined
+  )[] = [];
   private readonly columns: readonly string[];
   private readonly memoryModeIndex: number;
   private readonly insertEdge: Statement;
@@ -77,41 +74,32 @@ export class SqliteBatchUpserter {
     );
   }
 
-  private upsertSql(variant: number): string {
-    const has = (column: string) => this.columns.includes(column);
-    const sets = PLAIN_UPDATE_COLUMNS.filter(has).map((c) => `${c} = excluded.${c}`);
-    // The memory mode is the value inserted and overwrites on conflict (one statement instead
-    // of an upsert plus an update per row).
-    if ((variant & WITH_MEMORY_MODE) !== 0 && has('memory_mode'))
-      sets.push('memory_mode = excluded.memory_mode');
-    sets.push(`preview = coalesce(nullif(excluded.preview, ''), threads.preview)`);
-    for (const c of EXISTING_WINS_COLUMNS.filter(has))
-      sets.push(`${c} = coalesce(threads.${c}, excluded.${c})`);
-    for (const c of NEW_WINS_COLUMNS.filter(has))
-      sets.push(`${c} = coalesce(excluded.${c}, threads.${c})`);
-    if (has('history_mode')) {
-      sets.push(
-        `history_mode = case when threads.history_mode = 'paginated' then 'paginated' else excluded.history_mode end`,
-      );
+  /**
+   * The upsert of a variant, compiled from `upsertThread`'s own conflict clause (one set of
+   * rules): the row's values are its first parameters, the clause's constants follow.
+   */
+  private upsert(variant: number): { statement: Statement; constants: readonly unknown[] } {
+    let upsert = this.upserts[variant];
+    if (upsert === undefined) {
+      const compiled = this.ctx.db
+        .insertInto('threads')
+        .values(Object.fromEntries(this.columns.map((column) => [column, null])) as never)
+        .onConflict((oc) =>
+          conflictUpdate(oc, 'sqlite', this.ctx.profile.columns, {
+            recencySupplied: (variant & WITH_RECENCY) !== 0,
+            // The memory mode is the value inserted and overwrites on conflict (one statement
+            // instead of an upsert plus an update per row).
+            memoryMode: (variant & WITH_MEMORY_MODE) !== 0,
+          }),
+        )
+        .compile();
+      upsert = {
+        statement: this.sqlite.prepare(compiled.sql),
+        constants: compiled.parameters.slice(this.columns.length),
+      };
+      this.upserts[variant] = upsert;
     }
-    if ((variant & WITH_RECENCY) !== 0 && has('recency_at_ms')) {
-      sets.push('recency_at_ms = max(excluded.recency_at_ms, threads.recency_at_ms + 1)');
-      if (has('recency_at'))
-        sets.push(
-          'recency_at = cast(max(excluded.recency_at_ms, threads.recency_at_ms + 1) / 1000 as bigint)',
-        );
-    }
-    return `insert into threads (${this.columns.join(', ')}) values (${this.columns.map(() => '?').join(', ')})
-      on conflict (id) do update set ${sets.join(', ')}`;
-  }
-
-  private statement(variant: number): Statement {
-    let statement = this.upserts[variant];
-    if (statement === undefined) {
-      statement = this.sqlite.prepare(this.upsertSql(variant));
-      this.upserts[variant] = statement;
-    }
-    return statement;
+    return upsert;
   }
 
   /** Upserts every entry in one transaction; returns how many were written. */
@@ -132,7 +120,7 @@ export class SqliteBatchUpserter {
           times.recencyAtMs,
           this.ctx.profile,
         );
-        const values = this.columns.map((column) => all[column] ?? null);
+        const values: unknown[] = this.columns.map((column) => all[column] ?? null);
         let variant = times.recencySupplied ? WITH_RECENCY : 0;
         if (entry.setMemoryMode !== undefined && this.memoryModeIndex >= 0) {
           variant |= WITH_MEMORY_MODE;
@@ -140,7 +128,9 @@ export class SqliteBatchUpserter {
         }
         const sidecarRecency = times.recencySupplied ? this.sidecarRecency : undefined;
         const previousRecency = sidecarRecency?.current(meta.id);
-        this.statement(variant).run(values);
+        const upsert = this.upsert(variant);
+        for (const constant of upsert.constants) values.push(constant);
+        upsert.statement.run(values);
         sidecarRecency?.write(meta.id, suppliedRecency(previousRecency, times.recencyAtMs));
         const parent = spawnParentOfSource(meta.source);
         if (parent) this.insertEdge.run(parent, meta.id);

@@ -217,6 +217,21 @@ describe.each(SCHEMAS)('on a Codex %s state DB', (schema) => {
         await other.close();
       }
     });
+
+    it('the SQLite bulk path does not write a row it would leave as it is', async () => {
+      const now = Date.now();
+      // A later thread first: a time near the newest one written is moved on by each upsert.
+      const later = sampleThread({ updatedAtMs: now });
+      const thread = sampleThread({ updatedAtMs: now - 60_000, gitSha: 'abc', preview: 'hi' });
+      runtime.upsertThreadsBatch([{ metadata: later }, { metadata: thread }]);
+      const changes = () => runtime.sqlite.prepare('select total_changes()').pluck().get();
+      const before = changes();
+      runtime.upsertThreadsBatch([{ metadata: thread }]);
+      expect(changes()).toBe(before);
+      runtime.upsertThreadsBatch([{ metadata: { ...thread, preview: 'changed' } }]);
+      expect(changes()).toBe((before as number) + 1);
+      expect((await getThread(runtime.ctx, thread.id))?.preview).toBe('changed');
+    });
   });
 
   describe('targeted updates', () => {

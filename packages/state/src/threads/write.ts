@@ -1,5 +1,11 @@
 import type { ThreadMetadata } from '@skein/protocol';
-import { type Expression, type ExpressionBuilder, type Kysely, sql } from 'kysely';
+import {
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type OnConflictBuilder,
+  sql,
+} from 'kysely';
 import type { StateContext } from '../context.js';
 import { StateError } from '../errors.js';
 import type { StateDatabase } from '../schema.js';
@@ -67,25 +73,11 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
   const sidecarRecency = times.recencySupplied && recencyInSidecar(ctx);
   const previousRecency = sidecarRecency ? await sidecarRecencyOf(ctx, meta.id) : undefined;
   const write = async (db: Kysely<StateDatabase>) => {
-    // SQLite's null-safe equality; PostgreSQL spells it out.
-    const same = ctx.dialect === 'sqlite' ? 'is' : 'is not distinct from';
     await db
       .insertInto('threads')
       .values(row)
       .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet((eb) => updateOnConflict(eb, columns, times.recencySupplied) as never)
-          // A row the update would leave as it is is not written: re-deriving an unchanged
-          // file (every hit of a default search, again at each keystroke) wrote its page to
-          // the WAL, and the checkpoints after, for nothing.
-          .where((eb) => {
-            const set = updateOnConflict(eb, columns, times.recencySupplied);
-            const unchanged = Object.entries(set).map(([column, value]) =>
-              eb(eb.ref(`threads.${column}` as never), same, value as never),
-            );
-            return eb.not(eb.and(unchanged));
-          }),
+        conflictUpdate(oc, ctx.dialect, columns, { recencySupplied: times.recencySupplied }),
       )
       .execute();
     if (spawnParent) await insertSpawnEdge({ ...ctx, db }, spawnParent, meta.id);
@@ -98,6 +90,41 @@ export async function upsertThread(ctx: StateContext, meta: ThreadMetadata): Pro
   return { updatedAtMs: times.updatedAtMs, recencyAtMs: times.recencyAtMs };
 }
 
+/** How an upsert treats an existing row beyond the rules every upsert follows. */
+export interface ConflictRules {
+  /** The new row's recency was supplied: it moves the stored one forward. */
+  recencySupplied: boolean;
+  /** The new row's `memory_mode` overwrites the stored one (the backfill's rollout mode). */
+  memoryMode?: boolean;
+}
+
+/**
+ * The `on conflict (id)` clause of a thread upsert (spec §5.4), shared by `upsertThread` and
+ * the backfill's batch statement: the update `updateOnConflict` describes, and none at all for
+ * a row it would leave as it is (re-deriving an unchanged file, every hit of a default search
+ * again at each keystroke, wrote its page to the WAL, and the checkpoints after, for nothing).
+ */
+export function conflictUpdate(
+  // biome-ignore lint/suspicious/noExplicitAny: the builder of an `on conflict` clause.
+  oc: OnConflictBuilder<any, any>,
+  dialect: StateContext['dialect'],
+  columns: ReadonlySet<string>,
+  rules: ConflictRules,
+) {
+  // SQLite's null-safe equality; PostgreSQL spells it out.
+  const same = dialect === 'sqlite' ? 'is' : 'is not distinct from';
+  return oc
+    .column('id')
+    .doUpdateSet((eb) => updateOnConflict(eb, columns, rules) as never)
+    .where((eb) => {
+      const set = updateOnConflict(eb, columns, rules);
+      const unchanged = Object.entries(set).map(([column, value]) =>
+        eb(eb.ref(`threads.${column}` as never), same, value as never),
+      );
+      return eb.not(eb.and(unchanged));
+    });
+}
+
 /**
  * What an upsert's conflict sets on an existing row (spec §5.4): the plain columns from the
  * new row, `preview` never cleared, existing non-null git fields and `originator` kept, the new
@@ -108,13 +135,14 @@ function updateOnConflict(
   // biome-ignore lint/suspicious/noExplicitAny: the builder of an `on conflict` clause.
   eb: ExpressionBuilder<any, any>,
   columns: ReadonlySet<string>,
-  recencySupplied: boolean,
+  { recencySupplied, memoryMode = false }: ConflictRules,
 ): Record<string, Expression<unknown>> {
   const ref = (name: string) => eb.ref(name);
   const set: Record<string, Expression<unknown>> = {};
   for (const column of PLAIN_UPDATE_COLUMNS) {
     if (columns.has(column)) set[column] = ref(`excluded.${column}`);
   }
+  if (memoryMode && columns.has('memory_mode')) set.memory_mode = ref('excluded.memory_mode');
   set.preview = eb.fn.coalesce(
     eb.fn('nullif', [ref('excluded.preview'), eb.val('')]),
     ref('threads.preview'),
