@@ -1,5 +1,10 @@
 import { dataVersion, type StateDb, type ThreadMetadata, wallClockNs } from '@skein/state';
-import { sameSignature, vouchesForRead, WeightedLru } from '../file-signature.js';
+import {
+  type StatSignature,
+  sameSignature,
+  vouchesForRead,
+  WeightedLru,
+} from '../file-signature.js';
 import { readHeadSummary, statRollout } from '../head-summary.js';
 import { type RepairOptions, reconcileRolloutFile } from './repair.js';
 
@@ -58,7 +63,7 @@ export function withRederivedOriginators<Page extends { items: ThreadMetadata[] 
 /** What a re-derive left: the file it read (as `stat` saw it first) and the row, as JSON. */
 interface Rederived {
   actual: string;
-  signature: NonNullable<ReturnType<typeof statRollout>>['signature'];
+  signature: StatSignature;
   row: string;
 }
 
