@@ -66,6 +66,38 @@ describe('a repeated default search', () => {
     expect((await search())?.model).toBe('gpt-5');
   });
 
+  it("re-derives a hit in the allocator's hot second each time, moving its time on as Codex does", async () => {
+    const home = makeTempDir();
+    const threads = [0, 1, 2].map((index) => writeLegacyRollout(home, { index }));
+    const db = await initStateDb({ codexHome: home, createSchema: '0.169.0' });
+    handles.push(db);
+    const [old, , newest] = threads as WrittenThread[];
+    for (const t of [old, newest] as WrittenThread[]) {
+      db.sqlite.prepare(`UPDATE threads SET title = 'Quokka notes' WHERE id = ?`).run(t.id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const updatedAt = async () => {
+      const page = await listThreadsWithDb(home, {
+        pageSize: 5,
+        stateDb: db,
+        searchTerm: 'Quokka',
+      });
+      return new Map(page.items.map((t) => [t.id, t.updatedAtMs]));
+    };
+    // The newest file's time is the high-water mark: each re-derive allocates mark + 1 (§5.5);
+    // the older one keeps its file time, and is not re-derived again.
+    const first = await updatedAt();
+    const second = await updatedAt();
+    const third = await updatedAt();
+    expect(first.get(old!.id)).toBe(old!.mtimeMs);
+    expect([second, third].map((m) => m.get(old!.id))).toEqual([old!.mtimeMs, old!.mtimeMs]);
+    expect(first.get(newest!.id)).toBe(newest!.mtimeMs + 1);
+    expect([second, third].map((m) => m.get(newest!.id))).toEqual([
+      newest!.mtimeMs + 2,
+      newest!.mtimeMs + 3,
+    ]);
+  });
+
   it('re-derives a hit whose rollout grew', async () => {
     const { hit, search } = await searchedHome();
     await search();

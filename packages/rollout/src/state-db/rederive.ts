@@ -11,9 +11,12 @@ import { type RepairOptions, reconcileRolloutFile } from './repair.js';
 /*
  * Codex's list re-derives DB rows from their rollouts on every call that needs them (a search's
  * DB hits, the DB page's rows a filtered listing did not meet among the files). Re-deriving is
- * a full read of the rollout and a handful of statements, and gives the same row again while
- * neither the file nor the row changed: it reads nothing else. So what a re-derive left is kept,
- * and the next listing that finds the same file and the same row skips it.
+ * a full read of the rollout and a handful of statements. It gives the same row again while
+ * neither the file nor the row changed, with one exception: `updated_at_ms` is the file's mtime
+ * allocated afresh (spec §5.5), and a time in the allocator's hot second (the newest second
+ * written) moves to the high-water mark + 1 at every re-derive, as Codex's does. So what a
+ * re-derive left is kept, and the next listing that finds the same file and the same row, its
+ * time already the file's and clear of the hot second, skips it.
  */
 
 /**
@@ -65,6 +68,24 @@ interface Rederived {
   actual: string;
   signature: StatSignature;
   row: string;
+}
+
+/**
+ * Whether re-deriving would write `storedMs` as the row's `updated_at_ms` again and leave the
+ * allocators as they are: the file's mtime (in ms as `stat` gives it, which the extraction
+ * uses) is the stored time and at least a second older than the high-water mark (§5.5 keeps
+ * such a time), and no newer than recency's mark (which observes it).
+ */
+function allocatedUnchanged(db: StateDb, storedMs: number, signature: StatSignature): boolean {
+  const mtimeMs = Math.trunc(
+    Number(signature.mtimeNs / 1_000_000_000n) * 1000 +
+      Number(signature.mtimeNs % 1_000_000_000n) / 1_000_000,
+  );
+  return (
+    mtimeMs === storedMs &&
+    mtimeMs + 1000 <= db.ctx.updatedClock.highWaterMark &&
+    mtimeMs <= db.ctx.recencyClock.highWaterMark
+  );
 }
 
 /** Kept re-derives per DB, by repair options and rollout path; bounded by the rows' bytes. */
@@ -126,7 +147,8 @@ export class Rederiver {
       before !== null &&
       known.actual === before.actual &&
       sameSignature(known.signature, before.signature) &&
-      known.row === rowJson(row)
+      known.row === rowJson(row) &&
+      allocatedUnchanged(this.#db, row.updatedAtMs, before.signature)
     ) {
       return false;
     }
