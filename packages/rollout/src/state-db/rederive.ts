@@ -101,7 +101,8 @@ function rowJson(row: ThreadMetadata): string | null {
 
 /**
  * Re-derives the rows of one listing, skipping a row whose rollout and row are both as a
- * re-derive left them. Only for Codex's list-time reconcile (`inheritPreview: false`): with
+ * re-derive left them and whose time a re-derive would allocate unchanged
+ * (`allocatedUnchanged`). Only for Codex's list-time reconcile (`inheritPreview: false`): with
  * inheritance a row also depends on its base thread's row, which nothing here watches.
  */
 export class Rederiver {
