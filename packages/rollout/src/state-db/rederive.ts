@@ -109,9 +109,9 @@ export class Rederiver {
   readonly #db: StateDb;
   readonly #repair: RepairOptions;
   readonly #scope: string;
-  readonly #kept: WeightedLru<Rederived> | null;
+  readonly #kept: WeightedLru<Rederived>;
 
-  constructor(db: StateDb, repair: RepairOptions) {
+  constructor(db: StateDb, repair: RepairOptions & { inheritPreview: false }) {
     this.#db = db;
     this.#repair = repair;
     this.#scope = JSON.stringify([
@@ -125,7 +125,7 @@ export class Rederiver {
       kept = new WeightedLru<Rederived>(8 * 1024 * 1024, 4096);
       rederivedByDb.set(db, kept);
     }
-    this.#kept = repair.inheritPreview === false ? kept : null;
+    this.#kept = kept;
   }
 
   /**
@@ -135,10 +135,6 @@ export class Rederiver {
   async rederive(row: ThreadMetadata): Promise<boolean> {
     const path = row.rolloutPath;
     const kept = this.#kept;
-    if (kept === null) {
-      await rederive(this.#db, path, this.#repair);
-      return true;
-    }
     const key = `${this.#scope}\n${path}`;
     const readAtNs = wallClockNs();
     const before = statRollout(path);
