@@ -71,6 +71,21 @@ function indexNames(db: StateDb): string[] {
   ).map((row) => row.name);
 }
 
+/**
+ * Runs `body` while a child process holds the home's backfill lease (Skein's and Codex's);
+ * the child is killed after, whatever `body` did.
+ */
+async function whileLeaseHeld<T>(home: string, body: () => Promise<T>): Promise<T> {
+  const holder = startChild(['hold-lease', home]);
+  try {
+    await holder.waitFor((l) => l === 'held');
+    return await body();
+  } finally {
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+  }
+}
+
 function rowCount(db: StateDb): number {
   return (db.sqlite.prepare('select count(*) as n from threads').get() as { n: number }).n;
 }
@@ -301,9 +316,7 @@ describe('initStateDb', () => {
   it('a stuck lease held by a live process times out instead of hanging', async () => {
     const home = makeTempDir();
     writeLegacyHome(home, 3);
-    const holder = startChild(['hold-lease', home]);
-    try {
-      await holder.waitFor((l) => l === 'held');
+    await whileLeaseHeld(home, async () => {
       const started = Date.now();
       await expect(
         initStateDb({ codexHome: home, waitMs: 1500, pollMs: 200 }),
@@ -314,18 +327,13 @@ describe('initStateDb', () => {
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(1400);
       expect(waited).toBeLessThan(10_000);
-    } finally {
-      holder.child.kill('SIGKILL');
-      await holder.exited;
-    }
+    });
   });
 
   it('a failed open says where the damaged DB it moved aside went', async () => {
     const home = makeTempDir();
     writeLegacyHome(home, 3);
-    const holder = startChild(['hold-lease', home]);
-    try {
-      await holder.waitFor((l) => l === 'held');
+    await whileLeaseHeld(home, async () => {
       // The holder's WAL would still answer the pages: the whole DB is lost.
       for (const suffix of ['-wal', '-shm']) unlinkSync(join(home, stateDbFileName() + suffix));
       writeFileSync(join(home, stateDbFileName()), Buffer.alloc(8192, 0x5a));
@@ -335,31 +343,23 @@ describe('initStateDb', () => {
         /^timed out waiting for state db backfill .*\(the state DB was damaged: moved to .*db-backups\/sqlite-\d+-\d+; the index is rebuilt from the rollout files\)$/,
       );
       expect(started.error).toMatchObject({ code: 'BackfillTimedOut' });
-    } finally {
-      holder.child.kill('SIGKILL');
-      await holder.exited;
-    }
+    });
   });
 
   it('startStateDb answers at once beside a live backfill and hands over the index when it completes', async () => {
     const home = makeTempDir();
     const threads = writeLegacyHome(home, 4);
-    const holder = startChild(['hold-lease', home]);
-    let ready: Promise<StateDb | undefined> | null = null;
-    try {
-      await holder.waitFor((l) => l === 'held');
+    // Wrapped: a promise returned as is would be awaited while the lease is still held.
+    const { ready } = await whileLeaseHeld(home, async () => {
       const started = Date.now();
       const opened = await startStateDb({ codexHome: home, backgroundWaitMs: 20_000, pollMs: 100 });
       // No 30 s wait: the caller answers from the files meanwhile.
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(opened.stateDb).toBeUndefined();
       expect(opened.reason).toMatch(/backfill/);
-      ready = opened.ready;
-      expect(ready).not.toBeNull();
-    } finally {
-      holder.child.kill('SIGKILL');
-      await holder.exited;
-    }
+      expect(opened.ready).not.toBeNull();
+      return { ready: opened.ready };
+    });
     // The holder died: the waiting side takes the import over and gets the handle.
     const db = await ready;
     expect(db).toBeDefined();
@@ -374,9 +374,7 @@ describe('initStateDb', () => {
   it('a background wait for another backfill ends when the caller aborts it', async () => {
     const home = makeTempDir();
     writeLegacyHome(home, 2);
-    const holder = startChild(['hold-lease', home]);
-    try {
-      await holder.waitFor((l) => l === 'held');
+    await whileLeaseHeld(home, async () => {
       const stop = new AbortController();
       const opened = await startStateDb({
         codexHome: home,
@@ -388,10 +386,7 @@ describe('initStateDb', () => {
       stop.abort();
       expect(await opened.ready).toBeUndefined();
       expect(Date.now() - started).toBeLessThan(2_000);
-    } finally {
-      holder.child.kill('SIGKILL');
-      await holder.exited;
-    }
+    });
   });
 
   it('a lease left by a dead process is reclaimed at once', async () => {
