@@ -2,6 +2,7 @@ import type { ThreadMetadata } from '@skein/protocol';
 import {
   type Expression,
   type ExpressionBuilder,
+  expressionBuilder,
   type Kysely,
   type OnConflictBuilder,
   sql,
@@ -113,16 +114,17 @@ export function conflictUpdate(
 ) {
   // SQLite's null-safe equality; PostgreSQL spells it out.
   const same = dialect === 'sqlite' ? 'is' : 'is not distinct from';
+  // One set of expressions serves the update and the test of whether it changes anything.
+  // biome-ignore lint/suspicious/noExplicitAny: the clause's tables are `threads` and `excluded`.
+  const eb = expressionBuilder<any, any>();
+  const set = updateOnConflict(eb, columns, rules);
+  const unchanged = Object.entries(set).map(([column, value]) =>
+    eb(eb.ref(`threads.${column}`), same, value),
+  );
   return oc
     .column('id')
-    .doUpdateSet((eb) => updateOnConflict(eb, columns, rules) as never)
-    .where((eb) => {
-      const set = updateOnConflict(eb, columns, rules);
-      const unchanged = Object.entries(set).map(([column, value]) =>
-        eb(eb.ref(`threads.${column}` as never), same, value as never),
-      );
-      return eb.not(eb.and(unchanged));
-    });
+    .doUpdateSet(set as never)
+    .where(eb.not(eb.and(unchanged)) as never);
 }
 
 /**
